@@ -1,0 +1,141 @@
+//! The command-line interface: one subcommand, one file. Raw arguments become a checked
+//! scenario before any work starts; errors carry exit codes (2 bad input, 1 internal).
+
+mod population;
+mod run;
+mod validate;
+
+use crate::error::{Error, Result};
+use crate::scenario::{self, LoadedScenario};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// safetynet: cost, coverage and fall-back into poverty of China's social assistance, by
+/// Monte Carlo microsimulation.
+#[derive(Debug, Parser)]
+#[command(name = "safetynet", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and write summary.csv, replications.csv and manifest.json.
+    Run(run::RunArgs),
+    /// Generate, describe or export the synthetic population.
+    #[command(subcommand)]
+    Population(population::PopulationCmd),
+    /// Check scenario files without running them.
+    Validate(validate::ValidateArgs),
+}
+
+/// Options shared by commands that load a scenario and simulate.
+#[derive(Debug, Args, Clone)]
+pub struct SimArgs {
+    /// Sample households per replication (overrides simulation.households).
+    #[arg(long)]
+    pub households: Option<u64>,
+    /// Replications (overrides simulation.replications).
+    #[arg(long)]
+    pub reps: Option<u32>,
+    /// Master seed (overrides simulation.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Horizon in years (overrides simulation.years).
+    #[arg(long)]
+    pub years: Option<u32>,
+    /// Households per parallel work item (changes no output byte).
+    #[arg(long)]
+    pub chunk_size: Option<u32>,
+    /// Set any scenario key, e.g. --set programs.dibao.take_up.ever_apply=0.7 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Worker threads (0 = all cores; changes no output byte).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl SimArgs {
+    /// Load a scenario and apply the command-line overrides, all checked like file keys.
+    pub fn load(&self, path: &Path) -> Result<LoadedScenario> {
+        let loaded = scenario::load(path)?;
+        let mut sets = Vec::new();
+        let mut num = |key: &str, v: Option<String>| {
+            if let Some(v) = v {
+                sets.push((
+                    key.to_string(),
+                    toml::Value::Integer(v.parse::<i64>().unwrap_or(i64::MAX)),
+                ));
+            }
+        };
+        num(
+            "simulation.households",
+            self.households.map(|v| v.to_string()),
+        );
+        num("simulation.replications", self.reps.map(|v| v.to_string()));
+        num("simulation.years", self.years.map(|v| v.to_string()));
+        num(
+            "simulation.chunk_size",
+            self.chunk_size.map(|v| v.to_string()),
+        );
+        if let Some(seed) = self.seed {
+            // TOML integers are i64; larger seeds keep their bits.
+            sets.push(("simulation.seed".into(), toml::Value::Integer(seed as i64)));
+        }
+        for s in &self.sets {
+            sets.push(scenario::parse_override(s)?);
+        }
+        if sets.is_empty() {
+            return Ok(loaded);
+        }
+        loaded.with_overrides(&sets, "command line")
+    }
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or with --quiet.
+pub fn progress_bar(len: u64, quiet: bool, msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    if quiet || !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        pb.set_draw_target(ProgressDrawTarget::stderr());
+    }
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg:>12} [{bar:40}] {pos}/{len} chunks  {elapsed_precise} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(msg.to_string());
+    pb
+}
+
+/// Print to stdout; a closed pipe (e.g. `| head`) is not an error.
+pub fn print_out(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+    }
+}
+
+/// Run a parsed command line.
+pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
+    match cli.command {
+        Command::Run(a) => run::run(a, argv),
+        Command::Population(p) => population::run(p),
+        Command::Validate(v) => validate::run(v),
+    }
+}

@@ -1,0 +1,273 @@
+//! `safetynet population sample|describe`: export the synthetic population, or compare its
+//! statistics with the stratum targets it was built from.
+
+use super::{print_out, SimArgs};
+use crate::error::{Error, Result};
+use crate::output::write_atomic;
+use crate::population::{PopulationModel, Region};
+use crate::scenario::{self, LoadedScenario};
+use clap::{Args, Subcommand};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// `population` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PopulationCmd {
+    /// Write a sample of households (one row each) to a CSV file.
+    Sample(SampleArgs),
+    /// Print sample statistics next to the stratum targets.
+    Describe(DescribeArgs),
+}
+
+/// Arguments of `population sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Scenario (default: the embedded defaults, i.e. the synthetic 2023 population).
+    pub scenario: Option<PathBuf>,
+    /// Output CSV file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replication whose sample to export.
+    #[arg(long, default_value_t = 0)]
+    pub replication: u32,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Arguments of `population describe`.
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// Scenario (default: the embedded defaults).
+    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+fn load(scenario: &Option<PathBuf>, sim: &SimArgs) -> Result<LoadedScenario> {
+    match scenario {
+        Some(p) => sim.load(p),
+        None => {
+            let base = scenario::load_str("", "<embedded defaults>")?;
+            let mut sets = Vec::new();
+            if let Some(n) = sim.households {
+                sets.push((
+                    "simulation.households".to_string(),
+                    toml::Value::Integer(n as i64),
+                ));
+            }
+            if let Some(s) = sim.seed {
+                sets.push((
+                    "simulation.seed".to_string(),
+                    toml::Value::Integer(s as i64),
+                ));
+            }
+            for s in &sim.sets {
+                sets.push(scenario::parse_override(s)?);
+            }
+            if sets.is_empty() {
+                Ok(base)
+            } else {
+                base.with_overrides(&sets, "command line")
+            }
+        }
+    }
+}
+
+pub(super) fn run(cmd: PopulationCmd) -> Result<()> {
+    match cmd {
+        PopulationCmd::Sample(a) => sample(a),
+        PopulationCmd::Describe(a) => describe(a),
+    }
+}
+
+fn sample(a: SampleArgs) -> Result<()> {
+    let loaded = load(&a.scenario, &a.sim)?;
+    let s = &loaded.scenario;
+    let pop = PopulationModel::new(s, &loaded.scenario.name)?;
+    let m = &s.population.members;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::Internal(e.to_string());
+    w.write_record([
+        "household",
+        "stratum",
+        "province",
+        "region",
+        "weight",
+        "size",
+        "ages",
+        "severe_disability",
+        "severe_illness",
+        "workers",
+        "pupils",
+        "migrant",
+        "income_pc_month",
+        "assets_pc",
+    ])
+    .map_err(err)?;
+    for i in 0..pop.alloc.total() {
+        let hh = pop.household(&s.simulation, a.replication, i);
+        let st = &pop.strata.strata[hh.stratum as usize];
+        let ages: Vec<String> = hh.members().iter().map(|p| p.age.to_string()).collect();
+        let income = (hh.log_income_perm + hh.persistent0).exp();
+        w.write_record([
+            i.to_string(),
+            st.name.clone(),
+            st.province.clone(),
+            st.region.as_str().to_string(),
+            format!("{:.3}", pop.alloc.weight[hh.stratum as usize]),
+            hh.size.to_string(),
+            ages.join(";"),
+            hh.members()
+                .iter()
+                .filter(|p| p.severe_disability)
+                .count()
+                .to_string(),
+            hh.members()
+                .iter()
+                .filter(|p| p.severe_illness)
+                .count()
+                .to_string(),
+            hh.workers(m).to_string(),
+            hh.pupils(m).to_string(),
+            (hh.migrant as u8).to_string(),
+            format!("{income:.2}"),
+            format!("{:.2}", hh.assets_per_capita),
+        ])
+        .map_err(err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Internal(e.to_string()))?;
+    write_atomic(&a.out, &bytes)?;
+    print_out(&format!(
+        "wrote {} households to {}\n",
+        pop.alloc.total(),
+        a.out.display()
+    ))
+}
+
+#[derive(Default, Clone, Copy)]
+struct Acc {
+    hh: f64,
+    persons: f64,
+    old: f64,
+    young: f64,
+    disabled: f64,
+    migrant_persons: f64,
+    income: f64,
+    t_hh: f64,
+    t_persons: f64,
+    t_old: f64,
+    t_young: f64,
+    t_disabled: f64,
+    t_migrant: f64,
+    t_income: f64,
+}
+
+fn describe(a: DescribeArgs) -> Result<()> {
+    let loaded = load(&a.scenario, &a.sim)?;
+    let s = &loaded.scenario;
+    let pop = PopulationModel::new(s, &loaded.scenario.name)?;
+    let m = &s.population.members;
+    let trans = s.dynamics.income.transitory_sd;
+    let mut acc = [Acc::default(); 3];
+    for i in 0..pop.alloc.total() {
+        let hh = pop.household(&s.simulation, 0, i);
+        let si = hh.stratum as usize;
+        let w = pop.alloc.weight[si];
+        let k = hh.size as f64;
+        let r = if pop.strata.strata[si].region == Region::Urban {
+            1
+        } else {
+            2
+        };
+        // Expected per-capita income at the start (transitory noise averaged out), yuan per year.
+        let income = (hh.log_income_perm + hh.persistent0 + 0.5 * trans * trans).exp() * 12.0;
+        for j in [0, r] {
+            let x = &mut acc[j];
+            x.hh += w;
+            x.persons += w * k;
+            x.old += w * hh
+                .members()
+                .iter()
+                .filter(|p| p.age > m.working_age_max)
+                .count() as f64;
+            x.young += w * hh
+                .members()
+                .iter()
+                .filter(|p| p.age < m.working_age_min)
+                .count() as f64;
+            x.disabled += w * hh.members().iter().filter(|p| p.severe_disability).count() as f64;
+            x.migrant_persons += w * k * hh.migrant as u8 as f64;
+            x.income += w * k * income;
+        }
+    }
+    for (si, st) in pop.strata.strata.iter().enumerate() {
+        let _ = si;
+        let r = if st.region == Region::Urban { 1 } else { 2 };
+        for j in [0, r] {
+            let x = &mut acc[j];
+            x.t_hh += st.households;
+            x.t_persons += st.persons;
+            x.t_old += st.persons * st.share_60plus;
+            x.t_young += st.persons * st.share_under16;
+            x.t_disabled += st.persons * st.severe_disability;
+            x.t_migrant += st.persons * st.migrant_share;
+            x.t_income += st.persons * st.target_income_mean * 12.0;
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Population of `{}`: {} sample households (replication 0), weighted, against the stratum targets",
+        s.name,
+        pop.alloc.total()
+    );
+    let _ = writeln!(
+        out,
+        "{:<34} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}",
+        "statistic", "national", "target", "urban", "target", "rural", "target"
+    );
+    type Row = (&'static str, fn(&Acc) -> (f64, f64));
+    let rows: [Row; 8] = [
+        ("households (million)", |x| (x.hh / 1e6, x.t_hh / 1e6)),
+        ("persons (million)", |x| {
+            (x.persons / 1e6, x.t_persons / 1e6)
+        }),
+        ("mean household size", |x| {
+            (x.persons / x.hh, x.t_persons / x.t_hh)
+        }),
+        ("share aged 60+", |x| {
+            (x.old / x.persons, x.t_old / x.t_persons)
+        }),
+        ("share aged under 16", |x| {
+            (x.young / x.persons, x.t_young / x.t_persons)
+        }),
+        ("share severely disabled", |x| {
+            (x.disabled / x.persons, x.t_disabled / x.t_persons)
+        }),
+        ("share migrant (persons)", |x| {
+            (x.migrant_persons / x.persons, x.t_migrant / x.t_persons)
+        }),
+        ("income per capita (yuan/year)", |x| {
+            (x.income / x.persons, x.t_income / x.t_persons)
+        }),
+    ];
+    for (name, f) in rows {
+        let mut line = format!("{name:<34}");
+        for x in &acc {
+            let (v, t) = f(x);
+            let _ = write!(line, " {:>14} {:>14}", fmt(v), fmt(t));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    print_out(&out)
+}
+
+fn fmt(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}

@@ -1,0 +1,59 @@
+//! `safetynet run SCENARIO`: simulate, print the summary table, write the results folder.
+
+use super::{print_out, progress_bar, SimArgs};
+use crate::engine::{self, Model, RunOptions};
+use crate::error::Result;
+use crate::output::{self, Manifest};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML), e.g. scenarios/baseline.toml.
+    pub scenario: PathBuf,
+    /// Results folder (default: results/<scenario name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also report every province.
+    #[arg(long)]
+    pub by_province: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
+    let mut sim = a.sim.clone();
+    if a.by_province {
+        sim.sets.push("metrics.by_province=true".into());
+    }
+    let loaded = sim.load(&a.scenario)?;
+    let model = Model::new(&loaded)?;
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("results").join(&loaded.scenario.name));
+    // A bad output path fails now, not after the run.
+    output::prepare_dir(&out)?;
+    let models = vec![model];
+    let pb = progress_bar(engine::work_items(&models), sim.quiet, "simulating");
+    let counters = engine::run(
+        &models,
+        &RunOptions {
+            threads: sim.threads,
+            progress: Some(pb.clone()),
+        },
+    )?;
+    pb.finish_and_clear();
+    let results = output::collect(&models, &counters);
+    output::write_results(&out, &results, &Manifest::new(&models, argv))?;
+    let s = &loaded.scenario.simulation;
+    let mut text = output::summary_table(&results[0], s.start_year, s.years);
+    text.push_str(&format!(
+        "\n{} households x {} replications x {} months; results in {}\n",
+        s.households,
+        s.replications,
+        s.months(),
+        out.display()
+    ));
+    print_out(&text)
+}

@@ -1,0 +1,721 @@
+//! Metrics: exact integer counters filled by the engine, the figures computed from them per
+//! replication (cost, recipients, coverage, targeting errors, FGT poverty, entries, exits,
+//! fall-back and fall-into-poverty rates, spell lengths), and their summary over replications
+//! (mean, sd, p05, p50, p95).
+//!
+//! Counters hold money in fen and counts as whole numbers per (stratum, year, half-year), so
+//! sums are exact and identical whatever the thread count or chunk size; survey weights are
+//! applied only after the reduction, in a fixed order.
+
+use crate::population::{Region, StrataTable};
+use crate::scenario::{Checker, SimulationParams};
+use crate::schedule::Schedule;
+use serde::{Deserialize, Serialize};
+
+/// `metrics.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsParams {
+    /// Poverty line for FGT and poverty dynamics: "dibao_standard", "absolute" or "relative".
+    pub poverty_line: String,
+    /// Absolute line, yuan per person per month (nominal), by year.
+    pub absolute_line: Schedule,
+    /// Relative line as a share 0–1 of the reference median income.
+    pub relative_share: f64,
+    /// Reference median per-capita income in the start year, yuan per person per month; it
+    /// grows with nominal incomes.
+    pub relative_median_income: f64,
+    /// Also report every province.
+    pub by_province: bool,
+}
+
+impl MetricsParams {
+    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
+        c.one_of(
+            "metrics.poverty_line",
+            &self.poverty_line,
+            &["dibao_standard", "absolute", "relative"],
+        );
+        if self.poverty_line == "absolute" {
+            let years = sim.start_year..=sim.start_year + sim.years as i32 - 1;
+            c.schedule(
+                "metrics.absolute_line",
+                &self.absolute_line,
+                years,
+                0.0,
+                1e6,
+                "yuan per person per month",
+            );
+        }
+        c.share("metrics.relative_share", self.relative_share);
+        c.range(
+            "metrics.relative_median_income",
+            self.relative_median_income,
+            0.0,
+            1e7,
+            "yuan per person per month",
+        );
+    }
+
+    /// The poverty line of year index `t`, given the stratum's standard and the income index.
+    #[inline]
+    pub fn line(
+        &self,
+        kind: LineKind,
+        start_year: i32,
+        t: usize,
+        standard: f64,
+        income_index: f64,
+    ) -> f64 {
+        match kind {
+            LineKind::Standard => standard,
+            LineKind::Absolute => self.absolute_line.at(start_year + t as i32).unwrap_or(0.0),
+            LineKind::Relative => self.relative_share * self.relative_median_income * income_index,
+        }
+    }
+
+    /// The kind of line, resolved once.
+    pub fn line_kind(&self) -> LineKind {
+        match self.poverty_line.as_str() {
+            "absolute" => LineKind::Absolute,
+            "relative" => LineKind::Relative,
+            _ => LineKind::Standard,
+        }
+    }
+}
+
+/// Which poverty line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Standard,
+    Absolute,
+    Relative,
+}
+
+/// Counter indices. Money in fen; gaps scaled by [`GAP_SCALE`]; everything else whole counts.
+pub mod c {
+    pub const HH_MONTHS: usize = 0;
+    pub const PERSON_MONTHS: usize = 1;
+    pub const COST_DIBAO_FEN: usize = 2;
+    pub const RECIP_HH_MONTHS: usize = 3;
+    pub const RECIP_PERSON_MONTHS: usize = 4;
+    pub const STANDARD_PERSON_FEN: usize = 5;
+    pub const POOR_HH_MONTHS: usize = 6;
+    pub const POOR_RECIP_HH_MONTHS: usize = 7;
+    pub const ELIG_HH_MONTHS: usize = 8;
+    pub const ELIG_RECIP_HH_MONTHS: usize = 9;
+    pub const INELIG_RECIP_HH_MONTHS: usize = 10;
+    pub const PRE_POOR_PERSON_MONTHS: usize = 11;
+    pub const PRE_GAP1: usize = 12;
+    pub const PRE_GAP2: usize = 13;
+    pub const POST_POOR_PERSON_MONTHS: usize = 14;
+    pub const POST_GAP1: usize = 15;
+    pub const POST_GAP2: usize = 16;
+    pub const FALL_BASE: usize = 17;
+    pub const FALL_IN: usize = 18;
+    /// Offsets of the assistance and poverty spell blocks.
+    pub const ASSIST: usize = 19;
+    pub const POVERTY: usize = ASSIST + super::SPELL_COUNTERS;
+    pub const N: usize = POVERTY + super::SPELL_COUNTERS;
+}
+
+/// Counters per spell kind (assistance, poverty), at offsets from the block start.
+pub mod spell {
+    pub const ENTRIES: usize = 0;
+    pub const EXITS: usize = 1;
+    /// Re-entries within 12 months, windows cut at the horizon (the reference definition).
+    pub const RE12_ALL: usize = 2;
+    /// Exits whose 12/24/36-month window is fully observed, and their re-entries.
+    pub const EXITS_OBS: [usize; 3] = [3, 4, 5];
+    pub const RE_OBS: [usize; 3] = [6, 7, 8];
+    pub const SPELLS_DONE: usize = 9;
+    pub const SPELL_MONTHS: usize = 10;
+}
+/// Size of a spell block.
+pub const SPELL_COUNTERS: usize = 11;
+/// Fall-back windows, months.
+pub const WINDOWS: [i32; 3] = [12, 24, 36];
+/// Scale of poverty-gap counters (1e6 = a full gap for one person-month).
+pub const GAP_SCALE: f64 = 1e6;
+
+/// Exact counters for one scenario: `[stratum][year][half] -> [i64; c::N]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counters {
+    pub strata: usize,
+    pub years: usize,
+    pub data: Vec<[i64; c::N]>,
+}
+
+impl Counters {
+    /// Zeroed counters.
+    pub fn new(strata: usize, years: usize) -> Counters {
+        Counters {
+            strata,
+            years,
+            data: vec![[0; c::N]; strata * years * 2],
+        }
+    }
+
+    /// Slot of (stratum, year, half).
+    #[inline]
+    pub fn slot(&mut self, s: usize, t: usize, half: usize) -> &mut [i64; c::N] {
+        &mut self.data[(s * self.years + t) * 2 + half]
+    }
+
+    /// Add another set of counters (exact: integer addition).
+    pub fn merge(&mut self, other: &Counters) {
+        for (a, b) in self.data.iter_mut().zip(&other.data) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+    }
+
+    fn get(&self, s: usize, t: usize, half: usize) -> &[i64; c::N] {
+        &self.data[(s * self.years + t) * 2 + half]
+    }
+}
+
+/// Tracks one household's spells in a state (receiving assistance, or poor) month by month.
+#[derive(Debug, Clone, Copy)]
+pub struct SpellTracker {
+    in_state: bool,
+    start: i32,
+    start_known: bool,
+    last_exit: i32,
+}
+
+const NO_EXIT: i32 = i32::MIN;
+
+impl SpellTracker {
+    /// Start tracking at month 0 in the given state (a spell already running is left-censored).
+    pub fn new(in_state: bool) -> SpellTracker {
+        SpellTracker {
+            in_state,
+            start: 0,
+            start_known: false,
+            last_exit: NO_EXIT,
+        }
+    }
+
+    /// Observe month `m` (≥ 1) of `months` and record entries, exits, re-entries and spells in
+    /// the counters of block `base`. Exits and re-entries count in the year of the exit (the
+    /// last month in the state).
+    #[inline]
+    pub fn step(
+        &mut self,
+        m: i32,
+        now: bool,
+        months: i32,
+        counters: &mut Counters,
+        s: usize,
+        base: usize,
+    ) {
+        if now == self.in_state {
+            return;
+        }
+        self.in_state = now;
+        if now {
+            let (t, h) = year_half(m);
+            counters.slot(s, t, h)[base + spell::ENTRIES] += 1;
+            if self.last_exit != NO_EXIT {
+                let e = self.last_exit;
+                let gap = m - e;
+                let (te, he) = year_half(e);
+                let slot = counters.slot(s, te, he);
+                if gap <= 12 {
+                    slot[base + spell::RE12_ALL] += 1;
+                }
+                for (i, w) in WINDOWS.iter().enumerate() {
+                    if e + w < months && gap <= *w {
+                        slot[base + spell::RE_OBS[i]] += 1;
+                    }
+                }
+                self.last_exit = NO_EXIT;
+            }
+            self.start = m;
+            self.start_known = true;
+        } else {
+            let e = m - 1;
+            let (te, he) = year_half(e);
+            let slot = counters.slot(s, te, he);
+            slot[base + spell::EXITS] += 1;
+            for (i, w) in WINDOWS.iter().enumerate() {
+                if e + w < months {
+                    slot[base + spell::EXITS_OBS[i]] += 1;
+                }
+            }
+            if self.start_known {
+                slot[base + spell::SPELLS_DONE] += 1;
+                slot[base + spell::SPELL_MONTHS] += (e - self.start + 1) as i64;
+            }
+            self.last_exit = e;
+        }
+    }
+}
+
+/// Year index and half (0 = January–June) of month `m`.
+#[inline]
+pub fn year_half(m: i32) -> (usize, usize) {
+    ((m / 12) as usize, ((m % 12) / 6) as usize)
+}
+
+/// Reporting period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// January to June.
+    FirstHalf,
+    /// The whole year.
+    FullYear,
+}
+
+impl Period {
+    /// Name in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::FirstHalf => "H1",
+            Period::FullYear => "FY",
+        }
+    }
+    fn months(self) -> f64 {
+        match self {
+            Period::FirstHalf => 6.0,
+            Period::FullYear => 12.0,
+        }
+    }
+}
+
+/// A metric: its name, unit, whether it has a first-half figure, and how it is computed from
+/// the weighted counters of a region and period.
+pub struct MetricDef {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub first_half: bool,
+    pub compute: fn(&[f64; c::N], f64) -> f64,
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        f64::NAN
+    }
+}
+
+fn fallback(w: &[f64; c::N], base: usize, i: usize) -> f64 {
+    ratio(w[base + spell::RE_OBS[i]], w[base + spell::EXITS_OBS[i]])
+}
+
+/// Every metric, in output order.
+pub const METRICS: &[MetricDef] = &[
+    MetricDef {
+        name: "cost_dibao",
+        unit: "billion yuan",
+        first_half: true,
+        compute: |w, _| w[c::COST_DIBAO_FEN] / 100.0 / 1e9,
+    },
+    MetricDef {
+        name: "cost_total",
+        unit: "billion yuan",
+        first_half: true,
+        compute: |w, _| w[c::COST_DIBAO_FEN] / 100.0 / 1e9,
+    },
+    MetricDef {
+        name: "recipients_households",
+        unit: "million households",
+        first_half: true,
+        compute: |w, m| w[c::RECIP_HH_MONTHS] / m / 1e6,
+    },
+    MetricDef {
+        name: "recipients_persons",
+        unit: "million persons",
+        first_half: true,
+        compute: |w, m| w[c::RECIP_PERSON_MONTHS] / m / 1e6,
+    },
+    MetricDef {
+        name: "coverage_population",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::RECIP_PERSON_MONTHS], w[c::PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "coverage_poor",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::POOR_RECIP_HH_MONTHS], w[c::POOR_HH_MONTHS]),
+    },
+    MetricDef {
+        name: "exclusion_error",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| 1.0 - ratio(w[c::ELIG_RECIP_HH_MONTHS], w[c::ELIG_HH_MONTHS]),
+    },
+    MetricDef {
+        name: "inclusion_error",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::INELIG_RECIP_HH_MONTHS], w[c::RECIP_HH_MONTHS]),
+    },
+    MetricDef {
+        name: "standard_average",
+        unit: "yuan/person/month",
+        first_half: true,
+        compute: |w, _| ratio(w[c::STANDARD_PERSON_FEN] / 100.0, w[c::PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "benefit_per_recipient",
+        unit: "yuan/person/month",
+        first_half: true,
+        compute: |w, _| ratio(w[c::COST_DIBAO_FEN] / 100.0, w[c::RECIP_PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "population_persons",
+        unit: "million persons",
+        first_half: true,
+        compute: |w, m| w[c::PERSON_MONTHS] / m / 1e6,
+    },
+    MetricDef {
+        name: "poor_persons_pre",
+        unit: "million persons",
+        first_half: true,
+        compute: |w, m| w[c::PRE_POOR_PERSON_MONTHS] / m / 1e6,
+    },
+    MetricDef {
+        name: "fgt0_pre",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::PRE_POOR_PERSON_MONTHS], w[c::PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "fgt1_pre",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::PRE_GAP1] / GAP_SCALE, w[c::PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "fgt2_pre",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::PRE_GAP2] / GAP_SCALE, w[c::PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "fgt0_post",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::POST_POOR_PERSON_MONTHS], w[c::PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "fgt1_post",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::POST_GAP1] / GAP_SCALE, w[c::PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "fgt2_post",
+        unit: "share",
+        first_half: true,
+        compute: |w, _| ratio(w[c::POST_GAP2] / GAP_SCALE, w[c::PERSON_MONTHS]),
+    },
+    MetricDef {
+        name: "assist_entries",
+        unit: "million households",
+        first_half: true,
+        compute: |w, _| w[c::ASSIST + spell::ENTRIES] / 1e6,
+    },
+    MetricDef {
+        name: "assist_exits",
+        unit: "million households",
+        first_half: true,
+        compute: |w, _| w[c::ASSIST + spell::EXITS] / 1e6,
+    },
+    MetricDef {
+        name: "assist_reentries_12m",
+        unit: "million households",
+        first_half: false,
+        compute: |w, _| w[c::ASSIST + spell::RE12_ALL] / 1e6,
+    },
+    MetricDef {
+        name: "fallback_assist_12m_truncated",
+        unit: "share",
+        first_half: false,
+        compute: |w, _| ratio(w[c::ASSIST + spell::RE12_ALL], w[c::ASSIST + spell::EXITS]),
+    },
+    MetricDef {
+        name: "fallback_assist_12m",
+        unit: "share",
+        first_half: false,
+        compute: |w, _| fallback(w, c::ASSIST, 0),
+    },
+    MetricDef {
+        name: "fallback_assist_24m",
+        unit: "share",
+        first_half: false,
+        compute: |w, _| fallback(w, c::ASSIST, 1),
+    },
+    MetricDef {
+        name: "fallback_assist_36m",
+        unit: "share",
+        first_half: false,
+        compute: |w, _| fallback(w, c::ASSIST, 2),
+    },
+    MetricDef {
+        name: "assist_spell_months",
+        unit: "months",
+        first_half: false,
+        compute: |w, _| {
+            ratio(
+                w[c::ASSIST + spell::SPELL_MONTHS],
+                w[c::ASSIST + spell::SPELLS_DONE],
+            )
+        },
+    },
+    MetricDef {
+        name: "poverty_entries",
+        unit: "million households",
+        first_half: true,
+        compute: |w, _| w[c::POVERTY + spell::ENTRIES] / 1e6,
+    },
+    MetricDef {
+        name: "poverty_exits",
+        unit: "million households",
+        first_half: true,
+        compute: |w, _| w[c::POVERTY + spell::EXITS] / 1e6,
+    },
+    MetricDef {
+        name: "fallback_poverty_12m",
+        unit: "share",
+        first_half: false,
+        compute: |w, _| fallback(w, c::POVERTY, 0),
+    },
+    MetricDef {
+        name: "fallback_poverty_24m",
+        unit: "share",
+        first_half: false,
+        compute: |w, _| fallback(w, c::POVERTY, 1),
+    },
+    MetricDef {
+        name: "fallback_poverty_36m",
+        unit: "share",
+        first_half: false,
+        compute: |w, _| fallback(w, c::POVERTY, 2),
+    },
+    MetricDef {
+        name: "poverty_spell_months",
+        unit: "months",
+        first_half: false,
+        compute: |w, _| {
+            ratio(
+                w[c::POVERTY + spell::SPELL_MONTHS],
+                w[c::POVERTY + spell::SPELLS_DONE],
+            )
+        },
+    },
+    MetricDef {
+        name: "fall_into_poverty",
+        unit: "share",
+        first_half: false,
+        compute: |w, _| ratio(w[c::FALL_IN], w[c::FALL_BASE]),
+    },
+];
+
+/// A reporting region: a name and its strata.
+#[derive(Debug, Clone)]
+pub struct RegionSet {
+    pub name: String,
+    pub strata: Vec<usize>,
+}
+
+/// National, urban, rural and, on request, every province.
+pub fn regions(strata: &StrataTable, by_province: bool) -> Vec<RegionSet> {
+    let all: Vec<usize> = (0..strata.strata.len()).collect();
+    let of = |r: Region| {
+        all.iter()
+            .copied()
+            .filter(|&i| strata.strata[i].region == r)
+            .collect::<Vec<_>>()
+    };
+    let mut out = vec![
+        RegionSet {
+            name: "national".into(),
+            strata: all.clone(),
+        },
+        RegionSet {
+            name: "urban".into(),
+            strata: of(Region::Urban),
+        },
+        RegionSet {
+            name: "rural".into(),
+            strata: of(Region::Rural),
+        },
+    ];
+    if by_province {
+        let mut seen: Vec<String> = Vec::new();
+        for s in &strata.strata {
+            if !s.province.is_empty() && !seen.contains(&s.province) {
+                seen.push(s.province.clone());
+            }
+        }
+        for p in seen {
+            let idx = all
+                .iter()
+                .copied()
+                .filter(|&i| strata.strata[i].province == p)
+                .collect();
+            out.push(RegionSet {
+                name: format!("province:{p}"),
+                strata: idx,
+            });
+        }
+    }
+    out
+}
+
+/// One figure of one replication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub year: i32,
+    pub period: Period,
+    pub region: usize,
+    pub metric: usize,
+    /// NaN when undefined (an empty denominator).
+    pub value: f64,
+}
+
+/// Every figure of one replication, in a fixed order: year, period, region, metric.
+pub fn figures(
+    counters: &Counters,
+    weights: &[f64],
+    regions: &[RegionSet],
+    start_year: i32,
+) -> Vec<Figure> {
+    let mut out = Vec::new();
+    for t in 0..counters.years {
+        for period in [Period::FirstHalf, Period::FullYear] {
+            for (ri, r) in regions.iter().enumerate() {
+                let mut w = [0.0f64; c::N];
+                for &s in &r.strata {
+                    let halves: &[usize] = if period == Period::FirstHalf {
+                        &[0]
+                    } else {
+                        &[0, 1]
+                    };
+                    for &h in halves {
+                        let slot = counters.get(s, t, h);
+                        for k in 0..c::N {
+                            w[k] += weights[s] * slot[k] as f64;
+                        }
+                    }
+                }
+                for (mi, m) in METRICS.iter().enumerate() {
+                    if period == Period::FirstHalf && !m.first_half {
+                        continue;
+                    }
+                    out.push(Figure {
+                        year: start_year + t as i32,
+                        period,
+                        region: ri,
+                        metric: mi,
+                        value: (m.compute)(&w, period.months()),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Mean, standard deviation and quantiles of a figure over replications.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub mean: f64,
+    pub sd: f64,
+    pub p05: f64,
+    pub p50: f64,
+    pub p95: f64,
+    /// Replications in which the figure was defined.
+    pub n: usize,
+}
+
+impl Stats {
+    /// Summarise values, ignoring NaN; `None` when no value is defined.
+    pub fn of(values: &[f64]) -> Option<Stats> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        let n = v.len();
+        let mean = v.iter().sum::<f64>() / n as f64;
+        let sd = if n > 1 {
+            (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        v.sort_by(f64::total_cmp);
+        Some(Stats {
+            mean,
+            sd,
+            p05: quantile(&v, 0.05),
+            p50: quantile(&v, 0.5),
+            p95: quantile(&v, 0.95),
+            n,
+        })
+    }
+}
+
+/// Linear-interpolation quantile (type 7) of sorted values.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_and_sd_of_a_known_sample() {
+        let s = Stats::of(&[1.0, 2.0, 3.0, 4.0, 5.0, f64::NAN]).unwrap();
+        assert_eq!(s.mean, 3.0);
+        assert!((s.sd - 2.5f64.sqrt()).abs() < 1e-12);
+        assert_eq!(s.p50, 3.0);
+        assert!((s.p05 - 1.2).abs() < 1e-12);
+        assert!((s.p95 - 4.8).abs() < 1e-12);
+        assert_eq!(s.n, 5);
+        assert!(Stats::of(&[f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn spell_tracker_counts_exit_and_reentry_in_the_exit_year() {
+        let mut k = Counters::new(1, 5);
+        let mut tr = SpellTracker::new(true);
+        // In state months 0..=10, out 11..=14, back at 15, out again at 50 and never back.
+        for m in 1..60 {
+            let now = m <= 10 || (15..50).contains(&m);
+            tr.step(m, now, 60, &mut k, 0, c::ASSIST);
+        }
+        let y0: i64 = (0..2)
+            .map(|h| k.get(0, 0, h)[c::ASSIST + spell::EXITS])
+            .sum();
+        let re0: i64 = (0..2)
+            .map(|h| k.get(0, 0, h)[c::ASSIST + spell::RE12_ALL])
+            .sum();
+        assert_eq!((y0, re0), (1, 1));
+        let y4: i64 = (0..2)
+            .map(|h| k.get(0, 4, h)[c::ASSIST + spell::EXITS])
+            .sum();
+        let obs4: i64 = (0..2)
+            .map(|h| k.get(0, 4, h)[c::ASSIST + spell::EXITS_OBS[0]])
+            .sum();
+        // Exit at month 49 (year 4): its 12-month window ends at 61 > 59, so not observed.
+        assert_eq!((y4, obs4), (1, 0));
+        // Only the second spell (15..=49) is complete with a known start: 35 months.
+        let months: i64 = k
+            .data
+            .iter()
+            .map(|s| s[c::ASSIST + spell::SPELL_MONTHS])
+            .sum();
+        assert_eq!(months, 35);
+    }
+}

@@ -1,0 +1,376 @@
+//! Outputs: the tidy `summary.csv` and `replications.csv`, `manifest.json`, and the readable
+//! summary table. Every file is written to a temporary name and renamed, so an interrupted
+//! run never leaves a half-written result.
+
+use crate::engine::{Model, RunCounters};
+use crate::error::{Error, Result};
+use crate::metrics::{figures, Period, Stats, METRICS};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Figures of one scenario.
+#[derive(Debug, Clone)]
+pub struct ScenarioResults {
+    pub name: String,
+    /// Region names, indexed by `Figure::region`.
+    pub regions: Vec<String>,
+    /// `[replication] -> figures`, each in the fixed order of [`figures`].
+    pub reps: Vec<Vec<crate::metrics::Figure>>,
+}
+
+/// Key of one figure.
+pub type FigureKey = (i32, &'static str, String, &'static str);
+
+impl ScenarioResults {
+    /// Values of every figure over replications, keyed by (year, period, region, metric).
+    pub fn by_key(&self) -> BTreeMap<FigureKey, Vec<f64>> {
+        let mut out: BTreeMap<FigureKey, Vec<f64>> = BTreeMap::new();
+        for figs in &self.reps {
+            for f in figs {
+                out.entry((
+                    f.year,
+                    f.period.as_str(),
+                    self.regions[f.region].clone(),
+                    METRICS[f.metric].name,
+                ))
+                .or_default()
+                .push(f.value);
+            }
+        }
+        out
+    }
+
+    /// Summary of one figure over replications.
+    pub fn stats(&self, year: i32, period: Period, region: &str, metric: &str) -> Option<Stats> {
+        let r = self.regions.iter().position(|x| x == region)?;
+        let mi = METRICS.iter().position(|m| m.name == metric)?;
+        let vals: Vec<f64> = self
+            .reps
+            .iter()
+            .filter_map(|figs| {
+                figs.iter().find(|f| {
+                    f.year == year && f.period == period && f.region == r && f.metric == mi
+                })
+            })
+            .map(|f| f.value)
+            .collect();
+        Stats::of(&vals)
+    }
+
+    /// Per-replication values of one figure (NaN where undefined).
+    pub fn values(&self, year: i32, period: Period, region: &str, metric: &str) -> Vec<f64> {
+        let r = self.regions.iter().position(|x| x == region);
+        let mi = METRICS.iter().position(|m| m.name == metric);
+        let (Some(r), Some(mi)) = (r, mi) else {
+            return vec![];
+        };
+        self.reps
+            .iter()
+            .filter_map(|figs| {
+                figs.iter().find(|f| {
+                    f.year == year && f.period == period && f.region == r && f.metric == mi
+                })
+            })
+            .map(|f| f.value)
+            .collect()
+    }
+}
+
+/// Turn a run's counters into figures.
+pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
+    models
+        .iter()
+        .zip(&rc.per_scenario)
+        .map(|(m, reps)| {
+            let s = m.scenario();
+            ScenarioResults {
+                name: s.name.clone(),
+                regions: m.regions.iter().map(|r| r.name.clone()).collect(),
+                reps: reps
+                    .iter()
+                    .map(|k| figures(k, &m.pop.alloc.weight, &m.regions, s.simulation.start_year))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn unit_of(metric: &str) -> &'static str {
+    METRICS
+        .iter()
+        .find(|m| m.name == metric)
+        .map(|m| m.unit)
+        .unwrap_or("")
+}
+
+/// `summary.csv`: scenario, year, period, region, metric, unit, mean, sd, p05, p50, p95.
+pub fn summary_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "scenario", "year", "period", "region", "metric", "unit", "mean", "sd", "p05", "p50", "p95",
+    ])
+    .map_err(csv_err)?;
+    for r in results {
+        for ((year, period, region, metric), vals) in ordered(r) {
+            let Some(st) = Stats::of(&vals) else { continue };
+            w.write_record([
+                r.name.as_str(),
+                &year.to_string(),
+                period,
+                &region,
+                metric,
+                unit_of(metric),
+                &st.mean.to_string(),
+                &st.sd.to_string(),
+                &st.p05.to_string(),
+                &st.p50.to_string(),
+                &st.p95.to_string(),
+            ])
+            .map_err(csv_err)?;
+        }
+    }
+    w.into_inner().map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Figures in the order of the metric catalogue (not alphabetical), per year/period/region.
+fn ordered(r: &ScenarioResults) -> Vec<(FigureKey, Vec<f64>)> {
+    let mut order: Vec<(i32, &'static str, usize, usize)> = Vec::new();
+    let mut values: BTreeMap<(i32, &'static str, usize, usize), Vec<f64>> = BTreeMap::new();
+    for figs in &r.reps {
+        for f in figs {
+            let key = (f.year, f.period.as_str(), f.region, f.metric);
+            let e = values.entry(key).or_default();
+            if e.is_empty() {
+                order.push(key);
+            }
+            e.push(f.value);
+        }
+    }
+    order
+        .into_iter()
+        .map(|k| {
+            let v = values.remove(&k).unwrap_or_default();
+            ((k.0, k.1, r.regions[k.2].clone(), METRICS[k.3].name), v)
+        })
+        .collect()
+}
+
+/// `replications.csv`: scenario, replication, year, period, region, metric, unit, value.
+pub fn replications_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "scenario",
+        "replication",
+        "year",
+        "period",
+        "region",
+        "metric",
+        "unit",
+        "value",
+    ])
+    .map_err(csv_err)?;
+    for r in results {
+        for (rep, figs) in r.reps.iter().enumerate() {
+            for f in figs {
+                if f.value.is_nan() {
+                    continue;
+                }
+                let m = &METRICS[f.metric];
+                w.write_record([
+                    r.name.as_str(),
+                    &rep.to_string(),
+                    &f.year.to_string(),
+                    f.period.as_str(),
+                    &r.regions[f.region],
+                    m.name,
+                    m.unit,
+                    &f.value.to_string(),
+                ])
+                .map_err(csv_err)?;
+            }
+        }
+    }
+    w.into_inner().map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn csv_err(e: csv::Error) -> Error {
+    Error::Internal(format!("csv: {e}"))
+}
+
+/// What was run: enough to reproduce it bit for bit.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub safetynet_version: String,
+    pub command: Vec<String>,
+    pub seed: u64,
+    pub replications: u32,
+    pub households_per_replication: u64,
+    pub start_year: i32,
+    pub years: u32,
+    pub scenarios: Vec<ManifestScenario>,
+}
+
+/// One scenario in the manifest.
+#[derive(Debug, Serialize)]
+pub struct ManifestScenario {
+    pub name: String,
+    pub files: Vec<String>,
+    pub hash: String,
+    pub strata: usize,
+    pub resolved: serde_json::Value,
+}
+
+impl Manifest {
+    /// Describe a run.
+    pub fn new(models: &[Model], command: Vec<String>) -> Manifest {
+        let sim = &models[0].scenario().simulation;
+        Manifest {
+            safetynet_version: env!("CARGO_PKG_VERSION").to_string(),
+            command,
+            seed: sim.seed,
+            replications: sim.replications,
+            households_per_replication: sim.households,
+            start_year: sim.start_year,
+            years: sim.years,
+            scenarios: models
+                .iter()
+                .map(|m| ManifestScenario {
+                    name: m.scenario().name.clone(),
+                    files: m
+                        .loaded
+                        .files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect(),
+                    hash: m.loaded.hash.clone(),
+                    strata: m.pop.strata.strata.len(),
+                    resolved: serde_json::to_value(m.scenario()).unwrap_or(serde_json::Value::Null),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Create the results folder and check it is writable, before any long work starts.
+pub fn prepare_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let probe = dir.join(".safetynet-write-check.tmp");
+    std::fs::write(&probe, b"ok").map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp: PathBuf = path.with_file_name(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).map_err(|source| Error::Write {
+        path: tmp.clone(),
+        source,
+    })?;
+    std::fs::rename(&tmp, path).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Write summary.csv, replications.csv and manifest.json into `dir`.
+pub fn write_results(dir: &Path, results: &[ScenarioResults], manifest: &Manifest) -> Result<()> {
+    prepare_dir(dir)?;
+    write_atomic(&dir.join("summary.csv"), &summary_csv(results)?)?;
+    write_atomic(&dir.join("replications.csv"), &replications_csv(results)?)?;
+    let json = serde_json::to_vec_pretty(manifest).map_err(|e| Error::Internal(e.to_string()))?;
+    write_atomic(&dir.join("manifest.json"), &json)
+}
+
+fn cell(st: Option<Stats>, scale: f64, digits: usize) -> String {
+    match st {
+        Some(s) => format!(
+            "{:.d$} [{:.d$}–{:.d$}]",
+            s.mean * scale,
+            s.p05 * scale,
+            s.p95 * scale,
+            d = digits
+        ),
+        None => "–".to_string(),
+    }
+}
+
+/// The readable per-year table: national full-year figures, mean [90 % interval].
+pub fn summary_table(r: &ScenarioResults, start_year: i32, years: u32) -> String {
+    let cols: [(&str, &str, &str, f64, usize); 8] = [
+        ("cost urban", "urban", "cost_total", 1.0, 1),
+        ("cost rural", "rural", "cost_total", 1.0, 1),
+        ("cost total", "national", "cost_total", 1.0, 1),
+        ("persons", "national", "recipients_persons", 1.0, 2),
+        ("households", "national", "recipients_households", 1.0, 2),
+        ("cov. of poor", "national", "coverage_poor", 100.0, 1),
+        ("fall-back 12m", "national", "fallback_assist_12m", 100.0, 1),
+        ("H1 cost total", "national", "cost_total", 1.0, 1),
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut head = vec!["year".to_string()];
+    head.extend(cols.iter().map(|c| c.0.to_string()));
+    rows.push(head);
+    let mut units = vec!["".to_string()];
+    units.extend(
+        [
+            "bn yuan", "bn yuan", "bn yuan", "million", "million", "%", "%", "bn yuan",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    rows.push(units);
+    for y in start_year..start_year + years as i32 {
+        let mut row = vec![y.to_string()];
+        for (i, (_, region, metric, scale, digits)) in cols.iter().enumerate() {
+            let period = if i == 7 {
+                Period::FirstHalf
+            } else {
+                Period::FullYear
+            };
+            row.push(cell(r.stats(y, period, region, metric), *scale, *digits));
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Scenario `{}`: national, full year unless marked; mean [90 % interval] over replications",
+        r.name
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (v, w))| {
+                if c == 0 {
+                    format!("{v:<w$}")
+                } else {
+                    format!("{v:>w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  "));
+        if i == 1 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let _ = writeln!(out, "{}", "-".repeat(total));
+        }
+    }
+    out
+}

@@ -1,0 +1,512 @@
+//! The population: strata with their public statistics, the sample allocation, and the
+//! household generator. A household is a pure function of (seed, replication, household
+//! index): it is regenerated identically on any thread, shard or machine, and never stored.
+
+mod strata;
+
+pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
+
+use crate::error::{Error, Result};
+use crate::rng::{stream, Purpose};
+use crate::scenario::{Checker, Scenario, SimulationParams};
+use rand::Rng;
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+/// Largest household simulated; larger sizes in a distribution are cut to this.
+pub const MAX_MEMBERS: usize = 8;
+
+/// `population.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationParams {
+    /// "synthetic" (the embedded strata table) or "inline" (`strata` below).
+    pub source: String,
+    /// Inline only: households represented by the whole population.
+    pub households_total: f64,
+    /// Inline only: the strata.
+    pub strata: Vec<InlineStratum>,
+    pub income: IncomeParams,
+    pub members: MemberParams,
+    pub assets: AssetParams,
+    pub spending: SpendingParams,
+}
+
+/// One inline stratum (`[[population.strata]]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineStratum {
+    pub name: String,
+    /// Province the stratum belongs to; pairs rural with urban strata for convergence.
+    #[serde(default)]
+    pub province: String,
+    /// "urban" or "rural".
+    pub region: String,
+    /// Share of all households (0–1); shares sum to 1.
+    pub share: f64,
+    /// Median of permanent per-capita income, yuan per person per month.
+    pub income_median: f64,
+    /// Sd of log permanent per-capita income.
+    pub income_log_sd: f64,
+    /// Probabilities of household sizes 1, 2, 3, ...
+    pub size_probs: Vec<f64>,
+    /// Relative level of the dibao standard (1 = the regional average).
+    #[serde(default = "one")]
+    pub standard_factor: f64,
+    /// Shares 0–1 of persons aged 60+ and under 16, severely disabled, and households migrant.
+    pub share_age_60plus: f64,
+    pub share_age_under16: f64,
+    pub severe_disability_prevalence: f64,
+    pub migrant_share: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// `population.income.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncomeParams {
+    /// Multiplies every stratum's income spread.
+    pub log_sd_scale: f64,
+    /// Shift of log per-capita income for households where no member can work.
+    pub no_worker_log_shift: f64,
+}
+
+/// `population.members.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberParams {
+    /// Share 0–1 of persons with a severe illness.
+    pub severe_illness_prevalence: f64,
+    /// Ages (years) between which a person without severe disability or illness can work.
+    pub working_age_min: u8,
+    pub working_age_max: u8,
+    /// Ages (years) of school attendance.
+    pub school_age_min: u8,
+    pub school_age_max: u8,
+    /// Oldest simulated age (years).
+    pub max_age: u8,
+}
+
+/// `population.assets.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetParams {
+    /// Median financial assets per person, in months of the household's per-capita income.
+    pub median_months_of_income: f64,
+    /// Sd of log assets around that median.
+    pub log_sd: f64,
+}
+
+/// `population.spending.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpendingParams {
+    /// Routine medical spending, share 0–1 of income.
+    pub medical_share_of_income: f64,
+    /// Education spending, yuan per pupil per month (start-year prices).
+    pub education_per_pupil: f64,
+}
+
+impl PopulationParams {
+    pub(crate) fn validate(&self, c: &mut Checker) {
+        c.one_of("population.source", &self.source, &["synthetic", "inline"]);
+        c.range(
+            "population.income.log_sd_scale",
+            self.income.log_sd_scale,
+            0.0,
+            5.0,
+            "a multiplier",
+        );
+        c.range(
+            "population.income.no_worker_log_shift",
+            self.income.no_worker_log_shift,
+            -5.0,
+            5.0,
+            "log points",
+        );
+        c.share(
+            "population.members.severe_illness_prevalence",
+            self.members.severe_illness_prevalence,
+        );
+        let m = &self.members;
+        if m.working_age_min > m.working_age_max {
+            c.fail(
+                "population.members.working_age_min",
+                m.working_age_min,
+                "allowed: at most working_age_max",
+            );
+        }
+        if m.school_age_min > m.school_age_max {
+            c.fail(
+                "population.members.school_age_min",
+                m.school_age_min,
+                "allowed: at most school_age_max",
+            );
+        }
+        c.int_range(
+            "population.members.max_age",
+            m.max_age as i64,
+            m.working_age_max as i64 + 1,
+            120,
+        );
+        c.range(
+            "population.assets.median_months_of_income",
+            self.assets.median_months_of_income,
+            0.0,
+            1200.0,
+            "months",
+        );
+        c.range(
+            "population.assets.log_sd",
+            self.assets.log_sd,
+            0.0,
+            5.0,
+            "log points",
+        );
+        c.share(
+            "population.spending.medical_share_of_income",
+            self.spending.medical_share_of_income,
+        );
+        c.range(
+            "population.spending.education_per_pupil",
+            self.spending.education_per_pupil,
+            0.0,
+            1e5,
+            "yuan per pupil per month",
+        );
+        if self.source == "inline" {
+            if self.strata.is_empty() {
+                c.fail(
+                    "population.strata",
+                    "[]",
+                    "allowed: at least one [[population.strata]] with source = \"inline\"",
+                );
+            }
+            c.range(
+                "population.households_total",
+                self.households_total,
+                1.0,
+                1e10,
+                "households",
+            );
+            let mut total = 0.0;
+            for (i, s) in self.strata.iter().enumerate() {
+                let k = |f: &str| format!("population.strata.{i}.{f}");
+                c.one_of(&k("region"), &s.region, &["urban", "rural"]);
+                c.share(&k("share"), s.share);
+                total += s.share;
+                c.range(
+                    &k("income_median"),
+                    s.income_median,
+                    1e-6,
+                    1e9,
+                    "yuan per person per month",
+                );
+                c.range(&k("income_log_sd"), s.income_log_sd, 0.0, 5.0, "log points");
+                c.range(
+                    &k("standard_factor"),
+                    s.standard_factor,
+                    1e-6,
+                    100.0,
+                    "a relative level",
+                );
+                for f in [
+                    "share_age_60plus",
+                    "share_age_under16",
+                    "severe_disability_prevalence",
+                    "migrant_share",
+                ] {
+                    let v = match f {
+                        "share_age_60plus" => s.share_age_60plus,
+                        "share_age_under16" => s.share_age_under16,
+                        "severe_disability_prevalence" => s.severe_disability_prevalence,
+                        _ => s.migrant_share,
+                    };
+                    c.share(&k(f), v);
+                }
+                if s.size_probs.is_empty() || s.size_probs.len() > MAX_MEMBERS {
+                    c.fail(
+                        &k("size_probs"),
+                        format!("{:?}", s.size_probs),
+                        format!("allowed: 1 to {MAX_MEMBERS} probabilities"),
+                    );
+                }
+                for (j, p) in s.size_probs.iter().enumerate() {
+                    c.share(&format!("{}.{j}", k("size_probs")), *p);
+                }
+                let sum: f64 = s.size_probs.iter().sum();
+                if (sum - 1.0).abs() > 1e-6 {
+                    c.fail(
+                        &k("size_probs"),
+                        format!("{:?} (sum {sum})", s.size_probs),
+                        "allowed: probabilities that sum to 1",
+                    );
+                }
+            }
+            if (total - 1.0).abs() > 1e-6 && !self.strata.is_empty() {
+                c.fail(
+                    "population.strata",
+                    format!("shares summing to {total}"),
+                    "allowed: shares that sum to 1",
+                );
+            }
+        }
+    }
+}
+
+/// One person.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Member {
+    /// Age in whole years.
+    pub age: u8,
+    /// Disability grade 1–2.
+    pub severe_disability: bool,
+    /// Severe (chronic or critical) illness.
+    pub severe_illness: bool,
+}
+
+/// One household at the start of the horizon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Household {
+    /// Index in the replication's sample.
+    pub index: u64,
+    /// Stratum (index into the strata table).
+    pub stratum: u16,
+    /// Number of members (1..=MAX_MEMBERS).
+    pub size: u8,
+    /// Members; only the first `size` are meaningful.
+    pub members: [Member; MAX_MEMBERS],
+    /// Lives away from its registered (hukou) place.
+    pub migrant: bool,
+    /// Permanent log per-capita income (log yuan per person per month, start-year prices).
+    pub log_income_perm: f64,
+    /// Starting value of the persistent income component (log points).
+    pub persistent0: f64,
+    /// Financial assets per person, yuan (start-year prices).
+    pub assets_per_capita: f64,
+}
+
+impl Household {
+    /// Members in use.
+    pub fn members(&self) -> &[Member] {
+        &self.members[..self.size as usize]
+    }
+    /// Members able to work: of working age, not severely disabled or ill.
+    pub fn workers(&self, m: &MemberParams) -> u8 {
+        self.members().iter().filter(|p| can_work(p, m)).count() as u8
+    }
+    /// Members of school age.
+    pub fn pupils(&self, m: &MemberParams) -> u8 {
+        self.members()
+            .iter()
+            .filter(|p| p.age >= m.school_age_min && p.age <= m.school_age_max)
+            .count() as u8
+    }
+}
+
+/// Whether a person can work under the member rules.
+pub fn can_work(p: &Member, m: &MemberParams) -> bool {
+    p.age >= m.working_age_min
+        && p.age <= m.working_age_max
+        && !p.severe_disability
+        && !p.severe_illness
+}
+
+/// Sample allocation: how many sample households each stratum gets and what each represents.
+#[derive(Debug, Clone)]
+pub struct Allocation {
+    /// Sample households per stratum.
+    pub n: Vec<u64>,
+    /// First household index of each stratum (cumulative `n`).
+    pub start: Vec<u64>,
+    /// Households represented by one sample household, per stratum.
+    pub weight: Vec<f64>,
+}
+
+impl Allocation {
+    /// Proportional allocation by largest remainder, at least one household per stratum.
+    pub fn proportional(households: &[f64], n: u64, file: &str) -> Result<Allocation> {
+        let k = households.len() as u64;
+        if n < k {
+            return Err(Error::bad_key(
+                file,
+                "simulation.households",
+                n,
+                format!("allowed: at least {k}, one sample household per stratum"),
+            ));
+        }
+        let total: f64 = households.iter().sum();
+        let spare = (n - k) as f64;
+        let quotas: Vec<f64> = households.iter().map(|h| spare * h / total).collect();
+        let mut alloc: Vec<u64> = quotas.iter().map(|q| 1 + q.floor() as u64).collect();
+        let mut left = n - alloc.iter().sum::<u64>();
+        let mut order: Vec<usize> = (0..quotas.len()).collect();
+        // Largest remainder first; ties by stratum order, so the allocation is deterministic.
+        order.sort_by(|&a, &b| {
+            let ra = quotas[a] - quotas[a].floor();
+            let rb = quotas[b] - quotas[b].floor();
+            rb.total_cmp(&ra).then(a.cmp(&b))
+        });
+        for &i in order.iter().cycle() {
+            if left == 0 {
+                break;
+            }
+            alloc[i] += 1;
+            left -= 1;
+        }
+        let mut start = Vec::with_capacity(alloc.len());
+        let mut acc = 0;
+        for a in &alloc {
+            start.push(acc);
+            acc += a;
+        }
+        let weight = households
+            .iter()
+            .zip(&alloc)
+            .map(|(h, a)| h / *a as f64)
+            .collect();
+        Ok(Allocation {
+            n: alloc,
+            start,
+            weight,
+        })
+    }
+
+    /// The stratum of a household index.
+    #[inline]
+    pub fn stratum_of(&self, index: u64) -> usize {
+        self.start.partition_point(|&s| s <= index) - 1
+    }
+
+    /// Total sample households.
+    pub fn total(&self) -> u64 {
+        self.n.iter().sum()
+    }
+}
+
+/// Everything needed to generate households for one scenario.
+#[derive(Debug, Clone)]
+pub struct PopulationModel {
+    pub strata: StrataTable,
+    pub alloc: Allocation,
+    pub params: PopulationParams,
+}
+
+impl PopulationModel {
+    /// Build strata and allocation from a scenario.
+    pub fn new(s: &Scenario, file: &str) -> Result<PopulationModel> {
+        let strata = StrataTable::from_scenario(s, file)?;
+        let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
+        let alloc = Allocation::proportional(&hh, s.simulation.households, file)?;
+        Ok(PopulationModel {
+            strata,
+            alloc,
+            params: s.population.clone(),
+        })
+    }
+
+    /// Generate household `index` of replication `rep`: a pure function of its arguments.
+    pub fn household(&self, sim: &SimulationParams, rep: u32, index: u64) -> Household {
+        let s_idx = self.alloc.stratum_of(index);
+        let st = &self.strata.strata[s_idx];
+        let p = &self.params;
+        let mut rng = stream(sim.seed, rep, index, Purpose::Population);
+
+        let u: f64 = rng.random();
+        let size = st
+            .size_cdf
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(st.size_cdf.len() - 1) as u8
+            + 1;
+        let z_alpha: f64 = rng.sample(StandardNormal);
+        let z_persistent: f64 = rng.sample(StandardNormal);
+        let migrant = rng.random::<f64>() < st.migrant_share;
+        let z_assets: f64 = rng.sample(StandardNormal);
+
+        let m = &p.members;
+        let mut members = [Member::default(); MAX_MEMBERS];
+        for (i, mem) in members.iter_mut().enumerate().take(size as usize) {
+            let u_class: f64 = rng.random();
+            let u_age: f64 = rng.random();
+            let u_dis: f64 = rng.random();
+            let u_ill: f64 = rng.random();
+            // The head is an adult; other members carry the child share so that the
+            // population shares match the stratum's age structure.
+            let (p_child, p_old) = if i == 0 {
+                (0.0, st.share_60plus)
+            } else {
+                (st.child_share_nonhead, st.share_60plus)
+            };
+            let (lo, hi) = if u_class < p_child {
+                (0u8, m.working_age_min.saturating_sub(1))
+            } else if u_class < p_child + p_old {
+                (m.working_age_max.saturating_add(1), m.max_age)
+            } else {
+                (m.working_age_min, m.working_age_max)
+            };
+            mem.age = lo + ((hi - lo + 1) as f64 * u_age).min((hi - lo) as f64) as u8;
+            mem.severe_disability = u_dis < st.severe_disability;
+            mem.severe_illness = u_ill < m.severe_illness_prevalence;
+        }
+        let mut hh = Household {
+            index,
+            stratum: s_idx as u16,
+            size,
+            members,
+            migrant,
+            log_income_perm: 0.0,
+            persistent0: 0.0,
+            assets_per_capita: 0.0,
+        };
+        let shift = if hh.workers(m) == 0 {
+            p.income.no_worker_log_shift
+        } else {
+            0.0
+        };
+        hh.log_income_perm = st.income_mu + st.income_perm_sd * z_alpha + shift;
+        hh.persistent0 = st.persistent_initial_sd * z_persistent;
+        hh.assets_per_capita = p.assets.median_months_of_income
+            * hh.log_income_perm.exp()
+            * (p.assets.log_sd * z_assets).exp();
+        hh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocation_is_proportional_with_a_floor_of_one_and_exact_total() {
+        let a = Allocation::proportional(&[1000.0, 10.0, 1.0], 100, "t").unwrap();
+        assert_eq!(a.total(), 100);
+        assert!(a.n.iter().all(|&n| n >= 1));
+        assert!(a.n[0] > 90);
+        assert_eq!(a.stratum_of(0), 0);
+        assert_eq!(a.stratum_of(a.start[1]), 1);
+        assert_eq!(a.stratum_of(99), 2);
+        let represented: f64 = a.n.iter().zip(&a.weight).map(|(n, w)| *n as f64 * w).sum();
+        assert!((represented - 1011.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn too_few_households_for_the_strata_is_an_error() {
+        assert!(Allocation::proportional(&[1.0, 1.0, 1.0], 2, "t").is_err());
+    }
+
+    #[test]
+    fn a_household_is_a_pure_function_of_its_key() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        let a = pm.household(&s.simulation, 3, 12345);
+        let b = pm.household(&s.simulation, 3, 12345);
+        let c = pm.household(&s.simulation, 4, 12345);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert!(a.size >= 1 && a.members()[0].age >= 16);
+    }
+}

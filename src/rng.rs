@@ -1,0 +1,94 @@
+//! Random streams. Every draw comes from a small fast generator (Xoshiro256++) owned by one
+//! (seed, replication, unit, purpose) and seeded through a strong mix of that key. Streams
+//! are never shared between households, threads or purposes, so a household can be
+//! regenerated identically anywhere, and a rule that draws more numbers in one purpose never
+//! shifts the draws of another (common random numbers across scenarios).
+
+use rand::SeedableRng;
+pub use rand_xoshiro::Xoshiro256PlusPlus as StreamRng;
+
+/// What a stream is used for. The discriminant is part of the key: never renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Purpose {
+    /// Household attributes: stratum draw, size, members, permanent income, assets.
+    Population = 1,
+    /// Persistent and transitory income innovations.
+    Income = 2,
+    /// Household shocks: hardship, illness, job loss, disability onset.
+    Shocks = 3,
+    /// Behaviour: take-up propensity and monthly application decisions.
+    Behaviour = 4,
+    /// Administration: assessment error.
+    Admin = 5,
+    /// Stratum-wide common shocks (disasters); the unit is the stratum.
+    Common = 6,
+    /// Scenario parameters drawn once per replication.
+    Parameters = 7,
+}
+
+/// SplitMix64 finaliser: a strong 64-bit mix.
+#[inline]
+pub fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The 64-bit key of a stream.
+#[inline]
+pub fn stream_key(seed: u64, replication: u32, unit: u64, purpose: Purpose) -> u64 {
+    let mut h = mix64(seed ^ 0x5AFE_7E70_0000_0001);
+    h = mix64(h ^ (replication as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+    h = mix64(h ^ unit.wrapping_mul(0x9FB2_1C65_1E98_DF25));
+    mix64(h ^ (purpose as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// The generator for one (seed, replication, unit, purpose).
+#[inline]
+pub fn stream(seed: u64, replication: u32, unit: u64, purpose: Purpose) -> StreamRng {
+    StreamRng::seed_from_u64(stream_key(seed, replication, unit, purpose))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    /// Pins the first draws: an upgrade of the rand family that changes them must be noticed,
+    /// because it silently changes every published result.
+    #[test]
+    fn golden_first_draws() {
+        let mut r = stream(42, 0, 7, Purpose::Income);
+        let got: Vec<u64> = (0..3).map(|_| r.next_u64_compat()).collect();
+        let mut again = stream(42, 0, 7, Purpose::Income);
+        let same: Vec<u64> = (0..3).map(|_| again.next_u64_compat()).collect();
+        assert_eq!(got, same);
+        assert_eq!(got, GOLDEN.to_vec(), "stream values changed: {got:?}");
+    }
+
+    const GOLDEN: [u64; 3] = [
+        17921046286879384018,
+        5289756469106823300,
+        8197080388435545722,
+    ];
+
+    trait Compat {
+        fn next_u64_compat(&mut self) -> u64;
+    }
+    impl Compat for StreamRng {
+        fn next_u64_compat(&mut self) -> u64 {
+            self.random::<u64>()
+        }
+    }
+
+    #[test]
+    fn purposes_and_units_give_different_streams() {
+        let a: u64 = stream(1, 0, 0, Purpose::Income).random();
+        let b: u64 = stream(1, 0, 0, Purpose::Shocks).random();
+        let c: u64 = stream(1, 0, 1, Purpose::Income).random();
+        let d: u64 = stream(1, 1, 0, Purpose::Income).random();
+        assert!(a != b && a != c && a != d && b != c);
+    }
+}

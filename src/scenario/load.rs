@@ -1,0 +1,368 @@
+//! Reading a scenario: the `extends` chain, the merge of each file onto its base, and the
+//! checks that run before anything is applied.
+
+use super::{Checker, Scenario};
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::{Table, Value};
+
+/// The embedded defaults every scenario extends.
+pub const DEFAULTS_TOML: &str = include_str!("../../scenarios/defaults.toml");
+const DEFAULTS_NAME: &str = "<embedded defaults: scenarios/defaults.toml>";
+const MAX_EXTENDS_DEPTH: usize = 16;
+
+/// A checked scenario with where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    /// The resolved parameters.
+    pub scenario: Scenario,
+    /// Files of the `extends` chain, base first.
+    pub files: Vec<PathBuf>,
+    /// Key path → file that set it last.
+    pub origin: BTreeMap<String, String>,
+    /// The merged TOML table (defaults included).
+    pub table: Table,
+    /// SHA-256 of the resolved scenario (canonical JSON).
+    pub hash: String,
+}
+
+impl LoadedScenario {
+    /// Apply `key=value` overrides (as from `--set`), re-checking the whole scenario.
+    pub fn with_overrides(&self, sets: &[(String, Value)], label: &str) -> Result<LoadedScenario> {
+        let mut table = self.table.clone();
+        let mut origin = self.origin.clone();
+        for (key, value) in sets {
+            set_path(&mut table, key, value.clone(), label)?;
+            record_origin(&mut origin, key, value, label);
+        }
+        finish(table, origin, self.files.clone(), label)
+    }
+}
+
+/// Read and check a scenario file (and the chain it extends).
+pub fn load(path: &Path) -> Result<LoadedScenario> {
+    let mut chain: Vec<(String, Table)> = Vec::new();
+    let mut files = Vec::new();
+    let mut next = Some(path.to_path_buf());
+    while let Some(p) = next.take() {
+        if chain.len() >= MAX_EXTENDS_DEPTH {
+            return Err(Error::Parse {
+                file: p.display().to_string(),
+                message: format!(
+                    "`extends` chain deeper than {MAX_EXTENDS_DEPTH} files (a cycle?)"
+                ),
+            });
+        }
+        if files.contains(&p) {
+            return Err(Error::bad_key(
+                p.display().to_string(),
+                "extends",
+                format!("\"{}\"", p.display()),
+                "a file not already in the chain (the chain forms a cycle)",
+            ));
+        }
+        let text = std::fs::read_to_string(&p).map_err(|source| Error::Read {
+            path: p.clone(),
+            source,
+        })?;
+        let file = p.display().to_string();
+        let mut table = parse_table(&text, &file)?;
+        if let Some(ext) = table.remove("extends") {
+            let Value::String(rel) = ext else {
+                return Err(Error::bad_key(
+                    &file,
+                    "extends",
+                    ext,
+                    "a path to another scenario file, as a string",
+                ));
+            };
+            let base = p.parent().unwrap_or(Path::new(".")).join(&rel);
+            if !base.is_file() {
+                return Err(Error::bad_key(
+                    &file,
+                    "extends",
+                    format!("\"{rel}\""),
+                    format!("a scenario file; {} does not exist", base.display()),
+                ));
+            }
+            next = Some(base);
+        }
+        files.push(p);
+        chain.push((file, table));
+    }
+    chain.reverse();
+    files.reverse();
+    resolve(chain, files)
+}
+
+/// Check a scenario given as text (no `extends`), named `name` in errors.
+pub fn load_str(text: &str, name: &str) -> Result<LoadedScenario> {
+    let mut table = parse_table(text, name)?;
+    if table.remove("extends").is_some() {
+        return Err(Error::bad_key(
+            name,
+            "extends",
+            "…",
+            "no `extends` in a scenario given as text",
+        ));
+    }
+    resolve(vec![(name.to_string(), table)], vec![])
+}
+
+/// Parse `key=value` from the command line: the value is read as TOML (a number, a string
+/// in quotes or bare, a boolean, or an inline table).
+pub fn parse_override(s: &str) -> Result<(String, Value)> {
+    let Some((k, v)) = s.split_once('=') else {
+        return Err(Error::Usage(format!(
+            "--set `{s}`: expected KEY=VALUE, e.g. programs.dibao.take_up.ever_apply=0.7"
+        )));
+    };
+    let k = k.trim().to_string();
+    let v = v.trim();
+    let parsed = toml::from_str::<Table>(&format!("x = {v}"))
+        .ok()
+        .and_then(|mut t| t.remove("x"))
+        .unwrap_or_else(|| Value::String(v.to_string()));
+    Ok((k, parsed))
+}
+
+fn parse_table(text: &str, file: &str) -> Result<Table> {
+    text.parse::<Table>().map_err(|e| Error::Parse {
+        file: file.to_string(),
+        message: format!("malformed TOML: {}", e.to_string().trim_end()),
+    })
+}
+
+fn defaults_table() -> Table {
+    DEFAULTS_TOML
+        .parse::<Table>()
+        .expect("embedded defaults.toml parses (checked by a unit test)")
+}
+
+fn resolve(chain: Vec<(String, Table)>, files: Vec<PathBuf>) -> Result<LoadedScenario> {
+    let defaults = defaults_table();
+    // Each file on its own over the defaults: unknown keys and wrong types are reported
+    // against the file that has them, before anything is merged.
+    for (file, table) in &chain {
+        let mut alone = defaults.clone();
+        merge(&mut alone, table.clone());
+        deserialize(&alone, file)?;
+    }
+    let mut origin = BTreeMap::new();
+    let mut merged = defaults;
+    for (file, table) in chain.iter() {
+        for (k, v) in table {
+            record_origin(&mut origin, k, v, file);
+        }
+        merge(&mut merged, table.clone());
+    }
+    let last = chain
+        .last()
+        .map(|(f, _)| f.clone())
+        .unwrap_or_else(|| DEFAULTS_NAME.to_string());
+    finish(merged, origin, files, &last)
+}
+
+fn finish(
+    table: Table,
+    origin: BTreeMap<String, String>,
+    files: Vec<PathBuf>,
+    last: &str,
+) -> Result<LoadedScenario> {
+    let scenario = deserialize(&table, last)?;
+    let mut c = Checker::new(&origin, DEFAULTS_NAME);
+    scenario.validate(&mut c);
+    if let Some(e) = c.error {
+        return Err(e);
+    }
+    let json = serde_json::to_string(&scenario).map_err(|e| Error::Internal(e.to_string()))?;
+    let hash = format!("{:x}", Sha256::digest(json.as_bytes()));
+    Ok(LoadedScenario {
+        scenario,
+        files,
+        origin,
+        table,
+        hash,
+    })
+}
+
+/// Deep merge: tables merge key by key, anything else (values, arrays) is replaced.
+fn merge(base: &mut Table, over: Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn record_origin(origin: &mut BTreeMap<String, String>, path: &str, v: &Value, file: &str) {
+    match v {
+        Value::Table(t) if !t.is_empty() => {
+            for (k, v) in t {
+                record_origin(origin, &format!("{path}.{k}"), v, file);
+            }
+        }
+        _ => {
+            origin.insert(path.to_string(), file.to_string());
+        }
+    }
+}
+
+fn set_path(table: &mut Table, key: &str, value: Value, file: &str) -> Result<()> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut t = table;
+    for (i, p) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            match (t.get_mut(*p), value) {
+                (None, _) => return Err(unknown(file, key, p, t.keys().map(|s| s.as_str()))),
+                // A table given for a table (a year schedule) merges key by key, as in files.
+                (Some(Value::Table(old)), Value::Table(new)) => merge(old, new),
+                (Some(slot), value) => *slot = value,
+            }
+            return Ok(());
+        }
+        let keys: Vec<String> = t.keys().cloned().collect();
+        match t.get_mut(*p) {
+            Some(Value::Table(sub)) => t = sub,
+            _ => return Err(unknown(file, key, p, keys.iter().map(|s| s.as_str()))),
+        }
+    }
+    Ok(())
+}
+
+fn unknown<'a>(
+    file: &str,
+    key: &str,
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Error {
+    Error::UnknownKey {
+        file: file.to_string(),
+        key: key.to_string(),
+        suggestion: suggest(name, candidates),
+    }
+}
+
+fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let best = candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, c)) if score > 0.7 => format!("; did you mean `{c}`?"),
+        _ => String::new(),
+    }
+}
+
+fn deserialize(table: &Table, file: &str) -> Result<Scenario> {
+    let value = Value::Table(table.clone());
+    serde_path_to_error::deserialize::<_, Scenario>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let msg = msg.trim();
+        if let Some(rest) = msg.strip_prefix("unknown field `") {
+            let name = rest.split('`').next().unwrap_or("");
+            let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+            let key = if path.is_empty() || path == "." {
+                name.to_string()
+            } else if path.ends_with(name) {
+                path.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            let mut suggestion = suggest(name, expected.iter().copied());
+            if !expected.is_empty() {
+                suggestion.push_str(&format!(" (allowed here: {})", expected.join(", ")));
+            }
+            return Error::UnknownKey {
+                file: file.to_string(),
+                key,
+                suggestion,
+            };
+        }
+        let value = lookup(table, &path)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "(missing)".into());
+        Error::bad_key(file, path, value, msg.to_string())
+    })
+}
+
+fn lookup<'a>(table: &'a Table, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut v = table.get(parts.next()?)?;
+    for p in parts {
+        v = match v {
+            Value::Table(t) => t.get(p)?,
+            Value::Array(a) => a.get(p.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_parse_and_validate() {
+        let s = load_str("", "empty").unwrap();
+        assert_eq!(s.scenario.simulation.start_year, 2023);
+    }
+
+    #[test]
+    fn unknown_key_names_file_path_and_suggestion() {
+        let e = load_str("[programs.dibao.take_up]\never_aply = 0.5\n", "r.toml").unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("r.toml") && m.contains("programs.dibao.take_up.ever_aply"),
+            "{m}"
+        );
+        assert!(m.contains("did you mean `ever_apply`"), "{m}");
+    }
+
+    #[test]
+    fn out_of_range_value_names_key_value_and_range() {
+        let e = load_str("[programs.dibao.take_up]\never_apply = 1.5\n", "r.toml").unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("programs.dibao.take_up.ever_apply")
+                && m.contains("1.5")
+                && m.contains("from 0 to 1"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_reported_with_path() {
+        let e = load_str("[simulation]\nyears = \"ten\"\n", "r.toml").unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("simulation.years") && m.contains("ten"), "{m}");
+    }
+
+    #[test]
+    fn schedules_merge_key_by_key() {
+        let base = load_str("", "b").unwrap();
+        let (k, v) =
+            parse_override("programs.dibao.standard.growth_urban={ 2027 = 0.06 }").unwrap();
+        let s = base.with_overrides(&[(k, v)], "--set").unwrap();
+        let g = &s.scenario.programs.dibao.standard.growth_urban;
+        assert_eq!(g.at(2024), Some(0.048));
+        assert_eq!(g.at(2028), Some(0.06));
+    }
+
+    #[test]
+    fn override_of_unknown_key_is_an_error() {
+        let base = load_str("", "b").unwrap();
+        let (k, v) = parse_override("programs.dibao.take_up.ever_aply=0.5").unwrap();
+        let e = base
+            .with_overrides(&[(k, v)], "--set")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `ever_apply`"), "{e}");
+    }
+}
