@@ -28,11 +28,9 @@ pub struct Model {
 impl Model {
     /// Build the population and reporting regions of a loaded scenario.
     pub fn new(loaded: &LoadedScenario) -> Result<Model> {
-        let file = loaded
-            .files
-            .last()
-            .map(|f| f.display().to_string())
-            .unwrap_or_else(|| loaded.scenario.name.clone());
+        // Sample-design errors are reported against the file (or --set) that set the size.
+        let file = crate::scenario::Checker::new(&loaded.origin, &loaded.scenario.name)
+            .file_of("simulation.households");
         let pop = PopulationModel::new(&loaded.scenario, &file)?;
         let regions = regions(&pop.strata, loaded.scenario.metrics.by_province);
         Ok(Model {

@@ -276,7 +276,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp: PathBuf = path.with_file_name(format!(".{name}.tmp"));
     std::fs::write(&tmp, bytes).map_err(|source| Error::Write {
-        path: tmp.clone(),
+        path: path.to_path_buf(),
         source,
     })?;
     std::fs::rename(&tmp, path).map_err(|source| Error::Write {

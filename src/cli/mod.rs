@@ -42,8 +42,8 @@ pub struct SimArgs {
     /// Replications (overrides simulation.replications).
     #[arg(long)]
     pub reps: Option<u32>,
-    /// Master seed (overrides simulation.seed).
-    #[arg(long)]
+    /// Master seed, 0 to 9223372036854775807 (overrides simulation.seed).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=9_223_372_036_854_775_807))]
     pub seed: Option<u64>,
     /// Horizon in years (overrides simulation.years).
     #[arg(long)]
@@ -86,7 +86,6 @@ impl SimArgs {
             self.chunk_size.map(|v| v.to_string()),
         );
         if let Some(seed) = self.seed {
-            // TOML integers are i64; larger seeds keep their bits.
             sets.push(("simulation.seed".into(), toml::Value::Integer(seed as i64)));
         }
         for s in &self.sets {

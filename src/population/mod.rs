@@ -22,7 +22,8 @@ pub const MAX_MEMBERS: usize = 8;
 pub struct PopulationParams {
     /// "synthetic" (the embedded strata table) or "inline" (`strata` below).
     pub source: String,
-    /// Inline only: households represented by the whole population.
+    /// Inline only: households represented by the whole population (0 = the sample itself,
+    /// every household with weight 1).
     pub households_total: f64,
     /// Inline only: the strata.
     pub strata: Vec<InlineStratum>,
@@ -188,9 +189,9 @@ impl PopulationParams {
             c.range(
                 "population.households_total",
                 self.households_total,
-                1.0,
+                0.0,
                 1e10,
-                "households",
+                "households (0 = the sample is the population)",
             );
             let mut total = 0.0;
             for (i, s) in self.strata.iter().enumerate() {
@@ -398,9 +399,17 @@ pub struct PopulationModel {
 impl PopulationModel {
     /// Build strata and allocation from a scenario.
     pub fn new(s: &Scenario, file: &str) -> Result<PopulationModel> {
-        let strata = StrataTable::from_scenario(s, file)?;
+        let mut strata = StrataTable::from_scenario(s, file)?;
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
-        let alloc = Allocation::proportional(&hh, s.simulation.households, file)?;
+        let mut alloc = Allocation::proportional(&hh, s.simulation.households, file)?;
+        if s.population.source == "inline" && s.population.households_total == 0.0 {
+            // The sample is the population: every household stands for itself.
+            for (st, n) in strata.strata.iter_mut().zip(&alloc.n) {
+                st.households = *n as f64;
+                st.persons = st.households * st.mean_size;
+            }
+            alloc.weight = vec![1.0; alloc.n.len()];
+        }
         Ok(PopulationModel {
             strata,
             alloc,

@@ -151,7 +151,12 @@ impl StrataTable {
                     .enumerate()
                     .map(|(i, q)| (i + 1) as f64 * q)
                     .sum();
-                let households = p.households_total * st.share;
+                // With households_total = 0 the sample is the population (set after allocation).
+                let households = if p.households_total > 0.0 {
+                    p.households_total * st.share
+                } else {
+                    st.share
+                };
                 let perm_sd = st.income_log_sd * p.income.log_sd_scale;
                 strata.push(Stratum {
                     name: st.name.clone(),

@@ -262,8 +262,9 @@ fn deserialize(table: &Table, file: &str) -> Result<Scenario> {
     let value = Value::Table(table.clone());
     serde_path_to_error::deserialize::<_, Scenario>(value).map_err(|e| {
         let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        let msg = msg.trim();
+        let full = e.inner().to_string();
+        // The toml deserializer appends "in `path`" lines; the path is reported separately.
+        let msg = full.lines().next().unwrap_or("").trim();
         if let Some(rest) = msg.strip_prefix("unknown field `") {
             let name = rest.split('`').next().unwrap_or("");
             let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
@@ -287,8 +288,29 @@ fn deserialize(table: &Table, file: &str) -> Result<Scenario> {
         let value = lookup(table, &path)
             .map(|v| v.to_string())
             .unwrap_or_else(|| "(missing)".into());
-        Error::bad_key(file, path, value, msg.to_string())
+        Error::bad_key(file, path, value, plain_types(msg))
     })
+}
+
+/// Say "a whole number" where serde says "u32", and so on.
+fn plain_types(msg: &str) -> String {
+    let mut out = msg.to_string();
+    for (rust, plain) in [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected i32", "expected a whole number (a year)"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    if let Some(i) = out.find("expected struct ") {
+        out.truncate(i);
+        out.push_str("expected a table of keys");
+    }
+    out
 }
 
 fn lookup<'a>(table: &'a Table, path: &str) -> Option<&'a Value> {
