@@ -204,7 +204,7 @@ impl YearPaths {
     }
 }
 
-/// Disaster income factors per (stratum, month), burn-in months first. Drawn once per
+/// Logs of disaster income factors per (stratum, month), burn-in months first (0 = no disaster). Drawn once per
 /// replication from each stratum's own common stream, so every household of a stratum sees
 /// the same disaster: the common shock that widens real uncertainty.
 #[derive(Debug, Clone)]
@@ -222,7 +222,8 @@ impl DisasterTable {
         rep: u32,
     ) -> DisasterTable {
         let months = (sim.burn_in_months + sim.months()) as usize;
-        let mut factor = vec![1.0; months * strata.strata.len()];
+        let mut factor = vec![0.0; months * strata.strata.len()];
+        let ln_factor = d.income_factor.ln();
         if d.monthly_prob > 0.0 {
             for s in 0..strata.strata.len() {
                 let mut rng = stream(sim.seed, rep, s as u64, Purpose::Common);
@@ -232,7 +233,7 @@ impl DisasterTable {
                         left = d.duration_months;
                     }
                     if left > 0 {
-                        factor[s * months + m] = d.income_factor;
+                        factor[s * months + m] = ln_factor;
                         left -= 1;
                     }
                 }
@@ -241,13 +242,13 @@ impl DisasterTable {
         DisasterTable { months, factor }
     }
 
-    /// The factor for stratum `s`, month `m` counted from the start of burn-in.
+    /// The log factor for stratum `s`, month `m` counted from the start of burn-in.
     #[inline]
-    pub fn factor(&self, s: usize, m: usize) -> f64 {
+    pub fn ln_factor(&self, s: usize, m: usize) -> f64 {
         self.factor[s * self.months + m]
     }
 
-    /// The row of stratum `s`.
+    /// The row of log factors of stratum `s`.
     #[inline]
     pub fn row(&self, s: usize) -> &[f64] {
         &self.factor[s * self.months..(s + 1) * self.months]
@@ -261,6 +262,9 @@ pub struct IncomeState {
     hardship_left: u8,
     illness_left: u8,
     job_left: u8,
+    ln_hardship: f64,
+    ln_illness: f64,
+    ln_job: f64,
     rng_income: StreamRng,
     rng_shocks: StreamRng,
 }
@@ -268,71 +272,87 @@ pub struct IncomeState {
 /// What one month brings a household.
 #[derive(Debug, Clone, Copy)]
 pub struct MonthIncome {
-    /// True per-capita income, yuan per person per month (nominal).
-    pub per_capita: f64,
+    /// Log of true per-capita income, log yuan per person per month (nominal). Rules compare
+    /// in logs and take `exp` only for households near a line, which most are not.
+    pub log_per_capita: f64,
     /// A household shock (hardship, illness or job loss) started this month.
     pub shock_started: bool,
-    /// Extra medical spending this month, yuan per person (nominal).
-    pub medical_extra_pc: f64,
+    /// A member is severely ill this month (extra medical spending).
+    pub ill: bool,
+}
+
+impl MonthIncome {
+    /// True per-capita income, yuan per person per month.
+    #[inline]
+    pub fn per_capita(&self) -> f64 {
+        self.log_per_capita.exp()
+    }
 }
 
 impl IncomeState {
     /// Start a household's income process.
-    pub fn new(hh: &Household, sim: &SimulationParams, rep: u32) -> IncomeState {
+    pub fn new(
+        d: &DynamicsParams,
+        hh: &Household,
+        sim: &SimulationParams,
+        rep: u32,
+    ) -> IncomeState {
+        let sh = &d.shocks;
         IncomeState {
             persistent: hh.persistent0,
             hardship_left: 0,
             illness_left: 0,
             job_left: 0,
+            ln_hardship: sh.hardship.income_factor.ln(),
+            ln_illness: sh.illness.income_factor.ln(),
+            ln_job: sh.job_loss.income_factor.ln(),
             rng_income: stream(sim.seed, rep, hh.index, Purpose::Income),
             rng_shocks: stream(sim.seed, rep, hh.index, Purpose::Shocks),
         }
     }
 
-    /// Advance one month. `index` is the year's nominal income multiplier and `disaster` the
-    /// stratum's disaster factor this month. Draws per month: one normal (persistent), one
-    /// normal if transitory noise is on, one uniform per shock whose probability is positive:
-    /// the count depends on parameters only, never on the household's state.
-    #[inline]
+    /// Advance one month. `ln_index` is the log of the year's nominal income multiplier and
+    /// `ln_disaster` the log of the stratum's disaster factor this month. Draws per month: one
+    /// normal (persistent), one normal if transitory noise is on, one uniform per shock whose
+    /// probability is positive: the count depends on parameters only, never on the state.
+    #[inline(always)]
     pub fn step(
         &mut self,
         d: &DynamicsParams,
         hh: &Household,
         has_worker: bool,
-        index: f64,
-        disaster: f64,
+        ln_index: f64,
+        ln_disaster: f64,
     ) -> MonthIncome {
         let inc = &d.income;
         let z: f64 = self.rng_income.sample(StandardNormal);
         self.persistent = inc.persistent_rho * self.persistent + inc.persistent_sd * z;
-        let mut log_y = hh.log_income_perm + self.persistent;
+        let mut log_y = hh.log_income_perm + self.persistent + ln_index + ln_disaster;
         if inc.transitory_sd > 0.0 {
             let e: f64 = self.rng_income.sample(StandardNormal);
             log_y += inc.transitory_sd * e;
         }
         let sh = &d.shocks;
         let mut started = false;
-        let mut factor = disaster;
         if sh.hardship.monthly_prob > 0.0 {
             if self.rng_shocks.random::<f64>() < sh.hardship.monthly_prob {
                 self.hardship_left = sh.hardship.duration_months;
                 started = true;
             }
             if self.hardship_left > 0 {
-                factor *= sh.hardship.income_factor;
+                log_y += self.ln_hardship;
                 self.hardship_left -= 1;
             }
         }
-        let mut medical_extra_pc = 0.0;
+        let mut ill = false;
         if sh.illness.monthly_prob > 0.0 {
             if self.rng_shocks.random::<f64>() < sh.illness.monthly_prob {
                 self.illness_left = sh.illness.duration_months;
                 started = true;
             }
             if self.illness_left > 0 {
-                factor *= sh.illness.income_factor;
-                medical_extra_pc =
-                    sh.illness.medical_cost_months * hh.log_income_perm.exp() * index;
+                log_y += self.ln_illness;
+                ill = true;
                 self.illness_left -= 1;
             }
         }
@@ -342,14 +362,14 @@ impl IncomeState {
                 started = true;
             }
             if self.job_left > 0 {
-                factor *= sh.job_loss.income_factor;
+                log_y += self.ln_job;
                 self.job_left -= 1;
             }
         }
         MonthIncome {
-            per_capita: log_y.exp() * index * factor,
+            log_per_capita: log_y,
             shock_started: started,
-            medical_extra_pc,
+            ill,
         }
     }
 
@@ -399,7 +419,7 @@ mod tests {
         let a = DisasterTable::draw(&s.dynamics.shocks.disaster, &t, &s.simulation, 0);
         let b = DisasterTable::draw(&s.dynamics.shocks.disaster, &t, &s.simulation, 0);
         assert_eq!(a.factor, b.factor);
-        let hit = a.factor.iter().filter(|&&f| f < 1.0).count() as f64 / a.factor.len() as f64;
+        let hit = a.factor.iter().filter(|&&f| f < 0.0).count() as f64 / a.factor.len() as f64;
         // Stationary share of months under a 3-month spell with p = 0.05: about 1-(0.95)^3 = 0.14.
         assert!(hit > 0.10 && hit < 0.18, "{hit}");
     }

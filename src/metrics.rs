@@ -113,8 +113,11 @@ pub mod c {
     pub const POST_GAP2: usize = 16;
     pub const FALL_BASE: usize = 17;
     pub const FALL_IN: usize = 18;
+    pub const PRE_POOR_HH_MONTHS: usize = 19;
+    /// Essential (medical and education) spending of pre-transfer poor households, fen.
+    pub const ESSENTIAL_POOR_FEN: usize = 20;
     /// Offsets of the assistance and poverty spell blocks.
-    pub const ASSIST: usize = 19;
+    pub const ASSIST: usize = 21;
     pub const POVERTY: usize = ASSIST + super::SPELL_COUNTERS;
     pub const N: usize = POVERTY + super::SPELL_COUNTERS;
 }
@@ -201,7 +204,7 @@ impl SpellTracker {
     /// Observe month `m` (≥ 1) of `months` and record entries, exits, re-entries and spells in
     /// the counters of block `base`. Exits and re-entries count in the year of the exit (the
     /// last month in the state).
-    #[inline]
+    #[inline(always)]
     pub fn step(
         &mut self,
         m: i32,
@@ -211,9 +214,21 @@ impl SpellTracker {
         s: usize,
         base: usize,
     ) {
-        if now == self.in_state {
-            return;
+        if now != self.in_state {
+            self.change(m, now, months, counters, s, base);
         }
+    }
+
+    #[inline(never)]
+    fn change(
+        &mut self,
+        m: i32,
+        now: bool,
+        months: i32,
+        counters: &mut Counters,
+        s: usize,
+        base: usize,
+    ) {
         self.in_state = now;
         if now {
             let (t, h) = year_half(m);
@@ -379,6 +394,12 @@ pub const METRICS: &[MetricDef] = &[
         unit: "million persons",
         first_half: true,
         compute: |w, m| w[c::PRE_POOR_PERSON_MONTHS] / m / 1e6,
+    },
+    MetricDef {
+        name: "essential_spending_poor",
+        unit: "yuan/household/month",
+        first_half: true,
+        compute: |w, _| ratio(w[c::ESSENTIAL_POOR_FEN] / 100.0, w[c::PRE_POOR_HH_MONTHS]),
     },
     MetricDef {
         name: "fgt0_pre",

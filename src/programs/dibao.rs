@@ -412,10 +412,11 @@ pub struct DibaoDraws {
 }
 
 impl DibaoParams {
-    /// Whether per-capita income `y` and the household's assets pass the means test at `standard`.
+    /// Whether log per-capita income `log_y` and the household's assets pass the means test
+    /// at `standard` (yuan per person per month; `ln_standard` is its log).
     #[inline]
-    pub fn passes(&self, hh: &DibaoHousehold, y: f64, standard: f64) -> bool {
-        y < standard
+    pub fn passes(&self, hh: &DibaoHousehold, log_y: f64, ln_standard: f64, standard: f64) -> bool {
+        log_y < ln_standard
             && (!self.assets.enabled || hh.assets_per_capita <= self.assets.limit_months * standard)
     }
 
@@ -426,28 +427,32 @@ impl DibaoParams {
         per_person * hh.size + hh.addon_share * standard
     }
 
-    /// One month of the rule for a household with true per-capita income `y` in month `m`.
-    /// Returns the benefit paid this month, yuan per household (0 when not receiving).
+    /// One month of the rule for a household whose true per-capita income in month `m` has
+    /// log `log_y`, at `standard` yuan per person per month (`ln_standard` its log). Returns the
+    /// benefit paid this month, yuan per household (0 when not receiving). Comparisons are in
+    /// logs; the assessed income itself is computed only when an assessment passes.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub fn month(
         &self,
         st: &mut DibaoState,
         hh: &DibaoHousehold,
         m: i32,
-        y: f64,
+        log_y: f64,
         standard: f64,
+        ln_standard: f64,
         d: DibaoDraws,
     ) -> f64 {
-        let assessed = if self.assessment.error_sd > 0.0 {
-            y * (self.assessment.error_sd * d.assess_z).exp()
+        let log_assessed = if self.assessment.error_sd > 0.0 {
+            log_y + self.assessment.error_sd * d.assess_z
         } else {
-            y
+            log_y
         };
         if st.on {
             if m >= st.next_review {
                 st.next_review = m + hh.review_interval;
-                if self.passes(hh, assessed, standard) {
-                    st.assessed_pc = assessed;
+                if self.passes(hh, log_assessed, ln_standard, standard) {
+                    st.assessed_pc = log_assessed.exp();
                     st.exit_at = NEVER;
                 } else if st.exit_at == NEVER {
                     st.exit_at = m + self.review.gradual_exit_months as i32;
@@ -461,7 +466,8 @@ impl DibaoParams {
             return self.benefit(hh, st.assessed_pc, standard);
         }
         if st.decision_at == NEVER {
-            if hh.would_apply && y < standard && d.apply_u < self.take_up.monthly_apply_prob {
+            if hh.would_apply && log_y < ln_standard && d.apply_u < self.take_up.monthly_apply_prob
+            {
                 st.decision_at = m + self.assessment.processing_months as i32;
             } else {
                 return 0.0;
@@ -471,7 +477,8 @@ impl DibaoParams {
             return 0.0;
         }
         st.decision_at = NEVER;
-        if self.passes(hh, assessed, standard) {
+        if self.passes(hh, log_assessed, ln_standard, standard) {
+            let assessed = log_assessed.exp();
             st.on = true;
             st.assessed_pc = assessed;
             st.next_review = m + hh.review_interval;
@@ -493,6 +500,19 @@ mod tests {
             .dibao
     }
 
+    /// One month with no administrative randomness, income given in yuan.
+    fn month(
+        p: &DibaoParams,
+        st: &mut DibaoState,
+        h: &DibaoHousehold,
+        m: i32,
+        y: f64,
+        standard: f64,
+        d: DibaoDraws,
+    ) -> f64 {
+        p.month(st, h, m, y.ln(), standard, standard.ln(), d)
+    }
+
     fn hh(size: f64, addon_share: f64) -> DibaoHousehold {
         DibaoHousehold {
             size,
@@ -509,7 +529,8 @@ mod tests {
     fn single_elderly_person_with_no_income_gets_the_full_standard_plus_addon() {
         let p = params(IMMEDIATE);
         let mut st = DibaoState::default();
-        let paid = p.month(
+        let paid = month(
+            &p,
             &mut st,
             &hh(1.0, p.addons.elderly_share),
             0,
@@ -525,7 +546,8 @@ mod tests {
     fn family_of_three_gets_the_gap_times_members() {
         let p = params(IMMEDIATE);
         let mut st = DibaoState::default();
-        let paid = p.month(
+        let paid = month(
+            &p,
             &mut st,
             &hh(3.0, 0.0),
             0,
@@ -540,7 +562,8 @@ mod tests {
     fn small_gap_is_lifted_to_the_floor() {
         let p = params(IMMEDIATE);
         let mut st = DibaoState::default();
-        let paid = p.month(
+        let paid = month(
+            &p,
             &mut st,
             &hh(2.0, 0.0),
             0,
@@ -556,7 +579,8 @@ mod tests {
         let p = params(IMMEDIATE);
         let mut st = DibaoState::default();
         assert_eq!(
-            p.month(
+            month(
+                &p,
                 &mut st,
                 &hh(2.0, 0.5),
                 0,
@@ -576,7 +600,7 @@ mod tests {
         rich.assets_per_capita = p.assets.limit_months * 769.0 + 1.0;
         let mut st = DibaoState::default();
         assert_eq!(
-            p.month(&mut st, &rich, 0, 0.0, 769.0, DibaoDraws::default()),
+            month(&p, &mut st, &rich, 0, 0.0, 769.0, DibaoDraws::default()),
             0.0
         );
     }
@@ -587,14 +611,14 @@ mod tests {
         let mut st = DibaoState::default();
         let h = hh(1.0, 0.0);
         assert_eq!(
-            p.month(&mut st, &h, 0, 100.0, 769.0, DibaoDraws::default()),
+            month(&p, &mut st, &h, 0, 100.0, 769.0, DibaoDraws::default()),
             0.0
         );
         assert_eq!(
-            p.month(&mut st, &h, 1, 100.0, 769.0, DibaoDraws::default()),
+            month(&p, &mut st, &h, 1, 100.0, 769.0, DibaoDraws::default()),
             0.0
         );
-        assert!(p.month(&mut st, &h, 2, 100.0, 769.0, DibaoDraws::default()) > 0.0);
+        assert!(month(&p, &mut st, &h, 2, 100.0, 769.0, DibaoDraws::default()) > 0.0);
     }
 
     #[test]
@@ -603,15 +627,15 @@ mod tests {
         let g = p.review.gradual_exit_months as i32;
         let h = hh(1.0, 0.0);
         let mut st = DibaoState::default();
-        assert!(p.month(&mut st, &h, 0, 100.0, 769.0, DibaoDraws::default()) > 0.0);
+        assert!(month(&p, &mut st, &h, 0, 100.0, 769.0, DibaoDraws::default()) > 0.0);
         // Income rises at month 1; the review at month 6 finds it; the benefit (at the old
         // assessed income) runs for `gradual_exit_months` more months.
         for m in 1..6 + g {
-            let paid = p.month(&mut st, &h, m, 2000.0, 769.0, DibaoDraws::default());
+            let paid = month(&p, &mut st, &h, m, 2000.0, 769.0, DibaoDraws::default());
             assert!((paid - 669.0).abs() < 1e-9, "month {m}: {paid}");
         }
         assert_eq!(
-            p.month(&mut st, &h, 6 + g, 2000.0, 769.0, DibaoDraws::default()),
+            month(&p, &mut st, &h, 6 + g, 2000.0, 769.0, DibaoDraws::default()),
             0.0
         );
         assert!(!st.on);
@@ -624,7 +648,7 @@ mod tests {
         h.would_apply = false;
         let mut st = DibaoState::default();
         assert_eq!(
-            p.month(&mut st, &h, 0, 0.0, 769.0, DibaoDraws::default()),
+            month(&p, &mut st, &h, 0, 0.0, 769.0, DibaoDraws::default()),
             0.0
         );
     }
