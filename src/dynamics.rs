@@ -275,8 +275,8 @@ pub struct MonthIncome {
     /// Log of true per-capita income, log yuan per person per month (nominal). Rules compare
     /// in logs and take `exp` only for households near a line, which most are not.
     pub log_per_capita: f64,
-    /// A household shock (hardship, illness or job loss) started this month.
-    pub shock_started: bool,
+    /// Household shocks that started this month (bit flags of `programs::temporary::shock`).
+    pub shock_kinds: u8,
     /// A member is severely ill this month (extra medical spending).
     pub ill: bool,
 }
@@ -333,11 +333,11 @@ impl IncomeState {
             log_y += inc.transitory_sd * e;
         }
         let sh = &d.shocks;
-        let mut started = false;
+        let mut started = 0u8;
         if sh.hardship.monthly_prob > 0.0 {
             if self.rng_shocks.random::<f64>() < sh.hardship.monthly_prob {
                 self.hardship_left = sh.hardship.duration_months;
-                started = true;
+                started |= crate::programs::temporary::shock::HARDSHIP;
             }
             if self.hardship_left > 0 {
                 log_y += self.ln_hardship;
@@ -348,7 +348,7 @@ impl IncomeState {
         if sh.illness.monthly_prob > 0.0 {
             if self.rng_shocks.random::<f64>() < sh.illness.monthly_prob {
                 self.illness_left = sh.illness.duration_months;
-                started = true;
+                started |= crate::programs::temporary::shock::ILLNESS;
             }
             if self.illness_left > 0 {
                 log_y += self.ln_illness;
@@ -359,7 +359,7 @@ impl IncomeState {
         if sh.job_loss.monthly_prob > 0.0 {
             if self.rng_shocks.random::<f64>() < sh.job_loss.monthly_prob && has_worker {
                 self.job_left = sh.job_loss.duration_months;
-                started = true;
+                started |= crate::programs::temporary::shock::JOB_LOSS;
             }
             if self.job_left > 0 {
                 log_y += self.ln_job;
@@ -368,7 +368,7 @@ impl IncomeState {
         }
         MonthIncome {
             log_per_capita: log_y,
-            shock_started: started,
+            shock_kinds: started,
             ill,
         }
     }

@@ -92,34 +92,81 @@ pub enum LineKind {
     Relative,
 }
 
-/// Counter indices. Money in fen; gaps scaled by [`GAP_SCALE`]; everything else whole counts.
+/// Declares consecutive counter indices.
+macro_rules! counters {
+    ($($name:ident),* $(,)?) => { counters!(@ 0usize; $($name),*); };
+    (@ $i:expr; $name:ident $(, $rest:ident)*) => {
+        pub const $name: usize = $i;
+        counters!(@ $i + 1; $($rest),*);
+    };
+    (@ $i:expr;) => {
+        /// Offset of the assistance spell block (dibao or tekun).
+        pub const ASSIST: usize = $i;
+        /// Offset of the poverty spell block.
+        pub const POVERTY: usize = ASSIST + super::SPELL_COUNTERS;
+        /// Number of counters.
+        pub const N: usize = POVERTY + super::SPELL_COUNTERS;
+    };
+}
+
+/// Counter indices. Money in fen; gaps scaled by [`GAP_SCALE`]; everything else whole counts
+/// (household-months, person-months, events).
 pub mod c {
-    pub const HH_MONTHS: usize = 0;
-    pub const PERSON_MONTHS: usize = 1;
-    pub const COST_DIBAO_FEN: usize = 2;
-    pub const RECIP_HH_MONTHS: usize = 3;
-    pub const RECIP_PERSON_MONTHS: usize = 4;
-    pub const STANDARD_PERSON_FEN: usize = 5;
-    pub const POOR_HH_MONTHS: usize = 6;
-    pub const POOR_RECIP_HH_MONTHS: usize = 7;
-    pub const ELIG_HH_MONTHS: usize = 8;
-    pub const ELIG_RECIP_HH_MONTHS: usize = 9;
-    pub const INELIG_RECIP_HH_MONTHS: usize = 10;
-    pub const PRE_POOR_PERSON_MONTHS: usize = 11;
-    pub const PRE_GAP1: usize = 12;
-    pub const PRE_GAP2: usize = 13;
-    pub const POST_POOR_PERSON_MONTHS: usize = 14;
-    pub const POST_GAP1: usize = 15;
-    pub const POST_GAP2: usize = 16;
-    pub const FALL_BASE: usize = 17;
-    pub const FALL_IN: usize = 18;
-    pub const PRE_POOR_HH_MONTHS: usize = 19;
-    /// Essential (medical and education) spending of pre-transfer poor households, fen.
-    pub const ESSENTIAL_POOR_FEN: usize = 20;
-    /// Offsets of the assistance and poverty spell blocks.
-    pub const ASSIST: usize = 21;
-    pub const POVERTY: usize = ASSIST + super::SPELL_COUNTERS;
-    pub const N: usize = POVERTY + super::SPELL_COUNTERS;
+    counters!(
+        HH_MONTHS,
+        PERSON_MONTHS,
+        // Costs by payer, fen.
+        COST_DIBAO_FEN,
+        COST_DIBAO_SINGLE_FEN,
+        COST_TEKUN_FEN,
+        COST_MARGINAL_FEN,
+        COST_RIGID_FEN,
+        COST_TEMPORARY_FEN,
+        COST_SERVICES_FEN,
+        COST_CHARITY_FEN,
+        // Dibao recipients (single-person units included), and those covered alone.
+        RECIP_HH_MONTHS,
+        RECIP_PERSON_MONTHS,
+        SINGLE_PERSON_MONTHS,
+        TEKUN_HH_MONTHS,
+        TEKUN_PERSON_MONTHS,
+        TEKUN_INSTITUTION_PERSON_MONTHS,
+        MARGINAL_HH_MONTHS,
+        MARGINAL_PERSON_MONTHS,
+        RIGID_HH_MONTHS,
+        TEMP_CASES_PERSONS,
+        TEMP_CASES_HH,
+        SERVICE_PERSON_MONTHS,
+        CHARITY_HH_MONTHS,
+        // Charity claims by priority rank, fen (the first pass's demand).
+        CHARITY_DEMAND_0,
+        CHARITY_DEMAND_1,
+        CHARITY_DEMAND_2,
+        // Household-months on dibao and tekun at once: must stay 0.
+        OVERLAP_DIBAO_TEKUN,
+        STANDARD_PERSON_FEN,
+        POOR_HH_MONTHS,
+        POOR_RECIP_HH_MONTHS,
+        ELIG_HH_MONTHS,
+        ELIG_RECIP_HH_MONTHS,
+        INELIG_RECIP_HH_MONTHS,
+        PRE_POOR_HH_MONTHS,
+        PRE_POOR_PERSON_MONTHS,
+        PRE_GAP1,
+        PRE_GAP2,
+        POST_POOR_PERSON_MONTHS,
+        POST_GAP1,
+        POST_GAP2,
+        // Essential (medical and education) spending of pre-transfer poor households, fen.
+        ESSENTIAL_POOR_FEN,
+        FALL_BASE,
+        FALL_IN,
+        WARNINGS,
+        NEW_POOR,
+        NEW_POOR_CAUGHT,
+        SHOCK_ASSIST_MONTHS,
+        SHOCK_ASSISTED,
+    );
 }
 
 /// Counters per spell kind (assistance, poverty), at offsets from the block start.
@@ -321,222 +368,271 @@ fn fallback(w: &[f64; c::N], base: usize, i: usize) -> f64 {
     ratio(w[base + spell::RE_OBS[i]], w[base + spell::EXITS_OBS[i]])
 }
 
-/// Every metric, in output order.
+macro_rules! metric {
+    ($name:literal, $unit:literal, $h1:literal, $f:expr) => {
+        MetricDef {
+            name: $name,
+            unit: $unit,
+            first_half: $h1,
+            compute: $f,
+        }
+    };
+}
+
+const BN: f64 = 100.0 * 1e9;
+
+fn cost_all(w: &[f64; c::N]) -> f64 {
+    w[c::COST_DIBAO_FEN]
+        + w[c::COST_TEKUN_FEN]
+        + w[c::COST_MARGINAL_FEN]
+        + w[c::COST_RIGID_FEN]
+        + w[c::COST_TEMPORARY_FEN]
+        + w[c::COST_SERVICES_FEN]
+        + w[c::COST_CHARITY_FEN]
+}
+
+/// Every metric, in output order. Costs are in billion yuan over the period; stocks (recipients)
+/// are monthly averages over the period; flows (entries, cases, warnings) are totals.
 pub const METRICS: &[MetricDef] = &[
-    MetricDef {
-        name: "cost_dibao",
-        unit: "billion yuan",
-        first_half: true,
-        compute: |w, _| w[c::COST_DIBAO_FEN] / 100.0 / 1e9,
-    },
-    MetricDef {
-        name: "cost_total",
-        unit: "billion yuan",
-        first_half: true,
-        compute: |w, _| w[c::COST_DIBAO_FEN] / 100.0 / 1e9,
-    },
-    MetricDef {
-        name: "recipients_households",
-        unit: "million households",
-        first_half: true,
-        compute: |w, m| w[c::RECIP_HH_MONTHS] / m / 1e6,
-    },
-    MetricDef {
-        name: "recipients_persons",
-        unit: "million persons",
-        first_half: true,
-        compute: |w, m| w[c::RECIP_PERSON_MONTHS] / m / 1e6,
-    },
-    MetricDef {
-        name: "coverage_population",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::RECIP_PERSON_MONTHS], w[c::PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "coverage_poor",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::POOR_RECIP_HH_MONTHS], w[c::POOR_HH_MONTHS]),
-    },
-    MetricDef {
-        name: "exclusion_error",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| 1.0 - ratio(w[c::ELIG_RECIP_HH_MONTHS], w[c::ELIG_HH_MONTHS]),
-    },
-    MetricDef {
-        name: "inclusion_error",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::INELIG_RECIP_HH_MONTHS], w[c::RECIP_HH_MONTHS]),
-    },
-    MetricDef {
-        name: "standard_average",
-        unit: "yuan/person/month",
-        first_half: true,
-        compute: |w, _| ratio(w[c::STANDARD_PERSON_FEN] / 100.0, w[c::PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "benefit_per_recipient",
-        unit: "yuan/person/month",
-        first_half: true,
-        compute: |w, _| ratio(w[c::COST_DIBAO_FEN] / 100.0, w[c::RECIP_PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "population_persons",
-        unit: "million persons",
-        first_half: true,
-        compute: |w, m| w[c::PERSON_MONTHS] / m / 1e6,
-    },
-    MetricDef {
-        name: "poor_persons_pre",
-        unit: "million persons",
-        first_half: true,
-        compute: |w, m| w[c::PRE_POOR_PERSON_MONTHS] / m / 1e6,
-    },
-    MetricDef {
-        name: "essential_spending_poor",
-        unit: "yuan/household/month",
-        first_half: true,
-        compute: |w, _| ratio(w[c::ESSENTIAL_POOR_FEN] / 100.0, w[c::PRE_POOR_HH_MONTHS]),
-    },
-    MetricDef {
-        name: "fgt0_pre",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::PRE_POOR_PERSON_MONTHS], w[c::PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "fgt1_pre",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::PRE_GAP1] / GAP_SCALE, w[c::PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "fgt2_pre",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::PRE_GAP2] / GAP_SCALE, w[c::PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "fgt0_post",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::POST_POOR_PERSON_MONTHS], w[c::PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "fgt1_post",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::POST_GAP1] / GAP_SCALE, w[c::PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "fgt2_post",
-        unit: "share",
-        first_half: true,
-        compute: |w, _| ratio(w[c::POST_GAP2] / GAP_SCALE, w[c::PERSON_MONTHS]),
-    },
-    MetricDef {
-        name: "assist_entries",
-        unit: "million households",
-        first_half: true,
-        compute: |w, _| w[c::ASSIST + spell::ENTRIES] / 1e6,
-    },
-    MetricDef {
-        name: "assist_exits",
-        unit: "million households",
-        first_half: true,
-        compute: |w, _| w[c::ASSIST + spell::EXITS] / 1e6,
-    },
-    MetricDef {
-        name: "assist_reentries_12m",
-        unit: "million households",
-        first_half: false,
-        compute: |w, _| w[c::ASSIST + spell::RE12_ALL] / 1e6,
-    },
-    MetricDef {
-        name: "fallback_assist_12m_truncated",
-        unit: "share",
-        first_half: false,
-        compute: |w, _| ratio(w[c::ASSIST + spell::RE12_ALL], w[c::ASSIST + spell::EXITS]),
-    },
-    MetricDef {
-        name: "fallback_assist_12m",
-        unit: "share",
-        first_half: false,
-        compute: |w, _| fallback(w, c::ASSIST, 0),
-    },
-    MetricDef {
-        name: "fallback_assist_24m",
-        unit: "share",
-        first_half: false,
-        compute: |w, _| fallback(w, c::ASSIST, 1),
-    },
-    MetricDef {
-        name: "fallback_assist_36m",
-        unit: "share",
-        first_half: false,
-        compute: |w, _| fallback(w, c::ASSIST, 2),
-    },
-    MetricDef {
-        name: "assist_spell_months",
-        unit: "months",
-        first_half: false,
-        compute: |w, _| {
-            ratio(
-                w[c::ASSIST + spell::SPELL_MONTHS],
-                w[c::ASSIST + spell::SPELLS_DONE],
-            )
-        },
-    },
-    MetricDef {
-        name: "poverty_entries",
-        unit: "million households",
-        first_half: true,
-        compute: |w, _| w[c::POVERTY + spell::ENTRIES] / 1e6,
-    },
-    MetricDef {
-        name: "poverty_exits",
-        unit: "million households",
-        first_half: true,
-        compute: |w, _| w[c::POVERTY + spell::EXITS] / 1e6,
-    },
-    MetricDef {
-        name: "fallback_poverty_12m",
-        unit: "share",
-        first_half: false,
-        compute: |w, _| fallback(w, c::POVERTY, 0),
-    },
-    MetricDef {
-        name: "fallback_poverty_24m",
-        unit: "share",
-        first_half: false,
-        compute: |w, _| fallback(w, c::POVERTY, 1),
-    },
-    MetricDef {
-        name: "fallback_poverty_36m",
-        unit: "share",
-        first_half: false,
-        compute: |w, _| fallback(w, c::POVERTY, 2),
-    },
-    MetricDef {
-        name: "poverty_spell_months",
-        unit: "months",
-        first_half: false,
-        compute: |w, _| {
-            ratio(
-                w[c::POVERTY + spell::SPELL_MONTHS],
-                w[c::POVERTY + spell::SPELLS_DONE],
-            )
-        },
-    },
-    MetricDef {
-        name: "fall_into_poverty",
-        unit: "share",
-        first_half: false,
-        compute: |w, _| ratio(w[c::FALL_IN], w[c::FALL_BASE]),
-    },
+    metric!("cost_dibao", "billion yuan", true, |w, _| w
+        [c::COST_DIBAO_FEN]
+        / BN),
+    metric!("cost_tekun", "billion yuan", true, |w, _| w
+        [c::COST_TEKUN_FEN]
+        / BN),
+    metric!("cost_special_marginal", "billion yuan", true, |w, _| w
+        [c::COST_MARGINAL_FEN]
+        / BN),
+    metric!("cost_special_rigid", "billion yuan", true, |w, _| w
+        [c::COST_RIGID_FEN]
+        / BN),
+    metric!("cost_temporary", "billion yuan", true, |w, _| w
+        [c::COST_TEMPORARY_FEN]
+        / BN),
+    metric!("cost_services", "billion yuan", true, |w, _| w
+        [c::COST_SERVICES_FEN]
+        / BN),
+    metric!("cost_charity", "billion yuan", true, |w, _| w
+        [c::COST_CHARITY_FEN]
+        / BN),
+    metric!("cost_total", "billion yuan", true, |w, _| cost_all(w) / BN),
+    metric!("cost_government", "billion yuan", true, |w, _| (cost_all(
+        w
+    ) - w
+        [c::COST_CHARITY_FEN])
+        / BN),
+    metric!("cost_special", "billion yuan", true, |w, _| (w
+        [c::COST_MARGINAL_FEN]
+        + w[c::COST_RIGID_FEN])
+        / BN),
+    metric!(
+        "cost_dibao_tekun_temporary",
+        "billion yuan",
+        true,
+        |w, _| { (w[c::COST_DIBAO_FEN] + w[c::COST_TEKUN_FEN] + w[c::COST_TEMPORARY_FEN]) / BN }
+    ),
+    metric!("cost_dibao_single_person", "billion yuan", true, |w, _| w
+        [c::COST_DIBAO_SINGLE_FEN]
+        / BN),
+    metric!(
+        "recipients_households",
+        "million households",
+        true,
+        |w, m| w[c::RECIP_HH_MONTHS] / m / 1e6
+    ),
+    metric!("recipients_persons", "million persons", true, |w, m| w
+        [c::RECIP_PERSON_MONTHS]
+        / m
+        / 1e6),
+    metric!(
+        "recipients_single_person",
+        "million persons",
+        true,
+        |w, m| w[c::SINGLE_PERSON_MONTHS] / m / 1e6
+    ),
+    metric!("tekun_persons", "million persons", true, |w, m| w
+        [c::TEKUN_PERSON_MONTHS]
+        / m
+        / 1e6),
+    metric!("tekun_households", "million households", true, |w, m| w
+        [c::TEKUN_HH_MONTHS]
+        / m
+        / 1e6),
+    metric!(
+        "tekun_institutional_persons",
+        "million persons",
+        true,
+        |w, m| { w[c::TEKUN_INSTITUTION_PERSON_MONTHS] / m / 1e6 }
+    ),
+    metric!("marginal_households", "million households", true, |w, m| w
+        [c::MARGINAL_HH_MONTHS]
+        / m
+        / 1e6),
+    metric!("marginal_persons", "million persons", true, |w, m| w
+        [c::MARGINAL_PERSON_MONTHS]
+        / m
+        / 1e6),
+    metric!("rigid_households", "million households", true, |w, m| w
+        [c::RIGID_HH_MONTHS]
+        / m
+        / 1e6),
+    metric!("temporary_cases", "million person-times", true, |w, _| w
+        [c::TEMP_CASES_PERSONS]
+        / 1e6),
+    metric!(
+        "temporary_households",
+        "million households",
+        true,
+        |w, _| w[c::TEMP_CASES_HH] / 1e6
+    ),
+    metric!("service_persons", "million persons", true, |w, m| w
+        [c::SERVICE_PERSON_MONTHS]
+        / m
+        / 1e6),
+    metric!("charity_households", "million households", true, |w, m| w
+        [c::CHARITY_HH_MONTHS]
+        / m
+        / 1e6),
+    metric!("overlap_dibao_tekun", "million households", true, |w, m| w
+        [c::OVERLAP_DIBAO_TEKUN]
+        / m
+        / 1e6),
+    metric!("coverage_population", "share", true, |w, _| ratio(
+        w[c::RECIP_PERSON_MONTHS] + w[c::TEKUN_PERSON_MONTHS],
+        w[c::PERSON_MONTHS]
+    )),
+    metric!("coverage_poor", "share", true, |w, _| ratio(
+        w[c::POOR_RECIP_HH_MONTHS],
+        w[c::POOR_HH_MONTHS]
+    )),
+    metric!("exclusion_error", "share", true, |w, _| 1.0
+        - ratio(w[c::ELIG_RECIP_HH_MONTHS], w[c::ELIG_HH_MONTHS])),
+    metric!("inclusion_error", "share", true, |w, _| ratio(
+        w[c::INELIG_RECIP_HH_MONTHS],
+        w[c::RECIP_HH_MONTHS] - w[c::SINGLE_PERSON_MONTHS]
+    )),
+    metric!("standard_average", "yuan/person/month", true, |w, _| ratio(
+        w[c::STANDARD_PERSON_FEN] / 100.0,
+        w[c::PERSON_MONTHS]
+    )),
+    metric!(
+        "benefit_per_recipient",
+        "yuan/person/month",
+        true,
+        |w, _| ratio(w[c::COST_DIBAO_FEN] / 100.0, w[c::RECIP_PERSON_MONTHS])
+    ),
+    metric!("population_persons", "million persons", true, |w, m| w
+        [c::PERSON_MONTHS]
+        / m
+        / 1e6),
+    metric!("poor_persons_pre", "million persons", true, |w, m| w
+        [c::PRE_POOR_PERSON_MONTHS]
+        / m
+        / 1e6),
+    metric!(
+        "essential_spending_poor",
+        "yuan/household/month",
+        true,
+        |w, _| ratio(w[c::ESSENTIAL_POOR_FEN] / 100.0, w[c::PRE_POOR_HH_MONTHS])
+    ),
+    metric!("fgt0_pre", "share", true, |w, _| ratio(
+        w[c::PRE_POOR_PERSON_MONTHS],
+        w[c::PERSON_MONTHS]
+    )),
+    metric!("fgt1_pre", "share", true, |w, _| ratio(
+        w[c::PRE_GAP1] / GAP_SCALE,
+        w[c::PERSON_MONTHS]
+    )),
+    metric!("fgt2_pre", "share", true, |w, _| ratio(
+        w[c::PRE_GAP2] / GAP_SCALE,
+        w[c::PERSON_MONTHS]
+    )),
+    metric!("fgt0_post", "share", true, |w, _| ratio(
+        w[c::POST_POOR_PERSON_MONTHS],
+        w[c::PERSON_MONTHS]
+    )),
+    metric!("fgt1_post", "share", true, |w, _| ratio(
+        w[c::POST_GAP1] / GAP_SCALE,
+        w[c::PERSON_MONTHS]
+    )),
+    metric!("fgt2_post", "share", true, |w, _| ratio(
+        w[c::POST_GAP2] / GAP_SCALE,
+        w[c::PERSON_MONTHS]
+    )),
+    metric!("assist_entries", "million households", true, |w, _| w
+        [c::ASSIST + spell::ENTRIES]
+        / 1e6),
+    metric!("assist_exits", "million households", true, |w, _| w
+        [c::ASSIST + spell::EXITS]
+        / 1e6),
+    metric!(
+        "assist_reentries_12m",
+        "million households",
+        false,
+        |w, _| w[c::ASSIST + spell::RE12_ALL] / 1e6
+    ),
+    metric!("fallback_assist_12m_truncated", "share", false, |w, _| {
+        ratio(w[c::ASSIST + spell::RE12_ALL], w[c::ASSIST + spell::EXITS])
+    }),
+    metric!("fallback_assist_12m", "share", false, |w, _| fallback(
+        w,
+        c::ASSIST,
+        0
+    )),
+    metric!("fallback_assist_24m", "share", false, |w, _| fallback(
+        w,
+        c::ASSIST,
+        1
+    )),
+    metric!("fallback_assist_36m", "share", false, |w, _| fallback(
+        w,
+        c::ASSIST,
+        2
+    )),
+    metric!("assist_spell_months", "months", false, |w, _| ratio(
+        w[c::ASSIST + spell::SPELL_MONTHS],
+        w[c::ASSIST + spell::SPELLS_DONE]
+    )),
+    metric!("poverty_entries", "million households", true, |w, _| w
+        [c::POVERTY + spell::ENTRIES]
+        / 1e6),
+    metric!("poverty_exits", "million households", true, |w, _| w
+        [c::POVERTY + spell::EXITS]
+        / 1e6),
+    metric!("fallback_poverty_12m", "share", false, |w, _| fallback(
+        w,
+        c::POVERTY,
+        0
+    )),
+    metric!("fallback_poverty_24m", "share", false, |w, _| fallback(
+        w,
+        c::POVERTY,
+        1
+    )),
+    metric!("fallback_poverty_36m", "share", false, |w, _| fallback(
+        w,
+        c::POVERTY,
+        2
+    )),
+    metric!("poverty_spell_months", "months", false, |w, _| ratio(
+        w[c::POVERTY + spell::SPELL_MONTHS],
+        w[c::POVERTY + spell::SPELLS_DONE]
+    )),
+    metric!("fall_into_poverty", "share", false, |w, _| ratio(
+        w[c::FALL_IN],
+        w[c::FALL_BASE]
+    )),
+    metric!("warnings", "million households", true, |w, _| w
+        [c::WARNINGS]
+        / 1e6),
+    metric!("new_poor_caught", "share", false, |w, _| ratio(
+        w[c::NEW_POOR_CAUGHT],
+        w[c::NEW_POOR]
+    )),
+    metric!("shock_to_assistance_months", "months", false, |w, _| ratio(
+        w[c::SHOCK_ASSIST_MONTHS],
+        w[c::SHOCK_ASSISTED]
+    )),
 ];
 
 /// A reporting region: a name and its strata.

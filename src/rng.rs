@@ -25,6 +25,13 @@ pub enum Purpose {
     Common = 6,
     /// Scenario parameters drawn once per replication.
     Parameters = 7,
+    /// Once-per-household propensities of the programs (registration, take-up, reach), drawn
+    /// unconditionally in a fixed order; a new program appends its draw at the end.
+    Propensity = 8,
+    /// Tekun identification, monthly.
+    Tekun = 9,
+    /// Temporary assistance applications, one per shock.
+    Temporary = 10,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

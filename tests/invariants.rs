@@ -77,12 +77,19 @@ fn paired(low: &LoadedScenario, high: &LoadedScenario) -> Vec<output::ScenarioRe
 }
 
 /// Entry and exit decided month by month: a review every month, no processing delay, no
-/// gradual exit. Take-up draws and assessment errors are still random.
-const MONTHLY: [&str; 5] = [
+/// gradual exit. Take-up draws and assessment errors are still random. Tekun (which takes
+/// households off dibao) and the marginal band (whose special assistance a household loses
+/// when a higher standard makes it dibao-eligible but it does not apply) are off: with them a
+/// higher standard can legitimately move money between programs. Temporary assistance (its
+/// threshold rises with the standard) and rigid-expenditure assistance (independent of the
+/// standard) stay on.
+const MONTHLY: [&str; 7] = [
     "programs.dibao.review.interval_months_stable=1",
     "programs.dibao.review.interval_months_unstable=1",
     "programs.dibao.review.gradual_exit_months=0",
     "programs.dibao.assessment.processing_months=0",
+    "programs.tekun.enabled=false",
+    "programs.marginal.enabled=false",
     "simulation.replications=2",
 ];
 

@@ -87,8 +87,6 @@ pub struct TakeUpParams {
     pub ever_apply: f64,
     /// Chance per month, 0–1, that such an eligible household applies.
     pub monthly_apply_prob: f64,
-    /// Multiplies `ever_apply` for migrant households (0–1).
-    pub migrant_factor: f64,
 }
 
 /// `programs.dibao.assessment.*`.
@@ -200,10 +198,6 @@ impl DibaoParams {
         c.share(
             &format!("{k}.take_up.monthly_apply_prob"),
             self.take_up.monthly_apply_prob,
-        );
-        c.share(
-            &format!("{k}.take_up.migrant_factor"),
-            self.take_up.migrant_factor,
         );
         c.range(
             &format!("{k}.assessment.error_sd"),
@@ -324,6 +318,8 @@ pub struct DibaoHousehold {
     pub addon_share: f64,
     /// The household would apply when it believes itself eligible.
     pub would_apply: bool,
+    /// Its chance per month of applying when eligible.
+    pub apply_prob: f64,
     /// Months between reviews.
     pub review_interval: i32,
     /// Financial assets per person, yuan (nominal).
@@ -331,12 +327,15 @@ pub struct DibaoHousehold {
 }
 
 impl DibaoHousehold {
-    /// Facts of `hh` for the rule; `take_up_u` is the household's once-drawn propensity.
+    /// Facts of `hh` for the rule; `take_up_u` is the household's once-drawn propensity and
+    /// `take_up_factor` multiplies the share that would apply (applying from afar, see
+    /// `programs.residence`).
     pub fn new(
         p: &DibaoParams,
         hh: &Household,
         m: &MemberParams,
         take_up_u: f64,
+        take_up_factor: f64,
         price_index: f64,
     ) -> DibaoHousehold {
         let a = &p.addons;
@@ -357,15 +356,11 @@ impl DibaoHousehold {
             }
             workers += can_work(mem, m) as u32;
         }
-        let factor = if hh.migrant {
-            p.take_up.migrant_factor
-        } else {
-            1.0
-        };
         DibaoHousehold {
             size: hh.size as f64,
             addon_share,
-            would_apply: take_up_u < p.take_up.ever_apply * factor,
+            would_apply: take_up_u < p.take_up.ever_apply * take_up_factor,
+            apply_prob: p.take_up.monthly_apply_prob,
             review_interval: if workers > 0 {
                 p.review.interval_months_unstable
             } else {
@@ -388,6 +383,14 @@ pub struct DibaoState {
     next_review: i32,
     exit_at: i32,
     decision_at: i32,
+}
+
+impl DibaoState {
+    /// Receiving, or an application is being processed.
+    #[inline]
+    pub fn busy(&self) -> bool {
+        self.on || self.decision_at != NEVER
+    }
 }
 
 impl Default for DibaoState {
@@ -466,8 +469,7 @@ impl DibaoParams {
             return self.benefit(hh, st.assessed_pc, standard);
         }
         if st.decision_at == NEVER {
-            if hh.would_apply && log_y < ln_standard && d.apply_u < self.take_up.monthly_apply_prob
-            {
+            if hh.would_apply && log_y < ln_standard && d.apply_u < hh.apply_prob {
                 st.decision_at = m + self.assessment.processing_months as i32;
             } else {
                 return 0.0;
@@ -518,6 +520,7 @@ mod tests {
             size,
             addon_share,
             would_apply: true,
+            apply_prob: 1.0,
             review_interval: 6,
             assets_per_capita: 0.0,
         }

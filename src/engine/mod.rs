@@ -1,0 +1,271 @@
+//! The engine: household-major and streaming. Each household is generated from its key, runs
+//! its whole trajectory (burn-in, then every month of the horizon) in registers under every
+//! scenario of the run back to back, and leaves only integer counters behind. No population
+//! array is held, so memory does not grow with the sample. Chunks of households run in
+//! parallel (rayon); counters are summed as integers, so results are bit-identical whatever
+//! the thread count or chunk size.
+
+mod household;
+
+pub use household::simulate_household;
+
+use crate::dynamics::{DisasterTable, YearPaths};
+use crate::error::{Error, Result};
+use crate::metrics::{c, regions, Counters, RegionSet};
+use crate::population::PopulationModel;
+use crate::programs::charity::CharityParams;
+use crate::programs::dibao::StandardTable;
+use crate::scenario::{LoadedScenario, Scenario};
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+/// A scenario ready to simulate.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub loaded: LoadedScenario,
+    pub pop: PopulationModel,
+    pub regions: Vec<RegionSet>,
+    /// For each stratum, the stratum whose dibao standard its migrants apply at.
+    pub application_strata: Vec<usize>,
+}
+
+impl Model {
+    /// Build the population and reporting regions of a loaded scenario.
+    pub fn new(loaded: &LoadedScenario) -> Result<Model> {
+        // Sample-design errors are reported against the file (or --set) that set the size.
+        let file = crate::scenario::Checker::new(&loaded.origin, &loaded.scenario.name)
+            .file_of("simulation.households");
+        let pop = PopulationModel::new(&loaded.scenario, &file)?;
+        let regions = regions(&pop.strata, loaded.scenario.metrics.by_province);
+        let application_strata = loaded
+            .scenario
+            .programs
+            .residence
+            .application_strata(&pop.strata);
+        Ok(Model {
+            loaded: loaded.clone(),
+            pop,
+            regions,
+            application_strata,
+        })
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.loaded.scenario
+    }
+}
+
+/// How to run (changes no output byte).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Worker threads; 0 = all cores.
+    pub threads: usize,
+    /// Progress bar to advance by one per chunk.
+    pub progress: Option<ProgressBar>,
+}
+
+/// Tables shared by every household of one replication of one scenario.
+#[derive(Debug, Clone)]
+pub struct RepTables {
+    pub paths: YearPaths,
+    pub standards: StandardTable,
+    /// Poverty line per (stratum, year), yuan per person per month.
+    pub lines: Vec<f64>,
+    /// Logs of the standards, the lines and the income index (computed once, not per household).
+    pub ln_standards: Vec<f64>,
+    pub ln_lines: Vec<f64>,
+    pub ln_income_index: Vec<f64>,
+    pub disaster: DisasterTable,
+    /// Charity: `None` in the first pass (claims are counted as demand, nothing is paid);
+    /// then, per year, the share of claims paid by priority rank.
+    pub charity_fill: Option<Vec<[f64; 3]>>,
+}
+
+impl RepTables {
+    /// Draw and compute the tables of replication `rep`.
+    pub fn new(model: &Model, rep: u32) -> RepTables {
+        let s = model.scenario();
+        let sim = &s.simulation;
+        let paths = YearPaths::new(&s.dynamics, sim);
+        let standards = s.programs.dibao.standard_table(
+            &model.pop.strata,
+            sim,
+            &paths,
+            &s.dynamics.prices.inflation,
+        );
+        let years = sim.years as usize;
+        let kind = s.metrics.line_kind();
+        let mut lines = vec![0.0; model.pop.strata.strata.len() * years];
+        for st in 0..model.pop.strata.strata.len() {
+            for t in 0..years {
+                lines[st * years + t] = s.metrics.line(
+                    kind,
+                    sim.start_year,
+                    t,
+                    standards.get(st, t),
+                    paths.income_index[t],
+                );
+            }
+        }
+        let disaster =
+            DisasterTable::draw(&s.dynamics.shocks.disaster, &model.pop.strata, sim, rep);
+        let ln_standards = (0..lines.len())
+            .map(|i| standards.get(i / years, i % years).ln())
+            .collect();
+        let ln_lines = lines.iter().map(|l| l.ln()).collect();
+        let ln_income_index = paths.income_index.iter().map(|x| x.ln()).collect();
+        RepTables {
+            paths,
+            standards,
+            lines,
+            ln_standards,
+            ln_lines,
+            ln_income_index,
+            disaster,
+            charity_fill: None,
+        }
+    }
+}
+
+/// Counters of a run: `[scenario][replication]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunCounters {
+    pub per_scenario: Vec<Vec<Counters>>,
+}
+
+/// Check that scenarios can share households (same sample design and horizon).
+fn check_compatible(models: &[Model]) -> Result<()> {
+    let a = &models[0].scenario().simulation;
+    for m in &models[1..] {
+        let b = &m.scenario().simulation;
+        let same = a.households == b.households
+            && a.replications == b.replications
+            && a.seed == b.seed
+            && a.years == b.years
+            && a.start_year == b.start_year
+            && a.burn_in_months == b.burn_in_months
+            && m.pop.strata.strata.len() == models[0].pop.strata.strata.len();
+        if !same {
+            return Err(Error::Usage(format!(
+                "scenarios `{}` and `{}` differ in their simulation settings (households, replications, seed, \
+                 years, start_year, burn_in_months or strata); compared scenarios must share them",
+                models[0].scenario().name,
+                m.scenario().name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Simulate every replication of every scenario on common households and shocks.
+///
+/// A scenario whose charity is on needs the whole year's demand before it can pay: its
+/// replication runs twice over the same regenerated households, first counting claims by
+/// priority rank (exactly, in fen), then paying the share its budget fills.
+pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
+    if models.is_empty() {
+        return Err(Error::Usage("no scenario to run".into()));
+    }
+    check_compatible(models)?;
+    let sim = models[0].scenario().simulation.clone();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    let mut per_scenario: Vec<Vec<Counters>> = vec![Vec::new(); models.len()];
+    for rep in 0..sim.replications {
+        let mut tables: Vec<RepTables> = models.iter().map(|m| RepTables::new(m, rep)).collect();
+        let needs_demand: Vec<usize> = (0..models.len())
+            .filter(|&k| models[k].scenario().programs.charity.enabled)
+            .collect();
+        if !needs_demand.is_empty() {
+            let subset: Vec<Model> = needs_demand.iter().map(|&k| models[k].clone()).collect();
+            let sub_tables: Vec<RepTables> =
+                needs_demand.iter().map(|&k| tables[k].clone()).collect();
+            let demand = simulate_rep(&pool, &subset, &sub_tables, rep, &sim, None);
+            for (i, &k) in needs_demand.iter().enumerate() {
+                tables[k].charity_fill = Some(charity_fill(&models[k], &demand[i]));
+            }
+        }
+        let acc = simulate_rep(&pool, models, &tables, rep, &sim, opts.progress.as_ref());
+        for (k, counters) in acc.into_iter().enumerate() {
+            per_scenario[k].push(counters);
+        }
+    }
+    Ok(RunCounters { per_scenario })
+}
+
+/// One replication of every model, in parallel over chunks, summed exactly.
+fn simulate_rep(
+    pool: &rayon::ThreadPool,
+    models: &[Model],
+    tables: &[RepTables],
+    rep: u32,
+    sim: &crate::scenario::SimulationParams,
+    progress: Option<&ProgressBar>,
+) -> Vec<Counters> {
+    let n = sim.households;
+    let chunk = sim.chunk_size as u64;
+    let chunks = n.div_ceil(chunk);
+    let zero = || -> Vec<Counters> {
+        models
+            .iter()
+            .map(|m| Counters::new(m.pop.strata.strata.len(), sim.years as usize))
+            .collect()
+    };
+    pool.install(|| {
+        (0..chunks)
+            .into_par_iter()
+            .fold(zero, |mut acc, j| {
+                for i in j * chunk..((j + 1) * chunk).min(n) {
+                    for (k, m) in models.iter().enumerate() {
+                        simulate_household(m, &tables[k], rep, i, &mut acc[k]);
+                    }
+                }
+                if let Some(pb) = progress {
+                    pb.inc(1);
+                }
+                acc
+            })
+            .reduce(zero, |mut a, b| {
+                for (x, y) in a.iter_mut().zip(&b) {
+                    x.merge(y);
+                }
+                a
+            })
+    })
+}
+
+/// Fill shares per year and priority rank from the first pass's weighted national demand.
+fn charity_fill(model: &Model, demand: &Counters) -> Vec<[f64; 3]> {
+    let s = model.scenario();
+    let sim = &s.simulation;
+    let weights = &model.pop.alloc.weight;
+    (0..sim.years as usize)
+        .map(|t| {
+            let mut d = [0.0; 3];
+            for (st, w) in weights.iter().enumerate() {
+                for half in 0..2 {
+                    let slot = &demand.data[(st * demand.years + t) * 2 + half];
+                    d[0] += w * slot[c::CHARITY_DEMAND_0] as f64 / 100.0;
+                    d[1] += w * slot[c::CHARITY_DEMAND_1] as f64 / 100.0;
+                    d[2] += w * slot[c::CHARITY_DEMAND_2] as f64 / 100.0;
+                }
+            }
+            let budget = s
+                .programs
+                .charity
+                .budget
+                .at(sim.start_year + t as i32)
+                .unwrap_or(0.0);
+            CharityParams::fill(budget, d)
+        })
+        .collect()
+}
+
+/// Work items of a run (for sizing a progress bar).
+pub fn work_items(models: &[Model]) -> u64 {
+    let sim = &models[0].scenario().simulation;
+    sim.households.div_ceil(sim.chunk_size as u64) * sim.replications as u64
+}

@@ -1,0 +1,110 @@
+//! Families with rigid-expenditure difficulty: essential spending (medical, education) that
+//! pushes income net of it below the line, or takes more than a set share of income. Two
+//! switchable parts: the deduction of essential spending in the dibao means test, and special
+//! assistance reimbursing a share of essential spending, up to a cap, for households with
+//! income below the local mean per-capita income whose essential spending exceeds a share of it.
+
+use crate::scenario::Checker;
+use serde::{Deserialize, Serialize};
+
+/// `programs.rigid.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RigidParams {
+    /// Special assistance on or off.
+    pub enabled: bool,
+    /// Deduct essential spending from income in the dibao means test.
+    pub deduct_in_means_test: bool,
+    /// Income limit: per-capita income below this multiple of the stratum's mean per-capita income.
+    pub income_limit_multiple: f64,
+    /// Essential spending must exceed this share 0–1 of household income.
+    pub spending_share_threshold: f64,
+    /// Share 0–1 of essential spending reimbursed.
+    pub reimburse_share: f64,
+    /// Cap, yuan per household per month at start-year prices.
+    pub cap_per_month: f64,
+    /// Share 0–1 of eligible households that apply.
+    pub take_up: f64,
+}
+
+impl RigidParams {
+    pub(crate) fn validate(&self, c: &mut Checker) {
+        let k = "programs.rigid";
+        c.range(
+            &format!("{k}.income_limit_multiple"),
+            self.income_limit_multiple,
+            0.0,
+            10.0,
+            "a multiple of mean income",
+        );
+        c.share(
+            &format!("{k}.spending_share_threshold"),
+            self.spending_share_threshold,
+        );
+        c.share(&format!("{k}.reimburse_share"), self.reimburse_share);
+        c.range(
+            &format!("{k}.cap_per_month"),
+            self.cap_per_month,
+            0.0,
+            1e6,
+            "yuan per household per month",
+        );
+        c.share(&format!("{k}.take_up"), self.take_up);
+    }
+
+    /// Per-capita income net of essential spending, yuan per person per month.
+    #[inline]
+    pub fn net_income(y: f64, essential: f64, size: f64) -> f64 {
+        (y - essential / size).max(0.0)
+    }
+
+    /// Whether a household qualifies: per-capita income `y` below the limit (`mean_income` is
+    /// the stratum's mean per-capita income) and essential spending over the threshold share.
+    #[inline]
+    pub fn qualifies(&self, y: f64, size: f64, essential: f64, mean_income: f64) -> bool {
+        y < self.income_limit_multiple * mean_income
+            && essential > self.spending_share_threshold * y * size
+    }
+
+    /// Reimbursement, yuan per household per month; `cap` is the cap at this year's prices.
+    #[inline]
+    pub fn reimbursement(&self, essential: f64, cap: f64) -> f64 {
+        (self.reimburse_share * essential).min(cap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> RigidParams {
+        crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .programs
+            .rigid
+    }
+
+    #[test]
+    fn household_with_large_medical_bills_and_modest_income_qualifies_and_is_capped() {
+        let p = params();
+        // Two persons at 1,500 yuan each, mean income 4,000, 2,000 yuan of medical bills.
+        assert!(p.qualifies(1500.0, 2.0, 2000.0, 4000.0));
+        let r = p.reimbursement(2000.0, p.cap_per_month);
+        assert!((r - (p.reimburse_share * 2000.0).min(p.cap_per_month)).abs() < 1e-9);
+        assert!(r <= p.cap_per_month);
+    }
+
+    #[test]
+    fn routine_spending_or_high_income_does_not_qualify() {
+        let p = params();
+        assert!(!p.qualifies(1500.0, 2.0, 100.0, 4000.0));
+        assert!(!p.qualifies(9000.0, 2.0, 9000.0, 4000.0));
+    }
+
+    #[test]
+    fn deduction_lowers_per_capita_income_and_never_below_zero() {
+        assert_eq!(RigidParams::net_income(1000.0, 600.0, 3.0), 800.0);
+        assert_eq!(RigidParams::net_income(100.0, 600.0, 1.0), 0.0);
+    }
+}

@@ -1,0 +1,198 @@
+//! The tiered system: invariants that must hold in every replication (program costs sum to the
+//! total; nobody on dibao and tekun at once; a program switched off removes exactly its own
+//! cost when programs do not interact; charity stops at its budget), and each shipped scenario
+//! run from the CLI moves the figure it is about in the expected direction.
+
+use assert_cmd::Command;
+use proptest::prelude::*;
+use safetynet::engine::{self, Model, RunOptions};
+use safetynet::metrics::Period;
+use safetynet::output::{self, ScenarioResults};
+use safetynet::programs::Program;
+use safetynet::scenario::{self, parse_override, LoadedScenario};
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(file: &str, sets: &[String]) -> LoadedScenario {
+    let base = scenario::load(&root().join("scenarios").join(file)).unwrap();
+    let sets: Vec<_> = sets.iter().map(|s| parse_override(s).unwrap()).collect();
+    base.with_overrides(&sets, "test").unwrap()
+}
+
+fn run_all(scenarios: &[LoadedScenario]) -> Vec<ScenarioResults> {
+    let models: Vec<Model> = scenarios.iter().map(|l| Model::new(l).unwrap()).collect();
+    let counters = engine::run(&models, &RunOptions::default()).unwrap();
+    output::collect(&models, &counters)
+}
+
+fn small(seed: u64) -> Vec<String> {
+    vec![
+        "simulation.households=3000".into(),
+        "simulation.replications=2".into(),
+        "simulation.years=2".into(),
+        format!("simulation.seed={seed}"),
+    ]
+}
+
+const COSTS_OTHER_THAN: fn(&str) -> Vec<&'static str> = |p| {
+    Program::ALL
+        .iter()
+        .map(|x| x.name())
+        .filter(|n| *n != p)
+        .collect()
+};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    fn program_costs_sum_to_the_total_and_dibao_never_meets_tekun(seed in 0u64..10_000) {
+        let r = &run_all(&[load("full-system-2023.toml", &small(seed))])[0];
+        for year in [2023, 2024] {
+            for period in [Period::FirstHalf, Period::FullYear] {
+                for region in ["national", "urban", "rural"] {
+                    let total = r.values(year, period, region, "cost_total");
+                    let parts: Vec<Vec<f64>> = Program::ALL.iter().map(|p| r.values(year, period, region, &format!("cost_{}", p.name()))).collect();
+                    for rep in 0..total.len() {
+                        let sum: f64 = parts.iter().map(|v| v[rep]).sum();
+                        prop_assert!((sum - total[rep]).abs() <= 1e-9 * total[rep].abs().max(1.0), "{year} {region}: {sum} vs {}", total[rep]);
+                    }
+                    for v in r.values(year, period, region, "overlap_dibao_tekun") {
+                        prop_assert_eq!(v, 0.0);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn switching_a_non_interacting_program_off_removes_exactly_its_own_cost(seed in 0u64..10_000, which in 0usize..3) {
+        // Temporary assistance, services and charity feed into no other government program's
+        // rule (their payments are not income for the means test), and each draws from its own
+        // stream, so with common random numbers every other figure must be identical.
+        let (program, key) = [("temporary", "programs.temporary.enabled=false"), ("services", "programs.services.enabled=false"), ("charity", "programs.charity.enabled=false")][which];
+        let mut base = small(seed);
+        base.push("programs.monitoring.enabled=false".into());
+        base.push("programs.services.replaces_cash_share=0.0".into());
+        let mut off = base.clone();
+        off.push(key.into());
+        let r = run_all(&[load("full-system-2023.toml", &base), load("full-system-2023.toml", &off)]);
+        let own = format!("cost_{}", program);
+        for year in [2023, 2024] {
+            prop_assert!(r[0].values(year, Period::FullYear, "national", &own).iter().all(|v| *v > 0.0));
+            prop_assert!(r[1].values(year, Period::FullYear, "national", &own).iter().all(|v| *v == 0.0));
+            // Charity tops up what government programs leave, so it interacts with temporary
+            // assistance (cash) but not with services (in kind, no cash replaced here).
+            for other in COSTS_OTHER_THAN(program).into_iter().filter(|o| !(program == "temporary" && *o == "charity")) {
+                let metric = format!("cost_{other}");
+                prop_assert_eq!(r[0].values(year, Period::FullYear, "national", &metric), r[1].values(year, Period::FullYear, "national", &metric), "{}", metric);
+            }
+            for metric in ["recipients_persons", "tekun_persons", "marginal_households"] {
+                prop_assert_eq!(r[0].values(year, Period::FullYear, "national", metric), r[1].values(year, Period::FullYear, "national", metric));
+            }
+        }
+    }
+}
+
+#[test]
+fn charity_stops_at_its_budget() {
+    // Demand far above a 1 bn budget: the payer spends its budget, to the rounding of fen.
+    let mut sets = small(3);
+    sets.push("programs.charity.budget={ 2023 = 1e9 }".into());
+    let r = &run_all(&[load("charity-linkage.toml", &sets)])[0];
+    for rep in r.values(2023, Period::FullYear, "national", "cost_charity") {
+        assert!(
+            (rep - 1.0).abs() < 1e-4,
+            "charity spent {rep} bn of a 1 bn budget"
+        );
+    }
+}
+
+#[test]
+fn full_system_is_identical_on_one_and_two_threads() {
+    let l = load("full-system-2023.toml", &small(11));
+    let m = Model::new(&l).unwrap();
+    let a = engine::run(
+        std::slice::from_ref(&m),
+        &RunOptions {
+            threads: 1,
+            progress: None,
+        },
+    )
+    .unwrap();
+    let b = engine::run(
+        std::slice::from_ref(&m),
+        &RunOptions {
+            threads: 2,
+            progress: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(a, b);
+}
+
+/// Run a shipped scenario from the CLI as a user would, return (metric, FY national 2023 mean).
+fn cli_figure(file: &str, metric: &str, dir: &Path) -> f64 {
+    let out = dir.join(file.trim_end_matches(".toml"));
+    Command::cargo_bin("safetynet")
+        .unwrap()
+        .args([
+            "run",
+            &root().join("scenarios").join(file).display().to_string(),
+            "--households",
+            "6000",
+            "--reps",
+            "3",
+            "--years",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    text.lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[1] == "2023" && f[2] == "FY" && f[3] == "national" && f[4] == metric)
+        .map(|f| f[6].parse().unwrap())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn each_shipped_scenario_moves_its_figure_the_expected_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = |m: &str| cli_figure("baseline.toml", m, d);
+    // (scenario, metric, +1 expected to rise / -1 expected to fall)
+    let cases: [(&str, &str, f64); 8] = [
+        (
+            "single-person-inclusion.toml",
+            "cost_dibao_single_person",
+            1.0,
+        ),
+        ("single-person-inclusion.toml", "recipients_persons", 1.0),
+        ("residence-based-application.toml", "coverage_poor", 1.0),
+        ("early-warning.toml", "shock_to_assistance_months", -1.0),
+        ("early-warning.toml", "coverage_poor", 1.0),
+        (
+            "rigid-expenditure-deduction.toml",
+            "recipients_persons",
+            1.0,
+        ),
+        ("charity-linkage.toml", "fgt1_post", -1.0),
+        ("full-system-2023.toml", "cost_total", 1.0),
+    ];
+    for (file, metric, sign) in cases {
+        let b = base(metric);
+        let r = cli_figure(file, metric, d);
+        assert!(
+            (r - b) * sign > 0.0,
+            "{file}: {metric} {b} -> {r}, expected to {}",
+            if sign > 0.0 { "rise" } else { "fall" }
+        );
+    }
+}
