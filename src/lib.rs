@@ -14,6 +14,7 @@
 //! ```
 
 pub mod cli;
+pub mod compare;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod output;
 pub mod population;
 pub mod programs;
 pub mod reference;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;

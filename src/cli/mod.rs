@@ -1,8 +1,11 @@
 //! The command-line interface: one subcommand, one file. Raw arguments become a checked
 //! scenario before any work starts; errors carry exit codes (2 bad input, 1 internal).
 
+mod compare;
 mod population;
+mod report;
 mod run;
+mod sweep;
 mod validate;
 
 use crate::error::{Error, Result};
@@ -31,6 +34,12 @@ pub enum Command {
     Population(population::PopulationCmd),
     /// Check scenario files without running them.
     Validate(validate::ValidateArgs),
+    /// Compare reforms with a baseline on the same households and shocks; write deltas.csv.
+    Compare(compare::CompareArgs),
+    /// Run a grid of values of scenario keys together; write sweep.csv.
+    Sweep(sweep::SweepArgs),
+    /// Write report.html (charts and tables) for a finished results folder.
+    Report(report::ReportArgs),
 }
 
 /// Options shared by commands that load a scenario and simulate.
@@ -136,5 +145,8 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Run(a) => run::run(a, argv),
         Command::Population(p) => population::run(p),
         Command::Validate(v) => validate::run(v),
+        Command::Compare(a) => compare::run(a, argv),
+        Command::Sweep(a) => sweep::run(a, argv),
+        Command::Report(a) => report::run(a),
     }
 }

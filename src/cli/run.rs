@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// Also report every province.
     #[arg(long)]
     pub by_province: bool,
+    /// Also write report.html (charts and tables) into the results folder.
+    #[arg(long)]
+    pub report: bool,
     #[command(flatten)]
     pub sim: SimArgs,
 }
@@ -55,5 +58,9 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
         s.months(),
         out.display()
     ));
+    if a.report {
+        let path = crate::report::write(&out)?;
+        text.push_str(&format!("report: {}\n", path.display()));
+    }
     print_out(&text)
 }

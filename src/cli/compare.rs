@@ -1,0 +1,135 @@
+//! `safetynet compare BASELINE REFORM...`: simulate every scenario on common households and
+//! shocks, print the key deltas per year, write deltas.csv and the results folder.
+
+use super::{print_out, progress_bar, SimArgs};
+use crate::compare;
+use crate::engine::{self, Model, RunOptions};
+use crate::error::{Error, Result};
+use crate::output::{self, Manifest, ScenarioResults};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Baseline scenario file (TOML), e.g. scenarios/baseline.toml.
+    pub baseline: PathBuf,
+    /// One or more reform scenario files, each compared with the baseline.
+    #[arg(required = true, value_name = "REFORM")]
+    pub reforms: Vec<PathBuf>,
+    /// Results folder (default: results/<baseline>-vs-<reform>[-<reform>...]).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write report.html (charts and tables) into the results folder.
+    #[arg(long)]
+    pub report: bool,
+    /// Also report every province.
+    #[arg(long)]
+    pub by_province: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
+    let mut sim = a.sim.clone();
+    if a.by_province {
+        sim.sets.push("metrics.by_province=true".into());
+    }
+    let mut models = Vec::new();
+    for path in std::iter::once(&a.baseline).chain(&a.reforms) {
+        models.push(Model::new(&sim.load(path)?)?);
+    }
+    compare::check_distinct_names(&models)?;
+    let names: Vec<String> = models.iter().map(|m| m.scenario().name.clone()).collect();
+    let out = a.out.unwrap_or_else(|| {
+        PathBuf::from("results").join(format!("{}-vs-{}", names[0], names[1..].join("-")))
+    });
+    output::prepare_dir(&out)?;
+    let pb = progress_bar(engine::work_items(&models), sim.quiet, "simulating");
+    let c = compare::compare(
+        &models,
+        &RunOptions {
+            threads: sim.threads,
+            progress: Some(pb.clone()),
+        },
+    )?;
+    pb.finish_and_clear();
+    let mut manifest = manifest_json(&models, argv)?;
+    manifest["kind"] = "compare".into();
+    manifest["comparison"] = serde_json::json!({
+        "baseline": names[0],
+        "reforms": names[1..],
+        "deltas": "reform minus baseline, per replication (common random numbers), then summarised",
+    });
+    write_folder(
+        &out,
+        &c.results,
+        &manifest,
+        &[("deltas.csv", compare::deltas_csv(&c.deltas)?)],
+    )?;
+    let s = &models[0].scenario().simulation;
+    let mut text = String::new();
+    for name in &names[1..] {
+        text.push_str(&compare::delta_table(
+            &c.deltas,
+            name,
+            s.start_year,
+            s.years,
+        ));
+        text.push('\n');
+    }
+    text.push_str(&footer(&models, &out, a.report)?);
+    print_out(&text)
+}
+
+/// The manifest of a run as JSON, ready for extra fields.
+pub(super) fn manifest_json(models: &[Model], argv: Vec<String>) -> Result<serde_json::Value> {
+    serde_json::to_value(Manifest::new(models, argv)).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Write summary.csv, replications.csv, manifest.json and `extra` files; remove what a former
+/// run of another kind left in the folder (so a report never mixes runs).
+pub(super) fn write_folder(
+    dir: &Path,
+    results: &[ScenarioResults],
+    manifest: &serde_json::Value,
+    extra: &[(&str, Vec<u8>)],
+) -> Result<()> {
+    output::prepare_dir(dir)?;
+    for stale in ["deltas.csv", "sweep.csv", "report.html"] {
+        if !extra.iter().any(|(n, _)| *n == stale) {
+            let p = dir.join(stale);
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|source| Error::Write { path: p, source })?;
+            }
+        }
+    }
+    output::write_atomic(&dir.join("summary.csv"), &output::summary_csv(results)?)?;
+    output::write_atomic(
+        &dir.join("replications.csv"),
+        &output::replications_csv(results)?,
+    )?;
+    for (name, bytes) in extra {
+        output::write_atomic(&dir.join(name), bytes)?;
+    }
+    let json = serde_json::to_vec_pretty(manifest).map_err(|e| Error::Internal(e.to_string()))?;
+    output::write_atomic(&dir.join("manifest.json"), &json)
+}
+
+/// The closing lines: run size, where the results are, and the report if asked for.
+pub(super) fn footer(models: &[Model], out: &Path, report: bool) -> Result<String> {
+    let s = &models[0].scenario().simulation;
+    let mut text = format!(
+        "{} scenarios x {} households x {} replications x {} months (common random numbers); results in {}\n",
+        models.len(),
+        s.households,
+        s.replications,
+        s.months(),
+        out.display()
+    );
+    if report {
+        let path = crate::report::write(out)?;
+        text.push_str(&format!("report: {}\n", path.display()));
+    }
+    Ok(text)
+}
