@@ -14,20 +14,29 @@ use safetynet::scenario::{self, parse_override};
 use std::hint::black_box;
 use std::path::Path;
 
-fn model(file: &str, households: u64) -> Model {
+fn model(file: &str, households: u64, extra: &[&str]) -> Model {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(file);
-    let sets = vec![
+    let mut sets = vec![
         parse_override(&format!("simulation.households={households}")).unwrap(),
         parse_override("simulation.replications=1").unwrap(),
     ];
+    sets.extend(extra.iter().map(|s| parse_override(s).unwrap()));
     let loaded = scenario::load(&path)
         .unwrap()
         .with_overrides(&sets, "bench")
         .unwrap();
     Model::new(&loaded).unwrap()
 }
+
+/// The baseline with every program but dibao switched off.
+const DIBAO_ONLY: [&str; 4] = [
+    "programs.tekun.enabled=false",
+    "programs.marginal.enabled=false",
+    "programs.rigid.enabled=false",
+    "programs.temporary.enabled=false",
+];
 
 fn household_months(m: &Model) -> u64 {
     let s = &m.scenario().simulation;
@@ -40,11 +49,14 @@ fn engine_benches(c: &mut Criterion) {
         .unwrap_or(1);
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);
-    for (name, file, n) in [
-        ("reference", "reference-model.toml", 100_000u64),
-        ("baseline", "baseline.toml", 50_000),
-    ] {
-        let m = model(file, n);
+    let cases: [(&str, &str, u64, &[&str]); 4] = [
+        ("reference", "reference-model.toml", 100_000, &[]),
+        ("dibao-only", "baseline.toml", 50_000, &DIBAO_ONLY),
+        ("baseline", "baseline.toml", 50_000, &[]),
+        ("full-system", "full-system-2023.toml", 50_000, &[]),
+    ];
+    for (name, file, n, extra) in cases {
+        let m = model(file, n, extra);
         g.throughput(Throughput::Elements(household_months(&m)));
         for threads in [1, cores] {
             g.bench_with_input(

@@ -100,8 +100,8 @@ macro_rules! counters {
         counters!(@ $i + 1; $($rest),*);
     };
     (@ $i:expr;) => {
-        /// Offset of the assistance spell block (dibao or tekun).
-        pub const ASSIST: usize = $i;
+        /// Offset of the assistance spell block (dibao or tekun), after the need histogram.
+        pub const ASSIST: usize = $i - 1 + crate::programs::quota::NEED_BINS;
         /// Offset of the poverty spell block.
         pub const POVERTY: usize = ASSIST + super::SPELL_COUNTERS;
         /// Number of counters.
@@ -166,7 +166,11 @@ pub mod c {
         NEW_POOR_CAUGHT,
         SHOCK_ASSIST_MONTHS,
         SHOCK_ASSISTED,
+        // Dibao household-months by assessed need (the quota's first pass), NEED_BINS bins.
+        QUOTA_NEED_0,
     );
+    /// First counter after the need histogram.
+    pub const QUOTA_NEED_END: usize = QUOTA_NEED_0 + crate::programs::quota::NEED_BINS;
 }
 
 /// Counters per spell kind (assistance, poverty), at offsets from the block start.

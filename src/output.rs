@@ -307,40 +307,36 @@ fn cell(st: Option<Stats>, scale: f64, digits: usize) -> String {
     }
 }
 
-/// The readable per-year table: national full-year figures, mean [90 % interval].
-pub fn summary_table(r: &ScenarioResults, start_year: i32, years: u32) -> String {
-    let cols: [(&str, &str, &str, f64, usize); 8] = [
-        ("cost urban", "urban", "cost_total", 1.0, 1),
-        ("cost rural", "rural", "cost_total", 1.0, 1),
-        ("cost total", "national", "cost_total", 1.0, 1),
-        ("persons", "national", "recipients_persons", 1.0, 2),
-        ("households", "national", "recipients_households", 1.0, 2),
-        ("cov. of poor", "national", "coverage_poor", 100.0, 1),
-        ("fall-back 12m", "national", "fallback_assist_12m", 100.0, 1),
-        ("H1 cost total", "national", "cost_total", 1.0, 1),
-    ];
+/// One column of a readable table: header, unit, region, metric, period, scale, digits.
+type Column = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Period,
+    f64,
+    usize,
+);
+
+/// Lay out a per-year table of figures, mean [90 % interval].
+fn year_table(
+    r: &ScenarioResults,
+    title: &str,
+    cols: &[Column],
+    start_year: i32,
+    years: u32,
+) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut head = vec!["year".to_string()];
     head.extend(cols.iter().map(|c| c.0.to_string()));
     rows.push(head);
     let mut units = vec!["".to_string()];
-    units.extend(
-        [
-            "bn yuan", "bn yuan", "bn yuan", "million", "million", "%", "%", "bn yuan",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
+    units.extend(cols.iter().map(|c| c.1.to_string()));
     rows.push(units);
     for y in start_year..start_year + years as i32 {
         let mut row = vec![y.to_string()];
-        for (i, (_, region, metric, scale, digits)) in cols.iter().enumerate() {
-            let period = if i == 7 {
-                Period::FirstHalf
-            } else {
-                Period::FullYear
-            };
-            row.push(cell(r.stats(y, period, region, metric), *scale, *digits));
+        for (_, _, region, metric, period, scale, digits) in cols {
+            row.push(cell(r.stats(y, *period, region, metric), *scale, *digits));
         }
         rows.push(row);
     }
@@ -348,11 +344,7 @@ pub fn summary_table(r: &ScenarioResults, start_year: i32, years: u32) -> String
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Scenario `{}`: national, full year unless marked; mean [90 % interval] over replications",
-        r.name
-    );
+    let _ = writeln!(out, "{title}");
     for (i, row) in rows.iter().enumerate() {
         let line: Vec<String> = row
             .iter()
@@ -372,5 +364,119 @@ pub fn summary_table(r: &ScenarioResults, start_year: i32, years: u32) -> String
             let _ = writeln!(out, "{}", "-".repeat(total));
         }
     }
+    out
+}
+
+/// The readable summary: the budget by program and the reach of assistance, per year,
+/// nationally, mean [90 % interval] over replications.
+pub fn summary_table(r: &ScenarioResults, start_year: i32, years: u32) -> String {
+    use Period::{FirstHalf as H1, FullYear as FY};
+    let budget: [Column; 9] = [
+        ("dibao urban", "bn yuan", "urban", "cost_dibao", FY, 1.0, 1),
+        ("dibao rural", "bn yuan", "rural", "cost_dibao", FY, 1.0, 1),
+        ("tekun", "bn yuan", "national", "cost_tekun", FY, 1.0, 1),
+        ("special", "bn yuan", "national", "cost_special", FY, 1.0, 1),
+        (
+            "temporary",
+            "bn yuan",
+            "national",
+            "cost_temporary",
+            FY,
+            1.0,
+            1,
+        ),
+        (
+            "services",
+            "bn yuan",
+            "national",
+            "cost_services",
+            FY,
+            1.0,
+            1,
+        ),
+        ("charity", "bn yuan", "national", "cost_charity", FY, 1.0, 1),
+        ("total", "bn yuan", "national", "cost_total", FY, 1.0, 1),
+        (
+            "total Jan-Jun",
+            "bn yuan",
+            "national",
+            "cost_total",
+            H1,
+            1.0,
+            1,
+        ),
+    ];
+    let reach: [Column; 7] = [
+        (
+            "dibao persons",
+            "million",
+            "national",
+            "recipients_persons",
+            FY,
+            1.0,
+            2,
+        ),
+        (
+            "dibao households",
+            "million",
+            "national",
+            "recipients_households",
+            FY,
+            1.0,
+            2,
+        ),
+        (
+            "tekun persons",
+            "million",
+            "national",
+            "tekun_persons",
+            FY,
+            1.0,
+            2,
+        ),
+        (
+            "temporary cases",
+            "million",
+            "national",
+            "temporary_cases",
+            FY,
+            1.0,
+            2,
+        ),
+        (
+            "cov. of poor",
+            "%",
+            "national",
+            "coverage_poor",
+            FY,
+            100.0,
+            1,
+        ),
+        ("poor after", "%", "national", "fgt0_post", FY, 100.0, 2),
+        (
+            "fall-back 12m",
+            "%",
+            "national",
+            "fallback_assist_12m",
+            FY,
+            100.0,
+            1,
+        ),
+    ];
+    let mut out = year_table(
+        r,
+        &format!("Scenario `{}`: budget, full year unless marked, mean [90 % interval] over replications", r.name),
+        &budget,
+        start_year,
+        years,
+    );
+    out.push('\n');
+    out.push_str(&year_table(
+        r,
+        "Reach: recipients as monthly averages; coverage of the poor by dibao or tekun; poverty after transfers (FGT0)",
+        &reach,
+        start_year,
+        years,
+    ));
     out
 }

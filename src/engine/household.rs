@@ -117,7 +117,10 @@ impl Year {
         let price_index = tables.paths.price_index[t];
         let size = hh.size as f64;
         let factor = p.residence.take_up_factor(hh.migrant);
-        let dh = DibaoHousehold::new(&p.dibao, hh, members, prop.take_up_u, factor, price_index);
+        let mut dh = DibaoHousehold::new(&p.dibao, hh, members, prop.take_up_u, factor, price_index);
+        if let Some(cuts) = &tables.quota_cut {
+            dh.ln_quota = (1.0 - cuts[st * years + t]).ln();
+        }
         let assets_ok = !p.dibao.assets.enabled
             || dh.assets_per_capita <= p.dibao.assets.limit_months * standard;
         let (care_share, care_needing) = p.tekun.care(hh);
@@ -471,6 +474,10 @@ fn month_slow(
             .month(&mut st.dibao, &dh, m, lm, y.standard, y.ln_standard, dr);
     }
     let on_dibao = paid_dibao > 0.0;
+    if on_dibao && p.quota.enabled && tables.quota_cut.is_none() {
+        let need = 1.0 - st.dibao.assessed_pc / y.standard;
+        local[c::QUOTA_NEED_0 + crate::programs::quota::bin(need)] += 1;
+    }
 
     // Marginal families (assessed with the same assessment as dibao), and single-person inclusion.
     let log_assessed = lm + p.dibao.assessment.error_sd * dr.assess_z;

@@ -80,6 +80,9 @@ pub struct RepTables {
     /// Charity: `None` in the first pass (claims are counted as demand, nothing is paid);
     /// then, per year, the share of claims paid by priority rank.
     pub charity_fill: Option<Vec<[f64; 3]>>,
+    /// Quota: `None` in the first pass (recipients are counted by need); then the need cut-off
+    /// per (stratum, year).
+    pub quota_cut: Option<Vec<f64>>,
 }
 
 impl RepTables {
@@ -124,6 +127,7 @@ impl RepTables {
             ln_income_index,
             disaster,
             charity_fill: None,
+            quota_cut: None,
         }
     }
 }
@@ -176,17 +180,23 @@ pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
     let mut per_scenario: Vec<Vec<Counters>> = vec![Vec::new(); models.len()];
     for rep in 0..sim.replications {
         let mut tables: Vec<RepTables> = models.iter().map(|m| RepTables::new(m, rep)).collect();
-        let needs_demand: Vec<usize> = (0..models.len())
-            .filter(|&k| models[k].scenario().programs.charity.enabled)
-            .collect();
-        if !needs_demand.is_empty() {
-            let subset: Vec<Model> = needs_demand.iter().map(|&k| models[k].clone()).collect();
-            let sub_tables: Vec<RepTables> =
-                needs_demand.iter().map(|&k| tables[k].clone()).collect();
-            let demand = simulate_rep(&pool, &subset, &sub_tables, rep, &sim, None);
-            for (i, &k) in needs_demand.iter().enumerate() {
-                tables[k].charity_fill = Some(charity_fill(&models[k], &demand[i]));
+        // Budget- and cap-limited rules first run to learn the year's demand: quotas first
+        // (they change who is on dibao), then charity (it tops up what the rest leave).
+        let first_pass = |tables: &[RepTables], which: &dyn Fn(&Scenario) -> bool| -> Vec<(usize, Counters)> {
+            let picked: Vec<usize> = (0..models.len()).filter(|&k| which(models[k].scenario())).collect();
+            if picked.is_empty() {
+                return Vec::new();
             }
+            let subset: Vec<Model> = picked.iter().map(|&k| models[k].clone()).collect();
+            let sub_tables: Vec<RepTables> = picked.iter().map(|&k| tables[k].clone()).collect();
+            let counters = simulate_rep(&pool, &subset, &sub_tables, rep, &sim, None);
+            picked.into_iter().zip(counters).collect()
+        };
+        for (k, demand) in first_pass(&tables, &|s| s.programs.quota.enabled) {
+            tables[k].quota_cut = Some(quota_cut(&models[k], &demand));
+        }
+        for (k, demand) in first_pass(&tables, &|s| s.programs.charity.enabled) {
+            tables[k].charity_fill = Some(charity_fill(&models[k], &demand));
         }
         let acc = simulate_rep(&pool, models, &tables, rep, &sim, opts.progress.as_ref());
         for (k, counters) in acc.into_iter().enumerate() {
@@ -235,6 +245,29 @@ fn simulate_rep(
                 a
             })
     })
+}
+
+/// Need cut-offs per (stratum, year) from the first pass's recipients by need.
+fn quota_cut(model: &Model, first: &Counters) -> Vec<f64> {
+    use crate::programs::quota::{cut_off, NEED_BINS};
+    let s = model.scenario();
+    let years = s.simulation.years as usize;
+    let mut cuts = vec![0.0; model.pop.strata.strata.len() * years];
+    for (st, stratum) in model.pop.strata.strata.iter().enumerate() {
+        let w = model.pop.alloc.weight[st];
+        let cap = s.programs.quota.share * stratum.households;
+        for t in 0..years {
+            let mut by_need = [0.0; NEED_BINS];
+            for half in 0..2 {
+                let slot = &first.data[(st * first.years + t) * 2 + half];
+                for (b, x) in by_need.iter_mut().enumerate() {
+                    *x += w * slot[c::QUOTA_NEED_0 + b] as f64 / 12.0;
+                }
+            }
+            cuts[st * years + t] = cut_off(&by_need, cap);
+        }
+    }
+    cuts
 }
 
 /// Fill shares per year and priority rank from the first pass's weighted national demand.

@@ -324,6 +324,9 @@ pub struct DibaoHousehold {
     pub review_interval: i32,
     /// Financial assets per person, yuan (nominal).
     pub assets_per_capita: f64,
+    /// With a quota, ln(1 − the stratum's need cut-off): assessed income must be below the
+    /// standard times (1 − cut-off). 0 without a quota.
+    pub ln_quota: f64,
 }
 
 impl DibaoHousehold {
@@ -367,6 +370,7 @@ impl DibaoHousehold {
                 p.review.interval_months_stable
             } as i32,
             assets_per_capita: hh.assets_per_capita * price_index,
+            ln_quota: 0.0,
         }
     }
 }
@@ -419,7 +423,7 @@ impl DibaoParams {
     /// at `standard` (yuan per person per month; `ln_standard` is its log).
     #[inline]
     pub fn passes(&self, hh: &DibaoHousehold, log_y: f64, ln_standard: f64, standard: f64) -> bool {
-        log_y < ln_standard
+        log_y < ln_standard + hh.ln_quota
             && (!self.assets.enabled || hh.assets_per_capita <= self.assets.limit_months * standard)
     }
 
@@ -523,6 +527,7 @@ mod tests {
             apply_prob: 1.0,
             review_interval: 6,
             assets_per_capita: 0.0,
+            ln_quota: 0.0,
         }
     }
 

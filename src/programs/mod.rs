@@ -7,6 +7,7 @@ pub mod charity;
 pub mod dibao;
 pub mod marginal;
 pub mod monitoring;
+pub mod quota;
 pub mod residence;
 pub mod rigid;
 pub mod services;
@@ -29,6 +30,7 @@ pub struct ProgramsParams {
     pub monitoring: monitoring::MonitoringParams,
     pub residence: residence::ResidenceParams,
     pub services: services::ServicesParams,
+    pub quota: quota::QuotaParams,
 }
 
 impl ProgramsParams {
@@ -42,6 +44,7 @@ impl ProgramsParams {
         self.monitoring.validate(c);
         self.residence.validate(c);
         self.services.validate(c);
+        self.quota.validate(c);
     }
 }
 

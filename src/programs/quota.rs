@@ -1,0 +1,68 @@
+//! Quotas: an optional cap on dibao recipients per stratum (a share of its households), filled
+//! by assessed need, highest first. The cap needs the year's whole distribution of need, so the
+//! engine runs a replication once to record recipients by need (exact integer histograms), then
+//! again admitting only households whose assessed need reaches the stratum's cut-off.
+//!
+//! Need is the assessed shortfall as a share of the standard, 1 − assessed income / standard.
+//! The second run admits fewer households, whose own dynamics differ slightly, so the cap holds
+//! approximately (the cut-off is set on the first run's distribution); the tests bound it.
+
+use crate::scenario::Checker;
+use serde::{Deserialize, Serialize};
+
+/// Bins of the need histogram over [0, 1].
+pub const NEED_BINS: usize = 40;
+
+/// `programs.quota.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaParams {
+    /// Switch the cap on or off.
+    pub enabled: bool,
+    /// Cap on dibao households (monthly average) as a share 0–1 of the stratum's households.
+    pub share: f64,
+}
+
+impl QuotaParams {
+    pub(crate) fn validate(&self, c: &mut Checker) {
+        c.share("programs.quota.share", self.share);
+    }
+}
+
+/// Histogram bin of a need in [0, 1].
+#[inline]
+pub fn bin(need: f64) -> usize {
+    ((need.clamp(0.0, 1.0) * NEED_BINS as f64) as usize).min(NEED_BINS - 1)
+}
+
+/// The smallest need admitted when `cap` households (monthly average) may be on dibao and
+/// `recipients[b]` households of need bin `b` were (monthly average) without a cap: bins are
+/// admitted from the neediest down while they fit. 0 when everyone fits.
+pub fn cut_off(recipients: &[f64; NEED_BINS], cap: f64) -> f64 {
+    let mut total = 0.0;
+    for b in (0..NEED_BINS).rev() {
+        total += recipients[b];
+        if total > cap {
+            return (b + 1) as f64 / NEED_BINS as f64;
+        }
+    }
+    0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_off_admits_the_neediest_bins_that_fit() {
+        let mut r = [0.0; NEED_BINS];
+        r[NEED_BINS - 1] = 10.0; // the neediest
+        r[NEED_BINS / 2] = 10.0;
+        r[0] = 10.0;
+        assert_eq!(cut_off(&r, 100.0), 0.0);
+        assert_eq!(cut_off(&r, 25.0), (NEED_BINS / 2) as f64 / NEED_BINS as f64);
+        assert_eq!(cut_off(&r, 5.0), 1.0);
+        assert_eq!(bin(1.0), NEED_BINS - 1);
+        assert_eq!(bin(0.0), 0);
+    }
+}
