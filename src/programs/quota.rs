@@ -60,7 +60,11 @@ mod tests {
         r[NEED_BINS / 2] = 10.0;
         r[0] = 10.0;
         assert_eq!(cut_off(&r, 100.0), 0.0);
-        assert_eq!(cut_off(&r, 25.0), (NEED_BINS / 2) as f64 / NEED_BINS as f64);
+        // 25 fit the two neediest groups but not the least needy: the cut-off is the upper edge
+        // of the lowest bin (the empty bins between cost nothing).
+        assert_eq!(cut_off(&r, 25.0), 1.0 / NEED_BINS as f64);
+        r[1] = 10.0;
+        assert_eq!(cut_off(&r, 25.0), 2.0 / NEED_BINS as f64);
         assert_eq!(cut_off(&r, 5.0), 1.0);
         assert_eq!(bin(1.0), NEED_BINS - 1);
         assert_eq!(bin(0.0), 0);
