@@ -257,7 +257,8 @@ fn run_writes_summary_replications_and_manifest() {
         .stderr(contains("panicked").not())
         .stdout(contains("2023"))
         .stdout(contains("2024"))
-        .stdout(contains("cost total"));
+        .stdout(contains("total Jan-Jun"))
+        .stdout(contains("dibao persons"));
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     assert!(
         stdout.contains(&s(&out)),
