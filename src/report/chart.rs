@@ -24,10 +24,11 @@ pub fn css_color(i: usize) -> String {
     format!("rgb({r},{g},{b})")
 }
 
-/// One year of a series: the mean and its 90 % interval, already in display units.
+/// One point of a series (a year, or a swept value): the mean and its 90 % interval, already
+/// in display units.
 #[derive(Debug, Clone, Copy)]
 pub struct Point {
-    pub year: i32,
+    pub x: f64,
     pub mean: f64,
     pub lo: f64,
     pub hi: f64,
@@ -63,6 +64,16 @@ fn decimals(span: f64) -> usize {
     }
 }
 
+/// Line width of series `i` of `n`: with few series, earlier lines are wider, so a line that
+/// coincides with a later one still shows as a coloured edge around it.
+fn line_width(n: usize, i: usize) -> u32 {
+    match n {
+        0..=3 => 2 + 2 * (n - 1 - i) as u32,
+        4..=5 => 2 + (n - 1 - i) as u32,
+        _ => 2,
+    }
+}
+
 /// Legend rows: (label, colour) laid out left to right, wrapping at the chart width.
 fn legend_layout(series: &[Series]) -> Vec<Vec<(i32, usize)>> {
     let mut rows: Vec<Vec<(i32, usize)>> = vec![vec![]];
@@ -81,9 +92,24 @@ fn legend_layout(series: &[Series]) -> Vec<Vec<(i32, usize)>> {
     rows
 }
 
-/// A chart of `series` over years, each a line with its p05–p95 band; `y_desc` names the
-/// unit. With `zero_line`, a dark line marks zero (for changes against a baseline).
-pub fn line_chart(title: &str, y_desc: &str, series: &[Series], zero_line: bool) -> Result<String> {
+/// What the horizontal axis shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum XAxis<'a> {
+    /// Calendar years (whole numbers; a band is not drawn across a missing year).
+    Years,
+    /// Values of a swept parameter, named.
+    Values(&'a str),
+}
+
+/// A chart of `series`, each a line with its p05–p95 band; `y_desc` names the unit. With
+/// `zero_line`, a dark line marks zero (for changes against a baseline).
+pub fn line_chart(
+    title: &str,
+    x_axis: XAxis,
+    y_desc: &str,
+    series: &[Series],
+    zero_line: bool,
+) -> Result<String> {
     let layout = legend_layout(series);
     let legend_h = 12 + 22 * layout.len() as u32;
     let height = PLOT_HEIGHT + legend_h;
@@ -105,12 +131,27 @@ pub fn line_chart(title: &str, y_desc: &str, series: &[Series], zero_line: bool)
     if y0 < 0.0 {
         y0 -= pad;
     }
-    let (x0, x1) = all.iter().fold((i32::MAX, i32::MIN), |(a, b), p| {
-        (a.min(p.year), b.max(p.year))
-    });
-    let (x0, x1) = if all.is_empty() { (0, 1) } else { (x0, x1) };
-    let xr = (x0 as f64 - 0.4)..(x1 as f64 + 0.4);
-    let years = (x1 - x0 + 1) as usize;
+    let (x0, x1) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.x), b.max(p.x))
+        });
+    let (x0, x1) = if all.is_empty() { (0.0, 1.0) } else { (x0, x1) };
+    let xpad = match x_axis {
+        XAxis::Years => 0.4,
+        XAxis::Values(_) => ((x1 - x0) * 0.05).max(1e-9),
+    };
+    let (xl, xh) = if x1 > x0 {
+        (x0 - xpad, x1 + xpad)
+    } else {
+        (x0 - 0.5 * x0.abs().max(1.0), x0 + 0.5 * x0.abs().max(1.0))
+    };
+    let xr = xl..xh;
+    let x_labels = match x_axis {
+        XAxis::Years => ((x1 - x0) as usize + 1).clamp(2, 12),
+        XAxis::Values(_) => 6,
+    };
+    let xd = decimals(x1 - x0) + 1;
     let d = decimals(y1 - y0);
     let mut svg = String::new();
     {
@@ -125,17 +166,22 @@ pub fn line_chart(title: &str, y_desc: &str, series: &[Series], zero_line: bool)
             .y_label_area_size(74)
             .build_cartesian_2d(xr, y0..y1)
             .map_err(err)?;
-        let xfmt = |x: &f64| {
-            if (x - x.round()).abs() < 1e-6 {
-                format!("{:.0}", x)
-            } else {
-                String::new()
+        let xfmt = |x: &f64| match x_axis {
+            XAxis::Years if (x - x.round()).abs() < 1e-6 => format!("{:.0}", x),
+            XAxis::Years => String::new(),
+            XAxis::Values(_) => {
+                let t = format!("{:.xd$}", x);
+                if t.contains('.') {
+                    t.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    t
+                }
             }
         };
         let yfmt = |y: &f64| format!("{:.d$}", y);
         chart
             .configure_mesh()
-            .x_labels(years.clamp(2, 12))
+            .x_labels(x_labels)
             .y_labels(8)
             .x_label_formatter(&xfmt)
             .y_label_formatter(&yfmt)
@@ -143,6 +189,10 @@ pub fn line_chart(title: &str, y_desc: &str, series: &[Series], zero_line: bool)
             .light_line_style(TRANSPARENT)
             .bold_line_style(BLACK.mix(0.1))
             .y_desc(y_desc)
+            .x_desc(match x_axis {
+                XAxis::Years => "",
+                XAxis::Values(d) => d,
+            })
             .axis_desc_style((FONT, 15))
             .label_style((FONT, 14))
             .draw()
@@ -150,7 +200,7 @@ pub fn line_chart(title: &str, y_desc: &str, series: &[Series], zero_line: bool)
         if zero_line && y0 < 0.0 && y1 > 0.0 {
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![(x0 as f64 - 0.4, 0.0), (x1 as f64 + 0.4, 0.0)],
+                    vec![(xl, 0.0), (xh, 0.0)],
                     BLACK.mix(0.7).stroke_width(1),
                 )))
                 .map_err(err)?;
@@ -159,47 +209,40 @@ pub fn line_chart(title: &str, y_desc: &str, series: &[Series], zero_line: bool)
         for s in series {
             let (r, g, b) = PALETTE[s.color % PALETTE.len()];
             let c = RGBColor(r, g, b);
-            for run in runs(&s.points) {
+            for run in runs(&s.points, x_axis == XAxis::Years) {
                 if run.len() == 1 {
                     let p = run[0];
                     chart
                         .draw_series(std::iter::once(PathElement::new(
-                            vec![(p.year as f64, p.lo), (p.year as f64, p.hi)],
+                            vec![(p.x, p.lo), (p.x, p.hi)],
                             c.mix(0.45).stroke_width(6),
                         )))
                         .map_err(err)?;
                     continue;
                 }
-                let mut poly: Vec<(f64, f64)> = run.iter().map(|p| (p.year as f64, p.hi)).collect();
-                poly.extend(run.iter().rev().map(|p| (p.year as f64, p.lo)));
+                let mut poly: Vec<(f64, f64)> = run.iter().map(|p| (p.x, p.hi)).collect();
+                poly.extend(run.iter().rev().map(|p| (p.x, p.lo)));
                 chart
                     .draw_series(std::iter::once(Polygon::new(poly, c.mix(0.16).filled())))
                     .map_err(err)?;
             }
         }
-        // With few series, earlier lines are drawn wider, so a line that coincides with a
-        // later one still shows as a coloured edge around it.
         let n = series.len();
         for (i, s) in series.iter().enumerate() {
             let (r, g, b) = PALETTE[s.color % PALETTE.len()];
             let c = RGBColor(r, g, b);
-            let width = if n <= 4 {
-                2 + 2 * (n - 1 - i) as u32
-            } else {
-                2
-            };
-            for run in runs(&s.points) {
+            let width = line_width(n, i);
+            for run in runs(&s.points, x_axis == XAxis::Years) {
                 chart
                     .draw_series(LineSeries::new(
-                        run.iter().map(|p| (p.year as f64, p.mean)),
+                        run.iter().map(|p| (p.x, p.mean)),
                         c.stroke_width(width),
                     ))
                     .map_err(err)?;
                 chart
                     .draw_series(
-                        run.iter().map(|p| {
-                            Circle::new((p.year as f64, p.mean), 2 + width / 2, c.filled())
-                        }),
+                        run.iter()
+                            .map(|p| Circle::new((p.x, p.mean), 2 + width / 2, c.filled())),
                     )
                     .map_err(err)?;
             }
@@ -219,11 +262,7 @@ pub fn line_chart(title: &str, y_desc: &str, series: &[Series], zero_line: bool)
                 legend
                     .draw(&PathElement::new(
                         vec![(x, y + 9), (x + 26, y + 9)],
-                        c.stroke_width(if n <= 4 {
-                            2 + 2 * (n - 1 - i) as u32
-                        } else {
-                            2
-                        }),
+                        c.stroke_width(line_width(n, i)),
                     ))
                     .map_err(err)?;
                 legend
@@ -240,15 +279,16 @@ pub fn line_chart(title: &str, y_desc: &str, series: &[Series], zero_line: bool)
     Ok(svg)
 }
 
-/// Runs of consecutive defined years (a band is not drawn across a missing year).
-fn runs(points: &[Point]) -> Vec<Vec<Point>> {
+/// Runs of consecutive defined points; with `years`, a gap in the years also splits (a band
+/// is not drawn across a missing year).
+fn runs(points: &[Point], years: bool) -> Vec<Vec<Point>> {
     let mut out: Vec<Vec<Point>> = Vec::new();
     let mut cur: Vec<Point> = Vec::new();
     let mut sorted: Vec<Point> = points.to_vec();
-    sorted.sort_by_key(|p| p.year);
+    sorted.sort_by(|a, b| a.x.total_cmp(&b.x));
     for p in sorted {
-        let ok = p.mean.is_finite() && p.lo.is_finite() && p.hi.is_finite();
-        let joined = cur.last().map(|q| q.year + 1 == p.year).unwrap_or(true);
+        let ok = p.x.is_finite() && p.mean.is_finite() && p.lo.is_finite() && p.hi.is_finite();
+        let joined = !years || cur.last().map(|q| q.x + 1.0 == p.x).unwrap_or(true);
         if (!ok || !joined) && !cur.is_empty() {
             out.push(std::mem::take(&mut cur));
         }
@@ -271,7 +311,7 @@ mod tests {
         let pts = |m: f64| -> Vec<Point> {
             (2023..2026)
                 .map(|y| Point {
-                    year: y,
+                    x: y as f64,
                     mean: m + y as f64 - 2023.0,
                     lo: m - 1.0,
                     hi: m + 4.0,
@@ -280,6 +320,7 @@ mod tests {
         };
         let svg = line_chart(
             "Total cost & more",
+            XAxis::Years,
             "billion yuan",
             &[
                 Series {
@@ -308,14 +349,19 @@ mod tests {
 
     #[test]
     fn missing_years_split_the_band() {
-        let p = |y, m: f64| Point {
-            year: y,
+        let p = |y: i32, m: f64| Point {
+            x: y as f64,
             mean: m,
             lo: m,
             hi: m,
         };
-        let r = runs(&[p(2023, 1.0), p(2024, f64::NAN), p(2025, 1.0), p(2026, 1.0)]);
+        let pts = [p(2023, 1.0), p(2024, f64::NAN), p(2025, 1.0), p(2026, 1.0)];
+        let r = runs(&pts, true);
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].len(), 2);
+        // Swept values are not consecutive integers: only undefined points split.
+        let vals = [p(1, 1.0), p(3, 1.0), p(9, 1.0)];
+        assert_eq!(runs(&vals, false).len(), 1);
+        assert_eq!(runs(&vals, true).len(), 3);
     }
 }

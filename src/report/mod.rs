@@ -10,7 +10,7 @@
 
 mod chart;
 
-pub use chart::{line_chart, Point, Series, PALETTE};
+pub use chart::{line_chart, Point, Series, XAxis, PALETTE};
 
 use crate::compare::delta_cell;
 use crate::error::{Error, Result};
@@ -526,6 +526,8 @@ tr:nth-child(even) td { background: #fafbfc; }
 .iv { display: block; color: #666; font-size: 12px; }
 .note .iv { display: inline; }
 table.wrap td { white-space: normal; }
+th.key { max-width: none; }
+th.key code { word-break: normal; white-space: nowrap; }
 .unit { display: block; font-weight: normal; color: #555; font-size: 12px; }
 .note { color: #555; font-size: 14px; }
 code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 12.5px;
@@ -563,7 +565,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
     let title = match f.kind {
         Kind::Compare => format!("{} compared with {}", reforms.join(", "), baseline),
         Kind::Sweep => format!(
-            "Sweep of {} over {} grid points",
+            "sweep of {} over {} grid points",
             m.get("base_scenario")
                 .and_then(|v| v.as_str())
                 .unwrap_or("a scenario"),
@@ -646,7 +648,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
                     .iter()
                     .filter_map(|&y| f.get(s, y, "FY", "national", metric))
                     .map(|r| Point {
-                        year: r.year,
+                        x: r.year as f64,
                         mean: r.mean * scale,
                         lo: r.p05 * scale,
                         hi: r.p95 * scale,
@@ -659,6 +661,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
         }
         Ok(Some(line_chart(
             &title_of(metric),
+            XAxis::Years,
             &ulabel,
             &series,
             false,
@@ -747,7 +750,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
                         .iter()
                         .filter_map(|&y| f.delta(s, y, "FY", "national", metric))
                         .map(|r| Point {
-                            year: r.year,
+                            x: r.year as f64,
                             mean: r.mean * scale,
                             lo: r.p05 * scale,
                             hi: r.p95 * scale,
@@ -760,6 +763,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
             }
             let svg = line_chart(
                 &format!("Change: {}", title_of(metric)),
+                XAxis::Years,
                 &dlabel,
                 &series,
                 true,
@@ -773,6 +777,26 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
                 "<p class=\"note\">Not charted, no change in any replication: cost of {}.</p>",
                 esc(&unchanged.join(", "))
             );
+        }
+    }
+
+    // Sweep: figures against the swept value.
+    if f.kind == Kind::Sweep {
+        let charts = sweep_charts(f, &reach)?;
+        if !charts.is_empty() {
+            let _ = writeln!(
+                h,
+                "<h2 id=\"response\">{section}. Response to the swept values</h2>\n<p class=\"note\">\
+                 National figures against the value of <code>{}</code>, in the latest year \
+                 where every point has one; each line holds the other swept keys fixed.</p>\n\
+                 <div class=\"charts\">",
+                esc(&charts[0].0)
+            );
+            section += 1;
+            for (_, svg) in &charts {
+                let _ = writeln!(h, "<div class=\"chart\">{svg}</div>");
+            }
+            h.push_str("</div>\n");
         }
     }
 
@@ -873,7 +897,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
         section += 1;
         h.push_str("<div class=\"tw\"><table>\n<tr><th class=\"l\">point</th>");
         for k in &keys {
-            let _ = write!(h, "<th class=\"l\"><code>{}</code></th>", esc(k));
+            let _ = write!(h, "<th class=\"l key\"><code>{}</code></th>", esc(k));
         }
         let gcols = [
             "cost_total",
@@ -1005,6 +1029,103 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
     );
     h.push_str("</main>\n</body>\n</html>\n");
     Ok(h)
+}
+
+/// Charts of a sweep's figures against the first swept key with numeric values: one line
+/// per combination of the other keys. Returns (key, svg) pairs; none when no key is numeric.
+fn sweep_charts(f: &ResultsFolder, reach: &[&str]) -> Result<Vec<(String, String)>> {
+    let m = &f.manifest;
+    let keys: Vec<String> = m
+        .pointer("/grid/keys")
+        .and_then(|k| k.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let points: Vec<(String, Vec<(String, String)>)> = f
+        .scenarios
+        .iter()
+        .map(|s| (s.clone(), sweep_values(m, s)))
+        .collect();
+    let numeric = |k: usize| {
+        points.iter().all(|(_, v)| {
+            v.get(k)
+                .map(|x| x.1.parse::<f64>().is_ok())
+                .unwrap_or(false)
+        })
+    };
+    let Some(xk) = (0..keys.len()).find(|&k| numeric(k)) else {
+        return Ok(vec![]);
+    };
+    // Lines: the distinct combinations of the other keys, in point order.
+    let rest = |v: &[(String, String)]| -> String {
+        v.iter()
+            .enumerate()
+            .filter(|(k, _)| *k != xk)
+            .map(|(_, (key, val))| format!("{} = {val}", short_key(key)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for (_, v) in &points {
+        let r = rest(v);
+        if !lines.contains(&r) {
+            lines.push(r);
+        }
+    }
+    let years = f.years();
+    let mut metrics = vec!["cost_total".to_string()];
+    metrics.extend(reach.iter().map(|s| s.to_string()));
+    let mut out = Vec::new();
+    for metric in &metrics {
+        // The latest year in which every point has this figure.
+        let Some(&year) = years.iter().rev().find(|&&y| {
+            points
+                .iter()
+                .all(|(s, _)| f.get(s, y, "FY", "national", metric).is_some())
+        }) else {
+            continue;
+        };
+        let unit = f.unit(metric);
+        let (scale, ulabel, _) = display_unit(&unit);
+        let series: Vec<Series> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| Series {
+                label: if line.is_empty() {
+                    format!("national, {year}")
+                } else {
+                    format!("{line} ({year})")
+                },
+                color: i,
+                points: points
+                    .iter()
+                    .filter(|(_, v)| &rest(v) == line)
+                    .filter_map(|(s, v)| {
+                        let x = v[xk].1.parse::<f64>().ok()?;
+                        let r = f.get(s, year, "FY", "national", metric)?;
+                        Some(Point {
+                            x,
+                            mean: r.mean * scale,
+                            lo: r.p05 * scale,
+                            hi: r.p95 * scale,
+                        })
+                    })
+                    .collect(),
+            })
+            .collect();
+        let svg = line_chart(
+            &format!("{}, {year}", title_of(metric)),
+            XAxis::Values(&short_key(&keys[xk])),
+            &ulabel,
+            &series,
+            false,
+        )?;
+        out.push((keys[xk].clone(), svg));
+    }
+    Ok(out)
 }
 
 /// Short column header of a metric.

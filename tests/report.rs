@@ -1,0 +1,350 @@
+//! `report.html`: written by `report RESULTS_DIR` and by `--report` on run, compare and sweep;
+//! self-contained (no network, no scripts); rendered by a real browser (headless Chromium) to
+//! a PNG that is not blank and shows the scenarios' colours. Bad folders exit 2 naming the
+//! path.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tempfile::TempDir;
+
+fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn safetynet(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("safetynet").expect("binary `safetynet` is built");
+    cmd.current_dir(dir).timeout(Duration::from_secs(120));
+    cmd
+}
+
+const SMALL: [&str; 7] = [
+    "--households",
+    "2000",
+    "--reps",
+    "4",
+    "--years",
+    "3",
+    "--quiet",
+];
+
+/// `compare baseline rural-catch-up --report` into `dir/cmp`.
+fn compare_with_report(dir: &Path) -> PathBuf {
+    let out = dir.join("cmp");
+    safetynet(dir)
+        .arg("compare")
+        .arg(repo_file("scenarios/baseline.toml"))
+        .arg(repo_file("scenarios/rural-catch-up.toml"))
+        .args(SMALL)
+        .arg("--report")
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("report: "));
+    out
+}
+
+/// Checks every report must pass: one page, charts inline, nothing fetched from anywhere.
+fn assert_self_contained(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    for banned in [
+        "<script", "<link", "<img", "<iframe", "@import", "url(", "src=", "href=",
+    ] {
+        assert!(!html.contains(banned), "report.html contains `{banned}`");
+    }
+    // The only URL is the SVG namespace, which is an identifier, not a fetch.
+    let urls = html.matches("http").count();
+    let namespaces = html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count();
+    assert_eq!(urls, namespaces, "report.html refers to a URL");
+}
+
+#[test]
+fn compare_report_has_charts_deltas_tables_and_the_manifest() {
+    let dir = TempDir::new().unwrap();
+    let out = compare_with_report(dir.path());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    // Level charts (cost, recipients, coverage, fall-back) and change charts, as inline SVG.
+    let charts = html.matches("<svg").count();
+    assert!(charts >= 10, "{charts} charts");
+    for text in [
+        "Total cost, all programs",
+        "Cost of dibao",
+        "Recipients (persons)",
+        "Coverage of the poor",
+        "Fall-back",
+        "Change: Total cost, all programs",
+        "rural-catch-up minus baseline",
+        "billion yuan",
+        "million persons",
+        "percentage points",
+        "90&nbsp;% interval",
+        "SHA-256",
+        "20230912",
+    ] {
+        assert!(html.contains(text), "report lacks `{text}`");
+    }
+    // The manifest's scenario hashes are shown.
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    for s in m["scenarios"].as_array().unwrap() {
+        assert!(html.contains(s["hash"].as_str().unwrap()));
+    }
+    // `report` regenerates the same page from the folder alone.
+    let first = html.clone();
+    safetynet(dir.path())
+        .arg("report")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("report.html"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+        first
+    );
+}
+
+#[test]
+fn run_and_sweep_write_reports_too() {
+    let dir = TempDir::new().unwrap();
+    let run = dir.path().join("run");
+    safetynet(dir.path())
+        .arg("run")
+        .arg(repo_file("scenarios/baseline.toml"))
+        .args([
+            "--households",
+            "500",
+            "--reps",
+            "2",
+            "--years",
+            "2",
+            "--quiet",
+        ])
+        .arg("--report")
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success()
+        .stdout(contains("report: "));
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    assert!(html.contains("Scenario baseline"));
+    assert!(!html.contains("Change: "), "no deltas for a single run");
+
+    let sweep = dir.path().join("sweep");
+    safetynet(dir.path())
+        .arg("sweep")
+        .arg(repo_file("scenarios/baseline.toml"))
+        .args([
+            "--households",
+            "500",
+            "--reps",
+            "2",
+            "--years",
+            "2",
+            "--quiet",
+        ])
+        .args(["--grid", "programs.dibao.take_up.ever_apply=0.5,0.8"])
+        .arg("--report")
+        .arg("--out")
+        .arg(&sweep)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(sweep.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    assert!(html.contains("sweep of baseline over 2 grid points"));
+    assert!(
+        html.contains("p1: take_up.ever_apply = 0.8"),
+        "legend names the values"
+    );
+    assert!(html.contains("<code>programs.dibao.take_up.ever_apply</code>"));
+    assert!(
+        html.contains("Response to the swept values")
+            && html.contains("Total cost, all programs, 2024"),
+        "sweep charts against the swept value"
+    );
+
+    // A run into a folder that held a comparison: the report follows the manifest (a single
+    // run), not the comparison's deltas.csv left behind.
+    let reused = compare_with_report(dir.path());
+    assert!(reused.join("deltas.csv").is_file());
+    safetynet(dir.path())
+        .arg("run")
+        .arg(repo_file("scenarios/baseline.toml"))
+        .args([
+            "--households",
+            "500",
+            "--reps",
+            "2",
+            "--years",
+            "2",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&reused)
+        .assert()
+        .success();
+    safetynet(dir.path())
+        .arg("report")
+        .arg(&reused)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(reused.join("report.html")).unwrap();
+    assert!(html.contains("Scenario baseline"));
+    assert!(
+        !html.contains("rural-catch-up"),
+        "stale comparison mixed into the report"
+    );
+}
+
+#[test]
+fn report_on_a_missing_or_incomplete_folder_exits_2_naming_the_path() {
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("no-such-results");
+    safetynet(dir.path())
+        .arg("report")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(contains("error: "))
+        .stderr(contains(missing.display().to_string()))
+        .stderr(contains("panicked").not());
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    safetynet(dir.path())
+        .arg("report")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(contains(empty.join("manifest.json").display().to_string()));
+    // A damaged summary.csv names the file, row and column.
+    std::fs::write(empty.join("manifest.json"), "{}").unwrap();
+    std::fs::write(
+        empty.join("summary.csv"),
+        "scenario,year,period,region,metric,unit,mean,sd,p05,p50,p95\n\
+         baseline,2023,FY,national,cost_total,billion yuan,abc,0,0,0,0\n",
+    )
+    .unwrap();
+    safetynet(dir.path())
+        .arg("report")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(contains("summary.csv"))
+        .stderr(contains("row 2"))
+        .stderr(contains("`mean`"))
+        .stderr(contains("abc"));
+}
+
+/// Chromium, if installed.
+fn chromium() -> Option<PathBuf> {
+    let names = ["chromium", "chromium-browser"];
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.push("/usr/bin".into());
+    dirs.iter()
+        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn headless_chromium_renders_the_report_to_a_picture_that_is_not_blank() {
+    let Some(browser) = chromium() else {
+        if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+            panic!("CI=true but chromium is not installed (.ci/run installs the Debian package `chromium`)");
+        }
+        eprintln!(
+            "SKIP headless_chromium_renders_the_report_to_a_picture_that_is_not_blank: \
+             chromium not found (apt-get install chromium); set CI=true to make this a failure"
+        );
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let out = compare_with_report(dir.path());
+    let report = out.join("report.html");
+    let shot = dir.path().join("report.png");
+    let profile = TempDir::new().unwrap();
+    let t = std::time::Instant::now();
+    let result = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1400,3000")
+        .arg(format!("file://{}", report.display()))
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("chromium starts");
+    assert!(
+        shot.is_file(),
+        "chromium wrote no screenshot (exit {:?}): {}",
+        result.status.code(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    eprintln!("chromium screenshot in {:.1} s", t.elapsed().as_secs_f64());
+
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().expect("png size")];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (1400, 3000));
+    let channels = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    let pixels: Vec<[u8; 3]> = buf[..info.buffer_size()]
+        .chunks(channels)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect();
+    let n = pixels.len();
+    // Ink: anything clearly darker than the page's white and light grey.
+    let ink = pixels.iter().filter(|p| p.iter().any(|&c| c < 200)).count();
+    let mut distinct: Vec<[u8; 3]> = pixels.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    // Pixels close to a palette colour: the baseline's line (blue) and the reform's (orange).
+    let near = |target: [i32; 3]| {
+        pixels
+            .iter()
+            .filter(|p| {
+                (0..3)
+                    .map(|i| (p[i] as i32 - target[i]).abs())
+                    .max()
+                    .unwrap_or(255)
+                    < 24
+            })
+            .count()
+    };
+    let blue = near([31, 119, 180]);
+    let orange = near([255, 127, 14]);
+    eprintln!(
+        "{n} pixels: {ink} ink ({:.1} %), {} distinct colours, {blue} baseline blue, {orange} reform orange",
+        100.0 * ink as f64 / n as f64,
+        distinct.len()
+    );
+    assert!(
+        ink > n / 100,
+        "page nearly blank: {ink} of {n} pixels have ink"
+    );
+    assert!(distinct.len() > 200, "only {} colours", distinct.len());
+    assert!(
+        blue > 500 && orange > 500,
+        "chart lines missing: blue {blue}, orange {orange}"
+    );
+}
