@@ -130,6 +130,8 @@ fn unit_of(metric: &str) -> &'static str {
 pub struct Comparison {
     pub results: Vec<ScenarioResults>,
     pub deltas: Vec<DeltaRow>,
+    /// Parameter draws per scenario and replication (see `engine::RunCounters::draws`).
+    pub draws: Vec<Vec<Vec<(String, f64)>>>,
 }
 
 /// Simulate `models` together (common random numbers) and take the deltas of `models[1..]`
@@ -150,6 +152,7 @@ pub fn compare(models: &[Model], opts: &RunOptions) -> Result<Comparison> {
     Ok(Comparison {
         results,
         deltas: all,
+        draws: counters.draws,
     })
 }
 

@@ -210,7 +210,12 @@ pub struct Manifest {
     pub start_year: i32,
     pub years: u32,
     pub scenarios: Vec<ManifestScenario>,
+    /// Parameters drawn per replication: `[scenario][replication] -> {key: value}` (absent
+    /// when no parameter is a distribution).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameter_draws: Vec<Vec<BTreeMap<String, f64>>>,
 }
+
 
 /// One scenario in the manifest.
 #[derive(Debug, Serialize)]
@@ -222,7 +227,35 @@ pub struct ManifestScenario {
     pub resolved: serde_json::Value,
 }
 
+/// Parameter draws as JSON for a manifest, or `None` when no parameter was a distribution.
+pub fn draws_json(draws: &[Vec<Vec<(String, f64)>>]) -> Option<serde_json::Value> {
+    if !draws.iter().any(|reps| reps.iter().any(|d| !d.is_empty())) {
+        return None;
+    }
+    let maps: Vec<Vec<BTreeMap<String, f64>>> = draws
+        .iter()
+        .map(|reps| reps.iter().map(|d| d.iter().cloned().collect()).collect())
+        .collect();
+    serde_json::to_value(maps).ok()
+}
+
 impl Manifest {
+    /// Record the parameter draws of a run.
+    pub fn with_draws(mut self, rc: &RunCounters) -> Manifest {
+        if rc
+            .draws
+            .iter()
+            .any(|reps| reps.iter().any(|d| !d.is_empty()))
+        {
+            self.parameter_draws = rc
+                .draws
+                .iter()
+                .map(|reps| reps.iter().map(|d| d.iter().cloned().collect()).collect())
+                .collect();
+        }
+        self
+    }
+
     /// Describe a run.
     pub fn new(models: &[Model], command: Vec<String>) -> Manifest {
         let sim = &models[0].scenario().simulation;
@@ -249,6 +282,7 @@ impl Manifest {
                     resolved: serde_json::to_value(m.scenario()).unwrap_or(serde_json::Value::Null),
                 })
                 .collect(),
+            parameter_draws: Vec::new(),
         }
     }
 }

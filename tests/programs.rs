@@ -206,7 +206,14 @@ fn quota_caps_recipients_and_admits_the_neediest_first() {
     capped.push("programs.quota.share=0.01".into());
     let r = run_all(&[load("baseline.toml", &base), load("baseline.toml", &capped)]);
     let model = Model::new(&load("baseline.toml", &capped)).unwrap();
-    let cap_households: f64 = model.pop.strata.strata.iter().map(|s| 0.01 * s.households).sum::<f64>() / 1e6;
+    let cap_households: f64 = model
+        .pop
+        .strata
+        .strata
+        .iter()
+        .map(|s| 0.01 * s.households)
+        .sum::<f64>()
+        / 1e6;
     for year in [2023, 2024] {
         let free = r[0].values(year, Period::FullYear, "national", "recipients_households");
         let held = r[1].values(year, Period::FullYear, "national", "recipients_households");
@@ -214,12 +221,18 @@ fn quota_caps_recipients_and_admits_the_neediest_first() {
             assert!(*h < *f, "{year}: the cap must bind: {h} vs uncapped {f}");
             // The cut-off is set on the first pass's distribution of need; the second pass's own
             // dynamics can move the count a little, never far above the cap.
-            assert!(*h <= 1.05 * cap_households, "{year}: {h} million households over the cap {cap_households}");
+            assert!(
+                *h <= 1.05 * cap_households,
+                "{year}: {h} million households over the cap {cap_households}"
+            );
         }
         let b0 = r[0].values(year, Period::FullYear, "national", "benefit_per_recipient");
         let b1 = r[1].values(year, Period::FullYear, "national", "benefit_per_recipient");
         for (a, b) in b0.iter().zip(&b1) {
-            assert!(b > a, "{year}: the neediest first should raise the benefit per recipient: {b} vs {a}");
+            assert!(
+                b > a,
+                "{year}: the neediest first should raise the benefit per recipient: {b} vs {a}"
+            );
         }
     }
 }

@@ -55,6 +55,9 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
     )?;
     pb.finish_and_clear();
     let mut manifest = manifest_json(&models, argv)?;
+    if let Some(d) = output::draws_json(&c.draws) {
+        manifest["parameter_draws"] = d;
+    }
     manifest["kind"] = "compare".into();
     manifest["comparison"] = serde_json::json!({
         "baseline": names[0],

@@ -48,7 +48,11 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
     )?;
     pb.finish_and_clear();
     let results = output::collect(&models, &counters);
-    output::write_results(&out, &results, &Manifest::new(&models, argv))?;
+    output::write_results(
+        &out,
+        &results,
+        &Manifest::new(&models, argv).with_draws(&counters),
+    )?;
     let s = &loaded.scenario.simulation;
     let mut text = output::summary_table(&results[0], s.start_year, s.years);
     text.push_str(&format!(

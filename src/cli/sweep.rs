@@ -58,6 +58,9 @@ pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
     pb.finish_and_clear();
     let results = output::collect(&models, &counters);
     let mut manifest = manifest_json(&models, argv)?;
+    if let Some(d) = crate::output::draws_json(&counters.draws) {
+        manifest["parameter_draws"] = d;
+    }
     manifest["kind"] = "sweep".into();
     manifest["base_scenario"] = base.scenario.name.clone().into();
     manifest["grid"] = grid.manifest_json();

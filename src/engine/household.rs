@@ -117,7 +117,8 @@ impl Year {
         let price_index = tables.paths.price_index[t];
         let size = hh.size as f64;
         let factor = p.residence.take_up_factor(hh.migrant);
-        let mut dh = DibaoHousehold::new(&p.dibao, hh, members, prop.take_up_u, factor, price_index);
+        let mut dh =
+            DibaoHousehold::new(&p.dibao, hh, members, prop.take_up_u, factor, price_index);
         if let Some(cuts) = &tables.quota_cut {
             dh.ln_quota = (1.0 - cuts[st * years + t]).ln();
         }

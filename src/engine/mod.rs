@@ -50,6 +50,23 @@ impl Model {
         })
     }
 
+    /// The model of replication `rep`, with every distribution drawn, and the draws.
+    pub fn for_replication(&self, rep: u32) -> Result<(Model, Vec<(String, f64)>)> {
+        let (loaded, draws) = self.loaded.for_replication(rep)?;
+        let values = draws
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    v.as_float()
+                        .or_else(|| v.as_integer().map(|i| i as f64))
+                        .unwrap_or(f64::NAN),
+                )
+            })
+            .collect();
+        Ok((Model::new(&loaded)?, values))
+    }
+
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
         &self.loaded.scenario
@@ -136,6 +153,9 @@ impl RepTables {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunCounters {
     pub per_scenario: Vec<Vec<Counters>>,
+    /// Parameter draws `[scenario][replication] -> (key, value)`; empty lists when a scenario
+    /// has no distributions.
+    pub draws: Vec<Vec<Vec<(String, f64)>>>,
 }
 
 /// Check that scenarios can share households (same sample design and horizon).
@@ -178,12 +198,35 @@ pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
         .build()
         .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
     let mut per_scenario: Vec<Vec<Counters>> = vec![Vec::new(); models.len()];
+    let mut draws: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); models.len()];
+    let uncertain = models.iter().any(|m| !m.loaded.uncertain.is_empty());
     for rep in 0..sim.replications {
+        // Distributions are drawn once per replication; without any, the models serve as they are.
+        let drawn: Vec<Model>;
+        let models: &[Model] = if uncertain {
+            let mut v = Vec::with_capacity(models.len());
+            for (k, m) in models.iter().enumerate() {
+                let (model, d) = m.for_replication(rep)?;
+                draws[k].push(d);
+                v.push(model);
+            }
+            drawn = v;
+            &drawn
+        } else {
+            for d in draws.iter_mut() {
+                d.push(Vec::new());
+            }
+            models
+        };
         let mut tables: Vec<RepTables> = models.iter().map(|m| RepTables::new(m, rep)).collect();
         // Budget- and cap-limited rules first run to learn the year's demand: quotas first
         // (they change who is on dibao), then charity (it tops up what the rest leave).
-        let first_pass = |tables: &[RepTables], which: &dyn Fn(&Scenario) -> bool| -> Vec<(usize, Counters)> {
-            let picked: Vec<usize> = (0..models.len()).filter(|&k| which(models[k].scenario())).collect();
+        let first_pass = |tables: &[RepTables],
+                          which: &dyn Fn(&Scenario) -> bool|
+         -> Vec<(usize, Counters)> {
+            let picked: Vec<usize> = (0..models.len())
+                .filter(|&k| which(models[k].scenario()))
+                .collect();
             if picked.is_empty() {
                 return Vec::new();
             }
@@ -203,7 +246,10 @@ pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
             per_scenario[k].push(counters);
         }
     }
-    Ok(RunCounters { per_scenario })
+    Ok(RunCounters {
+        per_scenario,
+        draws,
+    })
 }
 
 /// One replication of every model, in parallel over chunks, summed exactly.

@@ -1,6 +1,7 @@
 //! Reading a scenario: the `extends` chain, the merge of each file onto its base, and the
 //! checks that run before anything is applied.
 
+use super::uncertain::{self, Uncertain};
 use super::{Checker, Scenario};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -24,11 +25,25 @@ pub struct LoadedScenario {
     pub origin: BTreeMap<String, String>,
     /// The merged TOML table (defaults included).
     pub table: Table,
-    /// SHA-256 of the resolved scenario (canonical JSON).
+    /// SHA-256 of the resolved scenario (canonical JSON, distributions included).
     pub hash: String,
+    /// Parameters given as distributions, drawn once per replication.
+    pub uncertain: Vec<Uncertain>,
 }
 
 impl LoadedScenario {
+    /// The scenario of replication `rep`: every distribution drawn (from its own stream), and
+    /// the draws. Without distributions, the scenario itself.
+    pub fn for_replication(&self, rep: u32) -> Result<(LoadedScenario, Vec<(String, Value)>)> {
+        if self.uncertain.is_empty() {
+            return Ok((self.clone(), Vec::new()));
+        }
+        let draws = uncertain::draw(&self.uncertain, self.scenario.simulation.seed, rep);
+        let mut drawn = self.with_overrides(&draws, "parameter draw")?;
+        drawn.hash = self.hash.clone();
+        Ok((drawn, draws))
+    }
+
     /// Apply `key=value` overrides (as from `--set`), re-checking the whole scenario.
     pub fn with_overrides(&self, sets: &[(String, Value)], label: &str) -> Result<LoadedScenario> {
         let mut table = self.table.clone();
@@ -148,6 +163,7 @@ fn resolve(chain: Vec<(String, Table)>, files: Vec<PathBuf>) -> Result<LoadedSce
     for (file, table) in &chain {
         let mut alone = defaults.clone();
         merge(&mut alone, table.clone());
+        uncertain::extract(&mut alone, &defaults, &|_| file.clone())?;
         deserialize(&alone, file)?;
     }
     let mut origin = BTreeMap::new();
@@ -171,13 +187,39 @@ fn finish(
     files: Vec<PathBuf>,
     last: &str,
 ) -> Result<LoadedScenario> {
-    let scenario = deserialize(&table, last)?;
-    let mut c = Checker::new(&origin, DEFAULTS_NAME);
-    scenario.validate(&mut c);
-    if let Some(e) = c.error {
-        return Err(e);
+    let defaults = defaults_table();
+    let mut central = table.clone();
+    let file_of = |k: &str| Checker::new(&origin, last).file_of(k);
+    let uncertain = uncertain::extract(&mut central, &defaults, &file_of)?;
+    let scenario = check(&central, &origin, last)?;
+    // Every distribution must keep the scenario valid at both ends of its range.
+    for u in &uncertain {
+        let (lo, hi) = u.dist.ends();
+        for x in [lo, hi] {
+            let mut t = central.clone();
+            set_path(&mut t, &u.key, uncertain::value(u, x), last)?;
+            check(&t, &origin, last).map_err(|e| match e {
+                Error::BadKey {
+                    file,
+                    key,
+                    value,
+                    allowed,
+                } => Error::BadKey {
+                    file,
+                    key: key.clone(),
+                    value: format!(
+                        "{value} (the {} end of the distribution of `{}`)",
+                        if x == lo { "low" } else { "high" },
+                        u.key
+                    ),
+                    allowed,
+                },
+                other => other,
+            })?;
+        }
     }
-    let json = serde_json::to_string(&scenario).map_err(|e| Error::Internal(e.to_string()))?;
+    let json = serde_json::to_string(&(&scenario, &uncertain))
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let hash = format!("{:x}", Sha256::digest(json.as_bytes()));
     Ok(LoadedScenario {
         scenario,
@@ -185,7 +227,18 @@ fn finish(
         origin,
         table,
         hash,
+        uncertain,
     })
+}
+
+fn check(table: &Table, origin: &BTreeMap<String, String>, last: &str) -> Result<Scenario> {
+    let scenario = deserialize(table, last)?;
+    let mut c = Checker::new(origin, DEFAULTS_NAME);
+    scenario.validate(&mut c);
+    match c.error {
+        Some(e) => Err(e),
+        None => Ok(scenario),
+    }
 }
 
 /// Deep merge: tables merge key by key, anything else (values, arrays) is replaced.

@@ -9,6 +9,7 @@
 
 mod check;
 mod load;
+pub mod uncertain;
 
 pub use check::Checker;
 pub use load::{load, load_str, parse_override, LoadedScenario, DEFAULTS_TOML};
