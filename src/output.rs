@@ -216,7 +216,6 @@ pub struct Manifest {
     pub parameter_draws: Vec<Vec<BTreeMap<String, f64>>>,
 }
 
-
 /// One scenario in the manifest.
 #[derive(Debug, Serialize)]
 pub struct ManifestScenario {
