@@ -1,6 +1,7 @@
 //! The command-line interface: one subcommand, one file. Raw arguments become a checked
 //! scenario before any work starts; errors carry exit codes (2 bad input, 1 internal).
 
+mod calibrate;
 mod compare;
 mod population;
 mod report;
@@ -34,6 +35,8 @@ pub enum Command {
     Population(population::PopulationCmd),
     /// Check scenario files without running them.
     Validate(validate::ValidateArgs),
+    /// Fit free parameters to official figures; write the calibrated scenario and a fit table.
+    Calibrate(calibrate::CalibrateArgs),
     /// Compare reforms with a baseline on the same households and shocks; write deltas.csv.
     Compare(compare::CompareArgs),
     /// Run a grid of values of scenario keys together; write sweep.csv.
@@ -145,6 +148,7 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Run(a) => run::run(a, argv),
         Command::Population(p) => population::run(p),
         Command::Validate(v) => validate::run(v),
+        Command::Calibrate(c) => calibrate::run(c),
         Command::Compare(a) => compare::run(a, argv),
         Command::Sweep(a) => sweep::run(a, argv),
         Command::Report(a) => report::run(a),
