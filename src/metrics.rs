@@ -358,6 +358,9 @@ pub struct MetricDef {
     pub unit: &'static str,
     pub first_half: bool,
     pub compute: fn(&[f64; c::N], f64) -> f64,
+    /// Disclosure control: from the UNWEIGHTED counters of a cell and its months, a lower bound
+    /// on the number of distinct sample households behind the figure (see [`support`]).
+    pub support: fn(&[f64; c::N], f64) -> f64,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -379,11 +382,100 @@ macro_rules! metric {
             unit: $unit,
             first_half: $h1,
             compute: $f,
+            support: |w, m| support($name, w, m),
         }
     };
 }
 
 const BN: f64 = 100.0 * 1e9;
+
+/// Disclosure control (used with microdata): how many distinct sample households metric
+/// `name` rests on, from unweighted counters `w` summed over a cell of `m` months. A figure is
+/// built from components (a cost total from each program's cost, a share from its numerator
+/// and denominator, ...); the result is a lower bound on the households behind its smallest
+/// non-empty component (0 when every component is empty, i.e. the figure is 0 or undefined),
+/// so a figure is withheld whenever one of its parts would be. Bounds: a household-month
+/// counter over `m`; a person counter further divided by the largest household; a monthly
+/// event over `m`; a spell entry or exit (at most one every two months) over `ceil(m / 2)`.
+/// Metrics not listed rest on every household of the region.
+pub fn support(name: &str, w: &[f64; c::N], m: f64) -> f64 {
+    let per = |i: usize| w[i] / m;
+    let persons = |i: usize| w[i] / m / crate::population::MAX_MEMBERS as f64;
+    let spell = |i: usize| w[i] / (m / 2.0).ceil();
+    let smallest = |xs: &[f64]| {
+        xs.iter()
+            .copied()
+            .filter(|x| *x > 0.0)
+            .fold(0.0, |a: f64, x| if a == 0.0 { x } else { a.min(x) })
+    };
+    let all = per(c::HH_MONTHS);
+    // Dibao recipient units: households, plus members covered alone.
+    let regular = per(c::RECIP_HH_MONTHS) - per(c::SINGLE_PERSON_MONTHS);
+    let dibao = smallest(&[regular, persons(c::SINGLE_PERSON_MONTHS)]);
+    let tekun = per(c::TEKUN_HH_MONTHS);
+    let temporary = per(c::TEMP_CASES_HH);
+    let (marginal, rigid) = (per(c::MARGINAL_HH_MONTHS), per(c::RIGID_HH_MONTHS));
+    let (services, charity) = (persons(c::SERVICE_PERSON_MONTHS), per(c::CHARITY_HH_MONTHS));
+    let (a, p) = (c::ASSIST, c::POVERTY);
+    let fallback = |base: usize, i: usize| {
+        smallest(&[
+            spell(base + spell::RE_OBS[i]),
+            spell(base + spell::EXITS_OBS[i]),
+        ])
+    };
+    match name {
+        "cost_dibao" | "recipients_households" | "recipients_persons" | "benefit_per_recipient" => {
+            dibao
+        }
+        "cost_dibao_single_person" | "recipients_single_person" => persons(c::SINGLE_PERSON_MONTHS),
+        "cost_tekun" | "tekun_persons" | "tekun_households" => tekun,
+        "tekun_institutional_persons" => persons(c::TEKUN_INSTITUTION_PERSON_MONTHS),
+        "cost_special_marginal" | "marginal_households" | "marginal_persons" => marginal,
+        "cost_special_rigid" | "rigid_households" => rigid,
+        "cost_special" => smallest(&[marginal, rigid]),
+        "cost_temporary" | "temporary_cases" | "temporary_households" => temporary,
+        "cost_services" | "service_persons" => services,
+        "cost_charity" | "charity_households" => charity,
+        "cost_total" | "cost_government" => {
+            smallest(&[dibao, tekun, marginal, rigid, temporary, services, charity])
+        }
+        "cost_dibao_tekun_temporary" => smallest(&[dibao, tekun, temporary]),
+        "coverage_population" => smallest(&[dibao, tekun, all]),
+        "coverage_poor" => smallest(&[per(c::POOR_RECIP_HH_MONTHS), per(c::POOR_HH_MONTHS)]),
+        "exclusion_error" => smallest(&[
+            per(c::ELIG_RECIP_HH_MONTHS),
+            per(c::ELIG_HH_MONTHS) - per(c::ELIG_RECIP_HH_MONTHS),
+        ]),
+        "inclusion_error" => smallest(&[per(c::INELIG_RECIP_HH_MONTHS), regular]),
+        "poor_persons_pre" | "essential_spending_poor" | "fgt0_pre" | "fgt1_pre" | "fgt2_pre" => {
+            smallest(&[per(c::PRE_POOR_HH_MONTHS), all])
+        }
+        "fgt0_post" | "fgt1_post" | "fgt2_post" => {
+            smallest(&[persons(c::POST_POOR_PERSON_MONTHS), all])
+        }
+        "assist_entries" => spell(a + spell::ENTRIES),
+        "poverty_entries" => spell(p + spell::ENTRIES),
+        "assist_exits" => spell(a + spell::EXITS),
+        "poverty_exits" => spell(p + spell::EXITS),
+        "assist_reentries_12m" => spell(a + spell::RE12_ALL),
+        "fallback_assist_12m_truncated" => {
+            smallest(&[spell(a + spell::RE12_ALL), spell(a + spell::EXITS)])
+        }
+        "assist_spell_months" => spell(a + spell::SPELLS_DONE),
+        "poverty_spell_months" => spell(p + spell::SPELLS_DONE),
+        "fall_into_poverty" => smallest(&[w[c::FALL_IN], w[c::FALL_BASE]]),
+        "warnings" => per(c::WARNINGS),
+        "new_poor_caught" => smallest(&[per(c::NEW_POOR_CAUGHT), per(c::NEW_POOR)]),
+        "shock_to_assistance_months" => per(c::SHOCK_ASSISTED),
+        "fallback_assist_12m" => fallback(a, 0),
+        "fallback_assist_24m" => fallback(a, 1),
+        "fallback_assist_36m" => fallback(a, 2),
+        "fallback_poverty_12m" => fallback(p, 0),
+        "fallback_poverty_24m" => fallback(p, 1),
+        "fallback_poverty_36m" => fallback(p, 2),
+        _ => all,
+    }
+}
 
 fn cost_all(w: &[f64; c::N]) -> f64 {
     w[c::COST_DIBAO_FEN]

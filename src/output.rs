@@ -5,8 +5,9 @@
 use crate::engine::{Model, RunCounters};
 use crate::error::{Error, Result};
 use crate::metrics::{figures, Period, Stats, METRICS};
+use crate::population::microdata::CellKey;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -18,12 +19,32 @@ pub struct ScenarioResults {
     pub regions: Vec<String>,
     /// `[replication] -> figures`, each in the fixed order of [`figures`].
     pub reps: Vec<Vec<crate::metrics::Figure>>,
+    /// With microdata: cells withheld by disclosure control (their values are NaN in `reps`);
+    /// `None` without microdata.
+    pub suppressed: Option<BTreeSet<CellKey>>,
 }
 
 /// Key of one figure.
 pub type FigureKey = (i32, &'static str, String, &'static str);
 
 impl ScenarioResults {
+    /// Whether disclosure control withheld a figure (microdata only).
+    pub fn is_suppressed(&self, year: i32, period: Period, region: &str, metric: &str) -> bool {
+        self.suppressed_key(year, period.as_str(), region, metric)
+    }
+
+    fn suppressed_key(&self, year: i32, period: &str, region: &str, metric: &str) -> bool {
+        let Some(set) = &self.suppressed else {
+            return false;
+        };
+        let r = self.regions.iter().position(|x| x == region);
+        let mi = METRICS.iter().position(|m| m.name == metric);
+        let (Some(r), Some(mi)) = (r, mi) else {
+            return false;
+        };
+        set.contains(&(year, period, r, mi))
+    }
+
     /// Values of every figure over replications, keyed by (year, period, region, metric).
     pub fn by_key(&self) -> BTreeMap<FigureKey, Vec<f64>> {
         let mut out: BTreeMap<FigureKey, Vec<f64>> = BTreeMap::new();
@@ -85,13 +106,25 @@ pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
         .zip(&rc.per_scenario)
         .map(|(m, reps)| {
             let s = m.scenario();
+            let mut figs: Vec<Vec<crate::metrics::Figure>> = reps
+                .iter()
+                .map(|k| figures(k, &m.pop.alloc.weight, &m.regions, s.simulation.start_year))
+                .collect();
+            // Disclosure control: a withheld cell has no number in any replication.
+            let suppressed = m.pop.microdata.as_ref().map(|md| {
+                let set = md.suppressed_cells(&m.pop, &m.regions, &s.simulation, reps);
+                for f in figs.iter_mut().flatten() {
+                    if set.contains(&(f.year, f.period.as_str(), f.region, f.metric)) {
+                        f.value = f64::NAN;
+                    }
+                }
+                set
+            });
             ScenarioResults {
                 name: s.name.clone(),
                 regions: m.regions.iter().map(|r| r.name.clone()).collect(),
-                reps: reps
-                    .iter()
-                    .map(|k| figures(k, &m.pop.alloc.weight, &m.regions, s.simulation.start_year))
-                    .collect(),
+                reps: figs,
+                suppressed,
             }
         })
         .collect()
@@ -105,30 +138,39 @@ fn unit_of(metric: &str) -> &'static str {
         .unwrap_or("")
 }
 
-/// `summary.csv`: scenario, year, period, region, metric, unit, mean, sd, p05, p50, p95.
+/// `summary.csv`: scenario, year, period, region, metric, unit, mean, sd, p05, p50, p95; with
+/// microdata also `note`, which is `suppressed` on cells withheld by disclosure control (their
+/// numbers are empty).
 pub fn summary_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let noted = results.iter().any(|r| r.suppressed.is_some());
+    let mut head = vec![
         "scenario", "year", "period", "region", "metric", "unit", "mean", "sd", "p05", "p50", "p95",
-    ])
-    .map_err(csv_err)?;
+    ];
+    if noted {
+        head.push("note");
+    }
+    w.write_record(&head).map_err(csv_err)?;
     for r in results {
         for ((year, period, region, metric), vals) in ordered(r) {
-            let Some(st) = Stats::of(&vals) else { continue };
-            w.write_record([
-                r.name.as_str(),
-                &year.to_string(),
-                period,
-                &region,
-                metric,
-                unit_of(metric),
-                &st.mean.to_string(),
-                &st.sd.to_string(),
-                &st.p05.to_string(),
-                &st.p50.to_string(),
-                &st.p95.to_string(),
-            ])
-            .map_err(csv_err)?;
+            let mut row = vec![
+                r.name.clone(),
+                year.to_string(),
+                period.to_string(),
+                region.clone(),
+                metric.to_string(),
+                unit_of(metric).to_string(),
+            ];
+            if r.suppressed_key(year, period, &region, metric) {
+                row.extend(["", "", "", "", "", "suppressed"].map(String::from));
+            } else {
+                let Some(st) = Stats::of(&vals) else { continue };
+                row.extend([st.mean, st.sd, st.p05, st.p50, st.p95].map(|x| x.to_string()));
+                if noted {
+                    row.push(String::new());
+                }
+            }
+            w.write_record(&row).map_err(csv_err)?;
         }
     }
     w.into_inner().map_err(|e| Error::Internal(e.to_string()))
@@ -157,10 +199,12 @@ fn ordered(r: &ScenarioResults) -> Vec<(FigureKey, Vec<f64>)> {
         .collect()
 }
 
-/// `replications.csv`: scenario, replication, year, period, region, metric, unit, value.
+/// `replications.csv`: scenario, replication, year, period, region, metric, unit, value; with
+/// microdata also `note` (`suppressed`, with an empty value, as in `summary.csv`).
 pub fn replications_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let noted = results.iter().any(|r| r.suppressed.is_some());
+    let mut head = vec![
         "scenario",
         "replication",
         "year",
@@ -169,26 +213,41 @@ pub fn replications_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
         "metric",
         "unit",
         "value",
-    ])
-    .map_err(csv_err)?;
+    ];
+    if noted {
+        head.push("note");
+    }
+    w.write_record(&head).map_err(csv_err)?;
     for r in results {
         for (rep, figs) in r.reps.iter().enumerate() {
             for f in figs {
-                if f.value.is_nan() {
+                let withheld = r.suppressed.as_ref().is_some_and(|set| {
+                    set.contains(&(f.year, f.period.as_str(), f.region, f.metric))
+                });
+                if f.value.is_nan() && !withheld {
                     continue;
                 }
                 let m = &METRICS[f.metric];
-                w.write_record([
+                let (value, note) = if withheld {
+                    (String::new(), "suppressed")
+                } else {
+                    (f.value.to_string(), "")
+                };
+                let (rep_s, year_s) = (rep.to_string(), f.year.to_string());
+                let mut row = vec![
                     r.name.as_str(),
-                    &rep.to_string(),
-                    &f.year.to_string(),
+                    &rep_s,
+                    &year_s,
                     f.period.as_str(),
                     &r.regions[f.region],
                     m.name,
                     m.unit,
-                    &f.value.to_string(),
-                ])
-                .map_err(csv_err)?;
+                    &value,
+                ];
+                if noted {
+                    row.push(note);
+                }
+                w.write_record(&row).map_err(csv_err)?;
             }
         }
     }
@@ -369,6 +428,10 @@ fn year_table(
     for y in start_year..start_year + years as i32 {
         let mut row = vec![y.to_string()];
         for (_, _, region, metric, period, scale, digits) in cols {
+            if r.is_suppressed(y, *period, region, metric) {
+                row.push("suppressed".to_string());
+                continue;
+            }
             row.push(cell(r.stats(y, *period, region, metric), *scale, *digits));
         }
         rows.push(row);

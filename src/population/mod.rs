@@ -2,8 +2,10 @@
 //! household generator. A household is a pure function of (seed, replication, household
 //! index): it is regenerated identically on any thread, shard or machine, and never stored.
 
+pub mod microdata;
 mod strata;
 
+pub use microdata::{Microdata, MicrodataParams};
 pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
 
 use crate::error::{Error, Result};
@@ -12,6 +14,7 @@ use crate::scenario::{Checker, Scenario, SimulationParams};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Largest household simulated; larger sizes in a distribution are cut to this.
 pub const MAX_MEMBERS: usize = 8;
@@ -20,13 +23,16 @@ pub const MAX_MEMBERS: usize = 8;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationParams {
-    /// "synthetic" (the embedded strata table) or "inline" (`strata` below).
+    /// "synthetic" (the embedded strata table), "inline" (`strata` below) or "microdata"
+    /// (`microdata` below: households from CSV files).
     pub source: String,
     /// Inline only: households represented by the whole population (0 = the sample itself,
     /// every household with weight 1).
     pub households_total: f64,
     /// Inline only: the strata.
     pub strata: Vec<InlineStratum>,
+    /// Microdata only: the files and disclosure control.
+    pub microdata: MicrodataParams,
     pub income: IncomeParams,
     pub members: MemberParams,
     pub assets: AssetParams,
@@ -113,7 +119,12 @@ pub struct SpendingParams {
 
 impl PopulationParams {
     pub(crate) fn validate(&self, c: &mut Checker) {
-        c.one_of("population.source", &self.source, &["synthetic", "inline"]);
+        c.one_of(
+            "population.source",
+            &self.source,
+            &["synthetic", "inline", "microdata"],
+        );
+        self.microdata.validate(c, &self.source);
         c.range(
             "population.income.log_sd_scale",
             self.income.log_sd_scale,
@@ -394,12 +405,25 @@ pub struct PopulationModel {
     pub strata: StrataTable,
     pub alloc: Allocation,
     pub params: PopulationParams,
+    /// With `population.source = "microdata"`: the records households are drawn from.
+    pub microdata: Option<Arc<Microdata>>,
 }
 
 impl PopulationModel {
     /// Build strata and allocation from a scenario.
     pub fn new(s: &Scenario, file: &str) -> Result<PopulationModel> {
         let mut strata = StrataTable::from_scenario(s, file)?;
+        if s.population.source == "microdata" {
+            let (md, strata) = Microdata::load(s, &strata)?;
+            let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
+            let alloc = Allocation::proportional(&hh, s.simulation.households, file)?;
+            return Ok(PopulationModel {
+                strata,
+                alloc,
+                params: s.population.clone(),
+                microdata: Some(Arc::new(md)),
+            });
+        }
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
         let mut alloc = Allocation::proportional(&hh, s.simulation.households, file)?;
         if s.population.source == "inline" && s.population.households_total == 0.0 {
@@ -414,11 +438,15 @@ impl PopulationModel {
             strata,
             alloc,
             params: s.population.clone(),
+            microdata: None,
         })
     }
 
     /// Generate household `index` of replication `rep`: a pure function of its arguments.
     pub fn household(&self, sim: &SimulationParams, rep: u32, index: u64) -> Household {
+        if let Some(md) = &self.microdata {
+            return md.household(self, sim, rep, index);
+        }
         let s_idx = self.alloc.stratum_of(index);
         let st = &self.strata.strata[s_idx];
         let p = &self.params;
@@ -437,30 +465,7 @@ impl PopulationModel {
         let z_assets: f64 = rng.sample(StandardNormal);
 
         let m = &p.members;
-        let mut members = [Member::default(); MAX_MEMBERS];
-        for (i, mem) in members.iter_mut().enumerate().take(size as usize) {
-            let u_class: f64 = rng.random();
-            let u_age: f64 = rng.random();
-            let u_dis: f64 = rng.random();
-            let u_ill: f64 = rng.random();
-            // The head is an adult; other members carry the child share so that the
-            // population shares match the stratum's age structure.
-            let (p_child, p_old) = if i == 0 {
-                (0.0, st.share_60plus)
-            } else {
-                (st.child_share_nonhead, st.share_60plus)
-            };
-            let (lo, hi) = if u_class < p_child {
-                (0u8, m.working_age_min.saturating_sub(1))
-            } else if u_class < p_child + p_old {
-                (m.working_age_max.saturating_add(1), m.max_age)
-            } else {
-                (m.working_age_min, m.working_age_max)
-            };
-            mem.age = lo + ((hi - lo + 1) as f64 * u_age).min((hi - lo) as f64) as u8;
-            mem.severe_disability = u_dis < st.severe_disability;
-            mem.severe_illness = u_ill < m.severe_illness_prevalence;
-        }
+        let members = draw_members(&mut rng, st, m, size);
         let mut hh = Household {
             index,
             stratum: s_idx as u16,
@@ -483,6 +488,40 @@ impl PopulationModel {
             * (p.assets.log_sd * z_assets).exp();
         hh
     }
+}
+
+/// Draw `size` members from a stratum's age structure and prevalences (four draws each).
+pub(crate) fn draw_members(
+    rng: &mut crate::rng::StreamRng,
+    st: &Stratum,
+    m: &MemberParams,
+    size: u8,
+) -> [Member; MAX_MEMBERS] {
+    let mut members = [Member::default(); MAX_MEMBERS];
+    for (i, mem) in members.iter_mut().enumerate().take(size as usize) {
+        let u_class: f64 = rng.random();
+        let u_age: f64 = rng.random();
+        let u_dis: f64 = rng.random();
+        let u_ill: f64 = rng.random();
+        // The head is an adult; other members carry the child share so that the
+        // population shares match the stratum's age structure.
+        let (p_child, p_old) = if i == 0 {
+            (0.0, st.share_60plus)
+        } else {
+            (st.child_share_nonhead, st.share_60plus)
+        };
+        let (lo, hi) = if u_class < p_child {
+            (0u8, m.working_age_min.saturating_sub(1))
+        } else if u_class < p_child + p_old {
+            (m.working_age_max.saturating_add(1), m.max_age)
+        } else {
+            (m.working_age_min, m.working_age_max)
+        };
+        mem.age = lo + ((hi - lo + 1) as f64 * u_age).min((hi - lo) as f64) as u8;
+        mem.severe_disability = u_dis < st.severe_disability;
+        mem.severe_illness = u_ill < m.severe_illness_prevalence;
+    }
+    members
 }
 
 #[cfg(test)]

@@ -72,6 +72,10 @@ pub struct Stratum {
 #[derive(Debug, Clone)]
 pub struct StrataTable {
     pub strata: Vec<Stratum>,
+    /// Person-weighted average standard levels (urban, rural) to scale standards by, when they
+    /// are not those of `strata` (microdata covering part of the country keeps the embedded
+    /// table's national averages).
+    pub standard_means: Option<[f64; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -126,7 +130,7 @@ fn size_probs_from_mean(mean: f64) -> Vec<f64> {
     p
 }
 
-fn child_share_nonhead(share_under16: f64, share_60plus: f64, mean_size: f64) -> f64 {
+pub(super) fn child_share_nonhead(share_under16: f64, share_60plus: f64, mean_size: f64) -> f64 {
     if mean_size <= 1.0 {
         return 0.0;
     }
@@ -184,7 +188,10 @@ impl StrataTable {
                     migrant_share: st.migrant_share,
                 });
             }
-            return Ok(StrataTable { strata });
+            return Ok(StrataTable {
+                strata,
+                standard_means: None,
+            });
         }
         let mut rdr = csv::Reader::from_reader(STRATA_CSV.as_bytes());
         for (i, row) in rdr.deserialize::<Row>().enumerate() {
@@ -263,11 +270,17 @@ impl StrataTable {
                 migrant_share: row.migrant_share,
             });
         }
-        Ok(StrataTable { strata })
+        Ok(StrataTable {
+            strata,
+            standard_means: None,
+        })
     }
 
     /// Person-weighted average standard level of a region's strata.
     pub fn mean_standard_level(&self, region: Region) -> f64 {
+        if let Some(m) = self.standard_means {
+            return m[usize::from(region == Region::Rural)];
+        }
         let (num, den) = self
             .strata
             .iter()
