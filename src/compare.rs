@@ -132,6 +132,8 @@ pub struct Comparison {
     pub deltas: Vec<DeltaRow>,
     /// Parameter draws per scenario and replication (see `engine::RunCounters::draws`).
     pub draws: Vec<Vec<Vec<(String, f64)>>>,
+    /// Benefit incidence by decile of every reform against the baseline.
+    pub incidence: Vec<crate::incidence::IncidenceRow>,
 }
 
 /// Simulate `models` together (common random numbers) and take the deltas of `models[1..]`
@@ -143,8 +145,9 @@ pub fn compare(models: &[Model], opts: &RunOptions) -> Result<Comparison> {
         ));
     }
     check_distinct_names(models)?;
-    let counters = engine::run(models, opts)?;
+    let counters = engine::run_with(models, opts, true)?;
     let results = output::collect(models, &counters);
+    let incidence = crate::incidence::incidence(models, &counters)?;
     let mut all = Vec::new();
     for r in &results[1..] {
         all.extend(deltas(&results[0], r)?);
@@ -153,6 +156,7 @@ pub fn compare(models: &[Model], opts: &RunOptions) -> Result<Comparison> {
         results,
         deltas: all,
         draws: counters.draws,
+        incidence,
     })
 }
 

@@ -19,6 +19,7 @@ pub mod compare;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
+pub mod incidence;
 pub mod metrics;
 pub mod output;
 pub mod population;

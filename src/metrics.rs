@@ -198,15 +198,56 @@ pub struct Counters {
     pub strata: usize,
     pub years: usize,
     pub data: Vec<[i64; c::N]>,
+    /// Benefit-incidence counters (empty unless asked for), see [`inc`].
+    pub inc: Vec<i64>,
+}
+
+/// Benefit-incidence counters per (stratum, year, decile), fields at these offsets.
+pub mod inc {
+    /// Household-years.
+    pub const HOUSEHOLDS: usize = 0;
+    /// Person-years.
+    pub const PERSONS: usize = 1;
+    /// Cash received from every payer, fen.
+    pub const CASH_FEN: usize = 2;
+    /// Cash received minus what the same household received under the first scenario, fen.
+    pub const GAIN_FEN: usize = 3;
+    /// Household-years better off / worse off than under the first scenario.
+    pub const GAINERS: usize = 4;
+    pub const LOSERS: usize = 5;
+    /// Person-months poor after transfers.
+    pub const POOR_PERSON_MONTHS: usize = 6;
+    /// Number of fields.
+    pub const F: usize = 7;
+    /// Deciles.
+    pub const DECILES: usize = 10;
 }
 
 impl Counters {
+    /// Turn on the benefit-incidence counters.
+    pub fn with_incidence(mut self) -> Counters {
+        self.inc = vec![0; self.strata * self.years * inc::DECILES * inc::F];
+        self
+    }
+
+    /// Incidence field `f` of (stratum, year, decile).
+    #[inline]
+    pub fn inc_mut(&mut self, s: usize, t: usize, d: usize, f: usize) -> &mut i64 {
+        &mut self.inc[((s * self.years + t) * inc::DECILES + d) * inc::F + f]
+    }
+
+    /// Incidence field `f` of (stratum, year, decile).
+    pub fn inc_get(&self, s: usize, t: usize, d: usize, f: usize) -> i64 {
+        self.inc[((s * self.years + t) * inc::DECILES + d) * inc::F + f]
+    }
+
     /// Zeroed counters.
     pub fn new(strata: usize, years: usize) -> Counters {
         Counters {
             strata,
             years,
             data: vec![[0; c::N]; strata * years * 2],
+            inc: Vec::new(),
         }
     }
 
@@ -218,6 +259,9 @@ impl Counters {
 
     /// Add another set of counters (exact: integer addition).
     pub fn merge(&mut self, other: &Counters) {
+        for (x, y) in self.inc.iter_mut().zip(&other.inc) {
+            *x += y;
+        }
         for (a, b) in self.data.iter_mut().zip(&other.data) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;

@@ -68,7 +68,13 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
         &out,
         &c.results,
         &manifest,
-        &[("deltas.csv", compare::deltas_csv(&c.deltas)?)],
+        &[
+            ("deltas.csv", compare::deltas_csv(&c.deltas)?),
+            (
+                "incidence.csv",
+                crate::incidence::incidence_csv(&c.incidence)?,
+            ),
+        ],
     )?;
     let s = &models[0].scenario().simulation;
     let mut text = String::new();
@@ -79,6 +85,9 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
             s.start_year,
             s.years,
         ));
+        text.push('\n');
+        let last = s.start_year + s.years as i32 - 1;
+        text.push_str(&crate::incidence::incidence_table(&c.incidence, name, last));
         text.push('\n');
     }
     text.push_str(&footer(&models, &out, a.report)?);
@@ -99,7 +108,7 @@ pub(super) fn write_folder(
     extra: &[(&str, Vec<u8>)],
 ) -> Result<()> {
     output::prepare_dir(dir)?;
-    for stale in ["deltas.csv", "sweep.csv", "report.html"] {
+    for stale in ["deltas.csv", "incidence.csv", "sweep.csv", "report.html"] {
         if !extra.iter().any(|(n, _)| *n == stale) {
             let p = dir.join(stale);
             if p.exists() {

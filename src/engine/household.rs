@@ -228,6 +228,23 @@ struct Standing {
 struct MonthEnd {
     regular: bool,
     poor_post: bool,
+    /// Cash received this month from every payer, yuan per household.
+    cash: f64,
+}
+
+/// One household-year, for benefit-incidence tables (filled only when asked for).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct YearSummary {
+    /// Stratum of the household.
+    pub stratum: u16,
+    /// Members.
+    pub size: u8,
+    /// Pre-transfer per-capita income over the year, yuan per person.
+    pub income_pc: f64,
+    /// Cash received over the year from every payer, fen.
+    pub cash_fen: i64,
+    /// Months poor after transfers.
+    pub poor_months: u8,
 }
 
 /// Simulate household `index` of replication `rep` under one scenario, adding to `acc`.
@@ -238,6 +255,20 @@ pub fn simulate_household(
     index: u64,
     acc: &mut Counters,
 ) {
+    simulate_household_summary(model, tables, rep, index, acc, None)
+}
+
+/// As [`simulate_household`], also filling one [`YearSummary`] per year when `summary` is given
+/// (this takes `exp` of income every month, so it is only done for incidence tables).
+pub fn simulate_household_summary(
+    model: &Model,
+    tables: &RepTables,
+    rep: u32,
+    index: u64,
+    acc: &mut Counters,
+    mut summary: Option<&mut [YearSummary]>,
+) {
+    let want_income = summary.is_some();
     let s = model.scenario();
     let sim = &s.simulation;
     let d = &s.dynamics;
@@ -270,6 +301,7 @@ pub fn simulate_household(
     let years = sim.years as usize;
     let months = (years * 12) as i32;
     let mut scratch = [0i64; c::N];
+    let last_income = std::cell::Cell::new(0.0f64);
 
     let mut month = |standing: &mut Standing,
                      year: &Year,
@@ -296,6 +328,9 @@ pub fn simulate_household(
         };
         let u_tekun = if draw_tekun { tekun_rng.random() } else { 0.0 };
         let ly = mi.log_per_capita;
+        if want_income {
+            last_income.set(ly.exp());
+        }
         if kinds == 0
             && !(mi.ill && year.ill_matters)
             && ly >= year.ln_near
@@ -308,6 +343,7 @@ pub fn simulate_household(
             return MonthEnd {
                 regular: false,
                 poor_post: false,
+                cash: 0.0,
             };
         }
         let u_temp = if kinds != 0 { temp_rng.random() } else { 1.0 };
@@ -342,6 +378,13 @@ pub fn simulate_household(
         let year = Year::new(s, model, tables, &hh, &prop, t, ln_index);
         let mut fall_base = false;
         let mut fell = false;
+        if let Some(sum) = summary.as_deref_mut() {
+            sum[t] = YearSummary {
+                stratum: hh.stratum,
+                size: hh.size,
+                ..YearSummary::default()
+            };
+        }
         for half in 0..2 {
             // Monthly counters gather on the stack and are added once per half-year.
             let mut local = [0i64; c::N];
@@ -358,6 +401,12 @@ pub fn simulate_household(
                     ln_index,
                     &mut local,
                 );
+                if let Some(sum) = summary.as_deref_mut() {
+                    let ys = &mut sum[t];
+                    ys.cash_fen += fen(end.cash);
+                    ys.income_pc += last_income.get();
+                    ys.poor_months += end.poor_post as u8;
+                }
                 if m == 0 {
                     assist = SpellTracker::new(end.regular);
                     poverty = SpellTracker::new(end.poor_post);
@@ -643,5 +692,9 @@ fn month_slow(
     st.regular_last = regular;
     st.marginal_last = marginal;
     st.rigid_last = rigid;
-    MonthEnd { regular, poor_post }
+    MonthEnd {
+        regular,
+        poor_post,
+        cash: government + charity,
+    }
 }

@@ -7,7 +7,7 @@
 
 mod household;
 
-pub use household::simulate_household;
+pub use household::{simulate_household, simulate_household_summary, YearSummary};
 
 use crate::dynamics::{DisasterTable, YearPaths};
 use crate::error::{Error, Result};
@@ -100,6 +100,8 @@ pub struct RepTables {
     /// Quota: `None` in the first pass (recipients are counted by need); then the need cut-off
     /// per (stratum, year).
     pub quota_cut: Option<Vec<f64>>,
+    /// Incidence: upper edges of deciles 1–9 of pre-transfer per-capita income per year.
+    pub decile_cuts: Option<Vec<[f64; 9]>>,
 }
 
 impl RepTables {
@@ -145,6 +147,7 @@ impl RepTables {
             disaster,
             charity_fill: None,
             quota_cut: None,
+            decile_cuts: None,
         }
     }
 }
@@ -188,6 +191,12 @@ fn check_compatible(models: &[Model]) -> Result<()> {
 /// replication runs twice over the same regenerated households, first counting claims by
 /// priority rank (exactly, in fen), then paying the share its budget fills.
 pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
+    run_with(models, opts, false)
+}
+
+/// As [`run`]; with `incidence`, also fill benefit-incidence counters by decile of
+/// pre-transfer per-capita income (the deciles of the first scenario, from a pilot sample).
+pub fn run_with(models: &[Model], opts: &RunOptions, incidence: bool) -> Result<RunCounters> {
     if models.is_empty() {
         return Err(Error::Usage("no scenario to run".into()));
     }
@@ -241,6 +250,12 @@ pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
         for (k, demand) in first_pass(&tables, &|s| s.programs.charity.enabled) {
             tables[k].charity_fill = Some(charity_fill(&models[k], &demand));
         }
+        if incidence {
+            let cuts = decile_cuts(&pool, &models[0], &tables[0], rep);
+            for t in tables.iter_mut() {
+                t.decile_cuts = Some(cuts.clone());
+            }
+        }
         let acc = simulate_rep(&pool, models, &tables, rep, &sim, opts.progress.as_ref());
         for (k, counters) in acc.into_iter().enumerate() {
             per_scenario[k].push(counters);
@@ -264,19 +279,36 @@ fn simulate_rep(
     let n = sim.households;
     let chunk = sim.chunk_size as u64;
     let chunks = n.div_ceil(chunk);
+    let incidence = tables.first().is_some_and(|t| t.decile_cuts.is_some());
     let zero = || -> Vec<Counters> {
         models
             .iter()
-            .map(|m| Counters::new(m.pop.strata.strata.len(), sim.years as usize))
+            .map(|m| {
+                let c = Counters::new(m.pop.strata.strata.len(), sim.years as usize);
+                if incidence {
+                    c.with_incidence()
+                } else {
+                    c
+                }
+            })
             .collect()
     };
     pool.install(|| {
         (0..chunks)
             .into_par_iter()
             .fold(zero, |mut acc, j| {
+                let years = sim.years as usize;
+                let mut sums = vec![
+                    vec![YearSummary::default(); years];
+                    if incidence { models.len() } else { 0 }
+                ];
                 for i in j * chunk..((j + 1) * chunk).min(n) {
                     for (k, m) in models.iter().enumerate() {
-                        simulate_household(m, &tables[k], rep, i, &mut acc[k]);
+                        let summary = sums.get_mut(k).map(|v| v.as_mut_slice());
+                        simulate_household_summary(m, &tables[k], rep, i, &mut acc[k], summary);
+                    }
+                    if incidence {
+                        record_incidence(&sums, &tables[0], &mut acc);
                     }
                 }
                 if let Some(pb) = progress {
@@ -291,6 +323,91 @@ fn simulate_rep(
                 a
             })
     })
+}
+
+/// Most households a pilot sample for decile cut-offs holds (memory stays bounded).
+const PILOT_HOUSEHOLDS: u64 = 20_000;
+
+/// Decile cut-offs of pre-transfer per-capita income per year, from a pilot: every
+/// `stride`-th household of the replication (at most [`PILOT_HOUSEHOLDS`]) under the first
+/// scenario, weighted, collected in household order so the result is thread-independent.
+fn decile_cuts(
+    pool: &rayon::ThreadPool,
+    model: &Model,
+    tables: &RepTables,
+    rep: u32,
+) -> Vec<[f64; 9]> {
+    let sim = &model.scenario().simulation;
+    let years = sim.years as usize;
+    let stride = sim.households.div_ceil(PILOT_HOUSEHOLDS).max(1);
+    let pilot: Vec<Vec<YearSummary>> = pool.install(|| {
+        (0..sim.households.div_ceil(stride))
+            .into_par_iter()
+            .map(|j| {
+                let mut acc = Counters::new(model.pop.strata.strata.len(), years);
+                let mut sum = vec![YearSummary::default(); years];
+                simulate_household_summary(
+                    model,
+                    tables,
+                    rep,
+                    j * stride,
+                    &mut acc,
+                    Some(&mut sum),
+                );
+                sum
+            })
+            .collect()
+    });
+    (0..years)
+        .map(|t| {
+            let mut v: Vec<(f64, f64)> = pilot
+                .iter()
+                .map(|s| {
+                    (
+                        s[t].income_pc,
+                        model.pop.alloc.weight[s[t].stratum as usize] * s[t].size as f64,
+                    )
+                })
+                .collect();
+            v.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let total: f64 = v.iter().map(|x| x.1).sum();
+            let mut cuts = [0.0; 9];
+            let mut acc = 0.0;
+            let mut d = 0;
+            for (x, w) in &v {
+                acc += w;
+                while d < 9 && acc >= total * (d + 1) as f64 / 10.0 {
+                    cuts[d] = *x;
+                    d += 1;
+                }
+            }
+            cuts
+        })
+        .collect()
+}
+
+/// Add one household's years to the incidence counters of every scenario; its decile is that
+/// of its pre-transfer income under the first scenario.
+fn record_incidence(sums: &[Vec<YearSummary>], tables: &RepTables, acc: &mut [Counters]) {
+    use crate::metrics::inc;
+    let Some(cuts) = &tables.decile_cuts else {
+        return;
+    };
+    for (t, base) in sums[0].iter().enumerate() {
+        let d = cuts[t].partition_point(|c| *c < base.income_pc);
+        let s = base.stratum as usize;
+        for (k, sum) in sums.iter().enumerate() {
+            let y = &sum[t];
+            let a = &mut acc[k];
+            *a.inc_mut(s, t, d, inc::HOUSEHOLDS) += 1;
+            *a.inc_mut(s, t, d, inc::PERSONS) += y.size as i64;
+            *a.inc_mut(s, t, d, inc::CASH_FEN) += y.cash_fen;
+            *a.inc_mut(s, t, d, inc::GAIN_FEN) += y.cash_fen - base.cash_fen;
+            *a.inc_mut(s, t, d, inc::GAINERS) += (y.cash_fen > base.cash_fen) as i64;
+            *a.inc_mut(s, t, d, inc::LOSERS) += (y.cash_fen < base.cash_fen) as i64;
+            *a.inc_mut(s, t, d, inc::POOR_PERSON_MONTHS) += y.poor_months as i64 * y.size as i64;
+        }
+    }
 }
 
 /// Need cut-offs per (stratum, year) from the first pass's recipients by need.
