@@ -69,6 +69,16 @@ pub struct SimArgs {
     /// Worker threads (0 = all cores; changes no output byte).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Microdata: a household CSV to use in place of the synthetic population (see
+    /// scenarios/README.md for the schema).
+    #[arg(long, value_name = "FILE")]
+    pub population: Option<PathBuf>,
+    /// Microdata: the person CSV of --population (default: members drawn).
+    #[arg(long, value_name = "FILE")]
+    pub persons: Option<PathBuf>,
+    /// Microdata: suppress output cells resting on fewer than N records (default 10).
+    #[arg(long, value_name = "N")]
+    pub min_cell: Option<u64>,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -103,10 +113,34 @@ impl SimArgs {
         for s in &self.sets {
             sets.push(scenario::parse_override(s)?);
         }
+        sets.extend(self.microdata_sets());
+        // Microdata paths in a scenario file are relative to that file.
+        let loaded = crate::population::microdata::resolve_paths(loaded)?;
         if sets.is_empty() {
             return Ok(loaded);
         }
         loaded.with_overrides(&sets, "command line")
+    }
+
+    /// The scenario keys set by --population, --persons and --min-cell.
+    pub fn microdata_sets(&self) -> Vec<(String, toml::Value)> {
+        let path = |p: &PathBuf| toml::Value::String(p.display().to_string());
+        let mut sets = Vec::new();
+        if let Some(p) = &self.population {
+            sets.push(("population.source".into(), "microdata".into()));
+            sets.push(("population.microdata.households".into(), path(p)));
+            let persons = self.persons.as_ref().map(path).unwrap_or("".into());
+            sets.push(("population.microdata.persons".into(), persons));
+        } else if let Some(p) = &self.persons {
+            sets.push(("population.microdata.persons".into(), path(p)));
+        }
+        if let Some(k) = self.min_cell {
+            sets.push((
+                "population.microdata.min_cell_households".into(),
+                toml::Value::Integer(k.min(i64::MAX as u64) as i64),
+            ));
+        }
+        sets
     }
 }
 

@@ -1,10 +1,11 @@
-//! `safetynet population sample|describe`: export the synthetic population, or compare its
-//! statistics with the stratum targets it was built from.
+//! `safetynet population sample|describe|import`: export the synthetic population (also in
+//! the microdata import schema), compare its statistics with the stratum targets it was built
+//! from, or check microdata files.
 
 use super::{print_out, SimArgs};
 use crate::error::{Error, Result};
 use crate::output::write_atomic;
-use crate::population::{PopulationModel, Region};
+use crate::population::{microdata, PopulationModel, Region};
 use crate::scenario::{self, LoadedScenario};
 use clap::{Args, Subcommand};
 use std::fmt::Write as _;
@@ -17,6 +18,24 @@ pub enum PopulationCmd {
     Sample(SampleArgs),
     /// Print sample statistics next to the stratum targets.
     Describe(DescribeArgs),
+    /// Check microdata files (households CSV, optional persons CSV) and print their strata.
+    Import(ImportArgs),
+}
+
+/// Arguments of `population import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Household CSV (schema in scenarios/README.md).
+    pub households: PathBuf,
+    /// Person CSV (default: members are drawn from the strata's shares).
+    #[arg(long, value_name = "FILE")]
+    pub persons: Option<PathBuf>,
+    /// Scenario whose settings apply (default: the embedded defaults).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Disclosure control threshold k (default: population.microdata.min_cell_households).
+    #[arg(long, value_name = "N")]
+    pub min_cell: Option<u64>,
 }
 
 /// Arguments of `population sample`.
@@ -30,6 +49,16 @@ pub struct SampleArgs {
     /// Replication whose sample to export.
     #[arg(long, default_value_t = 0)]
     pub replication: u32,
+    /// Write the microdata import schema (household_id, province, region, weight, size,
+    /// income_pc_month, assets_pc, migrant), readable by --population and `population import`.
+    #[arg(long)]
+    pub microdata_format: bool,
+    /// With --microdata-format: also write the members to this person CSV.
+    #[arg(long, value_name = "FILE", requires = "microdata_format")]
+    pub persons_out: Option<PathBuf>,
+    /// Only households of this province (repeatable; a province of the strata table).
+    #[arg(long = "province", value_name = "NAME")]
+    pub provinces: Vec<String>,
     #[command(flatten)]
     pub sim: SimArgs,
 }
@@ -64,6 +93,7 @@ fn load(scenario: &Option<PathBuf>, sim: &SimArgs) -> Result<LoadedScenario> {
             for s in &sim.sets {
                 sets.push(scenario::parse_override(s)?);
             }
+            sets.extend(sim.microdata_sets());
             if sets.is_empty() {
                 Ok(base)
             } else {
@@ -77,13 +107,140 @@ pub(super) fn run(cmd: PopulationCmd) -> Result<()> {
     match cmd {
         PopulationCmd::Sample(a) => sample(a),
         PopulationCmd::Describe(a) => describe(a),
+        PopulationCmd::Import(a) => import(a),
     }
+}
+
+/// Check `--province` names against the strata.
+fn province_filter(pop: &PopulationModel, names: &[String]) -> Result<Vec<String>> {
+    for n in names {
+        if !pop.strata.strata.iter().any(|s| &s.province == n) {
+            let mut all: Vec<&str> = pop
+                .strata
+                .strata
+                .iter()
+                .map(|s| s.province.as_str())
+                .collect();
+            all.dedup();
+            return Err(Error::Usage(format!(
+                "--province `{n}`: allowed: a province of the population: {}",
+                all.join(", ")
+            )));
+        }
+    }
+    Ok(names.to_vec())
+}
+
+fn sample_microdata(a: &SampleArgs, loaded: &LoadedScenario, pop: &PopulationModel) -> Result<()> {
+    let keep = province_filter(pop, &a.provinces)?;
+    let (households, persons, n) =
+        microdata::export(pop, &loaded.scenario.simulation, a.replication, |st| {
+            keep.is_empty() || keep.contains(&st.province)
+        })?;
+    write_atomic(&a.out, &households)?;
+    let mut msg = format!("wrote {n} households to {}", a.out.display());
+    if let Some(p) = &a.persons_out {
+        write_atomic(p, &persons)?;
+        msg.push_str(&format!(" and their members to {}", p.display()));
+    }
+    print_out(&format!("{msg}\n"))
+}
+
+fn import(a: ImportArgs) -> Result<()> {
+    let sim = SimArgs {
+        households: None,
+        reps: None,
+        seed: None,
+        years: None,
+        chunk_size: None,
+        sets: Vec::new(),
+        threads: 0,
+        quiet: true,
+        population: Some(a.households.clone()),
+        persons: a.persons.clone(),
+        min_cell: a.min_cell,
+    };
+    let loaded = load(&a.scenario, &sim)?;
+    let pop = PopulationModel::new(&loaded.scenario, &loaded.scenario.name)?;
+    let md = pop
+        .microdata
+        .as_ref()
+        .ok_or_else(|| Error::Internal("microdata not loaded".into()))?;
+    let mut out = String::new();
+    let persons_note = match &md.persons_file {
+        Some(p) => format!("members from {p}"),
+        None => "members drawn from the strata's shares".into(),
+    };
+    let _ = writeln!(
+        out,
+        "ok  {}: {} households in {} strata; {persons_note}",
+        md.households_file,
+        md.records.len(),
+        pop.strata.strata.len()
+    );
+    let _ = writeln!(
+        out,
+        "{:<28} {:>8} {:>24} {:>22}",
+        "stratum", "records", "households represented", "persons represented"
+    );
+    let (mut n, mut hh, mut persons) = (0, 0.0, 0.0);
+    for (st, rs) in pop.strata.strata.iter().zip(&md.strata) {
+        let _ = writeln!(
+            out,
+            "{:<28} {:>8} {:>24.0} {:>22.0}",
+            st.name,
+            rs.records.len(),
+            st.households,
+            st.persons
+        );
+        n += rs.records.len();
+        hh += st.households;
+        persons += st.persons;
+    }
+    let _ = writeln!(out, "{:<28} {n:>8} {hh:>24.0} {persons:>22.0}", "total");
+    let k = md.min_cell as usize;
+    let mut small: Vec<String> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for st in &pop.strata.strata {
+        if seen.contains(&st.province.as_str()) {
+            continue;
+        }
+        seen.push(&st.province);
+        let records: usize = pop
+            .strata
+            .strata
+            .iter()
+            .zip(&md.strata)
+            .filter(|(s, _)| s.province == st.province)
+            .map(|(_, rs)| rs.records.len())
+            .sum();
+        if records < k {
+            small.push(format!("{} ({records})", st.province));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "disclosure control: cells resting on fewer than {k} records are suppressed{}",
+        if small.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; provinces with fewer records, suppressed entirely with --by-province: {}",
+                small.join(", ")
+            )
+        }
+    );
+    print_out(&out)
 }
 
 fn sample(a: SampleArgs) -> Result<()> {
     let loaded = load(&a.scenario, &a.sim)?;
     let s = &loaded.scenario;
     let pop = PopulationModel::new(s, &loaded.scenario.name)?;
+    if a.microdata_format {
+        return sample_microdata(&a, &loaded, &pop);
+    }
+    let keep = province_filter(&pop, &a.provinces)?;
     let m = &s.population.members;
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::Internal(e.to_string());
@@ -104,7 +261,13 @@ fn sample(a: SampleArgs) -> Result<()> {
         "assets_pc",
     ])
     .map_err(err)?;
+    let mut written = 0u64;
     for i in 0..pop.alloc.total() {
+        let province = &pop.strata.strata[pop.alloc.stratum_of(i)].province;
+        if !keep.is_empty() && !keep.contains(province) {
+            continue;
+        }
+        written += 1;
         let hh = pop.household(&s.simulation, a.replication, i);
         let st = &pop.strata.strata[hh.stratum as usize];
         let ages: Vec<String> = hh.members().iter().map(|p| p.age.to_string()).collect();
@@ -138,8 +301,7 @@ fn sample(a: SampleArgs) -> Result<()> {
     let bytes = w.into_inner().map_err(|e| Error::Internal(e.to_string()))?;
     write_atomic(&a.out, &bytes)?;
     print_out(&format!(
-        "wrote {} households to {}\n",
-        pop.alloc.total(),
+        "wrote {written} households to {}\n",
         a.out.display()
     ))
 }
