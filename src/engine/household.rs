@@ -67,6 +67,8 @@ struct Year {
     line: f64,
     ln_line: f64,
     ln_alert: f64,
+    /// Log of the share of income the means test counts.
+    ln_counted: f64,
     /// Below this log income a month needs the slow path.
     ln_near: f64,
     /// Illness months need the slow path (rigid-expenditure rules are on).
@@ -160,13 +162,16 @@ impl Year {
         };
         let mean_income = model.pop.strata.strata[st].target_income_mean * prior;
         let ln_alert = ln_standard + p.monitoring.alert_multiple.ln();
-        let mut ln_near = ln_line.max(ln_standard).max(local_standard.ln());
+        let ln_counted = p.dibao.assessment.income_counted_share.ln();
+        // Thresholds the means test compares with counted income, then those on true income.
+        let mut ln_means = ln_standard;
         if p.marginal.enabled {
-            ln_near = ln_near.max(ln_standard + p.marginal.income_multiple.ln());
+            ln_means = ln_means.max(ln_standard + p.marginal.income_multiple.ln());
         }
         if p.monitoring.enabled {
-            ln_near = ln_near.max(ln_alert);
+            ln_means = ln_means.max(ln_alert);
         }
+        let mut ln_near = ln_line.max(local_standard.ln()).max(ln_means - ln_counted);
         if p.charity.enabled {
             ln_near = ln_near.max(ln_standard + p.charity.target_multiple.ln());
         }
@@ -179,7 +184,7 @@ impl Year {
             ln_near = ln_near.max(bound.ln());
         }
         if r.deduct_in_means_test {
-            ln_near = ln_near.max(((standard + education / size) / (1.0 - ms)).ln());
+            ln_near = ln_near.max(((standard + education / size) / (1.0 - ms)).ln() - ln_counted);
         }
         Year {
             t,
@@ -191,6 +196,7 @@ impl Year {
             line,
             ln_line,
             ln_alert,
+            ln_counted,
             ln_near,
             ill_matters: r.enabled || r.deduct_in_means_test,
             price_index,
@@ -422,7 +428,8 @@ pub fn simulate_household_summary(
             }
             local[c::HH_MONTHS] = 6;
             local[c::PERSON_MONTHS] = 6 * year.k;
-            local[c::STANDARD_PERSON_FEN] = 6 * year.k * fen(year.standard);
+            // The average standard where people live (as published), not where they apply.
+            local[c::STANDARD_PERSON_FEN] = 6 * year.k * fen(year.local_standard);
             let slot = acc.slot(st_idx, t, half);
             for (a, b) in slot.iter_mut().zip(&local) {
                 *a += b;
@@ -461,11 +468,12 @@ fn month_slow(
         + y.education
         + if ill { y.ill_cost } else { 0.0 };
     // Income for the means test: net of essential spending when the deduction is on.
-    let lm = if p.rigid.deduct_in_means_test {
-        RigidParams::net_income(yv, essential, size).ln()
-    } else {
-        ly
-    };
+    let lm = y.ln_counted
+        + if p.rigid.deduct_in_means_test {
+            RigidParams::net_income(yv, essential, size).ln()
+        } else {
+            ly
+        };
 
     // Monitoring and early warning.
     let mut warned = st.mon.warned(m);

@@ -95,6 +95,9 @@ pub struct TakeUpParams {
 pub struct AssessmentParams {
     /// Sd of log assessment error: assessed = true × exp(error_sd × Z).
     pub error_sd: f64,
+    /// Share (0–1] of true income the means test counts: employment costs are deducted and
+    /// assistance payments and the basic pension are not income (rule text).
+    pub income_counted_share: f64,
     /// Months from application to decision and first payment.
     pub processing_months: u8,
 }
@@ -198,6 +201,13 @@ impl DibaoParams {
         c.share(
             &format!("{k}.take_up.monthly_apply_prob"),
             self.take_up.monthly_apply_prob,
+        );
+        c.range(
+            &format!("{k}.assessment.income_counted_share"),
+            self.assessment.income_counted_share,
+            0.05,
+            1.0,
+            "a share of true income",
         );
         c.range(
             &format!("{k}.assessment.error_sd"),
