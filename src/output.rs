@@ -283,6 +283,9 @@ pub struct ManifestScenario {
     pub hash: String,
     pub strata: usize,
     pub resolved: serde_json::Value,
+    /// With microdata: the files read, their SHA-256 and the disclosure threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub microdata: Option<serde_json::Value>,
 }
 
 /// Parameter draws as JSON for a manifest, or `None` when no parameter was a distribution.
@@ -338,6 +341,16 @@ impl Manifest {
                     hash: m.loaded.hash.clone(),
                     strata: m.pop.strata.strata.len(),
                     resolved: serde_json::to_value(m.scenario()).unwrap_or(serde_json::Value::Null),
+                    microdata: m.pop.microdata.as_ref().map(|md| {
+                        let mut files = vec![md.households_file.clone()];
+                        files.extend(md.persons_file.clone());
+                        serde_json::json!({
+                            "files": files,
+                            "sha256": md.sha256,
+                            "records": md.records.len(),
+                            "min_cell_households": md.min_cell,
+                        })
+                    }),
                 })
                 .collect(),
             parameter_draws: Vec::new(),

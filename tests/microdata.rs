@@ -580,7 +580,11 @@ fn the_shipped_example_runs_end_to_end_and_threads_change_no_byte() {
     let summary = table(&dir.path().join("a").join("summary.csv"));
     assert!(summary.len() > 100);
     assert!(summary[0].contains_key("note"));
-    assert!(dir.path().join("a").join("manifest.json").is_file());
+    let manifest = std::fs::read_to_string(dir.path().join("a").join("manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let md = &manifest["scenarios"][0]["microdata"];
+    assert_eq!(md["records"], 400);
+    assert_eq!(md["sha256"].as_array().map(|a| a.len()), Some(2), "{md}");
     // The example's records are all read: 400 households, 3 provinces.
     let loaded = safetynet::population::microdata::resolve_paths(
         scenario::load(&example("scenario.toml")).unwrap(),

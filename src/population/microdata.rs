@@ -223,12 +223,15 @@ pub struct Microdata {
     pub strata: Vec<RecordStratum>,
     /// Disclosure control threshold k.
     pub min_cell: u64,
+    /// SHA-256 of the household file and of the person file (for the manifest).
+    pub sha256: Vec<String>,
 }
 
 /// A CSV file's header: column name → position.
 struct Header {
     file: String,
     cols: HashMap<String, usize>,
+    sha256: String,
 }
 
 impl Header {
@@ -282,10 +285,12 @@ fn read_csv(path: &str) -> Result<(Header, Vec<(usize, csv::StringRecord)>)> {
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
         rows.push((line, rec));
     }
+    use sha2::Digest;
     Ok((
         Header {
             file: path.to_string(),
             cols,
+            sha256: format!("{:x}", sha2::Sha256::digest(&bytes)),
         },
         rows,
     ))
@@ -492,8 +497,10 @@ impl Microdata {
         } else {
             Some(p.persons.clone())
         };
+        let mut sha256 = vec![header.sha256.clone()];
         if let Some(pf) = &persons_file {
-            read_persons(pf, &hh_file, &mut records, &ids, &s.population.members)?;
+            let h = read_persons(pf, &hh_file, &mut records, &ids, &s.population.members)?;
+            sha256.push(h);
         }
 
         let (strata, record_strata) = build_strata(s, table, &table_of, &records);
@@ -503,6 +510,7 @@ impl Microdata {
             records,
             strata: record_strata,
             min_cell: p.min_cell_households,
+            sha256,
         };
         Ok((md, strata))
     }
@@ -774,7 +782,7 @@ fn read_persons(
     records: &mut [Record],
     ids: &HashMap<String, usize>,
     m: &MemberParams,
-) -> Result<()> {
+) -> Result<String> {
     let (header, rows) = read_csv(pf)?;
     let col = |n: &str| header.col(n, &PERSON_COLUMNS);
     let (c_id, c_age, c_dis, c_ill) = (
@@ -832,7 +840,7 @@ fn read_persons(
             });
         }
     }
-    Ok(())
+    Ok(header.sha256)
 }
 
 /// Strata from the records, carrying the embedded table's standards and (where the files are
