@@ -594,3 +594,44 @@ fn the_shipped_example_runs_end_to_end_and_threads_change_no_byte() {
     assert_eq!(pm.microdata.as_ref().unwrap().records.len(), 400);
     assert_eq!(pm.strata.strata.len(), 6);
 }
+
+#[test]
+fn household_rows_are_never_exported_from_microdata_and_describe_withholds_small_regions() {
+    let dir = TempDir::new().unwrap();
+    safetynet(dir.path())
+        .args(["population", "sample", "--out", "x.csv", "--population"])
+        .arg(example("households.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("aggregates"));
+    assert!(!dir.path().join("x.csv").exists());
+    // Three urban and three rural records: every column is withheld at k = 10.
+    let text = std::fs::read_to_string(example("households.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().take(1).collect();
+    lines.extend(text.lines().filter(|l| l.contains(",urban,")).take(3));
+    lines.extend(text.lines().filter(|l| l.contains(",rural,")).take(3));
+    std::fs::write(dir.path().join("tiny.csv"), lines.join("\n")).unwrap();
+    let out = safetynet(dir.path())
+        .args(["population", "describe", "--population", "tiny.csv"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for line in stdout.lines().skip(2) {
+        assert!(
+            line.split_whitespace()
+                .filter(|w| *w == "suppressed")
+                .count()
+                == 6,
+            "{line}"
+        );
+    }
+    // At k = 4 the national column (six records) is shown, urban and rural are not.
+    let out = safetynet(dir.path())
+        .args(["population", "describe", "--population", "tiny.csv"])
+        .args(["--min-cell", "4"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let households = stdout.lines().nth(2).unwrap();
+    assert_eq!(households.matches("suppressed").count(), 4, "{households}");
+}

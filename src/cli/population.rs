@@ -237,6 +237,15 @@ fn sample(a: SampleArgs) -> Result<()> {
     let loaded = load(&a.scenario, &a.sim)?;
     let s = &loaded.scenario;
     let pop = PopulationModel::new(s, &loaded.scenario.name)?;
+    if pop.microdata.is_some() {
+        // Microdata is personal data: outputs are aggregates only.
+        return Err(Error::Usage(
+            "population sample writes one row per household, which with microdata would copy \
+             personal records; with microdata only aggregates are written (check the files with \
+             `population import`, summarise them with `population describe`)"
+                .into(),
+        ));
+    }
     if a.microdata_format {
         return sample_microdata(&a, &loaded, &pop);
     }
@@ -413,11 +422,39 @@ fn describe(a: DescribeArgs) -> Result<()> {
             (x.income / x.persons, x.t_income / x.t_persons)
         }),
     ];
+    // With microdata, a column resting on fewer than k records (but some) is withheld, and
+    // then urban and rural together, so that neither is national minus the other.
+    let mut withheld: Vec<bool> = match &pop.microdata {
+        Some(md) => [None, Some(Region::Urban), Some(Region::Rural)]
+            .iter()
+            .map(|r| {
+                let n: usize = pop
+                    .strata
+                    .strata
+                    .iter()
+                    .zip(&md.strata)
+                    .filter(|(st, _)| r.map_or(true, |r| st.region == r))
+                    .map(|(_, rs)| rs.records.len())
+                    .sum();
+                n > 0 && (n as u64) < md.min_cell
+            })
+            .collect(),
+        None => vec![false; 3],
+    };
+    if withheld[1] || withheld[2] {
+        let has = |r: Region| pop.strata.strata.iter().any(|s| s.region == r);
+        withheld[1] = has(Region::Urban);
+        withheld[2] = has(Region::Rural);
+    }
     for (name, f) in rows {
         let mut line = format!("{name:<34}");
-        for x in &acc {
+        for (x, hidden) in acc.iter().zip(&withheld) {
             let (v, t) = f(x);
-            let _ = write!(line, " {:>14} {:>14}", fmt(v), fmt(t));
+            if *hidden {
+                let _ = write!(line, " {:>14} {:>14}", "suppressed", "suppressed");
+            } else {
+                let _ = write!(line, " {:>14} {:>14}", fmt(v), fmt(t));
+            }
         }
         let _ = writeln!(out, "{line}");
     }
