@@ -145,9 +145,16 @@ pub fn compare(models: &[Model], opts: &RunOptions) -> Result<Comparison> {
         ));
     }
     check_distinct_names(models)?;
-    let counters = engine::run_with(models, opts, true)?;
+    // Decile cells of a survey rest on a handful of records: no incidence with microdata
+    // (disclosure control covers the summary figures only).
+    let with_incidence = models.iter().all(|m| m.pop.microdata.is_none());
+    let counters = engine::run_with(models, opts, with_incidence)?;
     let results = output::collect(models, &counters);
-    let incidence = crate::incidence::incidence(models, &counters)?;
+    let incidence = if with_incidence {
+        crate::incidence::incidence(models, &counters)?
+    } else {
+        Vec::new()
+    };
     let mut all = Vec::new();
     for r in &results[1..] {
         all.extend(deltas(&results[0], r)?);

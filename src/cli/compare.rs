@@ -87,8 +87,10 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
         ));
         text.push('\n');
         let last = s.start_year + s.years as i32 - 1;
-        text.push_str(&crate::incidence::incidence_table(&c.incidence, name, last));
-        text.push('\n');
+        if !c.incidence.is_empty() {
+            text.push_str(&crate::incidence::incidence_table(&c.incidence, name, last));
+            text.push('\n');
+        }
     }
     text.push_str(&footer(&models, &out, a.report)?);
     print_out(&text)
