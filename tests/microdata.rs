@@ -635,3 +635,27 @@ fn household_rows_are_never_exported_from_microdata_and_describe_withholds_small
     let households = stdout.lines().nth(2).unwrap();
     assert_eq!(households.matches("suppressed").count(), 4, "{households}");
 }
+
+#[test]
+fn report_on_microdata_results_leaves_suppressed_cells_out() {
+    // Suppressed rows carry empty numbers; the report must skip them, not fail on them.
+    let dir = TempDir::new().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("synthetic-data/microdata-example/scenario.toml");
+    Command::cargo_bin("safetynet")
+        .unwrap()
+        .arg("run")
+        .arg(&example)
+        .args([
+            "--reps", "2", "--years", "2", "--quiet", "--report", "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let summary = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
+    assert!(
+        summary.contains("suppressed"),
+        "the example should have suppressed cells at k = 10"
+    );
+    assert!(dir.path().join("report.html").is_file());
+}

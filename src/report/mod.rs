@@ -104,6 +104,11 @@ fn read_rows(path: &Path, with_baseline: bool) -> Result<Vec<Row>> {
             message: format!("row {line}: {e}"),
         })?;
         let get = |n: &str| rec.get(col[n]).unwrap_or("").to_string();
+        // With microdata, disclosure control writes withheld cells with empty numbers and a
+        // `suppressed` note: they are left out of the report, never shown.
+        if headers.iter().any(|h| h == "note") && rec.iter().any(|c| c == "suppressed") {
+            continue;
+        }
         let num = |n: &str| -> Result<f64> {
             let v = get(n);
             v.parse::<f64>().map_err(|_| Error::BadCell {
