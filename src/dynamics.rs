@@ -8,7 +8,7 @@ use crate::rng::{stream, Purpose, StreamRng};
 use crate::scenario::{Checker, SimulationParams};
 use crate::schedule::Schedule;
 use rand::Rng;
-use rand_distr::StandardNormal;
+use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 /// `dynamics.*`.
@@ -325,11 +325,11 @@ impl IncomeState {
         ln_disaster: f64,
     ) -> MonthIncome {
         let inc = &d.income;
-        let z: f64 = self.rng_income.sample(StandardNormal);
+        let z: f64 = StandardNormal.sample(&mut self.rng_income);
         self.persistent = inc.persistent_rho * self.persistent + inc.persistent_sd * z;
         let mut log_y = hh.log_income_perm + self.persistent + ln_index + ln_disaster;
         if inc.transitory_sd > 0.0 {
-            let e: f64 = self.rng_income.sample(StandardNormal);
+            let e: f64 = StandardNormal.sample(&mut self.rng_income);
             log_y += inc.transitory_sd * e;
         }
         let sh = &d.shocks;

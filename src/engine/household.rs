@@ -20,7 +20,7 @@ use crate::programs::ProgramsParams;
 use crate::rng::{stream, Purpose, StreamRng};
 use crate::scenario::Scenario;
 use rand::Rng;
-use rand_distr::StandardNormal;
+use rand_distr::{Distribution, StandardNormal};
 
 #[inline]
 fn fen(yuan: f64) -> i64 {
@@ -171,7 +171,8 @@ impl Year {
         if p.monitoring.enabled {
             ln_means = ln_means.max(ln_alert);
         }
-        let mut ln_near = ln_line.max(local_standard.ln()).max(ln_means - ln_counted);
+        let ln_local = tables.ln_standards[st * years + t];
+        let mut ln_near = ln_line.max(ln_local).max(ln_means - ln_counted);
         if p.charity.enabled {
             ln_near = ln_near.max(ln_standard + p.charity.target_multiple.ln());
         }
@@ -190,9 +191,9 @@ impl Year {
             t,
             standard,
             ln_standard,
-            ln_local_standard: local_standard.ln(),
+            ln_local_standard: ln_local,
             local_standard,
-            ln_temporary: local_standard.ln() + p.temporary.income_threshold_multiple.ln(),
+            ln_temporary: ln_local + p.temporary.income_threshold_multiple.ln(),
             line,
             ln_line,
             ln_alert,
@@ -327,7 +328,7 @@ pub fn simulate_household_summary(
         let dr = DibaoDraws {
             apply_u: if draw_apply { behaviour.random() } else { 0.0 },
             assess_z: if draw_error {
-                admin.sample(StandardNormal)
+                StandardNormal.sample(&mut admin)
             } else {
                 0.0
             },
