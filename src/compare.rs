@@ -297,41 +297,7 @@ pub fn delta_table(rows: &[DeltaRow], reform: &str, start_year: i32, years: u32)
         out,
         "`{reform}` minus `{baseline}`: national, full year; mean change [90 % interval] over paired replications"
     );
-    out.push_str(&align(&table, 2));
-    out
-}
-
-/// Align a table of cells: first column left, the rest right; a rule under `header_rows`.
-pub(crate) fn align(rows: &[Vec<String>], header_rows: usize) -> String {
-    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map(|v| v.chars().count()).unwrap_or(0))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for (i, row) in rows.iter().enumerate() {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(c, (v, w))| {
-                if c == 0 {
-                    format!("{v:<w$}")
-                } else {
-                    format!("{v:>w$}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-        if i + 1 == header_rows {
-            let total: usize = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
-            let _ = writeln!(out, "{}", "-".repeat(total));
-        }
-    }
+    out.push_str(&output::align(&table, 2));
     out
 }
 

@@ -115,7 +115,7 @@ pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
         base.scenario.name,
         grid.len()
     );
-    text.push_str(&compare::align(&rows, 2));
+    text.push_str(&crate::output::align(&rows, 2));
     text.push('\n');
     text.push_str(&footer(&models, &out, a.report)?);
     print_out(&text)
