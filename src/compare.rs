@@ -202,22 +202,17 @@ pub fn deltas_csv(rows: &[DeltaRow]) -> Result<Vec<u8>> {
     ])
     .map_err(csv_err)?;
     for r in rows {
-        let s = &r.stats;
-        w.write_record([
-            r.baseline.as_str(),
-            &r.scenario,
-            &r.year.to_string(),
-            r.period,
-            &r.region,
-            r.metric,
-            r.unit,
-            &s.mean.to_string(),
-            &s.sd.to_string(),
-            &s.p05.to_string(),
-            &s.p50.to_string(),
-            &s.p95.to_string(),
-        ])
-        .map_err(csv_err)?;
+        let mut rec = vec![
+            r.baseline.clone(),
+            r.scenario.clone(),
+            r.year.to_string(),
+            r.period.to_string(),
+            r.region.clone(),
+            r.metric.to_string(),
+            r.unit.to_string(),
+        ];
+        rec.extend(r.stats.cells());
+        w.write_record(&rec).map_err(csv_err)?;
     }
     w.into_inner().map_err(|e| Error::Internal(e.to_string()))
 }
@@ -549,12 +544,8 @@ pub fn sweep_csv(grid: &Grid, results: &[ScenarioResults]) -> Result<Vec<u8>> {
                 region,
                 metric.to_string(),
                 unit_of(metric).to_string(),
-                st.mean.to_string(),
-                st.sd.to_string(),
-                st.p05.to_string(),
-                st.p50.to_string(),
-                st.p95.to_string(),
             ]);
+            rec.extend(st.cells());
             w.write_record(&rec).map_err(csv_err)?;
         }
     }

@@ -137,21 +137,16 @@ pub fn incidence_csv(rows: &[IncidenceRow]) -> Result<Vec<u8>> {
     ])
     .map_err(err)?;
     for r in rows {
-        let s = &r.stats;
-        w.write_record([
-            r.baseline.as_str(),
-            &r.scenario,
-            &r.year.to_string(),
-            &r.decile.to_string(),
-            r.metric,
-            r.unit,
-            &s.mean.to_string(),
-            &s.sd.to_string(),
-            &s.p05.to_string(),
-            &s.p50.to_string(),
-            &s.p95.to_string(),
-        ])
-        .map_err(err)?;
+        let mut rec = vec![
+            r.baseline.clone(),
+            r.scenario.clone(),
+            r.year.to_string(),
+            r.decile.to_string(),
+            r.metric.to_string(),
+            r.unit.to_string(),
+        ];
+        rec.extend(r.stats.cells());
+        w.write_record(&rec).map_err(err)?;
     }
     w.into_inner().map_err(|e| Error::Internal(e.to_string()))
 }

@@ -894,6 +894,11 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The five summary cells of an output row: mean, sd, p05, p50, p95 (shortest exact text).
+    pub fn cells(&self) -> [String; 5] {
+        [self.mean, self.sd, self.p05, self.p50, self.p95].map(|x| x.to_string())
+    }
+
     /// Summarise values, ignoring NaN; `None` when no value is defined.
     pub fn of(values: &[f64]) -> Option<Stats> {
         let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();

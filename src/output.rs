@@ -165,7 +165,7 @@ pub fn summary_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
                 row.extend(["", "", "", "", "", "suppressed"].map(String::from));
             } else {
                 let Some(st) = Stats::of(&vals) else { continue };
-                row.extend([st.mean, st.sd, st.p05, st.p50, st.p95].map(|x| x.to_string()));
+                row.extend(st.cells());
                 if noted {
                     row.push(String::new());
                 }
