@@ -192,6 +192,22 @@ pub const WINDOWS: [i32; 3] = [12, 24, 36];
 /// Scale of poverty-gap counters (1e6 = a full gap for one person-month).
 pub const GAP_SCALE: f64 = 1e6;
 
+/// `x.round() as i64` (half away from zero), without a call: on a baseline x86-64 target
+/// `f64::round` is a library function, and counters round several values every slow month.
+/// Exact: for |x| < 2^52 the fraction `x - trunc(x)` is representable; above, x is whole.
+#[inline(always)]
+pub fn round_i64(x: f64) -> i64 {
+    let t = x as i64;
+    let f = x - t as f64;
+    if f >= 0.5 {
+        t.saturating_add(1)
+    } else if f <= -0.5 {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
 /// Exact counters for one scenario: `[stratum][year][half] -> [i64; c::N]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Counters {
@@ -265,6 +281,31 @@ impl Counters {
         for (a, b) in self.data.iter_mut().zip(&other.data) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
+            }
+        }
+    }
+
+    /// Zeroed counters of the same shape.
+    pub fn zeroed(&self) -> Counters {
+        let c = Counters::new(self.strata, self.years);
+        if self.inc.is_empty() {
+            c
+        } else {
+            c.with_incidence()
+        }
+    }
+
+    /// Move stratum `s`'s slots into `dst` (added), leaving them zero here. Incidence counters
+    /// are not moved.
+    pub fn drain_stratum_into(&mut self, s: usize, dst: &mut Counters) {
+        let range = s * self.years * 2..(s + 1) * self.years * 2;
+        for (a, b) in dst.data[range.clone()]
+            .iter_mut()
+            .zip(&mut self.data[range])
+        {
+            for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+                *x += *y;
+                *y = 0;
             }
         }
     }
@@ -935,6 +976,36 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn round_i64_is_f64_round(x in -1e15f64..1e15, bits in any::<u64>()) {
+            prop_assert_eq!(round_i64(x), x.round() as i64);
+            // Any finite bit pattern in range, halves and near-halves included.
+            let y = f64::from_bits(bits);
+            if y.is_finite() && y.abs() < 9e18 {
+                prop_assert_eq!(round_i64(y), y.round() as i64);
+            }
+        }
+    }
+
+    #[test]
+    fn round_i64_at_the_halves() {
+        for x in [
+            0.5,
+            -0.5,
+            1.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            0.0,
+            -0.0,
+        ] {
+            assert_eq!(round_i64(x), x.round() as i64, "{x}");
+        }
+    }
 
     #[test]
     fn quantiles_and_sd_of_a_known_sample() {

@@ -8,7 +8,7 @@
 
 use super::{Model, RepTables};
 use crate::dynamics::IncomeState;
-use crate::metrics::{c, Counters, SpellTracker, GAP_SCALE};
+use crate::metrics::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
 use crate::population::Household;
 use crate::programs::charity::class;
 use crate::programs::dibao::{DibaoDraws, DibaoHousehold, DibaoState};
@@ -24,7 +24,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 #[inline]
 fn fen(yuan: f64) -> i64 {
-    (yuan * 100.0).round() as i64
+    round_i64(yuan * 100.0)
 }
 
 /// Once-per-household propensities, drawn unconditionally in this order from one stream.
@@ -161,12 +161,12 @@ impl Year {
             1.0
         };
         let mean_income = model.pop.strata.strata[st].target_income_mean * prior;
-        let ln_alert = ln_standard + p.monitoring.alert_multiple.ln();
-        let ln_counted = p.dibao.assessment.income_counted_share.ln();
+        let ln_alert = ln_standard + model.ln.alert;
+        let ln_counted = model.ln.counted;
         // Thresholds the means test compares with counted income, then those on true income.
         let mut ln_means = ln_standard;
         if p.marginal.enabled {
-            ln_means = ln_means.max(ln_standard + p.marginal.income_multiple.ln());
+            ln_means = ln_means.max(ln_standard + model.ln.marginal);
         }
         if p.monitoring.enabled {
             ln_means = ln_means.max(ln_alert);
@@ -174,7 +174,7 @@ impl Year {
         let ln_local = tables.ln_standards[st * years + t];
         let mut ln_near = ln_line.max(ln_local).max(ln_means - ln_counted);
         if p.charity.enabled {
-            ln_near = ln_near.max(ln_standard + p.charity.target_multiple.ln());
+            ln_near = ln_near.max(ln_standard + model.ln.charity);
         }
         let r = &p.rigid;
         if r.enabled {
@@ -193,7 +193,7 @@ impl Year {
             ln_standard,
             ln_local_standard: ln_local,
             local_standard,
-            ln_temporary: ln_local + p.temporary.income_threshold_multiple.ln(),
+            ln_temporary: ln_local + model.ln.temporary,
             line,
             ln_line,
             ln_alert,
@@ -237,6 +237,21 @@ struct MonthEnd {
     poor_post: bool,
     /// Cash received this month from every payer, yuan per household.
     cash: f64,
+    /// Bit `r` set: the household had a charity claim of priority rank `r` this month.
+    claimed: u8,
+}
+
+/// What a simulated household tells its caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Trajectory {
+    /// Its stratum: every counter it left is in this stratum's slots.
+    pub stratum: usize,
+    /// Bit `r` set: it had a charity claim of priority rank `r` in some month of the horizon.
+    /// A household fares alike whatever the fill shares of ranks it never claimed at, so
+    /// without any claim paid its counters need no second pass.
+    pub charity_ranks: u8,
+    /// Month of its first charity claim (0 = January of the start year); `i32::MAX` if none.
+    pub first_claim: i32,
 }
 
 /// One household-year, for benefit-incidence tables (filled only when asked for).
@@ -261,8 +276,8 @@ pub fn simulate_household(
     rep: u32,
     index: u64,
     acc: &mut Counters,
-) {
-    simulate_household_summary(model, tables, rep, index, acc, None)
+) -> Trajectory {
+    simulate(model, tables, rep, index, Sink::All(acc), None)
 }
 
 /// As [`simulate_household`], also filling one [`YearSummary`] per year when `summary` is given
@@ -273,8 +288,67 @@ pub fn simulate_household_summary(
     rep: u32,
     index: u64,
     acc: &mut Counters,
+    summary: Option<&mut [YearSummary]>,
+) -> Trajectory {
+    simulate(model, tables, rep, index, Sink::All(acc), summary)
+}
+
+/// Where a household's counters go.
+///
+/// Charity's two passes split a household's trajectory at its first claim month `c`: the
+/// counters of every half-year and year that ends before `c`, and of every spell event before
+/// `c`, are the same whatever charity pays (it pays nothing before `c`); the rest is not.
+pub enum Sink<'a> {
+    /// Every counter into one set.
+    All(&'a mut Counters),
+    /// First pass: what comes before the first claim into `before`, the rest into `after`.
+    SplitAtClaim {
+        before: &'a mut Counters,
+        after: &'a mut Counters,
+    },
+    /// Second pass of a household whose first claim was in month `from`: only what comes from
+    /// `from` on goes into `acc`; the rest (already counted by the first pass) into `discard`.
+    From {
+        acc: &'a mut Counters,
+        discard: &'a mut Counters,
+        from: i32,
+    },
+}
+
+impl Sink<'_> {
+    /// The counters for something that ends in month `m`, when the first claim so far is in
+    /// month `first_claim` (`i32::MAX`: none yet).
+    #[inline]
+    fn at(&mut self, m: i32, first_claim: i32) -> &mut Counters {
+        match self {
+            Sink::All(acc) => acc,
+            Sink::SplitAtClaim { before, after } => {
+                if m >= first_claim {
+                    after
+                } else {
+                    before
+                }
+            }
+            Sink::From { acc, discard, from } => {
+                if m >= *from {
+                    acc
+                } else {
+                    discard
+                }
+            }
+        }
+    }
+}
+
+/// Simulate one household into `sink` (see [`simulate_household_summary`]).
+pub fn simulate(
+    model: &Model,
+    tables: &RepTables,
+    rep: u32,
+    index: u64,
+    mut sink: Sink,
     mut summary: Option<&mut [YearSummary]>,
-) {
+) -> Trajectory {
     let want_income = summary.is_some();
     let s = model.scenario();
     let sim = &s.simulation;
@@ -351,6 +425,7 @@ pub fn simulate_household_summary(
                 regular: false,
                 poor_post: false,
                 cash: 0.0,
+                claimed: 0,
             };
         }
         let u_temp = if kinds != 0 { temp_rng.random() } else { 1.0 };
@@ -376,6 +451,8 @@ pub fn simulate_household_summary(
 
     let mut assist = SpellTracker::new(false);
     let mut poverty = SpellTracker::new(false);
+    let mut claimed = 0u8;
+    let mut first_claim = i32::MAX;
     for t in 0..years {
         if t > 0 {
             income.age_one_year(d, &mut hh, members);
@@ -414,10 +491,15 @@ pub fn simulate_household_summary(
                     ys.income_pc += last_income.get();
                     ys.poor_months += end.poor_post as u8;
                 }
+                if end.claimed != 0 && claimed == 0 {
+                    first_claim = m;
+                }
+                claimed |= end.claimed;
                 if m == 0 {
                     assist = SpellTracker::new(end.regular);
                     poverty = SpellTracker::new(end.poor_post);
                 } else {
+                    let acc = sink.at(m, first_claim);
                     assist.step(m, end.regular, months, acc, st_idx, c::ASSIST);
                     poverty.step(m, end.poor_post, months, acc, st_idx, c::POVERTY);
                 }
@@ -431,14 +513,21 @@ pub fn simulate_household_summary(
             local[c::PERSON_MONTHS] = 6 * year.k;
             // The average standard where people live (as published), not where they apply.
             local[c::STANDARD_PERSON_FEN] = 6 * year.k * fen(year.local_standard);
-            let slot = acc.slot(st_idx, t, half);
+            let half_end = (t * 12 + half * 6 + 5) as i32;
+            let slot = sink.at(half_end, first_claim).slot(st_idx, t, half);
             for (a, b) in slot.iter_mut().zip(&local) {
                 *a += b;
             }
         }
-        let slot = acc.slot(st_idx, t, 1);
+        let year_end = (t * 12 + 11) as i32;
+        let slot = sink.at(year_end, first_claim).slot(st_idx, t, 1);
         slot[c::FALL_BASE] += fall_base as i64;
         slot[c::FALL_IN] += fell as i64;
+    }
+    Trajectory {
+        stratum: st_idx,
+        charity_ranks: claimed,
+        first_claim,
     }
 }
 
@@ -622,6 +711,7 @@ fn month_slow(
     let government =
         paid_dibao + single + tekun_cash + special_marginal + special_rigid + temporary;
     let mut charity = 0.0;
+    let mut claimed = 0u8;
     if p.charity.enabled {
         let claim = p.charity.claim(yv + government / size, y.standard, size);
         if claim > 0.0 {
@@ -633,6 +723,7 @@ fn month_slow(
                 class::OTHER
             };
             let rank = p.charity.rank(cls);
+            claimed = 1 << rank;
             match &tables.charity_fill {
                 None => local[c::CHARITY_DEMAND_0 + rank] += fen(claim),
                 Some(fill) => {
@@ -680,8 +771,8 @@ fn month_slow(
         let g = (y.line - yv) / y.line;
         local[c::PRE_POOR_HH_MONTHS] += 1;
         local[c::PRE_POOR_PERSON_MONTHS] += k;
-        local[c::PRE_GAP1] += (g * GAP_SCALE).round() as i64 * k;
-        local[c::PRE_GAP2] += (g * g * GAP_SCALE).round() as i64 * k;
+        local[c::PRE_GAP1] += round_i64(g * GAP_SCALE) * k;
+        local[c::PRE_GAP2] += round_i64(g * g * GAP_SCALE) * k;
         local[c::ESSENTIAL_POOR_FEN] += fen(essential);
     }
     let y_post = yv + (government + charity) / size;
@@ -689,8 +780,8 @@ fn month_slow(
     if poor_post {
         let g = (y.line - y_post) / y.line;
         local[c::POST_POOR_PERSON_MONTHS] += k;
-        local[c::POST_GAP1] += (g * GAP_SCALE).round() as i64 * k;
-        local[c::POST_GAP2] += (g * g * GAP_SCALE).round() as i64 * k;
+        local[c::POST_GAP1] += round_i64(g * GAP_SCALE) * k;
+        local[c::POST_GAP2] += round_i64(g * g * GAP_SCALE) * k;
     }
     // Months from a shock to regular assistance.
     if regular && !st.regular_last && st.mon.last_shock != i32::MIN && m - st.mon.last_shock <= 12 {
@@ -705,5 +796,6 @@ fn month_slow(
         regular,
         poor_post,
         cash: government + charity,
+        claimed,
     }
 }

@@ -7,7 +7,9 @@
 
 mod household;
 
-pub use household::{simulate_household, simulate_household_summary, YearSummary};
+pub use household::{
+    simulate, simulate_household, simulate_household_summary, Sink, Trajectory, YearSummary,
+};
 
 use crate::dynamics::{DisasterTable, YearPaths};
 use crate::error::{Error, Result};
@@ -27,6 +29,36 @@ pub struct Model {
     pub regions: Vec<RegionSet>,
     /// For each stratum, the stratum whose dibao standard its migrants apply at.
     pub application_strata: Vec<usize>,
+    /// Logs of the scenario's multiples, taken once rather than per household-year.
+    pub(crate) ln: Logs,
+}
+
+/// Logs of scenario constants every household-year's set-up needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Logs {
+    /// `programs.dibao.assessment.income_counted_share`.
+    pub counted: f64,
+    /// `programs.monitoring.alert_multiple`.
+    pub alert: f64,
+    /// `programs.marginal.income_multiple`.
+    pub marginal: f64,
+    /// `programs.charity.target_multiple`.
+    pub charity: f64,
+    /// `programs.temporary.income_threshold_multiple`.
+    pub temporary: f64,
+}
+
+impl Logs {
+    fn of(s: &Scenario) -> Logs {
+        let p = &s.programs;
+        Logs {
+            counted: p.dibao.assessment.income_counted_share.ln(),
+            alert: p.monitoring.alert_multiple.ln(),
+            marginal: p.marginal.income_multiple.ln(),
+            charity: p.charity.target_multiple.ln(),
+            temporary: p.temporary.income_threshold_multiple.ln(),
+        }
+    }
 }
 
 impl Model {
@@ -43,6 +75,7 @@ impl Model {
             .residence
             .application_strata(&pop.strata);
         Ok(Model {
+            ln: Logs::of(&loaded.scenario),
             loaded: loaded.clone(),
             pop,
             regions,
@@ -188,8 +221,9 @@ fn check_compatible(models: &[Model]) -> Result<()> {
 /// Simulate every replication of every scenario on common households and shocks.
 ///
 /// A scenario whose charity is on needs the whole year's demand before it can pay: its
-/// replication runs twice over the same regenerated households, first counting claims by
-/// priority rank (exactly, in fen), then paying the share its budget fills.
+/// replication first counts claims by priority rank (exactly, in fen) over every household,
+/// then runs again over the same regenerated claimant households, paying the share its budget
+/// fills (see [`run_split`]).
 pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
     run_with(models, opts, false)
 }
@@ -230,33 +264,48 @@ pub fn run_with(models: &[Model], opts: &RunOptions, incidence: bool) -> Result<
         let mut tables: Vec<RepTables> = models.iter().map(|m| RepTables::new(m, rep)).collect();
         // Budget- and cap-limited rules first run to learn the year's demand: quotas first
         // (they change who is on dibao), then charity (it tops up what the rest leave).
-        let first_pass = |tables: &[RepTables],
-                          which: &dyn Fn(&Scenario) -> bool|
-         -> Vec<(usize, Counters)> {
-            let picked: Vec<usize> = (0..models.len())
-                .filter(|&k| which(models[k].scenario()))
-                .collect();
-            if picked.is_empty() {
-                return Vec::new();
+        let quota = pick(models, |s| s.programs.quota.enabled);
+        if !quota.is_empty() {
+            let counters = simulate_rep(&pool, models, &tables, &quota, rep, &sim, None);
+            for (&k, demand) in quota.iter().zip(&counters) {
+                tables[k].quota_cut = Some(quota_cut(&models[k], demand));
             }
-            let subset: Vec<Model> = picked.iter().map(|&k| models[k].clone()).collect();
-            let sub_tables: Vec<RepTables> = picked.iter().map(|&k| tables[k].clone()).collect();
-            let counters = simulate_rep(&pool, &subset, &sub_tables, rep, &sim, None);
-            picked.into_iter().zip(counters).collect()
-        };
-        for (k, demand) in first_pass(&tables, &|s| s.programs.quota.enabled) {
-            tables[k].quota_cut = Some(quota_cut(&models[k], &demand));
         }
-        for (k, demand) in first_pass(&tables, &|s| s.programs.charity.enabled) {
-            tables[k].charity_fill = Some(charity_fill(&models[k], &demand));
-        }
-        if incidence {
+        let charity = pick(models, |s| s.programs.charity.enabled);
+        let acc = if incidence {
+            // Incidence pairs each household across every scenario, so charity's scenarios
+            // take the plain two passes over every household.
+            if !charity.is_empty() {
+                let counters = simulate_rep(&pool, models, &tables, &charity, rep, &sim, None);
+                for (&k, demand) in charity.iter().zip(&counters) {
+                    tables[k].charity_fill = Some(charity_fill(&models[k], demand));
+                }
+            }
             let cuts = decile_cuts(&pool, &models[0], &tables[0], rep);
             for t in tables.iter_mut() {
                 t.decile_cuts = Some(cuts.clone());
             }
-        }
-        let acc = simulate_rep(&pool, models, &tables, rep, &sim, opts.progress.as_ref());
+            let every: Vec<usize> = (0..models.len()).collect();
+            simulate_rep(
+                &pool,
+                models,
+                &tables,
+                &every,
+                rep,
+                &sim,
+                opts.progress.as_ref(),
+            )
+        } else {
+            run_split(
+                &pool,
+                models,
+                &mut tables,
+                &charity,
+                rep,
+                &sim,
+                opts.progress.as_ref(),
+            )
+        };
         for (k, counters) in acc.into_iter().enumerate() {
             per_scenario[k].push(counters);
         }
@@ -267,11 +316,36 @@ pub fn run_with(models: &[Model], opts: &RunOptions, incidence: bool) -> Result<
     })
 }
 
-/// One replication of every model, in parallel over chunks, summed exactly.
+/// Indices of the models whose scenario `which` picks.
+fn pick(models: &[Model], which: impl Fn(&Scenario) -> bool) -> Vec<usize> {
+    (0..models.len())
+        .filter(|&k| which(models[k].scenario()))
+        .collect()
+}
+
+/// Positions of parallel work item `j` of `chunk` households out of `n`.
+fn chunk_range(j: u64, chunk: u64, n: u64) -> std::ops::Range<u64> {
+    j * chunk..((j + 1) * chunk).min(n)
+}
+
+/// Zeroed counters for `model` (with incidence counters when asked for).
+fn zero_counters(model: &Model, years: usize, incidence: bool) -> Counters {
+    let c = Counters::new(model.pop.strata.strata.len(), years);
+    if incidence {
+        c.with_incidence()
+    } else {
+        c
+    }
+}
+
+/// One replication of the models `picked`, in parallel over chunks, summed
+/// exactly; counters in the order of `picked`.
+#[allow(clippy::too_many_arguments)]
 fn simulate_rep(
     pool: &rayon::ThreadPool,
     models: &[Model],
     tables: &[RepTables],
+    picked: &[usize],
     rep: u32,
     sim: &crate::scenario::SimulationParams,
     progress: Option<&ProgressBar>,
@@ -279,33 +353,26 @@ fn simulate_rep(
     let n = sim.households;
     let chunk = sim.chunk_size as u64;
     let chunks = n.div_ceil(chunk);
+    let years = sim.years as usize;
     let incidence = tables.first().is_some_and(|t| t.decile_cuts.is_some());
     let zero = || -> Vec<Counters> {
-        models
+        picked
             .iter()
-            .map(|m| {
-                let c = Counters::new(m.pop.strata.strata.len(), sim.years as usize);
-                if incidence {
-                    c.with_incidence()
-                } else {
-                    c
-                }
-            })
+            .map(|&k| zero_counters(&models[k], years, incidence))
             .collect()
     };
     pool.install(|| {
         (0..chunks)
             .into_par_iter()
             .fold(zero, |mut acc, j| {
-                let years = sim.years as usize;
                 let mut sums = vec![
                     vec![YearSummary::default(); years];
-                    if incidence { models.len() } else { 0 }
+                    if incidence { picked.len() } else { 0 }
                 ];
-                for i in j * chunk..((j + 1) * chunk).min(n) {
-                    for (k, m) in models.iter().enumerate() {
-                        let summary = sums.get_mut(k).map(|v| v.as_mut_slice());
-                        simulate_household_summary(m, &tables[k], rep, i, &mut acc[k], summary);
+                for i in chunk_range(j, chunk, n) {
+                    for (pos, (a, &k)) in acc.iter_mut().zip(picked).enumerate() {
+                        let summary = sums.get_mut(pos).map(|v| v.as_mut_slice());
+                        simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
                     }
                     if incidence {
                         record_incidence(&sums, &tables[0], &mut acc);
@@ -320,6 +387,215 @@ fn simulate_rep(
                 for (x, y) in a.iter_mut().zip(&b) {
                     x.merge(y);
                 }
+                a
+            })
+    })
+}
+
+/// One replication without incidence tables. Scenarios without charity take one pass over
+/// every household. A charity scenario's first pass counts the year's claims by priority
+/// rank; it also keeps, as final, the counters of a household up to its first claim (charity
+/// pays nothing before; see [`Sink`]), and all of them for a household that never claims. A
+/// household fares alike whatever the fill shares of the ranks it never claimed at, so the
+/// second pass, with the fill shares, runs only over claimants at a rank the budget pays
+/// (their indices and first claim months are held: 16 bytes per claimant household).
+fn run_split(
+    pool: &rayon::ThreadPool,
+    models: &[Model],
+    tables: &mut [RepTables],
+    charity: &[usize],
+    rep: u32,
+    sim: &crate::scenario::SimulationParams,
+    progress: Option<&ProgressBar>,
+) -> Vec<Counters> {
+    let others: Vec<usize> = (0..models.len()).filter(|k| !charity.contains(k)).collect();
+    let mut out: Vec<Option<Counters>> = vec![None; models.len()];
+    if !others.is_empty() {
+        let acc = simulate_rep(pool, models, tables, &others, rep, sim, progress);
+        for (&k, counters) in others.iter().zip(acc) {
+            out[k] = Some(counters);
+        }
+    }
+    if !charity.is_empty() {
+        let progress = if others.is_empty() { progress } else { None };
+        let first = claims_pass(pool, models, tables, charity, rep, sim, progress);
+        for (&k, mut claims) in charity.iter().zip(first) {
+            let mut demand = zero_counters(&models[k], sim.years as usize, false);
+            for b in claims.by_ranks.iter().flatten() {
+                demand.merge(b);
+            }
+            let fill = charity_fill(&models[k], &demand);
+            // Ranks the budget pays at in some year.
+            let paid: u8 = (0..3)
+                .filter(|&r| fill.iter().any(|f| f[r] > 0.0))
+                .fold(0, |m, r| m | 1 << r);
+            tables[k].charity_fill = Some(fill);
+            for (ranks, b) in claims.by_ranks.iter_mut().enumerate() {
+                if let Some(b) = b.as_mut().filter(|_| ranks as u8 & paid == 0) {
+                    // Demand is a first-pass figure only.
+                    for slot in b.data.iter_mut() {
+                        slot[c::CHARITY_DEMAND_0..=c::CHARITY_DEMAND_2].fill(0);
+                    }
+                    claims.kept.merge(b);
+                }
+            }
+            claims.claimants.retain(|cl| cl.ranks & paid != 0);
+            let paid = paid_pass(pool, &models[k], &tables[k], &claims.claimants, rep, sim);
+            claims.kept.merge(&paid);
+            out[k] = Some(claims.kept);
+        }
+    }
+    out.into_iter()
+        .map(|c| c.expect("every model run"))
+        .collect()
+}
+
+/// A household with a charity claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Claimant {
+    index: u64,
+    /// Month of its first claim.
+    first_claim: i32,
+    /// Bit `r`: it claimed at rank `r`.
+    ranks: u8,
+}
+
+/// What charity's first pass leaves for one scenario.
+#[derive(Clone)]
+struct Claims {
+    /// Final counters: households that never claim, and claimants up to their first claim.
+    kept: Counters,
+    /// Counters of claimant households from their first claim on, by the set of ranks they
+    /// claimed at (bit `r` of the index for rank `r`; index 0 unused), allocated when needed.
+    by_ranks: [Option<Counters>; 8],
+    /// Claimant households in ascending order.
+    claimants: Vec<Claimant>,
+}
+
+impl Claims {
+    fn merge(&mut self, other: Claims) {
+        self.kept.merge(&other.kept);
+        for (a, b) in self.by_ranks.iter_mut().zip(other.by_ranks) {
+            match (a.as_mut(), b) {
+                (Some(a), Some(b)) => a.merge(&b),
+                (None, b) => *a = b,
+                (_, None) => {}
+            }
+        }
+        self.claimants.extend(other.claimants);
+    }
+}
+
+/// Charity's first pass over every household of the models `picked`, one [`Claims`] each.
+fn claims_pass(
+    pool: &rayon::ThreadPool,
+    models: &[Model],
+    tables: &[RepTables],
+    picked: &[usize],
+    rep: u32,
+    sim: &crate::scenario::SimulationParams,
+    progress: Option<&ProgressBar>,
+) -> Vec<Claims> {
+    let n = sim.households;
+    let chunk = sim.chunk_size as u64;
+    let years = sim.years as usize;
+    let zero = || -> Vec<Claims> {
+        picked
+            .iter()
+            .map(|&k| Claims {
+                kept: zero_counters(&models[k], years, false),
+                by_ranks: Default::default(),
+                claimants: Vec::new(),
+            })
+            .collect()
+    };
+    let scratch = || -> Vec<Counters> {
+        picked
+            .iter()
+            .map(|&k| zero_counters(&models[k], years, false))
+            .collect()
+    };
+    let mut out = pool.install(|| {
+        (0..n.div_ceil(chunk))
+            .into_par_iter()
+            .fold(
+                || (zero(), scratch()),
+                |(mut acc, mut scratch), j| {
+                    for i in chunk_range(j, chunk, n) {
+                        for (claims, (&k, sc)) in
+                            acc.iter_mut().zip(picked.iter().zip(scratch.iter_mut()))
+                        {
+                            let sink = Sink::SplitAtClaim {
+                                before: &mut claims.kept,
+                                after: sc,
+                            };
+                            let tr = simulate(&models[k], &tables[k], rep, i, sink, None);
+                            if tr.charity_ranks != 0 {
+                                // The household's counters from its first claim on wait in the
+                                // scratch; they move to its ranks' set.
+                                claims.claimants.push(Claimant {
+                                    index: i,
+                                    first_claim: tr.first_claim,
+                                    ranks: tr.charity_ranks,
+                                });
+                                let dst = claims.by_ranks[tr.charity_ranks as usize]
+                                    .get_or_insert_with(|| sc.zeroed());
+                                sc.drain_stratum_into(tr.stratum, dst);
+                            }
+                        }
+                    }
+                    if let Some(pb) = progress {
+                        pb.inc(1);
+                    }
+                    (acc, scratch)
+                },
+            )
+            .map(|(acc, _)| acc)
+            .reduce(zero, |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.merge(y);
+                }
+                a
+            })
+    });
+    for claims in out.iter_mut() {
+        claims.claimants.sort_unstable();
+    }
+    out
+}
+
+/// Charity's second pass: the claimants again, with the fill shares, counting only what
+/// comes from each one's first claim on.
+fn paid_pass(
+    pool: &rayon::ThreadPool,
+    model: &Model,
+    tables: &RepTables,
+    claimants: &[Claimant],
+    rep: u32,
+    sim: &crate::scenario::SimulationParams,
+) -> Counters {
+    let years = sim.years as usize;
+    let zero = || zero_counters(model, years, false);
+    pool.install(|| {
+        claimants
+            .par_chunks(sim.chunk_size as usize)
+            .fold(
+                || (zero(), zero()),
+                |(mut acc, mut discard), part| {
+                    for cl in part {
+                        let sink = Sink::From {
+                            acc: &mut acc,
+                            discard: &mut discard,
+                            from: cl.first_claim,
+                        };
+                        simulate(model, tables, rep, cl.index, sink, None);
+                    }
+                    (acc, discard)
+                },
+            )
+            .map(|(acc, _)| acc)
+            .reduce(zero, |mut a, b| {
+                a.merge(&b);
                 a
             })
     })

@@ -1,8 +1,9 @@
 //! Charitable linkage: a secondary payer with a yearly budget that tops up households whose
 //! income after government programs is still below `target_multiple` × the standard, in an
 //! order of priority, and stops when its budget is spent. The budget needs the whole year's
-//! demand: the engine runs each replication twice over the same regenerated households, first
-//! to add up demand by priority class (exactly, in fen), then to pay the share the budget fills.
+//! demand: the engine first adds up demand by priority class (exactly, in fen) over every
+//! household, then runs the claimant households again over the same regenerated trajectories
+//! to pay the share the budget fills (`engine::run_split`).
 
 use crate::scenario::{Checker, SimulationParams};
 use crate::schedule::Schedule;
