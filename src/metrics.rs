@@ -199,13 +199,8 @@ pub const GAP_SCALE: f64 = 1e6;
 pub fn round_i64(x: f64) -> i64 {
     let t = x as i64;
     let f = x - t as f64;
-    if f >= 0.5 {
-        t.saturating_add(1)
-    } else if f <= -0.5 {
-        t.saturating_sub(1)
-    } else {
-        t
-    }
+    // Comparisons as integers, not branches: the fraction of a money amount is a coin toss.
+    t.saturating_add((f >= 0.5) as i64 - (f <= -0.5) as i64)
 }
 
 /// Exact counters for one scenario: `[stratum][year][half] -> [i64; c::N]`.
