@@ -372,15 +372,21 @@ pub fn check_targets(loaded: &LoadedScenario, targets: &TargetSet) -> Result<Loa
     Ok(loaded)
 }
 
+/// A whole-number key: one the embedded defaults write as an integer (a `--set key=1800` on a
+/// float key is still a float key), or, for keys the defaults lack, one the scenario does.
 fn is_integer_key(loaded: &LoadedScenario, key: &str) -> bool {
-    let mut parts = key.split('.');
-    let mut v = parts.next().and_then(|p| loaded.table.get(p));
-    for p in parts {
-        v = match v {
-            Some(Value::Table(t)) => t.get(p),
-            _ => None,
-        };
-    }
+    let find = |table: &toml::Table| -> Option<Value> {
+        let mut parts = key.split('.');
+        let mut v = parts.next().and_then(|p| table.get(p));
+        for p in parts {
+            v = match v {
+                Some(Value::Table(t)) => t.get(p),
+                _ => None,
+            };
+        }
+        v.cloned()
+    };
+    let v = find(&crate::scenario::defaults_table()).or_else(|| find(&loaded.table));
     matches!(v, Some(Value::Integer(_)))
 }
 
@@ -777,5 +783,26 @@ mod tests {
         assert!(e.contains("1.5") && e.contains("from 0 to 1"), "{e}");
         let text = FreeParam::new("metrics.poverty_line", 0.0, 1.0).unwrap();
         assert!(check_free(&base, &[text]).is_err());
+    }
+
+    #[test]
+    fn a_float_key_set_to_a_whole_number_is_still_fitted_as_a_float() {
+        // `--set programs.tekun.institutional_cost=1800` parses as an integer; the key is a
+        // float in the defaults, so the fit must not round it.
+        let base = crate::scenario::load_str("", "b").unwrap();
+        let set =
+            crate::scenario::parse_override("programs.tekun.institutional_cost=1800").unwrap();
+        let loaded = base.with_overrides(&[set], "test").unwrap();
+        assert!(!is_integer_key(
+            &loaded,
+            "programs.tekun.institutional_cost"
+        ));
+        let free = [FreeParam::new("programs.tekun.institutional_cost", 600.0, 3000.0).unwrap()];
+        let o = overrides_of(&loaded, &free, &[1051.83]);
+        assert_eq!(o[0].1, Value::Float(1051.83));
+        assert!(is_integer_key(
+            &loaded,
+            "programs.dibao.assessment.processing_months"
+        ));
     }
 }

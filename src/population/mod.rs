@@ -79,6 +79,14 @@ pub struct IncomeParams {
     pub log_sd_scale: f64,
     /// Shift of log per-capita income for households where no member can work.
     pub no_worker_log_shift: f64,
+    /// Share 0–1 of households where no member can work that live on a basic pension and small
+    /// transfers alone: the near-zero mass of income a log-normal lacks, where most dibao
+    /// recipients are (elderly, severely disabled or ill people living alone or together).
+    pub low_income_share: f64,
+    /// Their permanent per-capita income, yuan per person per month at start-year prices.
+    pub low_income_level: f64,
+    /// Sd of their log permanent income around that level.
+    pub low_income_log_sd: f64,
 }
 
 /// `population.members.*`.
@@ -137,6 +145,24 @@ impl PopulationParams {
             self.income.no_worker_log_shift,
             -5.0,
             5.0,
+            "log points",
+        );
+        c.share(
+            "population.income.low_income_share",
+            self.income.low_income_share,
+        );
+        c.range(
+            "population.income.low_income_level",
+            self.income.low_income_level,
+            1.0,
+            100_000.0,
+            "yuan per person per month",
+        );
+        c.range(
+            "population.income.low_income_log_sd",
+            self.income.low_income_log_sd,
+            0.0,
+            3.0,
             "log points",
         );
         c.share(
@@ -466,6 +492,8 @@ impl PopulationModel {
 
         let m = &p.members;
         let members = draw_members(&mut rng, st, m, size);
+        // Drawn last, so that every earlier draw stays what it was before this key existed.
+        let u_low: f64 = rng.random();
         let mut hh = Household {
             index,
             stratum: s_idx as u16,
@@ -481,7 +509,12 @@ impl PopulationModel {
         } else {
             0.0
         };
-        hh.log_income_perm = st.income_mu + st.income_perm_sd * z_alpha + shift;
+        let inc = &p.income;
+        hh.log_income_perm = if hh.workers(m) == 0 && u_low < inc.low_income_share {
+            inc.low_income_level.ln() + inc.low_income_log_sd * z_alpha
+        } else {
+            st.income_mu + st.income_perm_sd * z_alpha + shift
+        };
         hh.persistent0 = st.persistent_initial_sd * z_persistent;
         hh.assets_per_capita = p.assets.median_months_of_income
             * hh.log_income_perm.exp()
@@ -556,5 +589,43 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.size >= 1 && a.members()[0].age >= 16);
+    }
+
+    #[test]
+    fn low_income_households_sit_at_their_level_and_leave_the_others_alone() {
+        let s0 = crate::scenario::load_str("", "t").unwrap().scenario;
+        let mut s1 = s0.clone();
+        s1.population.income.low_income_share = 0.4;
+        s1.population.income.low_income_level = 150.0;
+        s1.population.income.low_income_log_sd = 0.0;
+        let (p0, p1) = (
+            PopulationModel::new(&s0, "t").unwrap(),
+            PopulationModel::new(&s1, "t").unwrap(),
+        );
+        let (mut no_worker, mut low) = (0, 0);
+        for i in 0..20_000 {
+            let a = p0.household(&s0.simulation, 1, i);
+            let b = p1.household(&s1.simulation, 1, i);
+            // Members, size, migrant status and the noise are drawn as before.
+            assert_eq!(
+                (a.size, a.members, a.migrant),
+                (b.size, b.members, b.migrant)
+            );
+            assert_eq!(a.persistent0, b.persistent0);
+            if a.workers(&s0.population.members) > 0 {
+                assert_eq!(a.log_income_perm, b.log_income_perm);
+                continue;
+            }
+            no_worker += 1;
+            if a.log_income_perm != b.log_income_perm {
+                low += 1;
+                assert!((b.log_income_perm - 150f64.ln()).abs() < 1e-12);
+            }
+        }
+        // The share of no-worker households moved is 0.4 within 4 binomial standard errors.
+        let share = low as f64 / no_worker as f64;
+        let se = (0.4 * 0.6 / no_worker as f64).sqrt();
+        assert!(no_worker > 1000, "{no_worker} no-worker households");
+        assert!((share - 0.4).abs() < 4.0 * se, "share {share}, se {se}");
     }
 }

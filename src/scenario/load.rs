@@ -150,7 +150,8 @@ fn parse_table(text: &str, file: &str) -> Result<Table> {
     })
 }
 
-fn defaults_table() -> Table {
+/// The embedded defaults: every key, with the type the scenario gives it.
+pub(crate) fn defaults_table() -> Table {
     DEFAULTS_TOML
         .parse::<Table>()
         .expect("embedded defaults.toml parses (checked by a unit test)")

@@ -12,6 +12,7 @@ mod load;
 pub mod uncertain;
 
 pub use check::Checker;
+pub(crate) use load::defaults_table;
 pub use load::{load, load_str, parse_override, LoadedScenario, DEFAULTS_TOML};
 
 use crate::dynamics::DynamicsParams;
