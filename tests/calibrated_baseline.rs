@@ -36,19 +36,20 @@ fn fit(scenario_file: &str, targets_file: &str, years: u32) -> Vec<(String, f64)
         .collect()
 }
 
-/// Relative-error tolerances of the shipped 2023 fit, as stated in README.md.
+/// Relative-error tolerances of the shipped 2023 fit, as stated in README.md: every target
+/// within 5 % (the bar), the standards (inputs, a check of the table) within 1 %.
 const TOLERANCE_2023: &[(&str, f64)] = &[
-    ("dibao_persons", 0.15),
-    ("dibao_persons_urban", 0.10),
-    ("dibao_persons_rural", 0.15),
-    ("dibao_spending", 0.25),
+    ("dibao_persons", 0.05),
+    ("dibao_persons_urban", 0.05),
+    ("dibao_persons_rural", 0.05),
+    ("dibao_spending", 0.05),
     ("standard_urban", 0.01),
     ("standard_rural", 0.01),
-    ("tekun_persons", 0.12),
-    ("tekun_spending", 0.12),
-    ("temporary_cases", 0.06),
-    ("temporary_spending", 0.10),
-    ("press_brief_h1_total", 0.20),
+    ("tekun_persons", 0.05),
+    ("tekun_spending", 0.05),
+    ("temporary_cases", 0.05),
+    ("temporary_spending", 0.05),
+    ("press_brief_h1_total", 0.05),
 ];
 
 #[test]
@@ -69,16 +70,18 @@ fn shipped_baseline_reproduces_each_2023_target_within_the_stated_tolerance() {
 }
 
 /// Out-of-sample relative-error tolerances of the 2023 projection from the 2022 calibration,
-/// as stated in README.md. Temporary assistance has no 2022 figures to calibrate on and is
-/// not checked; the urban/rural split rests on recalled (unconfirmed) 2023 figures.
+/// as stated in README.md. Temporary assistance is not checked: 2022 has no figures of its
+/// own, and the H1 2022 total implies far more of it in 2022 (9 bn yuan in the first half)
+/// than in 2023 (6.4 bn in nine months), which the 2022 fit carries into 2023; the H1 total's
+/// wider tolerance is that. The urban/rural split rests on recalled (unconfirmed) figures.
 const TOLERANCE_OUT_OF_SAMPLE: &[(&str, f64)] = &[
-    ("dibao_persons", 0.40),
-    ("dibao_spending", 0.05),
+    ("dibao_persons", 0.05),
+    ("dibao_spending", 0.10),
     ("standard_urban", 0.01),
     ("standard_rural", 0.01),
-    ("tekun_persons", 0.20),
-    ("tekun_spending", 0.10),
-    ("press_brief_h1_total", 0.20),
+    ("tekun_persons", 0.05),
+    ("tekun_spending", 0.05),
+    ("press_brief_h1_total", 0.15),
 ];
 
 #[test]
