@@ -5,7 +5,7 @@
 # table under results/; copy the fitted values into the scenario's "Calibrated" section by
 # hand (the calibrated file extends its input, so it is not a drop-in replacement).
 #
-#   scripts/calibrate-baseline.sh [2023|2022|both]      (about 2.5 minutes each on 2 cores)
+#   scripts/calibrate-baseline.sh [2023|2022|both]      (about 10 minutes each on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which="${1:-both}"
@@ -39,7 +39,7 @@ free=(
 )
 cargo build --release --quiet
 bin=target/release/safetynet
-sample=(--households 20000 --reps 2 --years 1 --max-iters 2000)
+sample=(--households 10000 --reps 20 --years 1 --max-iters 1500)
 
 if [[ "$which" == 2023 || "$which" == both ]]; then
   "$bin" calibrate scenarios/baseline.toml --targets synthetic-data/targets-2023.toml \

@@ -100,19 +100,29 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
     #[test]
-    fn charity_second_pass_over_claimants_alone_is_exact(seed in 0u64..10_000, priority in 0usize..3, budget in 0.0f64..2e10) {
+    fn charity_second_pass_over_claimants_alone_is_exact(seed in 0u64..10_000, priority in 0usize..3, budget in 0.0f64..2e10, quota in any::<bool>()) {
         // The plain two passes (every household twice; the engine takes them when incidence
         // tables pair households across scenarios) against the split one (households that
-        // never claim, and claimants before their first claim, counted once): same counters.
+        // never claim, or claim only at unpaid ranks, counted once): same counters. A
+        // scenario without charity runs alongside, and quotas (a pass of their own) may be on.
         let mut sets = small(seed);
         sets.push(format!("programs.charity.priority={}", ["marginal_first", "poor_first", "pro_rata"][priority]));
-        sets.push(format!("programs.charity.budget={{ 2023 = {budget} }}"));
-        let m = Model::new(&load("full-system-2023.toml", &sets)).unwrap();
+        sets.push(format!("programs.charity.budget={{ 2023 = {budget}, 2024 = {} }}", budget / 4.0));
+        if quota {
+            sets.push("programs.quota.enabled=true".into());
+            sets.push("programs.quota.share=0.02".into());
+        }
+        let with = Model::new(&load("full-system-2023.toml", &sets)).unwrap();
+        sets.push("programs.charity.enabled=false".into());
+        let without = Model::new(&load("full-system-2023.toml", &sets)).unwrap();
+        let models = [with, without];
         let opts = RunOptions::default();
-        let split = engine::run(std::slice::from_ref(&m), &opts).unwrap();
-        let plain = engine::run_with(std::slice::from_ref(&m), &opts, true).unwrap();
-        for (a, b) in split.per_scenario[0].iter().zip(&plain.per_scenario[0]) {
-            prop_assert!(a.data == b.data, "counters differ between the split and the plain passes");
+        let split = engine::run(&models, &opts).unwrap();
+        let plain = engine::run_with(&models, &opts, true).unwrap();
+        for k in 0..2 {
+            for (a, b) in split.per_scenario[k].iter().zip(&plain.per_scenario[k]) {
+                prop_assert!(a.data == b.data, "scenario {k}: counters differ between the split and the plain passes");
+            }
         }
         let paid: i64 = split.per_scenario[0].iter().flat_map(|c| &c.data).map(|s| s[safetynet::metrics::c::COST_CHARITY_FEN]).sum();
         prop_assert!(budget < 1e8 || paid > 0, "charity paid nothing from a {budget} yuan budget");

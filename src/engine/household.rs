@@ -250,8 +250,6 @@ pub struct Trajectory {
     /// A household fares alike whatever the fill shares of ranks it never claimed at, so
     /// without any claim paid its counters need no second pass.
     pub charity_ranks: u8,
-    /// Month of its first charity claim (0 = January of the start year); `i32::MAX` if none.
-    pub first_claim: i32,
 }
 
 /// One household-year, for benefit-incidence tables (filled only when asked for).
@@ -277,7 +275,7 @@ pub fn simulate_household(
     index: u64,
     acc: &mut Counters,
 ) -> Trajectory {
-    simulate(model, tables, rep, index, Sink::All(acc), None)
+    simulate_household_summary(model, tables, rep, index, acc, None)
 }
 
 /// As [`simulate_household`], also filling one [`YearSummary`] per year when `summary` is given
@@ -288,65 +286,6 @@ pub fn simulate_household_summary(
     rep: u32,
     index: u64,
     acc: &mut Counters,
-    summary: Option<&mut [YearSummary]>,
-) -> Trajectory {
-    simulate(model, tables, rep, index, Sink::All(acc), summary)
-}
-
-/// Where a household's counters go.
-///
-/// Charity's two passes split a household's trajectory at its first claim month `c`: the
-/// counters of every half-year and year that ends before `c`, and of every spell event before
-/// `c`, are the same whatever charity pays (it pays nothing before `c`); the rest is not.
-pub enum Sink<'a> {
-    /// Every counter into one set.
-    All(&'a mut Counters),
-    /// First pass: what comes before the first claim into `before`, the rest into `after`.
-    SplitAtClaim {
-        before: &'a mut Counters,
-        after: &'a mut Counters,
-    },
-    /// Second pass of a household whose first claim was in month `from`: only what comes from
-    /// `from` on goes into `acc`; the rest (already counted by the first pass) into `discard`.
-    From {
-        acc: &'a mut Counters,
-        discard: &'a mut Counters,
-        from: i32,
-    },
-}
-
-impl Sink<'_> {
-    /// The counters for something that ends in month `m`, when the first claim so far is in
-    /// month `first_claim` (`i32::MAX`: none yet).
-    #[inline]
-    fn at(&mut self, m: i32, first_claim: i32) -> &mut Counters {
-        match self {
-            Sink::All(acc) => acc,
-            Sink::SplitAtClaim { before, after } => {
-                if m >= first_claim {
-                    after
-                } else {
-                    before
-                }
-            }
-            Sink::From { acc, discard, from } => {
-                if m >= *from {
-                    acc
-                } else {
-                    discard
-                }
-            }
-        }
-    }
-}
-
-/// Simulate one household into `sink` (see [`simulate_household_summary`]).
-pub fn simulate(
-    model: &Model,
-    tables: &RepTables,
-    rep: u32,
-    index: u64,
-    mut sink: Sink,
     mut summary: Option<&mut [YearSummary]>,
 ) -> Trajectory {
     let want_income = summary.is_some();
@@ -452,7 +391,6 @@ pub fn simulate(
     let mut assist = SpellTracker::new(false);
     let mut poverty = SpellTracker::new(false);
     let mut claimed = 0u8;
-    let mut first_claim = i32::MAX;
     for t in 0..years {
         if t > 0 {
             income.age_one_year(d, &mut hh, members);
@@ -491,15 +429,11 @@ pub fn simulate(
                     ys.income_pc += last_income.get();
                     ys.poor_months += end.poor_post as u8;
                 }
-                if end.claimed != 0 && claimed == 0 {
-                    first_claim = m;
-                }
                 claimed |= end.claimed;
                 if m == 0 {
                     assist = SpellTracker::new(end.regular);
                     poverty = SpellTracker::new(end.poor_post);
                 } else {
-                    let acc = sink.at(m, first_claim);
                     assist.step(m, end.regular, months, acc, st_idx, c::ASSIST);
                     poverty.step(m, end.poor_post, months, acc, st_idx, c::POVERTY);
                 }
@@ -513,21 +447,18 @@ pub fn simulate(
             local[c::PERSON_MONTHS] = 6 * year.k;
             // The average standard where people live (as published), not where they apply.
             local[c::STANDARD_PERSON_FEN] = 6 * year.k * fen(year.local_standard);
-            let half_end = (t * 12 + half * 6 + 5) as i32;
-            let slot = sink.at(half_end, first_claim).slot(st_idx, t, half);
+            let slot = acc.slot(st_idx, t, half);
             for (a, b) in slot.iter_mut().zip(&local) {
                 *a += b;
             }
         }
-        let year_end = (t * 12 + 11) as i32;
-        let slot = sink.at(year_end, first_claim).slot(st_idx, t, 1);
+        let slot = acc.slot(st_idx, t, 1);
         slot[c::FALL_BASE] += fall_base as i64;
         slot[c::FALL_IN] += fell as i64;
     }
     Trajectory {
         stratum: st_idx,
         charity_ranks: claimed,
-        first_claim,
     }
 }
 

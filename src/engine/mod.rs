@@ -1,15 +1,15 @@
 //! The engine: household-major and streaming. Each household is generated from its key, runs
 //! its whole trajectory (burn-in, then every month of the horizon) in registers under every
 //! scenario of the run back to back, and leaves only integer counters behind. No population
-//! array is held, so memory does not grow with the sample. Chunks of households run in
+//! array is held, so memory does not grow with the sample (one exception: a scenario with
+//! charity holds the indices of its claimant households between its two passes, 16 bytes
+//! each, see [`run_split`]). Chunks of households run in
 //! parallel (rayon); counters are summed as integers, so results are bit-identical whatever
 //! the thread count or chunk size.
 
 mod household;
 
-pub use household::{
-    simulate, simulate_household, simulate_household_summary, Sink, Trajectory, YearSummary,
-};
+pub use household::{simulate_household, simulate_household_summary, Trajectory, YearSummary};
 
 use crate::dynamics::{DisasterTable, YearPaths};
 use crate::error::{Error, Result};
@@ -394,11 +394,10 @@ fn simulate_rep(
 
 /// One replication without incidence tables. Scenarios without charity take one pass over
 /// every household. A charity scenario's first pass counts the year's claims by priority
-/// rank; it also keeps, as final, the counters of a household up to its first claim (charity
-/// pays nothing before; see [`Sink`]), and all of them for a household that never claims. A
-/// household fares alike whatever the fill shares of the ranks it never claimed at, so the
-/// second pass, with the fill shares, runs only over claimants at a rank the budget pays
-/// (their indices and first claim months are held: 16 bytes per claimant household).
+/// rank. A household fares alike whatever the fill shares of the ranks it never claimed at,
+/// so the counters of a household that never claims, or claims only at ranks the budget
+/// leaves unpaid, are final after the first pass; the second pass, with the fill shares,
+/// runs over the other claimants alone (their indices are held: 16 bytes per claimant).
 fn run_split(
     pool: &rayon::ThreadPool,
     models: &[Model],
@@ -454,8 +453,6 @@ fn run_split(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Claimant {
     index: u64,
-    /// Month of its first claim.
-    first_claim: i32,
     /// Bit `r`: it claimed at rank `r`.
     ranks: u8,
 }
@@ -463,10 +460,10 @@ struct Claimant {
 /// What charity's first pass leaves for one scenario.
 #[derive(Clone)]
 struct Claims {
-    /// Final counters: households that never claim, and claimants up to their first claim.
+    /// Counters of households that never claim: final.
     kept: Counters,
-    /// Counters of claimant households from their first claim on, by the set of ranks they
-    /// claimed at (bit `r` of the index for rank `r`; index 0 unused), allocated when needed.
+    /// Counters of claimant households by the set of ranks they claimed at (bit `r` of the
+    /// index for rank `r`; index 0 unused), allocated when first needed.
     by_ranks: [Option<Counters>; 8],
     /// Claimant households in ascending order.
     claimants: Vec<Claimant>,
@@ -525,23 +522,20 @@ fn claims_pass(
                         for (claims, (&k, sc)) in
                             acc.iter_mut().zip(picked.iter().zip(scratch.iter_mut()))
                         {
-                            let sink = Sink::SplitAtClaim {
-                                before: &mut claims.kept,
-                                after: sc,
-                            };
-                            let tr = simulate(&models[k], &tables[k], rep, i, sink, None);
-                            if tr.charity_ranks != 0 {
-                                // The household's counters from its first claim on wait in the
-                                // scratch; they move to its ranks' set.
+                            // The household's counters land in the scratch, then move to
+                            // where its claims say they belong.
+                            let tr = simulate_household(&models[k], &tables[k], rep, i, sc);
+                            let dst = if tr.charity_ranks == 0 {
+                                &mut claims.kept
+                            } else {
                                 claims.claimants.push(Claimant {
                                     index: i,
-                                    first_claim: tr.first_claim,
                                     ranks: tr.charity_ranks,
                                 });
-                                let dst = claims.by_ranks[tr.charity_ranks as usize]
-                                    .get_or_insert_with(|| sc.zeroed());
-                                sc.drain_stratum_into(tr.stratum, dst);
-                            }
+                                claims.by_ranks[tr.charity_ranks as usize]
+                                    .get_or_insert_with(|| sc.zeroed())
+                            };
+                            sc.drain_stratum_into(tr.stratum, dst);
                         }
                     }
                     if let Some(pb) = progress {
@@ -564,8 +558,7 @@ fn claims_pass(
     out
 }
 
-/// Charity's second pass: the claimants again, with the fill shares, counting only what
-/// comes from each one's first claim on.
+/// Charity's second pass: the claimants again, with the fill shares.
 fn paid_pass(
     pool: &rayon::ThreadPool,
     model: &Model,
@@ -574,26 +567,16 @@ fn paid_pass(
     rep: u32,
     sim: &crate::scenario::SimulationParams,
 ) -> Counters {
-    let years = sim.years as usize;
-    let zero = || zero_counters(model, years, false);
+    let zero = || zero_counters(model, sim.years as usize, false);
     pool.install(|| {
         claimants
             .par_chunks(sim.chunk_size as usize)
-            .fold(
-                || (zero(), zero()),
-                |(mut acc, mut discard), part| {
-                    for cl in part {
-                        let sink = Sink::From {
-                            acc: &mut acc,
-                            discard: &mut discard,
-                            from: cl.first_claim,
-                        };
-                        simulate(model, tables, rep, cl.index, sink, None);
-                    }
-                    (acc, discard)
-                },
-            )
-            .map(|(acc, _)| acc)
+            .fold(zero, |mut acc, part| {
+                for cl in part {
+                    simulate_household(model, tables, rep, cl.index, &mut acc);
+                }
+                acc
+            })
             .reduce(zero, |mut a, b| {
                 a.merge(&b);
                 a
