@@ -36,8 +36,9 @@ fn fit(scenario_file: &str, targets_file: &str, years: u32) -> Vec<(String, f64)
         .collect()
 }
 
-/// Relative-error tolerances of the shipped 2023 fit, as stated in README.md: every target
-/// within 5 % (the bar), the standards (inputs, a check of the table) within 1 %.
+/// Relative-error tolerances of the shipped 2023 fit, as stated in README.md: every fitted
+/// target within 5 % (the bar), the standards (inputs, a check of the table) within
+/// 1 %.
 const TOLERANCE_2023: &[(&str, f64)] = &[
     ("dibao_persons", 0.05),
     ("dibao_persons_urban", 0.05),
@@ -50,6 +51,10 @@ const TOLERANCE_2023: &[(&str, f64)] = &[
     ("temporary_cases", 0.05),
     ("temporary_spending", 0.05),
     ("press_brief_h1_total", 0.05),
+    // Reported, not fitted (weight 0; derived from recalled 2020 figures): the model's
+    // recipient households are larger than the official ones (README.md). The bound keeps
+    // the known gap from widening unnoticed.
+    ("dibao_households", 0.40),
 ];
 
 #[test]
