@@ -338,9 +338,8 @@ fn zero_counters(model: &Model, years: usize, incidence: bool) -> Counters {
     }
 }
 
-/// One replication of the models `picked`, in parallel over chunks, summed
-/// exactly; counters in the order of `picked`.
-#[allow(clippy::too_many_arguments)]
+/// One replication of the models `picked`, in parallel over chunks, summed exactly; counters
+/// in the order of `picked`.
 fn simulate_rep(
     pool: &rayon::ThreadPool,
     models: &[Model],
