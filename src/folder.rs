@@ -70,9 +70,9 @@ pub fn parent_of(p: &Path) -> PathBuf {
     }
 }
 
-/// Create `dir` and its missing ancestors; returns the first one created (to remove if the
-/// run fails), or `None` when `dir` existed.
-fn create_dirs(dir: &Path, what: &str) -> Result<Option<PathBuf>> {
+/// Create `dir` and its missing ancestors for the output `what`; returns the first one
+/// created (to remove if the run fails), or `None` when `dir` existed.
+fn create_dirs(dir: &Path, what: &Path) -> Result<Option<PathBuf>> {
     if dir.is_dir() {
         return Ok(None);
     }
@@ -86,11 +86,10 @@ fn create_dirs(dir: &Path, what: &str) -> Result<Option<PathBuf>> {
         p = up.to_path_buf();
     }
     if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
-        return Err(Error::Usage(format!(
-            "{what} {}: cannot create the folder, {} is a file",
-            dir.display(),
-            file.display()
-        )));
+        return Err(write_err(
+            what,
+            std::io::Error::other(format!("{} is a file, not a folder", file.display())),
+        ));
     }
     fault_point();
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
@@ -168,7 +167,12 @@ pub fn check_target(target: &Path) -> Result<()> {
                 source,
             })?;
             let name = e.file_name().to_string_lossy().to_string();
-            if !KNOWN_FILES.contains(&name.as_str()) && !is_tmp_leftover(&name) {
+            // Ours are files, except the shard's `reps` folder: a folder by another name
+            // (say `summary.csv/`) is the user's and is never removed.
+            let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(true);
+            let ours = (KNOWN_FILES.contains(&name.as_str()) && (is_dir == (name == "reps")))
+                || (is_tmp_leftover(&name) && !is_dir);
+            if !ours {
                 return Err(Error::Usage(format!(
                     "--out {}: the folder holds `{name}`, which safetynet did not write; a \
                      results folder is replaced whole, so give a new or empty folder (or one \
@@ -196,7 +200,7 @@ impl Staged {
             }
         }
         check_target(target)?;
-        let created = create_dirs(&parent_of(target), "--out")?;
+        let created = create_dirs(&parent_of(target), target)?;
         let mut staged = Staged {
             target: target.to_path_buf(),
             tmp,
@@ -368,7 +372,7 @@ impl StagedFiles {
                 )));
             }
             let dir = parent_of(path);
-            let created = create_dirs(&dir, flag)?;
+            let created = create_dirs(&dir, path)?;
             out.created.push((created, dir.clone()));
             probe(&dir)?;
             out.files.push((flag.to_string(), path.to_path_buf()));

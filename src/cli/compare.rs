@@ -41,6 +41,7 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
         models.push(Model::new(&sim.load(path)?)?);
     }
     compare::check_distinct_names(&models)?;
+    check_same_settings(&models, &a)?;
     let names: Vec<String> = models.iter().map(|m| m.scenario().name.clone()).collect();
     let out = a.out.unwrap_or_else(|| {
         PathBuf::from("results").join(format!("{}-vs-{}", names[0], names[1..].join("-")))
@@ -97,6 +98,51 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
     }
     text.push_str(&footer(&models, &out, a.report)?);
     print_out(&text)
+}
+
+/// Compared scenarios share households and shocks, so their run settings must agree: name
+/// the first that differs, with both values and the files that set them.
+fn check_same_settings(models: &[Model], a: &CompareArgs) -> Result<()> {
+    let paths: Vec<&PathBuf> = std::iter::once(&a.baseline).chain(&a.reforms).collect();
+    let settings = |m: &Model| {
+        let s = &m.scenario().simulation;
+        [
+            ("simulation.seed", s.seed.to_string()),
+            ("simulation.households", s.households.to_string()),
+            ("simulation.replications", s.replications.to_string()),
+            ("simulation.start_year", s.start_year.to_string()),
+            ("simulation.years", s.years.to_string()),
+            ("simulation.burn_in_months", s.burn_in_months.to_string()),
+            ("strata", m.pop.strata.strata.len().to_string()),
+        ]
+    };
+    let base = settings(&models[0]);
+    for (m, path) in models.iter().zip(&paths).skip(1) {
+        for ((key, a_val), (_, b_val)) in base.iter().zip(settings(m)) {
+            if *a_val != b_val {
+                let origin = |m: &Model| {
+                    crate::scenario::Checker::new(&m.loaded.origin, "the embedded defaults")
+                        .file_of(key)
+                };
+                return Err(Error::Usage(format!(
+                    "{}: `{key}` = {b_val} (set in {}), but the baseline {} has {a_val} (set in \
+                     {}); compared scenarios must share the seed, sample, horizon and strata \
+                     (set it in one place, or with --{} on the command line)",
+                    path.display(),
+                    origin(m),
+                    paths[0].display(),
+                    origin(&models[0]),
+                    match *key {
+                        "simulation.replications" => "reps",
+                        "simulation.seed" => "seed",
+                        "simulation.years" => "years",
+                        _ => "households",
+                    }
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The manifest of a run as JSON, ready for extra fields.

@@ -108,11 +108,18 @@ pub fn load(path: &Path) -> Result<LoadedScenario> {
             };
             let base = p.parent().unwrap_or(Path::new(".")).join(&rel);
             if !base.is_file() {
+                let why = if base.is_dir() {
+                    "is a folder"
+                } else if base.exists() {
+                    "is not a regular file"
+                } else {
+                    "does not exist"
+                };
                 return Err(Error::bad_key(
                     &file,
                     "extends",
                     format!("\"{rel}\""),
-                    format!("a scenario file; {} does not exist", base.display()),
+                    format!("a scenario file; {} {why}", base.display()),
                 ));
             }
             next = Some(base);
