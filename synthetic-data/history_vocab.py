@@ -94,6 +94,11 @@ VOCAB = {
     "crude_birth_rate": ("per mille", "annual"),
     "crude_death_rate": ("per mille", "annual"),
     "natural_growth_rate": ("per mille", "annual"),
+    "births_first_release": (M_PERSONS, "flow"),
+    "deaths_first_release": (M_PERSONS, "flow"),
+    "crude_birth_rate_first_release": ("per mille", "annual"),
+    "crude_death_rate_first_release": ("per mille", "annual"),
+    "natural_growth_rate_first_release": ("per mille", "annual"),
     "life_expectancy": ("years", "annual"),
 }
 for _r in ("national", "urban", "rural"):
