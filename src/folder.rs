@@ -38,7 +38,29 @@ pub const OLD_SUFFIX: &str = ".safetynet-old";
 /// Sub-folder of the temporary folder holding checkpoints (removed before the commit).
 pub const CHECKPOINT_DIR: &str = "checkpoint";
 
+/// In the temporary folder: the process id of the run writing it (removed before the commit).
+const LOCK: &str = ".safetynet-lock.tmp";
+
 static STEPS: AtomicU64 = AtomicU64::new(0);
+
+/// The process still writing the temporary folder `tmp`, if its lock names a live safetynet
+/// process other than this one (a killed run's lock names a dead one).
+fn live_owner(tmp: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(tmp.join(LOCK))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    if pid == std::process::id() {
+        return None;
+    }
+    if cfg!(target_os = "linux") {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        comm.starts_with("safetynet").then_some(pid)
+    } else {
+        None
+    }
+}
 
 /// Count one write, rename or removal; abort when `SAFETYNET_FAULT_AFTER` says so.
 pub fn fault_point() {
@@ -191,6 +213,13 @@ impl Staged {
     /// unless `resume` asks to continue from its checkpoints.
     pub fn begin(target: &Path, resume: bool) -> Result<Staged> {
         let (tmp, old) = side_paths(target)?;
+        if let Some(pid) = live_owner(&tmp) {
+            return Err(Error::Usage(format!(
+                "--out {}: another safetynet run (process {pid}) is writing this folder; wait \
+                 for it to finish or stop it, or choose another --out",
+                target.display()
+            )));
+        }
         if old.is_dir() {
             fault_point();
             if target.exists() {
@@ -219,9 +248,13 @@ impl Staged {
             fault_point();
             std::fs::create_dir(&staged.tmp).map_err(|e| write_err(&staged.tmp, e))?;
         }
-        if let Err(e) = probe(&staged.tmp) {
+        let locked = std::fs::write(
+            staged.tmp.join(LOCK),
+            std::process::id().to_string().as_bytes(),
+        );
+        if let Err(e) = locked {
             staged.abandon();
-            return Err(e);
+            return Err(write_err(&staged.tmp, e));
         }
         Ok(staged)
     }
@@ -258,6 +291,8 @@ impl Staged {
             fault_point();
             std::fs::remove_dir_all(&ck).map_err(|e| write_err(&ck, e))?;
         }
+        // A lock left by a kill from here on names a dead process: harmless.
+        let _ = std::fs::remove_file(self.tmp.join(LOCK));
         if self.target.exists() {
             if exchange(&self.tmp, &self.target).is_ok() {
                 // The previous folder is now at the temporary name.

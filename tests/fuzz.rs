@@ -139,7 +139,7 @@ fn mutate(text: &str, muts: &[Mutation]) -> String {
 }
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(config(1000))]
 
     #[test]
     fn mutated_scenario_files_give_only_exit_2_errors(
@@ -179,7 +179,7 @@ const KEYS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(config(1000))]
 
     #[test]
     fn set_overrides_give_only_exit_2_errors(
@@ -240,7 +240,7 @@ fn cell_value() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(120))]
+    #![proptest_config(config(300))]
 
     #[test]
     fn mutated_microdata_gives_only_exit_2_errors(

@@ -618,3 +618,44 @@ fn sigkilled_at_20_seeded_moments_a_run_leaves_old_or_new_never_a_mix() {
         std::fs::remove_dir_all(&d).unwrap();
     }
 }
+
+#[test]
+fn a_second_run_into_a_folder_being_written_is_refused() {
+    let dir = TempDir::new().unwrap();
+    // A long run (full baseline size), killed once the check is done.
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("safetynet"))
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(baseline())
+        .args(["--quiet", "--households", "2000000", "--out", "out"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = dir.path().join(".out.safetynet-tmp/.safetynet-lock.tmp");
+    let t0 = std::time::Instant::now();
+    while !lock.exists() && t0.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = safetynet(dir.path())
+        .arg("run")
+        .arg(baseline())
+        .args(TINY)
+        .args(["--quiet", "--out", "out"])
+        .output()
+        .unwrap();
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(second.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("another safetynet run"), "{err}");
+    // The first run is dead now: its folder is cleaned up by the next run.
+    safetynet(dir.path())
+        .arg("run")
+        .arg(baseline())
+        .args(TINY)
+        .args(["--quiet", "--out", "out"])
+        .assert()
+        .success();
+    assert_eq!(names(dir.path()), ["out"]);
+}
