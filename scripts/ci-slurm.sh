@@ -130,8 +130,23 @@ for f in summary.csv replications.csv; do
     fail=1
   fi
 done
+# `safetynet slurm --submit` does the two sbatch calls itself; wait for its merge job.
+"$BIN" slurm scenarios/baseline.toml --shards 4 "${SIZE[@]}" --cpus 1 \
+  --work "$WORK/slurm2" --out "$WORK/merged2" --submit | tee "$WORK/submit.txt"
+mid=$(sed -n 's/.*merge job \([0-9]*\).*/\1/p' "$WORK/submit.txt")
+for _ in $(seq 1 120); do
+  [ -n "$mid" ] && [ -z "$(squeue -h -j "$mid" 2>/dev/null)" ] && break
+  sleep 1
+done
+for f in summary.csv replications.csv; do
+  if [ ! -f "$WORK/merged2/$f" ] || ! cmp "$WORK/one/$f" "$WORK/merged2/$f"; then
+    echo "ci-slurm: FAIL: $f from \`safetynet slurm --submit\` is missing or differs" >&2
+    cat "$WORK/slurm2/logs/"*.out >&2 2>/dev/null || true
+    fail=1
+  fi
+done
 if [ "$fail" != 0 ]; then
   tail -n 20 /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log >&2 || true
   exit 1
 fi
-echo "ci-slurm: ok: 4 Slurm array tasks + merge = one process, byte for byte (summary.csv, replications.csv); $(( $(date +%s) - start )) s"
+echo "ci-slurm: ok: 4 Slurm array tasks + merge = one process, byte for byte (summary.csv, replications.csv), with the printed commands and with --submit; $(( $(date +%s) - start )) s"
