@@ -1,6 +1,7 @@
 //! The command-line interface: one subcommand, one file. Raw arguments become a checked
 //! scenario before any work starts; errors carry exit codes (2 bad input, 1 internal).
 
+mod backtest;
 mod calibrate;
 mod compare;
 mod population;
@@ -43,6 +44,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Write report.html (charts and tables) for a finished results folder.
     Report(report::ReportArgs),
+    /// Start in a past year, drive with observed series, compare with official figures.
+    Backtest(backtest::BacktestArgs),
 }
 
 /// Options shared by commands that load a scenario and simulate.
@@ -186,5 +189,6 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Compare(a) => compare::run(a, argv),
         Command::Sweep(a) => sweep::run(a, argv),
         Command::Report(a) => report::run(a),
+        Command::Backtest(a) => backtest::run(a, argv),
     }
 }
