@@ -14,7 +14,10 @@
 //!   averages whose centres surround it: a half-year's average of month-end stocks sits at its
 //!   centre (end of month 3.5 or 9.5). Before the first centre or after the last, the nearest
 //!   half-year's average is taken;
-//! - a **stock dated by a year** is that year's average (FY);
+//! - a **stock or level dated by a year** is the figure published for the year, its year-end
+//!   (December);
+//! - a **level dated by a span** (a standard's average over a quarter) is the average of the
+//!   month-end matches over those months;
 //! - a **flow over months** is the sum over half-years of the share of the half's months it
 //!   covers × the half's total (months pro rata within a half-year);
 //! - a **flow dated by a year** is January–December.
@@ -90,10 +93,10 @@ impl HistDate {
         }
     }
 
-    /// Position on a time axis in years: the end of the month or span, the middle of a year.
+    /// Position on a time axis in years: the end of the year, month or span.
     pub fn axis(self) -> f64 {
         match self {
-            HistDate::Year(y) => y as f64 + 0.5,
+            HistDate::Year(y) => y as f64 + 1.0,
             HistDate::Month(y, m) | HistDate::Span(_, _, y, m) => y as f64 + m as f64 / 12.0,
         }
     }
@@ -131,8 +134,8 @@ pub enum Dim {
     Money,
     /// Canonical: yuan per person per month (standards, incomes).
     PerPersonMonth,
-    /// An index (any base).
-    Index,
+    /// A yearly index, the previous year = 100 (canonical: that).
+    PrevYear100,
     /// Canonical: percent.
     Percent,
 }
@@ -153,7 +156,7 @@ pub const UNITS: &[(&str, Dim, f64)] = &[
     ("yuan/person/month", Dim::PerPersonMonth, 1.0),
     ("yuan/person/year", Dim::PerPersonMonth, 1.0 / 12.0),
     ("yuan/year", Dim::PerPersonMonth, 1.0 / 12.0),
-    ("index", Dim::Index, 1.0),
+    ("previous year = 100", Dim::PrevYear100, 1.0),
     ("percent", Dim::Percent, 1.0),
 ];
 
@@ -173,10 +176,16 @@ fn units_of(dim: Dim) -> String {
         .join(", ")
 }
 
-/// Whether an official figure is a stock (a level at a date) or a flow (a total over months).
+/// Whether an official figure is a stock (a count at a date), a level (a standard in force) or
+/// a flow (a total over months).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Dated `YYYY-MM` (end of month) or `YYYY` (the figure published for the year: its
+    /// year-end).
     Stock,
+    /// As a stock, or dated by a span: the average over those months.
+    Level,
+    /// Dated `YYYY-MM/YYYY-MM` (those months) or `YYYY` (January–December).
     Flow,
 }
 
@@ -208,153 +217,42 @@ macro_rules! fig {
 /// The declared table: every official key the backtest compares, and its model figure.
 /// Recipient households are the model's dibao households (units are not yet modelled apart
 /// from households). Standards are drivers too: their rows check that the drive took.
+#[rustfmt::skip]
 pub const FIGURES: &[FigureMap] = &[
-    fig!(
-        "dibao_persons_total",
-        "recipients_persons",
-        "national",
-        Persons,
-        Stock
-    ),
-    fig!(
-        "dibao_persons_urban",
-        "recipients_persons",
-        "urban",
-        Persons,
-        Stock
-    ),
-    fig!(
-        "dibao_persons_rural",
-        "recipients_persons",
-        "rural",
-        Persons,
-        Stock
-    ),
-    fig!(
-        "dibao_households_total",
-        "recipients_households",
-        "national",
-        Households,
-        Stock
-    ),
-    fig!(
-        "dibao_households_urban",
-        "recipients_households",
-        "urban",
-        Households,
-        Stock
-    ),
-    fig!(
-        "dibao_households_rural",
-        "recipients_households",
-        "rural",
-        Households,
-        Stock
-    ),
-    fig!(
-        "dibao_std_urban",
-        "standard_average",
-        "urban",
-        PerPersonMonth,
-        Stock
-    ),
-    fig!(
-        "dibao_std_rural",
-        "standard_average",
-        "rural",
-        PerPersonMonth,
-        Stock
-    ),
-    fig!("dibao_spend_total", "cost_dibao", "national", Money, Flow),
-    fig!("dibao_spend_urban", "cost_dibao", "urban", Money, Flow),
-    fig!("dibao_spend_rural", "cost_dibao", "rural", Money, Flow),
-    fig!(
-        "tekun_persons_total",
-        "tekun_persons",
-        "national",
-        Persons,
-        Stock
-    ),
-    fig!(
-        "tekun_persons_urban",
-        "tekun_persons",
-        "urban",
-        Persons,
-        Stock
-    ),
-    fig!(
-        "tekun_persons_rural",
-        "tekun_persons",
-        "rural",
-        Persons,
-        Stock
-    ),
-    fig!(
-        "tekun_persons_institutional",
-        "tekun_institutional_persons",
-        "national",
-        Persons,
-        Stock
-    ),
-    fig!("tekun_spend_total", "cost_tekun", "national", Money, Flow),
-    fig!("tekun_spend_urban", "cost_tekun", "urban", Money, Flow),
-    fig!("tekun_spend_rural", "cost_tekun", "rural", Money, Flow),
-    fig!(
-        "temp_assist_cases",
-        "temporary_cases",
-        "national",
-        Cases,
-        Flow
-    ),
-    fig!(
-        "temp_assist_spend",
-        "cost_temporary",
-        "national",
-        Money,
-        Flow
-    ),
-    fig!(
-        "assist_spend_dibao_tekun_temp",
-        "cost_dibao_tekun_temporary",
-        "national",
-        Money,
-        Flow
-    ),
+    fig!("dibao_persons_total",    "recipients_persons",    "national", Persons,    Stock),
+    fig!("dibao_persons_urban",    "recipients_persons",    "urban",    Persons,    Stock),
+    fig!("dibao_persons_rural",    "recipients_persons",    "rural",    Persons,    Stock),
+    fig!("dibao_households_total", "recipients_households", "national", Households, Stock),
+    fig!("dibao_households_urban", "recipients_households", "urban",    Households, Stock),
+    fig!("dibao_households_rural", "recipients_households", "rural",    Households, Stock),
+    fig!("dibao_std_urban",        "standard_average",      "urban",    PerPersonMonth, Level),
+    fig!("dibao_std_rural",        "standard_average",      "rural",    PerPersonMonth, Level),
+    fig!("dibao_spend_total",      "cost_dibao",            "national", Money,      Flow),
+    fig!("dibao_spend_urban",      "cost_dibao",            "urban",    Money,      Flow),
+    fig!("dibao_spend_rural",      "cost_dibao",            "rural",    Money,      Flow),
+    fig!("tekun_persons_total",    "tekun_persons",         "national", Persons,    Stock),
+    fig!("tekun_persons_urban",    "tekun_persons",         "urban",    Persons,    Stock),
+    fig!("tekun_persons_rural",    "tekun_persons",         "rural",    Persons,    Stock),
+    fig!("tekun_persons_institutional", "tekun_institutional_persons", "national", Persons, Stock),
+    fig!("tekun_spend_total",      "cost_tekun",            "national", Money,      Flow),
+    fig!("tekun_spend_urban",      "cost_tekun",            "urban",    Money,      Flow),
+    fig!("tekun_spend_rural",      "cost_tekun",            "rural",    Money,      Flow),
+    fig!("temp_assist_cases",      "temporary_cases",       "national", Cases,      Flow),
+    fig!("temp_assist_spend",      "cost_temporary",        "national", Money,      Flow),
+    fig!("assist_spend_dibao_tekun_temp", "cost_dibao_tekun_temporary", "national", Money, Flow),
+    fig!("marginal_persons",       "marginal_persons",      "national", Persons,    Stock),
 ];
 
 /// Driver keys: series that set the scenario's inputs rather than being compared.
 /// (key, dimension, what it drives).
+#[rustfmt::skip]
 pub const DRIVERS: &[(&str, Dim, &str)] = &[
-    (
-        "dibao_std_urban",
-        Dim::PerPersonMonth,
-        "programs.dibao.standard.urban, growth_urban",
-    ),
-    (
-        "dibao_std_rural",
-        Dim::PerPersonMonth,
-        "programs.dibao.standard.rural, growth_rural",
-    ),
-    (
-        "income_pc_urban",
-        Dim::PerPersonMonth,
-        "population.income.level_urban, dynamics.income.growth",
-    ),
-    (
-        "income_pc_rural",
-        Dim::PerPersonMonth,
-        "population.income.level_rural, dynamics.income.growth",
-    ),
-    (
-        "cpi_index",
-        Dim::Index,
-        "dynamics.prices.inflation (and start-year prices)",
-    ),
-    (
-        "cpi_inflation",
-        Dim::Percent,
-        "dynamics.prices.inflation, when cpi_index is absent",
-    ),
+    ("dibao_std_urban", Dim::PerPersonMonth, "programs.dibao.standard.urban, growth_urban"),
+    ("dibao_std_rural", Dim::PerPersonMonth, "programs.dibao.standard.rural, growth_rural"),
+    ("income_pc_urban", Dim::PerPersonMonth, "population.income.level_urban, dynamics.income.growth"),
+    ("income_pc_rural", Dim::PerPersonMonth, "population.income.level_rural, dynamics.income.growth"),
+    ("cpi_index", Dim::PrevYear100, "dynamics.prices.inflation (and amounts at start-year prices)"),
+    ("cpi_inflation", Dim::Percent, "dynamics.prices.inflation, when cpi_index is absent"),
 ];
 
 /// Series in the history file the model cannot take yet (it has no population change).
@@ -492,7 +390,7 @@ impl History {
                 if unit_factor(unit, dim).is_none() {
                     return Err(bad(2, format!("for `{key}`: one of {}", units_of(dim))));
                 }
-                if dim != Dim::Percent && dim != Dim::Index && value < 0.0 {
+                if dim != Dim::Percent && value < 0.0 {
                     return Err(bad(3, format!("for `{key}`: a number ≥ 0")));
                 }
                 match (kind, date) {
@@ -533,29 +431,62 @@ impl History {
         })
     }
 
-    /// The value of a driver `key` for `year`, in the canonical unit: the row dated `year`,
-    /// else the latest month of that year (a year-end figure). With the row it came from.
-    pub fn yearly(&self, key: &str, year: i32) -> Option<(f64, &HistRow)> {
+    /// The yearly value of `key` (incomes, prices): the row dated `year`, in the canonical
+    /// unit, with the row.
+    pub fn annual(&self, key: &str, year: i32) -> Option<(f64, &HistRow)> {
         let (dim, _) = dim_of(key)?;
-        let of_year = self.rows.iter().filter(|r| r.key == key);
-        let row = of_year
-            .clone()
-            .find(|r| r.date == HistDate::Year(year))
-            .or_else(|| {
-                of_year
-                    .filter(|r| matches!(r.date, HistDate::Month(y, _) if y == year))
-                    .max_by_key(|r| r.date)
-            })?;
+        let row = self
+            .rows
+            .iter()
+            .find(|r| r.key == key && r.date == HistDate::Year(year))?;
         Some((row.value * unit_factor(&row.unit, dim)?, row))
     }
 
+    /// The level of a standard in force on average over `year`: its level at mid-year,
+    /// interpolated linearly in time between the dated values around it (a year's figure is
+    /// its year-end level, a month's the level at its end, a span's the level at its middle);
+    /// with values on one side only, the nearest, if within a year. With the rows used.
+    pub fn mid_year_level(&self, key: &str, year: i32) -> Option<(f64, Vec<&HistRow>)> {
+        let (dim, _) = dim_of(key)?;
+        let mut pts: Vec<(f64, f64, &HistRow)> = self
+            .rows
+            .iter()
+            .filter(|r| r.key == key)
+            .filter_map(|r| Some((level_time(r.date), r.value * unit_factor(&r.unit, dim)?, r)))
+            .collect();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.row.cmp(&b.2.row)));
+        let t = year as f64 + 0.5;
+        let before = pts.iter().rev().find(|p| p.0 <= t);
+        let after = pts.iter().find(|p| p.0 > t);
+        match (before, after) {
+            (Some(a), Some(b)) if b.0 - a.0 <= 3.0 => {
+                let f = (t - a.0) / (b.0 - a.0);
+                Some((a.1 + f * (b.1 - a.1), vec![a.2, b.2]))
+            }
+            (Some(a), _) if t - a.0 <= 1.0 => Some((a.1, vec![a.2])),
+            (_, Some(b)) if b.0 - t <= 1.0 => Some((b.1, vec![b.2])),
+            _ => None,
+        }
+    }
+
     fn need(&self, key: &str, year: i32, why: &str) -> Result<(f64, &HistRow)> {
-        self.yearly(key, year).ok_or_else(|| Error::Parse {
+        self.annual(key, year).ok_or_else(|| Error::Parse {
             file: self.file.clone(),
             message: format!(
-                "no value of `{key}` for {year} (a row dated {year} or a month of {year}): the backtest needs it to set {why}"
+                "no value of `{key}` dated {year}: the backtest needs it to set {why}"
             ),
         })
+    }
+}
+
+/// Where a level's date sits in time, in years: a year's figure at its end, a month at its
+/// end, a span at its middle.
+fn level_time(d: HistDate) -> f64 {
+    let end = |y: i32, m: u32| y as f64 + m as f64 / 12.0;
+    match d {
+        HistDate::Year(y) => end(y, 12),
+        HistDate::Month(y, m) => end(y, m),
+        HistDate::Span(y1, m1, y2, m2) => (end(y1, m1) - 1.0 / 12.0 + end(y2, m2)) / 2.0,
     }
 }
 
@@ -649,11 +580,22 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
     for (region, key) in [("urban", "dibao_std_urban"), ("rural", "dibao_std_rural")] {
         let mut vals = BTreeMap::new();
         let mut rows = Vec::new();
+        let mut first = Vec::new();
         for &y in &years {
-            let (v, r) = h.need(key, y, &format!("the {region} dibao standard"))?;
+            let (v, r) = h.mid_year_level(key, y).ok_or_else(|| Error::Parse {
+                file: h.file.clone(),
+                message: format!(
+                    "no value of `{key}` around mid-{y} (dated values on both sides within 3 years, or one within a year): the backtest needs it to set the {region} dibao standard"
+                ),
+            })?;
             vals.insert(y, v);
-            rows.push(r);
+            if y == from {
+                first = r.clone();
+            }
+            rows.extend(r);
         }
+        rows.sort_by_key(|r| r.row);
+        rows.dedup_by_key(|r| r.row);
         let k0 = format!("programs.dibao.standard.{region}");
         sets.push((k0.clone(), Value::Float(r6(vals[&from]))));
         let growth: BTreeMap<i32, f64> = years[1..]
@@ -662,8 +604,14 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
             .collect();
         let kg = format!("programs.dibao.standard.growth_{region}");
         sets.push((kg.clone(), schedule(&growth)));
-        drivers.insert(k0, cite(key, &rows[..1]));
-        drivers.insert(kg, cite(key, &rows));
+        drivers.insert(
+            k0,
+            format!("mid-{from} level interpolated from {}", cite(key, &first)),
+        );
+        drivers.insert(
+            kg,
+            format!("mid-year levels interpolated from {}", cite(key, &rows)),
+        );
     }
     sets.push((
         "programs.dibao.standard.indexation".into(),
@@ -673,28 +621,23 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
     // Prices: the index of each year relative to `from`.
     let mut price = BTreeMap::new();
     let mut price_rows = Vec::new();
-    let price_key;
-    if h.rows.iter().any(|r| r.key == "cpi_index") {
-        price_key = "cpi_index";
-        for &y in &years {
-            let (v, r) = h.need(price_key, y, "inflation")?;
-            price.insert(y, v);
-            price_rows.push(r);
-        }
-        if price.values().any(|&v| v <= 0.0) {
-            return Err(Error::Parse {
-                file: h.file.clone(),
-                message: "`cpi_index`: allowed: positive index values".into(),
-            });
-        }
+    // Both series give the change from the year before: `cpi_index` with the previous year
+    // = 100, `cpi_inflation` in percent.
+    let price_key = if h.rows.iter().any(|r| r.key == "cpi_index") {
+        "cpi_index"
     } else {
-        price_key = "cpi_inflation";
-        price.insert(from, 1.0);
-        for &y in &years[1..] {
-            let (v, r) = h.need(price_key, y, "inflation (or give `cpi_index`)")?;
-            price.insert(y, price[&(y - 1)] * (1.0 + v / 100.0));
-            price_rows.push(r);
-        }
+        "cpi_inflation"
+    };
+    price.insert(from, 1.0);
+    for &y in &years[1..] {
+        let (v, r) = h.need(price_key, y, "inflation")?;
+        let change = if price_key == "cpi_index" {
+            v / 100.0 - 1.0
+        } else {
+            v / 100.0
+        };
+        price.insert(y, price[&(y - 1)] * (1.0 + change));
+        price_rows.push(r);
     }
     let inflation: BTreeMap<i32, f64> = years[1..]
         .iter()
@@ -796,6 +739,17 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
             );
         }
     }
+    sets.push((
+        "name".into(),
+        Value::String(format!("{}-backtest-{from}", s.name)),
+    ));
+    sets.push((
+        "description".into(),
+        Value::String(format!(
+            "`{}` started in {from} and driven to {END_YEAR} by observed standards, incomes and prices",
+            s.name
+        )),
+    ));
     sets.push(("simulation.start_year".into(), Value::Integer(from as i64)));
     sets.push((
         "simulation.years".into(),
@@ -834,16 +788,8 @@ impl Overlay {
 
     /// A scenario file that `extends` `base_rel` (a path relative to the written file) with
     /// the overlay: the generated `scenarios/backtest-<from>.toml`.
-    pub fn scenario_toml(&self, base_rel: &str, name: &str, command: &str) -> Result<String> {
+    pub fn scenario_toml(&self, base_rel: &str, command: &str) -> Result<String> {
         let mut root = Table::new();
-        root.insert("name".into(), Value::String(name.into()));
-        root.insert(
-            "description".into(),
-            Value::String(format!(
-                "Backtest from {}: observed standards, incomes and prices to {END_YEAR}",
-                self.from
-            )),
-        );
         let refs: Table = self
             .drivers
             .iter()
@@ -886,34 +832,54 @@ impl Match {
         let halves = 2 * years as usize;
         let month = |y: i32, m: u32| (y - from) * 12 + m as i32; // 1 = end of January of `from`
         let last = 12 * years as i32;
-        let weights = match (kind, date) {
-            (Kind::Stock, HistDate::Year(y)) | (Kind::Flow, HistDate::Year(y)) => {
+        // The stock at month-end p (1..=last): between the centres (6 k + 3.5) of the two
+        // half-years around it, or the nearest half-year beyond the first or last centre.
+        let at = |p: i32, w: f64, out: &mut Vec<f64>| {
+            let p = p as f64;
+            let centre = |k: usize| 6.0 * k as f64 + 3.5;
+            if p <= centre(0) {
+                out[0] += w;
+            } else if p >= centre(halves - 1) {
+                out[halves - 1] += w;
+            } else {
+                let k = ((p - 3.5) / 6.0).floor() as usize;
+                let f = (p - centre(k)) / 6.0;
+                out[k] += w * (1.0 - f);
+                out[k + 1] += w * f;
+            }
+        };
+        let mut w = vec![0.0; halves];
+        match (kind, date) {
+            (Kind::Flow, HistDate::Month(..)) => return None, // rejected when the file is read
+            (Kind::Stock, HistDate::Span(..)) => return None,
+            (Kind::Flow, HistDate::Year(y)) => {
                 let t = y - from;
                 if t < 0 || t >= years as i32 {
                     return None;
                 }
-                let w = if kind == Kind::Stock { 0.5 } else { 1.0 };
-                vec![(2 * t as usize, w), (2 * t as usize + 1, w)]
+                w[2 * t as usize] = 1.0;
+                w[2 * t as usize + 1] = 1.0;
             }
-            (Kind::Stock, HistDate::Month(y, m)) => {
-                let p = month(y, m) as f64;
-                if p < 1.0 || p > last as f64 {
+            // A stock or level published for a year is its year-end figure.
+            (_, HistDate::Year(y)) | (_, HistDate::Month(y, _)) => {
+                let m = match date {
+                    HistDate::Month(_, m) => m,
+                    _ => 12,
+                };
+                let p = month(y, m);
+                if p < 1 || p > last {
                     return None;
                 }
-                // Half k's centre: 6 k + 3.5 month-ends from the start.
-                let centre = |k: usize| 6.0 * k as f64 + 3.5;
-                if p <= centre(0) {
-                    vec![(0, 1.0)]
-                } else if p >= centre(halves - 1) {
-                    vec![(halves - 1, 1.0)]
-                } else {
-                    let k = ((p - 3.5) / 6.0).floor() as usize;
-                    let f = (p - centre(k)) / 6.0;
-                    if f == 0.0 {
-                        vec![(k, 1.0)]
-                    } else {
-                        vec![(k, 1.0 - f), (k + 1, f)]
-                    }
+                at(p, 1.0, &mut w);
+            }
+            (Kind::Level, HistDate::Span(y1, m1, y2, m2)) => {
+                let (a, b) = (month(y1, m1), month(y2, m2));
+                if a < 1 || b > last {
+                    return None;
+                }
+                let n = (b - a + 1) as f64;
+                for p in a..=b {
+                    at(p, 1.0 / n, &mut w);
                 }
             }
             (Kind::Flow, HistDate::Span(y1, m1, y2, m2)) => {
@@ -921,19 +887,18 @@ impl Match {
                 if a < 1 || b > last {
                     return None;
                 }
-                let mut w = vec![0.0; halves];
                 for p in a..=b {
                     w[((p - 1) / 6) as usize] += 1.0 / 6.0;
                 }
-                w.into_iter()
-                    .enumerate()
-                    .filter(|&(_, x)| x > 0.0)
-                    .collect()
             }
-            // Rejected when the file is read.
-            (Kind::Stock, HistDate::Span(..)) | (Kind::Flow, HistDate::Month(..)) => return None,
-        };
-        Some(Match { weights })
+        }
+        Some(Match {
+            weights: w
+                .into_iter()
+                .enumerate()
+                .filter(|&(_, x)| x > 0.0)
+                .collect(),
+        })
     }
 
     /// The matched value from half-year values.
@@ -982,7 +947,7 @@ pub fn half_years(
                 h1.get(i).copied().unwrap_or(f64::NAN),
             );
             let b = match kind {
-                Kind::Stock => 2.0 * f - a,
+                Kind::Stock | Kind::Level => 2.0 * f - a,
                 Kind::Flow => f - a,
             };
             slot.push(a);
@@ -1086,7 +1051,9 @@ pub fn compare(
     rows.sort_by(|a, b| {
         let ia = FIGURES.iter().position(|f| f.key == a.key);
         let ib = FIGURES.iter().position(|f| f.key == b.key);
-        (ia, a.date, a.row).cmp(&(ib, b.date, b.row))
+        ia.cmp(&ib)
+            .then(a.date.axis().total_cmp(&b.date.axis()))
+            .then(a.row.cmp(&b.row))
     });
     (rows, skipped)
 }
@@ -1212,7 +1179,7 @@ pub fn charts(rows: &[BacktestRow]) -> Vec<crate::report::backtest::Chart> {
     let mut out: Vec<Chart> = Vec::new();
     for r in rows {
         let span = match r.kind {
-            Kind::Stock => String::new(),
+            Kind::Stock | Kind::Level => String::new(),
             Kind::Flow => format!(", {} months", r.date.months()),
         };
         let title = format!("{} ({}{span}; {} {})", r.key, r.region, r.metric, r.unit);
@@ -1289,11 +1256,17 @@ mod tests {
         // Before the first centre and after the last: the nearest half-year.
         let m = Match::of(Kind::Stock, HistDate::Month(2017, 2), 2017, 7).unwrap();
         assert_eq!(m.weights, vec![(0, 1.0)]);
+        // A level averaged over July–September 2019 is the stock of mid-August 2019.
+        let m = Match::of(Kind::Level, HistDate::Span(2019, 7, 2019, 9), 2017, 7).unwrap();
+        assert!((m.value(&halves) - (24.0 + 8.0)).abs() < 1e-9);
+        assert!(Match::of(Kind::Stock, HistDate::Span(2019, 7, 2019, 9), 2017, 7).is_none());
         let m = Match::of(Kind::Stock, HistDate::Month(2023, 12), 2017, 7).unwrap();
         assert_eq!(m.weights, vec![(13, 1.0)]);
-        // A stock dated by a year is its yearly average.
-        let m = Match::of(Kind::Stock, HistDate::Year(2020), 2017, 7).unwrap();
-        assert_eq!(m.weights, vec![(6, 0.5), (7, 0.5)]);
+        // A stock dated by a year is its year-end figure.
+        assert_eq!(
+            Match::of(Kind::Stock, HistDate::Year(2020), 2017, 7),
+            Match::of(Kind::Stock, HistDate::Month(2020, 12), 2017, 7)
+        );
         // Outside the run.
         assert!(Match::of(Kind::Stock, HistDate::Month(2016, 12), 2017, 7).is_none());
         assert!(Match::of(Kind::Stock, HistDate::Month(2024, 1), 2017, 7).is_none());
@@ -1352,24 +1325,107 @@ mod tests {
         assert!((conv[2] - 402.75).abs() < 1e-9);
         assert_eq!(conv[3], 580.0);
         assert!(!h.rows[1].confirmed);
-        assert_eq!(h.yearly("dibao_std_rural", 2018).unwrap().0, 4833.0 / 12.0);
+        assert_eq!(h.annual("dibao_std_rural", 2018).unwrap().0, 4833.0 / 12.0);
     }
 
     #[test]
-    fn a_driver_year_takes_the_year_row_else_the_latest_month() {
+    fn a_standard_drives_a_year_at_its_mid_year_level() {
+        // Year-end 2018 (600), end of 2019 (624), July–September 2020 (650, at mid-August).
         let h = History::parse(
             &format!(
-                "{HEAD}dibao_std_urban,2019-06,yuan/person/month,600,s,yes\n\
+                "{HEAD}dibao_std_urban,2018,yuan/person/month,600,s,yes\n\
                  dibao_std_urban,2019-12,yuan/person/month,624,s,yes\n\
-                 dibao_std_urban,2020,yuan/person/month,677,s,yes\n\
-                 dibao_std_urban,2020-12,yuan/person/month,678,s,yes\n"
+                 dibao_std_urban,2020-07/2020-09,yuan/person/month,650,s,yes\n"
             ),
             "h.csv",
         )
         .unwrap();
-        assert_eq!(h.yearly("dibao_std_urban", 2019).unwrap().0, 624.0);
-        assert_eq!(h.yearly("dibao_std_urban", 2020).unwrap().0, 677.0);
-        assert!(h.yearly("dibao_std_urban", 2021).is_none());
+        let at = |y| h.mid_year_level("dibao_std_urban", y).map(|x| x.0);
+        assert!((at(2019).unwrap() - 612.0).abs() < 1e-9);
+        assert!((at(2020).unwrap() - 644.8).abs() < 1e-9);
+        assert_eq!(at(2021), Some(650.0)); // the last value, under a year before
+        assert_eq!(at(2018), Some(600.0)); // the first value, half a year after
+        assert_eq!(at(2017), None);
+        assert_eq!(at(2022), None);
+        assert_eq!(
+            h.mid_year_level("dibao_std_urban", 2019).unwrap().1.len(),
+            2
+        );
+    }
+
+    #[test]
+    fn the_overlay_sets_standards_incomes_and_prices_from_the_history() {
+        let h = History::parse(
+            &format!(
+                "{HEAD}dibao_std_urban,2021,yuan/person/month,700,s,yes\n\
+                 dibao_std_urban,2022,yuan/person/month,740,s,yes\n\
+                 dibao_std_urban,2023,yuan/person/month,780,s,yes\n\
+                 dibao_std_rural,2021,yuan/person/month,500,s,yes\n\
+                 dibao_std_rural,2022,yuan/person/month,550,s,yes\n\
+                 dibao_std_rural,2023,yuan/person/month,600,s,yes\n\
+                 income_pc_urban,2022,yuan/person/year,48000,s,yes\n\
+                 income_pc_urban,2023,yuan/person/year,50000,s,yes\n\
+                 income_pc_rural,2022,yuan/person/year,20000,s,yes\n\
+                 income_pc_rural,2023,yuan/person/year,21000,s,yes\n\
+                 cpi_index,2023,previous year = 100,102,s,yes\n"
+            ),
+            "h.csv",
+        )
+        .unwrap();
+        let loaded = crate::scenario::load_str("", "t").unwrap();
+        let ov = overlay(&h, &loaded, 2022).unwrap();
+        let get = |k: &str| {
+            ov.sets
+                .iter()
+                .find(|s| s.0 == k)
+                .map(|s| s.1.clone())
+                .unwrap()
+        };
+        let f = |v: Value| v.as_float().unwrap();
+        let sched = |v: Value, y: &str| v.as_table().unwrap()[y].as_float().unwrap();
+        // Mid-2022: halfway between the year-ends of 2021 and 2022.
+        assert_eq!(f(get("programs.dibao.standard.urban")), 720.0);
+        assert_eq!(f(get("programs.dibao.standard.rural")), 525.0);
+        assert_eq!(
+            sched(get("programs.dibao.standard.growth_urban"), "2023"),
+            r6(760.0 / 720.0 - 1.0)
+        );
+        assert_eq!(sched(get("dynamics.prices.inflation"), "2023"), 0.02);
+        assert_eq!(
+            f(get("population.income.level_urban")),
+            r6(48000.0 / 50000.0)
+        );
+        assert_eq!(
+            f(get("population.income.level_rural")),
+            r6(20000.0 / 21000.0)
+        );
+        // Real growth: urban and rural nominal growth weighted by the model's persons.
+        let t = StrataTable::from_scenario(&loaded.scenario, "t").unwrap();
+        let p = |r| {
+            t.strata
+                .iter()
+                .filter(|s| s.region == r)
+                .map(|s| s.persons)
+                .sum::<f64>()
+        };
+        let w = p(Region::Urban) / (p(Region::Urban) + p(Region::Rural));
+        let nominal = w * (50000.0 / 48000.0 - 1.0) + (1.0 - w) * (21000.0 / 20000.0 - 1.0);
+        assert_eq!(
+            sched(get("dynamics.income.growth"), "2023"),
+            r6((1.0 + nominal) / 1.02 - 1.0)
+        );
+        // Amounts at 2023 prices are deflated to 2022.
+        assert_eq!(
+            f(get("programs.tekun.institutional_cost")),
+            r6(loaded.scenario.programs.tekun.institutional_cost / 1.02)
+        );
+        let applied = ov.apply(&loaded, "h.csv").unwrap();
+        assert_eq!(applied.scenario.simulation.start_year, 2022);
+        assert_eq!(applied.scenario.simulation.years, 2);
+        assert!(applied.scenario.references["dynamics.prices.inflation"].contains("cpi_index"));
+        // A missing year of a driver is named.
+        let e = overlay(&h, &loaded, 2021).unwrap_err().to_string();
+        assert!(e.contains("`cpi_index` dated 2022"), "{e}");
     }
 
     fn err(text: &str) -> String {

@@ -66,13 +66,13 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     let driven = ov.apply(&loaded, &hfile)?;
 
     if let Some(path) = &a.write_scenario {
-        let name = format!("{}-backtest-{}", loaded.scenario.name, a.from);
-        let command = argv.join(" ");
-        let text = ov.scenario_toml(&relative_to(&a.scenario, path), &name, &command)?;
+        let command = format!("safetynet {}", argv.get(1..).unwrap_or_default().join(" "));
+        let text = ov.scenario_toml(&relative_to(&a.scenario, path), &command)?;
         output::write_atomic(path, text.as_bytes())?;
-        // The written file must load to the same scenario as the one just built.
-        let check = crate::scenario::load(path)?;
-        if check.scenario.simulation.start_year != a.from {
+        // The written file, loaded with the same command-line keys, must resolve to the very
+        // scenario the backtest runs.
+        let check = a.sim.load(path)?;
+        if check.hash != driven.hash {
             return Err(Error::Internal(format!(
                 "{} does not reproduce the backtest scenario",
                 path.display()
@@ -83,9 +83,9 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
 
     let model = Model::new(&driven)?;
     let s = driven.scenario.simulation.clone();
-    let out = a.out.unwrap_or_else(|| {
-        PathBuf::from("results").join(format!("{}-backtest-{}", loaded.scenario.name, a.from))
-    });
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("results").join(&driven.scenario.name));
     output::prepare_dir(&out)?;
     let models = vec![model];
     let pb = progress_bar(engine::work_items(&models), a.sim.quiet, "simulating");
