@@ -259,3 +259,27 @@ fn a_bad_history_row_exits_2_naming_the_row_and_the_column() {
         .args(["--years", "3"]);
     bad(&mut cmd).stderr(contains("--years"));
 }
+
+#[test]
+fn backtest_csv_is_the_same_bytes_whatever_the_thread_count() {
+    let dir = TempDir::new().unwrap();
+    let mut files = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("t{threads}"));
+        let mut cmd = safetynet(dir.path());
+        cmd.arg("backtest")
+            .arg(repo("scenarios/baseline.toml"))
+            .arg("--history")
+            .arg(repo("synthetic-data/history.csv"))
+            .args(SMALL)
+            .args(["--threads", threads, "--chunk-size", "97", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        files.push(std::fs::read(out.join("backtest.csv")).unwrap());
+    }
+    assert!(
+        files[0] == files[1],
+        "backtest.csv differs between 1 and 2 threads"
+    );
+}
