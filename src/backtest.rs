@@ -976,6 +976,8 @@ pub struct BacktestRow {
     pub matched: String,
     /// Row in the history file.
     pub row: usize,
+    /// The matched model value in each replication.
+    pub per_rep: Vec<f64>,
 }
 
 impl BacktestRow {
@@ -1046,6 +1048,7 @@ pub fn compare(
             kind: map.kind,
             matched: m.describe(from),
             row: hr.row,
+            per_rep,
         });
     }
     rows.sort_by(|a, b| {
@@ -1056,6 +1059,164 @@ pub fn compare(
             .then(a.row.cmp(&b.row))
     });
     (rows, skipped)
+}
+
+/// The change of a figure between two official dates, official against model.
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    pub key: String,
+    pub from: HistDate,
+    pub to: HistDate,
+    /// Official change, percent.
+    pub official_pct: f64,
+    /// Model change in percent, taken within each replication, then summarised.
+    pub model: Option<Stats>,
+    /// The later date is after `--fit-until`.
+    pub out_of_sample: bool,
+    /// Both figures confirmed.
+    pub confirmed: bool,
+}
+
+impl ChangeRow {
+    /// Model mean − official, in percentage points.
+    pub fn error_pp(&self) -> Option<f64> {
+        self.model.map(|m| m.mean - self.official_pct)
+    }
+    /// Whether the official change lies within the model's 90 % interval.
+    pub fn in_interval(&self) -> Option<bool> {
+        self.model
+            .map(|m| self.official_pct >= m.p05 && self.official_pct <= m.p95)
+    }
+}
+
+/// Changes between official dates of the same figure: from each date to the next and to the
+/// last (so "September 2021 to September 2023" is there when 2023-09 is the last). Flows are
+/// compared only with flows over as many months. Rows as sorted by [`compare`].
+pub fn changes(rows: &[BacktestRow]) -> Vec<ChangeRow> {
+    let mut out = Vec::new();
+    let mut groups: Vec<Vec<&BacktestRow>> = Vec::new();
+    for r in rows {
+        let span = if r.kind == Kind::Flow {
+            r.date.months()
+        } else {
+            0
+        };
+        match groups.iter_mut().find(|g| {
+            let g0 = g[0];
+            g0.key == r.key
+                && (if g0.kind == Kind::Flow {
+                    g0.date.months()
+                } else {
+                    0
+                }) == span
+        }) {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
+    for g in groups {
+        let n = g.len();
+        for i in 0..n.saturating_sub(1) {
+            let mut to = vec![i + 1];
+            if n - 1 > i + 1 {
+                to.push(n - 1);
+            }
+            for j in to {
+                let (a, b) = (g[i], g[j]);
+                let per_rep: Vec<f64> = a
+                    .per_rep
+                    .iter()
+                    .zip(&b.per_rep)
+                    .map(|(x, y)| (y / x - 1.0) * 100.0)
+                    .collect();
+                out.push(ChangeRow {
+                    key: a.key.clone(),
+                    from: a.date,
+                    to: b.date,
+                    official_pct: (b.official / a.official - 1.0) * 100.0,
+                    model: Stats::of(&per_rep),
+                    out_of_sample: b.out_of_sample,
+                    confirmed: a.confirmed && b.confirmed,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `backtest-changes.csv`: figure, from, to, official_change_pct, model_mean_pct,
+/// model_p05_pct, model_p95_pct, error_pp, in_interval, sample (of the later date), confirmed
+/// (both).
+pub fn changes_csv(rows: &[ChangeRow]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| Error::Internal(format!("backtest-changes.csv: {e}"));
+    w.write_record([
+        "figure",
+        "from",
+        "to",
+        "official_change_pct",
+        "model_mean_pct",
+        "model_p05_pct",
+        "model_p95_pct",
+        "error_pp",
+        "in_interval",
+        "sample",
+        "confirmed",
+    ])
+    .map_err(io)?;
+    let yn = |b: bool| if b { "yes" } else { "no" };
+    for r in rows {
+        w.write_record([
+            r.key.clone(),
+            r.from.to_string(),
+            r.to.to_string(),
+            r.official_pct.to_string(),
+            num(r.model.map(|m| m.mean)),
+            num(r.model.map(|m| m.p05)),
+            num(r.model.map(|m| m.p95)),
+            num(r.error_pp()),
+            r.in_interval().map(yn).unwrap_or("").to_string(),
+            if r.out_of_sample { "out" } else { "in" }.to_string(),
+            yn(r.confirmed).to_string(),
+        ])
+        .map_err(io)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Internal(format!("backtest-changes.csv: {e}")))
+}
+
+/// The readable table of the changes of one figure.
+pub fn changes_table(rows: &[ChangeRow], key: &str) -> String {
+    let mut t: Vec<Vec<String>> = vec![vec![
+        "from".into(),
+        "to".into(),
+        "official".into(),
+        "model [90 % interval]".into(),
+        "error".into(),
+        "in 90 %".into(),
+        "sample".into(),
+    ]];
+    for r in rows.iter().filter(|r| r.key == key) {
+        let star = if r.confirmed { "" } else { "*" };
+        t.push(vec![
+            r.from.to_string(),
+            r.to.to_string(),
+            format!("{:+.1} %{star}", r.official_pct),
+            r.model
+                .map(|m| format!("{:+.1} % [{:+.1}, {:+.1}]", m.mean, m.p05, m.p95))
+                .unwrap_or_else(|| "–".into()),
+            r.error_pp()
+                .map(|e| format!("{e:+.1} pp"))
+                .unwrap_or_else(|| "–".into()),
+            match r.in_interval() {
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+                None => "–".into(),
+            },
+            if r.out_of_sample { "out" } else { "in" }.into(),
+        ]);
+    }
+    crate::output::align(&t, 1)
 }
 
 fn num(x: Option<f64>) -> String {
@@ -1426,6 +1587,74 @@ mod tests {
         // A missing year of a driver is named.
         let e = overlay(&h, &loaded, 2021).unwrap_err().to_string();
         assert!(e.contains("`cpi_index` dated 2022"), "{e}");
+    }
+
+    #[test]
+    fn changes_are_taken_within_each_replication_between_like_dates() {
+        let row = |date: HistDate, kind: Kind, official: f64, per_rep: Vec<f64>| BacktestRow {
+            key: "k".into(),
+            date,
+            metric: "m",
+            region: "national",
+            unit: "u",
+            official,
+            model: Stats::of(&per_rep),
+            out_of_sample: date.end_year() > 2021,
+            confirmed: true,
+            kind,
+            matched: String::new(),
+            row: 0,
+            per_rep,
+        };
+        let rows = vec![
+            row(
+                HistDate::Month(2021, 9),
+                Kind::Stock,
+                100.0,
+                vec![50.0, 40.0],
+            ),
+            row(
+                HistDate::Month(2022, 3),
+                Kind::Stock,
+                98.0,
+                vec![55.0, 40.0],
+            ),
+            row(
+                HistDate::Month(2023, 9),
+                Kind::Stock,
+                94.0,
+                vec![60.0, 42.0],
+            ),
+        ];
+        let c = changes(&rows);
+        // Consecutive pairs and each date to the last: 2021-09→2022-03, 2021-09→2023-09,
+        // 2022-03→2023-09.
+        assert_eq!(c.len(), 3);
+        let long = c
+            .iter()
+            .find(|r| r.from == HistDate::Month(2021, 9) && r.to == HistDate::Month(2023, 9))
+            .unwrap();
+        assert!((long.official_pct + 6.0).abs() < 1e-9);
+        // Within replications: +20 % and +5 %, mean +12.5 % (not the change of the means).
+        assert!((long.model.unwrap().mean - 12.5).abs() < 1e-9);
+        assert!((long.error_pp().unwrap() - 18.5).abs() < 1e-9);
+        assert!(long.out_of_sample);
+        // Flows over different spans are not compared with each other.
+        let flows = vec![
+            row(
+                HistDate::Span(2022, 1, 2022, 3),
+                Kind::Flow,
+                10.0,
+                vec![1.0],
+            ),
+            row(
+                HistDate::Span(2022, 1, 2022, 6),
+                Kind::Flow,
+                20.0,
+                vec![2.0],
+            ),
+        ];
+        assert!(changes(&flows).is_empty());
     }
 
     fn err(text: &str) -> String {

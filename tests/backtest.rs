@@ -121,6 +121,24 @@ fn backtest_writes_a_row_for_every_mapped_official_figure_in_range() {
         h[3].parse::<f64>().unwrap()
     );
 
+    // Changes between official dates: September 2021 to September 2023 of dibao persons
+    // (the last date of that series in range) is there, out of sample.
+    let ch = read_csv(&out.join("backtest-changes.csv"));
+    let c = ch
+        .iter()
+        .find(|r| &r[0] == "dibao_persons_total" && &r[1] == "2021-09" && &r[2] == "2023-09")
+        .expect("the 2021-09 to 2023-09 change");
+    let value = |date: &str| -> f64 {
+        hist.iter()
+            .find(|h| &h[0] == "dibao_persons_total" && &h[1] == date)
+            .map(|h| h[3].parse().unwrap())
+            .unwrap()
+    };
+    let official: f64 = c[3].parse().unwrap();
+    let want = (value("2023-09") / value("2021-09") - 1.0) * 100.0;
+    assert!((official - want).abs() < 1e-9, "{official} against {want}");
+    assert_eq!(&c[9], "out");
+
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("<polygon"));
     assert!(html.contains("dibao_persons_total"));

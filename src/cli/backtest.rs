@@ -105,12 +105,21 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     )?;
     let (rows, skipped) = backtest::compare(&history, &results[0], a.from, s.years, a.fit_until);
     output::write_atomic(&out.join("backtest.csv"), &backtest::backtest_csv(&rows)?)?;
+    let changes = backtest::changes(&rows);
+    output::write_atomic(
+        &out.join("backtest-changes.csv"),
+        &backtest::changes_csv(&changes)?,
+    )?;
 
     let mut text = format!(
         "Backtest of `{}` from {} to {END_YEAR}, driven by {} (standards, incomes, prices; population not driven): official against model mean [90 % interval]\n",
         loaded.scenario.name, a.from, hfile
     );
     text.push_str(&backtest::table(&rows));
+    text.push_str(&format!(
+        "\nChange of dibao persons (national) between official dates, within each replication (every figure's changes in backtest-changes.csv):\n{}",
+        backtest::changes_table(&changes, "dibao_persons_total")
+    ));
     if !skipped.unmapped.is_empty() {
         let keys: Vec<String> = skipped
             .unmapped
@@ -148,7 +157,7 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     )?;
     output::write_atomic(&out.join("report.html"), html.as_bytes())?;
     text.push_str(&format!(
-        "\n{} households x {} replications x {} months from {}; results in {} (backtest.csv, report.html)\n",
+        "\n{} households x {} replications x {} months from {}; results in {} (backtest.csv, backtest-changes.csv, report.html)\n",
         s.households,
         s.replications,
         s.months(),
