@@ -14,8 +14,10 @@
 //! ```
 
 pub mod calibrate;
+pub mod check;
 pub mod cli;
 pub mod compare;
+pub mod counters;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
@@ -29,5 +31,6 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
+pub mod simulation;
 
 pub use error::{Error, Result};

@@ -586,7 +586,7 @@ fn the_shipped_example_runs_end_to_end_and_threads_change_no_byte() {
     assert_eq!(md["records"], 400);
     assert_eq!(md["sha256"].as_array().map(|a| a.len()), Some(2), "{md}");
     // The example's records are all read: 400 households, 3 provinces.
-    let loaded = safetynet::population::microdata::resolve_paths(
+    let loaded = safetynet::scenario::resolve_microdata_paths(
         scenario::load(&example("scenario.toml")).unwrap(),
     )
     .unwrap();

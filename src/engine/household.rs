@@ -7,8 +7,8 @@
 //! Everything else goes through `Household::month_slow`, out of line.
 
 use super::{Model, RepTables};
+use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
 use crate::dynamics::IncomeState;
-use crate::metrics::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
 use crate::population::Household;
 use crate::programs::charity::class;
 use crate::programs::dibao::{DibaoDraws, DibaoHousehold, DibaoState};

@@ -3,14 +3,16 @@
 //! index): it is regenerated identically on any thread, shard or machine, and never stored.
 
 pub mod microdata;
+pub mod regions;
 mod strata;
 
 pub use microdata::{Microdata, MicrodataParams};
 pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
 
+use crate::check::Checker;
 use crate::error::{Error, Result};
 use crate::rng::{stream, Purpose};
-use crate::scenario::{Checker, Scenario, SimulationParams};
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -425,6 +427,19 @@ impl Allocation {
     }
 }
 
+/// What the population layer reads of a scenario: its own keys, the run's size, and the
+/// income spreads its start values are drawn with (keys of `dynamics.income`). A scenario
+/// converts into it (`&Scenario: Into<PopulationInputs>`, in `scenario`, the layer above).
+#[derive(Debug, Clone, Copy)]
+pub struct PopulationInputs<'a> {
+    pub population: &'a PopulationParams,
+    pub simulation: &'a SimulationParams,
+    /// `dynamics.income.persistent_initial_sd`, log points.
+    pub persistent_initial_sd: f64,
+    /// `dynamics.income.transitory_sd`, log points.
+    pub transitory_sd: f64,
+}
+
 /// Everything needed to generate households for one scenario.
 #[derive(Debug, Clone)]
 pub struct PopulationModel {
@@ -437,7 +452,8 @@ pub struct PopulationModel {
 
 impl PopulationModel {
     /// Build strata and allocation from a scenario.
-    pub fn new(s: &Scenario, file: &str) -> Result<PopulationModel> {
+    pub fn new<'a>(s: impl Into<PopulationInputs<'a>>, file: &str) -> Result<PopulationModel> {
+        let s: PopulationInputs = s.into();
         let mut strata = StrataTable::from_scenario(s, file)?;
         if s.population.source == "microdata" {
             let (md, strata) = Microdata::load(s, &strata)?;

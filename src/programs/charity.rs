@@ -5,8 +5,9 @@
 //! household, then runs the claimant households again over the same regenerated trajectories
 //! to pay the share the budget fills (`engine::run_split`).
 
-use crate::scenario::{Checker, SimulationParams};
+use crate::check::Checker;
 use crate::schedule::Schedule;
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
 /// `programs.charity.*`.

@@ -6,10 +6,11 @@
 //! has log-normal error; recipients are reviewed periodically and, once above the standard,
 //! keep the benefit for a gradual-exit period.
 
+use crate::check::Checker;
 use crate::dynamics::YearPaths;
 use crate::population::{can_work, Household, MemberParams, Region, StrataTable};
-use crate::scenario::{Checker, SimulationParams};
 use crate::schedule::Schedule;
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
 /// `programs.dibao.*`.

@@ -4,7 +4,7 @@
 //! single-person inclusion, their severely ill or severely disabled members may be covered by
 //! dibao individually, as single-person households.
 
-use crate::scenario::Checker;
+use crate::check::Checker;
 use serde::{Deserialize, Serialize};
 
 /// `programs.marginal.*`.

@@ -14,7 +14,8 @@ pub mod services;
 pub mod tekun;
 pub mod temporary;
 
-use crate::scenario::{Checker, SimulationParams};
+use crate::check::Checker;
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
 /// `programs.*`.

@@ -5,7 +5,7 @@
 //! its monthly application chance rises, and households that would never apply alone are
 //! reached with some probability.
 
-use crate::scenario::Checker;
+use crate::check::Checker;
 use serde::{Deserialize, Serialize};
 
 /// `programs.monitoring.*`.

@@ -7,11 +7,10 @@
 //! The second run admits fewer households, whose own dynamics differ slightly, so the cap holds
 //! approximately (the cut-off is set on the first run's distribution); the tests bound it.
 
-use crate::scenario::Checker;
+use crate::check::Checker;
 use serde::{Deserialize, Serialize};
 
-/// Bins of the need histogram over [0, 1].
-pub const NEED_BINS: usize = 40;
+pub use crate::counters::NEED_BINS;
 
 /// `programs.quota.*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 //! place: at that place's standard (by default the rural stratum of their province, where most
 //! migrants are registered) and with the far lower take-up of applying from afar.
 
+use crate::check::Checker;
 use crate::population::{Region, StrataTable};
-use crate::scenario::Checker;
 use serde::{Deserialize, Serialize};
 
 /// `programs.residence.*`.

@@ -4,7 +4,7 @@
 //! assistance reimbursing a share of essential spending, up to a cap, for households with
 //! income below the local mean per-capita income whose essential spending exceeds a share of it.
 
-use crate::scenario::Checker;
+use crate::check::Checker;
 use serde::{Deserialize, Serialize};
 
 /// `programs.rigid.*`.

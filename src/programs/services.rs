@@ -2,7 +2,7 @@
 //! members who need care and for severely disabled members of dibao households, as an in-kind
 //! cost per service-month, alongside the cash or replacing part of tekun's care subsidy.
 
-use crate::scenario::Checker;
+use crate::check::Checker;
 use serde::{Deserialize, Serialize};
 
 /// `programs.services.*`.

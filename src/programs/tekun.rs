@@ -5,8 +5,8 @@
 //! dibao standard plus a care subsidy by self-care level, in cash or in an institution with its
 //! own unit cost. Tekun and dibao are exclusive: a tekun household gets no dibao.
 
+use crate::check::Checker;
 use crate::population::{can_work, Household, MemberParams};
-use crate::scenario::Checker;
 use serde::{Deserialize, Serialize};
 
 /// `programs.tekun.*`.

@@ -3,7 +3,7 @@
 //! (migrants included, since 2023 without registration restriction), of k months of the local
 //! dibao standard per member, k by the kind of shock; also for households already on dibao.
 
-use crate::scenario::Checker;
+use crate::check::Checker;
 use serde::{Deserialize, Serialize};
 
 /// `programs.temporary.*`.
@@ -26,13 +26,7 @@ pub struct TemporaryParams {
     pub migrants_included: bool,
 }
 
-/// Kinds of shock that start in a month, as bit flags.
-pub mod shock {
-    pub const HARDSHIP: u8 = 1;
-    pub const ILLNESS: u8 = 2;
-    pub const JOB_LOSS: u8 = 4;
-    pub const DISASTER: u8 = 8;
-}
+pub use crate::dynamics::shock;
 
 impl TemporaryParams {
     pub(crate) fn validate(&self, c: &mut Checker) {

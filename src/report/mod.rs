@@ -12,9 +12,9 @@ mod chart;
 
 pub use chart::{line_chart, Point, Series, XAxis, PALETTE};
 
-use crate::compare::delta_cell;
 use crate::error::{Error, Result};
 use crate::metrics::METRICS;
+use crate::output::delta_cell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

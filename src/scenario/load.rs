@@ -380,6 +380,38 @@ fn lookup<'a>(table: &'a Table, path: &str) -> Option<&'a Value> {
     Some(v)
 }
 
+/// Make relative microdata paths relative to the scenario file that set them (paths given on
+/// the command line stay relative to the working directory).
+pub fn resolve_microdata_paths(loaded: LoadedScenario) -> Result<LoadedScenario> {
+    let md = &loaded.scenario.population.microdata;
+    let mut out = loaded.clone();
+    for (key, value) in [
+        ("population.microdata.households", md.households.clone()),
+        ("population.microdata.persons", md.persons.clone()),
+    ] {
+        if value.is_empty() || Path::new(&value).is_absolute() {
+            continue;
+        }
+        let Some(origin) = loaded.origin.get(key) else {
+            continue;
+        };
+        let Some(file) = loaded
+            .files
+            .iter()
+            .find(|f| f.display().to_string() == *origin)
+        else {
+            continue;
+        };
+        let dir = file.parent().unwrap_or(Path::new(""));
+        if dir.as_os_str().is_empty() {
+            continue;
+        }
+        let path = dir.join(&value).display().to_string();
+        out = out.with_overrides(&[(key.to_string(), toml::Value::String(path))], origin)?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
