@@ -4,6 +4,14 @@
 //! Counters hold money in fen and counts as whole numbers per (stratum, year, half-year), so
 //! sums are exact and identical whatever the thread count or chunk size; survey weights are
 //! applied only after the reduction, in a fixed order.
+//!
+//! One scenario's counters of one replication are an `ndarray` array with named axes
+//! ([`axis`]: stratum × year × half × counter), stored flat so the engine's hot loop writes a
+//! plain slice ([`Counters::slot`]); a run holds one per (scenario, replication), the two outer
+//! axes. Regions and periods are reductions over the stratum and half axes (see `metrics`),
+//! and threads, shards and passes merge by adding arrays ([`Counters::merge`]).
+
+use ndarray::{ArrayView4, ArrayViewMut4};
 
 /// Bins of assessed need (0–1) in the quota's first pass, see `programs::quota`.
 pub const NEED_BINS: usize = 40;
@@ -119,6 +127,19 @@ pub fn round_i64(x: f64) -> i64 {
     t.saturating_add((f >= 0.5) as i64 - (f <= -0.5) as i64)
 }
 
+/// Named axes of [`Counters::view`].
+pub mod axis {
+    use ndarray::Axis;
+    /// Stratum (index into the population's strata).
+    pub const STRATUM: Axis = Axis(0);
+    /// Year of the horizon (0 = the start year).
+    pub const YEAR: Axis = Axis(1);
+    /// Half of the year (0 = January–June).
+    pub const HALF: Axis = Axis(2);
+    /// Counter id ([`super::c`]).
+    pub const COUNTER: Axis = Axis(3);
+}
+
 /// Exact counters for one scenario: `[stratum][year][half] -> [i64; c::N]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Counters {
@@ -184,16 +205,26 @@ impl Counters {
         &mut self.data[(s * self.years + t) * 2 + half]
     }
 
-    /// Add another set of counters (exact: integer addition).
+    /// The counters as an array over the named [`axis`]es: stratum × year × half × counter.
+    pub fn view(&self) -> ArrayView4<'_, i64> {
+        ArrayView4::from_shape((self.strata, self.years, 2, c::N), self.data.as_flattened())
+            .expect("counters are strata × years × 2 slots")
+    }
+
+    /// [`Counters::view`], writable.
+    pub fn view_mut(&mut self) -> ArrayViewMut4<'_, i64> {
+        let shape = (self.strata, self.years, 2, c::N);
+        ArrayViewMut4::from_shape(shape, self.data.as_flattened_mut())
+            .expect("counters are strata × years × 2 slots")
+    }
+
+    /// Add another set of counters of the same shape (exact: integer addition of arrays).
     pub fn merge(&mut self, other: &Counters) {
         for (x, y) in self.inc.iter_mut().zip(&other.inc) {
             *x += y;
         }
-        for (a, b) in self.data.iter_mut().zip(&other.data) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
+        let mut a = self.view_mut();
+        a += &other.view();
     }
 
     /// Zeroed counters of the same shape.

@@ -76,7 +76,7 @@ pub fn suppressed_cells(
                         if *period == Period::FirstHalf && !def.first_half {
                             continue;
                         }
-                        let d = (def.support)(&w, *months);
+                        let d = def.support(&w, *months);
                         let behind = records_behind(&cum, d);
                         let i = idx(t, pi, ri, mi);
                         records[i] = records[i].min(behind);
