@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct MetricsParams {
     /// Poverty line for FGT and poverty dynamics: "dibao_standard", "absolute" or "relative".
-    pub poverty_line: String,
+    pub poverty_line: LineKind,
     /// Absolute line, yuan per person per month (nominal), by year.
     pub absolute_line: Schedule,
     /// Relative line as a share 0–1 of the reference median income.
@@ -26,12 +26,7 @@ pub struct MetricsParams {
 
 impl MetricsParams {
     pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
-        c.one_of(
-            "metrics.poverty_line",
-            &self.poverty_line,
-            &["dibao_standard", "absolute", "relative"],
-        );
-        if self.poverty_line == "absolute" {
+        if self.poverty_line == LineKind::Absolute {
             let years = sim.start_year..=sim.start_year + sim.years as i32 - 1;
             c.schedule(
                 "metrics.absolute_line",
@@ -69,20 +64,22 @@ impl MetricsParams {
         }
     }
 
-    /// The kind of line, resolved once.
+    /// The kind of line.
     pub fn line_kind(&self) -> LineKind {
-        match self.poverty_line.as_str() {
-            "absolute" => LineKind::Absolute,
-            "relative" => LineKind::Relative,
-            _ => LineKind::Standard,
-        }
+        self.poverty_line
     }
 }
 
-/// Which poverty line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which poverty line (`metrics.poverty_line`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LineKind {
+    /// The local dibao standard, yuan per person per month.
+    #[serde(rename = "dibao_standard")]
     Standard,
+    /// `metrics.absolute_line` of the year.
+    #[serde(rename = "absolute")]
     Absolute,
+    /// `metrics.relative_share` of the reference median income.
+    #[serde(rename = "relative")]
     Relative,
 }

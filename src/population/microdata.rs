@@ -107,6 +107,18 @@ const SLOT_UNIT: u64 = 1 << 63;
 /// Name of the strata table in messages.
 const TABLE: &str = "synthetic-data/strata-2023.csv";
 
+/// Where households come from (`population.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The generator over the embedded strata table.
+    Synthetic,
+    /// The generator over the scenario's inline strata (`population.strata`).
+    Inline,
+    /// Records of `population.microdata` (CSV files), resampled per replication.
+    Microdata,
+}
+
 /// `population.microdata.*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,14 +132,14 @@ pub struct MicrodataParams {
 }
 
 impl MicrodataParams {
-    pub(crate) fn validate(&self, c: &mut Checker, source: &str) {
+    pub(crate) fn validate(&self, c: &mut Checker, source: Source) {
         c.int_range(
             "population.microdata.min_cell_households",
             self.min_cell_households.min(i64::MAX as u64) as i64,
             1,
             1_000_000,
         );
-        if source == "microdata" && self.households.trim().is_empty() {
+        if source == Source::Microdata && self.households.trim().is_empty() {
             c.fail(
                 "population.microdata.households",
                 "\"\"",
@@ -135,7 +147,7 @@ impl MicrodataParams {
                  \"microdata\" needs one; or give --population FILE)",
             );
         }
-        if source != "microdata" {
+        if source != Source::Microdata {
             for (key, v) in [("households", &self.households), ("persons", &self.persons)] {
                 if !v.is_empty() {
                     c.fail(

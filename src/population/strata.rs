@@ -149,7 +149,7 @@ impl StrataTable {
         let init_sd = s.persistent_initial_sd;
         let trans_sd = s.transitory_sd;
         let mut strata = Vec::new();
-        if p.source == "inline" {
+        if p.source == super::Source::Inline {
             for st in &p.strata {
                 let cdf = size_cdf_from_probs(&st.size_probs);
                 let mean_size: f64 = st
