@@ -31,7 +31,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("scenario", &["scenario"]),
     ("engine", &["engine", "reference"]),
     ("metrics", &["metrics"]),
-    ("output and report", &["output", "report", "incidence"]),
+    (
+        "output and report",
+        &["output", "folder", "shard", "report", "incidence"],
+    ),
     ("compare and calibrate", &["compare", "calibrate"]),
     ("CLI", &["cli"]),
 ];

@@ -18,6 +18,7 @@ use crate::population::regions::{regions, RegionSet};
 use crate::population::PopulationModel;
 use crate::programs::charity::CharityParams;
 use crate::programs::dibao::StandardTable;
+use crate::programs::Rules;
 use crate::scenario::{LoadedScenario, Scenario};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -30,36 +31,8 @@ pub struct Model {
     pub regions: Vec<RegionSet>,
     /// For each stratum, the stratum whose dibao standard its migrants apply at.
     pub application_strata: Vec<usize>,
-    /// Logs of the scenario's multiples, taken once rather than per household-year.
-    pub(crate) ln: Logs,
-}
-
-/// Logs of scenario constants every household-year's set-up needs.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Logs {
-    /// `programs.dibao.assessment.income_counted_share`.
-    pub counted: f64,
-    /// `programs.monitoring.alert_multiple`.
-    pub alert: f64,
-    /// `programs.marginal.income_multiple`.
-    pub marginal: f64,
-    /// `programs.charity.target_multiple`.
-    pub charity: f64,
-    /// `programs.temporary.income_threshold_multiple`.
-    pub temporary: f64,
-}
-
-impl Logs {
-    fn of(s: &Scenario) -> Logs {
-        let p = &s.programs;
-        Logs {
-            counted: p.dibao.assessment.income_counted_share.ln(),
-            alert: p.monitoring.alert_multiple.ln(),
-            marginal: p.marginal.income_multiple.ln(),
-            charity: p.charity.target_multiple.ln(),
-            temporary: p.temporary.income_threshold_multiple.ln(),
-        }
-    }
+    /// The rules of the enabled programs, in the order their steps run.
+    pub rules: Rules,
 }
 
 impl Model {
@@ -76,7 +49,7 @@ impl Model {
             .residence
             .application_strata(&pop.strata);
         Ok(Model {
-            ln: Logs::of(&loaded.scenario),
+            rules: Rules::new(&loaded.scenario.programs),
             loaded: loaded.clone(),
             pop,
             regions,
@@ -232,6 +205,22 @@ pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
 /// As [`run`]; with `incidence`, also fill benefit-incidence counters by decile of
 /// pre-transfer per-capita income (the deciles of the first scenario, from a pilot sample).
 pub fn run_with(models: &[Model], opts: &RunOptions, incidence: bool) -> Result<RunCounters> {
+    let all: Vec<u32> = models
+        .first()
+        .map(|m| (0..m.scenario().simulation.replications).collect())
+        .unwrap_or_default();
+    run_replications(models, opts, incidence, &all)
+}
+
+/// As [`run_with`], for the replications `reps` only, in that order (`per_scenario[k][j]` is
+/// replication `reps[j]`): the hook for shards and checkpointed, resumable runs. A replication
+/// depends only on its index, so any subset gives the same counters as in a whole run.
+pub fn run_replications(
+    models: &[Model],
+    opts: &RunOptions,
+    incidence: bool,
+    reps: &[u32],
+) -> Result<RunCounters> {
     if models.is_empty() {
         return Err(Error::Usage("no scenario to run".into()));
     }
@@ -244,7 +233,7 @@ pub fn run_with(models: &[Model], opts: &RunOptions, incidence: bool) -> Result<
     let mut per_scenario: Vec<Vec<Counters>> = vec![Vec::new(); models.len()];
     let mut draws: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); models.len()];
     let uncertain = models.iter().any(|m| !m.loaded.uncertain.is_empty());
-    for rep in 0..sim.replications {
+    for &rep in reps {
         // Distributions are drawn once per replication; without any, the models serve as they are.
         let drawn: Vec<Model>;
         let models: &[Model] = if uncertain {
