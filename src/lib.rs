@@ -15,8 +15,10 @@
 
 pub mod backtest;
 pub mod calibrate;
+pub mod check;
 pub mod cli;
 pub mod compare;
+pub mod counters;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
@@ -32,5 +34,6 @@ pub mod rng;
 pub mod scenario;
 pub mod schedule;
 pub mod shard;
+pub mod simulation;
 
 pub use error::{Error, Result};

@@ -124,7 +124,7 @@ impl SimArgs {
         }
         sets.extend(self.microdata_sets());
         // Microdata paths in a scenario file are relative to that file.
-        let loaded = crate::population::microdata::resolve_paths(loaded)?;
+        let loaded = crate::scenario::resolve_microdata_paths(loaded)?;
         if sets.is_empty() {
             return Ok(loaded);
         }
