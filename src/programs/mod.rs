@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub type Record = [i64; c::N];
 
 /// The most once-per-household propensities the programs draw together (see [`Step::PROPENSITIES`]).
-pub const MAX_PROPENSITIES: usize = 8;
+pub const MAX_PROPENSITIES: usize = 16;
 
 /// Which household a program's streams belong to.
 #[derive(Debug, Clone, Copy)]
