@@ -3,9 +3,11 @@
 
 mod calibrate;
 mod compare;
+mod merge;
 mod population;
 mod report;
 mod run;
+mod slurm;
 mod sweep;
 mod validate;
 
@@ -43,6 +45,10 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Write report.html (charts and tables) for a finished results folder.
     Report(report::ReportArgs),
+    /// Combine the shards of a run (`run --shard i/n`) into its results folder.
+    Merge(merge::MergeArgs),
+    /// Write (or submit) a Slurm job array of shards and a dependent merge job.
+    Slurm(slurm::SlurmArgs),
 }
 
 /// Options shared by commands that load a scenario and simulate.
@@ -186,5 +192,7 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Compare(a) => compare::run(a, argv),
         Command::Sweep(a) => sweep::run(a, argv),
         Command::Report(a) => report::run(a),
+        Command::Merge(a) => merge::run(a, argv),
+        Command::Slurm(a) => slurm::run(a),
     }
 }
