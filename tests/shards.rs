@@ -182,6 +182,20 @@ fn missing_duplicated_or_mismatched_shards_are_refused_by_name() {
     run(dir, &case, &["--shard", "2/2", "--out", "of2"])
         .assert()
         .success();
+    run(
+        dir,
+        &case,
+        &[
+            "--shard",
+            "2/3",
+            "--set",
+            "programs.dibao.take_up.ever_apply=0.6",
+            "--out",
+            "other",
+        ],
+    )
+    .assert()
+    .success();
     let merge = |args: &[&str]| {
         let mut c = safetynet(dir);
         c.arg("merge").args(args).args(["--out", "m", "--quiet"]);
@@ -199,6 +213,9 @@ fn missing_duplicated_or_mismatched_shards_are_refused_by_name() {
     bad_input(&mut merge(&["s1", "of2", "s3"]))
         .stderr(contains("of2"))
         .stderr(contains("shard count"));
+    bad_input(&mut merge(&["s1", "other", "s3"]))
+        .stderr(contains("other"))
+        .stderr(contains("scenario hash"));
     bad_input(&mut merge(&["s1", "s2", "nowhere"])).stderr(contains("nowhere"));
     std::fs::remove_file(dir.join("s2/reps/rep-000002.bin")).unwrap();
     bad_input(&mut merge(&["s1", "s2", "s3"]))
