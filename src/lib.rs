@@ -13,6 +13,7 @@
 //! print!("{}", output::summary_table(&results[0], 2023, 10));
 //! ```
 
+pub mod backtest;
 pub mod calibrate;
 pub mod cli;
 pub mod compare;

@@ -8,6 +8,7 @@
 //! println!("{}", path.display());
 //! ```
 
+pub mod backtest;
 mod chart;
 
 pub use chart::{line_chart, Point, Series, XAxis, PALETTE};
