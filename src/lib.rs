@@ -20,6 +20,7 @@ pub mod compare;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
+pub mod folder;
 pub mod incidence;
 pub mod metrics;
 pub mod output;
@@ -30,5 +31,6 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
+pub mod shard;
 
 pub use error::{Error, Result};

@@ -86,7 +86,8 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("results").join(&driven.scenario.name));
-    output::prepare_dir(&out)?;
+    // A bad output path fails now, before the first simulated month; the folder appears whole.
+    let staged = crate::folder::Staged::begin(&out, false)?;
     let models = vec![model];
     let pb = progress_bar(engine::work_items(&models), a.sim.quiet, "simulating");
     let counters = engine::run(
@@ -98,18 +99,15 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     )?;
     pb.finish_and_clear();
     let results = output::collect(&models, &counters);
-    output::write_results(
-        &out,
-        &results,
-        &Manifest::new(&models, argv).with_draws(&counters),
-    )?;
+    let manifest = Manifest::new(&models, argv).with_draws(&counters);
+    staged.write("summary.csv", &output::summary_csv(&results)?)?;
+    staged.write("replications.csv", &output::replications_csv(&results)?)?;
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
+    staged.write("manifest.json", &json)?;
     let (rows, skipped) = backtest::compare(&history, &results[0], a.from, s.years, a.fit_until);
-    output::write_atomic(&out.join("backtest.csv"), &backtest::backtest_csv(&rows)?)?;
+    staged.write("backtest.csv", &backtest::backtest_csv(&rows)?)?;
     let changes = backtest::changes(&rows);
-    output::write_atomic(
-        &out.join("backtest-changes.csv"),
-        &backtest::changes_csv(&changes)?,
-    )?;
+    staged.write("backtest-changes.csv", &backtest::changes_csv(&changes)?)?;
 
     let mut text = format!(
         "Backtest of `{}` from {} to {END_YEAR}, driven by {} (standards, incomes, prices; population not driven): official against model mean [90 % interval]\n",
@@ -155,7 +153,8 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
         &backtest::charts(&rows),
         &cells,
     )?;
-    output::write_atomic(&out.join("report.html"), html.as_bytes())?;
+    staged.write("report.html", html.as_bytes())?;
+    staged.commit()?;
     text.push_str(&format!(
         "\n{} households x {} replications x {} months from {}; results in {} (backtest.csv, backtest-changes.csv, report.html)\n",
         s.households,
