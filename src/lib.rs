@@ -29,5 +29,6 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
+pub mod solve;
 
 pub use error::{Error, Result};

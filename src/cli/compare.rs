@@ -110,7 +110,13 @@ pub(super) fn write_folder(
     extra: &[(&str, Vec<u8>)],
 ) -> Result<()> {
     output::prepare_dir(dir)?;
-    for stale in ["deltas.csv", "incidence.csv", "sweep.csv", "report.html"] {
+    for stale in [
+        "deltas.csv",
+        "incidence.csv",
+        "sweep.csv",
+        "solve.csv",
+        "report.html",
+    ] {
         if !extra.iter().any(|(n, _)| *n == stale) {
             let p = dir.join(stale);
             if p.exists() {

@@ -6,6 +6,7 @@ mod compare;
 mod population;
 mod report;
 mod run;
+mod solve;
 mod sweep;
 mod validate;
 
@@ -43,6 +44,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Write report.html (charts and tables) for a finished results folder.
     Report(report::ReportArgs),
+    /// Find the value of a key that makes a figure meet a limit with a stated probability.
+    Solve(solve::SolveArgs),
 }
 
 /// Options shared by commands that load a scenario and simulate.
@@ -186,5 +189,6 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Compare(a) => compare::run(a, argv),
         Command::Sweep(a) => sweep::run(a, argv),
         Command::Report(a) => report::run(a),
+        Command::Solve(a) => solve::run(a, argv),
     }
 }
