@@ -22,6 +22,7 @@ pub mod error;
 pub mod incidence;
 pub mod metrics;
 pub mod output;
+pub mod overrun;
 pub mod population;
 pub mod programs;
 pub mod reference;

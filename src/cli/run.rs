@@ -21,6 +21,11 @@ pub struct RunArgs {
     /// Also write report.html (charts and tables) into the results folder.
     #[arg(long)]
     pub report: bool,
+    /// Overrun risk against a budget line, e.g. --budget 'cost_government=300,320,340' (bn
+    /// yuan per year from the first year; or YEAR:VALUE pairs; METRIC@REGION for a region);
+    /// repeatable; writes overrun.csv and exceedance.csv.
+    #[arg(long, value_name = "METRIC=V1,V2,...")]
+    pub budget: Vec<String>,
     #[command(flatten)]
     pub sim: SimArgs,
 }
@@ -32,6 +37,11 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
     }
     let loaded = sim.load(&a.scenario)?;
     let model = Model::new(&loaded)?;
+    let budget = crate::overrun::parse_all(
+        &a.budget,
+        loaded.scenario.simulation.start_year,
+        loaded.scenario.simulation.years,
+    )?;
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("results").join(&loaded.scenario.name));
@@ -55,6 +65,15 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
     )?;
     let s = &loaded.scenario.simulation;
     let mut text = output::summary_table(&results[0], s.start_year, s.years);
+    crate::overrun::clear_stale(&out)?;
+    if !budget.is_empty() {
+        let (table, files) = crate::overrun::assess(&models[0], &results[0], &budget)?;
+        for (name, bytes) in files {
+            output::write_atomic(&out.join(name), &bytes)?;
+        }
+        text.push('\n');
+        text.push_str(&table);
+    }
     text.push_str(&format!(
         "\n{} households x {} replications x {} months; results in {}\n",
         s.households,
