@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Build strata-2023.csv (31 provinces x urban/rural) from the shared public statistics.
+"""Build strata-2023.csv (31 provinces x urban/rural) from the public statistics in sources/.
 
 Usage: python3 build_strata.py [DATA_DIR]
-DATA_DIR defaults to ../../shared/data relative to this file. Standard library only.
+DATA_DIR defaults to sources/ beside this file (the repository's own copies). Standard library only.
 See SOURCES.md for what every column means and where it comes from.
 """
 import csv
@@ -11,7 +11,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "shared", "data"))
+DATA = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "sources"))
 OUT = os.path.join(HERE, "strata-2023.csv")
 REGIONS = ("urban", "rural")
 

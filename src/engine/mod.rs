@@ -17,6 +17,7 @@ use crate::metrics::{c, regions, Counters, RegionSet};
 use crate::population::PopulationModel;
 use crate::programs::charity::CharityParams;
 use crate::programs::dibao::StandardTable;
+use crate::programs::Rules;
 use crate::scenario::{LoadedScenario, Scenario};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -29,36 +30,8 @@ pub struct Model {
     pub regions: Vec<RegionSet>,
     /// For each stratum, the stratum whose dibao standard its migrants apply at.
     pub application_strata: Vec<usize>,
-    /// Logs of the scenario's multiples, taken once rather than per household-year.
-    pub(crate) ln: Logs,
-}
-
-/// Logs of scenario constants every household-year's set-up needs.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Logs {
-    /// `programs.dibao.assessment.income_counted_share`.
-    pub counted: f64,
-    /// `programs.monitoring.alert_multiple`.
-    pub alert: f64,
-    /// `programs.marginal.income_multiple`.
-    pub marginal: f64,
-    /// `programs.charity.target_multiple`.
-    pub charity: f64,
-    /// `programs.temporary.income_threshold_multiple`.
-    pub temporary: f64,
-}
-
-impl Logs {
-    fn of(s: &Scenario) -> Logs {
-        let p = &s.programs;
-        Logs {
-            counted: p.dibao.assessment.income_counted_share.ln(),
-            alert: p.monitoring.alert_multiple.ln(),
-            marginal: p.marginal.income_multiple.ln(),
-            charity: p.charity.target_multiple.ln(),
-            temporary: p.temporary.income_threshold_multiple.ln(),
-        }
-    }
+    /// The rules of the enabled programs, in the order their steps run.
+    pub rules: Rules,
 }
 
 impl Model {
@@ -75,7 +48,7 @@ impl Model {
             .residence
             .application_strata(&pop.strata);
         Ok(Model {
-            ln: Logs::of(&loaded.scenario),
+            rules: Rules::new(&loaded.scenario.programs),
             loaded: loaded.clone(),
             pop,
             regions,

@@ -4,14 +4,15 @@
 use super::MAX_MEMBERS;
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The embedded default strata table.
 pub const STRATA_CSV: &str = include_str!("../../synthetic-data/strata-2023.csv");
 const STRATA_FILE: &str = "synthetic-data/strata-2023.csv";
 
 /// Urban or rural.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Region {
     Urban,
     Rural,

@@ -5,6 +5,9 @@
 //! household, then runs the claimant households again over the same regenerated trajectories
 //! to pay the share the budget fills (`engine::run_split`).
 
+use super::MAX_PROPENSITIES;
+use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use crate::metrics::c;
 use crate::scenario::{Checker, SimulationParams};
 use crate::schedule::Schedule;
 use serde::{Deserialize, Serialize};
@@ -17,11 +20,22 @@ pub struct CharityParams {
     pub enabled: bool,
     /// Yearly budget, yuan (national), by year.
     pub budget: Schedule,
-    /// "marginal_first" (marginal families, then excluded poor, then other recipients),
-    /// "poor_first" (excluded poor first) or "pro_rata" (all claims alike).
-    pub priority: String,
+    /// Order in which claimant classes are served.
+    pub priority: Priority,
     /// Households are topped up to this multiple of the dibao standard.
     pub target_multiple: f64,
+}
+
+/// `programs.charity.priority`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Marginal families, then the excluded poor, then everyone else.
+    MarginalFirst,
+    /// The excluded poor first, then marginal families, then everyone else.
+    PoorFirst,
+    /// Every claim alike.
+    ProRata,
 }
 
 /// Claimant classes.
@@ -37,11 +51,6 @@ pub mod class {
 impl CharityParams {
     pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
         let k = "programs.charity";
-        c.one_of(
-            &format!("{k}.priority"),
-            &self.priority,
-            &["marginal_first", "poor_first", "pro_rata"],
-        );
         c.range(
             &format!("{k}.target_multiple"),
             self.target_multiple,
@@ -64,10 +73,10 @@ impl CharityParams {
 
     /// Priority rank (0 = first) of a claimant class.
     pub fn rank(&self, class: usize) -> usize {
-        match self.priority.as_str() {
-            "marginal_first" => class,
-            "poor_first" => [1, 0, 2][class],
-            _ => 0,
+        match self.priority {
+            Priority::MarginalFirst => class,
+            Priority::PoorFirst => [1, 0, 2][class],
+            Priority::ProRata => 0,
         }
     }
 
@@ -91,6 +100,65 @@ impl CharityParams {
             left = (left - demand[r]).max(0.0);
         }
         f
+    }
+}
+
+/// The claimant class of a household whose month's awards are in `led`; `poor`: its true
+/// income is below the local standard.
+pub fn class_of(led: &Ledger, poor: bool) -> usize {
+    if led.marginal {
+        class::MARGINAL
+    } else if poor && !led.on_dibao() && !led.tekun {
+        class::EXCLUDED_POOR
+    } else {
+        class::OTHER
+    }
+}
+
+/// Charity as the last step: it tops up what every government program left.
+#[derive(Debug, Clone)]
+pub struct Charity {
+    p: CharityParams,
+    ln_target: f64,
+}
+
+impl Step for Charity {
+    type Household = ();
+
+    fn new(p: &ProgramsParams) -> Option<Charity> {
+        p.charity.enabled.then(|| Charity {
+            p: p.charity.clone(),
+            ln_target: p.charity.target_multiple.ln(),
+        })
+    }
+
+    fn household(&self, _key: &HouseholdKey, _u: &[f64; MAX_PROPENSITIES]) {}
+
+    fn year(&self, _h: &mut (), y: &YearCtx) -> f64 {
+        // A claim needs income (before transfers, a fortiori after) below the target.
+        y.ln_standard + self.ln_target
+    }
+
+    fn step(&self, _h: &mut (), y: &YearCtx, mo: &MonthCtx, led: &mut Ledger, rec: &mut Record) {
+        let claim = self
+            .p
+            .claim(mo.y + led.government() / y.size, y.standard, y.size);
+        if claim <= 0.0 {
+            return;
+        }
+        let rank = self.p.rank(class_of(led, mo.poor));
+        led.claimed = 1 << rank;
+        match y.charity_fill {
+            // First pass: the claim is demand.
+            None => rec[c::CHARITY_DEMAND_0 + rank] += fen(claim),
+            Some(fill) => {
+                led.charity = claim * fill[rank];
+                if led.charity > 0.0 {
+                    rec[c::CHARITY_HH_MONTHS] += 1;
+                }
+                rec[c::COST_CHARITY_FEN] += fen(led.charity);
+            }
+        }
     }
 }
 
@@ -122,10 +190,10 @@ mod tests {
             .scenario
             .programs
             .charity;
-        p.priority = "poor_first".into();
+        p.priority = Priority::PoorFirst;
         assert_eq!(p.rank(class::EXCLUDED_POOR), 0);
         assert_eq!(p.rank(class::MARGINAL), 1);
-        p.priority = "pro_rata".into();
+        p.priority = Priority::ProRata;
         assert_eq!(p.rank(class::OTHER), 0);
         assert!(
             (p.claim(500.0, 600.0, 2.0) - 2.0 * (p.target_multiple * 600.0 - 500.0)).abs() < 1e-9

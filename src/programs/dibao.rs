@@ -6,10 +6,16 @@
 //! has log-normal error; recipients are reviewed periodically and, once above the standard,
 //! keep the benefit for a gradual-exit period.
 
+use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{residence::ResidenceParams, MAX_PROPENSITIES};
 use crate::dynamics::YearPaths;
+use crate::metrics::c;
 use crate::population::{can_work, Household, MemberParams, Region, StrataTable};
+use crate::rng::{Purpose, StreamRng};
 use crate::scenario::{Checker, SimulationParams};
 use crate::schedule::Schedule;
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 /// `programs.dibao.*`.
@@ -35,8 +41,8 @@ pub struct StandardParams {
     pub urban: f64,
     /// The same for rural areas.
     pub rural: f64,
-    /// "schedule" (growth_urban/growth_rural), "prices" (inflation) or "income" (nominal incomes).
-    pub indexation: String,
+    /// How standards grow: by their own schedules, with prices, or with nominal incomes.
+    pub indexation: Indexation,
     /// Yearly growth of urban standards from year y−1 to y, share.
     pub growth_urban: Schedule,
     /// Yearly growth of rural standards, share.
@@ -45,6 +51,18 @@ pub struct StandardParams {
     pub convergence_year: i32,
     /// Target rural/urban ratio.
     pub convergence_ratio: f64,
+}
+
+/// `programs.dibao.standard.indexation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indexation {
+    /// `growth_urban` and `growth_rural`.
+    Schedule,
+    /// `dynamics.prices.inflation`.
+    Prices,
+    /// Nominal per-capita incomes.
+    Income,
 }
 
 /// `programs.dibao.benefit.*`.
@@ -131,11 +149,6 @@ impl DibaoParams {
             0.0,
             1e6,
             "yuan per person per month",
-        );
-        c.one_of(
-            &format!("{k}.standard.indexation"),
-            &s.indexation,
-            &["schedule", "prices", "income"],
         );
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         c.schedule(
@@ -266,10 +279,10 @@ impl DibaoParams {
             values[i * years] = base * st.standard_level / mean;
             for t in 1..years {
                 let y = sim.start_year + t as i32;
-                let g = match s.indexation.as_str() {
-                    "prices" => inflation.at(y).expect("validated"),
-                    "income" => paths.income_index[t] / paths.income_index[t - 1] - 1.0,
-                    _ => sched.at(y).expect("validated"),
+                let g = match s.indexation {
+                    Indexation::Prices => inflation.at(y).expect("validated"),
+                    Indexation::Income => paths.income_index[t] / paths.income_index[t - 1] - 1.0,
+                    Indexation::Schedule => sched.at(y).expect("validated"),
                 };
                 values[i * years + t] = values[i * years + t - 1] * (1.0 + g);
             }
@@ -501,6 +514,185 @@ impl DibaoParams {
             return self.benefit(hh, assessed, standard);
         }
         0.0
+    }
+}
+
+impl DibaoParams {
+    /// Whether financial assets of `assets_per_capita` yuan per person (nominal) pass the
+    /// asset test at `standard` yuan per person per month (tekun and marginal families use it
+    /// too).
+    #[inline]
+    pub fn assets_pass(&self, assets_per_capita: f64, standard: f64) -> bool {
+        !self.assets.enabled || assets_per_capita <= self.assets.limit_months * standard
+    }
+}
+
+/// How the means test counts a month's income: a share of true income
+/// (`assessment.income_counted_share`), net of essential spending when
+/// `programs.rigid.deduct_in_means_test` is on.
+#[derive(Debug, Clone, Copy)]
+pub struct MeansTest {
+    /// Log of the share of income counted.
+    pub ln_counted: f64,
+    /// Essential spending is deducted first.
+    pub deduct: bool,
+}
+
+impl MeansTest {
+    pub fn new(p: &ProgramsParams) -> MeansTest {
+        MeansTest {
+            ln_counted: p.dibao.assessment.income_counted_share.ln(),
+            deduct: p.rigid.deduct_in_means_test,
+        }
+    }
+
+    /// Log of counted per-capita income, for true per-capita income `y` (log `ly`) and
+    /// `essential` spending (yuan per household per month) of a household of `size`.
+    #[inline]
+    pub fn log_income(&self, ly: f64, y: f64, essential: f64, size: f64) -> f64 {
+        self.ln_counted
+            + if self.deduct {
+                super::rigid::RigidParams::net_income(y, essential, size).ln()
+            } else {
+                ly
+            }
+    }
+}
+
+/// Dibao as a step: its parameters, the residence rule of where and how migrants apply, and
+/// which monthly draws it needs.
+#[derive(Debug, Clone)]
+pub struct Dibao {
+    p: DibaoParams,
+    residence: ResidenceParams,
+    ln_counted: f64,
+    /// A monthly application draw (the chance is below 1, or monitoring may raise it).
+    draw_apply: bool,
+    /// A monthly assessment-error draw.
+    draw_error: bool,
+}
+
+/// A household's standing with dibao, its streams and its yearly facts.
+#[derive(Debug, Clone)]
+pub struct DibaoHouse {
+    state: DibaoState,
+    facts: DibaoHousehold,
+    take_up_u: f64,
+    behaviour: Option<StreamRng>,
+    admin: Option<StreamRng>,
+    draws: DibaoDraws,
+}
+
+impl Step for Dibao {
+    type Household = DibaoHouse;
+    /// Slot 0: the take-up propensity.
+    const PROPENSITIES: usize = 1;
+
+    fn new(p: &ProgramsParams) -> Option<Dibao> {
+        p.dibao.enabled.then(|| Dibao {
+            p: p.dibao.clone(),
+            residence: p.residence.clone(),
+            ln_counted: p.dibao.assessment.income_counted_share.ln(),
+            draw_apply: p.dibao.take_up.monthly_apply_prob < 1.0 || p.monitoring.enabled,
+            draw_error: p.dibao.assessment.error_sd > 0.0,
+        })
+    }
+
+    fn household(&self, key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> DibaoHouse {
+        DibaoHouse {
+            state: DibaoState::default(),
+            facts: DibaoHousehold {
+                size: 0.0,
+                addon_share: 0.0,
+                would_apply: false,
+                apply_prob: 0.0,
+                review_interval: 1,
+                assets_per_capita: 0.0,
+                ln_quota: 0.0,
+            },
+            take_up_u: u[0],
+            behaviour: self.draw_apply.then(|| key.stream(Purpose::Behaviour)),
+            admin: self.draw_error.then(|| key.stream(Purpose::Admin)),
+            draws: DibaoDraws::default(),
+        }
+    }
+
+    fn year(&self, h: &mut DibaoHouse, y: &YearCtx) -> f64 {
+        let factor = self.residence.take_up_factor(y.hh.migrant);
+        h.facts = DibaoHousehold::new(&self.p, y.hh, y.members, h.take_up_u, factor, y.price_index);
+        if let Some(cut) = y.quota_cut {
+            h.facts.ln_quota = (1.0 - cut).ln();
+        }
+        // Nobody applies, and no review passes, with counted income at or above the standard.
+        y.ln_standard - self.ln_counted
+    }
+
+    #[inline(always)]
+    fn draw(&self, h: &mut DibaoHouse) {
+        if let Some(r) = h.behaviour.as_mut() {
+            h.draws.apply_u = r.random();
+        }
+        if let Some(r) = h.admin.as_mut() {
+            h.draws.assess_z = StandardNormal.sample(r);
+        }
+    }
+
+    #[inline(always)]
+    fn busy(&self, h: &DibaoHouse) -> bool {
+        h.state.busy()
+    }
+
+    fn step(
+        &self,
+        h: &mut DibaoHouse,
+        y: &YearCtx,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    ) {
+        let f = h.facts;
+        let dr = h.draws;
+        let mut paid = 0.0;
+        if led.tekun {
+            // A tekun household gets no dibao: it leaves the roll (or its application lapses).
+            if h.state.busy() {
+                h.state = DibaoState::default();
+            }
+        } else {
+            // An early warning helps the household apply (see `programs.monitoring`).
+            let dh = if led.warned {
+                DibaoHousehold {
+                    would_apply: f.would_apply || led.reached,
+                    apply_prob: f.apply_prob.max(led.proactive_apply_prob),
+                    ..f
+                }
+            } else {
+                f
+            };
+            paid = self.p.month(
+                &mut h.state,
+                &dh,
+                mo.m,
+                mo.lm,
+                y.standard,
+                y.ln_standard,
+                dr,
+            );
+        }
+        let on = paid > 0.0;
+        led.dibao = paid;
+        led.dibao_on = h.state.on;
+        led.dibao_assessed_pc = h.state.assessed_pc;
+        led.log_assessed = mo.lm + self.p.assessment.error_sd * dr.assess_z;
+        led.would_apply_dibao = f.would_apply;
+        rec[c::COST_DIBAO_FEN] += fen(paid);
+        rec[c::RECIP_HH_MONTHS] += on as i64;
+        rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
+        // Targeting: eligible by the rule (true counted income) against who receives.
+        let eligible = self.p.passes(&f, mo.lm, y.ln_standard, y.standard);
+        rec[c::ELIG_HH_MONTHS] += eligible as i64;
+        rec[c::ELIG_RECIP_HH_MONTHS] += (eligible && led.regular()) as i64;
+        rec[c::INELIG_RECIP_HH_MONTHS] += (on && !eligible) as i64;
     }
 }
 

@@ -4,7 +4,10 @@
 //! single-person inclusion, their severely ill or severely disabled members may be covered by
 //! dibao individually, as single-person households.
 
-use crate::scenario::Checker;
+use super::{dibao::DibaoParams, MAX_PROPENSITIES};
+use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use crate::metrics::c;
+use crate::scenario::{Checker, SimulationParams};
 use serde::{Deserialize, Serialize};
 
 /// `programs.marginal.*`.
@@ -24,7 +27,7 @@ pub struct MarginalParams {
 }
 
 impl MarginalParams {
-    pub(crate) fn validate(&self, c: &mut Checker) {
+    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
         let k = "programs.marginal";
         c.range(
             &format!("{k}.income_multiple"),
@@ -62,6 +65,125 @@ impl MarginalParams {
     #[inline]
     pub fn single_person_dibao(&self, standard: f64, floor_share: f64, addon_share: f64) -> f64 {
         standard.max(floor_share * standard) + addon_share * standard
+    }
+}
+
+/// Marginal families as a step, after dibao: a household on dibao or tekun is not marginal,
+/// and the band is judged on dibao's assessment of the month.
+#[derive(Debug, Clone)]
+pub struct Marginal {
+    p: MarginalParams,
+    /// Dibao's asset test, benefit floor and add-ons (single-person inclusion pays dibao).
+    dibao: DibaoParams,
+    /// Single-person inclusion is on and dibao exists to pay it.
+    single: bool,
+    ln_multiple: f64,
+    ln_counted: f64,
+}
+
+/// A household's registration propensity and yearly facts.
+#[derive(Debug, Clone)]
+pub struct MarginalHouse {
+    registers: bool,
+    assets_ok: bool,
+    /// Severely disabled or ill members, and the sum of their add-on shares.
+    n_severe: f64,
+    severe_addon: f64,
+}
+
+impl Step for Marginal {
+    type Household = MarginalHouse;
+    /// Slot 3: registers when marginal.
+    const PROPENSITIES: usize = 4;
+
+    fn new(p: &ProgramsParams) -> Option<Marginal> {
+        p.marginal.enabled.then(|| Marginal {
+            p: p.marginal.clone(),
+            dibao: p.dibao.clone(),
+            single: p.marginal.single_person_inclusion && p.dibao.enabled,
+            ln_multiple: p.marginal.income_multiple.ln(),
+            ln_counted: p.dibao.assessment.income_counted_share.ln(),
+        })
+    }
+
+    fn household(&self, _key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> MarginalHouse {
+        MarginalHouse {
+            registers: u[3] < self.p.take_up,
+            assets_ok: false,
+            n_severe: 0.0,
+            severe_addon: 0.0,
+        }
+    }
+
+    fn year(&self, h: &mut MarginalHouse, y: &YearCtx) -> f64 {
+        h.assets_ok = self
+            .dibao
+            .assets_pass(y.hh.assets_per_capita * y.price_index, y.standard);
+        let a = &self.dibao.addons;
+        h.n_severe = 0.0;
+        h.severe_addon = 0.0;
+        for m in y.hh.members() {
+            if m.severe_disability || m.severe_illness {
+                h.n_severe += 1.0;
+                h.severe_addon += if m.severe_disability {
+                    a.severe_disability_share
+                } else {
+                    0.0
+                } + if m.severe_illness {
+                    a.severe_illness_share
+                } else {
+                    0.0
+                } + if m.age >= a.elderly_age {
+                    a.elderly_share
+                } else {
+                    0.0
+                };
+            }
+        }
+        // The top of the band, on counted income.
+        y.ln_standard + self.ln_multiple - self.ln_counted
+    }
+
+    fn step(
+        &self,
+        h: &mut MarginalHouse,
+        y: &YearCtx,
+        _mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    ) {
+        let marginal = !led.on_dibao()
+            && !led.tekun
+            && h.registers
+            && h.assets_ok
+            && self.p.in_band(led.log_assessed, y.ln_standard);
+        if !marginal {
+            return;
+        }
+        let special = self.p.special(y.size, y.standard);
+        let single = if self.single && h.n_severe > 0.0 && led.would_apply_dibao {
+            h.n_severe
+                * self
+                    .p
+                    .single_person_dibao(y.standard, self.dibao.benefit.floor_share, 0.0)
+                + h.severe_addon * y.standard
+        } else {
+            0.0
+        };
+        led.marginal = true;
+        led.special_marginal = special;
+        led.single = single;
+        let n_single = if single > 0.0 { h.n_severe as i64 } else { 0 };
+        led.n_single = n_single;
+        rec[c::COST_MARGINAL_FEN] += fen(special);
+        // Members covered alone are dibao recipients, each a unit of one person.
+        rec[c::COST_DIBAO_FEN] += fen(single);
+        rec[c::COST_DIBAO_SINGLE_FEN] += fen(single);
+        rec[c::RECIP_HH_MONTHS] += n_single;
+        rec[c::RECIP_PERSON_MONTHS] += n_single;
+        rec[c::SINGLE_PERSON_MONTHS] += n_single;
+        rec[c::MARGINAL_HH_MONTHS] += 1;
+        rec[c::MARGINAL_PERSON_MONTHS] += y.k;
     }
 }
 

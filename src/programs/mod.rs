@@ -1,7 +1,344 @@
-//! The programs of the tiered assistance system, one file each. A program's rule is pure: it
-//! takes the household's facts for the month, its own state and the administrative draws the
-//! engine hands it, and returns the award. Its parameters live beside it, under
-//! `programs.<name>` in the scenario.
+//! The programs of the tiered assistance system, one file each, run as steps of one declared
+//! pipeline. Each program owns its whole rule: its parameters and their checks (under
+//! `programs.<name>` in the scenario), its yearly facts about a household, the income line
+//! above which it cannot apply, its monthly step and the counters it records.
+//!
+//! A month of a household runs the enabled programs in the order of [`programs!`] below over
+//! one [`Ledger`] of awards: a program reads what the programs before it decided ("tekun
+//! excludes dibao" is dibao reading `ledger.tekun`; "temporary assistance also reaches dibao
+//! households" is temporary not reading it) and writes its own award. A program switched off
+//! has no rule ([`Step::new`] returns `None`): no propensities, streams, yearly facts or
+//! steps are set up for it.
+//!
+//! Rules are pure: randomness comes only through streams of their own purpose, and the number
+//! of numbers drawn depends on parameters only, never on the household's state.
+
+use crate::metrics::c;
+use crate::population::{Household, MemberParams};
+use crate::rng::{stream, Purpose, StreamRng};
+use crate::scenario::{Checker, SimulationParams};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Per-household counters of one month (the engine adds them to the stratum's half-year).
+pub type Record = [i64; c::N];
+
+/// The most once-per-household propensities the programs draw together (see [`Step::PROPENSITIES`]).
+pub const MAX_PROPENSITIES: usize = 8;
+
+/// Which household a program's streams belong to.
+#[derive(Debug, Clone, Copy)]
+pub struct HouseholdKey {
+    pub seed: u64,
+    pub rep: u32,
+    pub index: u64,
+}
+
+impl HouseholdKey {
+    /// The household's stream of one purpose.
+    #[inline]
+    pub fn stream(&self, purpose: Purpose) -> StreamRng {
+        stream(self.seed, self.rep, self.index, purpose)
+    }
+}
+
+/// Facts of one household-year every program may read, set by the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct YearCtx<'a> {
+    pub hh: &'a Household,
+    pub members: &'a MemberParams,
+    /// Year index from the start year.
+    pub t: usize,
+    /// Dibao standard where the household applies, yuan per person per month, and its log.
+    pub standard: f64,
+    pub ln_standard: f64,
+    /// Dibao standard where it lives (temporary assistance is paid where a shock happens).
+    pub local_standard: f64,
+    pub ln_local_standard: f64,
+    /// Price level relative to the start year.
+    pub price_index: f64,
+    /// Stratum mean per-capita income of the prior year, yuan per person per month.
+    pub mean_income: f64,
+    /// Education spending of the household, yuan per month.
+    pub education: f64,
+    /// Share of income spent on medical care (essential spending), 0–1.
+    pub medical_share: f64,
+    /// With a quota, after its first pass: the stratum's need cut-off this year.
+    pub quota_cut: Option<f64>,
+    /// With charity, after its first pass: the share of claims paid per priority rank.
+    pub charity_fill: Option<[f64; 3]>,
+    /// Members.
+    pub size: f64,
+    pub k: i64,
+}
+
+/// What a month brings, as the programs see it (set by the engine before the steps).
+#[derive(Debug, Clone, Copy)]
+pub struct MonthCtx<'a> {
+    /// Month index from the start of the horizon (burn-in months are negative).
+    pub m: i32,
+    /// Log of true per-capita income, and the income, yuan per person per month.
+    pub ly: f64,
+    pub y: f64,
+    /// Log of per-capita income as the means test counts it (see [`rigid::RigidParams::means_log_income`]).
+    pub lm: f64,
+    /// Household shocks that started this month (bit flags of [`temporary::shock`]).
+    pub kinds: u8,
+    /// Essential (medical and education) spending this month, yuan per household.
+    pub essential: f64,
+    /// True income below the local standard this month, and it was not last month.
+    pub poor: bool,
+    pub newly_poor: bool,
+    /// The ledger of last month (empty after a month no program needed).
+    pub prev: &'a Ledger,
+}
+
+/// One household-month's awards and standings, written by the steps in order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ledger {
+    /// Monitoring: an early warning is active; what it offers dibao's take-up.
+    pub warned: bool,
+    pub reached: bool,
+    pub proactive_apply_prob: f64,
+    /// Tekun supports the household; its support, yuan (cash, or institutional care).
+    pub tekun: bool,
+    pub tekun_cash: f64,
+    pub tekun_institutional: bool,
+    /// Tekun's care subsidy (sum of shares of the standard) and members needing care.
+    pub care_share: f64,
+    pub care_needing: f64,
+    /// Dibao paid this month, yuan per household; the household is on dibao's roll after
+    /// this month (paid or not); its assessed per-capita income, yuan per person per month.
+    pub dibao: f64,
+    pub dibao_on: bool,
+    pub dibao_assessed_pc: f64,
+    /// Dibao's assessment of the month (log assessed per-capita income), and whether the
+    /// household would apply when it believes itself eligible.
+    pub log_assessed: f64,
+    pub would_apply_dibao: bool,
+    /// Marginal family: registered this month, special assistance, yuan.
+    pub marginal: bool,
+    pub special_marginal: f64,
+    /// Severely ill or disabled members covered by dibao alone, and their dibao, yuan.
+    pub single: f64,
+    pub n_single: i64,
+    /// Rigid-expenditure special assistance.
+    pub rigid: bool,
+    pub special_rigid: f64,
+    /// Temporary assistance paid this month, yuan.
+    pub temporary: f64,
+    /// Charity paid this month, yuan; bit `r` of `claimed`: a claim of priority rank `r`.
+    pub charity: f64,
+    pub claimed: u8,
+}
+
+impl Ledger {
+    /// The ledger of a month no program needed: nothing awarded.
+    pub const EMPTY: Ledger = Ledger {
+        warned: false,
+        reached: false,
+        proactive_apply_prob: 0.0,
+        tekun: false,
+        tekun_cash: 0.0,
+        tekun_institutional: false,
+        care_share: 0.0,
+        care_needing: 0.0,
+        dibao: 0.0,
+        dibao_on: false,
+        dibao_assessed_pc: 0.0,
+        log_assessed: 0.0,
+        would_apply_dibao: false,
+        marginal: false,
+        special_marginal: 0.0,
+        single: 0.0,
+        n_single: 0,
+        rigid: false,
+        special_rigid: 0.0,
+        temporary: 0.0,
+        charity: 0.0,
+        claimed: 0,
+    };
+
+    /// On dibao this month (dibao is paid to recipients only).
+    #[inline]
+    pub fn on_dibao(&self) -> bool {
+        self.dibao > 0.0
+    }
+
+    /// On regular assistance: dibao or tekun.
+    #[inline]
+    pub fn regular(&self) -> bool {
+        self.on_dibao() || self.tekun
+    }
+
+    /// Cash from government programs this month, yuan per household, summed in payer order.
+    #[inline]
+    pub fn government(&self) -> f64 {
+        self.dibao
+            + self.single
+            + self.tekun_cash
+            + self.special_marginal
+            + self.special_rigid
+            + self.temporary
+    }
+}
+
+/// A program as a step of the monthly pipeline. Implemented once per program file; the
+/// engine calls it through [`Rules`] (static dispatch, no trait objects).
+pub trait Step: Sized {
+    /// What the program keeps per household: its state, its streams and its yearly facts.
+    type Household;
+    /// Once-per-household propensities it reads: slots `0..PROPENSITIES` of the household's
+    /// propensity stream are drawn when it is on (each program reads fixed slots; a new
+    /// program appends its slots at the end so earlier ones keep their draws).
+    const PROPENSITIES: usize = 0;
+
+    /// The rule of a scenario's programs, `None` when this program is off.
+    fn new(p: &ProgramsParams) -> Option<Self>;
+    /// Set up a household: `u` holds its propensity draws.
+    fn household(&self, key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> Self::Household;
+    /// Refresh its yearly facts; returns the log of true per-capita income (yuan per person
+    /// per month) at or above which the program cannot act on the household this year, unless
+    /// it is [`busy`](Step::busy), a shock starts, or an illness month matters to it.
+    fn year(&self, h: &mut Self::Household, y: &YearCtx) -> f64;
+    /// Draws made every month, whatever the household's state (streams stay aligned).
+    #[inline(always)]
+    fn draw(&self, _h: &mut Self::Household) {}
+    /// The household is in the program (or in its procedure): every month needs its step.
+    #[inline(always)]
+    fn busy(&self, _h: &Self::Household) -> bool {
+        false
+    }
+    /// A month with a severe illness needs this program's step whatever the income.
+    fn illness_matters(&self) -> bool {
+        false
+    }
+    /// One month: read the ledger, write the award, record the counters.
+    fn step(
+        &self,
+        h: &mut Self::Household,
+        y: &YearCtx,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    );
+}
+
+/// Declares the programs: parameters under `programs.<name>`, the rules, the per-household
+/// states, and the order of the steps (the order of the list). Registering a program is one
+/// line here.
+macro_rules! programs {
+    ($($name:ident: $params:ty => $rule:ty),* $(,)?) => {
+        /// `programs.*`.
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct ProgramsParams {
+            $(pub $name: $params,)*
+        }
+
+        impl ProgramsParams {
+            pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
+                $(self.$name.validate(c, sim);)*
+            }
+        }
+
+        /// The rules of the enabled programs of one scenario.
+        #[derive(Debug, Clone)]
+        pub struct Rules {
+            $(pub $name: Option<$rule>,)*
+            /// Propensity draws per household (the largest any enabled program reads).
+            pub propensities: usize,
+            /// Some enabled program needs illness months.
+            pub illness_matters: bool,
+            /// How the means test counts income.
+            pub means: dibao::MeansTest,
+        }
+
+        /// One household's standing with every enabled program.
+        pub struct Households {
+            $($name: Option<<$rule as Step>::Household>,)*
+        }
+
+        impl Rules {
+            /// The rules of `p`'s enabled programs.
+            pub fn new(p: &ProgramsParams) -> Rules {
+                let mut r = Rules {
+                    $($name: <$rule as Step>::new(p),)*
+                    propensities: 0,
+                    illness_matters: false,
+                    means: dibao::MeansTest::new(p),
+                };
+                $(if let Some(x) = &r.$name {
+                    r.propensities = r.propensities.max(<$rule as Step>::PROPENSITIES);
+                    r.illness_matters |= x.illness_matters();
+                })*
+                r
+            }
+
+            /// Set up one household.
+            pub fn household(&self, key: &HouseholdKey) -> Households {
+                let mut u = [0.0; MAX_PROPENSITIES];
+                if self.propensities > 0 {
+                    // One stream, drawn in slot order up to the last slot in use.
+                    let mut rng = key.stream(Purpose::Propensity);
+                    for x in u.iter_mut().take(self.propensities) {
+                        *x = rng.random();
+                    }
+                }
+                Households {
+                    $($name: self.$name.as_ref().map(|x| x.household(key, &u)),)*
+                }
+            }
+
+            /// Refresh every program's yearly facts; the highest of their lines.
+            #[inline]
+            pub fn year(&self, h: &mut Households, y: &YearCtx) -> f64 {
+                let mut line = f64::NEG_INFINITY;
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                    line = line.max(x.year(s, y));
+                })*
+                line
+            }
+
+            /// Every month's draws.
+            #[inline(always)]
+            pub fn draw(&self, h: &mut Households) {
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                    x.draw(s);
+                })*
+            }
+
+            /// Some program needs this household's month whatever its income.
+            #[inline(always)]
+            pub fn busy(&self, h: &Households) -> bool {
+                $((if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+                    x.busy(s)
+                } else {
+                    false
+                }) ||)* false
+            }
+
+            /// Every enabled program's step, in order, over a fresh ledger.
+            #[inline]
+            pub fn month(
+                &self,
+                h: &mut Households,
+                y: &YearCtx,
+                mo: &MonthCtx,
+                rec: &mut Record,
+            ) -> Ledger {
+                let mut led = Ledger {
+                    log_assessed: mo.lm,
+                    ..Ledger::default()
+                };
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                    x.step(s, y, mo, &mut led, rec);
+                })*
+                led
+            }
+        }
+    };
+}
 
 pub mod charity;
 pub mod dibao;
@@ -14,38 +351,22 @@ pub mod services;
 pub mod tekun;
 pub mod temporary;
 
-use crate::scenario::{Checker, SimulationParams};
-use serde::{Deserialize, Serialize};
-
-/// `programs.*`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProgramsParams {
-    pub dibao: dibao::DibaoParams,
-    pub tekun: tekun::TekunParams,
-    pub marginal: marginal::MarginalParams,
-    pub rigid: rigid::RigidParams,
-    pub temporary: temporary::TemporaryParams,
-    pub charity: charity::CharityParams,
-    pub monitoring: monitoring::MonitoringParams,
-    pub residence: residence::ResidenceParams,
-    pub services: services::ServicesParams,
-    pub quota: quota::QuotaParams,
-}
-
-impl ProgramsParams {
-    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
-        self.dibao.validate(c, sim);
-        self.tekun.validate(c);
-        self.marginal.validate(c);
-        self.rigid.validate(c);
-        self.temporary.validate(c);
-        self.charity.validate(c, sim);
-        self.monitoring.validate(c);
-        self.residence.validate(c);
-        self.services.validate(c);
-        self.quota.validate(c);
-    }
+// The monthly pipeline, in order. Monitoring warns before anyone applies; tekun comes before
+// dibao, which it excludes; the quota counts dibao's recipients; the marginal band is
+// assessed with dibao's assessment; services re-price tekun's care; charity tops up what
+// every government program left. Residence has no step of its own: dibao and temporary
+// assistance read its rule.
+programs! {
+    monitoring: monitoring::MonitoringParams => monitoring::Monitoring,
+    tekun: tekun::TekunParams => tekun::Tekun,
+    dibao: dibao::DibaoParams => dibao::Dibao,
+    quota: quota::QuotaParams => quota::Quota,
+    marginal: marginal::MarginalParams => marginal::Marginal,
+    rigid: rigid::RigidParams => rigid::Rigid,
+    temporary: temporary::TemporaryParams => temporary::Temporary,
+    services: services::ServicesParams => services::Services,
+    charity: charity::CharityParams => charity::Charity,
+    residence: residence::ResidenceParams => residence::Residence,
 }
 
 /// The payers whose costs are reported separately; their costs sum to `cost_total`.
@@ -84,4 +405,10 @@ impl Program {
             Program::Charity => "charity",
         }
     }
+}
+
+/// Money in fen, for counters.
+#[inline]
+pub fn fen(yuan: f64) -> i64 {
+    crate::metrics::round_i64(yuan * 100.0)
 }

@@ -5,7 +5,10 @@
 //! its monthly application chance rises, and households that would never apply alone are
 //! reached with some probability.
 
-use crate::scenario::Checker;
+use super::MAX_PROPENSITIES;
+use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use crate::metrics::c;
+use crate::scenario::{Checker, SimulationParams};
 use serde::{Deserialize, Serialize};
 
 /// `programs.monitoring.*`.
@@ -31,7 +34,7 @@ pub struct MonitoringParams {
 }
 
 impl MonitoringParams {
-    pub(crate) fn validate(&self, c: &mut Checker) {
+    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
         let k = "programs.monitoring";
         c.range(
             &format!("{k}.alert_multiple"),
@@ -81,8 +84,6 @@ pub struct MonitoringState {
     pub warned_until: i32,
     /// Month the household last became poor and is not yet caught (i32::MIN: none).
     pub new_poor_since: i32,
-    /// Month of the last shock not yet followed by assistance (i32::MIN: none).
-    pub last_shock: i32,
 }
 
 impl Default for MonitoringState {
@@ -90,7 +91,6 @@ impl Default for MonitoringState {
         MonitoringState {
             warned_until: i32::MIN,
             new_poor_since: i32::MIN,
-            last_shock: i32::MIN,
         }
     }
 }
@@ -100,6 +100,95 @@ impl MonitoringState {
     #[inline]
     pub fn warned(&self, m: i32) -> bool {
         m <= self.warned_until
+    }
+}
+
+/// Monitoring as the first step: it warns before anyone applies, and a warning helps the
+/// household's dibao application (dibao reads `ledger.warned`).
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    p: MonitoringParams,
+    ln_alert: f64,
+    ln_counted: f64,
+}
+
+/// A household's standing with the platform, its reach propensity and the year's alert line.
+#[derive(Debug, Clone)]
+pub struct MonitoringHouse {
+    state: MonitoringState,
+    reached: bool,
+    ln_alert: f64,
+}
+
+impl Step for Monitoring {
+    type Household = MonitoringHouse;
+    /// Slot 6: reached by the platform when warned.
+    const PROPENSITIES: usize = 7;
+
+    fn new(p: &ProgramsParams) -> Option<Monitoring> {
+        p.monitoring.enabled.then(|| Monitoring {
+            p: p.monitoring.clone(),
+            ln_alert: p.monitoring.alert_multiple.ln(),
+            ln_counted: p.dibao.assessment.income_counted_share.ln(),
+        })
+    }
+
+    fn household(&self, _key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> MonitoringHouse {
+        MonitoringHouse {
+            state: MonitoringState::default(),
+            reached: u[6] < self.p.reach_share,
+            ln_alert: 0.0,
+        }
+    }
+
+    fn year(&self, h: &mut MonitoringHouse, y: &YearCtx) -> f64 {
+        h.ln_alert = y.ln_standard + self.ln_alert;
+        // Screening compares counted income with the alert line.
+        h.ln_alert - self.ln_counted
+    }
+
+    fn step(
+        &self,
+        h: &mut MonitoringHouse,
+        _y: &YearCtx,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    ) {
+        let m = mo.m;
+        let st = &mut h.state;
+        let mut warned = st.warned(m);
+        // The monitored population not yet on dibao or tekun: below the alert line, or
+        // registered as marginal or rigid-expenditure last month.
+        if !warned && !mo.prev.dibao_on && !mo.prev.tekun {
+            let below_alert = mo.lm < h.ln_alert;
+            let monitored = below_alert || mo.prev.marginal || mo.prev.rigid;
+            if monitored && self.p.warns(m, mo.kinds != 0, below_alert) {
+                st.warned_until = m + self.p.response_months as i32 - 1;
+                warned = true;
+                rec[c::WARNINGS] += 1;
+            }
+        }
+        // A newly poor household is caught if warned within the window.
+        let window = self.p.catch_window_months as i32;
+        if mo.newly_poor {
+            if warned {
+                rec[c::NEW_POOR_CAUGHT] += 1;
+                st.new_poor_since = i32::MIN;
+            } else {
+                st.new_poor_since = m;
+            }
+        } else if st.new_poor_since != i32::MIN {
+            if m - st.new_poor_since > window {
+                st.new_poor_since = i32::MIN;
+            } else if warned {
+                rec[c::NEW_POOR_CAUGHT] += 1;
+                st.new_poor_since = i32::MIN;
+            }
+        }
+        led.warned = warned;
+        led.reached = h.reached;
+        led.proactive_apply_prob = self.p.proactive_apply_prob;
     }
 }
 

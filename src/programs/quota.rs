@@ -7,7 +7,10 @@
 //! The second run admits fewer households, whose own dynamics differ slightly, so the cap holds
 //! approximately (the cut-off is set on the first run's distribution); the tests bound it.
 
-use crate::scenario::Checker;
+use super::MAX_PROPENSITIES;
+use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use crate::metrics::c;
+use crate::scenario::{Checker, SimulationParams};
 use serde::{Deserialize, Serialize};
 
 /// Bins of the need histogram over [0, 1].
@@ -24,7 +27,7 @@ pub struct QuotaParams {
 }
 
 impl QuotaParams {
-    pub(crate) fn validate(&self, c: &mut Checker) {
+    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
         c.share("programs.quota.share", self.share);
     }
 }
@@ -47,6 +50,32 @@ pub fn cut_off(recipients: &[f64; NEED_BINS], cap: f64) -> f64 {
         }
     }
     0.0
+}
+
+/// The quota as a step after dibao: in its first pass it counts dibao's recipients by
+/// assessed need. (In the second, dibao admits by the cut-off, read in its yearly facts.)
+#[derive(Debug, Clone)]
+pub struct Quota;
+
+impl Step for Quota {
+    type Household = ();
+
+    fn new(p: &ProgramsParams) -> Option<Quota> {
+        p.quota.enabled.then_some(Quota)
+    }
+
+    fn household(&self, _key: &HouseholdKey, _u: &[f64; MAX_PROPENSITIES]) {}
+
+    fn year(&self, _h: &mut (), _y: &YearCtx) -> f64 {
+        f64::NEG_INFINITY
+    }
+
+    fn step(&self, _h: &mut (), y: &YearCtx, _mo: &MonthCtx, led: &mut Ledger, rec: &mut Record) {
+        if y.quota_cut.is_none() && led.on_dibao() {
+            let need = 1.0 - led.dibao_assessed_pc / y.standard;
+            rec[c::QUOTA_NEED_0 + bin(need)] += 1;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 //! place: at that place's standard (by default the rural stratum of their province, where most
 //! migrants are registered) and with the far lower take-up of applying from afar.
 
+use super::MAX_PROPENSITIES;
+use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use crate::population::{Region, StrataTable};
-use crate::scenario::Checker;
+use crate::scenario::{Checker, SimulationParams};
 use serde::{Deserialize, Serialize};
 
 /// `programs.residence.*`.
@@ -16,30 +18,21 @@ pub struct ResidenceParams {
     /// Multiplies a migrant household's propensity to apply when it must apply at its
     /// registered place (0–1).
     pub registered_take_up_factor: f64,
-    /// "rural" or "urban": the stratum of the own province where migrants are registered.
-    pub registered_region: String,
+    /// The stratum of the own province where migrants are registered.
+    pub registered_region: Region,
 }
 
 impl ResidenceParams {
-    pub(crate) fn validate(&self, c: &mut Checker) {
+    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
         c.share(
             "programs.residence.registered_take_up_factor",
             self.registered_take_up_factor,
-        );
-        c.one_of(
-            "programs.residence.registered_region",
-            &self.registered_region,
-            &["rural", "urban"],
         );
     }
 
     /// For each stratum, the stratum whose standard a migrant living there applies at.
     pub fn application_strata(&self, strata: &StrataTable) -> Vec<usize> {
-        let region = if self.registered_region == "urban" {
-            Region::Urban
-        } else {
-            Region::Rural
-        };
+        let region = self.registered_region;
         (0..strata.strata.len())
             .map(|i| {
                 if self.based_application {
@@ -62,6 +55,31 @@ impl ResidenceParams {
         } else {
             1.0
         }
+    }
+}
+
+/// Residence is a rule without a step of its own: dibao applies it to the standard and the
+/// take-up of migrants, temporary assistance to their take-up. It never runs as a step.
+#[derive(Debug, Clone)]
+pub enum Residence {}
+
+impl Step for Residence {
+    type Household = ();
+
+    fn new(_p: &ProgramsParams) -> Option<Residence> {
+        None
+    }
+
+    fn household(&self, _key: &HouseholdKey, _u: &[f64; MAX_PROPENSITIES]) {
+        match *self {}
+    }
+
+    fn year(&self, _h: &mut (), _y: &YearCtx) -> f64 {
+        match *self {}
+    }
+
+    fn step(&self, _h: &mut (), _y: &YearCtx, _mo: &MonthCtx, _l: &mut Ledger, _r: &mut Record) {
+        match *self {}
     }
 }
 

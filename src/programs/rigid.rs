@@ -4,7 +4,10 @@
 //! assistance reimbursing a share of essential spending, up to a cap, for households with
 //! income below the local mean per-capita income whose essential spending exceeds a share of it.
 
-use crate::scenario::Checker;
+use super::MAX_PROPENSITIES;
+use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use crate::metrics::c;
+use crate::scenario::{Checker, SimulationParams};
 use serde::{Deserialize, Serialize};
 
 /// `programs.rigid.*`.
@@ -28,7 +31,7 @@ pub struct RigidParams {
 }
 
 impl RigidParams {
-    pub(crate) fn validate(&self, c: &mut Checker) {
+    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
         let k = "programs.rigid";
         c.range(
             &format!("{k}.income_limit_multiple"),
@@ -70,6 +73,93 @@ impl RigidParams {
     #[inline]
     pub fn reimbursement(&self, essential: f64, cap: f64) -> f64 {
         (self.reimburse_share * essential).min(cap)
+    }
+}
+
+/// Rigid expenditure as a step. Its deduction in the means test is applied before any step
+/// (see [`super::dibao::MeansTest`]); its line here keeps those months on the steps.
+#[derive(Debug, Clone)]
+pub struct Rigid {
+    p: RigidParams,
+    ln_counted: f64,
+}
+
+/// A household's application propensity and yearly facts.
+#[derive(Debug, Clone)]
+pub struct RigidHouse {
+    applies: bool,
+    mean_income: f64,
+    /// The cap at this year's prices, yuan per household per month.
+    cap: f64,
+}
+
+impl Step for Rigid {
+    type Household = RigidHouse;
+    /// Slot 4: applies when eligible.
+    const PROPENSITIES: usize = 5;
+
+    fn new(p: &ProgramsParams) -> Option<Rigid> {
+        let r = &p.rigid;
+        (r.enabled || r.deduct_in_means_test).then(|| Rigid {
+            p: r.clone(),
+            ln_counted: p.dibao.assessment.income_counted_share.ln(),
+        })
+    }
+
+    fn household(&self, _key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> RigidHouse {
+        RigidHouse {
+            applies: u[4] < self.p.take_up,
+            mean_income: 0.0,
+            cap: 0.0,
+        }
+    }
+
+    fn illness_matters(&self) -> bool {
+        // Medical spending of an illness month counts, both in the deduction and the assistance.
+        true
+    }
+
+    fn year(&self, h: &mut RigidHouse, y: &YearCtx) -> f64 {
+        let r = &self.p;
+        h.mean_income = y.mean_income;
+        h.cap = r.cap_per_month * y.price_index;
+        let ms = y.medical_share;
+        let mut line = f64::NEG_INFINITY;
+        if r.enabled {
+            // Below the income limit, and (outside illness months) education spending over
+            // the threshold share of income.
+            let mut bound = r.income_limit_multiple * y.mean_income;
+            if r.spending_share_threshold > ms {
+                bound = bound.min(y.education / (y.size * (r.spending_share_threshold - ms)));
+            }
+            line = bound.ln();
+        }
+        if r.deduct_in_means_test {
+            // Counted income net of essential spending below the standard.
+            line =
+                line.max(((y.standard + y.education / y.size) / (1.0 - ms)).ln() - self.ln_counted);
+        }
+        line
+    }
+
+    fn step(
+        &self,
+        h: &mut RigidHouse,
+        y: &YearCtx,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    ) {
+        if !self.p.enabled {
+            return;
+        }
+        let rigid = h.applies && self.p.qualifies(mo.y, y.size, mo.essential, h.mean_income);
+        if rigid {
+            led.rigid = true;
+            led.special_rigid = self.p.reimbursement(mo.essential, h.cap);
+            rec[c::COST_RIGID_FEN] += fen(led.special_rigid);
+            rec[c::RIGID_HH_MONTHS] += 1;
+        }
     }
 }
 

@@ -2,7 +2,10 @@
 //! members who need care and for severely disabled members of dibao households, as an in-kind
 //! cost per service-month, alongside the cash or replacing part of tekun's care subsidy.
 
-use crate::scenario::Checker;
+use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{tekun::TekunParams, MAX_PROPENSITIES};
+use crate::metrics::c;
+use crate::scenario::{Checker, SimulationParams};
 use serde::{Deserialize, Serialize};
 
 /// `programs.services.*`.
@@ -20,7 +23,7 @@ pub struct ServicesParams {
 }
 
 impl ServicesParams {
-    pub(crate) fn validate(&self, c: &mut Checker) {
+    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
         let k = "programs.services";
         c.range(
             &format!("{k}.cost_per_month"),
@@ -39,6 +42,86 @@ impl ServicesParams {
     /// In-kind cost for `persons` served this month at `price_index`, yuan.
     pub fn cost(&self, persons: f64, price_index: f64) -> f64 {
         self.cost_per_month * price_index * persons
+    }
+}
+
+/// Care services as a step, after tekun and dibao: tekun members needing care at home and
+/// severely disabled members of dibao households are served, and for users the services
+/// replace part of tekun's cash care subsidy.
+#[derive(Debug, Clone)]
+pub struct Services {
+    p: ServicesParams,
+    tekun: TekunParams,
+}
+
+/// A household's use of services and its yearly facts.
+#[derive(Debug, Clone)]
+pub struct ServicesHouse {
+    uses: bool,
+    n_disabled: f64,
+}
+
+impl Step for Services {
+    type Household = ServicesHouse;
+    /// Slot 5: uses services.
+    const PROPENSITIES: usize = 6;
+
+    fn new(p: &ProgramsParams) -> Option<Services> {
+        p.services.enabled.then(|| Services {
+            p: p.services.clone(),
+            tekun: p.tekun.clone(),
+        })
+    }
+
+    fn household(&self, _key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> ServicesHouse {
+        ServicesHouse {
+            uses: u[5] < self.p.take_up,
+            n_disabled: 0.0,
+        }
+    }
+
+    fn year(&self, h: &mut ServicesHouse, y: &YearCtx) -> f64 {
+        h.n_disabled =
+            y.hh.members()
+                .iter()
+                .filter(|m| m.severe_disability)
+                .count() as f64;
+        // It serves only households on tekun or dibao, whose months always take the steps.
+        f64::NEG_INFINITY
+    }
+
+    fn step(
+        &self,
+        h: &mut ServicesHouse,
+        y: &YearCtx,
+        _mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    ) {
+        if !h.uses {
+            return;
+        }
+        let mut served = 0.0;
+        if led.tekun && !led.tekun_institutional {
+            if led.care_needing > 0.0 {
+                // Services replace part of the care subsidy: tekun's cash is re-priced, and
+                // its cost counter moves by the difference (exact, in fen).
+                let before = led.tekun_cash;
+                led.tekun_cash = self.tekun.cash(
+                    y.size,
+                    led.care_share,
+                    y.standard,
+                    self.p.replaces_cash_share,
+                );
+                rec[c::COST_TEKUN_FEN] += fen(led.tekun_cash) - fen(before);
+            }
+            served += led.care_needing;
+        }
+        if led.on_dibao() {
+            served += h.n_disabled;
+        }
+        rec[c::COST_SERVICES_FEN] += fen(self.p.cost(served, y.price_index));
+        rec[c::SERVICE_PERSON_MONTHS] += served as i64;
     }
 }
 

@@ -5,8 +5,13 @@
 //! dibao standard plus a care subsidy by self-care level, in cash or in an institution with its
 //! own unit cost. Tekun and dibao are exclusive: a tekun household gets no dibao.
 
+use super::{dibao::DibaoParams, MAX_PROPENSITIES};
+use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use crate::metrics::c;
 use crate::population::{can_work, Household, MemberParams};
-use crate::scenario::Checker;
+use crate::rng::{Purpose, StreamRng};
+use crate::scenario::{Checker, SimulationParams};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// `programs.tekun.*`.
@@ -37,7 +42,7 @@ pub struct TekunParams {
 }
 
 impl TekunParams {
-    pub(crate) fn validate(&self, c: &mut Checker) {
+    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
         let k = "programs.tekun";
         c.range(
             &format!("{k}.standard_multiple"),
@@ -154,6 +159,111 @@ impl TekunState {
             self.next_review = m + p.review_interval_months as i32;
         }
         self.on
+    }
+}
+
+/// Tekun as a step. It comes before dibao, which it excludes.
+#[derive(Debug, Clone)]
+pub struct Tekun {
+    p: TekunParams,
+    /// Dibao's asset test and means test apply to tekun too.
+    dibao: DibaoParams,
+    ln_counted: f64,
+    /// A monthly identification draw (the chance is below 1).
+    draw: bool,
+}
+
+/// A household's standing with tekun, its stream and its yearly facts.
+#[derive(Debug, Clone)]
+pub struct TekunHouse {
+    state: TekunState,
+    rng: Option<StreamRng>,
+    u: f64,
+    no_supporter: bool,
+    institutional: bool,
+    no_one_can_work: bool,
+    assets_ok: bool,
+    care_share: f64,
+    care_needing: f64,
+}
+
+impl Step for Tekun {
+    type Household = TekunHouse;
+    /// Slot 1: no supporter; slot 2: institutional care.
+    const PROPENSITIES: usize = 3;
+
+    fn new(p: &ProgramsParams) -> Option<Tekun> {
+        p.tekun.enabled.then(|| Tekun {
+            p: p.tekun.clone(),
+            dibao: p.dibao.clone(),
+            ln_counted: p.dibao.assessment.income_counted_share.ln(),
+            draw: p.tekun.monthly_identify_prob < 1.0,
+        })
+    }
+
+    fn household(&self, key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> TekunHouse {
+        TekunHouse {
+            state: TekunState::default(),
+            rng: self.draw.then(|| key.stream(Purpose::Tekun)),
+            u: 0.0,
+            no_supporter: u[1] < self.p.no_supporter_share,
+            institutional: u[2] < self.p.institutional_share,
+            no_one_can_work: false,
+            assets_ok: false,
+            care_share: 0.0,
+            care_needing: 0.0,
+        }
+    }
+
+    fn year(&self, h: &mut TekunHouse, y: &YearCtx) -> f64 {
+        h.no_one_can_work = no_one_can_work(y.hh, y.members);
+        h.assets_ok = self
+            .dibao
+            .assets_pass(y.hh.assets_per_capita * y.price_index, y.standard);
+        let (share, needing) = self.p.care(y.hh);
+        h.care_share = share;
+        h.care_needing = needing as f64;
+        // Eligibility needs counted income below the standard.
+        y.ln_standard - self.ln_counted
+    }
+
+    #[inline(always)]
+    fn draw(&self, h: &mut TekunHouse) {
+        if let Some(r) = h.rng.as_mut() {
+            h.u = r.random();
+        }
+    }
+
+    #[inline(always)]
+    fn busy(&self, h: &TekunHouse) -> bool {
+        h.state.on
+    }
+
+    fn step(
+        &self,
+        h: &mut TekunHouse,
+        y: &YearCtx,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    ) {
+        let eligible = h.no_one_can_work && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok;
+        if !h.state.month(&self.p, mo.m, eligible, h.u) {
+            return;
+        }
+        led.tekun = true;
+        led.care_share = h.care_share;
+        led.care_needing = h.care_needing;
+        if h.institutional {
+            led.tekun_institutional = true;
+            led.tekun_cash = y.size * self.p.institutional_cost * y.price_index;
+            rec[c::TEKUN_INSTITUTION_PERSON_MONTHS] += y.k;
+        } else {
+            led.tekun_cash = self.p.cash(y.size, h.care_share, y.standard, 0.0);
+        }
+        rec[c::COST_TEKUN_FEN] += fen(led.tekun_cash);
+        rec[c::TEKUN_HH_MONTHS] += 1;
+        rec[c::TEKUN_PERSON_MONTHS] += y.k;
     }
 }
 

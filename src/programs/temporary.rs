@@ -3,7 +3,12 @@
 //! (migrants included, since 2023 without registration restriction), of k months of the local
 //! dibao standard per member, k by the kind of shock; also for households already on dibao.
 
-use crate::scenario::Checker;
+use super::MAX_PROPENSITIES;
+use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use crate::metrics::c;
+use crate::rng::{Purpose, StreamRng};
+use crate::scenario::{Checker, SimulationParams};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// `programs.temporary.*`.
@@ -35,7 +40,7 @@ pub mod shock {
 }
 
 impl TemporaryParams {
-    pub(crate) fn validate(&self, c: &mut Checker) {
+    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
         let k = "programs.temporary";
         c.share(&format!("{k}.take_up"), self.take_up);
         c.range(
@@ -82,6 +87,81 @@ impl TemporaryParams {
     /// The one-off payment, yuan, for a household of `size` at the local `standard`.
     pub fn payment(&self, kinds: u8, standard: f64, size: f64) -> f64 {
         self.months(kinds) * standard * size
+    }
+}
+
+/// Temporary assistance as a step. It reads no other award: households on dibao or tekun are
+/// helped too.
+#[derive(Debug, Clone)]
+pub struct Temporary {
+    p: TemporaryParams,
+    ln_threshold: f64,
+    /// Take-up factor of a migrant household (the residence rule, unless migrants are
+    /// included where the emergency happened).
+    migrant_factor: f64,
+}
+
+/// A household's application stream and yearly facts.
+#[derive(Debug, Clone)]
+pub struct TemporaryHouse {
+    rng: StreamRng,
+    ln_line: f64,
+}
+
+impl Step for Temporary {
+    type Household = TemporaryHouse;
+
+    fn new(p: &ProgramsParams) -> Option<Temporary> {
+        let t = &p.temporary;
+        t.enabled.then(|| Temporary {
+            p: t.clone(),
+            ln_threshold: t.income_threshold_multiple.ln(),
+            migrant_factor: if t.migrants_included {
+                1.0
+            } else {
+                p.residence.take_up_factor(true)
+            },
+        })
+    }
+
+    fn household(&self, key: &HouseholdKey, _u: &[f64; MAX_PROPENSITIES]) -> TemporaryHouse {
+        TemporaryHouse {
+            rng: key.stream(Purpose::Temporary),
+            ln_line: 0.0,
+        }
+    }
+
+    fn year(&self, h: &mut TemporaryHouse, y: &YearCtx) -> f64 {
+        h.ln_line = y.ln_local_standard + self.ln_threshold;
+        // It acts only in months a shock starts, and those always take the steps.
+        f64::NEG_INFINITY
+    }
+
+    fn step(
+        &self,
+        h: &mut TemporaryHouse,
+        y: &YearCtx,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    ) {
+        if mo.kinds == 0 {
+            return;
+        }
+        // One draw per shock month, whatever the income.
+        let u: f64 = h.rng.random();
+        let factor = if y.hh.migrant {
+            self.migrant_factor
+        } else {
+            1.0
+        };
+        if mo.ly < h.ln_line && u < self.p.take_up * factor {
+            // Paid where the shock happened, at the local standard.
+            led.temporary = self.p.payment(mo.kinds, y.local_standard, y.size);
+            rec[c::COST_TEMPORARY_FEN] += fen(led.temporary);
+            rec[c::TEMP_CASES_PERSONS] += y.k;
+            rec[c::TEMP_CASES_HH] += 1;
+        }
     }
 }
 
