@@ -23,6 +23,7 @@ pub mod incidence;
 pub mod metrics;
 pub mod output;
 pub mod overrun;
+pub mod payers;
 pub mod population;
 pub mod programs;
 pub mod reference;

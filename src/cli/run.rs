@@ -65,6 +65,13 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
     )?;
     let s = &loaded.scenario.simulation;
     let mut text = output::summary_table(&results[0], s.start_year, s.years);
+    let payers = crate::payers::split(&models, &counters)?;
+    if let Some(p) = &payers[0] {
+        let rows = p.rows();
+        crate::payers::append_to_summary(&out, &rows)?;
+        text.push('\n');
+        text.push_str(&crate::payers::payer_table(&rows));
+    }
     crate::overrun::clear_stale(&out)?;
     if !budget.is_empty() {
         let (table, files) = crate::overrun::assess(&models[0], &results[0], &budget)?;

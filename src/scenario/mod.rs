@@ -38,6 +38,8 @@ pub struct Scenario {
     pub dynamics: DynamicsParams,
     pub programs: ProgramsParams,
     pub metrics: MetricsParams,
+    /// Who pays: the central allocation rule (`payers.*`).
+    pub payers: crate::payers::params::PayersParams,
 }
 
 /// `simulation.*`: size and randomness of a run.
@@ -108,5 +110,6 @@ impl Scenario {
         self.dynamics.validate(c, &self.simulation);
         self.programs.validate(c, &self.simulation);
         self.metrics.validate(c, &self.simulation);
+        self.payers.validate(c);
     }
 }
