@@ -9,6 +9,7 @@
 //! ```
 
 mod chart;
+pub mod planning;
 
 pub use chart::{line_chart, Point, Series, XAxis, PALETTE};
 
@@ -804,6 +805,8 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
             h.push_str("</div>\n");
         }
     }
+
+    h.push_str(&planning::sections(f, &mut section)?);
 
     // Tables.
     let _ = writeln!(h, "<h2 id=\"tables\">{section}. Key figures by year</h2>");
