@@ -19,6 +19,7 @@ pub mod compare;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
+pub mod folder;
 pub mod incidence;
 pub mod metrics;
 pub mod output;
@@ -31,6 +32,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
+pub mod shard;
 pub mod solve;
 
 pub use error::{Error, Result};

@@ -308,6 +308,40 @@ impl Counters {
     fn get(&self, s: usize, t: usize, half: usize) -> &[i64; c::N] {
         &self.data[(s * self.years + t) * 2 + half]
     }
+
+    /// Every counter as one flat list with its shape `[strata, years, halves, counters,
+    /// incidence length]` (row-major, incidence last): the exact integers, for shard and
+    /// checkpoint files.
+    pub fn to_flat(&self) -> (Vec<usize>, Vec<i64>) {
+        let mut v = Vec::with_capacity(self.data.len() * c::N + self.inc.len());
+        for slot in &self.data {
+            v.extend_from_slice(slot);
+        }
+        v.extend_from_slice(&self.inc);
+        (vec![self.strata, self.years, 2, c::N, self.inc.len()], v)
+    }
+
+    /// The inverse of [`Counters::to_flat`]; `None` when the shape is not this build's (other
+    /// counter count, no incidence of the expected size) or the length does not match it.
+    pub fn from_flat(shape: &[usize], values: &[i64]) -> Option<Counters> {
+        let &[strata, years, 2, n, inc_len] = shape else {
+            return None;
+        };
+        let cells = strata.checked_mul(years)?.checked_mul(2)?;
+        let expected_inc = strata * years * inc::DECILES * inc::F;
+        if n != c::N
+            || (inc_len != 0 && inc_len != expected_inc)
+            || values.len() != cells.checked_mul(n)?.checked_add(inc_len)?
+        {
+            return None;
+        }
+        let mut out = Counters::new(strata, years);
+        for (slot, chunk) in out.data.iter_mut().zip(values.chunks_exact(n)) {
+            slot.copy_from_slice(chunk);
+        }
+        out.inc = values[cells * n..].to_vec();
+        Some(out)
+    }
 }
 
 /// Tracks one household's spells in a state (receiving assistance, or poor) month by month.

@@ -1,6 +1,6 @@
 //! Outputs: the tidy `summary.csv` and `replications.csv`, `manifest.json`, and the readable
-//! summary table. Every file is written to a temporary name and renamed, so an interrupted
-//! run never leaves a half-written result.
+//! summary table. A results folder is written whole (see [`crate::folder`]), so an
+//! interrupted run never leaves a half-written or mixed result.
 
 use crate::engine::{Model, RunCounters};
 use crate::error::{Error, Result};
@@ -373,30 +373,43 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write `bytes` to `path` through a temporary file and a rename.
+/// Write `bytes` to `path` through a temporary file and a rename; on failure the temporary
+/// file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: is a folder; give a file path",
+            path.display()
+        )));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let tmp: PathBuf = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    std::fs::rename(&tmp, path).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
+    crate::folder::fault_point();
+    let written = std::fs::write(&tmp, bytes).and_then(|_| {
+        crate::folder::fault_point();
+        std::fs::rename(&tmp, path)
+    });
+    written.map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
-/// Write summary.csv, replications.csv and manifest.json into `dir`.
+/// Write summary.csv, replications.csv and manifest.json as the whole folder `dir` (any
+/// file a former run left there is gone; see [`crate::folder`]).
 pub fn write_results(dir: &Path, results: &[ScenarioResults], manifest: &Manifest) -> Result<()> {
-    prepare_dir(dir)?;
-    write_atomic(&dir.join("summary.csv"), &summary_csv(results)?)?;
-    write_atomic(&dir.join("replications.csv"), &replications_csv(results)?)?;
+    let staged = crate::folder::Staged::begin(dir, false)?;
+    staged.write("summary.csv", &summary_csv(results)?)?;
+    staged.write("replications.csv", &replications_csv(results)?)?;
     let json = serde_json::to_vec_pretty(manifest).map_err(|e| Error::Internal(e.to_string()))?;
-    write_atomic(&dir.join("manifest.json"), &json)
+    staged.write("manifest.json", &json)?;
+    staged.commit()
 }
 
 fn cell(st: Option<Stats>, scale: f64, digits: usize) -> String {

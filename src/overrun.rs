@@ -398,17 +398,6 @@ pub fn assess(
     ))
 }
 
-/// Remove the overrun files a former run left in `dir` (a report never mixes runs).
-pub fn clear_stale(dir: &std::path::Path) -> Result<()> {
-    for name in ["overrun.csv", "exceedance.csv"] {
-        let p = dir.join(name);
-        if p.exists() {
-            std::fs::remove_file(&p).map_err(|source| Error::Write { path: p, source })?;
-        }
-    }
-    Ok(())
-}
-
 /// The printed table.
 pub fn overrun_table(rows: &[OverrunRow]) -> String {
     let mut t = String::new();

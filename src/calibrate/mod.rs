@@ -306,10 +306,23 @@ pub fn evaluate(
 /// the years it compares.
 pub fn fit_horizon(loaded: &LoadedScenario, targets: &TargetSet) -> Result<LoadedScenario> {
     let start = loaded.scenario.simulation.start_year;
-    let Some(last) = targets.targets.iter().map(|t| t.year).max() else {
+    let Some(last) = targets.targets.iter().max_by_key(|t| t.year) else {
         return Ok(loaded.clone());
     };
-    let years = (last - start + 1).max(1);
+    // A run covers at most 50 years (simulation.years); say so against the targets file.
+    if last.year - start >= 50 {
+        return Err(Error::Parse {
+            file: targets.file.clone(),
+            message: format!(
+                "target `{}`: key `year` = {}: allowed: a year from {start} to {} (the scenario \
+                 starts in {start}; a run covers at most 50 years)",
+                last.name,
+                last.year,
+                start + 49
+            ),
+        });
+    }
+    let years = (last.year - start + 1).max(1);
     loaded.with_overrides(
         &[("simulation.years".into(), Value::Integer(years as i64))],
         "calibrate (horizon fitted to the targets)",

@@ -381,12 +381,12 @@ fn read_target(t: &Table, index: usize, file: &str) -> Result<Target> {
         Some(v) => return Err(bad("period", v, period_allowed)),
         None => return Err(missing("period", period_allowed)),
     };
-    let value_allowed = "a finite, non-zero number: the official figure in the metric's unit";
+    let value_allowed = "a finite number > 0: the official figure in the metric's unit";
     let value = match t.get("value") {
         Some(v) => number("value", v, value_allowed)?,
         None => return Err(missing("value", value_allowed)),
     };
-    if !value.is_finite() || value == 0.0 {
+    if !value.is_finite() || value <= 0.0 {
         return Err(bad("value", &t["value"], value_allowed));
     }
     let weight_allowed = "a finite number ≥ 0 (default 1)";
@@ -464,9 +464,9 @@ fn check_target(t: &Target, index: usize, file: &str) -> Result<()> {
             suggest(&t.region, ["national", "urban", "rural"].into_iter())
         )));
     }
-    if !t.value.is_finite() || t.value == 0.0 {
+    if !t.value.is_finite() || t.value <= 0.0 {
         return Err(err(format!(
-            "key `value` = {}: allowed: a finite, non-zero number",
+            "key `value` = {}: allowed: a finite number > 0",
             t.value
         )));
     }
@@ -599,7 +599,11 @@ confirmed = false
             (one("unit = \"yuan\"\n", ""), "billion yuan"),
             (
                 one("", "value").replace("[[target]]\n", "[[target]]\nvalue = 0\n"),
-                "non-zero",
+                "> 0",
+            ),
+            (
+                one("", "value").replace("[[target]]\n", "[[target]]\nvalue = -5\n"),
+                "key `value` = -5",
             ),
         ];
         for (text, want) in cases {

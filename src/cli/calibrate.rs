@@ -4,7 +4,6 @@
 use super::{print_out, SimArgs};
 use crate::calibrate::{self, FreeParam, Iteration, Options};
 use crate::error::Result;
-use crate::output;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -69,8 +68,10 @@ pub(super) fn run(a: CalibrateArgs) -> Result<()> {
         .fit
         .clone()
         .unwrap_or_else(|| parent_of(&out).join("fit.csv"));
-    output::prepare_dir(&parent_of(&out))?;
-    output::prepare_dir(&parent_of(&fit))?;
+    // Both output paths are checked now, before the first simulation; the files are written
+    // together, or neither is (nothing is left when the run fails).
+    let files =
+        crate::folder::StagedFiles::check(&[("--out", out.as_path()), ("--fit", fit.as_path())])?;
     // The --set keys (not run sizes) are part of what is fitted, so the file carries them.
     let mut fixed = Vec::new();
     for s in &a.sim.sets {
@@ -136,8 +137,8 @@ pub(super) fn run(a: CalibrateArgs) -> Result<()> {
         &targets.skipped,
         &fixed,
     )?;
-    output::write_atomic(&out, toml.as_bytes())?;
-    output::write_atomic(&fit, &calibrate::fit_csv(&cal.fit, &targets.skipped)?)?;
+    let fit_csv = calibrate::fit_csv(&cal.fit, &targets.skipped)?;
+    files.write_all(&[toml.as_bytes(), &fit_csv])?;
 
     let mut text = format!(
         "Fit of `{}` to {}: objective {:.4e} (start {:.4e}); simulated mean [90 % interval] over {} replications\n",

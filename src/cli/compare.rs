@@ -5,6 +5,7 @@ use super::{print_out, progress_bar, SimArgs};
 use crate::compare;
 use crate::engine::{self, Model, RunOptions};
 use crate::error::{Error, Result};
+use crate::folder::Staged;
 use crate::output::{self, Manifest, ScenarioResults};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -40,11 +41,13 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
         models.push(Model::new(&sim.load(path)?)?);
     }
     compare::check_distinct_names(&models)?;
+    check_same_settings(&models, &a)?;
     let names: Vec<String> = models.iter().map(|m| m.scenario().name.clone()).collect();
     let out = a.out.unwrap_or_else(|| {
         PathBuf::from("results").join(format!("{}-vs-{}", names[0], names[1..].join("-")))
     });
-    output::prepare_dir(&out)?;
+    // A bad output path fails now, before the first simulated month.
+    let staged = Staged::begin(&out, false)?;
     let pb = progress_bar(engine::work_items(&models), sim.quiet, "simulating");
     let c = compare::compare(
         &models,
@@ -65,7 +68,7 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
         "deltas": "reform minus baseline, per replication (common random numbers), then summarised",
     });
     write_folder(
-        &out,
+        staged,
         &c.results,
         &manifest,
         &[
@@ -75,6 +78,7 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
                 crate::incidence::incidence_csv(&c.incidence)?,
             ),
         ],
+        a.report,
     )?;
     let s = &models[0].scenario().simulation;
     let mut text = String::new();
@@ -96,44 +100,77 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
     print_out(&text)
 }
 
+/// Compared scenarios share households and shocks, so their run settings must agree: name
+/// the first that differs, with both values and the files that set them.
+fn check_same_settings(models: &[Model], a: &CompareArgs) -> Result<()> {
+    let paths: Vec<&PathBuf> = std::iter::once(&a.baseline).chain(&a.reforms).collect();
+    let settings = |m: &Model| {
+        let s = &m.scenario().simulation;
+        [
+            ("simulation.seed", s.seed.to_string()),
+            ("simulation.households", s.households.to_string()),
+            ("simulation.replications", s.replications.to_string()),
+            ("simulation.start_year", s.start_year.to_string()),
+            ("simulation.years", s.years.to_string()),
+            ("simulation.burn_in_months", s.burn_in_months.to_string()),
+            ("strata", m.pop.strata.strata.len().to_string()),
+        ]
+    };
+    let base = settings(&models[0]);
+    for (m, path) in models.iter().zip(&paths).skip(1) {
+        for ((key, a_val), (_, b_val)) in base.iter().zip(settings(m)) {
+            if *a_val != b_val {
+                let origin = |m: &Model| {
+                    crate::scenario::Checker::new(&m.loaded.origin, "the embedded defaults")
+                        .file_of(key)
+                };
+                return Err(Error::Usage(format!(
+                    "{}: `{key}` = {b_val} (set in {}), but the baseline {} has {a_val} (set in \
+                     {}); compared scenarios must share the seed, sample, horizon and strata \
+                     (set it in one place, or with --{} on the command line)",
+                    path.display(),
+                    origin(m),
+                    paths[0].display(),
+                    origin(&models[0]),
+                    match *key {
+                        "simulation.replications" => "reps",
+                        "simulation.seed" => "seed",
+                        "simulation.years" => "years",
+                        _ => "households",
+                    }
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The manifest of a run as JSON, ready for extra fields.
 pub(super) fn manifest_json(models: &[Model], argv: Vec<String>) -> Result<serde_json::Value> {
     serde_json::to_value(Manifest::new(models, argv)).map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// Write summary.csv, replications.csv, manifest.json and `extra` files; remove what a former
-/// run of another kind left in the folder (so a report never mixes runs).
+/// Write summary.csv, replications.csv, manifest.json, `extra` files and, if asked for,
+/// report.html into the staged folder, then put it in place whole (so a reused folder never
+/// mixes runs).
 pub(super) fn write_folder(
-    dir: &Path,
+    staged: Staged,
     results: &[ScenarioResults],
     manifest: &serde_json::Value,
     extra: &[(&str, Vec<u8>)],
+    report: bool,
 ) -> Result<()> {
-    output::prepare_dir(dir)?;
-    for stale in [
-        "deltas.csv",
-        "incidence.csv",
-        "sweep.csv",
-        "solve.csv",
-        "report.html",
-    ] {
-        if !extra.iter().any(|(n, _)| *n == stale) {
-            let p = dir.join(stale);
-            if p.exists() {
-                std::fs::remove_file(&p).map_err(|source| Error::Write { path: p, source })?;
-            }
-        }
-    }
-    output::write_atomic(&dir.join("summary.csv"), &output::summary_csv(results)?)?;
-    output::write_atomic(
-        &dir.join("replications.csv"),
-        &output::replications_csv(results)?,
-    )?;
+    staged.write("summary.csv", &output::summary_csv(results)?)?;
+    staged.write("replications.csv", &output::replications_csv(results)?)?;
     for (name, bytes) in extra {
-        output::write_atomic(&dir.join(name), bytes)?;
+        staged.write(name, bytes)?;
     }
     let json = serde_json::to_vec_pretty(manifest).map_err(|e| Error::Internal(e.to_string()))?;
-    output::write_atomic(&dir.join("manifest.json"), &json)
+    staged.write("manifest.json", &json)?;
+    if report {
+        super::run::write_report(&staged)?;
+    }
+    staged.commit()
 }
 
 /// The closing lines: run size, where the results are, and the report if asked for.
@@ -148,8 +185,7 @@ pub(super) fn footer(models: &[Model], out: &Path, report: bool) -> Result<Strin
         out.display()
     );
     if report {
-        let path = crate::report::write(out)?;
-        text.push_str(&format!("report: {}\n", path.display()));
+        text.push_str(&format!("report: {}\n", out.join("report.html").display()));
     }
     Ok(text)
 }

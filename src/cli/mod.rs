@@ -3,9 +3,11 @@
 
 mod calibrate;
 mod compare;
+mod merge;
 mod population;
 mod report;
 mod run;
+mod slurm;
 mod solve;
 mod sweep;
 mod validate;
@@ -44,6 +46,10 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Write report.html (charts and tables) for a finished results folder.
     Report(report::ReportArgs),
+    /// Combine the shards of a run (`run --shard i/n`) into its results folder.
+    Merge(merge::MergeArgs),
+    /// Write (or submit) a Slurm job array of shards and a dependent merge job.
+    Slurm(slurm::SlurmArgs),
     /// Find the value of a key that makes a figure meet a limit with a stated probability.
     Solve(solve::SolveArgs),
 }
@@ -189,6 +195,8 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Compare(a) => compare::run(a, argv),
         Command::Sweep(a) => sweep::run(a, argv),
         Command::Report(a) => report::run(a),
+        Command::Merge(a) => merge::run(a, argv),
+        Command::Slurm(a) => slurm::run(a),
         Command::Solve(a) => solve::run(a, argv),
     }
 }

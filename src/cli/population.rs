@@ -4,7 +4,6 @@
 
 use super::{print_out, SimArgs};
 use crate::error::{Error, Result};
-use crate::output::write_atomic;
 use crate::population::{microdata, PopulationModel, Region};
 use crate::scenario::{self, LoadedScenario};
 use clap::{Args, Subcommand};
@@ -131,18 +130,24 @@ fn province_filter(pop: &PopulationModel, names: &[String]) -> Result<Vec<String
     Ok(names.to_vec())
 }
 
-fn sample_microdata(a: &SampleArgs, loaded: &LoadedScenario, pop: &PopulationModel) -> Result<()> {
+fn sample_microdata(
+    a: &SampleArgs,
+    loaded: &LoadedScenario,
+    pop: &PopulationModel,
+    files: crate::folder::StagedFiles,
+) -> Result<()> {
     let keep = province_filter(pop, &a.provinces)?;
     let (households, persons, n) =
         microdata::export(pop, &loaded.scenario.simulation, a.replication, |st| {
             keep.is_empty() || keep.contains(&st.province)
         })?;
-    write_atomic(&a.out, &households)?;
+    let mut contents: Vec<&[u8]> = vec![&households];
     let mut msg = format!("wrote {n} households to {}", a.out.display());
     if let Some(p) = &a.persons_out {
-        write_atomic(p, &persons)?;
+        contents.push(&persons);
         msg.push_str(&format!(" and their members to {}", p.display()));
     }
+    files.write_all(&contents)?;
     print_out(&format!("{msg}\n"))
 }
 
@@ -246,8 +251,15 @@ fn sample(a: SampleArgs) -> Result<()> {
                 .into(),
         ));
     }
+    // The output paths are checked before the sample is drawn; the files are written
+    // together or not at all.
+    let mut outs: Vec<(&str, &std::path::Path)> = vec![("--out", a.out.as_path())];
+    if let (true, Some(p)) = (a.microdata_format, &a.persons_out) {
+        outs.push(("--persons-out", p.as_path()));
+    }
+    let files = crate::folder::StagedFiles::check(&outs)?;
     if a.microdata_format {
-        return sample_microdata(&a, &loaded, &pop);
+        return sample_microdata(&a, &loaded, &pop, files);
     }
     let keep = province_filter(&pop, &a.provinces)?;
     let m = &s.population.members;
@@ -308,7 +320,7 @@ fn sample(a: SampleArgs) -> Result<()> {
         .map_err(err)?;
     }
     let bytes = w.into_inner().map_err(|e| Error::Internal(e.to_string()))?;
-    write_atomic(&a.out, &bytes)?;
+    files.write_all(&[&bytes])?;
     print_out(&format!(
         "wrote {written} households to {}\n",
         a.out.display()

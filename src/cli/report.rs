@@ -1,7 +1,7 @@
 //! `safetynet report RESULTS_DIR`: write report.html for a finished results folder.
 
 use super::print_out;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -14,6 +14,55 @@ pub struct ReportArgs {
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<()> {
-    let path = crate::report::write(&a.results_dir)?;
+    let dir = &a.results_dir;
+    let usage = |why: &str| {
+        Error::Usage(format!(
+            "{}: {why}; give a results folder `safetynet run`, `compare`, `sweep` or `merge` \
+             wrote (it holds summary.csv and manifest.json)",
+            dir.display()
+        ))
+    };
+    if dir.is_file() {
+        return Err(usage("is a file, not a results folder"));
+    }
+    // Reading checks every cell of summary.csv; then the folder must describe a run.
+    let folder = crate::report::ResultsFolder::read(dir)?;
+    check_folder(&folder)?;
+    let html = crate::report::render(&folder)?;
+    let path = dir.join("report.html");
+    crate::output::write_atomic(&path, html.as_bytes())?;
     print_out(&format!("report: {}\n", path.display()))
+}
+
+/// A report needs what a run writes: a manifest that describes the run and a summary with
+/// at least one figure.
+fn check_folder(f: &crate::report::ResultsFolder) -> Result<()> {
+    let mpath = f.dir.join("manifest.json");
+    for key in ["safetynet_version", "seed", "scenarios"] {
+        if f.manifest.get(key).is_none() {
+            return Err(Error::Parse {
+                file: mpath.display().to_string(),
+                message: format!(
+                    "not a safetynet manifest: no `{key}` (expected the manifest.json a run writes)"
+                ),
+            });
+        }
+    }
+    if !f.manifest["scenarios"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
+        return Err(Error::Parse {
+            file: mpath.display().to_string(),
+            message: "key `scenarios`: allowed: a non-empty list of the run's scenarios".into(),
+        });
+    }
+    if f.summary.is_empty() {
+        return Err(Error::Parse {
+            file: f.dir.join("summary.csv").display().to_string(),
+            message: "no figures (a header and no rows): allowed: the summary.csv a run writes"
+                .into(),
+        });
+    }
+    Ok(())
 }

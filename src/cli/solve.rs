@@ -7,7 +7,6 @@ use super::compare::{manifest_json, write_folder};
 use super::{print_out, SimArgs};
 use crate::engine::RunOptions;
 use crate::error::Result;
-use crate::output;
 use crate::solve::{self, FigureSpec, Limit, SolveSpec, Target};
 use clap::Args;
 use std::path::PathBuf;
@@ -76,7 +75,8 @@ pub(super) fn run(a: SolveArgs, argv: Vec<String>) -> Result<()> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-solve", base.scenario.name)));
-    output::prepare_dir(&out)?;
+    // A bad output path fails now, before the first simulated month.
+    let staged = crate::folder::Staged::begin(&out, false)?;
     let sol = solve::solve(
         &base,
         &spec,
@@ -101,10 +101,11 @@ pub(super) fn run(a: SolveArgs, argv: Vec<String>) -> Result<()> {
         "summary": "summary.csv and replications.csv hold the run at the answer",
     });
     write_folder(
-        &out,
+        staged,
         std::slice::from_ref(&sol.results),
         &manifest,
         &[("solve.csv", solve::solve_csv(&sol)?)],
+        a.report,
     )?;
     let s = &base.scenario.simulation;
     let mut text = solve::solution_text(&sol, &base.scenario.name, s.replications);
@@ -116,8 +117,7 @@ pub(super) fn run(a: SolveArgs, argv: Vec<String>) -> Result<()> {
         out.display()
     ));
     if a.report {
-        let path = crate::report::write(&out)?;
-        text.push_str(&format!("report: {}\n", path.display()));
+        text.push_str(&format!("report: {}\n", out.join("report.html").display()));
     }
     print_out(&text)
 }

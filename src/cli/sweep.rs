@@ -46,7 +46,8 @@ pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", base.scenario.name)));
-    output::prepare_dir(&out)?;
+    // A bad output path fails now, before the first simulated month.
+    let staged = crate::folder::Staged::begin(&out, false)?;
     let pb = progress_bar(engine::work_items(&models), sim.quiet, "simulating");
     let counters = engine::run(
         &models,
@@ -65,10 +66,11 @@ pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
     manifest["base_scenario"] = base.scenario.name.clone().into();
     manifest["grid"] = grid.manifest_json();
     write_folder(
-        &out,
+        staged,
         &results,
         &manifest,
         &[("sweep.csv", compare::sweep_csv(&grid, &results)?)],
+        a.report,
     )?;
 
     // The readable table: one row per point, national figures of the last year.

@@ -204,6 +204,22 @@ pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
 /// As [`run`]; with `incidence`, also fill benefit-incidence counters by decile of
 /// pre-transfer per-capita income (the deciles of the first scenario, from a pilot sample).
 pub fn run_with(models: &[Model], opts: &RunOptions, incidence: bool) -> Result<RunCounters> {
+    let all: Vec<u32> = models
+        .first()
+        .map(|m| (0..m.scenario().simulation.replications).collect())
+        .unwrap_or_default();
+    run_replications(models, opts, incidence, &all)
+}
+
+/// As [`run_with`], for the replications `reps` only, in that order (`per_scenario[k][j]` is
+/// replication `reps[j]`): the hook for shards and checkpointed, resumable runs. A replication
+/// depends only on its index, so any subset gives the same counters as in a whole run.
+pub fn run_replications(
+    models: &[Model],
+    opts: &RunOptions,
+    incidence: bool,
+    reps: &[u32],
+) -> Result<RunCounters> {
     if models.is_empty() {
         return Err(Error::Usage("no scenario to run".into()));
     }
@@ -216,7 +232,7 @@ pub fn run_with(models: &[Model], opts: &RunOptions, incidence: bool) -> Result<
     let mut per_scenario: Vec<Vec<Counters>> = vec![Vec::new(); models.len()];
     let mut draws: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); models.len()];
     let uncertain = models.iter().any(|m| !m.loaded.uncertain.is_empty());
-    for rep in 0..sim.replications {
+    for &rep in reps {
         // Distributions are drawn once per replication; without any, the models serve as they are.
         let drawn: Vec<Model>;
         let models: &[Model] = if uncertain {

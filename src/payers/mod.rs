@@ -266,18 +266,6 @@ pub fn summary_rows_csv(rows: &[PayerRow]) -> Result<Vec<u8>> {
         .map_err(|e| Error::Internal(format!("payer rows: {e}")))
 }
 
-/// Append payer rows to the `summary.csv` of a results folder (written to a temporary name
-/// and renamed, like every output).
-pub fn append_to_summary(dir: &std::path::Path, rows: &[PayerRow]) -> Result<()> {
-    let path = dir.join("summary.csv");
-    let mut bytes = std::fs::read(&path).map_err(|source| Error::Read {
-        path: path.clone(),
-        source,
-    })?;
-    bytes.extend(summary_rows_csv(rows)?);
-    crate::output::write_atomic(&path, &bytes)
-}
-
 /// The printed payer table: national, by year, mean [90 % interval].
 pub fn payer_table(rows: &[PayerRow]) -> String {
     let cols: [(&str, &str); 6] = [

@@ -320,7 +320,7 @@ impl Cells<'_> {
         let t = self.text(i);
         match t.parse::<f64>() {
             Ok(v) if v.is_finite() && (v > lo || (!lo_open && v == lo)) && v <= 1e12 => Ok(v),
-            _ => Err(self.bad(column, t, what)),
+            _ => Err(self.bad(column, t, format!("{what}, at most 1e12"))),
         }
     }
     fn whole(&self, i: usize, column: &str, lo: u32, hi: u32) -> Result<u32> {

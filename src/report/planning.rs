@@ -40,6 +40,26 @@ fn read_csv(path: &Path) -> Result<Option<Vec<csv::StringRecord>>> {
     Ok(Some(rows))
 }
 
+/// The planning files of a results folder, read with it (each `None` when absent): header row
+/// first, then the records.
+#[derive(Debug, Clone, Default)]
+pub struct PlanningFiles {
+    pub solve: Option<Vec<csv::StringRecord>>,
+    pub overrun: Option<Vec<csv::StringRecord>>,
+    pub exceedance: Option<Vec<csv::StringRecord>>,
+}
+
+impl PlanningFiles {
+    /// Read whichever of solve.csv, overrun.csv and exceedance.csv `dir` holds.
+    pub fn read(dir: &Path) -> Result<PlanningFiles> {
+        Ok(PlanningFiles {
+            solve: read_csv(&dir.join("solve.csv"))?,
+            overrun: read_csv(&dir.join("overrun.csv"))?,
+            exceedance: read_csv(&dir.join("exceedance.csv"))?,
+        })
+    }
+}
+
 /// Column `name` of a record, by the header row.
 fn col<'a>(head: &csv::StringRecord, rec: &'a csv::StringRecord, name: &str) -> &'a str {
     head.iter()
@@ -109,7 +129,7 @@ fn payers(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> 
 }
 
 fn solve(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
-    let Some(rows) = read_csv(&f.dir.join("solve.csv"))? else {
+    let Some(rows) = &f.planning.solve else {
         return Ok(());
     };
     let head = &rows[0];
@@ -189,10 +209,10 @@ fn solve(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
 }
 
 fn overrun(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
-    let Some(curve) = read_csv(&f.dir.join("exceedance.csv"))? else {
+    let Some(curve) = &f.planning.exceedance else {
         return Ok(());
     };
-    let table = read_csv(&f.dir.join("overrun.csv"))?.unwrap_or_default();
+    let table = f.planning.overrun.clone().unwrap_or_default();
     let head = &curve[0];
     let mut figures: Vec<String> = curve[1..]
         .iter()

@@ -55,7 +55,13 @@ impl<'a> Checker<'a> {
     /// A real number within `[lo, hi]`.
     pub fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64, what: &str) {
         if !(v.is_finite() && v >= lo && v <= hi) {
-            self.fail(key, v, format!("allowed: {what}, from {lo} to {hi}"));
+            // Very large or small numbers in exponent form (1e308, not 309 digits).
+            let shown = if v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
+                format!("{v:e}")
+            } else {
+                v.to_string()
+            };
+            self.fail(key, shown, format!("allowed: {what}, from {lo} to {hi}"));
         }
     }
 

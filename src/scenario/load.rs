@@ -56,6 +56,19 @@ impl LoadedScenario {
     }
 }
 
+impl LoadedScenario {
+    /// Rebuild a loaded scenario from its merged table, key origins and files (as a shard
+    /// records them), checked again whole; `label` names where they came from in errors.
+    pub fn from_parts(
+        table: Table,
+        origin: BTreeMap<String, String>,
+        files: Vec<PathBuf>,
+        label: &str,
+    ) -> Result<LoadedScenario> {
+        finish(table, origin, files, label)
+    }
+}
+
 /// Read and check a scenario file (and the chain it extends).
 pub fn load(path: &Path) -> Result<LoadedScenario> {
     let mut chain: Vec<(String, Table)> = Vec::new();
@@ -95,11 +108,18 @@ pub fn load(path: &Path) -> Result<LoadedScenario> {
             };
             let base = p.parent().unwrap_or(Path::new(".")).join(&rel);
             if !base.is_file() {
+                let why = if base.is_dir() {
+                    "is a folder"
+                } else if base.exists() {
+                    "is not a regular file"
+                } else {
+                    "does not exist"
+                };
                 return Err(Error::bad_key(
                     &file,
                     "extends",
                     format!("\"{rel}\""),
-                    format!("a scenario file; {} does not exist", base.display()),
+                    format!("a scenario file; {} {why}", base.display()),
                 ));
             }
             next = Some(base);
@@ -191,6 +211,8 @@ fn finish(
     let defaults = defaults_table();
     let mut central = table.clone();
     let file_of = |k: &str| Checker::new(&origin, last).file_of(k);
+    check_shapes(&table, &defaults, "", &file_of)?;
+    check_name(&table, &file_of)?;
     let uncertain = uncertain::extract(&mut central, &defaults, &file_of)?;
     let scenario = check(&central, &origin, last)?;
     // Every distribution must keep the scenario valid at both ends of its range.
@@ -255,6 +277,19 @@ fn merge(base: &mut Table, over: Table) {
 }
 
 fn record_origin(origin: &mut BTreeMap<String, String>, path: &str, v: &Value, file: &str) {
+    // A later file's value replaces the earlier one whole: a table (a distribution) set over
+    // a plain value, or a plain value over a distribution's keys, takes its origin alone.
+    origin.remove(path);
+    let child = format!("{path}.");
+    let stale: Vec<String> = origin
+        .range(child.clone()..)
+        .take_while(|(k, _)| k.starts_with(&child))
+        .filter(|_| !matches!(v, Value::Table(t) if !t.is_empty()) || is_dist(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in stale {
+        origin.remove(&k);
+    }
     match v {
         Value::Table(t) if !t.is_empty() => {
             for (k, v) in t {
@@ -265,6 +300,73 @@ fn record_origin(origin: &mut BTreeMap<String, String>, path: &str, v: &Value, f
             origin.insert(path.to_string(), file.to_string());
         }
     }
+}
+
+fn is_dist(v: &Value) -> bool {
+    matches!(v, Value::Table(t) if t.contains_key("dist"))
+}
+
+/// An array where the defaults hold a table (`take_up = [0.5, 0.2]` for
+/// `[programs.dibao.take_up]`) would be read field by field in order: refuse it.
+fn check_shapes(
+    table: &Table,
+    defaults: &Table,
+    prefix: &str,
+    file_of: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match (v, defaults.get(k)) {
+            (Value::Array(_), Some(Value::Table(d))) => {
+                let fields: Vec<&str> = d.keys().map(|s| s.as_str()).collect();
+                let allowed = if fields.iter().all(|f| f.parse::<i32>().is_ok()) {
+                    "allowed: a table keyed by year, e.g. { 2023 = 769.0, 2026 = 800.0 }"
+                        .to_string()
+                } else {
+                    format!(
+                        "allowed: a table of keys ({}), not an array",
+                        fields.join(", ")
+                    )
+                };
+                return Err(Error::bad_key(file_of(&key), key, v, allowed));
+            }
+            (Value::Table(t), Some(Value::Table(d))) if !is_dist(v) => {
+                check_shapes(t, d, &key, file_of)?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The scenario `name` names the results folder: one plain path component.
+fn check_name(table: &Table, file_of: &dyn Fn(&str) -> String) -> Result<()> {
+    let Some(Value::String(name)) = table.get("name") else {
+        return Ok(());
+    };
+    let bad = name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.starts_with('.')
+        || name.chars().count() > 100
+        || name.chars().any(|c| {
+            c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+        });
+    if bad {
+        return Err(Error::bad_key(
+            file_of("name"),
+            "name",
+            format!("{:?}", name),
+            "allowed: a non-empty name of at most 100 characters usable as one folder name \
+             (it names results/<name>): no `/`, `\\`, `:`, `*`, `?`, `\"`, `<`, `>`, `|` or \
+             control characters, not starting with `.`",
+        ));
+    }
+    Ok(())
 }
 
 fn set_path(table: &mut Table, key: &str, value: Value, file: &str) -> Result<()> {

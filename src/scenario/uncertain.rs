@@ -136,6 +136,17 @@ fn parse(t: &Table, key: &str, file: &str) -> Result<Dist> {
     Ok(d)
 }
 
+/// Keys that set a run's structure (sample, horizon, seed, work split): never distributions.
+pub const STRUCTURAL: &[&str] = &[
+    "simulation.start_year",
+    "simulation.years",
+    "simulation.households",
+    "simulation.replications",
+    "simulation.seed",
+    "simulation.chunk_size",
+    "simulation.burn_in_months",
+];
+
 /// Find every distribution in `table`, replace it by its centre, and return the list in key
 /// order. `defaults` tells which keys hold whole numbers; `file_of` names the file of a key.
 pub fn extract(
@@ -164,6 +175,16 @@ fn walk(
         let def = defaults.and_then(|d| d.get(k));
         if let Value::Table(sub) = v {
             if sub.contains_key("dist") {
+                if STRUCTURAL.contains(&key.as_str()) {
+                    return Err(Error::bad_key(
+                        file_of(&key),
+                        &key,
+                        Value::Table(sub.clone()),
+                        "allowed: a fixed whole number; the run's size, horizon and seed \
+                         shape the sample and the outputs, so they cannot be distributions \
+                         (only model parameters can)",
+                    ));
+                }
                 let dist = parse(sub, &key, &file_of(&key))?;
                 let integer = matches!(def, Some(Value::Integer(_)));
                 let centre = dist.centre();
