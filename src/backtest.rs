@@ -544,7 +544,7 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
             format!("a backtest starts from a scenario set in {TABLE_YEAR} (the year of the strata table and of its amounts)"),
         ));
     }
-    if s.population.source == "microdata" {
+    if s.population.source == crate::population::microdata::Source::Microdata {
         // `population.income.level_*` rescales the strata's incomes, not a survey's records.
         return Err(Error::bad_key(
             file,

@@ -138,6 +138,6 @@ pub(super) fn run(a: MergeArgs, argv: Vec<String>) -> Result<()> {
         );
     }
     let rc = RepRecord::assemble(&records, models.len());
-    let text = super::run::write_run(staged, &models, &rc, argv, a.report)?;
+    let text = super::run::write_run(staged, &models, &rc, argv, a.report, &[])?;
     print_out(&text)
 }

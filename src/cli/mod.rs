@@ -9,6 +9,7 @@ mod population;
 mod report;
 mod run;
 mod slurm;
+mod solve;
 mod sweep;
 mod validate;
 
@@ -52,6 +53,8 @@ pub enum Command {
     Slurm(slurm::SlurmArgs),
     /// Start in a past year, drive with observed series, compare with official figures.
     Backtest(backtest::BacktestArgs),
+    /// Find the value of a key that makes a figure meet a limit with a stated probability.
+    Solve(solve::SolveArgs),
 }
 
 /// Options shared by commands that load a scenario and simulate.
@@ -198,5 +201,6 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Merge(a) => merge::run(a, argv),
         Command::Slurm(a) => slurm::run(a),
         Command::Backtest(a) => backtest::run(a, argv),
+        Command::Solve(a) => solve::run(a, argv),
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod backtest;
 mod chart;
+pub mod planning;
 
 pub use chart::{line_chart, Point, Series, XAxis, PALETTE};
 
@@ -55,6 +56,8 @@ pub struct ResultsFolder {
     pub scenarios: Vec<String>,
     pub summary: Vec<Row>,
     pub deltas: Vec<Row>,
+    /// solve.csv, overrun.csv and exceedance.csv when present (see [`planning`]).
+    pub planning: planning::PlanningFiles,
     index: HashMap<(String, i32, String, String, String), usize>,
     delta_index: HashMap<(String, i32, String, String, String), usize>,
 }
@@ -213,6 +216,7 @@ impl ResultsFolder {
             Vec::new()
         };
         Ok(ResultsFolder {
+            planning: planning::PlanningFiles::read(dir)?,
             dir: dir.to_path_buf(),
             kind,
             manifest,
@@ -772,6 +776,8 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
             h.push_str("</div>\n");
         }
     }
+
+    h.push_str(&planning::sections(f, &mut section)?);
 
     // Tables.
     let _ = writeln!(h, "<h2 id=\"tables\">{section}. Key figures by year</h2>");
