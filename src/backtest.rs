@@ -544,6 +544,15 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
             format!("a backtest starts from a scenario set in {TABLE_YEAR} (the year of the strata table and of its amounts)"),
         ));
     }
+    if s.population.source == crate::population::microdata::Source::Microdata {
+        // `population.income.level_*` rescales the strata's incomes, not a survey's records.
+        return Err(Error::bad_key(
+            file,
+            "population.source",
+            "\"microdata\"",
+            "allowed: \"synthetic\" or \"inline\" in a backtest (a survey's incomes are not moved back to the start year)",
+        ));
+    }
     if !(1990..END_YEAR).contains(&from) {
         return Err(Error::Usage(format!(
             "--from {from}: allowed: a year from 1990 to {}",

@@ -15,8 +15,10 @@
 
 pub mod backtest;
 pub mod calibrate;
+pub mod check;
 pub mod cli;
 pub mod compare;
+pub mod counters;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
@@ -24,6 +26,8 @@ pub mod folder;
 pub mod incidence;
 pub mod metrics;
 pub mod output;
+pub mod overrun;
+pub mod payers;
 pub mod population;
 pub mod programs;
 pub mod reference;
@@ -32,5 +36,7 @@ pub mod rng;
 pub mod scenario;
 pub mod schedule;
 pub mod shard;
+pub mod simulation;
+pub mod solve;
 
 pub use error::{Error, Result};

@@ -270,6 +270,15 @@ fn a_bad_history_row_exits_2_naming_the_row_and_the_column() {
         .args(SMALL);
     bad(&mut cmd).stderr(contains("`dibao_std_urban`"));
 
+    // Microdata incomes are not moved back to the start year: refused, naming the key.
+    let mut cmd = safetynet(dir.path());
+    cmd.arg("backtest")
+        .arg(repo("synthetic-data/microdata-example/scenario.toml"))
+        .arg("--history")
+        .arg(repo("synthetic-data/history.csv"))
+        .args(SMALL);
+    bad(&mut cmd).stderr(contains("key `population.source` = \"microdata\""));
+
     // --years is the span from --from to 2023, not a choice.
     let mut cmd = safetynet(dir.path());
     cmd.arg("backtest")

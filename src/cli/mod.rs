@@ -9,6 +9,7 @@ mod population;
 mod report;
 mod run;
 mod slurm;
+mod solve;
 mod sweep;
 mod validate;
 
@@ -52,6 +53,8 @@ pub enum Command {
     Slurm(slurm::SlurmArgs),
     /// Start in a past year, drive with observed series, compare with official figures.
     Backtest(backtest::BacktestArgs),
+    /// Find the value of a key that makes a figure meet a limit with a stated probability.
+    Solve(solve::SolveArgs),
 }
 
 /// Options shared by commands that load a scenario and simulate.
@@ -124,7 +127,7 @@ impl SimArgs {
         }
         sets.extend(self.microdata_sets());
         // Microdata paths in a scenario file are relative to that file.
-        let loaded = crate::population::microdata::resolve_paths(loaded)?;
+        let loaded = crate::scenario::resolve_microdata_paths(loaded)?;
         if sets.is_empty() {
             return Ok(loaded);
         }
@@ -198,5 +201,6 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Merge(a) => merge::run(a, argv),
         Command::Slurm(a) => slurm::run(a),
         Command::Backtest(a) => backtest::run(a, argv),
+        Command::Solve(a) => solve::run(a, argv),
     }
 }

@@ -9,8 +9,8 @@
 //! Everything else goes through `steps`, out of line.
 
 use super::{Model, RepTables};
+use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
 use crate::dynamics::IncomeState;
-use crate::metrics::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
 use crate::population::Household;
 use crate::programs::temporary::shock;
 use crate::programs::{fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};

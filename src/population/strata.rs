@@ -1,9 +1,8 @@
 //! Strata: 31 provinces × urban/rural from the embedded table in `synthetic-data/` (every
 //! column sourced in `synthetic-data/SOURCES.md`), or the inline strata of a scenario.
 
-use super::MAX_MEMBERS;
+use super::{PopulationInputs, MAX_MEMBERS};
 use crate::error::{Error, Result};
-use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
 /// The embedded default strata table.
@@ -142,12 +141,16 @@ pub(super) fn child_share_nonhead(share_under16: f64, share_60plus: f64, mean_si
 
 impl StrataTable {
     /// Strata for a scenario: the embedded table or the inline ones.
-    pub fn from_scenario(s: &Scenario, file: &str) -> Result<StrataTable> {
-        let p = &s.population;
-        let init_sd = s.dynamics.income.persistent_initial_sd;
-        let trans_sd = s.dynamics.income.transitory_sd;
+    pub fn from_scenario<'a>(
+        s: impl Into<PopulationInputs<'a>>,
+        file: &str,
+    ) -> Result<StrataTable> {
+        let s: PopulationInputs = s.into();
+        let p = s.population;
+        let init_sd = s.persistent_initial_sd;
+        let trans_sd = s.transitory_sd;
         let mut strata = Vec::new();
-        if p.source == "inline" {
+        if p.source == super::Source::Inline {
             for st in &p.strata {
                 let cdf = size_cdf_from_probs(&st.size_probs);
                 let mean_size: f64 = st

@@ -8,12 +8,13 @@
 
 use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use super::{residence::ResidenceParams, MAX_PROPENSITIES};
+use crate::check::Checker;
+use crate::counters::c;
 use crate::dynamics::YearPaths;
-use crate::metrics::c;
 use crate::population::{can_work, Household, Member, MemberParams, Region, StrataTable};
 use crate::rng::{Purpose, StreamRng};
-use crate::scenario::{Checker, SimulationParams};
 use crate::schedule::Schedule;
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -367,7 +368,7 @@ impl DibaoHousehold {
         let mut addon_share = 0.0;
         let mut workers = 0;
         for mem in hh.members() {
-            addon_share += p.member_addon_share(mem);
+            addon_share = p.add_addons(addon_share, mem);
             workers += can_work(mem, m) as u32;
         }
         DibaoHousehold {
@@ -510,8 +511,14 @@ impl DibaoParams {
     /// disabled, severely ill (each that applies).
     #[inline]
     pub fn member_addon_share(&self, mem: &Member) -> f64 {
+        self.add_addons(0.0, mem)
+    }
+
+    /// `share` plus a member's add-ons, added one by one (a household's sum adds its members'
+    /// add-ons in this order).
+    #[inline]
+    fn add_addons(&self, mut share: f64, mem: &Member) -> f64 {
         let a = &self.addons;
-        let mut share = 0.0;
         if mem.age >= a.elderly_age {
             share += a.elderly_share;
         }

@@ -13,10 +13,11 @@
 //! Rules are pure: randomness comes only through streams of their own purpose, and the number
 //! of numbers drawn depends on parameters only, never on the household's state.
 
-use crate::metrics::c;
+use crate::check::Checker;
+use crate::counters::c;
 use crate::population::{Household, MemberParams};
 use crate::rng::{stream, Purpose, StreamRng};
-use crate::scenario::{Checker, SimulationParams};
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -406,5 +407,5 @@ impl Program {
 /// Money in fen, for counters.
 #[inline]
 pub fn fen(yuan: f64) -> i64 {
-    crate::metrics::round_i64(yuan * 100.0)
+    crate::counters::round_i64(yuan * 100.0)
 }
