@@ -11,7 +11,7 @@ use super::{residence::ResidenceParams, MAX_PROPENSITIES};
 use crate::check::Checker;
 use crate::counters::c;
 use crate::dynamics::YearPaths;
-use crate::population::{can_work, Household, MemberParams, Region, StrataTable};
+use crate::population::{can_work, Household, Member, MemberParams, Region, StrataTable};
 use crate::rng::{Purpose, StreamRng};
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
@@ -365,22 +365,10 @@ impl DibaoHousehold {
         take_up_factor: f64,
         price_index: f64,
     ) -> DibaoHousehold {
-        let a = &p.addons;
         let mut addon_share = 0.0;
         let mut workers = 0;
         for mem in hh.members() {
-            if mem.age >= a.elderly_age {
-                addon_share += a.elderly_share;
-            }
-            if mem.age < a.child_age {
-                addon_share += a.child_share;
-            }
-            if mem.severe_disability {
-                addon_share += a.severe_disability_share;
-            }
-            if mem.severe_illness {
-                addon_share += a.severe_illness_share;
-            }
+            addon_share = p.add_addons(addon_share, mem);
             workers += can_work(mem, m) as u32;
         }
         DibaoHousehold {
@@ -519,6 +507,49 @@ impl DibaoParams {
 }
 
 impl DibaoParams {
+    /// A member's classified add-ons, as a share of the standard: elderly, child, severely
+    /// disabled, severely ill (each that applies).
+    #[inline]
+    pub fn member_addon_share(&self, mem: &Member) -> f64 {
+        self.add_addons(0.0, mem)
+    }
+
+    /// `share` plus a member's add-ons, added one by one (a household's sum adds its members'
+    /// add-ons in this order).
+    #[inline]
+    fn add_addons(&self, mut share: f64, mem: &Member) -> f64 {
+        let a = &self.addons;
+        if mem.age >= a.elderly_age {
+            share += a.elderly_share;
+        }
+        if mem.age < a.child_age {
+            share += a.child_share;
+        }
+        if mem.severe_disability {
+            share += a.severe_disability_share;
+        }
+        if mem.severe_illness {
+            share += a.severe_illness_share;
+        }
+        share
+    }
+
+    /// Dibao of a member covered alone (single-person inclusion, see `programs.marginal`): a
+    /// unit of one with no income of its own, so the full standard (at least the floor) plus
+    /// the member's own add-ons, yuan per month.
+    pub fn single_person(&self, mem: &Member, standard: f64) -> f64 {
+        let unit = DibaoHousehold {
+            size: 1.0,
+            addon_share: self.member_addon_share(mem),
+            would_apply: true,
+            apply_prob: 1.0,
+            review_interval: 1,
+            assets_per_capita: 0.0,
+            ln_quota: 0.0,
+        };
+        self.benefit(&unit, 0.0, standard)
+    }
+
     /// Whether financial assets of `assets_per_capita` yuan per person (nominal) pass the
     /// asset test at `standard` yuan per person per month (tekun and marginal families use it
     /// too).
@@ -850,6 +881,26 @@ mod tests {
             0.0
         );
         assert!(!st.on);
+    }
+
+    #[test]
+    fn severely_ill_member_covered_alone_gets_the_full_standard_plus_own_addons() {
+        let p = params("");
+        let ill = Member {
+            age: 40,
+            severe_disability: false,
+            severe_illness: true,
+        };
+        let b = p.single_person(&ill, 601.0);
+        assert!((b - 601.0 * (1.0 + p.addons.severe_illness_share)).abs() < 1e-9);
+        // A severely disabled child gets the child add-on too, as any dibao child would.
+        let child = Member {
+            age: 8,
+            severe_disability: true,
+            severe_illness: false,
+        };
+        let share = p.addons.child_share + p.addons.severe_disability_share;
+        assert!((p.single_person(&child, 601.0) - 601.0 * (1.0 + share)).abs() < 1e-9);
     }
 
     #[test]

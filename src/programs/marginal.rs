@@ -60,13 +60,6 @@ impl MarginalParams {
         self.special_share * standard * size
     }
 
-    /// Dibao for a member covered alone: a single-person household with no income of its own
-    /// (severely ill or disabled members do not work), so the full standard (at least the
-    /// floor) plus the member's own add-ons.
-    #[inline]
-    pub fn single_person_dibao(&self, standard: f64, floor_share: f64, addon_share: f64) -> f64 {
-        standard.max(floor_share * standard) + addon_share * standard
-    }
 }
 
 /// Marginal families as a step, after dibao: a household on dibao or tekun is not marginal,
@@ -74,7 +67,7 @@ impl MarginalParams {
 #[derive(Debug, Clone)]
 pub struct Marginal {
     p: MarginalParams,
-    /// Dibao's asset test, benefit floor and add-ons (single-person inclusion pays dibao).
+    /// Dibao's asset test, and its rule for a member covered alone.
     dibao: DibaoParams,
     /// Single-person inclusion is on and dibao exists to pay it.
     single: bool,
@@ -87,9 +80,9 @@ pub struct Marginal {
 pub struct MarginalHouse {
     registers: bool,
     assets_ok: bool,
-    /// Severely disabled or ill members, and the sum of their add-on shares.
+    /// Severely disabled or ill members, and their dibao as units of one this year, yuan.
     n_severe: f64,
-    severe_addon: f64,
+    single: f64,
 }
 
 impl Step for Marginal {
@@ -112,7 +105,7 @@ impl Step for Marginal {
             registers: u[3] < self.p.take_up,
             assets_ok: false,
             n_severe: 0.0,
-            severe_addon: 0.0,
+            single: 0.0,
         }
     }
 
@@ -120,25 +113,12 @@ impl Step for Marginal {
         h.assets_ok = self
             .dibao
             .assets_pass(y.hh.assets_per_capita * y.price_index, y.standard);
-        let a = &self.dibao.addons;
         h.n_severe = 0.0;
-        h.severe_addon = 0.0;
+        h.single = 0.0;
         for m in y.hh.members() {
             if m.severe_disability || m.severe_illness {
                 h.n_severe += 1.0;
-                h.severe_addon += if m.severe_disability {
-                    a.severe_disability_share
-                } else {
-                    0.0
-                } + if m.severe_illness {
-                    a.severe_illness_share
-                } else {
-                    0.0
-                } + if m.age >= a.elderly_age {
-                    a.elderly_share
-                } else {
-                    0.0
-                };
+                h.single += self.dibao.single_person(m, y.standard);
             }
         }
         // The top of the band, on counted income.
@@ -163,11 +143,7 @@ impl Step for Marginal {
         }
         let special = self.p.special(y.size, y.standard);
         let single = if self.single && h.n_severe > 0.0 && led.would_apply_dibao {
-            h.n_severe
-                * self
-                    .p
-                    .single_person_dibao(y.standard, self.dibao.benefit.floor_share, 0.0)
-                + h.severe_addon * y.standard
+            h.single
         } else {
             0.0
         };
@@ -208,14 +184,6 @@ mod tests {
         assert!(p.in_band(769f64.ln(), s.ln()));
         assert!(p.in_band((s * p.income_multiple - 1.0).ln(), s.ln()));
         assert!(!p.in_band((s * p.income_multiple + 1.0).ln(), s.ln()));
-    }
-
-    #[test]
-    fn severely_ill_member_of_a_marginal_family_covered_alone_gets_the_full_standard() {
-        let p = params();
-        // A severely ill member with the 0.2 illness add-on, standard 601.
-        let b = p.single_person_dibao(601.0, 0.1, 0.2);
-        assert!((b - 601.0 * 1.2).abs() < 1e-9);
     }
 
     #[test]
