@@ -13,6 +13,7 @@
 //! print!("{}", output::summary_table(&results[0], 2023, 10));
 //! ```
 
+pub mod backtest;
 pub mod calibrate;
 pub mod check;
 pub mod cli;
@@ -25,6 +26,8 @@ pub mod folder;
 pub mod incidence;
 pub mod metrics;
 pub mod output;
+pub mod overrun;
+pub mod payers;
 pub mod population;
 pub mod programs;
 pub mod reference;
@@ -34,5 +37,6 @@ pub mod scenario;
 pub mod schedule;
 pub mod shard;
 pub mod simulation;
+pub mod solve;
 
 pub use error::{Error, Result};

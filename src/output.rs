@@ -408,7 +408,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Write summary.csv, replications.csv and manifest.json as the whole folder `dir` (any
-/// file a former run left there is gone; see [`crate::folder`]).
+/// file a former run left there is gone; see [`crate::folder`]). A folder holding files
+/// safetynet does not write is refused, never replaced.
 pub fn write_results(dir: &Path, results: &[ScenarioResults], manifest: &Manifest) -> Result<()> {
     let staged = crate::folder::Staged::begin(dir, false)?;
     staged.write("summary.csv", &summary_csv(results)?)?;

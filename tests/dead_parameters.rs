@@ -164,8 +164,14 @@ fn summary(loaded: &LoadedScenario) -> Vec<u8> {
         threads: 2,
         ..Default::default()
     };
-    let counters = engine::run(std::slice::from_ref(&model), &opts).unwrap();
-    output::summary_csv(&output::collect(&[model], &counters)).unwrap()
+    let models = [model];
+    let counters = engine::run(&models, &opts).unwrap();
+    let mut out = output::summary_csv(&output::collect(&models, &counters)).unwrap();
+    // What `run` appends: who pays (central and local shares by province class).
+    if let Some(p) = &safetynet::payers::split(&models, &counters).unwrap()[0] {
+        out.extend(safetynet::payers::summary_rows_csv(&p.rows()).unwrap());
+    }
+    out
 }
 
 #[test]

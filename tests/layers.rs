@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "rng",
             "counters",
             "metrics::params",
+            "payers::params",
         ],
     ),
     ("population", &["population"]),
@@ -33,9 +34,20 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("metrics", &["metrics"]),
     (
         "output and report",
-        &["output", "folder", "shard", "report", "incidence"],
+        &[
+            "output",
+            "folder",
+            "shard",
+            "report",
+            "incidence",
+            "overrun",
+            "payers",
+        ],
     ),
-    ("compare and calibrate", &["compare", "calibrate"]),
+    (
+        "compare and calibrate",
+        &["compare", "calibrate", "solve", "backtest"],
+    ),
     ("CLI", &["cli"]),
 ];
 

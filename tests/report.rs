@@ -348,3 +348,109 @@ fn headless_chromium_renders_the_report_to_a_picture_that_is_not_blank() {
         "chart lines missing: blue {blue}, orange {orange}"
     );
 }
+
+/// The SVG of the chart titled `title` (the first whose title starts with it).
+fn chart_svg<'a>(html: &'a str, title: &str) -> &'a str {
+    let at = html
+        .find(title)
+        .unwrap_or_else(|| panic!("no chart titled `{title}`"));
+    let start = html[..at]
+        .rfind("<svg")
+        .expect("the title is inside an svg");
+    let end = at + html[at..].find("</svg>").expect("svg closes");
+    &html[start..end]
+}
+
+/// Data lines of colour `hex` inside the plot area (above the legend): polylines with at
+/// least `min_points` points.
+fn drawn(svg: &str, hex: &str, min_points: usize) -> bool {
+    svg.split("<polyline").skip(1).any(|p| {
+        let tag = &p[..p.find('>').unwrap_or(p.len())];
+        if !tag.contains(&format!("stroke=\"{hex}\"")) {
+            return false;
+        }
+        let Some(pts) = tag.split("points=\"").nth(1) else {
+            return false;
+        };
+        let pts: Vec<(f64, f64)> = pts[..pts.find('"').unwrap_or(0)]
+            .split_whitespace()
+            .filter_map(|xy| {
+                let (x, y) = xy.split_once(',')?;
+                Some((x.parse().ok()?, y.parse().ok()?))
+            })
+            .collect();
+        pts.len() >= min_points && pts.iter().all(|&(_, y)| y < 360.0)
+    })
+}
+
+#[test]
+fn planning_charts_show_payers_overrun_and_solve_with_their_series_drawn() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("run");
+    safetynet(dir.path())
+        .arg("run")
+        .arg(repo_file("scenarios/baseline.toml"))
+        .args([
+            "--households",
+            "3000",
+            "--reps",
+            "4",
+            "--years",
+            "3",
+            "--quiet",
+        ])
+        .args([
+            "--budget",
+            "cost_government=280,320,340",
+            "--report",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    use safetynet::report::planning::{OVERRUN_TITLE, PAYERS_TITLE, SOLVE_TITLE};
+    // Payers: central paid (blue), local paid (orange), allocation (green), three years each.
+    let svg = chart_svg(&html, PAYERS_TITLE);
+    for hex in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
+        assert!(drawn(svg, hex, 3), "payers series {hex} not drawn");
+    }
+    // Overrun: one exceedance curve per year, a point per replication.
+    let svg = chart_svg(&html, OVERRUN_TITLE);
+    for hex in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
+        assert!(drawn(svg, hex, 4), "exceedance curve {hex} not drawn");
+    }
+    assert!(html.contains("net of sampling"));
+
+    let out = dir.path().join("solve");
+    safetynet(dir.path())
+        .arg("solve")
+        .arg(repo_file("scenarios/reference-model.toml"))
+        .args([
+            "--key",
+            "programs.dibao.standard.urban",
+            "--range",
+            "500..1500",
+        ])
+        .args(["--limit", "cost_total:2023:sum <= 0.0007"])
+        .args([
+            "--households",
+            "2000",
+            "--reps",
+            "4",
+            "--years",
+            "1",
+            "--quiet",
+        ])
+        .args(["--report", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let svg = chart_svg(&html, SOLVE_TITLE);
+    // The statistic at the values evaluated (blue), the limit (red), the answer's interval
+    // (green).
+    assert!(drawn(svg, "#1F77B4", 3), "evaluated values not drawn");
+    assert!(drawn(svg, "#D62728", 2), "limit not drawn");
+    assert!(drawn(svg, "#2CA02C", 2), "answer interval not drawn");
+}

@@ -1,6 +1,7 @@
 //! The command-line interface: one subcommand, one file. Raw arguments become a checked
 //! scenario before any work starts; errors carry exit codes (2 bad input, 1 internal).
 
+mod backtest;
 mod calibrate;
 mod compare;
 mod merge;
@@ -8,6 +9,7 @@ mod population;
 mod report;
 mod run;
 mod slurm;
+mod solve;
 mod sweep;
 mod validate;
 
@@ -49,6 +51,10 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Write (or submit) a Slurm job array of shards and a dependent merge job.
     Slurm(slurm::SlurmArgs),
+    /// Start in a past year, drive with observed series, compare with official figures.
+    Backtest(backtest::BacktestArgs),
+    /// Find the value of a key that makes a figure meet a limit with a stated probability.
+    Solve(solve::SolveArgs),
 }
 
 /// Options shared by commands that load a scenario and simulate.
@@ -194,5 +200,7 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Report(a) => report::run(a),
         Command::Merge(a) => merge::run(a, argv),
         Command::Slurm(a) => slurm::run(a),
+        Command::Backtest(a) => backtest::run(a, argv),
+        Command::Solve(a) => solve::run(a, argv),
     }
 }

@@ -28,6 +28,11 @@ pub struct RunArgs {
     /// Also write report.html (charts and tables) into the results folder.
     #[arg(long)]
     pub report: bool,
+    /// Overrun risk against a budget line, e.g. --budget 'cost_government=300,320,340' (bn
+    /// yuan per year from the first year; or YEAR:VALUE pairs; METRIC@REGION for a region);
+    /// repeatable; writes overrun.csv and exceedance.csv.
+    #[arg(long, value_name = "METRIC=V1,V2,...")]
+    pub budget: Vec<String>,
     /// Run part i of n (whole replications) and write its exact counters for `safetynet
     /// merge`, e.g. --shard 2/4.
     #[arg(long, value_name = "I/N")]
@@ -60,6 +65,11 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
         ));
     }
     let model = Model::new(&loaded)?;
+    let budget = crate::overrun::parse_all(
+        &a.budget,
+        loaded.scenario.simulation.start_year,
+        loaded.scenario.simulation.years,
+    )?;
     let out = a.out.clone().unwrap_or_else(|| {
         let name = &loaded.scenario.name;
         PathBuf::from("results").join(match shard {
@@ -95,7 +105,7 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
         ));
     }
     let rc = RepRecord::assemble(&records, models.len());
-    let text = write_run(staged, &models, &rc, argv, a.report)?;
+    let text = write_run(staged, &models, &rc, argv, a.report, &budget)?;
     print_out(&text)
 }
 
@@ -214,10 +224,28 @@ pub(super) fn write_run(
     rc: &RunCounters,
     argv: Vec<String>,
     report: bool,
+    budget: &[crate::overrun::BudgetLine],
 ) -> Result<String> {
     let results = output::collect(models, rc);
     let manifest = Manifest::new(models, argv).with_draws(rc);
-    staged.write("summary.csv", &output::summary_csv(&results)?)?;
+    let mut summary = output::summary_csv(&results)?;
+    // Who pays: rows appended to summary.csv, and a table.
+    let mut extra_text = String::new();
+    if let Some(p) = &crate::payers::split(models, rc)?[0] {
+        let rows = p.rows();
+        summary.extend(crate::payers::summary_rows_csv(&rows)?);
+        extra_text.push('\n');
+        extra_text.push_str(&crate::payers::payer_table(&rows));
+    }
+    if !budget.is_empty() {
+        let (table, files) = crate::overrun::assess(&models[0], &results[0], budget)?;
+        for (name, bytes) in files {
+            staged.write(name, &bytes)?;
+        }
+        extra_text.push('\n');
+        extra_text.push_str(&table);
+    }
+    staged.write("summary.csv", &summary)?;
     staged.write("replications.csv", &output::replications_csv(&results)?)?;
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     staged.write("manifest.json", &json)?;
@@ -228,6 +256,7 @@ pub(super) fn write_run(
     staged.commit()?;
     let s = &models[0].scenario().simulation;
     let mut text = output::summary_table(&results[0], s.start_year, s.years);
+    text.push_str(&extra_text);
     text.push_str(&format!(
         "\n{} households x {} replications x {} months; results in {}\n",
         s.households,

@@ -89,6 +89,22 @@ pub struct IncomeParams {
     pub low_income_level: f64,
     /// Sd of their log permanent income around that level.
     pub low_income_log_sd: f64,
+    /// Multiplier on the strata's per-capita incomes in urban strata (the embedded table holds
+    /// 2023 incomes): a run starting before 2023 sets the observed ratio of its start year's
+    /// income to 2023's (`safetynet backtest` does). 1 = the table as it is.
+    pub level_urban: f64,
+    /// The same for rural strata.
+    pub level_rural: f64,
+}
+
+impl IncomeParams {
+    /// The income level multiplier of a region's strata (`level_urban` or `level_rural`).
+    pub fn level(&self, region: Region) -> f64 {
+        match region {
+            Region::Urban => self.level_urban,
+            Region::Rural => self.level_rural,
+        }
+    }
 }
 
 /// `population.members.*`.
@@ -162,6 +178,12 @@ impl PopulationParams {
             3.0,
             "log points",
         );
+        for (key, v) in [
+            ("population.income.level_urban", self.income.level_urban),
+            ("population.income.level_rural", self.income.level_rural),
+        ] {
+            c.range(key, v, 0.01, 100.0, "a multiplier of the strata's incomes");
+        }
         c.share(
             "population.members.severe_illness_prevalence",
             self.members.severe_illness_prevalence,

@@ -166,18 +166,20 @@ impl StrataTable {
                     st.share
                 };
                 let perm_sd = st.income_log_sd * p.income.log_sd_scale;
+                let region = Region::parse(&st.region).expect("validated");
+                let median = st.income_median * p.income.level(region);
                 strata.push(Stratum {
                     name: st.name.clone(),
                     province: st.province.clone(),
-                    region: Region::parse(&st.region).expect("validated"),
+                    region,
                     households,
                     persons: households * mean_size,
                     size_cdf: cdf,
                     mean_size,
-                    income_mu: st.income_median.ln(),
+                    income_mu: median.ln(),
                     income_perm_sd: perm_sd,
                     persistent_initial_sd: init_sd,
-                    target_income_mean: (st.income_median.ln()
+                    target_income_mean: (median.ln()
                         + 0.5 * (perm_sd.powi(2) + init_sd.powi(2) + trans_sd.powi(2)))
                     .exp(),
                     standard_level: st.standard_factor,
@@ -247,7 +249,7 @@ impl StrataTable {
                     ),
                 ));
             }
-            let mean_month = row.income_mean / 12.0;
+            let mean_month = row.income_mean / 12.0 * p.income.level(region);
             let probs = size_probs_from_mean(row.household_size_mean);
             strata.push(Stratum {
                 name: format!("{}/{}", row.province, region.as_str()),

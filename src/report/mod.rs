@@ -8,7 +8,9 @@
 //! println!("{}", path.display());
 //! ```
 
+pub mod backtest;
 mod chart;
+pub mod planning;
 mod sections;
 
 pub use chart::{line_chart, Point, Series, XAxis, PALETTE};
@@ -55,6 +57,8 @@ pub struct ResultsFolder {
     pub scenarios: Vec<String>,
     pub summary: Vec<Row>,
     pub deltas: Vec<Row>,
+    /// solve.csv, overrun.csv and exceedance.csv when present (see [`planning`]).
+    pub planning: planning::PlanningFiles,
     index: HashMap<(String, i32, String, String, String), usize>,
     delta_index: HashMap<(String, i32, String, String, String), usize>,
 }
@@ -213,6 +217,7 @@ impl ResultsFolder {
             Vec::new()
         };
         Ok(ResultsFolder {
+            planning: planning::PlanningFiles::read(dir)?,
             dir: dir.to_path_buf(),
             kind,
             manifest,

@@ -77,6 +77,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
     if f.kind == Kind::Sweep {
         response(&p, &mut h, &mut section)?;
     }
+    h.push_str(&super::planning::sections(f, &mut section)?);
     tables(&p, &mut h, &mut section, &costs);
     if f.kind == Kind::Sweep {
         grid(&p, &mut h, &mut section);

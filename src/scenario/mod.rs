@@ -40,6 +40,8 @@ pub struct Scenario {
     pub dynamics: DynamicsParams,
     pub programs: ProgramsParams,
     pub metrics: MetricsParams,
+    /// Who pays: the central allocation rule (`payers.*`).
+    pub payers: crate::payers::params::PayersParams,
 }
 
 impl Scenario {
@@ -50,6 +52,7 @@ impl Scenario {
         self.dynamics.validate(c, &self.simulation);
         self.programs.validate(c, &self.simulation);
         self.metrics.validate(c, &self.simulation);
+        self.payers.validate(c);
     }
 }
 

@@ -1,0 +1,314 @@
+//! The planning sections of the report, each present only when its results are in the folder:
+//! who pays (payer rows of summary.csv), the solve answer (solve.csv) and the overrun risk
+//! (overrun.csv, exceedance.csv).
+
+use super::chart::{line_chart, Point, Series, XAxis};
+use super::{esc, ResultsFolder};
+use crate::error::{Error, Result};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Title of the payers chart (checked by tests/report.rs).
+pub const PAYERS_TITLE: &str = "Who pays: central transfer and local budgets";
+/// Title of the solve chart, before the figure's name.
+pub const SOLVE_TITLE: &str = "Solve: the statistic against the key";
+/// Title of each overrun chart, before the figure's name.
+pub const OVERRUN_TITLE: &str = "Overrun risk: share of replications above a value";
+
+fn read_csv(path: &Path) -> Result<Option<Vec<csv::StringRecord>>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let mut r = csv::Reader::from_path(path).map_err(|e| Error::Parse {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let headers = r
+        .headers()
+        .map_err(|e| Error::Parse {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?
+        .clone();
+    let mut rows = vec![headers];
+    for rec in r.records() {
+        rows.push(rec.map_err(|e| Error::Parse {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?);
+    }
+    Ok(Some(rows))
+}
+
+/// The planning files of a results folder, read with it (each `None` when absent): header row
+/// first, then the records.
+#[derive(Debug, Clone, Default)]
+pub struct PlanningFiles {
+    pub solve: Option<Vec<csv::StringRecord>>,
+    pub overrun: Option<Vec<csv::StringRecord>>,
+    pub exceedance: Option<Vec<csv::StringRecord>>,
+}
+
+impl PlanningFiles {
+    /// Read whichever of solve.csv, overrun.csv and exceedance.csv `dir` holds.
+    pub fn read(dir: &Path) -> Result<PlanningFiles> {
+        Ok(PlanningFiles {
+            solve: read_csv(&dir.join("solve.csv"))?,
+            overrun: read_csv(&dir.join("overrun.csv"))?,
+            exceedance: read_csv(&dir.join("exceedance.csv"))?,
+        })
+    }
+}
+
+/// Column `name` of a record, by the header row.
+fn col<'a>(head: &csv::StringRecord, rec: &'a csv::StringRecord, name: &str) -> &'a str {
+    head.iter()
+        .position(|h| h == name)
+        .and_then(|i| rec.get(i))
+        .unwrap_or("")
+}
+
+fn num(head: &csv::StringRecord, rec: &csv::StringRecord, name: &str) -> f64 {
+    col(head, rec, name).parse().unwrap_or(f64::NAN)
+}
+
+/// The planning sections, numbered from `section` (advanced past each one written).
+pub fn sections(f: &ResultsFolder, section: &mut usize) -> Result<String> {
+    let mut h = String::new();
+    payers(f, section, &mut h)?;
+    solve(f, section, &mut h)?;
+    overrun(f, section, &mut h)?;
+    Ok(h)
+}
+
+fn payers(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
+    let years = f.years();
+    let Some(s) = f.scenarios.first() else {
+        return Ok(());
+    };
+    let series_of = |metric: &str, label: &str, color: usize| Series {
+        label: label.to_string(),
+        color,
+        points: years
+            .iter()
+            .filter_map(|&y| f.get(s, y, "FY", "national", metric))
+            .map(|r| Point {
+                x: r.year as f64,
+                mean: r.mean,
+                lo: r.p05,
+                hi: r.p95,
+            })
+            .collect(),
+    };
+    let series = vec![
+        series_of("cost_central_total", "central transfer paid", 0),
+        series_of("cost_local_total", "local budgets paid", 1),
+        series_of(
+            "central_allocation",
+            "central allocation (set in advance)",
+            2,
+        ),
+    ];
+    if series[0].points.is_empty() {
+        return Ok(());
+    }
+    let svg = line_chart(PAYERS_TITLE, XAxis::Years, "billion yuan", &series, false)?;
+    let _ = writeln!(
+        h,
+        "<h2 id=\"payers\">{section}. Who pays</h2>\n<p class=\"note\">Scenario {}. The central \
+         transfer is allocated in advance from each province's expected need of the year before \
+         (a share by region class, larger in the centre and west: <code>payers.*</code>); it pays \
+         up to that allocation and local budgets pay the rest, so an overrun lands on local \
+         budgets. Special assistance and care services are local. By province and program in \
+         <code>summary.csv</code> (<code>cost_central_*</code>, <code>cost_local_*</code>).</p>\n\
+         <div class=\"charts\"><div class=\"chart\">{svg}</div></div>",
+        esc(s)
+    );
+    *section += 1;
+    Ok(())
+}
+
+fn solve(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
+    let Some(rows) = &f.planning.solve else {
+        return Ok(());
+    };
+    let head = &rows[0];
+    let recs = &rows[1..];
+    let Some(answer) = recs.iter().find(|r| col(head, r, "kind") == "answer") else {
+        return Ok(());
+    };
+    let key = col(head, answer, "key").to_string();
+    let figure = col(head, answer, "figure").to_string();
+    let unit = col(head, answer, "unit").to_string();
+    let stat = col(head, answer, "statistic").to_string();
+    let limit = num(head, answer, "limit");
+    let value = num(head, answer, "value");
+    let (lo, hi) = (
+        num(head, answer, "value_p05"),
+        num(head, answer, "value_p95"),
+    );
+    let mut pts: Vec<(f64, f64)> = recs
+        .iter()
+        .map(|r| (num(head, r, "value"), num(head, r, "statistic_value")))
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    pts.dedup_by(|a, b| a.0 == b.0);
+    let (x0, x1) = (
+        pts.first().map_or(value, |p| p.0),
+        pts.last().map_or(value, |p| p.0),
+    );
+    let flat = |x: f64, y: f64| Point {
+        x,
+        mean: y,
+        lo: y,
+        hi: y,
+    };
+    let stat_y = num(head, answer, "statistic_value");
+    let series = vec![
+        Series {
+            label: format!("{stat} of {figure} at the values evaluated"),
+            color: 0,
+            points: pts.iter().map(|&(x, y)| flat(x, y)).collect(),
+        },
+        Series {
+            label: format!("limit {} {limit}", col(head, answer, "limit_op")),
+            color: 3,
+            points: vec![flat(x0, limit), flat(x1, limit)],
+        },
+        Series {
+            label: "answer: 90 % interval".into(),
+            color: 2,
+            points: vec![flat(lo, stat_y), flat(hi, stat_y)],
+        },
+    ];
+    let svg = line_chart(
+        &format!("{SOLVE_TITLE}: {figure}"),
+        XAxis::Values(&key),
+        &unit,
+        &series,
+        false,
+    )?;
+    let binding = col(head, answer, "binding_year");
+    let _ = writeln!(
+        h,
+        "<h2 id=\"solve\">{section}. Solve</h2>\n<p><b>{} = {value}</b> [90&nbsp;% interval \
+         {lo}–{hi}, bootstrap over replications] makes the {} of <code>{}</code> equal the \
+         limit {} {limit} {}; binding year {}. Every evaluation ran on the same households, \
+         shocks and parameter draws (common random numbers); <code>summary.csv</code> holds the \
+         run at the answer.</p>\n<div class=\"charts\"><div class=\"chart\">{svg}</div></div>",
+        esc(&key),
+        esc(&stat),
+        esc(&figure),
+        esc(col(head, answer, "limit_op")),
+        esc(&unit),
+        esc(binding),
+    );
+    *section += 1;
+    Ok(())
+}
+
+fn overrun(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
+    let Some(curve) = &f.planning.exceedance else {
+        return Ok(());
+    };
+    let table = f.planning.overrun.clone().unwrap_or_default();
+    let head = &curve[0];
+    let mut figures: Vec<String> = curve[1..]
+        .iter()
+        .map(|r| col(head, r, "figure").to_string())
+        .collect();
+    figures.dedup();
+    let _ = writeln!(
+        h,
+        "<h2 id=\"overrun\">{section}. Overrun risk</h2>\n<p class=\"note\">Each curve is one \
+         year: the share of replications in which the figure is above a value (the exceedance \
+         curve). The table gives the probability of exceeding the budget line ± its Monte Carlo \
+         standard error, and the same net of sampling noise (common shocks and parameter \
+         uncertainty only), with the standard deviation split into its sampling and common \
+         parts.</p>\n<div class=\"charts\">"
+    );
+    *section += 1;
+    for fig in &figures {
+        let recs: Vec<&csv::StringRecord> = curve[1..]
+            .iter()
+            .filter(|r| col(head, r, "figure") == fig)
+            .collect();
+        let unit = recs
+            .first()
+            .map(|r| col(head, r, "unit").to_string())
+            .unwrap_or_default();
+        let mut years: Vec<String> = recs.iter().map(|r| col(head, r, "year").into()).collect();
+        years.dedup();
+        let series: Vec<Series> = years
+            .iter()
+            .enumerate()
+            .map(|(i, y)| Series {
+                label: y.clone(),
+                color: i,
+                points: recs
+                    .iter()
+                    .filter(|r| col(head, r, "year") == y)
+                    .map(|r| {
+                        let p = 100.0 * num(head, r, "p_exceed");
+                        Point {
+                            x: num(head, r, "value"),
+                            mean: p,
+                            lo: p,
+                            hi: p,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let svg = line_chart(
+            &format!("{OVERRUN_TITLE}: {fig}"),
+            XAxis::Values(&unit),
+            "% of replications above",
+            &series,
+            false,
+        )?;
+        let _ = writeln!(h, "<div class=\"chart\">{svg}</div>");
+    }
+    h.push_str("</div>\n");
+    if table.len() > 1 {
+        let th = &table[0];
+        h.push_str(
+            "<table><tr><th class=\"l\">figure</th><th>year</th><th>budget</th><th>mean</th>\
+             <th>P(exceed)</th><th>net of sampling</th><th>sd all</th><th>sd sampling</th>\
+             <th>sd common</th></tr>\n",
+        );
+        let pct = |p: f64, se: f64| {
+            if p.is_nan() {
+                "–".to_string()
+            } else {
+                format!("{:.1}&nbsp;% ± {:.1}", 100.0 * p, 100.0 * se)
+            }
+        };
+        let n1 = |x: f64| {
+            if x.is_nan() {
+                "–".to_string()
+            } else {
+                format!("{x:.1}")
+            }
+        };
+        for r in &table[1..] {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(col(th, r, "figure")),
+                esc(col(th, r, "year")),
+                n1(num(th, r, "budget")),
+                n1(num(th, r, "mean")),
+                pct(num(th, r, "p_exceed"), num(th, r, "p_exceed_se")),
+                pct(num(th, r, "p_exceed_common"), num(th, r, "p_exceed_common_se")),
+                n1(num(th, r, "sd_total")),
+                n1(num(th, r, "sd_sampling")),
+                n1(num(th, r, "sd_common")),
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Overrun risk on the reference model: the within-replication (sampling) variance estimated
+//! from a subsample of households matches the spread over replications when nothing else
+//! varies, and the common part recovers the spread that uncertain take-up adds.
+//!
+//! Tolerances: the sd over R replications has a relative standard error of about
+//! 1/√(2(R − 1)); with R = 60 that is 9.2 %, so 28 % is three standard errors. The subsample
+//! estimate of the sampling variance is itself noisy (64 households per stratum and
+//! replication, 3,840 per stratum over the run); it is checked only against the same
+//! three-standard-error band.
+
+use safetynet::engine::{self, Model, RunOptions};
+use safetynet::metrics::Period;
+use safetynet::output;
+use safetynet::overrun::{self, BudgetLine};
+use safetynet::scenario::{self, parse_override};
+use std::path::Path;
+
+fn run(sets: &[&str]) -> (Model, output::ScenarioResults) {
+    let base = scenario::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-model.toml"),
+    )
+    .unwrap();
+    let sets: Vec<_> = sets.iter().map(|s| parse_override(s).unwrap()).collect();
+    let loaded = base.with_overrides(&sets, "test").unwrap();
+    let m = Model::new(&loaded).unwrap();
+    let c = engine::run(std::slice::from_ref(&m), &RunOptions::default()).unwrap();
+    let r = output::collect(std::slice::from_ref(&m), &c).remove(0);
+    (m, r)
+}
+
+#[test]
+fn without_common_shocks_the_spread_is_sampling_noise() {
+    let (m, r) = run(&[
+        "simulation.households=5000",
+        "simulation.replications=60",
+        "simulation.years=1",
+    ]);
+    let vals = r.values(2023, Period::FullYear, "national", "cost_total");
+    let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+    let line = BudgetLine::parse(&format!("cost_total={mean}"), 2023, 1).unwrap();
+    let w = overrun::sampling_variance(&m, &line, 64).unwrap();
+    let rows = overrun::overrun(&r, &line, 2023, Some(&w));
+    let row = &rows[0];
+    let ratio = row.sd_sampling / row.sd_total;
+    assert!(
+        (0.72..1.28).contains(&ratio),
+        "sampling sd {} vs total sd {}",
+        row.sd_sampling,
+        row.sd_total
+    );
+    // The probability is the share of replications above the line, with its binomial error.
+    let above = vals.iter().filter(|x| **x > mean).count() as f64 / 60.0;
+    assert_eq!(row.p_exceed, above);
+    assert!((row.p_exceed_se - (above * (1.0 - above) / 60.0).sqrt()).abs() < 1e-15);
+}
+
+#[test]
+fn uncertain_take_up_shows_as_common_risk() {
+    let (m, r) = run(&[
+        "simulation.households=20000",
+        "simulation.replications=60",
+        "simulation.years=1",
+        "programs.dibao.take_up.ever_apply={ dist = \"uniform\", min = 0.6, max = 0.8 }",
+    ]);
+    let st = r
+        .stats(2023, Period::FullYear, "national", "cost_total")
+        .unwrap();
+    let line = BudgetLine::parse(&format!("cost_total={}", st.mean), 2023, 1).unwrap();
+    let w = overrun::sampling_variance(&m, &line, 64).unwrap();
+    let row = overrun::overrun(&r, &line, 2023, Some(&w)).remove(0);
+    // Cost is proportional to take-up: its sd from take-up alone is mean × sd(U)/E(U).
+    let expected = st.mean * (0.2 / 12f64.sqrt()) / 0.7;
+    let ratio = row.sd_common / expected;
+    assert!(
+        (0.72..1.28).contains(&ratio),
+        "common sd {} vs {expected} from take-up (sampling sd {}, total {})",
+        row.sd_common,
+        row.sd_sampling,
+        row.sd_total
+    );
+    assert!(row.sd_sampling < row.sd_common);
+    // At the mean, the probability net of sampling noise is near one half.
+    assert!((row.p_exceed_common - 0.5).abs() < 0.05);
+}
+
+#[test]
+fn run_budget_prints_the_risk_and_writes_the_csvs_and_bad_lines_exit_2() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let scen = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-model.toml");
+    let mut cmd = Command::cargo_bin("safetynet").unwrap();
+    cmd.current_dir(dir.path())
+        .arg("run")
+        .arg(&scen)
+        .args(["--households", "2000", "--reps", "5", "--years", "2", "-q"])
+        .args(["--budget", "cost_total=0.0006,0.0007", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Overrun risk: `cost_total`"));
+    let csv = std::fs::read_to_string(dir.path().join("out/overrun.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+    let curve = std::fs::read_to_string(dir.path().join("out/exceedance.csv")).unwrap();
+    assert_eq!(curve.lines().count(), 1 + 2 * 5);
+    let mut bad = Command::cargo_bin("safetynet").unwrap();
+    bad.current_dir(dir.path())
+        .arg("run")
+        .arg(&scen)
+        .args(["--households", "2000", "--reps", "5", "--years", "2", "-q"])
+        .args(["--budget", "cost_total=1,2,3", "--out"])
+        .arg(dir.path().join("out2"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--budget `cost_total=1,2,3`: year 2025 is outside",
+        ));
+}
