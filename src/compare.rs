@@ -19,7 +19,7 @@
 use crate::engine::{self, Model, RunOptions};
 use crate::error::{Error, Result};
 use crate::metrics::{Stats, METRICS};
-use crate::output::{self, FigureKey, ScenarioResults};
+use crate::output::{self, delta_cell, FigureKey, ScenarioResults};
 use crate::scenario::{self, LoadedScenario};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -235,30 +235,6 @@ const DELTA_COLUMNS: [(&str, &str, &str, f64, usize); 5] = [
     ("FGT0 after transfers", "% points", "fgt0_post", 100.0, 2),
     ("fall-back 12m", "% points", "fallback_assist_12m", 100.0, 2),
 ];
-
-fn signed(x: f64, d: usize) -> String {
-    // A delta that rounds to zero is shown unsigned (never "-0.00").
-    let s = format!("{x:+.d$}");
-    let zero = format!("{:.d$}", 0.0);
-    if s[1..] == zero {
-        zero
-    } else {
-        s
-    }
-}
-
-/// `mean [p05, p95]` of a delta, signed; "–" when undefined.
-pub fn delta_cell(st: Option<&Stats>, scale: f64, digits: usize) -> String {
-    match st {
-        Some(s) => format!(
-            "{} [{}, {}]",
-            signed(s.mean * scale, digits),
-            signed(s.p05 * scale, digits),
-            signed(s.p95 * scale, digits)
-        ),
-        None => "–".into(),
-    }
-}
 
 /// The readable per-year table of key national full-year deltas of `reform` (a scenario name
 /// in `rows`) against its baseline: mean change [90 % interval] over paired replications.
@@ -617,12 +593,5 @@ mod tests {
         }
         assert!(Grid::parse(&[]).is_err());
         assert!(Grid::parse(&["a.x=1".into(), "a.x=2".into()]).is_err());
-    }
-
-    #[test]
-    fn signed_cells_never_show_minus_zero() {
-        assert_eq!(signed(-0.0001, 2), "0.00");
-        assert_eq!(signed(1.234, 2), "+1.23");
-        assert_eq!(signed(-1.0, 1), "-1.0");
     }
 }

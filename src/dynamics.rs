@@ -3,10 +3,11 @@
 //! disability onset) and the stratum-wide disaster shock that hits every household of a
 //! stratum at once. Randomness comes only from the streams the engine hands in.
 
+use crate::check::Checker;
 use crate::population::{Household, MemberParams, StrataTable};
 use crate::rng::{stream, Purpose, StreamRng};
-use crate::scenario::{Checker, SimulationParams};
 use crate::schedule::Schedule;
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -337,7 +338,7 @@ impl IncomeState {
         if sh.hardship.monthly_prob > 0.0 {
             if self.rng_shocks.random::<f64>() < sh.hardship.monthly_prob {
                 self.hardship_left = sh.hardship.duration_months;
-                started |= crate::programs::temporary::shock::HARDSHIP;
+                started |= shock::HARDSHIP;
             }
             if self.hardship_left > 0 {
                 log_y += self.ln_hardship;
@@ -348,7 +349,7 @@ impl IncomeState {
         if sh.illness.monthly_prob > 0.0 {
             if self.rng_shocks.random::<f64>() < sh.illness.monthly_prob {
                 self.illness_left = sh.illness.duration_months;
-                started |= crate::programs::temporary::shock::ILLNESS;
+                started |= shock::ILLNESS;
             }
             if self.illness_left > 0 {
                 log_y += self.ln_illness;
@@ -359,7 +360,7 @@ impl IncomeState {
         if sh.job_loss.monthly_prob > 0.0 {
             if self.rng_shocks.random::<f64>() < sh.job_loss.monthly_prob && has_worker {
                 self.job_left = sh.job_loss.duration_months;
-                started |= crate::programs::temporary::shock::JOB_LOSS;
+                started |= shock::JOB_LOSS;
             }
             if self.job_left > 0 {
                 log_y += self.ln_job;
@@ -387,6 +388,14 @@ impl IncomeState {
             }
         }
     }
+}
+
+/// Kinds of shock that start in a month, as bit flags.
+pub mod shock {
+    pub const HARDSHIP: u8 = 1;
+    pub const ILLNESS: u8 = 2;
+    pub const JOB_LOSS: u8 = 4;
+    pub const DISASTER: u8 = 8;
 }
 
 #[cfg(test)]

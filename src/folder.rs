@@ -29,7 +29,21 @@ pub const KNOWN_FILES: &[&str] = &[
     "report.html",
     "shard.json",
     "reps",
+    "backtest.csv",
+    "backtest-changes.csv",
 ];
+
+/// Whether `dir` was written by safetynet: its manifest (or shard manifest) says so. Such a
+/// folder may also hold other commands' `.csv`, `.json` and `.html` outputs.
+fn written_by_us(dir: &Path) -> bool {
+    let says = |file: &str, key: &str| {
+        std::fs::read_to_string(dir.join(file))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| v.get(key).is_some())
+    };
+    says("manifest.json", "safetynet_version") || says("shard.json", "safetynet_version")
+}
 
 /// Suffix of a run's temporary folder beside its target.
 pub const TMP_SUFFIX: &str = ".safetynet-tmp";
@@ -179,6 +193,7 @@ pub fn check_target(target: &Path) -> Result<()> {
         )));
     }
     if target.is_dir() {
+        let marked = written_by_us(target);
         let entries = std::fs::read_dir(target).map_err(|source| Error::Read {
             path: target.to_path_buf(),
             source,
@@ -192,8 +207,10 @@ pub fn check_target(target: &Path) -> Result<()> {
             // Ours are files, except the shard's `reps` folder: a folder by another name
             // (say `summary.csv/`) is the user's and is never removed.
             let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(true);
+            let output_ext = [".csv", ".json", ".html"].iter().any(|e| name.ends_with(e));
             let ours = (KNOWN_FILES.contains(&name.as_str()) && (is_dir == (name == "reps")))
-                || (is_tmp_leftover(&name) && !is_dir);
+                || (is_tmp_leftover(&name) && !is_dir)
+                || (marked && output_ext && !is_dir && !name.starts_with('.'));
             if !ours {
                 return Err(Error::Usage(format!(
                     "--out {}: the folder holds `{name}`, which safetynet did not write; a \
@@ -489,6 +506,21 @@ mod tests {
         std::fs::write(d.path().join("thesis.tex"), "mine").unwrap();
         let e = Staged::begin(d.path(), false).unwrap_err().to_string();
         assert!(e.contains("thesis.tex"), "{e}");
+    }
+
+    #[test]
+    fn a_former_results_folder_may_hold_other_commands_outputs() {
+        let d = tempfile::TempDir::new().unwrap();
+        std::fs::write(d.path().join("solve.csv"), "x").unwrap();
+        assert!(check_target(d.path()).is_err(), "no manifest: not ours");
+        std::fs::write(
+            d.path().join("manifest.json"),
+            r#"{"safetynet_version":"0.1.0"}"#,
+        )
+        .unwrap();
+        check_target(d.path()).unwrap();
+        std::fs::write(d.path().join("notes.txt"), "mine").unwrap();
+        assert!(check_target(d.path()).is_err(), "a .txt is the user's");
     }
 
     #[test]

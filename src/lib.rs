@@ -13,9 +13,12 @@
 //! print!("{}", output::summary_table(&results[0], 2023, 10));
 //! ```
 
+pub mod backtest;
 pub mod calibrate;
+pub mod check;
 pub mod cli;
 pub mod compare;
+pub mod counters;
 pub mod dynamics;
 pub mod engine;
 pub mod error;
@@ -33,6 +36,7 @@ pub mod rng;
 pub mod scenario;
 pub mod schedule;
 pub mod shard;
+pub mod simulation;
 pub mod solve;
 
 pub use error::{Error, Result};

@@ -1,444 +1,19 @@
-//! Metrics: exact integer counters filled by the engine, the figures computed from them per
-//! replication (cost, recipients, coverage, targeting errors, FGT poverty, entries, exits,
+//! Metrics: the figures computed per replication from the counters the engine filled
+//! ([`crate::counters`])  (cost, recipients, coverage, targeting errors, FGT poverty, entries, exits,
 //! fall-back and fall-into-poverty rates, spell lengths), and their summary over replications
 //! (mean, sd, p05, p50, p95).
 //!
-//! Counters hold money in fen and counts as whole numbers per (stratum, year, half-year), so
-//! sums are exact and identical whatever the thread count or chunk size; survey weights are
-//! applied only after the reduction, in a fixed order.
+//! Survey weights are applied only after the exact integer reduction, in a fixed order.
 
-use crate::population::{Region, StrataTable};
-use crate::scenario::{Checker, SimulationParams};
-use crate::schedule::Schedule;
-use serde::{Deserialize, Serialize};
+pub use crate::counters::{
+    c, inc, round_i64, spell, year_half, Counters, SpellTracker, GAP_SCALE, SPELL_COUNTERS, WINDOWS,
+};
+pub use crate::population::regions::{regions, RegionSet};
+use ndarray::{s, ArrayViewMut1, Zip};
 
-/// `metrics.*`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricsParams {
-    /// Poverty line for FGT and poverty dynamics: "dibao_standard", "absolute" or "relative".
-    pub poverty_line: String,
-    /// Absolute line, yuan per person per month (nominal), by year.
-    pub absolute_line: Schedule,
-    /// Relative line as a share 0–1 of the reference median income.
-    pub relative_share: f64,
-    /// Reference median per-capita income in the start year, yuan per person per month; it
-    /// grows with nominal incomes.
-    pub relative_median_income: f64,
-    /// Also report every province.
-    pub by_province: bool,
-}
-
-impl MetricsParams {
-    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
-        c.one_of(
-            "metrics.poverty_line",
-            &self.poverty_line,
-            &["dibao_standard", "absolute", "relative"],
-        );
-        if self.poverty_line == "absolute" {
-            let years = sim.start_year..=sim.start_year + sim.years as i32 - 1;
-            c.schedule(
-                "metrics.absolute_line",
-                &self.absolute_line,
-                years,
-                0.0,
-                1e6,
-                "yuan per person per month",
-            );
-        }
-        c.share("metrics.relative_share", self.relative_share);
-        c.range(
-            "metrics.relative_median_income",
-            self.relative_median_income,
-            0.0,
-            1e7,
-            "yuan per person per month",
-        );
-    }
-
-    /// The poverty line of year index `t`, given the stratum's standard and the income index.
-    #[inline]
-    pub fn line(
-        &self,
-        kind: LineKind,
-        start_year: i32,
-        t: usize,
-        standard: f64,
-        income_index: f64,
-    ) -> f64 {
-        match kind {
-            LineKind::Standard => standard,
-            LineKind::Absolute => self.absolute_line.at(start_year + t as i32).unwrap_or(0.0),
-            LineKind::Relative => self.relative_share * self.relative_median_income * income_index,
-        }
-    }
-
-    /// The kind of line, resolved once.
-    pub fn line_kind(&self) -> LineKind {
-        match self.poverty_line.as_str() {
-            "absolute" => LineKind::Absolute,
-            "relative" => LineKind::Relative,
-            _ => LineKind::Standard,
-        }
-    }
-}
-
-/// Which poverty line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    Standard,
-    Absolute,
-    Relative,
-}
-
-/// Declares consecutive counter indices.
-macro_rules! counters {
-    ($($name:ident),* $(,)?) => { counters!(@ 0usize; $($name),*); };
-    (@ $i:expr; $name:ident $(, $rest:ident)*) => {
-        pub const $name: usize = $i;
-        counters!(@ $i + 1; $($rest),*);
-    };
-    (@ $i:expr;) => {
-        /// Offset of the assistance spell block (dibao or tekun), after the need histogram.
-        pub const ASSIST: usize = $i - 1 + crate::programs::quota::NEED_BINS;
-        /// Offset of the poverty spell block.
-        pub const POVERTY: usize = ASSIST + super::SPELL_COUNTERS;
-        /// Number of counters.
-        pub const N: usize = POVERTY + super::SPELL_COUNTERS;
-    };
-}
-
-/// Counter indices. Money in fen; gaps scaled by [`GAP_SCALE`]; everything else whole counts
-/// (household-months, person-months, events).
-pub mod c {
-    counters!(
-        HH_MONTHS,
-        PERSON_MONTHS,
-        // Costs by payer, fen.
-        COST_DIBAO_FEN,
-        COST_DIBAO_SINGLE_FEN,
-        COST_TEKUN_FEN,
-        COST_MARGINAL_FEN,
-        COST_RIGID_FEN,
-        COST_TEMPORARY_FEN,
-        COST_SERVICES_FEN,
-        COST_CHARITY_FEN,
-        // Dibao recipients (single-person units included), and those covered alone.
-        RECIP_HH_MONTHS,
-        RECIP_PERSON_MONTHS,
-        SINGLE_PERSON_MONTHS,
-        TEKUN_HH_MONTHS,
-        TEKUN_PERSON_MONTHS,
-        TEKUN_INSTITUTION_PERSON_MONTHS,
-        MARGINAL_HH_MONTHS,
-        MARGINAL_PERSON_MONTHS,
-        RIGID_HH_MONTHS,
-        TEMP_CASES_PERSONS,
-        TEMP_CASES_HH,
-        SERVICE_PERSON_MONTHS,
-        CHARITY_HH_MONTHS,
-        // Charity claims by priority rank, fen (the first pass's demand).
-        CHARITY_DEMAND_0,
-        CHARITY_DEMAND_1,
-        CHARITY_DEMAND_2,
-        // Household-months on dibao and tekun at once: must stay 0.
-        OVERLAP_DIBAO_TEKUN,
-        STANDARD_PERSON_FEN,
-        POOR_HH_MONTHS,
-        POOR_RECIP_HH_MONTHS,
-        ELIG_HH_MONTHS,
-        ELIG_RECIP_HH_MONTHS,
-        INELIG_RECIP_HH_MONTHS,
-        PRE_POOR_HH_MONTHS,
-        PRE_POOR_PERSON_MONTHS,
-        PRE_GAP1,
-        PRE_GAP2,
-        POST_POOR_PERSON_MONTHS,
-        POST_GAP1,
-        POST_GAP2,
-        // Essential (medical and education) spending of pre-transfer poor households, fen.
-        ESSENTIAL_POOR_FEN,
-        FALL_BASE,
-        FALL_IN,
-        WARNINGS,
-        NEW_POOR,
-        NEW_POOR_CAUGHT,
-        SHOCK_ASSIST_MONTHS,
-        SHOCK_ASSISTED,
-        // Dibao household-months by assessed need (the quota's first pass), NEED_BINS bins.
-        QUOTA_NEED_0,
-    );
-    /// First counter after the need histogram.
-    pub const QUOTA_NEED_END: usize = QUOTA_NEED_0 + crate::programs::quota::NEED_BINS;
-}
-
-/// Counters per spell kind (assistance, poverty), at offsets from the block start.
-pub mod spell {
-    pub const ENTRIES: usize = 0;
-    pub const EXITS: usize = 1;
-    /// Re-entries within 12 months, windows cut at the horizon (the reference definition).
-    pub const RE12_ALL: usize = 2;
-    /// Exits whose 12/24/36-month window is fully observed, and their re-entries.
-    pub const EXITS_OBS: [usize; 3] = [3, 4, 5];
-    pub const RE_OBS: [usize; 3] = [6, 7, 8];
-    pub const SPELLS_DONE: usize = 9;
-    pub const SPELL_MONTHS: usize = 10;
-}
-/// Size of a spell block.
-pub const SPELL_COUNTERS: usize = 11;
-/// Fall-back windows, months.
-pub const WINDOWS: [i32; 3] = [12, 24, 36];
-/// Scale of poverty-gap counters (1e6 = a full gap for one person-month).
-pub const GAP_SCALE: f64 = 1e6;
-
-/// `x.round() as i64` (half away from zero), without a call: on a baseline x86-64 target
-/// `f64::round` is a library function, and counters round several values every slow month.
-/// Exact: for |x| < 2^52 the fraction `x - trunc(x)` is representable; above, x is whole.
-#[inline(always)]
-pub fn round_i64(x: f64) -> i64 {
-    let t = x as i64;
-    let f = x - t as f64;
-    // Comparisons as integers, not branches: the fraction of a money amount is a coin toss.
-    t.saturating_add((f >= 0.5) as i64 - (f <= -0.5) as i64)
-}
-
-/// Exact counters for one scenario: `[stratum][year][half] -> [i64; c::N]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Counters {
-    pub strata: usize,
-    pub years: usize,
-    pub data: Vec<[i64; c::N]>,
-    /// Benefit-incidence counters (empty unless asked for), see [`inc`].
-    pub inc: Vec<i64>,
-}
-
-/// Benefit-incidence counters per (stratum, year, decile), fields at these offsets.
-pub mod inc {
-    /// Household-years.
-    pub const HOUSEHOLDS: usize = 0;
-    /// Person-years.
-    pub const PERSONS: usize = 1;
-    /// Cash received from every payer, fen.
-    pub const CASH_FEN: usize = 2;
-    /// Cash received minus what the same household received under the first scenario, fen.
-    pub const GAIN_FEN: usize = 3;
-    /// Household-years better off / worse off than under the first scenario.
-    pub const GAINERS: usize = 4;
-    pub const LOSERS: usize = 5;
-    /// Person-months poor after transfers.
-    pub const POOR_PERSON_MONTHS: usize = 6;
-    /// Number of fields.
-    pub const F: usize = 7;
-    /// Deciles.
-    pub const DECILES: usize = 10;
-}
-
-impl Counters {
-    /// Turn on the benefit-incidence counters.
-    pub fn with_incidence(mut self) -> Counters {
-        self.inc = vec![0; self.strata * self.years * inc::DECILES * inc::F];
-        self
-    }
-
-    /// Incidence field `f` of (stratum, year, decile).
-    #[inline]
-    pub fn inc_mut(&mut self, s: usize, t: usize, d: usize, f: usize) -> &mut i64 {
-        &mut self.inc[((s * self.years + t) * inc::DECILES + d) * inc::F + f]
-    }
-
-    /// Incidence field `f` of (stratum, year, decile).
-    pub fn inc_get(&self, s: usize, t: usize, d: usize, f: usize) -> i64 {
-        self.inc[((s * self.years + t) * inc::DECILES + d) * inc::F + f]
-    }
-
-    /// Zeroed counters.
-    pub fn new(strata: usize, years: usize) -> Counters {
-        Counters {
-            strata,
-            years,
-            data: vec![[0; c::N]; strata * years * 2],
-            inc: Vec::new(),
-        }
-    }
-
-    /// Slot of (stratum, year, half).
-    #[inline]
-    pub fn slot(&mut self, s: usize, t: usize, half: usize) -> &mut [i64; c::N] {
-        &mut self.data[(s * self.years + t) * 2 + half]
-    }
-
-    /// Add another set of counters (exact: integer addition).
-    pub fn merge(&mut self, other: &Counters) {
-        for (x, y) in self.inc.iter_mut().zip(&other.inc) {
-            *x += y;
-        }
-        for (a, b) in self.data.iter_mut().zip(&other.data) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-    }
-
-    /// Zeroed counters of the same shape.
-    pub fn zeroed(&self) -> Counters {
-        let c = Counters::new(self.strata, self.years);
-        if self.inc.is_empty() {
-            c
-        } else {
-            c.with_incidence()
-        }
-    }
-
-    /// Move stratum `s`'s slots into `dst` (added), leaving them zero here. Incidence counters
-    /// are not moved.
-    pub fn drain_stratum_into(&mut self, s: usize, dst: &mut Counters) {
-        let range = s * self.years * 2..(s + 1) * self.years * 2;
-        for (a, b) in dst.data[range.clone()]
-            .iter_mut()
-            .zip(&mut self.data[range])
-        {
-            for (x, y) in a.iter_mut().zip(b.iter_mut()) {
-                *x += *y;
-                *y = 0;
-            }
-        }
-    }
-
-    fn get(&self, s: usize, t: usize, half: usize) -> &[i64; c::N] {
-        &self.data[(s * self.years + t) * 2 + half]
-    }
-
-    /// Every counter as one flat list with its shape `[strata, years, halves, counters,
-    /// incidence length]` (row-major, incidence last): the exact integers, for shard and
-    /// checkpoint files.
-    pub fn to_flat(&self) -> (Vec<usize>, Vec<i64>) {
-        let mut v = Vec::with_capacity(self.data.len() * c::N + self.inc.len());
-        for slot in &self.data {
-            v.extend_from_slice(slot);
-        }
-        v.extend_from_slice(&self.inc);
-        (vec![self.strata, self.years, 2, c::N, self.inc.len()], v)
-    }
-
-    /// The inverse of [`Counters::to_flat`]; `None` when the shape is not this build's (other
-    /// counter count, no incidence of the expected size) or the length does not match it.
-    pub fn from_flat(shape: &[usize], values: &[i64]) -> Option<Counters> {
-        let &[strata, years, 2, n, inc_len] = shape else {
-            return None;
-        };
-        let cells = strata.checked_mul(years)?.checked_mul(2)?;
-        let expected_inc = strata * years * inc::DECILES * inc::F;
-        if n != c::N
-            || (inc_len != 0 && inc_len != expected_inc)
-            || values.len() != cells.checked_mul(n)?.checked_add(inc_len)?
-        {
-            return None;
-        }
-        let mut out = Counters::new(strata, years);
-        for (slot, chunk) in out.data.iter_mut().zip(values.chunks_exact(n)) {
-            slot.copy_from_slice(chunk);
-        }
-        out.inc = values[cells * n..].to_vec();
-        Some(out)
-    }
-}
-
-/// Tracks one household's spells in a state (receiving assistance, or poor) month by month.
-#[derive(Debug, Clone, Copy)]
-pub struct SpellTracker {
-    in_state: bool,
-    start: i32,
-    start_known: bool,
-    last_exit: i32,
-}
-
-const NO_EXIT: i32 = i32::MIN;
-
-impl SpellTracker {
-    /// Start tracking at month 0 in the given state (a spell already running is left-censored).
-    pub fn new(in_state: bool) -> SpellTracker {
-        SpellTracker {
-            in_state,
-            start: 0,
-            start_known: false,
-            last_exit: NO_EXIT,
-        }
-    }
-
-    /// Observe month `m` (≥ 1) of `months` and record entries, exits, re-entries and spells in
-    /// the counters of block `base`. Exits and re-entries count in the year of the exit (the
-    /// last month in the state).
-    #[inline(always)]
-    pub fn step(
-        &mut self,
-        m: i32,
-        now: bool,
-        months: i32,
-        counters: &mut Counters,
-        s: usize,
-        base: usize,
-    ) {
-        if now != self.in_state {
-            self.change(m, now, months, counters, s, base);
-        }
-    }
-
-    #[inline(never)]
-    fn change(
-        &mut self,
-        m: i32,
-        now: bool,
-        months: i32,
-        counters: &mut Counters,
-        s: usize,
-        base: usize,
-    ) {
-        self.in_state = now;
-        if now {
-            let (t, h) = year_half(m);
-            counters.slot(s, t, h)[base + spell::ENTRIES] += 1;
-            if self.last_exit != NO_EXIT {
-                let e = self.last_exit;
-                let gap = m - e;
-                let (te, he) = year_half(e);
-                let slot = counters.slot(s, te, he);
-                if gap <= 12 {
-                    slot[base + spell::RE12_ALL] += 1;
-                }
-                for (i, w) in WINDOWS.iter().enumerate() {
-                    if e + w < months && gap <= *w {
-                        slot[base + spell::RE_OBS[i]] += 1;
-                    }
-                }
-                self.last_exit = NO_EXIT;
-            }
-            self.start = m;
-            self.start_known = true;
-        } else {
-            let e = m - 1;
-            let (te, he) = year_half(e);
-            let slot = counters.slot(s, te, he);
-            slot[base + spell::EXITS] += 1;
-            for (i, w) in WINDOWS.iter().enumerate() {
-                if e + w < months {
-                    slot[base + spell::EXITS_OBS[i]] += 1;
-                }
-            }
-            if self.start_known {
-                slot[base + spell::SPELLS_DONE] += 1;
-                slot[base + spell::SPELL_MONTHS] += (e - self.start + 1) as i64;
-            }
-            self.last_exit = e;
-        }
-    }
-}
-
-/// Year index and half (0 = January–June) of month `m`.
-#[inline]
-pub fn year_half(m: i32) -> (usize, usize) {
-    ((m / 12) as usize, ((m % 12) / 6) as usize)
-}
+pub mod disclosure;
+pub mod params;
+pub use params::{LineKind, MetricsParams};
 
 /// Reporting period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -465,16 +40,180 @@ impl Period {
     }
 }
 
-/// A metric: its name, unit, whether it has a first-half figure, and how it is computed from
-/// the weighted counters of a region and period.
+/// Who pays a cost: the payer dimension of every cost (a central/local split of government
+/// is a new value here and a cost row per payer, not new plumbing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payer {
+    /// Central and local budgets together.
+    Government,
+    /// Charitable linkage: a secondary, non-government payer.
+    Charity,
+}
+
+/// A component a figure rests on, for disclosure control: from UNWEIGHTED counters summed over
+/// a cell of `m` months, a lower bound on the distinct sample households behind it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Base {
+    /// A household-month counter (or a monthly event, at most one per household-month): ÷ m.
+    HouseholdMonths(usize),
+    /// A person-month counter: ÷ m, further ÷ the largest household.
+    PersonMonths(usize),
+    /// The household-months of one counter less those of another (both ÷ m).
+    HouseholdMonthsLess(usize, usize),
+    /// A spell entry, exit or re-entry (at most one every two months): ÷ ceil(m / 2).
+    Spell(usize),
+    /// Households counted once per cell: the counter itself.
+    Households(usize),
+    /// Every household of the region (the population's own figures).
+    All,
+}
+
+/// Dibao recipient units: households (less members covered alone), and members covered alone.
+const DIBAO_UNITS: &[Base] = &[DIBAO_REGULAR, DIBAO_SINGLE];
+
+/// Counters summed into a figure's numerator or denominator, in this order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Terms {
+    /// One counter.
+    One(usize),
+    /// The sum of these counters.
+    Sum(&'static [usize]),
+    /// The first counter less the second.
+    Less(usize, usize),
+    /// Every cost of [`COSTS`] (`None`), or those of one payer: the sum of every cost less the
+    /// costs of the other payers.
+    Costs(Option<Payer>),
+}
+
+impl Terms {
+    fn sum(self, w: &[f64; c::N]) -> f64 {
+        match self {
+            Terms::One(k) => w[k],
+            Terms::Sum(ks) => ks[1..].iter().fold(w[ks[0]], |a, &k| a + w[k]),
+            Terms::Less(a, b) => w[a] - w[b],
+            Terms::Costs(payer) => {
+                let all = COSTS[1..]
+                    .iter()
+                    .fold(w[COSTS[0].counter], |a, k| a + w[k.counter]);
+                COSTS
+                    .iter()
+                    .filter(|k| payer.is_some_and(|p| k.payer != p))
+                    .fold(all, |a, k| a - w[k.counter])
+            }
+        }
+    }
+}
+
+/// How a figure is computed from the weighted counters of a region and period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// Σ num ÷ scale: a total over the period (money, events).
+    Total { num: Terms, scale: f64 },
+    /// Σ num ÷ months ÷ scale: a monthly average over the period (stocks).
+    Average { num: Terms, scale: f64 },
+    /// (Σ num ÷ scale) ÷ Σ den; undefined (NaN) when Σ den ≤ 0.
+    Ratio { num: Terms, scale: f64, den: Terms },
+    /// 1 − Σ num ÷ Σ den (a complement share).
+    OneMinus { num: Terms, den: Terms },
+}
+
+/// A cost: one program's money, its payer, and what it rests on for disclosure.
+pub struct CostDef {
+    /// Metric id (`cost_<program>`).
+    pub metric: &'static str,
+    /// Counter of the money, fen.
+    pub counter: usize,
+    pub payer: Payer,
+    /// What it pays for, in words (report titles).
+    pub label: &'static str,
+    /// Short column header.
+    pub short: &'static str,
+    /// Disclosure control: the recipients it rests on.
+    pub rests_on: &'static [Base],
+}
+
+/// Every program's cost, in reporting order: the cost metrics, `cost_total`,
+/// `cost_government` and their disclosure classes all derive from this table.
+pub const COSTS: &[CostDef] = &[
+    CostDef {
+        metric: "cost_dibao",
+        counter: c::COST_DIBAO_FEN,
+        payer: Payer::Government,
+        label: "dibao (minimum living allowance)",
+        short: "dibao",
+        rests_on: DIBAO_UNITS,
+    },
+    CostDef {
+        metric: "cost_tekun",
+        counter: c::COST_TEKUN_FEN,
+        payer: Payer::Government,
+        label: "tekun (support for the severely impoverished)",
+        short: "tekun",
+        rests_on: &[Base::HouseholdMonths(c::TEKUN_HH_MONTHS)],
+    },
+    CostDef {
+        metric: "cost_special_marginal",
+        counter: c::COST_MARGINAL_FEN,
+        payer: Payer::Government,
+        label: "special assistance, marginal families",
+        short: "special: marginal",
+        rests_on: &[Base::HouseholdMonths(c::MARGINAL_HH_MONTHS)],
+    },
+    CostDef {
+        metric: "cost_special_rigid",
+        counter: c::COST_RIGID_FEN,
+        payer: Payer::Government,
+        label: "special assistance, rigid expenditure",
+        short: "special: rigid exp.",
+        rests_on: &[Base::HouseholdMonths(c::RIGID_HH_MONTHS)],
+    },
+    CostDef {
+        metric: "cost_temporary",
+        counter: c::COST_TEMPORARY_FEN,
+        payer: Payer::Government,
+        label: "temporary assistance",
+        short: "temporary",
+        rests_on: &[Base::HouseholdMonths(c::TEMP_CASES_HH)],
+    },
+    CostDef {
+        metric: "cost_services",
+        counter: c::COST_SERVICES_FEN,
+        payer: Payer::Government,
+        label: "care services",
+        short: "services",
+        rests_on: &[Base::PersonMonths(c::SERVICE_PERSON_MONTHS)],
+    },
+    CostDef {
+        metric: "cost_charity",
+        counter: c::COST_CHARITY_FEN,
+        payer: Payer::Charity,
+        label: "charitable linkage",
+        short: "charity",
+        rests_on: &[Base::HouseholdMonths(c::CHARITY_HH_MONTHS)],
+    },
+];
+
+/// A metric: id, unit, how it is computed from the counters, its payer (costs), its disclosure
+/// class and its labels. Every output (summary, deltas, sweep, tables, the report's titles)
+/// takes these from [`METRICS`]; nothing else lists metrics.
 pub struct MetricDef {
+    /// Id in outputs.
     pub name: &'static str,
     pub unit: &'static str,
+    /// Whether it has a first-half (January–June) figure.
     pub first_half: bool,
-    pub compute: fn(&[f64; c::N], f64) -> f64,
-    /// Disclosure control: from the UNWEIGHTED counters of a cell and its months, a lower bound
-    /// on the number of distinct sample households behind the figure (see [`support`]).
-    pub support: fn(&[f64; c::N], f64) -> f64,
+    pub value: Value,
+    /// Who pays (costs only; `None` for a sum over payers and for every other figure).
+    pub payer: Option<Payer>,
+    /// Disclosure class (required, no default): the components the figure rests on; it is
+    /// withheld whenever one of them would be (see [`MetricDef::support`]).
+    pub rests_on: Vec<Base>,
+    /// What it measures, in words.
+    pub label: String,
+    /// Chart title.
+    pub title: String,
+    /// Short column header.
+    pub short: String,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -485,417 +224,678 @@ fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
-fn fallback(w: &[f64; c::N], base: usize, i: usize) -> f64 {
-    ratio(w[base + spell::RE_OBS[i]], w[base + spell::EXITS_OBS[i]])
+impl MetricDef {
+    /// The figure from the weighted counters `w` of a region over `months` months.
+    #[inline]
+    pub fn compute(&self, w: &[f64; c::N], months: f64) -> f64 {
+        match self.value {
+            Value::Total { num, scale } => num.sum(w) / scale,
+            Value::Average { num, scale } => num.sum(w) / months / scale,
+            Value::Ratio { num, scale, den } => ratio(num.sum(w) / scale, den.sum(w)),
+            Value::OneMinus { num, den } => 1.0 - ratio(num.sum(w), den.sum(w)),
+        }
+    }
+
+    /// Disclosure control (used with microdata): from UNWEIGHTED counters `w` summed over a
+    /// cell of `m` months, a lower bound on the distinct sample households behind the figure's
+    /// smallest non-empty component (0 when every component is empty, i.e. the figure is 0 or
+    /// undefined), so a figure is withheld whenever one of its parts would be.
+    pub fn support(&self, w: &[f64; c::N], m: f64) -> f64 {
+        let per = |i: usize| w[i] / m;
+        self.rests_on
+            .iter()
+            .map(|b| match *b {
+                Base::HouseholdMonths(i) => per(i),
+                Base::PersonMonths(i) => per(i) / crate::population::MAX_MEMBERS as f64,
+                Base::HouseholdMonthsLess(i, j) => per(i) - per(j),
+                Base::Spell(i) => w[i] / (m / 2.0).ceil(),
+                Base::Households(i) => w[i],
+                Base::All => per(c::HH_MONTHS),
+            })
+            .filter(|x| *x > 0.0)
+            .fold(0.0, |a: f64, x| if a == 0.0 { x } else { a.min(x) })
+    }
 }
 
-macro_rules! metric {
-    ($name:literal, $unit:literal, $h1:literal, $f:expr) => {
-        MetricDef {
-            name: $name,
-            unit: $unit,
-            first_half: $h1,
-            compute: $f,
-            support: |w, m| support($name, w, m),
-        }
-    };
+/// [`MetricDef::support`] of metric `name` (`None` for an unknown metric).
+pub fn support(name: &str, w: &[f64; c::N], m: f64) -> Option<f64> {
+    METRICS
+        .iter()
+        .find(|d| d.name == name)
+        .map(|d| d.support(w, m))
+}
+
+/// What a cost metric covers, in words, from [`METRICS`] (unknown ones: the name with spaces).
+pub fn label_of(metric: &str) -> String {
+    match METRICS.iter().find(|d| d.name == metric) {
+        Some(d) => d.label.clone(),
+        None => metric.trim_start_matches("cost_").replace('_', " "),
+    }
+}
+
+/// Chart title of a metric, from [`METRICS`] (unknown ones: the name with spaces).
+pub fn title_of(metric: &str) -> String {
+    match METRICS.iter().find(|d| d.name == metric) {
+        Some(d) => d.title.clone(),
+        None => metric.replace('_', " "),
+    }
+}
+
+/// Short column header of a metric, from [`METRICS`] (unknown ones: as `title_of`, without
+/// `cost_`).
+pub fn short_of(metric: &str) -> String {
+    match METRICS.iter().find(|d| d.name == metric) {
+        Some(d) => d.short.clone(),
+        None => metric.trim_start_matches("cost_").replace('_', " "),
+    }
 }
 
 const BN: f64 = 100.0 * 1e9;
+const M: f64 = 1e6;
 
-/// Disclosure control (used with microdata): how many distinct sample households metric
-/// `name` rests on, from unweighted counters `w` summed over a cell of `m` months. A figure is
-/// built from components (a cost total from each program's cost, a share from its numerator
-/// and denominator, ...); the result is a lower bound on the households behind its smallest
-/// non-empty component (0 when every component is empty, i.e. the figure is 0 or undefined),
-/// so a figure is withheld whenever one of its parts would be. Bounds: a household-month
-/// counter over `m`; a person counter further divided by the largest household; a monthly
-/// event over `m`; a spell entry or exit (at most one every two months) over `ceil(m / 2)`.
-/// Metrics not listed rest on every household of the region.
-pub fn support(name: &str, w: &[f64; c::N], m: f64) -> f64 {
-    let per = |i: usize| w[i] / m;
-    let persons = |i: usize| w[i] / m / crate::population::MAX_MEMBERS as f64;
-    let spell = |i: usize| w[i] / (m / 2.0).ceil();
-    let smallest = |xs: &[f64]| {
-        xs.iter()
-            .copied()
-            .filter(|x| *x > 0.0)
-            .fold(0.0, |a: f64, x| if a == 0.0 { x } else { a.min(x) })
-    };
-    let all = per(c::HH_MONTHS);
-    // Dibao recipient units: households, plus members covered alone.
-    let regular = per(c::RECIP_HH_MONTHS) - per(c::SINGLE_PERSON_MONTHS);
-    let dibao = smallest(&[regular, persons(c::SINGLE_PERSON_MONTHS)]);
-    let tekun = per(c::TEKUN_HH_MONTHS);
-    let temporary = per(c::TEMP_CASES_HH);
-    let (marginal, rigid) = (per(c::MARGINAL_HH_MONTHS), per(c::RIGID_HH_MONTHS));
-    let (services, charity) = (persons(c::SERVICE_PERSON_MONTHS), per(c::CHARITY_HH_MONTHS));
-    let (a, p) = (c::ASSIST, c::POVERTY);
-    let fallback = |base: usize, i: usize| {
-        smallest(&[
-            spell(base + spell::RE_OBS[i]),
-            spell(base + spell::EXITS_OBS[i]),
-        ])
-    };
-    match name {
-        "cost_dibao" | "recipients_households" | "recipients_persons" | "benefit_per_recipient" => {
-            dibao
-        }
-        "cost_dibao_single_person" | "recipients_single_person" => persons(c::SINGLE_PERSON_MONTHS),
-        "cost_tekun" | "tekun_persons" | "tekun_households" => tekun,
-        "tekun_institutional_persons" => persons(c::TEKUN_INSTITUTION_PERSON_MONTHS),
-        "cost_special_marginal" | "marginal_households" | "marginal_persons" => marginal,
-        "cost_special_rigid" | "rigid_households" => rigid,
-        "cost_special" => smallest(&[marginal, rigid]),
-        "cost_temporary" | "temporary_cases" | "temporary_households" => temporary,
-        "cost_services" | "service_persons" => services,
-        "cost_charity" | "charity_households" => charity,
-        "cost_total" | "cost_government" => {
-            smallest(&[dibao, tekun, marginal, rigid, temporary, services, charity])
-        }
-        "cost_dibao_tekun_temporary" => smallest(&[dibao, tekun, temporary]),
-        "coverage_population" => smallest(&[dibao, tekun, all]),
-        "coverage_poor" => smallest(&[per(c::POOR_RECIP_HH_MONTHS), per(c::POOR_HH_MONTHS)]),
-        "exclusion_error" => smallest(&[
-            per(c::ELIG_RECIP_HH_MONTHS),
-            per(c::ELIG_HH_MONTHS) - per(c::ELIG_RECIP_HH_MONTHS),
-        ]),
-        "inclusion_error" => smallest(&[per(c::INELIG_RECIP_HH_MONTHS), regular]),
-        "poor_persons_pre" | "essential_spending_poor" | "fgt0_pre" | "fgt1_pre" | "fgt2_pre" => {
-            smallest(&[per(c::PRE_POOR_HH_MONTHS), all])
-        }
-        "fgt0_post" | "fgt1_post" | "fgt2_post" => {
-            smallest(&[persons(c::POST_POOR_PERSON_MONTHS), all])
-        }
-        "assist_entries" => spell(a + spell::ENTRIES),
-        "poverty_entries" => spell(p + spell::ENTRIES),
-        "assist_exits" => spell(a + spell::EXITS),
-        "poverty_exits" => spell(p + spell::EXITS),
-        "assist_reentries_12m" => spell(a + spell::RE12_ALL),
-        "fallback_assist_12m_truncated" => {
-            smallest(&[spell(a + spell::RE12_ALL), spell(a + spell::EXITS)])
-        }
-        "assist_spell_months" => spell(a + spell::SPELLS_DONE),
-        "poverty_spell_months" => spell(p + spell::SPELLS_DONE),
-        "fall_into_poverty" => smallest(&[w[c::FALL_IN], w[c::FALL_BASE]]),
-        "warnings" => per(c::WARNINGS),
-        "new_poor_caught" => smallest(&[per(c::NEW_POOR_CAUGHT), per(c::NEW_POOR)]),
-        "shock_to_assistance_months" => per(c::SHOCK_ASSISTED),
-        "fallback_assist_12m" => fallback(a, 0),
-        "fallback_assist_24m" => fallback(a, 1),
-        "fallback_assist_36m" => fallback(a, 2),
-        "fallback_poverty_12m" => fallback(p, 0),
-        "fallback_poverty_24m" => fallback(p, 1),
-        "fallback_poverty_36m" => fallback(p, 2),
-        _ => all,
+/// A row of the metric table. `rests_on` has no default: a metric without a disclosure class
+/// does not compile.
+struct Row {
+    name: &'static str,
+    unit: &'static str,
+    first_half: bool,
+    value: Value,
+    rests_on: Vec<Base>,
+    /// Chart title and short header when not derived from the name.
+    title: Option<&'static str>,
+    short: Option<&'static str>,
+}
+
+fn row(
+    name: &'static str,
+    unit: &'static str,
+    first_half: bool,
+    value: Value,
+    rests_on: &[Base],
+) -> Row {
+    Row {
+        name,
+        unit,
+        first_half,
+        value,
+        rests_on: rests_on.to_vec(),
+        title: None,
+        short: None,
     }
 }
 
-fn cost_all(w: &[f64; c::N]) -> f64 {
-    w[c::COST_DIBAO_FEN]
-        + w[c::COST_TEKUN_FEN]
-        + w[c::COST_MARGINAL_FEN]
-        + w[c::COST_RIGID_FEN]
-        + w[c::COST_TEMPORARY_FEN]
-        + w[c::COST_SERVICES_FEN]
-        + w[c::COST_CHARITY_FEN]
+fn titled(mut r: Row, title: &'static str, short: &'static str) -> Row {
+    r.title = Some(title);
+    r.short = Some(short);
+    r
 }
 
-/// Every metric, in output order. Costs are in billion yuan over the period; stocks (recipients)
-/// are monthly averages over the period; flows (entries, cases, warnings) are totals.
-pub const METRICS: &[MetricDef] = &[
-    metric!("cost_dibao", "billion yuan", true, |w, _| w
-        [c::COST_DIBAO_FEN]
-        / BN),
-    metric!("cost_tekun", "billion yuan", true, |w, _| w
-        [c::COST_TEKUN_FEN]
-        / BN),
-    metric!("cost_special_marginal", "billion yuan", true, |w, _| w
-        [c::COST_MARGINAL_FEN]
-        / BN),
-    metric!("cost_special_rigid", "billion yuan", true, |w, _| w
-        [c::COST_RIGID_FEN]
-        / BN),
-    metric!("cost_temporary", "billion yuan", true, |w, _| w
-        [c::COST_TEMPORARY_FEN]
-        / BN),
-    metric!("cost_services", "billion yuan", true, |w, _| w
-        [c::COST_SERVICES_FEN]
-        / BN),
-    metric!("cost_charity", "billion yuan", true, |w, _| w
-        [c::COST_CHARITY_FEN]
-        / BN),
-    metric!("cost_total", "billion yuan", true, |w, _| cost_all(w) / BN),
-    metric!("cost_government", "billion yuan", true, |w, _| (cost_all(
-        w
-    ) - w
-        [c::COST_CHARITY_FEN])
-        / BN),
-    metric!("cost_special", "billion yuan", true, |w, _| (w
-        [c::COST_MARGINAL_FEN]
-        + w[c::COST_RIGID_FEN])
-        / BN),
-    metric!(
-        "cost_dibao_tekun_temporary",
-        "billion yuan",
-        true,
-        |w, _| { (w[c::COST_DIBAO_FEN] + w[c::COST_TEKUN_FEN] + w[c::COST_TEMPORARY_FEN]) / BN }
-    ),
-    metric!("cost_dibao_single_person", "billion yuan", true, |w, _| w
-        [c::COST_DIBAO_SINGLE_FEN]
-        / BN),
-    metric!(
-        "recipients_households",
-        "million households",
-        true,
-        |w, m| w[c::RECIP_HH_MONTHS] / m / 1e6
-    ),
-    metric!("recipients_persons", "million persons", true, |w, m| w
-        [c::RECIP_PERSON_MONTHS]
-        / m
-        / 1e6),
-    metric!(
-        "recipients_single_person",
-        "million persons",
-        true,
-        |w, m| w[c::SINGLE_PERSON_MONTHS] / m / 1e6
-    ),
-    metric!("tekun_persons", "million persons", true, |w, m| w
-        [c::TEKUN_PERSON_MONTHS]
-        / m
-        / 1e6),
-    metric!("tekun_households", "million households", true, |w, m| w
-        [c::TEKUN_HH_MONTHS]
-        / m
-        / 1e6),
-    metric!(
-        "tekun_institutional_persons",
-        "million persons",
-        true,
-        |w, m| { w[c::TEKUN_INSTITUTION_PERSON_MONTHS] / m / 1e6 }
-    ),
-    metric!("marginal_households", "million households", true, |w, m| w
-        [c::MARGINAL_HH_MONTHS]
-        / m
-        / 1e6),
-    metric!("marginal_persons", "million persons", true, |w, m| w
-        [c::MARGINAL_PERSON_MONTHS]
-        / m
-        / 1e6),
-    metric!("rigid_households", "million households", true, |w, m| w
-        [c::RIGID_HH_MONTHS]
-        / m
-        / 1e6),
-    metric!("temporary_cases", "million person-times", true, |w, _| w
-        [c::TEMP_CASES_PERSONS]
-        / 1e6),
-    metric!(
-        "temporary_households",
-        "million households",
-        true,
-        |w, _| w[c::TEMP_CASES_HH] / 1e6
-    ),
-    metric!("service_persons", "million persons", true, |w, m| w
-        [c::SERVICE_PERSON_MONTHS]
-        / m
-        / 1e6),
-    metric!("charity_households", "million households", true, |w, m| w
-        [c::CHARITY_HH_MONTHS]
-        / m
-        / 1e6),
-    metric!("overlap_dibao_tekun", "million households", true, |w, m| w
-        [c::OVERLAP_DIBAO_TEKUN]
-        / m
-        / 1e6),
-    metric!("coverage_population", "share", true, |w, _| ratio(
-        w[c::RECIP_PERSON_MONTHS] + w[c::TEKUN_PERSON_MONTHS],
-        w[c::PERSON_MONTHS]
-    )),
-    metric!("coverage_poor", "share", true, |w, _| ratio(
-        w[c::POOR_RECIP_HH_MONTHS],
-        w[c::POOR_HH_MONTHS]
-    )),
-    metric!("exclusion_error", "share", true, |w, _| 1.0
-        - ratio(w[c::ELIG_RECIP_HH_MONTHS], w[c::ELIG_HH_MONTHS])),
-    metric!("inclusion_error", "share", true, |w, _| ratio(
-        w[c::INELIG_RECIP_HH_MONTHS],
-        w[c::RECIP_HH_MONTHS] - w[c::SINGLE_PERSON_MONTHS]
-    )),
-    metric!("standard_average", "yuan/person/month", true, |w, _| ratio(
-        w[c::STANDARD_PERSON_FEN] / 100.0,
-        w[c::PERSON_MONTHS]
-    )),
-    metric!(
-        "benefit_per_recipient",
-        "yuan/person/month",
-        true,
-        |w, _| ratio(w[c::COST_DIBAO_FEN] / 100.0, w[c::RECIP_PERSON_MONTHS])
-    ),
-    metric!("population_persons", "million persons", true, |w, m| w
-        [c::PERSON_MONTHS]
-        / m
-        / 1e6),
-    metric!("poor_persons_pre", "million persons", true, |w, m| w
-        [c::PRE_POOR_PERSON_MONTHS]
-        / m
-        / 1e6),
-    metric!(
-        "essential_spending_poor",
-        "yuan/household/month",
-        true,
-        |w, _| ratio(w[c::ESSENTIAL_POOR_FEN] / 100.0, w[c::PRE_POOR_HH_MONTHS])
-    ),
-    metric!("fgt0_pre", "share", true, |w, _| ratio(
-        w[c::PRE_POOR_PERSON_MONTHS],
-        w[c::PERSON_MONTHS]
-    )),
-    metric!("fgt1_pre", "share", true, |w, _| ratio(
-        w[c::PRE_GAP1] / GAP_SCALE,
-        w[c::PERSON_MONTHS]
-    )),
-    metric!("fgt2_pre", "share", true, |w, _| ratio(
-        w[c::PRE_GAP2] / GAP_SCALE,
-        w[c::PERSON_MONTHS]
-    )),
-    metric!("fgt0_post", "share", true, |w, _| ratio(
-        w[c::POST_POOR_PERSON_MONTHS],
-        w[c::PERSON_MONTHS]
-    )),
-    metric!("fgt1_post", "share", true, |w, _| ratio(
-        w[c::POST_GAP1] / GAP_SCALE,
-        w[c::PERSON_MONTHS]
-    )),
-    metric!("fgt2_post", "share", true, |w, _| ratio(
-        w[c::POST_GAP2] / GAP_SCALE,
-        w[c::PERSON_MONTHS]
-    )),
-    metric!("assist_entries", "million households", true, |w, _| w
-        [c::ASSIST + spell::ENTRIES]
-        / 1e6),
-    metric!("assist_exits", "million households", true, |w, _| w
-        [c::ASSIST + spell::EXITS]
-        / 1e6),
-    metric!(
-        "assist_reentries_12m",
-        "million households",
-        false,
-        |w, _| w[c::ASSIST + spell::RE12_ALL] / 1e6
-    ),
-    metric!("fallback_assist_12m_truncated", "share", false, |w, _| {
-        ratio(w[c::ASSIST + spell::RE12_ALL], w[c::ASSIST + spell::EXITS])
-    }),
-    metric!("fallback_assist_12m", "share", false, |w, _| fallback(
-        w,
-        c::ASSIST,
-        0
-    )),
-    metric!("fallback_assist_24m", "share", false, |w, _| fallback(
-        w,
-        c::ASSIST,
-        1
-    )),
-    metric!("fallback_assist_36m", "share", false, |w, _| fallback(
-        w,
-        c::ASSIST,
-        2
-    )),
-    metric!("assist_spell_months", "months", false, |w, _| ratio(
-        w[c::ASSIST + spell::SPELL_MONTHS],
-        w[c::ASSIST + spell::SPELLS_DONE]
-    )),
-    metric!("poverty_entries", "million households", true, |w, _| w
-        [c::POVERTY + spell::ENTRIES]
-        / 1e6),
-    metric!("poverty_exits", "million households", true, |w, _| w
-        [c::POVERTY + spell::EXITS]
-        / 1e6),
-    metric!("fallback_poverty_12m", "share", false, |w, _| fallback(
-        w,
-        c::POVERTY,
-        0
-    )),
-    metric!("fallback_poverty_24m", "share", false, |w, _| fallback(
-        w,
-        c::POVERTY,
-        1
-    )),
-    metric!("fallback_poverty_36m", "share", false, |w, _| fallback(
-        w,
-        c::POVERTY,
-        2
-    )),
-    metric!("poverty_spell_months", "months", false, |w, _| ratio(
-        w[c::POVERTY + spell::SPELL_MONTHS],
-        w[c::POVERTY + spell::SPELLS_DONE]
-    )),
-    metric!("fall_into_poverty", "share", false, |w, _| ratio(
-        w[c::FALL_IN],
-        w[c::FALL_BASE]
-    )),
-    metric!("warnings", "million households", true, |w, _| w
-        [c::WARNINGS]
-        / 1e6),
-    metric!("new_poor_caught", "share", false, |w, _| ratio(
-        w[c::NEW_POOR_CAUGHT],
-        w[c::NEW_POOR]
-    )),
-    metric!("shock_to_assistance_months", "months", false, |w, _| ratio(
-        w[c::SHOCK_ASSIST_MONTHS],
-        w[c::SHOCK_ASSISTED]
-    )),
-];
-
-/// A reporting region: a name and its strata.
-#[derive(Debug, Clone)]
-pub struct RegionSet {
-    pub name: String,
-    pub strata: Vec<usize>,
+const fn one(k: usize) -> Terms {
+    Terms::One(k)
+}
+const fn total(num: Terms, scale: f64) -> Value {
+    Value::Total { num, scale }
+}
+const fn average(num: Terms, scale: f64) -> Value {
+    Value::Average { num, scale }
+}
+const fn share(num: Terms, den: Terms) -> Value {
+    Value::Ratio {
+        num,
+        scale: 1.0,
+        den,
+    }
+}
+/// (counter `num` ÷ `scale`) ÷ counter `den`.
+const fn per(num: usize, scale: f64, den: usize) -> Value {
+    Value::Ratio {
+        num: Terms::One(num),
+        scale,
+        den: Terms::One(den),
+    }
+}
+/// Share of the exits whose window `i` is observed that came back within it.
+const fn fallback(base: usize, i: usize) -> Value {
+    per(base + spell::RE_OBS[i], 1.0, base + spell::EXITS_OBS[i])
+}
+/// What a fall-back rate rests on: its re-entries and its exits.
+fn fallback_base(base: usize, i: usize) -> [Base; 2] {
+    [
+        Base::Spell(base + spell::RE_OBS[i]),
+        Base::Spell(base + spell::EXITS_OBS[i]),
+    ]
 }
 
-/// National, urban, rural and, on request, every province.
-pub fn regions(strata: &StrataTable, by_province: bool) -> Vec<RegionSet> {
-    let all: Vec<usize> = (0..strata.strata.len()).collect();
-    let of = |r: Region| {
-        all.iter()
-            .copied()
-            .filter(|&i| strata.strata[i].region == r)
-            .collect::<Vec<_>>()
-    };
-    let mut out = vec![
-        RegionSet {
-            name: "national".into(),
-            strata: all.clone(),
-        },
-        RegionSet {
-            name: "urban".into(),
-            strata: of(Region::Urban),
-        },
-        RegionSet {
-            name: "rural".into(),
-            strata: of(Region::Rural),
-        },
-    ];
-    if by_province {
-        let mut seen: Vec<String> = Vec::new();
-        for s in &strata.strata {
-            if !s.province.is_empty() && !seen.contains(&s.province) {
-                seen.push(s.province.clone());
-            }
-        }
-        for p in seen {
-            let idx = all
-                .iter()
-                .copied()
-                .filter(|&i| strata.strata[i].province == p)
-                .collect();
-            out.push(RegionSet {
-                name: format!("province:{p}"),
-                strata: idx,
-            });
-        }
+const ASSIST: usize = c::ASSIST;
+const POVERTY: usize = c::POVERTY;
+const DIBAO_REGULAR: Base = Base::HouseholdMonthsLess(c::RECIP_HH_MONTHS, c::SINGLE_PERSON_MONTHS);
+const DIBAO_SINGLE: Base = Base::PersonMonths(c::SINGLE_PERSON_MONTHS);
+const TEKUN: &[Base] = &[Base::HouseholdMonths(c::TEKUN_HH_MONTHS)];
+const MARGINAL: &[Base] = &[Base::HouseholdMonths(c::MARGINAL_HH_MONTHS)];
+const RIGID: &[Base] = &[Base::HouseholdMonths(c::RIGID_HH_MONTHS)];
+const TEMPORARY: &[Base] = &[Base::HouseholdMonths(c::TEMP_CASES_HH)];
+const SINGLE: &[Base] = &[DIBAO_SINGLE];
+const ALL: &[Base] = &[Base::All];
+const PRE_POOR: &[Base] = &[Base::HouseholdMonths(c::PRE_POOR_HH_MONTHS), Base::All];
+const POST_POOR: &[Base] = &[Base::PersonMonths(c::POST_POOR_PERSON_MONTHS), Base::All];
+
+/// The metrics after the per-program costs, `cost_total` and `cost_government`, in output
+/// order. Costs are in billion yuan over the period; stocks (recipients) are monthly averages
+/// over the period; flows (entries, cases, warnings) are totals.
+fn rows() -> Vec<Row> {
+    vec![
+        row(
+            "cost_special",
+            "billion yuan",
+            true,
+            total(Terms::Sum(&[c::COST_MARGINAL_FEN, c::COST_RIGID_FEN]), BN),
+            &[
+                Base::HouseholdMonths(c::MARGINAL_HH_MONTHS),
+                Base::HouseholdMonths(c::RIGID_HH_MONTHS),
+            ],
+        ),
+        titled(
+            row(
+                "cost_dibao_tekun_temporary",
+                "billion yuan",
+                true,
+                total(
+                    Terms::Sum(&[c::COST_DIBAO_FEN, c::COST_TEKUN_FEN, c::COST_TEMPORARY_FEN]),
+                    BN,
+                ),
+                &[
+                    DIBAO_REGULAR,
+                    DIBAO_SINGLE,
+                    Base::HouseholdMonths(c::TEKUN_HH_MONTHS),
+                    Base::HouseholdMonths(c::TEMP_CASES_HH),
+                ],
+            ),
+            "Cost of dibao, tekun and temporary assistance",
+            "dibao + tekun + temporary",
+        ),
+        titled(
+            row(
+                "cost_dibao_single_person",
+                "billion yuan",
+                true,
+                total(one(c::COST_DIBAO_SINGLE_FEN), BN),
+                SINGLE,
+            ),
+            "Cost of dibao for individually covered members",
+            "dibao, single-person",
+        ),
+        titled(
+            row(
+                "recipients_households",
+                "million households",
+                true,
+                average(one(c::RECIP_HH_MONTHS), M),
+                DIBAO_UNITS,
+            ),
+            "Recipient households",
+            "recipient households",
+        ),
+        titled(
+            row(
+                "recipients_persons",
+                "million persons",
+                true,
+                average(one(c::RECIP_PERSON_MONTHS), M),
+                DIBAO_UNITS,
+            ),
+            "Recipients (persons)",
+            "recipients",
+        ),
+        row(
+            "recipients_single_person",
+            "million persons",
+            true,
+            average(one(c::SINGLE_PERSON_MONTHS), M),
+            SINGLE,
+        ),
+        row(
+            "tekun_persons",
+            "million persons",
+            true,
+            average(one(c::TEKUN_PERSON_MONTHS), M),
+            TEKUN,
+        ),
+        row(
+            "tekun_households",
+            "million households",
+            true,
+            average(one(c::TEKUN_HH_MONTHS), M),
+            TEKUN,
+        ),
+        row(
+            "tekun_institutional_persons",
+            "million persons",
+            true,
+            average(one(c::TEKUN_INSTITUTION_PERSON_MONTHS), M),
+            &[Base::PersonMonths(c::TEKUN_INSTITUTION_PERSON_MONTHS)],
+        ),
+        row(
+            "marginal_households",
+            "million households",
+            true,
+            average(one(c::MARGINAL_HH_MONTHS), M),
+            MARGINAL,
+        ),
+        row(
+            "marginal_persons",
+            "million persons",
+            true,
+            average(one(c::MARGINAL_PERSON_MONTHS), M),
+            MARGINAL,
+        ),
+        row(
+            "rigid_households",
+            "million households",
+            true,
+            average(one(c::RIGID_HH_MONTHS), M),
+            RIGID,
+        ),
+        row(
+            "temporary_cases",
+            "million person-times",
+            true,
+            total(one(c::TEMP_CASES_PERSONS), M),
+            TEMPORARY,
+        ),
+        row(
+            "temporary_households",
+            "million households",
+            true,
+            total(one(c::TEMP_CASES_HH), M),
+            TEMPORARY,
+        ),
+        row(
+            "service_persons",
+            "million persons",
+            true,
+            average(one(c::SERVICE_PERSON_MONTHS), M),
+            &[Base::PersonMonths(c::SERVICE_PERSON_MONTHS)],
+        ),
+        row(
+            "charity_households",
+            "million households",
+            true,
+            average(one(c::CHARITY_HH_MONTHS), M),
+            &[Base::HouseholdMonths(c::CHARITY_HH_MONTHS)],
+        ),
+        row(
+            "overlap_dibao_tekun",
+            "million households",
+            true,
+            average(one(c::OVERLAP_DIBAO_TEKUN), M),
+            ALL,
+        ),
+        row(
+            "coverage_population",
+            "share",
+            true,
+            share(
+                Terms::Sum(&[c::RECIP_PERSON_MONTHS, c::TEKUN_PERSON_MONTHS]),
+                one(c::PERSON_MONTHS),
+            ),
+            &[
+                DIBAO_REGULAR,
+                DIBAO_SINGLE,
+                Base::HouseholdMonths(c::TEKUN_HH_MONTHS),
+                Base::All,
+            ],
+        ),
+        titled(
+            row(
+                "coverage_poor",
+                "share",
+                true,
+                per(c::POOR_RECIP_HH_MONTHS, 1.0, c::POOR_HH_MONTHS),
+                &[
+                    Base::HouseholdMonths(c::POOR_RECIP_HH_MONTHS),
+                    Base::HouseholdMonths(c::POOR_HH_MONTHS),
+                ],
+            ),
+            "Coverage of the poor (poor households receiving)",
+            "coverage of the poor",
+        ),
+        row(
+            "exclusion_error",
+            "share",
+            true,
+            Value::OneMinus {
+                num: one(c::ELIG_RECIP_HH_MONTHS),
+                den: one(c::ELIG_HH_MONTHS),
+            },
+            &[
+                Base::HouseholdMonths(c::ELIG_RECIP_HH_MONTHS),
+                Base::HouseholdMonthsLess(c::ELIG_HH_MONTHS, c::ELIG_RECIP_HH_MONTHS),
+            ],
+        ),
+        row(
+            "inclusion_error",
+            "share",
+            true,
+            Value::Ratio {
+                num: one(c::INELIG_RECIP_HH_MONTHS),
+                scale: 1.0,
+                den: Terms::Less(c::RECIP_HH_MONTHS, c::SINGLE_PERSON_MONTHS),
+            },
+            &[
+                Base::HouseholdMonths(c::INELIG_RECIP_HH_MONTHS),
+                DIBAO_REGULAR,
+            ],
+        ),
+        row(
+            "standard_average",
+            "yuan/person/month",
+            true,
+            per(c::STANDARD_PERSON_FEN, 100.0, c::PERSON_MONTHS),
+            ALL,
+        ),
+        row(
+            "benefit_per_recipient",
+            "yuan/person/month",
+            true,
+            per(c::COST_DIBAO_FEN, 100.0, c::RECIP_PERSON_MONTHS),
+            DIBAO_UNITS,
+        ),
+        row(
+            "population_persons",
+            "million persons",
+            true,
+            average(one(c::PERSON_MONTHS), M),
+            ALL,
+        ),
+        row(
+            "poor_persons_pre",
+            "million persons",
+            true,
+            average(one(c::PRE_POOR_PERSON_MONTHS), M),
+            PRE_POOR,
+        ),
+        row(
+            "essential_spending_poor",
+            "yuan/household/month",
+            true,
+            per(c::ESSENTIAL_POOR_FEN, 100.0, c::PRE_POOR_HH_MONTHS),
+            PRE_POOR,
+        ),
+        row(
+            "fgt0_pre",
+            "share",
+            true,
+            per(c::PRE_POOR_PERSON_MONTHS, 1.0, c::PERSON_MONTHS),
+            PRE_POOR,
+        ),
+        row(
+            "fgt1_pre",
+            "share",
+            true,
+            per(c::PRE_GAP1, GAP_SCALE, c::PERSON_MONTHS),
+            PRE_POOR,
+        ),
+        row(
+            "fgt2_pre",
+            "share",
+            true,
+            per(c::PRE_GAP2, GAP_SCALE, c::PERSON_MONTHS),
+            PRE_POOR,
+        ),
+        titled(
+            row(
+                "fgt0_post",
+                "share",
+                true,
+                per(c::POST_POOR_PERSON_MONTHS, 1.0, c::PERSON_MONTHS),
+                POST_POOR,
+            ),
+            "Poverty rate after transfers (FGT0)",
+            "poverty rate after transfers",
+        ),
+        row(
+            "fgt1_post",
+            "share",
+            true,
+            per(c::POST_GAP1, GAP_SCALE, c::PERSON_MONTHS),
+            POST_POOR,
+        ),
+        row(
+            "fgt2_post",
+            "share",
+            true,
+            per(c::POST_GAP2, GAP_SCALE, c::PERSON_MONTHS),
+            POST_POOR,
+        ),
+        row(
+            "assist_entries",
+            "million households",
+            true,
+            total(one(ASSIST + spell::ENTRIES), M),
+            &[Base::Spell(ASSIST + spell::ENTRIES)],
+        ),
+        row(
+            "assist_exits",
+            "million households",
+            true,
+            total(one(ASSIST + spell::EXITS), M),
+            &[Base::Spell(ASSIST + spell::EXITS)],
+        ),
+        row(
+            "assist_reentries_12m",
+            "million households",
+            false,
+            total(one(ASSIST + spell::RE12_ALL), M),
+            &[Base::Spell(ASSIST + spell::RE12_ALL)],
+        ),
+        row(
+            "fallback_assist_12m_truncated",
+            "share",
+            false,
+            per(ASSIST + spell::RE12_ALL, 1.0, ASSIST + spell::EXITS),
+            &[
+                Base::Spell(ASSIST + spell::RE12_ALL),
+                Base::Spell(ASSIST + spell::EXITS),
+            ],
+        ),
+        titled(
+            row(
+                "fallback_assist_12m",
+                "share",
+                false,
+                fallback(ASSIST, 0),
+                &fallback_base(ASSIST, 0),
+            ),
+            "Fall-back: leavers back on assistance within 12 months",
+            "fall-back 12 months",
+        ),
+        row(
+            "fallback_assist_24m",
+            "share",
+            false,
+            fallback(ASSIST, 1),
+            &fallback_base(ASSIST, 1),
+        ),
+        row(
+            "fallback_assist_36m",
+            "share",
+            false,
+            fallback(ASSIST, 2),
+            &fallback_base(ASSIST, 2),
+        ),
+        row(
+            "assist_spell_months",
+            "months",
+            false,
+            per(
+                ASSIST + spell::SPELL_MONTHS,
+                1.0,
+                ASSIST + spell::SPELLS_DONE,
+            ),
+            &[Base::Spell(ASSIST + spell::SPELLS_DONE)],
+        ),
+        row(
+            "poverty_entries",
+            "million households",
+            true,
+            total(one(POVERTY + spell::ENTRIES), M),
+            &[Base::Spell(POVERTY + spell::ENTRIES)],
+        ),
+        row(
+            "poverty_exits",
+            "million households",
+            true,
+            total(one(POVERTY + spell::EXITS), M),
+            &[Base::Spell(POVERTY + spell::EXITS)],
+        ),
+        row(
+            "fallback_poverty_12m",
+            "share",
+            false,
+            fallback(POVERTY, 0),
+            &fallback_base(POVERTY, 0),
+        ),
+        row(
+            "fallback_poverty_24m",
+            "share",
+            false,
+            fallback(POVERTY, 1),
+            &fallback_base(POVERTY, 1),
+        ),
+        row(
+            "fallback_poverty_36m",
+            "share",
+            false,
+            fallback(POVERTY, 2),
+            &fallback_base(POVERTY, 2),
+        ),
+        row(
+            "poverty_spell_months",
+            "months",
+            false,
+            per(
+                POVERTY + spell::SPELL_MONTHS,
+                1.0,
+                POVERTY + spell::SPELLS_DONE,
+            ),
+            &[Base::Spell(POVERTY + spell::SPELLS_DONE)],
+        ),
+        row(
+            "fall_into_poverty",
+            "share",
+            false,
+            per(c::FALL_IN, 1.0, c::FALL_BASE),
+            &[Base::Households(c::FALL_IN), Base::Households(c::FALL_BASE)],
+        ),
+        row(
+            "warnings",
+            "million households",
+            true,
+            total(one(c::WARNINGS), M),
+            &[Base::HouseholdMonths(c::WARNINGS)],
+        ),
+        row(
+            "new_poor_caught",
+            "share",
+            false,
+            per(c::NEW_POOR_CAUGHT, 1.0, c::NEW_POOR),
+            &[
+                Base::HouseholdMonths(c::NEW_POOR_CAUGHT),
+                Base::HouseholdMonths(c::NEW_POOR),
+            ],
+        ),
+        row(
+            "shock_to_assistance_months",
+            "months",
+            false,
+            per(c::SHOCK_ASSIST_MONTHS, 1.0, c::SHOCK_ASSISTED),
+            &[Base::HouseholdMonths(c::SHOCK_ASSISTED)],
+        ),
+    ]
+}
+
+fn build() -> Vec<MetricDef> {
+    let mut out = Vec::new();
+    for k in COSTS {
+        out.push(MetricDef {
+            name: k.metric,
+            unit: "billion yuan",
+            first_half: true,
+            value: total(one(k.counter), BN),
+            payer: Some(k.payer),
+            rests_on: k.rests_on.to_vec(),
+            label: k.label.to_string(),
+            title: format!("Cost of {}", k.label),
+            short: k.short.to_string(),
+        });
+    }
+    // Sums over the cost table: every payer, then government alone; each rests on every cost.
+    let every: Vec<Base> = COSTS.iter().flat_map(|k| k.rests_on.to_vec()).collect();
+    for (name, payer, label, title, short) in [
+        (
+            "cost_total",
+            None,
+            "all programs",
+            "Total cost, all programs",
+            "total cost",
+        ),
+        (
+            "cost_government",
+            Some(Payer::Government),
+            "government programs (all but charity)",
+            "Cost of government programs (all but charity)",
+            "government",
+        ),
+    ] {
+        out.push(MetricDef {
+            name,
+            unit: "billion yuan",
+            first_half: true,
+            value: Value::Total {
+                num: Terms::Costs(payer),
+                scale: BN,
+            },
+            payer,
+            rests_on: every.clone(),
+            label: label.to_string(),
+            title: title.to_string(),
+            short: short.to_string(),
+        });
+    }
+    for r in rows() {
+        let spaced = r.name.replace('_', " ");
+        let label = match r.name {
+            "cost_special" => "special assistance (marginal and rigid expenditure)".to_string(),
+            "cost_dibao_tekun_temporary" => "dibao, tekun and temporary assistance".to_string(),
+            "cost_dibao_single_person" => "dibao for individually covered members".to_string(),
+            n => n.trim_start_matches("cost_").replace('_', " "),
+        };
+        let title = match r.title {
+            Some(t) => t.to_string(),
+            None if r.name.starts_with("cost_") => format!("Cost of {label}"),
+            None => spaced.clone(),
+        };
+        let short = match r.short {
+            Some(s) => s.to_string(),
+            None => r.name.trim_start_matches("cost_").replace('_', " "),
+        };
+        out.push(MetricDef {
+            name: r.name,
+            unit: r.unit,
+            first_half: r.first_half,
+            value: r.value,
+            payer: None,
+            rests_on: r.rests_on,
+            label,
+            title,
+            short,
+        });
     }
     out
 }
+
+/// Every metric, in output order: the costs of [`COSTS`], their totals, then the rest.
+pub static METRICS: std::sync::LazyLock<Vec<MetricDef>> = std::sync::LazyLock::new(build);
 
 /// One figure of one replication.
 #[derive(Debug, Clone, PartialEq)]
@@ -916,21 +916,26 @@ pub fn figures(
     start_year: i32,
 ) -> Vec<Figure> {
     let mut out = Vec::new();
+    let all = counters.view();
     for t in 0..counters.years {
         for period in [Period::FirstHalf, Period::FullYear] {
             for (ri, r) in regions.iter().enumerate() {
+                // The region's weighted counters: a weighted sum over the stratum and half axes
+                // (strata in order, then halves, so the float sums are fixed).
                 let mut w = [0.0f64; c::N];
+                let halves: &[usize] = if period == Period::FirstHalf {
+                    &[0]
+                } else {
+                    &[0, 1]
+                };
+                let mut acc = ArrayViewMut1::from(&mut w[..]);
                 for &s in &r.strata {
-                    let halves: &[usize] = if period == Period::FirstHalf {
-                        &[0]
-                    } else {
-                        &[0, 1]
-                    };
                     for &h in halves {
-                        let slot = counters.get(s, t, h);
-                        for k in 0..c::N {
-                            w[k] += weights[s] * slot[k] as f64;
-                        }
+                        // Axes: stratum, year, half, counter.
+                        let lane = all.slice(s![s, t, h, ..]);
+                        Zip::from(&mut acc)
+                            .and(&lane)
+                            .for_each(|a, &b| *a += weights[s] * b as f64);
                     }
                 }
                 for (mi, m) in METRICS.iter().enumerate() {
@@ -942,7 +947,7 @@ pub fn figures(
                         period,
                         region: ri,
                         metric: mi,
-                        value: (m.compute)(&w, period.months()),
+                        value: m.compute(&w, period.months()),
                     });
                 }
             }
@@ -1079,5 +1084,78 @@ mod tests {
             .map(|s| s[c::ASSIST + spell::SPELL_MONTHS])
             .sum();
         assert_eq!(months, 35);
+    }
+
+    #[test]
+    fn every_metric_is_declared_once_with_a_disclosure_class() {
+        let mut names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), METRICS.len(), "a metric id is declared twice");
+        for m in METRICS.iter() {
+            assert!(!m.rests_on.is_empty(), "{}: no disclosure class", m.name);
+            assert!(!m.unit.is_empty() && !m.title.is_empty() && !m.short.is_empty());
+        }
+        // Every cost of the cost table is a metric with its payer, in the table's order.
+        let costs: Vec<&str> = METRICS
+            .iter()
+            .filter(|m| m.payer.is_some() && m.name != "cost_government")
+            .map(|m| m.name)
+            .collect();
+        let table: Vec<&str> = COSTS.iter().map(|k| k.metric).collect();
+        assert_eq!(costs, table);
+    }
+
+    #[test]
+    fn cost_sums_follow_the_cost_table_and_its_payers() {
+        let mut w = [0.0f64; c::N];
+        for (i, k) in COSTS.iter().enumerate() {
+            w[k.counter] = (i as f64 + 1.0) * 1e11; // 1, 2, ... bn yuan
+        }
+        let get = |name: &str| {
+            METRICS
+                .iter()
+                .find(|m| m.name == name)
+                .unwrap()
+                .compute(&w, 12.0)
+        };
+        let n = COSTS.len() as f64;
+        assert_eq!(get("cost_total"), n * (n + 1.0) / 2.0);
+        let private: f64 = COSTS
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.payer != Payer::Government)
+            .map(|(i, _)| i as f64 + 1.0)
+            .sum();
+        assert_eq!(get("cost_government"), n * (n + 1.0) / 2.0 - private);
+        // A cell resting on one program's recipients is withheld with that program: the total
+        // rests on the smallest non-empty component.
+        let mut u = [0.0f64; c::N];
+        u[c::HH_MONTHS] = 1200.0;
+        u[c::TEKUN_HH_MONTHS] = 24.0;
+        u[c::TEMP_CASES_HH] = 120.0;
+        let total = METRICS.iter().find(|m| m.name == "cost_total").unwrap();
+        assert_eq!(total.support(&u, 12.0), 2.0);
+        assert_eq!(support("cost_temporary", &u, 12.0), Some(10.0));
+        assert_eq!(support("population_persons", &u, 12.0), Some(100.0));
+        assert_eq!(support("no_such_metric", &u, 12.0), None);
+    }
+
+    #[test]
+    fn counters_merge_by_adding_arrays_over_named_axes() {
+        use crate::counters::axis;
+        let mut a = Counters::new(2, 3);
+        let mut b = Counters::new(2, 3);
+        a.slot(1, 2, 1)[c::WARNINGS] = 5;
+        b.slot(1, 2, 1)[c::WARNINGS] = 7;
+        b.slot(0, 0, 0)[c::HH_MONTHS] = 1;
+        a.merge(&b);
+        let v = a.view();
+        assert_eq!(v.shape(), &[2, 3, 2, c::N]);
+        assert_eq!(v[[1, 2, 1, c::WARNINGS]], 12);
+        assert_eq!(v[[0, 0, 0, c::HH_MONTHS]], 1);
+        // A region is a reduction over the stratum axis, a year over the half axis.
+        let by_year = v.sum_axis(axis::HALF).sum_axis(axis::STRATUM);
+        assert_eq!(by_year[[2, c::WARNINGS]], 12);
     }
 }

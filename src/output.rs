@@ -4,8 +4,8 @@
 
 use crate::engine::{Model, RunCounters};
 use crate::error::{Error, Result};
+use crate::metrics::disclosure::CellKey;
 use crate::metrics::{figures, Period, Stats, METRICS};
-use crate::population::microdata::CellKey;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -112,7 +112,13 @@ pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
                 .collect();
             // Disclosure control: a withheld cell has no number in any replication.
             let suppressed = m.pop.microdata.as_ref().map(|md| {
-                let set = md.suppressed_cells(&m.pop, &m.regions, &s.simulation, reps);
+                let set = crate::metrics::disclosure::suppressed_cells(
+                    md,
+                    &m.pop,
+                    &m.regions,
+                    &s.simulation,
+                    reps,
+                );
                 for f in figs.iter_mut().flatten() {
                     if set.contains(&(f.year, f.period.as_str(), f.region, f.metric)) {
                         f.value = f64::NAN;
@@ -402,7 +408,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Write summary.csv, replications.csv and manifest.json as the whole folder `dir` (any
-/// file a former run left there is gone; see [`crate::folder`]).
+/// file a former run left there is gone; see [`crate::folder`]). A folder holding files
+/// safetynet does not write is refused, never replaced.
 pub fn write_results(dir: &Path, results: &[ScenarioResults], manifest: &Manifest) -> Result<()> {
     let staged = crate::folder::Staged::begin(dir, false)?;
     staged.write("summary.csv", &summary_csv(results)?)?;
@@ -614,4 +621,41 @@ pub fn summary_table(r: &ScenarioResults, start_year: i32, years: u32) -> String
         years,
     ));
     out
+}
+
+/// `x` with its sign, `d` decimals.
+pub fn signed(x: f64, d: usize) -> String {
+    // A delta that rounds to zero is shown unsigned (never "-0.00").
+    let s = format!("{x:+.d$}");
+    let zero = format!("{:.d$}", 0.0);
+    if s[1..] == zero {
+        zero
+    } else {
+        s
+    }
+}
+
+/// `mean [p05, p95]` of a delta, signed; "–" when undefined.
+pub fn delta_cell(st: Option<&Stats>, scale: f64, digits: usize) -> String {
+    match st {
+        Some(s) => format!(
+            "{} [{}, {}]",
+            signed(s.mean * scale, digits),
+            signed(s.p05 * scale, digits),
+            signed(s.p95 * scale, digits)
+        ),
+        None => "–".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_cells_never_show_minus_zero() {
+        assert_eq!(signed(-0.0001, 2), "0.00");
+        assert_eq!(signed(1.234, 2), "+1.23");
+        assert_eq!(signed(-1.0, 1), "-1.0");
+    }
 }

@@ -190,7 +190,7 @@ pub fn sampling_variance(model: &Model, line: &BudgetLine, per_stratum: u64) -> 
                         }
                         *slot = [0; c::N];
                     }
-                    x.push((METRICS[mi].compute)(&cell, 12.0));
+                    x.push(METRICS[mi].compute(&cell, 12.0));
                 }
             }
             for (t, x) in xs.iter().enumerate() {

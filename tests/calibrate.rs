@@ -40,7 +40,7 @@ fn small_baseline(households: i64, reps: i64, extra: &[(&str, Value)]) -> Loaded
 /// replications.
 fn targets_from(truth: &LoadedScenario, figures: &[(&str, &str)]) -> TargetSet {
     let results = calibrate::simulate(truth, 0).expect("truth simulates");
-    let year = truth.scenario.simulation.start_year;
+    let year = truth.scenario().simulation.start_year;
     let targets = figures
         .iter()
         .map(|(metric, region)| {
@@ -209,10 +209,10 @@ fn calibrated_scenario_file_loads_and_reproduces_the_fit() {
         "relative path: {extends}"
     );
     let loaded = scenario::load(&out).expect("calibrated file loads");
-    let dibao = &loaded.scenario.programs.dibao;
+    let dibao = &loaded.scenario().programs.dibao;
     assert_eq!(dibao.take_up.ever_apply, cal.fitted[0]);
     assert_eq!(
-        loaded.scenario.population.income.no_worker_log_shift,
+        loaded.scenario().population.income.no_worker_log_shift,
         cal.fitted[1]
     );
     // Nothing else changed: the same resolved scenario as the input with the fitted keys set.
@@ -220,7 +220,7 @@ fn calibrated_scenario_file_loads_and_reproduces_the_fit() {
         .unwrap()
         .with_overrides(&cal.overrides(), "expected")
         .unwrap();
-    assert_eq!(loaded.hash, expected.hash);
+    assert_eq!(loaded.hash(), expected.hash());
     // Deterministic text: the same calibration writes the same bytes.
     let again =
         calibrate::calibrated_toml(&cal, &input, &out, &targets.file, &targets.skipped, &[])

@@ -47,7 +47,7 @@ fn with(l: &LoadedScenario, sets: &[(&str, Value)]) -> LoadedScenario {
 
 /// The reform of these tests: urban standard +10 %.
 fn urban_plus_10(base: &LoadedScenario) -> LoadedScenario {
-    let urban = base.scenario.programs.dibao.standard.urban;
+    let urban = base.scenario().programs.dibao.standard.urban;
     with(
         base,
         &[

@@ -61,7 +61,7 @@ fn check_scenario(text: &str) -> Result<(), TestCaseError> {
     let r = catch_unwind(AssertUnwindSafe(|| {
         load_str(text, "fuzz.toml").and_then(|l| {
             // Keep accepted scenarios cheap to build.
-            if l.scenario.simulation.households > 1_000_000 {
+            if l.scenario().simulation.households > 1_000_000 {
                 return Ok(());
             }
             Model::new(&l).map(|_| ())
@@ -195,7 +195,7 @@ proptest! {
             let base = load_str("", "defaults")?;
             let (k, v) = parse_override(&arg)?;
             let loaded = base.with_overrides(&[(k, v)], "command line")?;
-            if loaded.scenario.simulation.households <= 1_000_000 {
+            if loaded.scenario().simulation.households <= 1_000_000 {
                 Model::new(&loaded)?;
             }
             Ok::<(), safetynet::Error>(())

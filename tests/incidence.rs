@@ -20,8 +20,9 @@ fn model(name: &str, sets: &[&str]) -> Model {
     let base =
         scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"))
             .unwrap();
-    let mut l = base.with_overrides(&sets, "test").unwrap();
-    l.scenario.name = name.into();
+    let mut sets = sets;
+    sets.push(("name".into(), toml::Value::String(name.into())));
+    let l = base.with_overrides(&sets, "test").unwrap();
     Model::new(&l).unwrap()
 }
 

@@ -86,7 +86,7 @@ fn a_good_file_round_trips_sizes_ages_incomes_and_assets() {
     assert!(households.len() > 100, "{} households", households.len());
 
     // The exported rows are the generator's households of replication 0.
-    let defaults = scenario::load_str("", "t").unwrap().scenario;
+    let defaults = scenario::load_str("", "t").unwrap().scenario().clone();
     let mut sim = defaults.simulation.clone();
     sim.households = 3000;
     let mut s0 = defaults.clone();
@@ -114,7 +114,7 @@ fn a_good_file_round_trips_sizes_ages_incomes_and_assets() {
 
     // Imported, every simulated household reproduces its record exactly.
     let loaded = microdata_scenario(&h, Some(&p), 2000);
-    let pm = PopulationModel::new(&loaded.scenario, "t").unwrap();
+    let pm = PopulationModel::new(loaded.scenario(), "t").unwrap();
     let md: &Microdata = pm.microdata.as_deref().unwrap();
     assert_eq!(md.records.len(), households.len());
     // Strata: the file's (province, region) pairs; each represents the sum of its weights.
@@ -125,7 +125,7 @@ fn a_good_file_round_trips_sizes_ages_incomes_and_assets() {
         .sum();
     let represented: f64 = pm.strata.strata.iter().map(|s| s.households).sum();
     assert!((represented - total_w).abs() < 1e-6 * total_w);
-    let sim = &loaded.scenario.simulation;
+    let sim = &loaded.scenario().simulation;
     for rep in 0..2 {
         for i in 0..pm.alloc.total() {
             let hh = pm.household(sim, rep, i);
@@ -199,9 +199,9 @@ fn without_a_person_file_members_are_drawn_and_weights_drive_the_bootstrap() {
     )
     .unwrap();
     let loaded = microdata_scenario(&h, None, 100);
-    let pm = PopulationModel::new(&loaded.scenario, "t").unwrap();
+    let pm = PopulationModel::new(loaded.scenario(), "t").unwrap();
     let md = pm.microdata.as_deref().unwrap();
-    let sim = &loaded.scenario.simulation;
+    let sim = &loaded.scenario().simulation;
     let (mut heavy, mut all) = (0u64, 0u64);
     for rep in 0..400 {
         let m = md.multiplicities(&pm.alloc, sim.seed, rep);
@@ -586,11 +586,11 @@ fn the_shipped_example_runs_end_to_end_and_threads_change_no_byte() {
     assert_eq!(md["records"], 400);
     assert_eq!(md["sha256"].as_array().map(|a| a.len()), Some(2), "{md}");
     // The example's records are all read: 400 households, 3 provinces.
-    let loaded = safetynet::population::microdata::resolve_paths(
+    let loaded = safetynet::scenario::resolve_microdata_paths(
         scenario::load(&example("scenario.toml")).unwrap(),
     )
     .unwrap();
-    let pm = PopulationModel::new(&loaded.scenario, "t").unwrap();
+    let pm = PopulationModel::new(loaded.scenario(), "t").unwrap();
     assert_eq!(pm.microdata.as_ref().unwrap().records.len(), 400);
     assert_eq!(pm.strata.strata.len(), 6);
 }

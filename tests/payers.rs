@@ -36,8 +36,8 @@ fn central_and_local_recomputed_from_province_rows_match_every_cell() {
     .map(|s| parse_override(s).unwrap())
     .collect();
     let loaded = base.with_overrides(&sets, "test").unwrap();
-    let share = &loaded.scenario.payers.central_share;
-    let growth = 1.0 + loaded.scenario.payers.allocation_growth;
+    let share = &loaded.scenario().payers.central_share;
+    let growth = 1.0 + loaded.scenario().payers.allocation_growth;
     let m = Model::new(&loaded).unwrap();
     let c = engine::run(std::slice::from_ref(&m), &RunOptions::default()).unwrap();
     let results = output::collect(std::slice::from_ref(&m), &c).remove(0);

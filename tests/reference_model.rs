@@ -48,8 +48,8 @@ fn reference_model_matches_closed_form_cost_and_recipients() {
     let n = 20_000.0;
     let loaded = load(&["simulation.households=20000", "simulation.replications=12"]);
     let r = simulate(&loaded);
-    let expected = RefParams::from_scenario(&loaded.scenario).expectation();
-    let s = &loaded.scenario.simulation;
+    let expected = RefParams::from_scenario(loaded.scenario()).expectation();
+    let s = &loaded.scenario().simulation;
     for (t, e) in expected.iter().enumerate() {
         let y = s.start_year + t as i32;
         let cost = r
@@ -117,7 +117,7 @@ fn static_lognormal_income_matches_normal_cdf_and_partial_expectation() {
         "programs.dibao.take_up.ever_apply=1.0",
     ]);
     let r = simulate(&loaded);
-    let expected = RefParams::from_scenario(&loaded.scenario).expectation();
+    let expected = RefParams::from_scenario(loaded.scenario()).expectation();
     for (t, e) in expected.iter().enumerate() {
         let y = 2023 + t as i32;
         let cost = r

@@ -659,3 +659,40 @@ fn a_second_run_into_a_folder_being_written_is_refused() {
         .success();
     assert_eq!(names(dir.path()), ["out"]);
 }
+
+/// A full disk, emulated by a file-size limit (writes past it fail with EFBIG): the run
+/// fails with exit 2 naming the file, the previous folder stays whole, nothing else is left.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_leaves_the_previous_folder_whole_and_nothing_else() {
+    let dir = TempDir::new().unwrap();
+    safetynet(dir.path())
+        .arg("run")
+        .arg(baseline())
+        .args(TINY)
+        .args(["--quiet", "--out", "out"])
+        .assert()
+        .success();
+    let before = snapshot(&dir.path().join("out"));
+    let bin = assert_cmd::cargo::cargo_bin("safetynet");
+    let out = std::process::Command::new("bash")
+        .current_dir(dir.path())
+        .arg("-c")
+        // SIGXFSZ ignored (inherited through exec), so a write past 64 KiB fails instead.
+        .arg(r#"trap "" XFSZ; ulimit -f 128; exec "$0" "$@""#)
+        .arg(&bin)
+        .arg("run")
+        .arg(baseline())
+        .args(["--households", "3000", "--reps", "3", "--years", "3"])
+        .args(["--seed", "5", "--quiet", "--out", "out"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot write") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dir.path().join("out")), before);
+    assert_eq!(names(dir.path()), ["out"]);
+}

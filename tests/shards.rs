@@ -182,6 +182,20 @@ fn missing_duplicated_or_mismatched_shards_are_refused_by_name() {
     run(dir, &case, &["--shard", "2/2", "--out", "of2"])
         .assert()
         .success();
+    run(
+        dir,
+        &case,
+        &[
+            "--shard",
+            "2/3",
+            "--set",
+            "programs.dibao.take_up.ever_apply=0.6",
+            "--out",
+            "other",
+        ],
+    )
+    .assert()
+    .success();
     let merge = |args: &[&str]| {
         let mut c = safetynet(dir);
         c.arg("merge").args(args).args(["--out", "m", "--quiet"]);
@@ -199,7 +213,32 @@ fn missing_duplicated_or_mismatched_shards_are_refused_by_name() {
     bad_input(&mut merge(&["s1", "of2", "s3"]))
         .stderr(contains("of2"))
         .stderr(contains("shard count"));
+    bad_input(&mut merge(&["s1", "other", "s3"]))
+        .stderr(contains("other"))
+        .stderr(contains("scenario hash"));
     bad_input(&mut merge(&["s1", "s2", "nowhere"])).stderr(contains("nowhere"));
+    // Another safetynet version.
+    let id = std::fs::read_to_string(dir.join("s3/shard.json")).unwrap();
+    let v = format!("\"safetynet_version\": \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(id.contains(&v), "{id}");
+    std::fs::write(
+        dir.join("s3/shard.json"),
+        id.replace(&v, "\"safetynet_version\": \"0.0.1\""),
+    )
+    .unwrap();
+    bad_input(&mut merge(&["s1", "s2", "s3"]))
+        .stderr(contains("s3"))
+        .stderr(contains("safetynet version 0.0.1"));
+    std::fs::write(dir.join("s3/shard.json"), id).unwrap();
+    // A damaged replication file.
+    let rep = dir.join("s3/reps/rep-000004.bin");
+    let mut bytes = std::fs::read(&rep).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&rep, &bytes).unwrap();
+    bad_input(&mut merge(&["s1", "s2", "s3"]))
+        .stderr(contains("rep-000004.bin"))
+        .stderr(contains("SHA-256"));
     std::fs::remove_file(dir.join("s2/reps/rep-000002.bin")).unwrap();
     bad_input(&mut merge(&["s1", "s2", "s3"]))
         .stderr(contains("s2"))

@@ -40,7 +40,7 @@ fn closed_form_cost(base: &LoadedScenario, urban: f64, take_up: f64, n: f64) -> 
             "test",
         )
         .unwrap();
-    RefParams::from_scenario(&l.scenario).expectation()[0].cost * n / 1e9
+    RefParams::from_scenario(l.scenario()).expectation()[0].cost * n / 1e9
 }
 
 /// The urban standard at which the closed-form cost equals `target` (bisection; the cost

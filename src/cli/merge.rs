@@ -5,6 +5,7 @@
 use super::print_out;
 use crate::error::{Error, Result};
 use crate::folder::Staged;
+use crate::metrics::Counters;
 use crate::shard::{Identity, RepRecord};
 use clap::Args;
 use std::path::PathBuf;
@@ -112,10 +113,14 @@ pub(super) fn run(a: MergeArgs, argv: Vec<String>) -> Result<()> {
             )),
             other => other,
         })?;
+        // Only the counter store's flat view: its layout is its own business.
         let shape_ok = r.counters.len() == models.len()
             && r.counters.iter().zip(&models).all(|(c, m)| {
-                c.strata == m.pop.strata.strata.len()
-                    && c.years == m.scenario().simulation.years as usize
+                let zero = Counters::new(
+                    m.pop.strata.strata.len(),
+                    m.scenario().simulation.years as usize,
+                );
+                c.to_flat().0 == zero.to_flat().0
             });
         if !shape_ok {
             return Err(Error::Usage(format!(

@@ -1,6 +1,7 @@
 //! The command-line interface: one subcommand, one file. Raw arguments become a checked
 //! scenario before any work starts; errors carry exit codes (2 bad input, 1 internal).
 
+mod backtest;
 mod calibrate;
 mod compare;
 mod merge;
@@ -50,6 +51,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Write (or submit) a Slurm job array of shards and a dependent merge job.
     Slurm(slurm::SlurmArgs),
+    /// Start in a past year, drive with observed series, compare with official figures.
+    Backtest(backtest::BacktestArgs),
     /// Find the value of a key that makes a figure meet a limit with a stated probability.
     Solve(solve::SolveArgs),
 }
@@ -124,7 +127,7 @@ impl SimArgs {
         }
         sets.extend(self.microdata_sets());
         // Microdata paths in a scenario file are relative to that file.
-        let loaded = crate::population::microdata::resolve_paths(loaded)?;
+        let loaded = crate::scenario::resolve_microdata_paths(loaded)?;
         if sets.is_empty() {
             return Ok(loaded);
         }
@@ -197,6 +200,7 @@ pub fn execute(cli: Cli, argv: Vec<String>) -> Result<()> {
         Command::Report(a) => report::run(a),
         Command::Merge(a) => merge::run(a, argv),
         Command::Slurm(a) => slurm::run(a),
+        Command::Backtest(a) => backtest::run(a, argv),
         Command::Solve(a) => solve::run(a, argv),
     }
 }

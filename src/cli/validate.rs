@@ -18,7 +18,7 @@ pub struct ValidateArgs {
 pub(super) fn run(a: ValidateArgs) -> Result<()> {
     for p in &a.scenarios {
         // Microdata paths are relative to the scenario file.
-        let loaded = crate::population::microdata::resolve_paths(scenario::load(p)?)?;
+        let loaded = crate::scenario::resolve_microdata_paths(scenario::load(p)?)?;
         Model::new(&loaded)?;
         print_out(&format!(
             "ok  {}  `{}`  sha256 {}\n",

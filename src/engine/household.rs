@@ -9,8 +9,8 @@
 //! Everything else goes through `steps`, out of line.
 
 use super::{Model, RepTables};
+use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
 use crate::dynamics::IncomeState;
-use crate::metrics::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
 use crate::population::Household;
 use crate::programs::temporary::shock;
 use crate::programs::{fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
@@ -23,8 +23,10 @@ struct Year {
     /// At or above this log income a month needs no step: the highest of the poverty line,
     /// the local standard (coverage of the poor) and every enabled program's line.
     ln_near: f64,
-    /// Extra medical spending in a month of illness, yuan per household.
-    ill_cost: f64,
+    /// Extra medical spending in a month of illness is this many months of permanent
+    /// per-capita income, whose log is `ln_ill_base` (taken only in an illness month).
+    ill_months: f64,
+    ln_ill_base: f64,
 }
 
 /// The household's standing beside the programs': what the metrics track across months.
@@ -93,9 +95,27 @@ pub fn simulate_household_summary(
     rep: u32,
     index: u64,
     acc: &mut Counters,
+    summary: Option<&mut [YearSummary]>,
+) -> Trajectory {
+    // Two copies: without a summary, the monthly `exp` is not even there to be speculated
+    // (the optimiser hoists a pure call out of its branch).
+    if summary.is_some() {
+        simulate::<true>(model, tables, rep, index, acc, summary)
+    } else {
+        simulate::<false>(model, tables, rep, index, acc, None)
+    }
+}
+
+#[inline(always)]
+fn simulate<const WANT_INCOME: bool>(
+    model: &Model,
+    tables: &RepTables,
+    rep: u32,
+    index: u64,
+    acc: &mut Counters,
     mut summary: Option<&mut [YearSummary]>,
 ) -> Trajectory {
-    let want_income = summary.is_some();
+    let want_income = WANT_INCOME;
     let s = model.scenario();
     let sim = &s.simulation;
     let d = &s.dynamics;
@@ -201,12 +221,11 @@ pub fn simulate_household_summary(
             };
         }
         for half in 0..2 {
-            // Monthly counters gather on the stack and are added once per half-year.
-            let mut local = [0i64; c::N];
             for mh in 0..6 {
                 let mm = half * 6 + mh;
                 let m = (t * 12 + mm) as i32;
-                let end = month!(&yc, &year, m, ln_index, &mut local);
+                // A month that takes the steps counts straight into its half-year's slot.
+                let end = month!(&yc, &year, m, ln_index, acc.slot(st_idx, t, half));
                 if let Some(sum) = summary.as_deref_mut() {
                     let ys = &mut sum[t];
                     ys.cash_fen += fen(end.cash);
@@ -227,14 +246,11 @@ pub fn simulate_household_summary(
                     fell = true;
                 }
             }
-            local[c::HH_MONTHS] = 6;
-            local[c::PERSON_MONTHS] = 6 * yc.k;
-            // The average standard where people live (as published), not where they apply.
-            local[c::STANDARD_PERSON_FEN] = 6 * yc.k * fen(yc.local_standard);
             let slot = acc.slot(st_idx, t, half);
-            for (a, b) in slot.iter_mut().zip(&local) {
-                *a += b;
-            }
+            slot[c::HH_MONTHS] += 6;
+            slot[c::PERSON_MONTHS] += 6 * yc.k;
+            // The average standard where people live (as published), not where they apply.
+            slot[c::STANDARD_PERSON_FEN] += 6 * yc.k * fen(yc.local_standard);
         }
         let slot = acc.slot(st_idx, t, 1);
         slot[c::FALL_BASE] += fall_base as i64;
@@ -302,8 +318,8 @@ fn year_facts(
         line: tables.lines[i],
         ln_line,
         ln_near: ln_line.max(yc.ln_local_standard).max(programs),
-        ill_cost: s.dynamics.shocks.illness.medical_cost_months
-            * (yc.hh.log_income_perm + ln_index).exp(),
+        ill_months: s.dynamics.shocks.illness.medical_cost_months,
+        ln_ill_base: yc.hh.log_income_perm + ln_index,
     }
 }
 
@@ -326,8 +342,13 @@ fn steps(
     let k = yc.k;
     let size = yc.size;
     let yv = ly.exp();
-    let essential =
-        yc.medical_share * yv * size + yc.education + if ill { y.ill_cost } else { 0.0 };
+    let essential = yc.medical_share * yv * size
+        + yc.education
+        + if ill {
+            y.ill_months * y.ln_ill_base.exp()
+        } else {
+            0.0
+        };
     let lm = rules.means.log_income(ly, yv, essential, size);
     // Newly poor households (true income below the local standard).
     let poor = ly < yc.ln_local_standard;

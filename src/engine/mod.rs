@@ -11,9 +11,10 @@ mod household;
 
 pub use household::{simulate_household, simulate_household_summary, Trajectory, YearSummary};
 
+use crate::counters::{c, Counters};
 use crate::dynamics::{DisasterTable, YearPaths};
 use crate::error::{Error, Result};
-use crate::metrics::{c, regions, Counters, RegionSet};
+use crate::population::regions::{regions, RegionSet};
 use crate::population::PopulationModel;
 use crate::programs::charity::CharityParams;
 use crate::programs::dibao::StandardTable;
@@ -636,7 +637,7 @@ fn decile_cuts(
 /// Add one household's years to the incidence counters of every scenario; its decile is that
 /// of its pre-transfer income under the first scenario.
 fn record_incidence(sums: &[Vec<YearSummary>], tables: &RepTables, acc: &mut [Counters]) {
-    use crate::metrics::inc;
+    use crate::counters::inc;
     let Some(cuts) = &tables.decile_cuts else {
         return;
     };

@@ -3,7 +3,7 @@
 //! people in difficulty" is used here; the rule is a share of each province's expected need by
 //! region class (east, centre, northeast, west), an assumption stated as such.
 
-use crate::scenario::Checker;
+use crate::check::Checker;
 use serde::{Deserialize, Serialize};
 
 /// `payers.*`.

@@ -62,7 +62,7 @@
 //! (`population.microdata.min_cell_households`, default 10) in any replication: its numbers
 //! become NaN in every replication (so no table, delta or chart can show them), and the CSV
 //! writers mark the row `suppressed`. The records behind a cell are bounded from below:
-//! [`crate::metrics::support`] gives the distinct sample households behind the figure's
+//! `metrics::support` gives the distinct sample households behind the figure's
 //! smallest non-empty component from the unweighted counters, and since a record drawn into
 //! several sample households counts once, the bound is the fewest records whose sample
 //! households (most-drawn first) cover that many. The bound errs on the safe side (by about the
@@ -72,18 +72,19 @@
 //! the provinces), a shown total with withheld parts has further parts withheld, smallest
 //! first, until the withheld parts rest on k records together (else the total is withheld
 //! too), and a withheld total whose parts are all shown takes its smallest part with it.
+//! The rule is applied by `metrics::disclosure` (outputs are above the population layer).
 
+use super::PopulationInputs;
 use super::{Allocation, MAX_MEMBERS};
 use super::{Household, Member, MemberParams, PopulationModel, Region, StrataTable, Stratum};
+use crate::check::Checker;
 use crate::error::{Error, Result};
-use crate::metrics::{Counters, Period, RegionSet, METRICS};
 use crate::rng::{stream, Purpose};
-use crate::scenario::{Checker, LoadedScenario, Scenario, SimulationParams};
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use std::collections::HashMap;
 
 /// Columns of the household file (`assets_pc` and `migrant` optional).
 pub const HOUSEHOLD_COLUMNS: [&str; 8] = [
@@ -106,6 +107,18 @@ const SLOT_UNIT: u64 = 1 << 63;
 /// Name of the strata table in messages.
 const TABLE: &str = "synthetic-data/strata-2023.csv";
 
+/// Where households come from (`population.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The generator over the embedded strata table.
+    Synthetic,
+    /// The generator over the scenario's inline strata (`population.strata`).
+    Inline,
+    /// Records of `population.microdata` (CSV files), resampled per replication.
+    Microdata,
+}
+
 /// `population.microdata.*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,14 +132,14 @@ pub struct MicrodataParams {
 }
 
 impl MicrodataParams {
-    pub(crate) fn validate(&self, c: &mut Checker, source: &str) {
+    pub(crate) fn validate(&self, c: &mut Checker, source: Source) {
         c.int_range(
             "population.microdata.min_cell_households",
             self.min_cell_households.min(i64::MAX as u64) as i64,
             1,
             1_000_000,
         );
-        if source == "microdata" && self.households.trim().is_empty() {
+        if source == Source::Microdata && self.households.trim().is_empty() {
             c.fail(
                 "population.microdata.households",
                 "\"\"",
@@ -134,7 +147,7 @@ impl MicrodataParams {
                  \"microdata\" needs one; or give --population FILE)",
             );
         }
-        if source != "microdata" {
+        if source != Source::Microdata {
             for (key, v) in [("households", &self.households), ("persons", &self.persons)] {
                 if !v.is_empty() {
                     c.fail(
@@ -146,38 +159,6 @@ impl MicrodataParams {
             }
         }
     }
-}
-
-/// Make relative microdata paths relative to the scenario file that set them (paths given on
-/// the command line stay relative to the working directory).
-pub fn resolve_paths(loaded: LoadedScenario) -> Result<LoadedScenario> {
-    let md = &loaded.scenario.population.microdata;
-    let mut out = loaded.clone();
-    for (key, value) in [
-        ("population.microdata.households", md.households.clone()),
-        ("population.microdata.persons", md.persons.clone()),
-    ] {
-        if value.is_empty() || Path::new(&value).is_absolute() {
-            continue;
-        }
-        let Some(origin) = loaded.origin.get(key) else {
-            continue;
-        };
-        let Some(file) = loaded
-            .files
-            .iter()
-            .find(|f| f.display().to_string() == *origin)
-        else {
-            continue;
-        };
-        let dir = file.parent().unwrap_or(Path::new(""));
-        if dir.as_os_str().is_empty() {
-            continue;
-        }
-        let path = dir.join(&value).display().to_string();
-        out = out.with_overrides(&[(key.to_string(), toml::Value::String(path))], origin)?;
-    }
-    Ok(out)
 }
 
 /// One household record.
@@ -354,7 +335,7 @@ fn province_names() -> HashMap<String, String> {
 impl Microdata {
     /// Read and check the files of `population.microdata`, and build the strata they define
     /// from `table` (the embedded strata table of the scenario).
-    pub fn load(s: &Scenario, table: &StrataTable) -> Result<(Microdata, StrataTable)> {
+    pub fn load(s: PopulationInputs, table: &StrataTable) -> Result<(Microdata, StrataTable)> {
         let p = &s.population.microdata;
         let hh_file = p.households.clone();
         let (header, rows) = read_csv(&hh_file)?;
@@ -594,186 +575,6 @@ impl Microdata {
             assets_per_capita: assets,
         }
     }
-
-    /// Disclosure control: the cells (year, period, region index, metric index) of a run to
-    /// withhold. `reps` are the counters of replications 0, 1, ... in order.
-    ///
-    /// Primary: a cell is withheld when, in some replication, its region has fewer than k
-    /// distinct records drawn, or [`crate::metrics::MetricDef::support`] of the region's
-    /// unweighted counters is positive and the fewest records that can cover that many sample
-    /// households (most-drawn first) are fewer than k. A figure resting on no household at all
-    /// (0 or undefined) is shown.
-    ///
-    /// Secondary, so that no withheld figure can be recovered by difference: national = urban +
-    /// rural = the sum of the provinces. When a part is withheld and its total is not, further
-    /// parts (the smallest first) are withheld until the withheld parts rest on k records
-    /// together, else the total is withheld too; a withheld total whose parts are all shown
-    /// takes its smallest part with it.
-    pub fn suppressed_cells(
-        &self,
-        pm: &PopulationModel,
-        regions: &[RegionSet],
-        sim: &SimulationParams,
-        reps: &[Counters],
-    ) -> BTreeSet<CellKey> {
-        let k = self.min_cell;
-        let Some(first) = reps.first() else {
-            return BTreeSet::new();
-        };
-        let years = first.years;
-        let periods = [
-            (Period::FirstHalf, 0..1, 6.0),
-            (Period::FullYear, 0..2, 12.0),
-        ];
-        let nm = METRICS.len();
-        let nr = regions.len();
-        let idx = |t: usize, pi: usize, ri: usize, mi: usize| ((t * 2 + pi) * nr + ri) * nm + mi;
-        // Per cell over replications: withheld (primary), and the fewest records behind it.
-        let mut withheld = vec![false; years * 2 * nr * nm];
-        let mut records = vec![u64::MAX; years * 2 * nr * nm];
-        for (rep, counters) in reps.iter().enumerate() {
-            let mult = self.multiplicities(&pm.alloc, sim.seed, rep as u32);
-            for (ri, region) in regions.iter().enumerate() {
-                let mut m: Vec<u64> = region
-                    .strata
-                    .iter()
-                    .flat_map(|&s| self.strata[s].records.iter().map(|&r| mult[r]))
-                    .filter(|&x| x > 0)
-                    .collect();
-                m.sort_unstable_by(|a, b| b.cmp(a));
-                let cum: Vec<u64> = m
-                    .iter()
-                    .scan(0u64, |acc, x| {
-                        *acc += x;
-                        Some(*acc)
-                    })
-                    .collect();
-                let distinct = m.len() as u64;
-                for t in 0..years {
-                    for (pi, (period, halves, months)) in periods.iter().enumerate() {
-                        let mut w = [0.0f64; crate::metrics::c::N];
-                        for &s in &region.strata {
-                            for h in halves.clone() {
-                                let slot = &counters.data[(s * counters.years + t) * 2 + h];
-                                for (a, b) in w.iter_mut().zip(slot) {
-                                    *a += *b as f64;
-                                }
-                            }
-                        }
-                        for (mi, def) in METRICS.iter().enumerate() {
-                            if *period == Period::FirstHalf && !def.first_half {
-                                continue;
-                            }
-                            let d = (def.support)(&w, *months);
-                            let behind = records_behind(&cum, d);
-                            let i = idx(t, pi, ri, mi);
-                            records[i] = records[i].min(behind);
-                            // A region without strata in the file is empty: nothing to hide.
-                            let small = distinct < k && !region.strata.is_empty();
-                            if small || (d > 0.0 && behind < k) {
-                                withheld[i] = true;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Secondary suppression over the additive groups of regions.
-        let find = |name: &str| regions.iter().position(|r| r.name == name);
-        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-        if let Some(nat) = find("national") {
-            let ur: Vec<usize> = ["urban", "rural"].iter().filter_map(|n| find(n)).collect();
-            if !ur.is_empty() {
-                groups.push((nat, ur));
-            }
-            let provinces: Vec<usize> = (0..nr)
-                .filter(|&r| regions[r].name.starts_with("province:"))
-                .collect();
-            if !provinces.is_empty() {
-                groups.push((nat, provinces));
-            }
-        }
-        for t in 0..years {
-            for pi in 0..2 {
-                for (mi, def) in METRICS.iter().enumerate() {
-                    if pi == 0 && !def.first_half {
-                        continue;
-                    }
-                    let cell = |ri: usize| idx(t, pi, ri, mi);
-                    let mut changed = true;
-                    while changed {
-                        changed = false;
-                        for (total, parts) in &groups {
-                            let hidden: Vec<usize> = parts
-                                .iter()
-                                .copied()
-                                .filter(|&r| withheld[cell(r)])
-                                .collect();
-                            if withheld[cell(*total)] {
-                                if hidden.is_empty() {
-                                    if let Some(&r) =
-                                        parts.iter().min_by_key(|&&r| (records[cell(r)], r))
-                                    {
-                                        withheld[cell(r)] = true;
-                                        changed = true;
-                                    }
-                                }
-                                continue;
-                            }
-                            if hidden.is_empty() {
-                                continue;
-                            }
-                            let mut together: u64 = hidden.iter().map(|&r| records[cell(r)]).sum();
-                            while together < k {
-                                let next = parts
-                                    .iter()
-                                    .copied()
-                                    .filter(|&r| !withheld[cell(r)] && records[cell(r)] > 0)
-                                    .min_by_key(|&r| (records[cell(r)], r));
-                                match next {
-                                    Some(r) => {
-                                        withheld[cell(r)] = true;
-                                        together += records[cell(r)];
-                                    }
-                                    None => {
-                                        withheld[cell(*total)] = true;
-                                        break;
-                                    }
-                                }
-                                changed = true;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let mut out = BTreeSet::new();
-        for t in 0..years {
-            for (pi, (period, _, _)) in periods.iter().enumerate() {
-                for ri in 0..nr {
-                    for mi in 0..nm {
-                        if withheld[idx(t, pi, ri, mi)] {
-                            out.insert((sim.start_year + t as i32, period.as_str(), ri, mi));
-                        }
-                    }
-                }
-            }
-        }
-        out
-    }
-}
-
-/// A cell: (year, period name, region index, metric index).
-pub type CellKey = (i32, &'static str, usize, usize);
-
-/// Fewest records that can cover `households` distinct sample households, given the
-/// cumulative multiplicities (largest first) of the records drawn.
-fn records_behind(cum: &[u64], households: f64) -> u64 {
-    if households.is_nan() || households <= 1e-9 {
-        return 0;
-    }
-    let need = (households - 1e-9).ceil() as u64;
-    (cum.partition_point(|&c| c < need) + 1).min(cum.len()) as u64
 }
 
 fn read_persons(
@@ -846,12 +647,12 @@ fn read_persons(
 /// Strata from the records, carrying the embedded table's standards and (where the files are
 /// silent) its shares; and the records of each, ready for weighted draws.
 fn build_strata(
-    s: &Scenario,
+    s: PopulationInputs,
     table: &StrataTable,
     table_of: &[usize],
     records: &[Record],
 ) -> (StrataTable, Vec<RecordStratum>) {
-    let sc = s.dynamics.income.persistent_initial_sd;
+    let sc = s.persistent_initial_sd;
     let mut strata = Vec::with_capacity(table_of.len());
     let mut rstrata = Vec::with_capacity(table_of.len());
     for (si, &ti) in table_of.iter().enumerate() {
@@ -1018,22 +819,4 @@ pub fn export(
     let h = h.into_inner().map_err(|e| Error::Internal(e.to_string()))?;
     let p = p.into_inner().map_err(|e| Error::Internal(e.to_string()))?;
     Ok((h, p, n))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_behind_takes_the_largest_multiplicities_first() {
-        // Multiplicities 5, 3, 1, 1 -> cumulative 5, 8, 9, 10.
-        let cum = [5, 8, 9, 10];
-        assert_eq!(records_behind(&cum, 0.0), 0);
-        assert_eq!(records_behind(&cum, 1.0), 1);
-        assert_eq!(records_behind(&cum, 5.0), 1);
-        assert_eq!(records_behind(&cum, 5.5), 2);
-        assert_eq!(records_behind(&cum, 9.0), 3);
-        assert_eq!(records_behind(&cum, 10.0), 4);
-        assert_eq!(records_behind(&cum, 50.0), 4);
-    }
 }

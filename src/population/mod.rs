@@ -3,14 +3,16 @@
 //! index): it is regenerated identically on any thread, shard or machine, and never stored.
 
 pub mod microdata;
+pub mod regions;
 mod strata;
 
-pub use microdata::{Microdata, MicrodataParams};
+pub use microdata::{Microdata, MicrodataParams, Source};
 pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
 
+use crate::check::Checker;
 use crate::error::{Error, Result};
 use crate::rng::{stream, Purpose};
-use crate::scenario::{Checker, Scenario, SimulationParams};
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -25,7 +27,7 @@ pub const MAX_MEMBERS: usize = 8;
 pub struct PopulationParams {
     /// "synthetic" (the embedded strata table), "inline" (`strata` below) or "microdata"
     /// (`microdata` below: households from CSV files).
-    pub source: String,
+    pub source: Source,
     /// Inline only: households represented by the whole population (0 = the sample itself,
     /// every household with weight 1).
     pub households_total: f64,
@@ -87,6 +89,22 @@ pub struct IncomeParams {
     pub low_income_level: f64,
     /// Sd of their log permanent income around that level.
     pub low_income_log_sd: f64,
+    /// Multiplier on the strata's per-capita incomes in urban strata (the embedded table holds
+    /// 2023 incomes): a run starting before 2023 sets the observed ratio of its start year's
+    /// income to 2023's (`safetynet backtest` does). 1 = the table as it is.
+    pub level_urban: f64,
+    /// The same for rural strata.
+    pub level_rural: f64,
+}
+
+impl IncomeParams {
+    /// The income level multiplier of a region's strata (`level_urban` or `level_rural`).
+    pub fn level(&self, region: Region) -> f64 {
+        match region {
+            Region::Urban => self.level_urban,
+            Region::Rural => self.level_rural,
+        }
+    }
 }
 
 /// `population.members.*`.
@@ -127,12 +145,7 @@ pub struct SpendingParams {
 
 impl PopulationParams {
     pub(crate) fn validate(&self, c: &mut Checker) {
-        c.one_of(
-            "population.source",
-            &self.source,
-            &["synthetic", "inline", "microdata"],
-        );
-        self.microdata.validate(c, &self.source);
+        self.microdata.validate(c, self.source);
         c.range(
             "population.income.log_sd_scale",
             self.income.log_sd_scale,
@@ -165,6 +178,12 @@ impl PopulationParams {
             3.0,
             "log points",
         );
+        for (key, v) in [
+            ("population.income.level_urban", self.income.level_urban),
+            ("population.income.level_rural", self.income.level_rural),
+        ] {
+            c.range(key, v, 0.01, 100.0, "a multiplier of the strata's incomes");
+        }
         c.share(
             "population.members.severe_illness_prevalence",
             self.members.severe_illness_prevalence,
@@ -215,7 +234,7 @@ impl PopulationParams {
             1e5,
             "yuan per pupil per month",
         );
-        if self.source == "inline" {
+        if self.source == Source::Inline {
             if self.strata.is_empty() {
                 c.fail(
                     "population.strata",
@@ -425,6 +444,19 @@ impl Allocation {
     }
 }
 
+/// What the population layer reads of a scenario: its own keys, the run's size, and the
+/// income spreads its start values are drawn with (keys of `dynamics.income`). A scenario
+/// converts into it (`&Scenario: Into<PopulationInputs>`, in `scenario`, the layer above).
+#[derive(Debug, Clone, Copy)]
+pub struct PopulationInputs<'a> {
+    pub population: &'a PopulationParams,
+    pub simulation: &'a SimulationParams,
+    /// `dynamics.income.persistent_initial_sd`, log points.
+    pub persistent_initial_sd: f64,
+    /// `dynamics.income.transitory_sd`, log points.
+    pub transitory_sd: f64,
+}
+
 /// Everything needed to generate households for one scenario.
 #[derive(Debug, Clone)]
 pub struct PopulationModel {
@@ -437,9 +469,10 @@ pub struct PopulationModel {
 
 impl PopulationModel {
     /// Build strata and allocation from a scenario.
-    pub fn new(s: &Scenario, file: &str) -> Result<PopulationModel> {
+    pub fn new<'a>(s: impl Into<PopulationInputs<'a>>, file: &str) -> Result<PopulationModel> {
+        let s: PopulationInputs = s.into();
         let mut strata = StrataTable::from_scenario(s, file)?;
-        if s.population.source == "microdata" {
+        if s.population.source == Source::Microdata {
             let (md, strata) = Microdata::load(s, &strata)?;
             let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
             let alloc = Allocation::proportional(&hh, s.simulation.households, file)?;
@@ -452,7 +485,7 @@ impl PopulationModel {
         }
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
         let mut alloc = Allocation::proportional(&hh, s.simulation.households, file)?;
-        if s.population.source == "inline" && s.population.households_total == 0.0 {
+        if s.population.source == Source::Inline && s.population.households_total == 0.0 {
             // The sample is the population: every household stands for itself.
             for (st, n) in strata.strata.iter_mut().zip(&alloc.n) {
                 st.households = *n as f64;

@@ -1,9 +1,8 @@
 //! Strata: 31 provinces × urban/rural from the embedded table in `synthetic-data/` (every
 //! column sourced in `synthetic-data/SOURCES.md`), or the inline strata of a scenario.
 
-use super::MAX_MEMBERS;
+use super::{PopulationInputs, MAX_MEMBERS};
 use crate::error::{Error, Result};
-use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
 /// The embedded default strata table.
@@ -142,12 +141,16 @@ pub(super) fn child_share_nonhead(share_under16: f64, share_60plus: f64, mean_si
 
 impl StrataTable {
     /// Strata for a scenario: the embedded table or the inline ones.
-    pub fn from_scenario(s: &Scenario, file: &str) -> Result<StrataTable> {
-        let p = &s.population;
-        let init_sd = s.dynamics.income.persistent_initial_sd;
-        let trans_sd = s.dynamics.income.transitory_sd;
+    pub fn from_scenario<'a>(
+        s: impl Into<PopulationInputs<'a>>,
+        file: &str,
+    ) -> Result<StrataTable> {
+        let s: PopulationInputs = s.into();
+        let p = s.population;
+        let init_sd = s.persistent_initial_sd;
+        let trans_sd = s.transitory_sd;
         let mut strata = Vec::new();
-        if p.source == "inline" {
+        if p.source == super::Source::Inline {
             for st in &p.strata {
                 let cdf = size_cdf_from_probs(&st.size_probs);
                 let mean_size: f64 = st
@@ -163,18 +166,20 @@ impl StrataTable {
                     st.share
                 };
                 let perm_sd = st.income_log_sd * p.income.log_sd_scale;
+                let region = Region::parse(&st.region).expect("validated");
+                let median = st.income_median * p.income.level(region);
                 strata.push(Stratum {
                     name: st.name.clone(),
                     province: st.province.clone(),
-                    region: Region::parse(&st.region).expect("validated"),
+                    region,
                     households,
                     persons: households * mean_size,
                     size_cdf: cdf,
                     mean_size,
-                    income_mu: st.income_median.ln(),
+                    income_mu: median.ln(),
                     income_perm_sd: perm_sd,
                     persistent_initial_sd: init_sd,
-                    target_income_mean: (st.income_median.ln()
+                    target_income_mean: (median.ln()
                         + 0.5 * (perm_sd.powi(2) + init_sd.powi(2) + trans_sd.powi(2)))
                     .exp(),
                     standard_level: st.standard_factor,
@@ -244,7 +249,7 @@ impl StrataTable {
                     ),
                 ));
             }
-            let mean_month = row.income_mean / 12.0;
+            let mean_month = row.income_mean / 12.0 * p.income.level(region);
             let probs = size_probs_from_mean(row.household_size_mean);
             strata.push(Stratum {
                 name: format!("{}/{}", row.province, region.as_str()),

@@ -7,9 +7,10 @@
 
 use super::MAX_PROPENSITIES;
 use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
-use crate::metrics::c;
-use crate::scenario::{Checker, SimulationParams};
+use crate::check::Checker;
+use crate::counters::c;
 use crate::schedule::Schedule;
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
 /// `programs.charity.*`.

@@ -8,12 +8,13 @@
 
 use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use super::{residence::ResidenceParams, MAX_PROPENSITIES};
+use crate::check::Checker;
+use crate::counters::c;
 use crate::dynamics::YearPaths;
-use crate::metrics::c;
 use crate::population::{can_work, Household, MemberParams, Region, StrataTable};
 use crate::rng::{Purpose, StreamRng};
-use crate::scenario::{Checker, SimulationParams};
 use crate::schedule::Schedule;
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};

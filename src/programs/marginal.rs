@@ -6,8 +6,9 @@
 
 use super::{dibao::DibaoParams, MAX_PROPENSITIES};
 use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
-use crate::metrics::c;
-use crate::scenario::{Checker, SimulationParams};
+use crate::check::Checker;
+use crate::counters::c;
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
 /// `programs.marginal.*`.

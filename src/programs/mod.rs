@@ -13,10 +13,11 @@
 //! Rules are pure: randomness comes only through streams of their own purpose, and the number
 //! of numbers drawn depends on parameters only, never on the household's state.
 
-use crate::metrics::c;
+use crate::check::Checker;
+use crate::counters::c;
 use crate::population::{Household, MemberParams};
 use crate::rng::{stream, Purpose, StreamRng};
-use crate::scenario::{Checker, SimulationParams};
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 pub type Record = [i64; c::N];
 
 /// The most once-per-household propensities the programs draw together (see [`Step::PROPENSITIES`]).
-pub const MAX_PROPENSITIES: usize = 8;
+pub const MAX_PROPENSITIES: usize = 16;
 
 /// Which household a program's streams belong to.
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +128,9 @@ pub struct Ledger {
     pub special_rigid: f64,
     /// Temporary assistance paid this month, yuan.
     pub temporary: f64,
+    /// Cash awarded by programs without a field of their own (a program registered later
+    /// adds its award here), yuan per household.
+    pub cash_other: f64,
     /// Charity paid this month, yuan; bit `r` of `claimed`: a claim of priority rank `r`.
     pub charity: f64,
     pub claimed: u8,
@@ -155,6 +159,7 @@ impl Ledger {
         rigid: false,
         special_rigid: 0.0,
         temporary: 0.0,
+        cash_other: 0.0,
         charity: 0.0,
         claimed: 0,
     };
@@ -180,6 +185,7 @@ impl Ledger {
             + self.special_marginal
             + self.special_rigid
             + self.temporary
+            + self.cash_other
     }
 }
 
@@ -224,16 +230,18 @@ pub trait Step: Sized {
     );
 }
 
-/// Declares the programs: parameters under `programs.<name>`, the rules, the per-household
-/// states, and the order of the steps (the order of the list). Registering a program is one
-/// line here.
+/// Declares the programs: the module `<name>` (file `src/programs/<name>.rs`), its parameters
+/// under `programs.<name>`, its rule, its per-household state, and the order of the steps
+/// (the order of the list). Registering a program is one line of the list below.
 macro_rules! programs {
-    ($($name:ident: $params:ty => $rule:ty),* $(,)?) => {
+    ($($name:ident: $params:ident => $rule:ident),* $(,)?) => {
+        $(pub mod $name;)*
+
         /// `programs.*`.
         #[derive(Debug, Clone, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct ProgramsParams {
-            $(pub $name: $params,)*
+            $(pub $name: $name::$params,)*
         }
 
         impl ProgramsParams {
@@ -245,7 +253,7 @@ macro_rules! programs {
         /// The rules of the enabled programs of one scenario.
         #[derive(Debug, Clone)]
         pub struct Rules {
-            $(pub $name: Option<$rule>,)*
+            $(pub $name: Option<$name::$rule>,)*
             /// Propensity draws per household (the largest any enabled program reads).
             pub propensities: usize,
             /// Some enabled program needs illness months.
@@ -256,20 +264,20 @@ macro_rules! programs {
 
         /// One household's standing with every enabled program.
         pub struct Households {
-            $($name: Option<<$rule as Step>::Household>,)*
+            $($name: Option<<$name::$rule as Step>::Household>,)*
         }
 
         impl Rules {
             /// The rules of `p`'s enabled programs.
             pub fn new(p: &ProgramsParams) -> Rules {
                 let mut r = Rules {
-                    $($name: <$rule as Step>::new(p),)*
+                    $($name: <$name::$rule as Step>::new(p),)*
                     propensities: 0,
                     illness_matters: false,
                     means: dibao::MeansTest::new(p),
                 };
                 $(if let Some(x) = &r.$name {
-                    r.propensities = r.propensities.max(<$rule as Step>::PROPENSITIES);
+                    r.propensities = r.propensities.max(<$name::$rule as Step>::PROPENSITIES);
                     r.illness_matters |= x.illness_matters();
                 })*
                 r
@@ -340,33 +348,22 @@ macro_rules! programs {
     };
 }
 
-pub mod charity;
-pub mod dibao;
-pub mod marginal;
-pub mod monitoring;
-pub mod quota;
-pub mod residence;
-pub mod rigid;
-pub mod services;
-pub mod tekun;
-pub mod temporary;
-
 // The monthly pipeline, in order. Monitoring warns before anyone applies; tekun comes before
 // dibao, which it excludes; the quota counts dibao's recipients; the marginal band is
 // assessed with dibao's assessment; services re-price tekun's care; charity tops up what
 // every government program left. Residence has no step of its own: dibao and temporary
 // assistance read its rule.
 programs! {
-    monitoring: monitoring::MonitoringParams => monitoring::Monitoring,
-    tekun: tekun::TekunParams => tekun::Tekun,
-    dibao: dibao::DibaoParams => dibao::Dibao,
-    quota: quota::QuotaParams => quota::Quota,
-    marginal: marginal::MarginalParams => marginal::Marginal,
-    rigid: rigid::RigidParams => rigid::Rigid,
-    temporary: temporary::TemporaryParams => temporary::Temporary,
-    services: services::ServicesParams => services::Services,
-    charity: charity::CharityParams => charity::Charity,
-    residence: residence::ResidenceParams => residence::Residence,
+    monitoring: MonitoringParams => Monitoring,
+    tekun: TekunParams => Tekun,
+    dibao: DibaoParams => Dibao,
+    quota: QuotaParams => Quota,
+    marginal: MarginalParams => Marginal,
+    rigid: RigidParams => Rigid,
+    temporary: TemporaryParams => Temporary,
+    services: ServicesParams => Services,
+    charity: CharityParams => Charity,
+    residence: ResidenceParams => Residence,
 }
 
 /// The payers whose costs are reported separately; their costs sum to `cost_total`.
@@ -410,5 +407,5 @@ impl Program {
 /// Money in fen, for counters.
 #[inline]
 pub fn fen(yuan: f64) -> i64 {
-    crate::metrics::round_i64(yuan * 100.0)
+    crate::counters::round_i64(yuan * 100.0)
 }

@@ -7,8 +7,9 @@
 
 use super::MAX_PROPENSITIES;
 use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
-use crate::metrics::c;
-use crate::scenario::{Checker, SimulationParams};
+use crate::check::Checker;
+use crate::counters::c;
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
 /// `programs.monitoring.*`.

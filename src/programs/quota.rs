@@ -9,12 +9,12 @@
 
 use super::MAX_PROPENSITIES;
 use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
-use crate::metrics::c;
-use crate::scenario::{Checker, SimulationParams};
+use crate::check::Checker;
+use crate::counters::c;
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
-/// Bins of the need histogram over [0, 1].
-pub const NEED_BINS: usize = 40;
+pub use crate::counters::NEED_BINS;
 
 /// `programs.quota.*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -5,8 +5,9 @@
 
 use super::MAX_PROPENSITIES;
 use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use crate::check::Checker;
 use crate::population::{Region, StrataTable};
-use crate::scenario::{Checker, SimulationParams};
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
 /// `programs.residence.*`.

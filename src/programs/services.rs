@@ -4,8 +4,9 @@
 
 use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use super::{tekun::TekunParams, MAX_PROPENSITIES};
-use crate::metrics::c;
-use crate::scenario::{Checker, SimulationParams};
+use crate::check::Checker;
+use crate::counters::c;
+use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
 /// `programs.services.*`.

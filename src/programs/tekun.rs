@@ -7,10 +7,11 @@
 
 use super::{dibao::DibaoParams, MAX_PROPENSITIES};
 use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
-use crate::metrics::c;
+use crate::check::Checker;
+use crate::counters::c;
 use crate::population::{can_work, Household, MemberParams};
 use crate::rng::{Purpose, StreamRng};
-use crate::scenario::{Checker, SimulationParams};
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 

@@ -5,9 +5,10 @@
 
 use super::MAX_PROPENSITIES;
 use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
-use crate::metrics::c;
+use crate::check::Checker;
+use crate::counters::c;
 use crate::rng::{Purpose, StreamRng};
-use crate::scenario::{Checker, SimulationParams};
+use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -31,13 +32,7 @@ pub struct TemporaryParams {
     pub migrants_included: bool,
 }
 
-/// Kinds of shock that start in a month, as bit flags.
-pub mod shock {
-    pub const HARDSHIP: u8 = 1;
-    pub const ILLNESS: u8 = 2;
-    pub const JOB_LOSS: u8 = 4;
-    pub const DISASTER: u8 = 8;
-}
+pub use crate::dynamics::shock;
 
 impl TemporaryParams {
     pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {

@@ -8,14 +8,15 @@
 //! println!("{}", path.display());
 //! ```
 
+pub mod backtest;
 mod chart;
 pub mod planning;
 
 pub use chart::{line_chart, Point, Series, XAxis, PALETTE};
 
-use crate::compare::delta_cell;
 use crate::error::{Error, Result};
-use crate::metrics::METRICS;
+use crate::metrics::{label_of, short_of, title_of, METRICS};
+use crate::output::delta_cell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -423,39 +424,6 @@ fn display_unit(unit: &str) -> (f64, String, String) {
     }
 }
 
-/// What a `cost_*` metric covers, in words (unknown ones: the name with spaces).
-fn program_name(metric: &str) -> String {
-    let p = metric.trim_start_matches("cost_");
-    match p {
-        "dibao" => "dibao (minimum living allowance)".into(),
-        "tekun" => "tekun (support for the severely impoverished)".into(),
-        "special_marginal" | "marginal" => "special assistance, marginal families".into(),
-        "special_rigid" | "rigid" => "special assistance, rigid expenditure".into(),
-        "special" => "special assistance (marginal and rigid expenditure)".into(),
-        "temporary" => "temporary assistance".into(),
-        "services" => "care services".into(),
-        "charity" => "charitable linkage".into(),
-        "government" => "government programs (all but charity)".into(),
-        "dibao_tekun_temporary" => "dibao, tekun and temporary assistance".into(),
-        "dibao_single_person" => "dibao for individually covered members".into(),
-        other => other.replace('_', " "),
-    }
-}
-
-/// A readable chart title for a metric.
-fn title_of(metric: &str) -> String {
-    match metric {
-        "cost_total" => "Total cost, all programs".into(),
-        "recipients_persons" => "Recipients (persons)".into(),
-        "recipients_households" => "Recipient households".into(),
-        "coverage_poor" => "Coverage of the poor (poor households receiving)".into(),
-        "fgt0_post" => "Poverty rate after transfers (FGT0)".into(),
-        "fallback_assist_12m" => "Fall-back: leavers back on assistance within 12 months".into(),
-        m if m.starts_with("cost_") => format!("Cost of {}", program_name(m)),
-        m => m.replace('_', " "),
-    }
-}
-
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -686,7 +654,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
             .filter(|r| r.metric == p)
             .all(|r| r.mean == 0.0 && r.p95 == 0.0);
         if zero {
-            idle.push(program_name(&p));
+            idle.push(label_of(&p));
         } else {
             costs.push(p);
         }
@@ -741,7 +709,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
                 .filter(|r| r.metric == p)
                 .all(|r| r.mean == 0.0 && r.p05 == 0.0 && r.p95 == 0.0);
             if zero {
-                unchanged.push(program_name(&p));
+                unchanged.push(label_of(&p));
             } else {
                 delta_metrics.push(p);
             }
@@ -821,7 +789,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
     // (metric, header, period)
     let mut budget: Vec<(String, String, &str)> = costs
         .iter()
-        .map(|c| (c.clone(), title_short(c), "FY"))
+        .map(|c| (c.clone(), short_of(c), "FY"))
         .collect();
     budget.push(("cost_total".into(), "H1 total cost".into(), "H1"));
     let reach_cols: Vec<(String, String, &str)> = [
@@ -832,7 +800,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
         "fallback_assist_12m",
     ]
     .iter()
-    .map(|m| (m.to_string(), title_short(m), "FY"))
+    .map(|m| (m.to_string(), short_of(m), "FY"))
     .collect();
     let table = |h: &mut String, s: &str, cols: &[(String, String, &str)], delta: bool| {
         h.push_str("<div class=\"tw\"><table>\n<tr><th class=\"l\">year</th>");
@@ -921,7 +889,7 @@ pub fn render(f: &ResultsFolder) -> Result<String> {
             let _ = write!(
                 h,
                 "<th>{}<span class=\"unit\">{}</span></th>",
-                esc(&title_short(c)),
+                esc(&short_of(c)),
                 esc(&u)
             );
         }
@@ -1137,24 +1105,6 @@ fn sweep_charts(f: &ResultsFolder, reach: &[&str]) -> Result<Vec<(String, String
         out.push((keys[xk].clone(), svg));
     }
     Ok(out)
-}
-
-/// Short column header of a metric.
-fn title_short(metric: &str) -> String {
-    match metric {
-        "cost_total" => "total cost".into(),
-        "recipients_persons" => "recipients".into(),
-        "recipients_households" => "recipient households".into(),
-        "coverage_poor" => "coverage of the poor".into(),
-        "fgt0_post" => "poverty rate after transfers".into(),
-        "fallback_assist_12m" => "fall-back 12 months".into(),
-        "cost_special_marginal" => "special: marginal".into(),
-        "cost_special_rigid" => "special: rigid exp.".into(),
-        "cost_dibao_tekun_temporary" => "dibao + tekun + temporary".into(),
-        "cost_dibao_single_person" => "dibao, single-person".into(),
-        m if m.starts_with("cost_") => m.trim_start_matches("cost_").replace('_', " "),
-        m => m.replace('_', " "),
-    }
 }
 
 /// `200000` → `200,000` (non-numbers unchanged).

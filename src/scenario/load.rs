@@ -14,24 +14,51 @@ pub const DEFAULTS_TOML: &str = include_str!("../../scenarios/defaults.toml");
 const DEFAULTS_NAME: &str = "<embedded defaults: scenarios/defaults.toml>";
 const MAX_EXTENDS_DEPTH: usize = 16;
 
-/// A checked scenario with where it came from.
+/// A checked scenario with where it came from. Only the loader makes one ([`load`],
+/// [`load_str`], [`LoadedScenario::with_overrides`]), and library callers read it through
+/// its methods: a value that reached a `Model` has passed every check.
 #[derive(Debug, Clone)]
 pub struct LoadedScenario {
     /// The resolved parameters.
-    pub scenario: Scenario,
+    pub(crate) scenario: Scenario,
     /// Files of the `extends` chain, base first.
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Key path → file that set it last.
-    pub origin: BTreeMap<String, String>,
+    pub(crate) origin: BTreeMap<String, String>,
     /// The merged TOML table (defaults included).
-    pub table: Table,
+    pub(crate) table: Table,
     /// SHA-256 of the resolved scenario (canonical JSON, distributions included).
-    pub hash: String,
+    pub(crate) hash: String,
     /// Parameters given as distributions, drawn once per replication.
-    pub uncertain: Vec<Uncertain>,
+    pub(crate) uncertain: Vec<Uncertain>,
 }
 
 impl LoadedScenario {
+    /// The resolved, checked parameters.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+    /// Files of the `extends` chain, base first.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+    /// Key path → file that set it last.
+    pub fn origin(&self) -> &BTreeMap<String, String> {
+        &self.origin
+    }
+    /// The merged TOML table (defaults included).
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+    /// SHA-256 of the resolved scenario (canonical JSON, distributions included).
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+    /// Parameters given as distributions, drawn once per replication.
+    pub fn uncertain(&self) -> &[Uncertain] {
+        &self.uncertain
+    }
+
     /// The scenario of replication `rep`: every distribution drawn (from its own stream), and
     /// the draws. Without distributions, the scenario itself.
     pub fn for_replication(&self, rep: u32) -> Result<(LoadedScenario, Vec<(String, Value)>)> {
@@ -462,6 +489,14 @@ fn plain_types(msg: &str) -> String {
     ] {
         out = out.replace(rust, plain);
     }
+    // Closed sets of words (serde enums): "unknown variant `x`, expected one of `a`, `b`".
+    if let Some(i) = out.find("expected one of ") {
+        let words: Vec<String> = out[i + "expected one of ".len()..]
+            .split(", ")
+            .map(|w| format!("\"{}\"", w.trim().trim_matches('`')))
+            .collect();
+        return format!("allowed: one of {}", words.join(", "));
+    }
     if let Some(i) = out.find("expected struct ") {
         out.truncate(i);
         out.push_str("expected a table of keys");
@@ -482,6 +517,38 @@ fn lookup<'a>(table: &'a Table, path: &str) -> Option<&'a Value> {
     Some(v)
 }
 
+/// Make relative microdata paths relative to the scenario file that set them (paths given on
+/// the command line stay relative to the working directory).
+pub fn resolve_microdata_paths(loaded: LoadedScenario) -> Result<LoadedScenario> {
+    let md = &loaded.scenario.population.microdata;
+    let mut out = loaded.clone();
+    for (key, value) in [
+        ("population.microdata.households", md.households.clone()),
+        ("population.microdata.persons", md.persons.clone()),
+    ] {
+        if value.is_empty() || Path::new(&value).is_absolute() {
+            continue;
+        }
+        let Some(origin) = loaded.origin.get(key) else {
+            continue;
+        };
+        let Some(file) = loaded
+            .files
+            .iter()
+            .find(|f| f.display().to_string() == *origin)
+        else {
+            continue;
+        };
+        let dir = file.parent().unwrap_or(Path::new(""));
+        if dir.as_os_str().is_empty() {
+            continue;
+        }
+        let path = dir.join(&value).display().to_string();
+        out = out.with_overrides(&[(key.to_string(), toml::Value::String(path))], origin)?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,6 +557,35 @@ mod tests {
     fn embedded_defaults_parse_and_validate() {
         let s = load_str("", "empty").unwrap();
         assert_eq!(s.scenario.simulation.start_year, 2023);
+    }
+
+    #[test]
+    fn a_word_outside_a_closed_set_names_key_value_and_the_words_allowed() {
+        for (text, key, allowed) in [
+            (
+                "[metrics]\npoverty_line = \"median\"\n",
+                "metrics.poverty_line",
+                "allowed: one of \"dibao_standard\", \"absolute\", \"relative\"",
+            ),
+            (
+                "[population]\nsource = \"census\"\n",
+                "population.source",
+                "allowed: one of \"synthetic\", \"inline\", \"microdata\"",
+            ),
+        ] {
+            let e = load_str(text, "r.toml").unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            let m = e.to_string();
+            assert!(
+                m.contains("r.toml") && m.contains(key) && m.contains(allowed),
+                "{m}"
+            );
+        }
+        let ok = load_str("[metrics]\npoverty_line = \"relative\"\n", "r.toml").unwrap();
+        assert_eq!(
+            ok.scenario.metrics.poverty_line,
+            crate::metrics::params::LineKind::Relative
+        );
     }
 
     #[test]

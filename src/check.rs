@@ -1,4 +1,5 @@
 //! Range checks with attribution: each failing key is reported against the file that set it.
+//! A primitive: every layer validates its own parameters with it.
 
 use crate::error::Error;
 use crate::schedule::Schedule;

@@ -1,0 +1,389 @@
+//! The counter store: exact integer counters filled by the engine (a primitive: every layer
+//! below metrics may record into it, and it imports nothing).
+//!
+//! Counters hold money in fen and counts as whole numbers per (stratum, year, half-year), so
+//! sums are exact and identical whatever the thread count or chunk size; survey weights are
+//! applied only after the reduction, in a fixed order.
+//!
+//! One scenario's counters of one replication are an `ndarray` array with named axes
+//! ([`axis`]: stratum × year × half × counter), stored flat so the engine's hot loop writes a
+//! plain slice ([`Counters::slot`]); a run holds one per (scenario, replication), the two outer
+//! axes. Regions and periods are reductions over the stratum and half axes (see `metrics`),
+//! and threads, shards and passes merge by adding arrays ([`Counters::merge`]).
+
+use ndarray::{ArrayView4, ArrayViewMut4};
+
+/// Bins of assessed need (0–1) in the quota's first pass, see `programs::quota`.
+pub const NEED_BINS: usize = 40;
+
+/// Declares consecutive counter indices.
+macro_rules! counters {
+    ($($name:ident),* $(,)?) => { counters!(@ 0usize; $($name),*); };
+    (@ $i:expr; $name:ident $(, $rest:ident)*) => {
+        pub const $name: usize = $i;
+        counters!(@ $i + 1; $($rest),*);
+    };
+    (@ $i:expr;) => {
+        /// Offset of the assistance spell block (dibao or tekun), after the need histogram.
+        pub const ASSIST: usize = $i - 1 + crate::counters::NEED_BINS;
+        /// Offset of the poverty spell block.
+        pub const POVERTY: usize = ASSIST + crate::counters::SPELL_COUNTERS;
+        /// Number of counters.
+        pub const N: usize = POVERTY + crate::counters::SPELL_COUNTERS;
+    };
+}
+
+/// Counter indices. Money in fen; gaps scaled by [`GAP_SCALE`]; everything else whole counts
+/// (household-months, person-months, events).
+pub mod c {
+    counters!(
+        HH_MONTHS,
+        PERSON_MONTHS,
+        // Costs by payer, fen.
+        COST_DIBAO_FEN,
+        COST_DIBAO_SINGLE_FEN,
+        COST_TEKUN_FEN,
+        COST_MARGINAL_FEN,
+        COST_RIGID_FEN,
+        COST_TEMPORARY_FEN,
+        COST_SERVICES_FEN,
+        COST_CHARITY_FEN,
+        // Dibao recipients (single-person units included), and those covered alone.
+        RECIP_HH_MONTHS,
+        RECIP_PERSON_MONTHS,
+        SINGLE_PERSON_MONTHS,
+        TEKUN_HH_MONTHS,
+        TEKUN_PERSON_MONTHS,
+        TEKUN_INSTITUTION_PERSON_MONTHS,
+        MARGINAL_HH_MONTHS,
+        MARGINAL_PERSON_MONTHS,
+        RIGID_HH_MONTHS,
+        TEMP_CASES_PERSONS,
+        TEMP_CASES_HH,
+        SERVICE_PERSON_MONTHS,
+        CHARITY_HH_MONTHS,
+        // Charity claims by priority rank, fen (the first pass's demand).
+        CHARITY_DEMAND_0,
+        CHARITY_DEMAND_1,
+        CHARITY_DEMAND_2,
+        // Household-months on dibao and tekun at once: must stay 0.
+        OVERLAP_DIBAO_TEKUN,
+        STANDARD_PERSON_FEN,
+        POOR_HH_MONTHS,
+        POOR_RECIP_HH_MONTHS,
+        ELIG_HH_MONTHS,
+        ELIG_RECIP_HH_MONTHS,
+        INELIG_RECIP_HH_MONTHS,
+        PRE_POOR_HH_MONTHS,
+        PRE_POOR_PERSON_MONTHS,
+        PRE_GAP1,
+        PRE_GAP2,
+        POST_POOR_PERSON_MONTHS,
+        POST_GAP1,
+        POST_GAP2,
+        // Essential (medical and education) spending of pre-transfer poor households, fen.
+        ESSENTIAL_POOR_FEN,
+        FALL_BASE,
+        FALL_IN,
+        WARNINGS,
+        NEW_POOR,
+        NEW_POOR_CAUGHT,
+        SHOCK_ASSIST_MONTHS,
+        SHOCK_ASSISTED,
+        // Dibao household-months by assessed need (the quota's first pass), NEED_BINS bins.
+        QUOTA_NEED_0,
+    );
+    /// First counter after the need histogram.
+    pub const QUOTA_NEED_END: usize = QUOTA_NEED_0 + crate::counters::NEED_BINS;
+}
+
+/// Counters per spell kind (assistance, poverty), at offsets from the block start.
+pub mod spell {
+    pub const ENTRIES: usize = 0;
+    pub const EXITS: usize = 1;
+    /// Re-entries within 12 months, windows cut at the horizon (the reference definition).
+    pub const RE12_ALL: usize = 2;
+    /// Exits whose 12/24/36-month window is fully observed, and their re-entries.
+    pub const EXITS_OBS: [usize; 3] = [3, 4, 5];
+    pub const RE_OBS: [usize; 3] = [6, 7, 8];
+    pub const SPELLS_DONE: usize = 9;
+    pub const SPELL_MONTHS: usize = 10;
+}
+/// Size of a spell block.
+pub const SPELL_COUNTERS: usize = 11;
+/// Fall-back windows, months.
+pub const WINDOWS: [i32; 3] = [12, 24, 36];
+/// Scale of poverty-gap counters (1e6 = a full gap for one person-month).
+pub const GAP_SCALE: f64 = 1e6;
+
+/// `x.round() as i64` (half away from zero), without a call: on a baseline x86-64 target
+/// `f64::round` is a library function, and counters round several values every slow month.
+/// Exact: for |x| < 2^52 the fraction `x - trunc(x)` is representable; above, x is whole.
+#[inline(always)]
+pub fn round_i64(x: f64) -> i64 {
+    let t = x as i64;
+    let f = x - t as f64;
+    // Comparisons as integers, not branches: the fraction of a money amount is a coin toss.
+    t.saturating_add((f >= 0.5) as i64 - (f <= -0.5) as i64)
+}
+
+/// Named axes of [`Counters::view`].
+pub mod axis {
+    use ndarray::Axis;
+    /// Stratum (index into the population's strata).
+    pub const STRATUM: Axis = Axis(0);
+    /// Year of the horizon (0 = the start year).
+    pub const YEAR: Axis = Axis(1);
+    /// Half of the year (0 = January–June).
+    pub const HALF: Axis = Axis(2);
+    /// Counter id ([`super::c`]).
+    pub const COUNTER: Axis = Axis(3);
+}
+
+/// Exact counters for one scenario: `[stratum][year][half] -> [i64; c::N]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counters {
+    pub strata: usize,
+    pub years: usize,
+    pub data: Vec<[i64; c::N]>,
+    /// Benefit-incidence counters (empty unless asked for), see [`inc`].
+    pub inc: Vec<i64>,
+}
+
+/// Benefit-incidence counters per (stratum, year, decile), fields at these offsets.
+pub mod inc {
+    /// Household-years.
+    pub const HOUSEHOLDS: usize = 0;
+    /// Person-years.
+    pub const PERSONS: usize = 1;
+    /// Cash received from every payer, fen.
+    pub const CASH_FEN: usize = 2;
+    /// Cash received minus what the same household received under the first scenario, fen.
+    pub const GAIN_FEN: usize = 3;
+    /// Household-years better off / worse off than under the first scenario.
+    pub const GAINERS: usize = 4;
+    pub const LOSERS: usize = 5;
+    /// Person-months poor after transfers.
+    pub const POOR_PERSON_MONTHS: usize = 6;
+    /// Number of fields.
+    pub const F: usize = 7;
+    /// Deciles.
+    pub const DECILES: usize = 10;
+}
+
+impl Counters {
+    /// Turn on the benefit-incidence counters.
+    pub fn with_incidence(mut self) -> Counters {
+        self.inc = vec![0; self.strata * self.years * inc::DECILES * inc::F];
+        self
+    }
+
+    /// Incidence field `f` of (stratum, year, decile).
+    #[inline]
+    pub fn inc_mut(&mut self, s: usize, t: usize, d: usize, f: usize) -> &mut i64 {
+        &mut self.inc[((s * self.years + t) * inc::DECILES + d) * inc::F + f]
+    }
+
+    /// Incidence field `f` of (stratum, year, decile).
+    pub fn inc_get(&self, s: usize, t: usize, d: usize, f: usize) -> i64 {
+        self.inc[((s * self.years + t) * inc::DECILES + d) * inc::F + f]
+    }
+
+    /// Zeroed counters.
+    pub fn new(strata: usize, years: usize) -> Counters {
+        Counters {
+            strata,
+            years,
+            data: vec![[0; c::N]; strata * years * 2],
+            inc: Vec::new(),
+        }
+    }
+
+    /// Slot of (stratum, year, half).
+    #[inline]
+    pub fn slot(&mut self, s: usize, t: usize, half: usize) -> &mut [i64; c::N] {
+        &mut self.data[(s * self.years + t) * 2 + half]
+    }
+
+    /// The counters as an array over the named [`axis`]es: stratum × year × half × counter.
+    pub fn view(&self) -> ArrayView4<'_, i64> {
+        ArrayView4::from_shape((self.strata, self.years, 2, c::N), self.data.as_flattened())
+            .expect("counters are strata × years × 2 slots")
+    }
+
+    /// [`Counters::view`], writable.
+    pub fn view_mut(&mut self) -> ArrayViewMut4<'_, i64> {
+        let shape = (self.strata, self.years, 2, c::N);
+        ArrayViewMut4::from_shape(shape, self.data.as_flattened_mut())
+            .expect("counters are strata × years × 2 slots")
+    }
+
+    /// Add another set of counters of the same shape (exact: integer addition of arrays).
+    pub fn merge(&mut self, other: &Counters) {
+        for (x, y) in self.inc.iter_mut().zip(&other.inc) {
+            *x += y;
+        }
+        let mut a = self.view_mut();
+        a += &other.view();
+    }
+
+    /// Zeroed counters of the same shape.
+    pub fn zeroed(&self) -> Counters {
+        let c = Counters::new(self.strata, self.years);
+        if self.inc.is_empty() {
+            c
+        } else {
+            c.with_incidence()
+        }
+    }
+
+    /// Move stratum `s`'s slots into `dst` (added), leaving them zero here. Incidence counters
+    /// are not moved.
+    pub fn drain_stratum_into(&mut self, s: usize, dst: &mut Counters) {
+        let range = s * self.years * 2..(s + 1) * self.years * 2;
+        for (a, b) in dst.data[range.clone()]
+            .iter_mut()
+            .zip(&mut self.data[range])
+        {
+            for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+                *x += *y;
+                *y = 0;
+            }
+        }
+    }
+
+    /// Slot of (stratum, year, half), read-only.
+    pub fn get(&self, s: usize, t: usize, half: usize) -> &[i64; c::N] {
+        &self.data[(s * self.years + t) * 2 + half]
+    }
+
+    /// Every counter as one flat list with its shape `[strata, years, halves, counters,
+    /// incidence length]` (row-major, incidence last): the exact integers, for shard and
+    /// checkpoint files.
+    pub fn to_flat(&self) -> (Vec<usize>, Vec<i64>) {
+        let mut v = Vec::with_capacity(self.data.len() * c::N + self.inc.len());
+        for slot in &self.data {
+            v.extend_from_slice(slot);
+        }
+        v.extend_from_slice(&self.inc);
+        (vec![self.strata, self.years, 2, c::N, self.inc.len()], v)
+    }
+
+    /// The inverse of [`Counters::to_flat`]; `None` when the shape is not this build's (other
+    /// counter count, no incidence of the expected size) or the length does not match it.
+    pub fn from_flat(shape: &[usize], values: &[i64]) -> Option<Counters> {
+        let &[strata, years, 2, n, inc_len] = shape else {
+            return None;
+        };
+        let cells = strata.checked_mul(years)?.checked_mul(2)?;
+        let expected_inc = strata * years * inc::DECILES * inc::F;
+        if n != c::N
+            || (inc_len != 0 && inc_len != expected_inc)
+            || values.len() != cells.checked_mul(n)?.checked_add(inc_len)?
+        {
+            return None;
+        }
+        let mut out = Counters::new(strata, years);
+        for (slot, chunk) in out.data.iter_mut().zip(values.chunks_exact(n)) {
+            slot.copy_from_slice(chunk);
+        }
+        out.inc = values[cells * n..].to_vec();
+        Some(out)
+    }
+}
+
+/// Tracks one household's spells in a state (receiving assistance, or poor) month by month.
+#[derive(Debug, Clone, Copy)]
+pub struct SpellTracker {
+    in_state: bool,
+    start: i32,
+    start_known: bool,
+    last_exit: i32,
+}
+
+const NO_EXIT: i32 = i32::MIN;
+
+impl SpellTracker {
+    /// Start tracking at month 0 in the given state (a spell already running is left-censored).
+    pub fn new(in_state: bool) -> SpellTracker {
+        SpellTracker {
+            in_state,
+            start: 0,
+            start_known: false,
+            last_exit: NO_EXIT,
+        }
+    }
+
+    /// Observe month `m` (≥ 1) of `months` and record entries, exits, re-entries and spells in
+    /// the counters of block `base`. Exits and re-entries count in the year of the exit (the
+    /// last month in the state).
+    #[inline(always)]
+    pub fn step(
+        &mut self,
+        m: i32,
+        now: bool,
+        months: i32,
+        counters: &mut Counters,
+        s: usize,
+        base: usize,
+    ) {
+        if now != self.in_state {
+            self.change(m, now, months, counters, s, base);
+        }
+    }
+
+    #[inline(never)]
+    fn change(
+        &mut self,
+        m: i32,
+        now: bool,
+        months: i32,
+        counters: &mut Counters,
+        s: usize,
+        base: usize,
+    ) {
+        self.in_state = now;
+        if now {
+            let (t, h) = year_half(m);
+            counters.slot(s, t, h)[base + spell::ENTRIES] += 1;
+            if self.last_exit != NO_EXIT {
+                let e = self.last_exit;
+                let gap = m - e;
+                let (te, he) = year_half(e);
+                let slot = counters.slot(s, te, he);
+                if gap <= 12 {
+                    slot[base + spell::RE12_ALL] += 1;
+                }
+                for (i, w) in WINDOWS.iter().enumerate() {
+                    if e + w < months && gap <= *w {
+                        slot[base + spell::RE_OBS[i]] += 1;
+                    }
+                }
+                self.last_exit = NO_EXIT;
+            }
+            self.start = m;
+            self.start_known = true;
+        } else {
+            let e = m - 1;
+            let (te, he) = year_half(e);
+            let slot = counters.slot(s, te, he);
+            slot[base + spell::EXITS] += 1;
+            for (i, w) in WINDOWS.iter().enumerate() {
+                if e + w < months {
+                    slot[base + spell::EXITS_OBS[i]] += 1;
+                }
+            }
+            if self.start_known {
+                slot[base + spell::SPELLS_DONE] += 1;
+                slot[base + spell::SPELL_MONTHS] += (e - self.start + 1) as i64;
+            }
+            self.last_exit = e;
+        }
+    }
+}
+
+/// Year index and half (0 = January–June) of month `m`.
+#[inline]
+pub fn year_half(m: i32) -> (usize, usize) {
+    ((m / 12) as usize, ((m % 12) / 6) as usize)
+}

@@ -1,0 +1,65 @@
+//! `simulation.*`: the size and randomness of a run, shared by every layer (a primitive: it
+//! imports nothing but the checker).
+
+use crate::check::Checker;
+use serde::{Deserialize, Serialize};
+
+/// `simulation.*`: size and randomness of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationParams {
+    /// First simulated calendar year.
+    pub start_year: i32,
+    /// Horizon in years (1–50).
+    pub years: u32,
+    /// Sample households per replication.
+    pub households: u64,
+    /// Monte Carlo replications (≥ 1).
+    pub replications: u32,
+    /// Master seed.
+    pub seed: u64,
+    /// Households per parallel work item; changes no output byte.
+    pub chunk_size: u32,
+    /// Months simulated before `start_year` so the caseload starts in its steady state.
+    pub burn_in_months: u32,
+}
+
+impl SimulationParams {
+    /// Number of simulated (reported) months.
+    pub fn months(&self) -> u32 {
+        self.years * 12
+    }
+    /// Calendar years of the horizon.
+    pub fn calendar_years(&self) -> impl Iterator<Item = i32> + '_ {
+        (0..self.years as i32).map(move |t| self.start_year + t)
+    }
+
+    pub(crate) fn validate(&self, c: &mut Checker) {
+        c.int_range("simulation.start_year", self.start_year as i64, 1990, 2100);
+        c.int_range("simulation.years", self.years as i64, 1, 50);
+        c.int_range(
+            "simulation.households",
+            self.households as i64,
+            1,
+            2_000_000_000,
+        );
+        c.int_range(
+            "simulation.replications",
+            self.replications as i64,
+            1,
+            100_000,
+        );
+        c.int_range(
+            "simulation.chunk_size",
+            self.chunk_size as i64,
+            1,
+            1_000_000,
+        );
+        c.int_range(
+            "simulation.burn_in_months",
+            self.burn_in_months as i64,
+            0,
+            240,
+        );
+    }
+}

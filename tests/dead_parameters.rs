@@ -1,0 +1,243 @@
+//! Dead parameters: changing any documented numeric key (`scenarios/README.md` documents every
+//! key) changes some output of a small run of `full-system-2023` (every program on), or the
+//! key is listed below as inert in that scenario, with the reason. A key that parses but is
+//! silently ignored fails here.
+//!
+//! Keys that only act in another setting (a program off in the scenario, another poverty line)
+//! are run in that setting (CONTEXT): the base and the changed run both get it, so the key is
+//! still tested, not excused.
+
+use safetynet::engine::{self, Model, RunOptions};
+use safetynet::output;
+use safetynet::scenario::{self, LoadedScenario};
+use std::path::Path;
+use toml::Value;
+
+/// Keys that change no output of this scenario by design, and why.
+const INERT: &[(&str, &str)] = &[
+    (
+        "simulation.chunk_size",
+        "households per parallel work item: changes no output byte (tested in determinism tests)",
+    ),
+    (
+        "population.households_total",
+        "inline populations only; full-system-2023 uses the synthetic population",
+    ),
+    (
+        "population.microdata.min_cell_households",
+        "microdata only (disclosure control); tested in tests/microdata.rs",
+    ),
+];
+
+/// `key=value` settings.
+type Settings = &'static [(&'static str, &'static str)];
+
+/// Settings that make a group of keys act: (key prefix, settings, why).
+const CONTEXT: &[(&str, Settings, &str)] = &[
+    (
+        "programs.quota.",
+        &[("programs.quota.enabled", "true")],
+        "quotas are off in full-system-2023",
+    ),
+    (
+        "programs.residence.",
+        &[("programs.residence.based_application", "false")],
+        "residence-based application is off, so the registered-place factor acts",
+    ),
+    (
+        "metrics.absolute_line",
+        &[("metrics.poverty_line", "\"absolute\"")],
+        "the poverty line is the dibao standard in full-system-2023",
+    ),
+    (
+        "metrics.relative_",
+        &[("metrics.poverty_line", "\"relative\"")],
+        "the poverty line is the dibao standard in full-system-2023",
+    ),
+    (
+        "programs.dibao.standard.convergence_ratio",
+        &[("programs.dibao.standard.convergence_year", "2024")],
+        "convergence needs a convergence year within the horizon",
+    ),
+];
+
+/// The small run: big enough that every program pays somebody each year.
+const RUN: &[(&str, &str)] = &[
+    ("simulation.households", "4000"),
+    ("simulation.replications", "1"),
+    ("simulation.years", "3"),
+    ("simulation.burn_in_months", "12"),
+];
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Documented keys: the first cell of every table row of scenarios/README.md that names a
+/// dotted key.
+fn documented_keys() -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join("scenarios/README.md")).unwrap();
+    let mut keys = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("| `") else {
+            continue;
+        };
+        let key = rest.split('`').next().unwrap_or("");
+        if key.contains('.') && !key.ends_with(".toml") && !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+    keys
+}
+
+fn lookup<'a>(t: &'a toml::Table, key: &str) -> Option<&'a Value> {
+    let mut parts = key.split('.');
+    let mut v = t.get(parts.next()?)?;
+    for p in parts {
+        v = v.as_table()?.get(p)?;
+    }
+    Some(v)
+}
+
+/// Candidate changed values of a numeric value (or a schedule), tried in order until one is
+/// valid.
+fn changes(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Integer(i) => vec![
+            Value::Integer(i + 1),
+            Value::Integer(i - 1),
+            Value::Integer(i + 6),
+            Value::Integer(i * 2),
+            // A year key (0 = off): a year within the run.
+            Value::Integer(2024),
+        ],
+        Value::Float(x) if *x == 0.0 => [0.1, 0.5, 1.0, -0.1, 100.0].map(Value::Float).to_vec(),
+        Value::Float(x) => [1.5, 0.5, 1.1, 0.9, 3.0]
+            .map(|f| Value::Float(x * f))
+            .to_vec(),
+        Value::Table(t) => {
+            // A schedule: every value changed alike.
+            let mut out = Vec::new();
+            for f in [1.5, 0.5, 2.0] {
+                let mut s = toml::Table::new();
+                for (y, x) in t {
+                    let x = x
+                        .as_float()
+                        .or_else(|| x.as_integer().map(|i| i as f64))
+                        .unwrap();
+                    s.insert(
+                        y.clone(),
+                        Value::Float(if x == 0.0 { 0.05 * f } else { x * f }),
+                    );
+                }
+                out.push(Value::Table(s));
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn is_numeric(v: &Value) -> bool {
+    match v {
+        Value::Integer(_) | Value::Float(_) => true,
+        Value::Table(t) => {
+            !t.is_empty()
+                && t.iter().all(|(k, x)| {
+                    k.chars().all(|c| c.is_ascii_digit()) && (x.is_float() || x.is_integer())
+                })
+        }
+        _ => false,
+    }
+}
+
+fn sets(pairs: &[(&str, &str)]) -> Vec<(String, Value)> {
+    pairs
+        .iter()
+        .map(|(k, v)| scenario::parse_override(&format!("{k}={v}")).unwrap())
+        .collect()
+}
+
+fn summary(loaded: &LoadedScenario) -> Vec<u8> {
+    let model = Model::new(loaded).unwrap();
+    let opts = RunOptions {
+        threads: 2,
+        ..Default::default()
+    };
+    let counters = engine::run(std::slice::from_ref(&model), &opts).unwrap();
+    output::summary_csv(&output::collect(&[model], &counters)).unwrap()
+}
+
+#[test]
+fn every_documented_numeric_key_changes_some_output_or_is_listed_inert() {
+    let base = scenario::load(&repo().join("scenarios/full-system-2023.toml")).unwrap();
+    let base = base.with_overrides(&sets(RUN), "test run size").unwrap();
+    let mut cache: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut dead = Vec::new();
+    let mut tested = 0;
+    for key in documented_keys() {
+        let Some(value) = lookup(base.table(), &key).cloned() else {
+            dead.push(format!("`{key}`: documented but not a key of the scenario"));
+            continue;
+        };
+        if !is_numeric(&value) {
+            continue;
+        }
+        if INERT.iter().any(|(k, _)| *k == key) {
+            continue;
+        }
+        let context: Vec<(String, Value)> = CONTEXT
+            .iter()
+            .filter(|(prefix, _, _)| key.starts_with(prefix))
+            .flat_map(|(_, s, _)| sets(s))
+            .collect();
+        let label = format!("{context:?}");
+        let here = base.with_overrides(&context, "test context").unwrap();
+        let before = match cache.iter().find(|(l, _)| *l == label) {
+            Some((_, b)) => b.clone(),
+            None => {
+                let b = summary(&here);
+                cache.push((label, b.clone()));
+                b
+            }
+        };
+        let value = lookup(here.table(), &key).cloned().unwrap();
+        let Some(changed) = changes(&value)
+            .into_iter()
+            .filter(|v| *v != value)
+            .find_map(|v| here.with_overrides(&[(key.clone(), v)], "test change").ok())
+        else {
+            dead.push(format!("`{key}` = {value}: no valid changed value to try"));
+            continue;
+        };
+        tested += 1;
+        if summary(&changed) == before {
+            let now = lookup(changed.table(), &key).unwrap();
+            dead.push(format!(
+                "`{key}`: {value} -> {now} changes no byte of summary.csv"
+            ));
+        }
+    }
+    assert!(tested > 80, "only {tested} keys tested");
+    assert!(
+        dead.is_empty(),
+        "dead parameters in full-system-2023 (fix the key, or list it in INERT with the \
+         reason):\n{}",
+        dead.join("\n")
+    );
+}
+
+#[test]
+fn inert_and_context_keys_are_documented_keys() {
+    let keys = documented_keys();
+    for (k, why) in INERT {
+        assert!(keys.iter().any(|d| d == k), "INERT `{k}` is not documented");
+        assert!(!why.is_empty());
+    }
+    for (prefix, _, _) in CONTEXT {
+        assert!(
+            keys.iter().any(|d| d.starts_with(prefix)),
+            "CONTEXT `{prefix}` matches no documented key"
+        );
+    }
+}
