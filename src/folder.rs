@@ -31,19 +31,10 @@ pub const KNOWN_FILES: &[&str] = &[
     "reps",
     "backtest.csv",
     "backtest-changes.csv",
+    "solve.csv",
+    "overrun.csv",
+    "exceedance.csv",
 ];
-
-/// Whether `dir` was written by safetynet: its manifest (or shard manifest) says so. Such a
-/// folder may also hold other commands' `.csv`, `.json` and `.html` outputs.
-fn written_by_us(dir: &Path) -> bool {
-    let says = |file: &str, key: &str| {
-        std::fs::read_to_string(dir.join(file))
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .is_some_and(|v| v.get(key).is_some())
-    };
-    says("manifest.json", "safetynet_version") || says("shard.json", "safetynet_version")
-}
 
 /// Suffix of a run's temporary folder beside its target.
 pub const TMP_SUFFIX: &str = ".safetynet-tmp";
@@ -193,7 +184,6 @@ pub fn check_target(target: &Path) -> Result<()> {
         )));
     }
     if target.is_dir() {
-        let marked = written_by_us(target);
         let entries = std::fs::read_dir(target).map_err(|source| Error::Read {
             path: target.to_path_buf(),
             source,
@@ -207,10 +197,8 @@ pub fn check_target(target: &Path) -> Result<()> {
             // Ours are files, except the shard's `reps` folder: a folder by another name
             // (say `summary.csv/`) is the user's and is never removed.
             let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(true);
-            let output_ext = [".csv", ".json", ".html"].iter().any(|e| name.ends_with(e));
             let ours = (KNOWN_FILES.contains(&name.as_str()) && (is_dir == (name == "reps")))
-                || (is_tmp_leftover(&name) && !is_dir)
-                || (marked && output_ext && !is_dir && !name.starts_with('.'));
+                || (is_tmp_leftover(&name) && !is_dir);
             if !ours {
                 return Err(Error::Usage(format!(
                     "--out {}: the folder holds `{name}`, which safetynet did not write; a \
@@ -257,6 +245,20 @@ impl Staged {
         if staged.tmp.exists() && !resume {
             fault_point();
             remove_any(&staged.tmp)?;
+        } else if staged.tmp.is_dir() {
+            // Resuming continues from the checkpoints alone: results files the killed run had
+            // already written (say an overrun.csv of options the resumed run lacks) must not
+            // reach the new folder.
+            let entries = std::fs::read_dir(&staged.tmp).map_err(|source| Error::Read {
+                path: staged.tmp.clone(),
+                source,
+            })?;
+            for e in entries.flatten() {
+                if e.file_name() != CHECKPOINT_DIR && e.file_name() != LOCK {
+                    fault_point();
+                    remove_any(&e.path())?;
+                }
+            }
         }
         if !staged.tmp.is_dir() {
             if staged.tmp.exists() {
@@ -293,6 +295,14 @@ impl Staged {
 
     /// Write one file of the results.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        // Only names in KNOWN_FILES: a reused folder is emptied of exactly those, so a name
+        // outside the list would make the next run refuse (or, worse, keep) it.
+        let first = name.split('/').next().unwrap_or(name);
+        if !KNOWN_FILES.contains(&first) {
+            return Err(Error::Internal(format!(
+                "results file `{name}` is not in folder::KNOWN_FILES"
+            )));
+        }
         fault_point();
         let p = self.tmp.join(name);
         if let Some(dir) = p.parent().filter(|d| !d.is_dir()) {

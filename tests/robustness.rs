@@ -696,3 +696,76 @@ fn a_full_disk_leaves_the_previous_folder_whole_and_nothing_else() {
     assert_eq!(snapshot(&dir.path().join("out")), before);
     assert_eq!(names(dir.path()), ["out"]);
 }
+
+#[test]
+fn a_users_csv_in_a_folder_a_run_wrote_is_refused_and_kept() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let run = || {
+        let mut c = safetynet(dir.path());
+        c.arg("run")
+            .arg(baseline())
+            .args(TINY)
+            .arg("--quiet")
+            .arg("--out")
+            .arg(&out);
+        c
+    };
+    run().assert().success();
+    // Output-like by its extension, but no safetynet command writes that name.
+    write(&out, "my-analysis.csv", "user data");
+    bad_input(&mut run()).stderr(contains("my-analysis.csv"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("my-analysis.csv")).unwrap(),
+        "user data"
+    );
+}
+
+#[test]
+fn a_resumed_run_keeps_only_the_checkpoints_of_the_killed_one() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let args = |budget: bool| {
+        let mut c = safetynet(dir.path());
+        c.arg("run")
+            .arg(baseline())
+            .args(["--households", "2000", "--reps", "3", "--years", "2"])
+            .arg("--quiet")
+            .arg("--out")
+            .arg(&out);
+        if budget {
+            c.args(["--budget", "cost_government=1,1"]);
+        }
+        c
+    };
+    // Kill the run with --budget at every write until one dies after overrun.csv is staged
+    // but before the folder is committed.
+    let tmp = dir.path().join(".out.safetynet-tmp");
+    let mut staged_overrun = false;
+    for k in 1..40 {
+        let st = args(true)
+            .env("SAFETYNET_FAULT_AFTER", k.to_string())
+            .output()
+            .unwrap();
+        if st.status.success() {
+            std::fs::remove_dir_all(&out).unwrap();
+            break;
+        }
+        if tmp.join("overrun.csv").is_file() && !out.exists() {
+            staged_overrun = true;
+            break;
+        }
+    }
+    assert!(
+        staged_overrun,
+        "some fault point falls after overrun.csv is staged"
+    );
+    args(false).arg("--resume").assert().success();
+    let files = names(&out);
+    assert!(
+        !files
+            .iter()
+            .any(|f| f == "overrun.csv" || f == "exceedance.csv"),
+        "the resumed run without --budget committed the killed run's files: {files:?}"
+    );
+}
