@@ -387,3 +387,71 @@ impl SpellTracker {
 pub fn year_half(m: i32) -> (usize, usize) {
     ((m / 12) as usize, ((m % 12) / 6) as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn round_i64_is_f64_round(x in -1e15f64..1e15, bits in any::<u64>()) {
+            prop_assert_eq!(round_i64(x), x.round() as i64);
+            // Any finite bit pattern in range, halves and near-halves included.
+            let y = f64::from_bits(bits);
+            if y.is_finite() && y.abs() < 9e18 {
+                prop_assert_eq!(round_i64(y), y.round() as i64);
+            }
+        }
+    }
+
+    #[test]
+    fn round_i64_at_the_halves() {
+        for x in [
+            0.5,
+            -0.5,
+            1.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            0.0,
+            -0.0,
+        ] {
+            assert_eq!(round_i64(x), x.round() as i64, "{x}");
+        }
+    }
+
+    #[test]
+    fn spell_tracker_counts_exit_and_reentry_in_the_exit_year() {
+        let mut k = Counters::new(1, 5);
+        let mut tr = SpellTracker::new(true);
+        // In state months 0..=10, out 11..=14, back at 15, out again at 50 and never back.
+        for m in 1..60 {
+            let now = m <= 10 || (15..50).contains(&m);
+            tr.step(m, now, 60, &mut k, 0, c::ASSIST);
+        }
+        let y0: i64 = (0..2)
+            .map(|h| k.get(0, 0, h)[c::ASSIST + spell::EXITS])
+            .sum();
+        let re0: i64 = (0..2)
+            .map(|h| k.get(0, 0, h)[c::ASSIST + spell::RE12_ALL])
+            .sum();
+        assert_eq!((y0, re0), (1, 1));
+        let y4: i64 = (0..2)
+            .map(|h| k.get(0, 4, h)[c::ASSIST + spell::EXITS])
+            .sum();
+        let obs4: i64 = (0..2)
+            .map(|h| k.get(0, 4, h)[c::ASSIST + spell::EXITS_OBS[0]])
+            .sum();
+        // Exit at month 49 (year 4): its 12-month window ends at 61 > 59, so not observed.
+        assert_eq!((y4, obs4), (1, 0));
+        // Only the second spell (15..=49) is complete with a known start: 35 months.
+        let months: i64 = k
+            .data
+            .iter()
+            .map(|s| s[c::ASSIST + spell::SPELL_MONTHS])
+            .sum();
+        assert_eq!(months, 35);
+    }
+}

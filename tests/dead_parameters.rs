@@ -165,7 +165,11 @@ fn summary(loaded: &LoadedScenario) -> Vec<u8> {
         ..Default::default()
     };
     let counters = engine::run(std::slice::from_ref(&model), &opts).unwrap();
-    output::summary_csv(&output::collect(&[model], &counters)).unwrap()
+    let models = [model];
+    // As `safetynet run` writes it: payer rows included.
+    safetynet::payers::run_summary_csv(&models, &counters, &output::collect(&models, &counters))
+        .unwrap()
+        .0
 }
 
 #[test]

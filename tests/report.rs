@@ -453,4 +453,36 @@ fn planning_charts_show_payers_overrun_and_solve_with_their_series_drawn() {
     assert!(drawn(svg, "#1F77B4", 3), "evaluated values not drawn");
     assert!(drawn(svg, "#D62728", 2), "limit not drawn");
     assert!(drawn(svg, "#2CA02C", 2), "answer interval not drawn");
+
+    // Tornado: a bar pair per drawn parameter, labelled with its key.
+    let out = dir.path().join("tornado");
+    safetynet(dir.path())
+        .arg("run")
+        .arg(repo_file("scenarios/reference-model.toml"))
+        .args([
+            "--households",
+            "2000",
+            "--reps",
+            "8",
+            "--years",
+            "1",
+            "--quiet",
+        ])
+        .args([
+            "--set",
+            "programs.dibao.take_up.ever_apply={ dist = \"uniform\", min = 0.6, max = 0.8 }",
+            "--report",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let svg = chart_svg(&html, safetynet::report::planning::TORNADO_TITLE);
+    assert!(svg.contains("programs.dibao.take_up.ever_apply (r²"));
+    let bars = svg
+        .split("<rect")
+        .filter(|r| r.contains("fill=\"#1F77B4\"") && !r.contains("width=\"0\""))
+        .count();
+    assert_eq!(bars, 2, "one light and one dark bar for the one parameter");
 }

@@ -100,7 +100,9 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     pb.finish_and_clear();
     let results = output::collect(&models, &counters);
     let manifest = Manifest::new(&models, argv).with_draws(&counters);
-    staged.write("summary.csv", &output::summary_csv(&results)?)?;
+    // The same summary.csv as `run` of the written scenario (payer rows included).
+    let (summary, _) = crate::payers::run_summary_csv(&models, &counters, &results)?;
+    staged.write("summary.csv", &summary)?;
     staged.write("replications.csv", &output::replications_csv(&results)?)?;
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     staged.write("manifest.json", &json)?;

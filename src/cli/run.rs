@@ -228,15 +228,7 @@ pub(super) fn write_run(
 ) -> Result<String> {
     let results = output::collect(models, rc);
     let manifest = Manifest::new(models, argv).with_draws(rc);
-    let mut summary = output::summary_csv(&results)?;
-    // Who pays: rows appended to summary.csv, and a table.
-    let mut extra_text = String::new();
-    if let Some(p) = &crate::payers::split(models, rc)?[0] {
-        let rows = p.rows();
-        summary.extend(crate::payers::summary_rows_csv(&rows)?);
-        extra_text.push('\n');
-        extra_text.push_str(&crate::payers::payer_table(&rows));
-    }
+    let (summary, mut extra_text) = crate::payers::run_summary_csv(models, rc, &results)?;
     if !budget.is_empty() {
         let (table, files) = crate::overrun::assess(&models[0], &results[0], budget)?;
         for (name, bytes) in files {

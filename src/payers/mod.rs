@@ -314,6 +314,25 @@ pub fn payer_table(rows: &[PayerRow]) -> String {
     )
 }
 
+/// summary.csv of a one-scenario run as `safetynet run` writes it: the summary rows, then the
+/// payer rows (`cost_central_*`, `cost_local_*`, `central_allocation`) when the population has
+/// provinces; and the printed payer table (empty without provinces).
+pub fn run_summary_csv(
+    models: &[Model],
+    rc: &RunCounters,
+    results: &[crate::output::ScenarioResults],
+) -> Result<(Vec<u8>, String)> {
+    let mut summary = crate::output::summary_csv(results)?;
+    let mut text = String::new();
+    if let Some(p) = &split(models, rc)?[0] {
+        let rows = p.rows();
+        summary.extend(summary_rows_csv(&rows)?);
+        text.push('\n');
+        text.push_str(&payer_table(&rows));
+    }
+    Ok((summary, text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

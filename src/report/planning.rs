@@ -5,11 +5,15 @@
 use super::chart::{line_chart, Point, Series, XAxis};
 use super::{esc, ResultsFolder};
 use crate::error::{Error, Result};
+use plotters::prelude::*;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
 /// Title of the payers chart (checked by tests/report.rs).
 pub const PAYERS_TITLE: &str = "Who pays: central transfer and local budgets";
+/// Title of the tornado chart.
+pub const TORNADO_TITLE: &str = "Which uncertain parameter drives the cost";
 /// Title of the solve chart, before the figure's name.
 pub const SOLVE_TITLE: &str = "Solve: the statistic against the key";
 /// Title of each overrun chart, before the figure's name.
@@ -47,6 +51,9 @@ pub struct PlanningFiles {
     pub solve: Option<Vec<csv::StringRecord>>,
     pub overrun: Option<Vec<csv::StringRecord>>,
     pub exceedance: Option<Vec<csv::StringRecord>>,
+    /// Per replication of the first scenario: full-year national total cost by year (from
+    /// replications.csv), for the tornado chart of the parameter draws.
+    pub rep_costs: BTreeMap<(i32, u32), f64>,
 }
 
 impl PlanningFiles {
@@ -56,8 +63,34 @@ impl PlanningFiles {
             solve: read_csv(&dir.join("solve.csv"))?,
             overrun: read_csv(&dir.join("overrun.csv"))?,
             exceedance: read_csv(&dir.join("exceedance.csv"))?,
+            rep_costs: rep_costs(&dir.join("replications.csv"))?,
         })
     }
+}
+
+/// `cost_total` (full year, national) of the first scenario by (year, replication).
+fn rep_costs(path: &Path) -> Result<BTreeMap<(i32, u32), f64>> {
+    let mut out = BTreeMap::new();
+    let Some(rows) = read_csv(path)? else {
+        return Ok(out);
+    };
+    let head = &rows[0];
+    let first = rows.get(1).map(|r| col(head, r, "scenario").to_string());
+    for r in &rows[1..] {
+        if Some(col(head, r, "scenario")) == first.as_deref()
+            && col(head, r, "metric") == "cost_total"
+            && col(head, r, "period") == "FY"
+            && col(head, r, "region") == "national"
+        {
+            if let (Ok(y), Ok(rep)) = (
+                col(head, r, "year").parse::<i32>(),
+                col(head, r, "replication").parse::<u32>(),
+            ) {
+                out.insert((y, rep), num(head, r, "value"));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Column `name` of a record, by the header row.
@@ -75,6 +108,7 @@ fn num(head: &csv::StringRecord, rec: &csv::StringRecord, name: &str) -> f64 {
 /// The planning sections, numbered from `section` (advanced past each one written).
 pub fn sections(f: &ResultsFolder, section: &mut usize) -> Result<String> {
     let mut h = String::new();
+    tornado(f, section, &mut h)?;
     payers(f, section, &mut h)?;
     solve(f, section, &mut h)?;
     overrun(f, section, &mut h)?;
@@ -311,4 +345,154 @@ fn overrun(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()>
         h.push_str("</table>\n");
     }
     Ok(())
+}
+
+/// One uncertain parameter's effect on cost: the linear fit of cost on its draws over
+/// replications, evaluated at the draws' 10th and 90th percentiles, and the share of the
+/// variance of cost it explains alone (r²).
+#[derive(Debug, Clone)]
+pub struct Swing {
+    pub key: String,
+    pub low: f64,
+    pub high: f64,
+    pub r2: f64,
+}
+
+/// Swings of every drawn parameter on `costs` (per replication), largest first.
+pub fn swings(draws: &[BTreeMap<String, f64>], costs: &[f64]) -> Vec<Swing> {
+    let n = costs.len().min(draws.len());
+    if n < 3 {
+        return Vec::new();
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let my = mean(&costs[..n]);
+    let mut out = Vec::new();
+    for key in draws[0].keys() {
+        let xs: Vec<f64> = draws[..n]
+            .iter()
+            .map(|d| d.get(key).copied().unwrap_or(f64::NAN))
+            .collect();
+        if xs.iter().any(|x| !x.is_finite()) {
+            continue;
+        }
+        let mx = mean(&xs);
+        let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+        let syy: f64 = costs[..n].iter().map(|y| (y - my).powi(2)).sum();
+        let sxy: f64 = xs.iter().zip(costs).map(|(x, y)| (x - mx) * (y - my)).sum();
+        if sxx <= 0.0 {
+            continue;
+        }
+        let slope = sxy / sxx;
+        let mut sorted = xs.clone();
+        sorted.sort_by(f64::total_cmp);
+        let (q10, q90) = (
+            crate::metrics::quantile(&sorted, 0.1),
+            crate::metrics::quantile(&sorted, 0.9),
+        );
+        out.push(Swing {
+            key: key.clone(),
+            low: my + slope * (q10 - mx),
+            high: my + slope * (q90 - mx),
+            r2: if syy > 0.0 {
+                sxy * sxy / (sxx * syy)
+            } else {
+                0.0
+            },
+        });
+    }
+    out.sort_by(|a, b| (b.high - b.low).abs().total_cmp(&(a.high - a.low).abs()));
+    out
+}
+
+fn tornado(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
+    let Some(draws) = f
+        .manifest
+        .get("parameter_draws")
+        .and_then(|d| d.get(0))
+        .and_then(|d| serde_json::from_value::<Vec<BTreeMap<String, f64>>>(d.clone()).ok())
+    else {
+        return Ok(());
+    };
+    if draws.iter().all(|d| d.is_empty()) {
+        return Ok(());
+    }
+    let Some(&(year, _)) = f.planning.rep_costs.keys().next_back() else {
+        return Ok(());
+    };
+    let costs: Vec<f64> = (0..draws.len() as u32)
+        .map_while(|r| f.planning.rep_costs.get(&(year, r)).copied())
+        .collect();
+    let sw = swings(&draws, &costs);
+    if sw.is_empty() {
+        return Ok(());
+    }
+    let mean = costs.iter().sum::<f64>() / costs.len() as f64;
+    let svg = tornado_svg(&format!("{TORNADO_TITLE}, {year}"), &sw, mean)?;
+    let _ = writeln!(
+        h,
+        "<h2 id=\"tornado\">{section}. Parameter uncertainty</h2>\n<p class=\"note\">Total cost in \
+         {year} against each parameter drawn per replication: a bar runs from the cost the linear \
+         fit gives at the parameter's 10th percentile (light) to its 90th (dark); r² is the share \
+         of the variance of cost over replications that parameter explains alone. The draws are \
+         in <code>manifest.json</code>.</p>\n<div class=\"charts\"><div class=\"chart\">{svg}</div></div>"
+    );
+    *section += 1;
+    Ok(())
+}
+
+fn tornado_svg(title: &str, sw: &[Swing], mean: f64) -> Result<String> {
+    let err = |e: &dyn std::fmt::Debug| Error::Internal(format!("chart: {e:?}"));
+    let rows = sw.len().min(12);
+    let height = 90 + 34 * rows as u32;
+    let (lo, hi) = sw[..rows].iter().fold((mean, mean), |(a, b), s| {
+        (a.min(s.low).min(s.high), b.max(s.low).max(s.high))
+    });
+    let pad = ((hi - lo) * 0.08).max(1e-9 * mean.abs().max(1.0));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 19).into_font().style(FontStyle::Bold))
+            .margin(12)
+            .margin_right(22)
+            .x_label_area_size(34)
+            .y_label_area_size(0)
+            .build_cartesian_2d(lo - pad..hi + pad, 0f64..rows as f64)
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_desc("total cost, billion yuan")
+            .axis_desc_style(("sans-serif", 15))
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| err(&e))?;
+        let (r, g, b) = super::chart::PALETTE[0];
+        let dark = RGBColor(r, g, b);
+        for (i, s) in sw[..rows].iter().enumerate() {
+            let y = (rows - 1 - i) as f64;
+            chart
+                .draw_series([
+                    Rectangle::new([(mean, y + 0.2), (s.low, y + 0.8)], dark.mix(0.35).filled()),
+                    Rectangle::new([(mean, y + 0.2), (s.high, y + 0.8)], dark.filled()),
+                ])
+                .map_err(|e| err(&e))?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{} (r² {:.2})", s.key, s.r2),
+                    (lo - pad * 0.9, y + 0.95),
+                    ("sans-serif", 13),
+                )))
+                .map_err(|e| err(&e))?;
+        }
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(mean, 0.0), (mean, rows as f64)],
+                BLACK.stroke_width(1),
+            )))
+            .map_err(|e| err(&e))?;
+    }
+    Ok(svg)
 }
