@@ -21,7 +21,7 @@ use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// Per-household counters of one month (the engine adds them to the stratum's half-year).
+/// Counters a household's steps write to: the slot of its stratum and half-year.
 pub type Record = [i64; c::N];
 
 /// The most once-per-household propensities the programs draw together (see [`Step::PROPENSITIES`]).
