@@ -310,3 +310,28 @@ fn backtest_csv_is_the_same_bytes_whatever_the_thread_count() {
         "backtest.csv differs between 1 and 2 threads"
     );
 }
+
+#[test]
+fn write_scenario_never_overwrites_a_file() {
+    let dir = TempDir::new().unwrap();
+    // A copy of the input itself: writing over it would destroy the scenario.
+    let input = dir.path().join("mine.toml");
+    let text = format!(
+        "extends = {:?}\nname = \"mine\"\n",
+        repo("scenarios/baseline.toml").display().to_string()
+    );
+    std::fs::write(&input, &text).unwrap();
+    let mut cmd = safetynet(dir.path());
+    cmd.arg("backtest")
+        .arg(&input)
+        .arg("--history")
+        .arg(repo("synthetic-data/history.csv"))
+        .args(SMALL)
+        .arg("--write-scenario")
+        .arg(&input)
+        .assert()
+        .code(2)
+        .stderr(contains("the file exists"))
+        .stderr(contains("mine.toml"));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), text);
+}

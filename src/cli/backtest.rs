@@ -67,12 +67,23 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
 
     if let Some(path) = &a.write_scenario {
         let command = format!("safetynet {}", argv.get(1..).unwrap_or_default().join(" "));
+        // Never over an existing file: it could be the input or a file it extends.
+        if path.exists() {
+            return Err(Error::Usage(format!(
+                "--write-scenario {}: the file exists; safetynet does not overwrite a scenario \
+                 (remove it or name a new file)",
+                path.display()
+            )));
+        }
         let text = ov.scenario_toml(&relative_to(&a.scenario, path), &command)?;
         output::write_atomic(path, text.as_bytes())?;
         // The written file, loaded with the same command-line keys, must resolve to the very
         // scenario the backtest runs.
-        let check = a.sim.load(path)?;
-        if check.hash != driven.hash {
+        let check = a.sim.load(path);
+        if check.as_ref().map_or(true, |c| c.hash != driven.hash) {
+            // Leave nothing behind that does not reproduce the backtest.
+            let _ = std::fs::remove_file(path);
+            check?;
             return Err(Error::Internal(format!(
                 "{} does not reproduce the backtest scenario",
                 path.display()
