@@ -377,10 +377,37 @@ impl Identity {
                 ),
             });
         }
-        serde_json::from_value(v).map_err(|e| Error::Parse {
+        let id: Identity = serde_json::from_value(v).map_err(|e| Error::Parse {
             file: path.display().to_string(),
             message: format!("{what}: {e}"),
-        })
+        })?;
+        // A hand-edited or foreign file must not reach an index or an allocation unchecked.
+        let bad = |message: String| Error::Parse {
+            file: path.display().to_string(),
+            message: format!("{what}: {message}"),
+        };
+        if let Some(sh) = id.shard {
+            if sh.count == 0 || sh.index == 0 || sh.index > sh.count {
+                return Err(bad(format!(
+                    "shard {}/{}: the index must be 1 to the count, the count at least 1",
+                    sh.index, sh.count
+                )));
+            }
+            if sh.count > id.replications {
+                return Err(bad(format!(
+                    "{} shards of {} replications: a shard holds whole replications",
+                    sh.count, id.replications
+                )));
+            }
+        }
+        if let Some(r) = id.replication_list.iter().find(|&&r| r >= id.replications) {
+            return Err(bad(format!(
+                "replication {r} listed, the run has {} (0 to {})",
+                id.replications,
+                id.replications.saturating_sub(1)
+            )));
+        }
+        Ok(id)
     }
 
     /// The first setting in which `other` differs from `self` (the command aside): its name

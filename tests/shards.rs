@@ -229,6 +229,16 @@ fn missing_duplicated_or_mismatched_shards_are_refused_by_name() {
     bad_input(&mut merge(&["s1", "s2", "s3"]))
         .stderr(contains("s3"))
         .stderr(contains("safetynet version 0.0.1"));
+    // A shard index past the count (hand-edited): an error naming the file, never a panic.
+    let idx = id
+        .find("\"index\": 3")
+        .expect("s3's shard.json holds its index");
+    let mut edited = id.clone();
+    edited.replace_range(idx..idx + "\"index\": 3".len(), "\"index\": 5");
+    std::fs::write(dir.join("s3/shard.json"), edited).unwrap();
+    bad_input(&mut merge(&["s1", "s2", "s3"]))
+        .stderr(contains("s3"))
+        .stderr(contains("shard 5/3"));
     std::fs::write(dir.join("s3/shard.json"), id).unwrap();
     // A damaged replication file.
     let rep = dir.join("s3/reps/rep-000004.bin");
