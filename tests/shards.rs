@@ -141,9 +141,19 @@ fn one_run_equals_merge_and_resume(case: Case) {
         (1..6).contains(&finished),
         "killed part-way: {finished} of 6 replications checkpointed"
     );
-    run(dir, &case, &["--out", "resumed", "--resume"])
+    // Not --quiet: the resumed run must say it took the finished replications from their
+    // checkpoints (the bytes alone cannot tell a resume from a recomputation).
+    safetynet(dir)
+        .arg("run")
+        .arg(&case.scenario)
+        .args(SIZE)
+        .args(&case.extra)
+        .args(["--out", "resumed", "--resume"])
         .assert()
-        .success();
+        .success()
+        .stderr(contains(format!(
+            "resuming: {finished} of 6 replications already finished"
+        )));
     assert_same(&dir.join("one"), &dir.join("resumed"), "resumed run");
     assert!(!dir.join(".resumed.safetynet-tmp").exists());
 }
