@@ -369,6 +369,25 @@ pub fn parse_all(texts: &[String], first: i32, years: u32) -> Result<Vec<BudgetL
         .collect()
 }
 
+/// Check every line's region against the regions `model` reports, before any simulation
+/// (an unreported region would otherwise give an empty result after the whole run).
+pub fn check_regions(lines: &[BudgetLine], model: &Model) -> Result<()> {
+    for line in lines {
+        if !model.regions.iter().any(|r| r.name == line.region) {
+            let names: Vec<&str> = model.regions.iter().map(|r| r.name.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "--budget {}@{}: region `{}` is not reported; allowed: {} (provinces need \
+                 --by-province)",
+                line.metric,
+                line.region,
+                line.region,
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A file for the results folder: its name and bytes.
 pub type NamedFile = (&'static str, Vec<u8>);
 

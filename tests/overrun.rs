@@ -115,4 +115,19 @@ fn run_budget_prints_the_risk_and_writes_the_csvs_and_bad_lines_exit_2() {
         .stderr(predicate::str::contains(
             "--budget `cost_total=1,2,3`: year 2025 is outside",
         ));
+    // A region the run does not report is refused before simulating, nothing written.
+    let mut nowhere = Command::cargo_bin("safetynet").unwrap();
+    nowhere
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&scen)
+        .args(["--households", "2000", "--reps", "5", "--years", "2", "-q"])
+        .args(["--budget", "fgt0_post@atlantis=0.1,0.1", "--out"])
+        .arg(dir.path().join("out3"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "region `atlantis` is not reported",
+        ));
+    assert!(!dir.path().join("out3").exists());
 }

@@ -107,6 +107,14 @@ fn tekun_takes_its_households_off_dibao() {
         let y = |k: usize, metric: &str| r[k].values(year, Period::FullYear, "national", metric);
         let (tekun, overlap) = (y(0, "tekun_persons"), y(0, "overlap_dibao_tekun"));
         let (with, without) = (y(0, "recipients_persons"), y(1, "recipients_persons"));
+        // Every replication is checked: an unknown metric or region gives empty lists.
+        assert!(
+            !tekun.is_empty()
+                && [&overlap, &with, &without]
+                    .iter()
+                    .all(|v| v.len() == tekun.len()),
+            "{year}: every metric has a value per replication"
+        );
         for rep in 0..tekun.len() {
             assert!(tekun[rep] > 0.0, "{year}: no tekun persons to test with");
             assert_eq!(

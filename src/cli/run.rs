@@ -70,6 +70,7 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
         loaded.scenario.simulation.start_year,
         loaded.scenario.simulation.years,
     )?;
+    crate::overrun::check_regions(&budget, &model)?;
     let out = a.out.clone().unwrap_or_else(|| {
         let name = &loaded.scenario.name;
         PathBuf::from("results").join(match shard {
