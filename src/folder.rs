@@ -519,18 +519,25 @@ mod tests {
     }
 
     #[test]
-    fn a_former_results_folder_may_hold_other_commands_outputs() {
+    fn a_former_results_folder_may_hold_other_commands_outputs_but_not_the_users() {
         let d = tempfile::TempDir::new().unwrap();
-        std::fs::write(d.path().join("solve.csv"), "x").unwrap();
-        assert!(check_target(d.path()).is_err(), "no manifest: not ours");
-        std::fs::write(
-            d.path().join("manifest.json"),
-            r#"{"safetynet_version":"0.1.0"}"#,
-        )
-        .unwrap();
+        for name in ["manifest.json", "solve.csv", "backtest.csv", "overrun.csv"] {
+            std::fs::write(d.path().join(name), "x").unwrap();
+        }
         check_target(d.path()).unwrap();
-        std::fs::write(d.path().join("notes.txt"), "mine").unwrap();
-        assert!(check_target(d.path()).is_err(), "a .txt is the user's");
+        // Output-like by its extension, but no command writes it: the user's, whatever the
+        // manifest says.
+        std::fs::write(d.path().join("my-analysis.csv"), "mine").unwrap();
+        let e = check_target(d.path()).unwrap_err().to_string();
+        assert!(e.contains("my-analysis.csv"), "{e}");
+    }
+
+    #[test]
+    fn staged_write_refuses_a_name_outside_the_known_files() {
+        let d = tempfile::TempDir::new().unwrap();
+        let st = Staged::begin(&d.path().join("out"), false).unwrap();
+        st.write("summary.csv", b"x").unwrap();
+        assert!(st.write("notes.txt", b"x").is_err());
     }
 
     #[test]

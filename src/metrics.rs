@@ -912,6 +912,20 @@ pub struct Figure {
     pub value: f64,
 }
 
+/// The declared metric called `name`, or an error text naming it with the nearest metric
+/// id (for the option or file that gave the name to wrap).
+pub fn find(name: &str) -> std::result::Result<&'static MetricDef, String> {
+    METRICS.iter().find(|m| m.name == name).ok_or_else(|| {
+        let best = METRICS
+            .iter()
+            .map(|m| (strsim::jaro_winkler(name, m.name), m.name))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, n)| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        format!("unknown metric `{name}`{best} (the metric column of summary.csv)")
+    })
+}
+
 /// Every figure of one replication, in a fixed order: year, period, region, metric.
 pub fn figures(
     counters: &Counters,

@@ -49,15 +49,7 @@ impl BudgetLine {
             Some((m, r)) => (m.trim(), r.trim().to_string()),
             None => (fig.trim(), "national".to_string()),
         };
-        let def = METRICS.iter().find(|m| m.name == name).ok_or_else(|| {
-            let best = METRICS
-                .iter()
-                .map(|m| (strsim::jaro_winkler(name, m.name), m.name))
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, n)| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
-            bad(format!("unknown metric `{name}`{best}"))
-        })?;
+        let def = crate::metrics::find(name).map_err(bad)?;
         let last = first + years as i32 - 1;
         let mut lines = Vec::new();
         for (i, v) in vals.split(',').enumerate() {

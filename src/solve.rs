@@ -19,7 +19,7 @@
 
 use crate::engine::{self, Model, RunOptions};
 use crate::error::{Error, Result};
-use crate::metrics::{quantile, Period, Stats, METRICS};
+use crate::metrics::{quantile, Period, Stats};
 use crate::output::{self, ScenarioResults};
 use crate::scenario::LoadedScenario;
 use rand::{Rng, SeedableRng};
@@ -82,17 +82,7 @@ impl FigureSpec {
             Some((m, r)) => (m.trim(), r.trim().to_string()),
             None => (parts[0], "national".to_string()),
         };
-        let Some(def) = METRICS.iter().find(|m| m.name == name) else {
-            let best = METRICS
-                .iter()
-                .map(|m| (strsim::jaro_winkler(name, m.name), m.name))
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, n)| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
-            return Err(bad(format!(
-                "unknown metric `{name}`{best} (the metric column of summary.csv)"
-            )));
-        };
+        let def = crate::metrics::find(name).map_err(bad)?;
         let year = |s: &str| {
             s.trim()
                 .parse::<i32>()
