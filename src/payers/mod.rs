@@ -337,6 +337,23 @@ pub fn run_summary_csv(
 mod tests {
     use super::*;
 
+    /// The split covers every government cost of the metric table, so central + local is
+    /// the government's whole cost: a program added to `metrics::COSTS` without a row here
+    /// fails (a cost is covered by its own metric or by an aggregate whose id prefixes it,
+    /// as `cost_special` covers `cost_special_marginal`).
+    #[test]
+    fn every_government_cost_of_the_metric_table_is_split() {
+        use crate::metrics::{Payer, COSTS};
+        for cost in COSTS.iter().filter(|c| c.payer == Payer::Government) {
+            assert!(
+                PROGRAMS.iter().any(|(_, m, _)| cost.metric == *m
+                    || cost.metric.starts_with(&format!("{m}_"))),
+                "`{}` is paid by government but payers::PROGRAMS does not split it",
+                cost.metric
+            );
+        }
+    }
+
     #[test]
     fn every_province_of_the_strata_table_has_a_region_class() {
         let strata = include_str!("../../synthetic-data/strata-2023.csv");
