@@ -5,48 +5,12 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
 
-/// Tiny simulation sizes: every run in this file finishes in well under a second.
-const TINY: [&str; 6] = ["--households", "300", "--reps", "2", "--years", "2"];
-
-fn repo_file(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-fn baseline() -> PathBuf {
-    repo_file("scenarios/baseline.toml")
-}
-
-/// The binary, run inside `dir` so nothing can land in the repository.
-fn safetynet(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("safetynet").expect("binary `safetynet` is built");
-    cmd.current_dir(dir).timeout(Duration::from_secs(120));
-    cmd
-}
-
-/// Write `text` to `dir/name` and return its absolute path.
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write temp scenario");
-    p
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
-/// A user error: exit code 2, an `error:` line on stderr, no panic, nothing on stdout.
-fn bad_input(cmd: &mut Command) -> assert_cmd::assert::Assert {
-    cmd.assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(contains("error: "))
-        .stderr(contains("panicked").not())
-        .stderr(contains("RUST_BACKTRACE").not())
-}
+mod common;
+use common::{bad_input, baseline, s, safetynet, write, TINY};
 
 /// `run` a scenario file at tiny sizes, results into `dir/out`.
 fn run_tiny(dir: &Path, scenario: &Path) -> Command {

@@ -7,44 +7,12 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
 
-const TINY: [&str; 6] = ["--households", "300", "--reps", "2", "--years", "2"];
-
-fn repo_file(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-fn baseline() -> PathBuf {
-    repo_file("scenarios/baseline.toml")
-}
-
-fn safetynet(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("safetynet").expect("binary `safetynet` is built");
-    cmd.current_dir(dir).timeout(Duration::from_secs(120));
-    cmd
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write temp file");
-    p
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
-/// Exit 2 with an `error:` line, no panic, nothing on stdout.
-fn bad_input(cmd: &mut Command) -> assert_cmd::assert::Assert {
-    cmd.assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(contains("error: "))
-        .stderr(contains("panicked").not())
-}
+mod common;
+use common::{bad_input, baseline, repo_file, s, safetynet, write, TINY};
 
 /// Names in `dir`, sorted (hidden ones included).
 fn names(dir: &Path) -> Vec<String> {

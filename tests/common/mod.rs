@@ -1,0 +1,50 @@
+//! Helpers shared by the integration tests that run the `safetynet` binary as a user would.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Tiny simulation sizes: a run finishes in well under a second.
+pub const TINY: [&str; 6] = ["--households", "300", "--reps", "2", "--years", "2"];
+
+/// A file of the repository by its relative path.
+pub fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The shipped baseline scenario.
+pub fn baseline() -> PathBuf {
+    repo_file("scenarios/baseline.toml")
+}
+
+/// The binary, run inside `dir` so nothing can land in the repository.
+pub fn safetynet(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("safetynet").expect("binary `safetynet` is built");
+    cmd.current_dir(dir).timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// Write `text` to `dir/name` and return its path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write temp file");
+    p
+}
+
+/// A path as text.
+pub fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// A user error: exit code 2, an `error:` line on stderr, no panic, nothing on stdout.
+pub fn bad_input(cmd: &mut Command) -> assert_cmd::assert::Assert {
+    cmd.assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(contains("error: "))
+        .stderr(contains("panicked").not())
+        .stderr(contains("RUST_BACKTRACE").not())
+}
