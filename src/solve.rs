@@ -115,13 +115,7 @@ impl FigureSpec {
     }
 
     /// Check the years and region against a scenario's horizon and reporting regions.
-    pub fn check(
-        &self,
-        results: &ScenarioResults,
-        first: i32,
-        last: i32,
-        what: &str,
-    ) -> Result<()> {
+    pub fn check(&self, regions: &[String], first: i32, last: i32, what: &str) -> Result<()> {
         if self.years.0 < first || self.years.1 > last {
             return Err(Error::Usage(format!(
                 "{what} `{}`: years {}-{} are outside the simulated years {first}-{last}",
@@ -130,12 +124,12 @@ impl FigureSpec {
                 self.years.1
             )));
         }
-        if !results.regions.iter().any(|r| r == &self.region) {
+        if !regions.iter().any(|r| r == &self.region) {
             return Err(Error::Usage(format!(
                 "{what} `{}`: region `{}` is not reported; allowed: {} (provinces need --by-province)",
                 self.text(),
                 self.region,
-                results.regions.join(", ")
+                regions.join(", ")
             )));
         }
         Ok(())
@@ -497,18 +491,24 @@ pub fn solve(base: &LoadedScenario, spec: &SolveSpec, opts: &RunOptions) -> Resu
         opts,
         points: Vec::new(),
     };
-    // Both ends in one run.
-    let ends = s.run(&[lo, hi])?;
+    // The figures' years and regions are checked before the first simulation.
     {
         let sim = &base.scenario.simulation;
         let last = sim.start_year + sim.years as i32 - 1;
+        let regions: Vec<String> = Model::new(base)?
+            .regions
+            .iter()
+            .map(|r| r.name.clone())
+            .collect();
         spec.limit
             .figure
-            .check(&ends[0].1, sim.start_year, last, "--limit")?;
+            .check(&regions, sim.start_year, last, "--limit")?;
         if let Some(f) = &spec.minimise {
-            f.check(&ends[0].1, sim.start_year, last, "--minimise")?;
+            f.check(&regions, sim.start_year, last, "--minimise")?;
         }
     }
+    // Both ends in one run.
+    let ends = s.run(&[lo, hi])?;
     for (x, (_, r)) in [lo, hi].into_iter().zip(&ends) {
         let p = s.point(x, r);
         if p.statistic.is_nan() {
