@@ -32,10 +32,7 @@ pub struct CompareArgs {
 }
 
 pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
-    let mut sim = a.sim.clone();
-    if a.by_province {
-        sim.sets.push("metrics.by_province=true".into());
-    }
+    let sim = a.sim.with_provinces(a.by_province);
     let mut models = Vec::new();
     for path in std::iter::once(&a.baseline).chain(&a.reforms) {
         models.push(Model::new(&sim.load(path)?)?);

@@ -97,6 +97,16 @@ pub struct SimArgs {
 }
 
 impl SimArgs {
+    /// These options, with `metrics.by_province=true` added when `by_province` (the
+    /// `--by-province` flag of the commands that report results).
+    pub(super) fn with_provinces(&self, by_province: bool) -> SimArgs {
+        let mut sim = self.clone();
+        if by_province {
+            sim.sets.push("metrics.by_province=true".into());
+        }
+        sim
+    }
+
     /// Load a scenario and apply the command-line overrides, all checked like file keys.
     pub fn load(&self, path: &Path) -> Result<LoadedScenario> {
         let loaded = scenario::load(path)?;

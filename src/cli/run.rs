@@ -46,10 +46,7 @@ pub struct RunArgs {
 }
 
 pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
-    let mut sim = a.sim.clone();
-    if a.by_province {
-        sim.sets.push("metrics.by_province=true".into());
-    }
+    let sim = a.sim.with_provinces(a.by_province);
     let loaded = sim.load(&a.scenario)?;
     let s = loaded.scenario.simulation.clone();
     let shard = a

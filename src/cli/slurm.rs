@@ -95,10 +95,7 @@ fn text_ok(flag: &str, v: &str) -> Result<()> {
 }
 
 pub(super) fn run(a: SlurmArgs) -> Result<()> {
-    let mut sim = a.sim.clone();
-    if a.by_province {
-        sim.sets.push("metrics.by_province=true".into());
-    }
+    let sim = a.sim.with_provinces(a.by_province);
     // The whole scenario is checked here, not in the first task.
     let loaded = sim.load(&a.scenario)?;
     let reps = loaded.scenario.simulation.replications;

@@ -52,10 +52,7 @@ pub struct SolveArgs {
 }
 
 pub(super) fn run(a: SolveArgs, argv: Vec<String>) -> Result<()> {
-    let mut sim = a.sim.clone();
-    if a.by_province {
-        sim.sets.push("metrics.by_province=true".into());
-    }
+    let sim = a.sim.with_provinces(a.by_province);
     // Every argument is checked before the first simulation.
     let spec = SolveSpec {
         key: a.key.trim().to_string(),

@@ -36,10 +36,7 @@ pub struct SweepArgs {
 }
 
 pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
-    let mut sim = a.sim.clone();
-    if a.by_province {
-        sim.sets.push("metrics.by_province=true".into());
-    }
+    let sim = a.sim.with_provinces(a.by_province);
     let grid = Grid::parse(&a.grid)?;
     let base = sim.load(&a.scenario)?;
     let models = compare::sweep_models(&base, &grid)?;
