@@ -374,8 +374,13 @@ impl IncomeState {
         }
     }
 
-    /// Yearly ageing and disability onset (one uniform per member when the risk is on).
+    /// Yearly ageing and disability onset (one uniform per member when the risk is on). With
+    /// `population.members.ageing` off, members stay as they are (no draw): the frozen
+    /// demography of the steady-state check, where onset without deaths would only accumulate.
     pub fn age_one_year(&mut self, d: &DynamicsParams, hh: &mut Household, m: &MemberParams) {
+        if !m.ageing {
+            return;
+        }
         let on = &d.shocks.disability_onset;
         let size = hh.size as usize;
         for p in hh.members[..size].iter_mut() {

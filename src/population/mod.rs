@@ -121,6 +121,9 @@ pub struct MemberParams {
     pub school_age_max: u8,
     /// Oldest simulated age (years).
     pub max_age: u8,
+    /// Members age one year each January (and may become disabled); false freezes them, for
+    /// steady-state checks with demography frozen.
+    pub ageing: bool,
 }
 
 /// `population.assets.*`.
