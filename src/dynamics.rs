@@ -4,7 +4,7 @@
 //! stratum at once. Randomness comes only from the streams the engine hands in.
 
 use crate::check::Checker;
-use crate::population::{Household, MemberParams, StrataTable};
+use crate::population::{Household, MemberParams, PopulationModel, StrataTable, MAX_MEMBERS};
 use crate::rng::{stream, Purpose, StreamRng};
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
@@ -268,6 +268,9 @@ pub struct IncomeState {
     ln_job: f64,
     rng_income: StreamRng,
     rng_shocks: StreamRng,
+    /// Deaths and replacement households (`population.demography`), so that turning
+    /// population change on shifts no other draw.
+    rng_demog: StreamRng,
 }
 
 /// What one month brings a household.
@@ -309,6 +312,7 @@ impl IncomeState {
             ln_job: sh.job_loss.income_factor.ln(),
             rng_income: stream(sim.seed, rep, hh.index, Purpose::Income),
             rng_shocks: stream(sim.seed, rep, hh.index, Purpose::Shocks),
+            rng_demog: stream(sim.seed, rep, hh.index, Purpose::Demography),
         }
     }
 
@@ -374,12 +378,23 @@ impl IncomeState {
         }
     }
 
-    /// Yearly ageing and disability onset (one uniform per member when the risk is on). With
+    /// Yearly ageing and disability onset (one uniform per member when the risk is on), then,
+    /// with `population.demography` on, deaths in calendar year `year` (MAX_MEMBERS uniforms
+    /// from the demography stream, whatever the size). A household whose last member died is
+    /// replaced by a new one drawn from its stratum, its persistent income drawn afresh:
+    /// returns true then, so the caller starts its programs' standing anew. With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
-    pub fn age_one_year(&mut self, d: &DynamicsParams, hh: &mut Household, m: &MemberParams) {
+    pub fn age_one_year(
+        &mut self,
+        d: &DynamicsParams,
+        hh: &mut Household,
+        m: &MemberParams,
+        pop: &PopulationModel,
+        year: i32,
+    ) -> bool {
         if !m.ageing {
-            return;
+            return false;
         }
         let on = &d.shocks.disability_onset;
         let size = hh.size as usize;
@@ -392,6 +407,20 @@ impl IncomeState {
                 }
             }
         }
+        if !pop.demography.enabled() {
+            return false;
+        }
+        let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| self.rng_demog.random());
+        pop.demography.deaths(hh, year, &u);
+        if hh.size > 0 {
+            return false;
+        }
+        *hh = pop.draw_household(&mut self.rng_demog, hh.index, hh.stratum as usize);
+        self.persistent = hh.persistent0;
+        self.hardship_left = 0;
+        self.illness_left = 0;
+        self.job_left = 0;
+        true
     }
 }
 
@@ -419,6 +448,67 @@ mod tests {
         assert_eq!(p.income_index[0], 1.0);
         assert!((p.income_index[2] - (1.05f64 * 1.02).powi(2)).abs() < 1e-12);
         assert!((p.price_index[3] - 1.02f64.powi(3)).abs() < 1e-12);
+    }
+
+    /// Closed form: the expected deaths of a January are the sum over members of their death
+    /// probability at their new age; the count of 40,000 households' deaths must fall within
+    /// four binomial standard errors (sqrt of the sum of q(1 - q)) of it.
+    #[test]
+    fn deaths_in_a_year_match_the_sum_of_death_probabilities() {
+        let s = crate::scenario::load_str("[population.demography]\nenabled = true\n", "t")
+            .unwrap()
+            .scenario;
+        let pop = PopulationModel::new(&s, "t").unwrap();
+        let m = &s.population.members;
+        let (mut expected, mut var, mut died, mut replaced) = (0.0, 0.0, 0u64, 0u64);
+        for i in 0..40_000 {
+            let mut hh = pop.household(&s.simulation, 0, i);
+            let before = hh.size as u64;
+            for p in hh.members() {
+                let q = pop
+                    .demography
+                    .death_prob(p.age.saturating_add(1).min(m.max_age), 2024);
+                expected += q;
+                var += q * (1.0 - q);
+            }
+            let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
+            if inc.age_one_year(&s.dynamics, &mut hh, m, &pop, 2024) {
+                died += before;
+                replaced += 1;
+                assert!(hh.size >= 1, "a replacement household has members");
+                assert_eq!(hh.index, i);
+            } else {
+                died += before - hh.size as u64;
+            }
+        }
+        let se = var.sqrt();
+        assert!(
+            (died as f64 - expected).abs() < 4.0 * se,
+            "died {died}, expected {expected:.1} (se {se:.1})"
+        );
+        assert!(replaced > 0, "some single elderly households die out");
+    }
+
+    #[test]
+    fn no_deaths_without_population_change_or_ageing() {
+        let s = crate::scenario::load_str(
+            "[population.demography]\nenabled = true\n[population.members]\nageing = false\n",
+            "t",
+        )
+        .unwrap()
+        .scenario;
+        let pop = PopulationModel::new(&s, "t").unwrap();
+        let off = crate::scenario::load_str("", "t").unwrap().scenario;
+        let pop_off = PopulationModel::new(&off, "t").unwrap();
+        for i in 0..2_000 {
+            for (s, pop) in [(&s, &pop), (&off, &pop_off)] {
+                let mut hh = pop.household(&s.simulation, 0, i);
+                let before = hh.clone();
+                let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
+                assert!(!inc.age_one_year(&s.dynamics, &mut hh, &s.population.members, pop, 2024));
+                assert_eq!(hh.size, before.size);
+            }
+        }
     }
 
     #[test]

@@ -927,6 +927,8 @@ pub fn find(name: &str) -> std::result::Result<&'static MetricDef, String> {
 }
 
 /// Every figure of one replication, in a fixed order: year, period, region, metric.
+/// `weights` are households represented per sample household, per (stratum, year) at
+/// `s * years + t` (`PopulationModel::year_weights`).
 pub fn figures(
     counters: &Counters,
     weights: &[f64],
@@ -953,7 +955,7 @@ pub fn figures(
                         let lane = all.slice(s![s, t, h, ..]);
                         Zip::from(&mut acc)
                             .and(&lane)
-                            .for_each(|a, &b| *a += weights[s] * b as f64);
+                            .for_each(|a, &b| *a += weights[s * counters.years + t] * b as f64);
                     }
                 }
                 for (mi, m) in METRICS.iter().enumerate() {

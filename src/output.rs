@@ -108,7 +108,10 @@ pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
             let s = m.scenario();
             let mut figs: Vec<Vec<crate::metrics::Figure>> = reps
                 .iter()
-                .map(|k| figures(k, &m.pop.alloc.weight, &m.regions, s.simulation.start_year))
+                .map(|k| {
+                    let w = m.pop.year_weights(&s.simulation, k);
+                    figures(k, &w, &m.regions, s.simulation.start_year)
+                })
                 .collect();
             // Disclosure control: a withheld cell has no number in any replication.
             let suppressed = m.pop.microdata.as_ref().map(|md| {

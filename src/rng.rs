@@ -32,6 +32,9 @@ pub enum Purpose {
     Tekun = 9,
     /// Temporary assistance applications, one per shock.
     Temporary = 10,
+    /// Population change: deaths each January, and the household replacing one whose last
+    /// member died.
+    Demography = 11,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

@@ -55,6 +55,11 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "the poverty line is the dibao standard in full-system-2023",
     ),
     (
+        "population.demography.",
+        &[("population.demography.enabled", "true")],
+        "population change (deaths, weights that follow the population) is switched on here",
+    ),
+    (
         "programs.dibao.standard.convergence_ratio",
         &[("programs.dibao.standard.convergence_year", "2024")],
         "convergence needs a convergence year within the horizon",

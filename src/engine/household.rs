@@ -205,7 +205,11 @@ fn simulate<const WANT_INCOME: bool>(
     let mut claimed = 0u8;
     for t in 0..years {
         if t > 0 {
-            income.age_one_year(d, &mut hh, members);
+            let year = sim.start_year + t as i32;
+            if income.age_one_year(d, &mut hh, members, &model.pop, year) {
+                // Everyone died: a new household from the stratum, unknown to the programs.
+                progs = rules.household(&key);
+            }
             has_worker = hh.workers(members) > 0;
         }
         let ln_index = tables.ln_income_index[t];

@@ -121,7 +121,8 @@ fn split_one(m: &Model, reps: &[crate::metrics::Counters]) -> Result<Option<Paye
     // Actual cost per replication, from the province figures of the reduced counters.
     let mut cost = vec![vec![vec![[0.0f64; 5]; provinces.len()]; years]; reps.len()];
     for (r, k) in reps.iter().enumerate() {
-        for f in figures(k, &m.pop.alloc.weight, &regions, start) {
+        let w = m.pop.year_weights(&m.scenario().simulation, k);
+        for f in figures(k, &w, &regions, start) {
             if f.period != Period::FullYear {
                 continue;
             }

@@ -2,10 +2,12 @@
 //! household generator. A household is a pure function of (seed, replication, household
 //! index): it is regenerated identically on any thread, shard or machine, and never stored.
 
+pub mod demography;
 pub mod microdata;
 pub mod regions;
 mod strata;
 
+pub use demography::{Demography, DemographyParams};
 pub use microdata::{Microdata, MicrodataParams, Source};
 pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
 
@@ -39,6 +41,7 @@ pub struct PopulationParams {
     pub members: MemberParams,
     pub assets: AssetParams,
     pub spending: SpendingParams,
+    pub demography: DemographyParams,
 }
 
 /// One inline stratum (`[[population.strata]]`).
@@ -468,6 +471,8 @@ pub struct PopulationModel {
     pub params: PopulationParams,
     /// With `population.source = "microdata"`: the records households are drawn from.
     pub microdata: Option<Arc<Microdata>>,
+    /// Deaths, replacement households and the yearly population totals.
+    pub demography: Demography,
 }
 
 impl PopulationModel {
@@ -484,6 +489,7 @@ impl PopulationModel {
                 alloc,
                 params: s.population.clone(),
                 microdata: Some(Arc::new(md)),
+                demography: Demography::new(&s.population.demography),
             });
         }
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
@@ -501,7 +507,21 @@ impl PopulationModel {
             alloc,
             params: s.population.clone(),
             microdata: None,
+            demography: Demography::new(&s.population.demography),
         })
+    }
+
+    /// Weights of one replication per (stratum, year), `s * years + t`: with population change
+    /// on, each stratum's start weight scaled so that its weighted persons follow its region's
+    /// population index (`population.demography`), given the sample's persons in `k`
+    /// (person-months, exact integers); off, the start weights.
+    pub fn year_weights(&self, sim: &SimulationParams, k: &crate::counters::Counters) -> Vec<f64> {
+        let v = k.view();
+        let pm = crate::counters::c::PERSON_MONTHS;
+        self.demography
+            .year_weights(&self.strata, &self.alloc.weight, sim, |s, t| {
+                (v[[s, t, 0, pm]] + v[[s, t, 1, pm]]) as f64
+            })
     }
 
     /// Generate household `index` of replication `rep`: a pure function of its arguments.
@@ -510,10 +530,20 @@ impl PopulationModel {
             return md.household(self, sim, rep, index);
         }
         let s_idx = self.alloc.stratum_of(index);
+        let mut rng = stream(sim.seed, rep, index, Purpose::Population);
+        self.draw_household(&mut rng, index, s_idx)
+    }
+
+    /// A new household of stratum `s_idx` drawn from `rng` (the generator's draws in their
+    /// fixed order): household `index` itself, or one replacing it when its last member died.
+    pub fn draw_household(
+        &self,
+        rng: &mut crate::rng::StreamRng,
+        index: u64,
+        s_idx: usize,
+    ) -> Household {
         let st = &self.strata.strata[s_idx];
         let p = &self.params;
-        let mut rng = stream(sim.seed, rep, index, Purpose::Population);
-
         let u: f64 = rng.random();
         let size = st
             .size_cdf
@@ -527,7 +557,7 @@ impl PopulationModel {
         let z_assets: f64 = rng.sample(StandardNormal);
 
         let m = &p.members;
-        let members = draw_members(&mut rng, st, m, size);
+        let members = draw_members(rng, st, m, size);
         // Drawn last, so that every earlier draw stays what it was before this key existed.
         let u_low: f64 = rng.random();
         let mut hh = Household {

@@ -49,6 +49,7 @@ impl Scenario {
     pub fn validate(&self, c: &mut Checker) {
         self.simulation.validate(c);
         self.population.validate(c);
+        self.population.demography.validate(c, &self.simulation);
         self.dynamics.validate(c, &self.simulation);
         self.programs.validate(c, &self.simulation);
         self.metrics.validate(c, &self.simulation);

@@ -1,0 +1,321 @@
+//! Population change (`population.demography.*`): deaths by age from the 2020 life table
+//! (`synthetic-data/mortality-2020.csv`), a household whose last member died replaced by a new
+//! one drawn from its stratum (so the sample stays the same size), and the yearly urban and
+//! rural population totals that the sample's weights follow (NBS year-end series through 2025,
+//! then a stated projection; see `scenarios/defaults.toml`).
+//!
+//! Migration from village to town is carried by the weights: rural strata's weights shrink and
+//! urban strata's grow with the two series. Households do not move between strata and no one
+//! is born into the sample; the reweighting keeps each region's weighted persons on its series.
+
+use crate::check::Checker;
+use crate::population::{Household, Region, StrataTable, MAX_MEMBERS};
+use crate::schedule::Schedule;
+use crate::simulation::SimulationParams;
+use serde::{Deserialize, Serialize};
+
+/// The 2020 model life table, one row per age band (see `synthetic-data/SOURCES.md`).
+pub const MORTALITY_CSV: &str = include_str!("../../synthetic-data/mortality-2020.csv");
+
+/// Oldest age with its own death probability; older ages use this one.
+const TOP_AGE: usize = 120;
+
+/// `population.demography.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemographyParams {
+    /// Population change on: deaths each January (with `population.members.ageing`) and
+    /// weights that follow the urban and rural totals. Off: the population of the start year,
+    /// every weight fixed (no output byte differs from a model without this section).
+    pub enabled: bool,
+    /// Multiplier of the 2020 life table's yearly death probabilities, by year (1 = 2020).
+    pub mortality_factor: Schedule,
+    /// Growth of the urban resident population from year y−1 to y (share per year).
+    pub urban_growth: Schedule,
+    /// Growth of the rural resident population from year y−1 to y (share per year).
+    pub rural_growth: Schedule,
+}
+
+impl DemographyParams {
+    /// The schedules must cover the horizon only when population change is on (a scenario
+    /// starting before their first year runs without it).
+    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
+        if !self.enabled {
+            return;
+        }
+        let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
+        c.schedule(
+            "population.demography.mortality_factor",
+            &self.mortality_factor,
+            years.clone(),
+            0.0,
+            10.0,
+            "a multiplier of the 2020 death probabilities",
+        );
+        for (key, s) in [
+            ("population.demography.urban_growth", &self.urban_growth),
+            ("population.demography.rural_growth", &self.rural_growth),
+        ] {
+            c.schedule(key, s, years.clone(), -0.5, 1.0, "a yearly growth rate");
+        }
+    }
+}
+
+/// What the population layer precomputes for population change.
+#[derive(Debug, Clone)]
+pub struct Demography {
+    /// A copy of the scenario's keys.
+    pub params: DemographyParams,
+    /// Yearly death probability at each age 0..=TOP_AGE, 2020 level.
+    pub q: Vec<f64>,
+}
+
+impl Demography {
+    /// Read the embedded life table.
+    pub fn new(params: &DemographyParams) -> Demography {
+        Demography {
+            params: params.clone(),
+            q: yearly_q(MORTALITY_CSV).expect("the embedded life table parses"),
+        }
+    }
+
+    /// Yearly death probability at `age` in calendar year `year`, 0–1.
+    pub fn death_prob(&self, age: u8, year: i32) -> f64 {
+        let f = self.params.mortality_factor.at(year).unwrap_or(1.0);
+        (self.q[(age as usize).min(TOP_AGE)] * f).min(1.0)
+    }
+
+    /// Deaths of one January: member `i` dies when `u[i]` is below its death probability.
+    /// The survivors keep their order; returns how many died. A household whose members all
+    /// died is left with size 0 (the caller replaces it).
+    pub fn deaths(&self, hh: &mut Household, year: i32, u: &[f64; MAX_MEMBERS]) -> u8 {
+        let size = hh.size as usize;
+        let mut kept = 0;
+        for (i, &ui) in u.iter().enumerate().take(size) {
+            if ui >= self.death_prob(hh.members[i].age, year) {
+                hh.members[kept] = hh.members[i];
+                kept += 1;
+            }
+        }
+        for m in hh.members[kept..size].iter_mut() {
+            *m = Default::default();
+        }
+        let died = (size - kept) as u8;
+        hh.size = kept as u8;
+        died
+    }
+
+    /// Population index of each region in year t of the horizon relative to the start year
+    /// (urban, rural): the compounded growth schedules.
+    pub fn region_index(&self, sim: &SimulationParams) -> [Vec<f64>; 2] {
+        let n = sim.years as usize;
+        let mut out = [vec![1.0; n], vec![1.0; n]];
+        for t in 1..n {
+            let y = sim.start_year + t as i32;
+            let g = [
+                self.params.urban_growth.at(y).unwrap_or(0.0),
+                self.params.rural_growth.at(y).unwrap_or(0.0),
+            ];
+            for r in 0..2 {
+                out[r][t] = out[r][t - 1] * (1.0 + g[r]);
+            }
+        }
+        out
+    }
+
+    /// Weights per (stratum, year), `s * years + t`: the start weight `w[s]` scaled so that the
+    /// stratum's weighted persons in year t are its start-year weighted persons times its
+    /// region's population index. `persons(s, t)` is the sample's persons (any fixed unit, such
+    /// as person-months) of stratum s in year t. Disabled, every year's weight is `w[s]`.
+    pub fn year_weights(
+        &self,
+        strata: &StrataTable,
+        w: &[f64],
+        sim: &SimulationParams,
+        persons: impl Fn(usize, usize) -> f64,
+    ) -> Vec<f64> {
+        let n = sim.years as usize;
+        let mut out = Vec::with_capacity(w.len() * n);
+        let index = self.enabled().then(|| self.region_index(sim));
+        for (s, &ws) in w.iter().enumerate() {
+            let Some(index) = &index else {
+                out.extend(std::iter::repeat(ws).take(n));
+                continue;
+            };
+            let r = match strata.strata[s].region {
+                Region::Urban => 0,
+                Region::Rural => 1,
+            };
+            let p0 = persons(s, 0);
+            for (t, ix) in index[r].iter().enumerate() {
+                let pt = persons(s, t);
+                let follow = if p0 > 0.0 && pt > 0.0 { p0 / pt } else { 1.0 };
+                out.push(ws * ix * follow);
+            }
+        }
+        out
+    }
+
+    /// Population change is on.
+    pub fn enabled(&self) -> bool {
+        self.params.enabled
+    }
+}
+
+/// Yearly death probabilities by single year of age from the life table's `total` rows:
+/// within a band of n years, 1 − (1 − nqx)^(1/n); the open band (q = 1) from its rate,
+/// 1 − exp(−m).
+pub fn yearly_q(csv_text: &str) -> Result<Vec<f64>, String> {
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or(format!("mortality table: no column `{name}`"))
+    };
+    let (c_from, c_to, c_sex, c_m, c_q) = (
+        col("age_from")?,
+        col("age_to")?,
+        col("sex")?,
+        col("m_2020_model_per_mille")?,
+        col("q_2020_model")?,
+    );
+    let mut q = vec![f64::NAN; TOP_AGE + 1];
+    for (row, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| e.to_string())?;
+        if &rec[c_sex] != "total" {
+            continue;
+        }
+        let num = |c: usize| -> Result<f64, String> {
+            rec[c]
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| format!("mortality table row {}: `{}`", row + 2, &rec[c]))
+        };
+        let from = num(c_from)? as usize;
+        let to = if rec[c_to].trim().is_empty() {
+            TOP_AGE
+        } else {
+            num(c_to)? as usize
+        };
+        let nqx = num(c_q)?;
+        let yearly = if nqx >= 1.0 {
+            1.0 - (-num(c_m)? / 1000.0).exp()
+        } else {
+            1.0 - (1.0 - nqx).powf(1.0 / (to - from + 1) as f64)
+        };
+        for v in q.iter_mut().take(to.min(TOP_AGE) + 1).skip(from) {
+            *v = yearly;
+        }
+    }
+    if let Some(a) = q.iter().position(|v| v.is_nan()) {
+        return Err(format!("mortality table: no `total` row covers age {a}"));
+    }
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::population::Member;
+
+    fn demog(enabled: bool) -> Demography {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let mut p = s.population.demography.clone();
+        p.enabled = enabled;
+        Demography::new(&p)
+    }
+
+    #[test]
+    fn yearly_probabilities_compound_to_the_tables_band_probabilities() {
+        let d = demog(true);
+        // Band 1-4: nqx = 0.002579 over 4 years.
+        let four = 1.0 - (1.0 - d.q[2]).powi(4);
+        assert!((four - 0.002579).abs() < 1e-9, "{four}");
+        assert!((d.q[0] - 0.003811).abs() < 1e-12);
+        // Band 85-89: nqx = 0.484013.
+        let five = 1.0 - (1.0 - d.q[87]).powi(5);
+        assert!((five - 0.484013).abs() < 1e-9);
+        // Death risk rises with age past childhood.
+        assert!(d.q[10] < d.q[40] && d.q[40] < d.q[70] && d.q[70] < d.q[95]);
+        assert!(d.q[TOP_AGE] > 0.3 && d.q[TOP_AGE] < 1.0);
+    }
+
+    #[test]
+    fn a_dead_member_leaves_and_the_survivors_keep_their_order() {
+        let d = demog(true);
+        let mut hh = crate::population::PopulationModel::new(
+            &crate::scenario::load_str("", "t").unwrap().scenario,
+            "t",
+        )
+        .unwrap()
+        .household(
+            &crate::scenario::load_str("", "t")
+                .unwrap()
+                .scenario
+                .simulation,
+            0,
+            0,
+        );
+        hh.size = 3;
+        hh.members[0] = Member {
+            age: 80,
+            ..Default::default()
+        };
+        hh.members[1] = Member {
+            age: 50,
+            ..Default::default()
+        };
+        hh.members[2] = Member {
+            age: 20,
+            ..Default::default()
+        };
+        // The 80-year-old draws 0 (dies), the others 0.999 (survive).
+        let mut u = [0.999; MAX_MEMBERS];
+        u[0] = 0.0;
+        assert_eq!(d.deaths(&mut hh, 2023, &u), 1);
+        assert_eq!(hh.size, 2);
+        assert_eq!((hh.members[0].age, hh.members[1].age), (50, 20));
+        // Everyone dies: size 0, for the caller to replace.
+        assert_eq!(d.deaths(&mut hh, 2023, &[0.0; MAX_MEMBERS]), 2);
+        assert_eq!(hh.size, 0);
+    }
+
+    #[test]
+    fn mortality_factor_scales_the_probabilities() {
+        let mut d = demog(true);
+        d.params.mortality_factor = Schedule::constant(2020, 1.5);
+        assert!((d.death_prob(70, 2025) - 1.5 * d.q[70]).abs() < 1e-15);
+    }
+
+    #[test]
+    fn weights_follow_the_region_index_and_the_samples_persons() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let mut sim = s.simulation.clone();
+        sim.years = 3;
+        let mut d = demog(true);
+        d.params.urban_growth = Schedule::constant(2023, 0.02);
+        d.params.rural_growth = Schedule::constant(2023, -0.03);
+        let w = vec![2.0; t.strata.len()];
+        // The sample loses a tenth of its persons each year.
+        let persons = |_s: usize, y: usize| 100.0 * 0.9f64.powi(y as i32);
+        let yw = d.year_weights(&t, &w, &sim, persons);
+        for (s, st) in t.strata.iter().enumerate() {
+            let g = if st.region == Region::Urban {
+                1.02f64
+            } else {
+                0.97
+            };
+            for y in 0..3 {
+                // Weighted persons = start weighted persons x the region's index.
+                let weighted = yw[s * 3 + y] * persons(s, y);
+                assert!((weighted - 200.0 * g.powi(y as i32)).abs() < 1e-9);
+            }
+        }
+        // Disabled: the start weights, bit for bit.
+        let off = demog(false).year_weights(&t, &w, &sim, persons);
+        assert!(off.iter().all(|&x| x == 2.0));
+    }
+}
