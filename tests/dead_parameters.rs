@@ -55,6 +55,12 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "the poverty line is the dibao standard in full-system-2023",
     ),
     (
+        "programs.tekun.institutional_share",
+        &[("simulation.households", "20000")],
+        "the small run has about 30 tekun households: at the calibrated share none may draw \
+         between it and 1.5 times it",
+    ),
+    (
         "population.demography.",
         &[("population.demography.enabled", "true")],
         "population change (deaths, weights that follow the population) is switched on here",

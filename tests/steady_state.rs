@@ -1,0 +1,160 @@
+//! The steady state: with demography, prices, incomes and standards frozen, the caseload
+//! (dibao persons and households, tekun persons) must not drift. The run starts after the
+//! default burn-in (`simulation.burn_in_months`) from the stationary income distribution
+//! (`dynamics.income.persistent_initial_sd` is the stationary sd), so every yearly change over
+//! years 1–5 must stay within 1 %.
+//!
+//! Sample: 100,000 households x 8 replications x 6 years of the calibrated baseline, frozen
+//! (growth, inflation and standard growth 0, members neither age nor die, weights fixed).
+//! Changes are computed per replication on the same households (paired), then averaged; the
+//! Monte Carlo standard error is the replications' sd / sqrt(8). The test asserts the trend
+//! (least-squares slope of the log over years 0–5) within 1 % a year, with its standard error
+//! required below 0.35 % so that a pass means the drift is below 1 % at more than two
+//! standard errors; measured: dibao persons +0.03 % (se 0.09 %), dibao households +0.04 %
+//! (se 0.07 %), tekun persons −0.02 % (se 0.23 %, few sample recipients). Each single year's
+//! change must also be within 1 % + 2 se (its se 0.1–0.4 % for dibao, 0.3–0.9 % for tekun).
+//! The check can fail: with the old default of 24 burn-in months the caseload still fills
+//! (`short_burn_in_is_caught`).
+
+use safetynet::engine::{self, Model, RunOptions};
+use safetynet::metrics::Period;
+use safetynet::output;
+use safetynet::scenario::{self, parse_override};
+use std::path::Path;
+
+const FROZEN: &[&str] = &[
+    "simulation.households=100000",
+    "simulation.replications=8",
+    "simulation.years=6",
+    "dynamics.income.growth={2023=0.0}",
+    "dynamics.prices.inflation={2023=0.0}",
+    "programs.dibao.standard.growth_urban={2023=0.0}",
+    "programs.dibao.standard.growth_rural={2023=0.0}",
+    "population.members.ageing=false",
+    "population.demography.enabled=false",
+];
+
+const METRICS: &[&str] = &[
+    "recipients_persons",
+    "recipients_households",
+    "tekun_persons",
+];
+
+/// Per metric: its yearly changes t = 1..5, each as (mean over replications of X_t / X_{t-1} - 1,
+/// its standard error), and the trend over years 0–5 as (mean over replications of the
+/// least-squares slope of ln X_t on t, its standard error), all in shares per year.
+type Drift = (&'static str, Vec<(f64, f64)>, (f64, f64));
+
+fn mean_se(d: &[f64]) -> (f64, f64) {
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+fn drifts(extra: &[&str]) -> Vec<Drift> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sets: Vec<_> = FROZEN
+        .iter()
+        .chain(extra)
+        .map(|s| parse_override(s).unwrap())
+        .collect();
+    let loaded = scenario::load(&root.join("scenarios/baseline.toml"))
+        .unwrap()
+        .with_overrides(&sets, "steady-state test")
+        .unwrap();
+    let model = Model::new(&loaded).unwrap();
+    let start = model.scenario().simulation.start_year;
+    let opts = RunOptions {
+        threads: 2,
+        ..Default::default()
+    };
+    let counters = engine::run(std::slice::from_ref(&model), &opts).unwrap();
+    let results = output::collect(std::slice::from_ref(&model), &counters);
+    let r = &results[0];
+    METRICS
+        .iter()
+        .map(|&m| {
+            let years: Vec<Vec<f64>> = (0..6)
+                .map(|t| r.values(start + t, Period::FullYear, "national", m))
+                .collect();
+            let reps = years[0].len();
+            let yearly = (1..6)
+                .map(|t| {
+                    let d: Vec<f64> = (0..reps)
+                        .map(|k| years[t][k] / years[t - 1][k] - 1.0)
+                        .collect();
+                    mean_se(&d)
+                })
+                .collect();
+            // Slope of ln X on t = 0..5 (mean t 2.5, sum of squared deviations 17.5).
+            let slopes: Vec<f64> = (0..reps)
+                .map(|k| {
+                    (0..6)
+                        .map(|t| (t as f64 - 2.5) * years[t][k].ln())
+                        .sum::<f64>()
+                        / 17.5
+                })
+                .collect();
+            (m, yearly, mean_se(&slopes))
+        })
+        .collect()
+}
+
+#[test]
+fn frozen_inputs_keep_the_caseload_within_one_percent_a_year() {
+    for (m, yearly, (slope, slope_se)) in drifts(&[]) {
+        for (t, (mean, se)) in yearly.iter().enumerate() {
+            eprintln!(
+                "{m} year {}: change {:+.3} % (se {:.3} %)",
+                t + 1,
+                100.0 * mean,
+                100.0 * se
+            );
+        }
+        eprintln!(
+            "{m} trend years 0-5: {:+.3} % a year (se {:.3} %)",
+            100.0 * slope,
+            100.0 * slope_se
+        );
+        assert!(
+            slope_se < 0.003,
+            "{m}: trend se {slope_se} too large to test 1 %"
+        );
+        assert!(
+            slope.abs() < 0.01,
+            "{m}: trend {:+.2} % a year (se {:.2} %)",
+            100.0 * slope,
+            100.0 * slope_se
+        );
+        // Every single year too, at its own (wider) standard error: the filling of a short
+        // burn-in shows in year 1 first.
+        for (t, (mean, se)) in yearly.iter().enumerate() {
+            assert!(
+                mean.abs() < 0.01 + 2.0 * se,
+                "{m} year {}: change {:+.2} % (se {:.2} %)",
+                t + 1,
+                100.0 * mean,
+                100.0 * se
+            );
+        }
+    }
+}
+
+/// The test has power: the old default of 24 burn-in months leaves the caseload filling.
+#[test]
+fn short_burn_in_is_caught() {
+    let d = drifts(&["simulation.burn_in_months=24"]);
+    let (m, yearly, _) = &d[0];
+    let (mean, se) = yearly[0];
+    eprintln!(
+        "24-month burn-in: {m} year 1 {:+.2} % (se {:.2} %)",
+        100.0 * mean,
+        100.0 * se
+    );
+    assert!(
+        mean > 0.01 + 2.0 * se,
+        "{m}: a 24-month burn-in should still fill by more than 1 % in year 1, got {:+.2} %",
+        100.0 * mean
+    );
+}
