@@ -99,7 +99,8 @@ impl ScenarioResults {
     }
 }
 
-/// Turn a run's counters into figures.
+/// Turn a run's counters into figures: those of [`figures`], then the payer figures of
+/// [`crate::payers`] (national and by province, when the population has provinces).
 pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
     models
         .iter()
@@ -126,6 +127,13 @@ pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
                 }
                 set
             });
+            // Payer figures (central/local split): after the counters' figures of each
+            // replication. The strata table gives every province a class (payers unit test).
+            let payer = crate::metrics::payers::payer_figures(m, reps)
+                .expect("every province of the strata table has a region class");
+            for (f, p) in figs.iter_mut().zip(payer) {
+                f.extend(p);
+            }
             ScenarioResults {
                 name: s.name.clone(),
                 regions: m.regions.iter().map(|r| r.name.clone()).collect(),

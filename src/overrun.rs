@@ -15,8 +15,8 @@
 //! normal law with the figure's mean and the common sd; its standard error by the delta method
 //! from the errors of the mean and of the common sd).
 //!
-//! Only totals (money and counts, additive over households) get the split; for ratios the
-//! sampling part is left out (shown as NaN).
+//! Only totals (money and counts, additive over households) get the split; for ratios and
+//! the payer figures (capped at an allocation) the sampling part is left out (shown as NaN).
 
 use crate::engine::{simulate_household, Model, RepTables};
 use crate::error::{Error, Result};
@@ -99,8 +99,11 @@ impl BudgetLine {
     }
 
     /// Whether the metric is a total over households (the sampling split applies).
+    /// Payer figures are not: the central part is capped at an allocation set from the
+    /// mean over replications, so their sampling part is left out as for ratios.
     pub fn additive(&self) -> bool {
-        self.unit == "billion yuan" || self.unit.starts_with("million")
+        let payer = crate::metrics::find(self.metric).is_ok_and(|m| m.is_payer());
+        !payer && (self.unit == "billion yuan" || self.unit.starts_with("million"))
     }
 }
 
