@@ -111,7 +111,8 @@ impl BudgetLine {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OverrunRow {
     pub figure: String,
-    pub unit: &'static str,
+    /// As outputs label it (`billion yuan, 2023 prices` with `--prices 2023`).
+    pub unit: String,
     pub year: i32,
     pub budget: f64,
     pub mean: f64,
@@ -251,7 +252,7 @@ pub fn overrun(
         };
         out.push(OverrunRow {
             figure: line.label(),
-            unit: line.unit,
+            unit: crate::output::unit_in(line.unit, results.prices),
             year,
             budget,
             mean: st.mean,
@@ -299,7 +300,7 @@ pub fn overrun_csv(rows: &[OverrunRow]) -> Result<Vec<u8>> {
     for r in rows {
         w.write_record([
             r.figure.clone(),
-            r.unit.to_string(),
+            r.unit.clone(),
             r.year.to_string(),
             r.budget.to_string(),
             r.mean.to_string(),
@@ -340,7 +341,7 @@ pub fn exceedance_csv(results: &ScenarioResults, lines: &[BudgetLine]) -> Result
                 let above = v.iter().filter(|y| *y > x).count();
                 w.write_record([
                     line.label(),
-                    line.unit.to_string(),
+                    crate::output::unit_in(line.unit, results.prices),
                     year.to_string(),
                     x.to_string(),
                     (above as f64 / r).to_string(),
@@ -395,9 +396,31 @@ pub fn assess(
 ) -> Result<(String, Vec<NamedFile>)> {
     let start = model.scenario().simulation.start_year;
     let mut rows = Vec::new();
+    // With --prices, money figures were restated by a factor per replication and year; the
+    // sampling variance (of nominal figures) scales by the mean of its square.
+    let sim = &model.scenario().simulation;
+    let mut factor2 = vec![1.0; sim.years as usize];
+    if let Some(y) = results.prices {
+        let n = results.reps.len() as f64;
+        factor2.fill(0.0);
+        for rep in 0..results.reps.len() {
+            let index = crate::output::price_index(model, rep as u32)?;
+            let at = index[(y - start) as usize];
+            for (f, p) in factor2.iter_mut().zip(&index) {
+                *f += (at / p).powi(2) / n;
+            }
+        }
+    }
     for line in lines {
         let sampling = if line.additive() {
-            Some(sampling_variance(model, line, SUBSAMPLE_PER_STRATUM)?)
+            let v = sampling_variance(model, line, SUBSAMPLE_PER_STRATUM)?;
+            let money = crate::output::is_money(line.unit);
+            Some(
+                v.iter()
+                    .zip(&factor2)
+                    .map(|(v, f)| if money { v * f } else { *v })
+                    .collect::<Vec<f64>>(),
+            )
         } else {
             None
         };
@@ -419,7 +442,7 @@ pub fn overrun_table(rows: &[OverrunRow]) -> String {
     figures.dedup();
     for f in figures {
         let rs: Vec<&OverrunRow> = rows.iter().filter(|r| r.figure == f).collect();
-        let unit = rs[0].unit;
+        let unit = &rs[0].unit;
         let n = rs[0].replications;
         let _ = writeln!(
             t,

@@ -260,3 +260,104 @@ fn budget_solve_and_compare_target_payer_metrics() {
         );
     }
 }
+
+/// `--prices YEAR`: every money figure of summary.csv is the nominal one × price_index(YEAR) ÷
+/// price_index(year), the price index compounded here from the schedule given; counts and
+/// shares are the same bytes; units say which prices; compare's deltas follow; a year outside
+/// the run exits 2 naming it.
+#[test]
+fn prices_restate_money_by_the_price_index_and_leave_counts_alone() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    let inflation = "dynamics.prices.inflation={ 2023 = 0.01, 2024 = 0.03, 2025 = 0.05 }";
+    let index: BTreeMap<i32, f64> = [(2023, 1.0), (2024, 1.03), (2025, 1.03 * 1.05)].into();
+    let run = |out: &str, prices: &[&str]| {
+        Command::cargo_bin("safetynet")
+            .unwrap()
+            .arg("run")
+            .arg(&baseline)
+            .args(["--households", "3000", "--reps", "3", "--years", "3", "-q"])
+            .args(["--set", inflation])
+            .args(prices)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .assert()
+            .success()
+    };
+    run("nominal", &[]);
+    run("real", &["--prices", "2024"]).stdout(predicate::str::contains("budget in 2024 prices"));
+    let read = |out: &str| -> Vec<Vec<String>> {
+        csv::Reader::from_path(dir.path().join(out).join("summary.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let (nominal, real) = (read("nominal"), read("real"));
+    assert_eq!(nominal.len(), real.len());
+    let (mut money, mut other) = (0, 0);
+    for (n, r) in nominal.iter().zip(&real) {
+        assert_eq!(n[..5], r[..5]);
+        if n[5].contains("yuan") {
+            assert_eq!(r[5], format!("{}, 2024 prices", n[5]));
+            let year: i32 = n[1].parse().unwrap();
+            let k = index[&2024] / index[&year];
+            for c in 6..11 {
+                let (a, b): (f64, f64) = (n[c].parse().unwrap(), r[c].parse().unwrap());
+                assert!(
+                    (a * k - b).abs() <= 1e-12 * b.abs().max(1e-9),
+                    "{n:?} vs {r:?}"
+                );
+            }
+            money += 1;
+        } else {
+            assert_eq!(n, r);
+            other += 1;
+        }
+    }
+    assert!(money > 100 && other > 100);
+    // Payer figures are money too.
+    assert!(real
+        .iter()
+        .any(|r| r[4] == "cost_central_total" && r[5] == "billion yuan, 2024 prices"));
+
+    // compare: deltas in the same prices.
+    let mut cmp = Command::cargo_bin("safetynet").unwrap();
+    cmp.arg("compare")
+        .arg(&baseline)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rural-catch-up.toml"))
+        .args(["--households", "3000", "--reps", "2", "--years", "2", "-q"])
+        .args(["--set", inflation, "--prices", "2023", "--out"])
+        .arg(dir.path().join("cmp"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("money in 2023 prices"));
+    let deltas = std::fs::read_to_string(dir.path().join("cmp/deltas.csv")).unwrap();
+    assert!(deltas.contains(",2024,FY,national,cost_total,\"billion yuan, 2023 prices\","));
+    assert!(deltas.contains(",2024,FY,national,recipients_persons,million persons,"));
+
+    // A year outside the run is bad input, before anything is simulated.
+    for cmd in ["run", "solve"] {
+        let mut c = Command::cargo_bin("safetynet").unwrap();
+        c.arg(cmd).arg(&baseline);
+        if cmd == "solve" {
+            c.args([
+                "--key",
+                "programs.dibao.standard.growth_rural",
+                "--range",
+                "0..0.5",
+            ])
+            .args(["--limit", "cost_local_total:2024:sum <= 190"]);
+        }
+        c.args(["--years", "2", "-q", "--prices", "2030", "--out"])
+            .arg(dir.path().join(format!("bad-{cmd}")))
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("--prices 2030")
+                    .and(predicate::str::contains("allowed: 2023 to 2024")),
+            );
+    }
+}

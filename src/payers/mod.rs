@@ -82,8 +82,9 @@ pub fn payer_table(r: &crate::output::ScenarioResults) -> String {
         table.push(row);
     }
     format!(
-        "Payers, `{}`: central transfer (allocated in advance from the prior year's expected need) and local budgets; national, full year, mean [90 % interval]\n{}",
+        "Payers, `{}`: central transfer (allocated in advance from the prior year's expected need) and local budgets{}; national, full year, mean [90 % interval]\n{}",
         r.name,
+        crate::output::prices_note(r.prices),
         crate::output::align(&table, 2)
     )
 }
