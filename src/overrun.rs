@@ -17,6 +17,11 @@
 //!
 //! Only totals (money and counts, additive over households) get the split; for ratios and
 //! the payer figures (capped at an allocation) the sampling part is left out (shown as NaN).
+//! So it is for scenarios with a budget-limited rule (charity, dibao quotas): a household's
+//! award there depends on the whole sample's demand (the engine's first pass sets the charity
+//! fill shares and quota cut-offs), which a subsample simulated one by one does not have; its
+//! households would be simulated under the first-pass rules (no charity paid, no quota), so
+//! the estimate would be of another figure. [`budget_limited`] names them.
 
 use crate::engine::{simulate_household, Model, RepTables};
 use crate::error::{Error, Result};
@@ -132,9 +137,32 @@ pub struct OverrunRow {
     pub replications: usize,
 }
 
+/// The budget-limited rules a scenario enables (`charity`, `quota`), whose awards depend on
+/// the whole sample's demand: the sampling split is not estimated for them (see the module
+/// documentation).
+pub fn budget_limited(model: &Model) -> Vec<&'static str> {
+    let p = &model.scenario().programs;
+    [("charity", p.charity.enabled), ("quota", p.quota.enabled)]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// Within-replication sampling variance of a budget line's figure per year (mean over
 /// replications), from `per_stratum` subsample households per stratum and replication.
+/// An error for a scenario with a budget-limited rule ([`budget_limited`]).
 pub fn sampling_variance(model: &Model, line: &BudgetLine, per_stratum: u64) -> Result<Vec<f64>> {
+    let limited = budget_limited(model);
+    if !limited.is_empty() {
+        return Err(Error::Usage(format!(
+            "the sampling variance of `{}` cannot be estimated from a subsample: `{}` enables \
+             {}, whose awards depend on the whole sample's demand",
+            line.label(),
+            model.scenario().name,
+            limited.join(" and ")
+        )));
+    }
     let s = model.scenario();
     let sim = &s.simulation;
     let years = sim.years as usize;
@@ -411,8 +439,9 @@ pub fn assess(
             }
         }
     }
+    let limited = budget_limited(model);
     for line in lines {
-        let sampling = if line.additive() {
+        let sampling = if line.additive() && limited.is_empty() {
             let v = sampling_variance(model, line, SUBSAMPLE_PER_STRATUM)?;
             let money = crate::output::is_money(line.unit);
             Some(
@@ -426,8 +455,18 @@ pub fn assess(
         };
         rows.extend(overrun(results, line, start, sampling.as_deref()));
     }
+    let mut table = overrun_table(&rows);
+    if !limited.is_empty() {
+        table.push_str(&format!(
+            "sampling noise is not separated: `{}` enables {}, whose awards depend on the whole \
+             sample's demand (a subsample cannot reproduce them); the probability over \
+             replications includes it\n",
+            model.scenario().name,
+            limited.join(" and ")
+        ));
+    }
     Ok((
-        overrun_table(&rows),
+        table,
         vec![
             ("overrun.csv", overrun_csv(&rows)?),
             ("exceedance.csv", exceedance_csv(results, lines)?),
