@@ -669,6 +669,10 @@ impl Step for Dibao {
         }
     }
 
+    fn draws(&self) -> bool {
+        self.draw_apply || self.draw_error
+    }
+
     #[inline(always)]
     fn busy(&self, h: &DibaoHouse) -> bool {
         h.state.busy()

@@ -210,6 +210,12 @@ pub trait Step: Sized {
     /// Draws made every month, whatever the household's state (streams stay aligned).
     #[inline(always)]
     fn draw(&self, _h: &mut Self::Household) {}
+    /// Whether [`draw`](Step::draw) draws anything: a program that overrides `draw` overrides
+    /// this too. While no enabled program draws monthly, the engine runs a household's quiet
+    /// months ahead in a tight loop.
+    fn draws(&self) -> bool {
+        false
+    }
     /// The household is in the program (or in its procedure): every month needs its step.
     #[inline(always)]
     fn busy(&self, _h: &Self::Household) -> bool {
@@ -258,6 +264,8 @@ macro_rules! programs {
             pub propensities: usize,
             /// Some enabled program needs illness months.
             pub illness_matters: bool,
+            /// Some enabled program draws every month.
+            pub monthly_draws: bool,
             /// How the means test counts income.
             pub means: dibao::MeansTest,
         }
@@ -274,11 +282,13 @@ macro_rules! programs {
                     $($name: <$name::$rule as Step>::new(p),)*
                     propensities: 0,
                     illness_matters: false,
+                    monthly_draws: false,
                     means: dibao::MeansTest::new(p),
                 };
                 $(if let Some(x) = &r.$name {
                     r.propensities = r.propensities.max(<$name::$rule as Step>::PROPENSITIES);
                     r.illness_matters |= x.illness_matters();
+                    r.monthly_draws |= x.draws();
                 })*
                 r
             }

@@ -235,6 +235,10 @@ impl Step for Tekun {
         }
     }
 
+    fn draws(&self) -> bool {
+        self.draw
+    }
+
     #[inline(always)]
     fn busy(&self, h: &TekunHouse) -> bool {
         h.state.on
