@@ -221,7 +221,6 @@ fn simulate<const WANT_INCOME: bool>(
                     &mut income,
                     d,
                     &hh,
-                    has_worker,
                     0.0,
                     disaster,
                     dstart,
@@ -236,7 +235,8 @@ fn simulate<const WANT_INCOME: bool>(
                 mb = next;
                 match pending {
                     Some(p) => p,
-                    None => break,
+                    None if mb == burn as usize => break,
+                    None => income_month!(mb, 0.0),
                 }
             } else {
                 income_month!(mb, 0.0)
@@ -280,7 +280,6 @@ fn simulate<const WANT_INCOME: bool>(
                         &mut income,
                         d,
                         &hh,
-                        has_worker,
                         ln_index,
                         disaster,
                         dstart,
@@ -298,7 +297,8 @@ fn simulate<const WANT_INCOME: bool>(
                     mm += next - from;
                     match pending {
                         Some(p) => p,
-                        None => break,
+                        None if mm == half * 6 + 6 => break,
+                        None => income_month!(next, ln_index),
                     }
                 } else {
                     income_month!(burn as usize + t * 12 + mm, ln_index)
@@ -500,16 +500,16 @@ fn steps(
 }
 
 /// Run the months `range` (counted from the start of burn-in) ahead while each would take
-/// the fast path: no shock starts, no illness that matters, income at or above `ln_near`.
-/// Returns the first month that does not, with its income and shocks (already stepped), or
-/// the end of the range. Kept small and out of line so the income state stays in registers.
+/// the fast path: no shock starts or ends, no disaster starts, income at or above `ln_near`.
+/// Returns where it stopped: the end of the range, or a month that needs more, with its
+/// income if it was stepped (a month of shock change is left unstepped). Kept small, out of
+/// line and free of calls, so the income state stays in registers.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn fast_run(
     income: &mut IncomeState,
     d: &DynamicsParams,
     hh: &Household,
-    has_worker: bool,
     ln_index: f64,
     disaster: &[f64],
     dstart: &[u8],
@@ -520,9 +520,9 @@ fn fast_run(
     let mut inc = income.clone();
     let mut out = None;
     let mut mb = range.start;
-    while mb < range.end {
-        let mi = inc.step(d, hh, has_worker, ln_index, disaster[mb]);
-        let kinds = mi.shock_kinds | dstart[mb];
+    while mb < range.end && inc.quiet() {
+        let mi = inc.step_quiet(d, hh, ln_index, disaster[mb]);
+        let kinds = dstart[mb];
         // As the fast-path test of `simulate` (a NaN income is not fast).
         let fast = kinds == 0 && !(mi.ill && illness_matters) && mi.log_per_capita >= ln_near;
         if !fast {
