@@ -159,12 +159,11 @@ fn simulate<const WANT_INCOME: bool>(
         }};
     }
 
-    // The rest of a month: every program's draws, then the fast path or the steps.
+    // The rest of a month: the fast path or the steps.
     macro_rules! month_rest {
         ($mi:expr, $kinds:expr, $yc:expr, $year:expr, $m:expr, $local:expr) => {{
             let mi: MonthIncome = $mi;
             let kinds: u8 = $kinds;
-            rules.draw(&mut progs);
             let ly = mi.log_per_capita;
             if want_income {
                 last_income = ly.exp();
@@ -199,12 +198,12 @@ fn simulate<const WANT_INCOME: bool>(
         }};
     }
 
-    // Months that would take the fast path and leave nothing to record (no program draws
-    // monthly, none is busy with the household, no spell is running, no summary) run ahead
+    // Months that would take the fast path and leave nothing to record (no program is busy
+    // with the household, no spell is running, no summary) run ahead
     // in `fast_run`; it stops at the first month that needs more, already stepped.
     macro_rules! quiet {
         () => {
-            !WANT_INCOME && !rules.monthly_draws && !standing.busy
+            !WANT_INCOME && !standing.busy
         };
     }
 
