@@ -85,10 +85,19 @@ fn targets_from(truth: &LoadedScenario, figures: &[(&str, &str)]) -> TargetSet {
 /// bit-identical on any machine and thread count, so the test is not flaky.
 #[test]
 fn recovers_known_take_up_parameters() {
+    // At the old 24-month burn-in: the caseload is still filling in the start year, and how
+    // fast it fills is what separates monthly_apply_prob from ever_apply here. From the
+    // steady state (the default 72 months) one year of national flows barely does: measured,
+    // the run stops at objective 7.8e-7 with monthly_apply_prob 0.415 against 0.35. This test
+    // is about the optimiser recovering a known truth, so it keeps the identified setting.
     let truth = small_baseline(
         10_000,
         4,
-        &[(EVER, Value::Float(0.45)), (MONTHLY, Value::Float(0.35))],
+        &[
+            (EVER, Value::Float(0.45)),
+            (MONTHLY, Value::Float(0.35)),
+            ("simulation.burn_in_months", Value::Integer(24)),
+        ],
     );
     // Stocks (persons, households, cost) fix how many are reached: ever_apply x a rising
     // function of monthly_apply_prob. Flows separate the two: a faster application catches
