@@ -297,6 +297,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         charity_fill: tables.charity_fill.as_ref().map(|f| f[t]),
         size: hh.size as f64,
         k: hh.size as i64,
+        urban: model.pop.strata.strata[st].region == crate::population::Region::Urban,
     }
 }
 

@@ -71,6 +71,8 @@ pub struct YearCtx<'a> {
     /// Members.
     pub size: f64,
     pub k: i64,
+    /// The household lives in an urban stratum.
+    pub urban: bool,
 }
 
 /// What a month brings, as the programs see it (set by the engine before the steps).
