@@ -433,7 +433,7 @@ fn rows() -> Vec<Row> {
                 "recipients_households",
                 "million households",
                 true,
-                average(one(c::RECIP_HH_MONTHS), M),
+                average(one(c::RECIP_UNIT_MONTHS), M),
                 DIBAO_UNITS,
             ),
             "Recipient households",

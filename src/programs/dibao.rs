@@ -32,6 +32,57 @@ pub struct DibaoParams {
     pub take_up: TakeUpParams,
     pub assessment: AssessmentParams,
     pub review: ReviewParams,
+    pub units: UnitParams,
+}
+
+/// `programs.dibao.units.*`: how a household splits into assistance units. Official counts of
+/// recipient "households" are units: elderly parents registered apart from their children, and
+/// a severely disabled or ill member covered alone, are units of their own. The model has one
+/// per-capita income per household, so the units of a household are assessed alike and are on
+/// dibao together; the split changes how many units (and so recipient households) there are,
+/// not who is covered or what is paid.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitParams {
+    /// Age (years) from which members may be registered apart from younger adults.
+    pub elderly_age: u8,
+    /// Share 0–1 of urban households with members of `elderly_age` or more and a younger
+    /// adult in which the elderly members form a unit of their own.
+    pub elderly_apart_urban: f64,
+    /// The same for rural households.
+    pub elderly_apart_rural: f64,
+    /// Share 0–1 of households in which each severely disabled or ill member (not already in
+    /// the elderly unit) is a unit of one, when an adult stays in the rest of the household.
+    pub severe_apart: f64,
+}
+
+impl UnitParams {
+    /// Number of assistance units of a household with `members`, given whether its elderly
+    /// members and its severely disabled or ill members are registered apart. Adults are
+    /// members of `adult_age` or more: a split needs an adult left in the rest.
+    pub fn count(
+        &self,
+        members: &[Member],
+        adult_age: u8,
+        elderly_apart: bool,
+        severe_apart: bool,
+    ) -> u8 {
+        let elderly = |m: &Member| m.age >= self.elderly_age;
+        let severe = |m: &Member| m.severe_disability || m.severe_illness;
+        // Elderly apart: the elderly members form one unit, if a younger adult stays behind.
+        let elderly_unit = elderly_apart
+            && members.iter().any(elderly)
+            && members.iter().any(|m| !elderly(m) && m.age >= adult_age);
+        let rest = || members.iter().filter(move |m| !(elderly_unit && elderly(m)));
+        // Severe apart: each severely disabled or ill member of the rest is a unit of one, if
+        // an adult who is neither stays in the rest.
+        let severe_units = if severe_apart && rest().any(|m| !severe(m) && m.age >= adult_age) {
+            rest().filter(|m| severe(m)).count() as u8
+        } else {
+            0
+        };
+        1 + elderly_unit as u8 + severe_units
+    }
 }
 
 /// `programs.dibao.standard.*`.
@@ -249,6 +300,21 @@ impl DibaoParams {
             120,
         );
         c.int_range(
+            &format!("{k}.units.elderly_age"),
+            self.units.elderly_age as i64,
+            40,
+            120,
+        );
+        c.share(
+            &format!("{k}.units.elderly_apart_urban"),
+            self.units.elderly_apart_urban,
+        );
+        c.share(
+            &format!("{k}.units.elderly_apart_rural"),
+            self.units.elderly_apart_rural,
+        );
+        c.share(&format!("{k}.units.severe_apart"), self.units.severe_apart);
+        c.int_range(
             &format!("{k}.review.gradual_exit_months"),
             self.review.gradual_exit_months as i64,
             0,
@@ -351,6 +417,8 @@ pub struct DibaoHousehold {
     /// With a quota, ln(1 − the stratum's need cut-off): assessed income must be below the
     /// standard times (1 − cut-off). 0 without a quota.
     pub ln_quota: f64,
+    /// Assistance units the household forms (see [`UnitParams`]), 1 or more.
+    pub units: i64,
 }
 
 impl DibaoHousehold {
@@ -383,6 +451,7 @@ impl DibaoHousehold {
             } as i32,
             assets_per_capita: hh.assets_per_capita * price_index,
             ln_quota: 0.0,
+            units: 1,
         }
     }
 }
@@ -546,6 +615,7 @@ impl DibaoParams {
             review_interval: 1,
             assets_per_capita: 0.0,
             ln_quota: 0.0,
+            units: 1,
         };
         self.benefit(&unit, 0.0, standard)
     }
@@ -610,6 +680,9 @@ pub struct DibaoHouse {
     state: DibaoState,
     facts: DibaoHousehold,
     take_up_u: f64,
+    /// Propensities to register elderly members, and severely disabled or ill ones, apart.
+    elderly_apart_u: f64,
+    severe_apart_u: f64,
     behaviour: Option<StreamRng>,
     admin: Option<StreamRng>,
     draws: DibaoDraws,
@@ -617,8 +690,9 @@ pub struct DibaoHouse {
 
 impl Step for Dibao {
     type Household = DibaoHouse;
-    /// Slot 0: the take-up propensity.
-    const PROPENSITIES: usize = 1;
+    /// Slot 0: the take-up propensity; slots 7 and 8: elderly and severe members registered
+    /// apart (`units`).
+    const PROPENSITIES: usize = 9;
 
     fn new(p: &ProgramsParams) -> Option<Dibao> {
         p.dibao.enabled.then(|| Dibao {
@@ -641,8 +715,11 @@ impl Step for Dibao {
                 review_interval: 1,
                 assets_per_capita: 0.0,
                 ln_quota: 0.0,
+                units: 1,
             },
             take_up_u: u[0],
+            elderly_apart_u: u[7],
+            severe_apart_u: u[8],
             behaviour: self.draw_apply.then(|| key.stream(Purpose::Behaviour)),
             admin: self.draw_error.then(|| key.stream(Purpose::Admin)),
             draws: DibaoDraws::default(),
@@ -655,6 +732,18 @@ impl Step for Dibao {
         if let Some(cut) = y.quota_cut {
             h.facts.ln_quota = (1.0 - cut).ln();
         }
+        let u = &self.p.units;
+        let elderly_share = if y.urban {
+            u.elderly_apart_urban
+        } else {
+            u.elderly_apart_rural
+        };
+        h.facts.units = u.count(
+            y.hh.members(),
+            self.p.addons.child_age,
+            h.elderly_apart_u < elderly_share,
+            h.severe_apart_u < u.severe_apart,
+        ) as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
         y.ln_standard - self.ln_counted
     }
@@ -719,6 +808,7 @@ impl Step for Dibao {
         led.would_apply_dibao = f.would_apply;
         rec[c::COST_DIBAO_FEN] += fen(paid);
         rec[c::RECIP_HH_MONTHS] += on as i64;
+        rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };
         rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
         // Targeting: eligible by the rule (true counted income) against who receives.
         let eligible = self.p.passes(&f, mo.lm, y.ln_standard, y.standard);
@@ -762,6 +852,7 @@ mod tests {
             review_interval: 6,
             assets_per_capita: 0.0,
             ln_quota: 0.0,
+            units: 1,
         }
     }
 
@@ -901,6 +992,50 @@ mod tests {
         };
         let share = p.addons.child_share + p.addons.severe_disability_share;
         assert!((p.single_person(&child, 601.0) - 601.0 * (1.0 + share)).abs() < 1e-9);
+    }
+
+    fn member(age: u8, severe: bool) -> Member {
+        Member {
+            age,
+            severe_disability: severe,
+            severe_illness: false,
+        }
+    }
+
+    fn units() -> UnitParams {
+        UnitParams {
+            elderly_age: 60,
+            elderly_apart_urban: 1.0,
+            elderly_apart_rural: 1.0,
+            severe_apart: 1.0,
+        }
+    }
+
+    #[test]
+    fn elderly_parents_registered_apart_from_an_adult_child_are_a_second_unit() {
+        let u = units();
+        let family = [member(72, false), member(68, false), member(40, false), member(9, false)];
+        assert_eq!(u.count(&family, 16, true, false), 2);
+        // Not registered apart: one unit.
+        assert_eq!(u.count(&family, 16, false, false), 1);
+        // A grandparent with a grandchild only: the child cannot be a unit of its own.
+        assert_eq!(u.count(&[member(70, false), member(10, false)], 16, true, true), 1);
+        // Elderly only: one unit whatever the split.
+        assert_eq!(u.count(&[member(70, false), member(66, false)], 16, true, true), 1);
+    }
+
+    #[test]
+    fn severely_disabled_members_covered_alone_are_units_of_one_beside_an_able_adult() {
+        let u = units();
+        let family = [member(45, false), member(20, true), member(17, true)];
+        assert_eq!(u.count(&family, 16, false, true), 3);
+        // No able adult left to form the rest: one unit.
+        assert_eq!(u.count(&[member(45, true), member(12, false)], 16, false, true), 1);
+        // Both splits: the elderly unit, the severe member, the rest.
+        let both = [member(75, true), member(50, false), member(25, true)];
+        assert_eq!(u.count(&both, 16, true, true), 3);
+        assert_eq!(u.count(&both, 16, false, true), 3);
+        assert_eq!(u.count(&both, 16, true, false), 2);
     }
 
     #[test]

@@ -157,6 +157,7 @@ impl Step for Marginal {
         rec[c::COST_DIBAO_FEN] += fen(single);
         rec[c::COST_DIBAO_SINGLE_FEN] += fen(single);
         rec[c::RECIP_HH_MONTHS] += n_single;
+        rec[c::RECIP_UNIT_MONTHS] += n_single;
         rec[c::RECIP_PERSON_MONTHS] += n_single;
         rec[c::SINGLE_PERSON_MONTHS] += n_single;
         rec[c::MARGINAL_HH_MONTHS] += 1;
