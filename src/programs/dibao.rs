@@ -147,6 +147,20 @@ pub struct AssetTestParams {
     pub enabled: bool,
     /// Financial assets per person allowed, in months of the standard.
     pub limit_months: f64,
+    /// What households' nominal assets grow with after the start year: nominal per-capita
+    /// income (savings grow with what is earned) or prices.
+    pub grow_with: AssetGrowth,
+}
+
+/// `programs.dibao.assets.grow_with`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetGrowth {
+    /// The price level (`dynamics.prices.inflation`): real assets frozen, so with standards
+    /// growing faster than prices the test loosens every year.
+    Prices,
+    /// Nominal per-capita income (real growth and prices).
+    Income,
 }
 
 /// `programs.dibao.take_up.*`.
@@ -431,7 +445,7 @@ impl DibaoHousehold {
         m: &MemberParams,
         take_up_u: f64,
         take_up_factor: f64,
-        price_index: f64,
+        asset_index: f64,
     ) -> DibaoHousehold {
         let mut addon_share = 0.0;
         let mut workers = 0;
@@ -449,7 +463,7 @@ impl DibaoHousehold {
             } else {
                 p.review.interval_months_stable
             } as i32,
-            assets_per_capita: hh.assets_per_capita * price_index,
+            assets_per_capita: hh.assets_per_capita * asset_index,
             ln_quota: 0.0,
             units: 1,
         }
@@ -620,6 +634,15 @@ impl DibaoParams {
         self.benefit(&unit, 0.0, standard)
     }
 
+    /// Nominal value in year `y` of one yuan of start-year assets (see `assets.grow_with`).
+    #[inline]
+    pub fn asset_index(&self, y: &YearCtx) -> f64 {
+        match self.assets.grow_with {
+            AssetGrowth::Prices => y.price_index,
+            AssetGrowth::Income => y.income_index,
+        }
+    }
+
     /// Whether financial assets of `assets_per_capita` yuan per person (nominal) pass the
     /// asset test at `standard` yuan per person per month (tekun and marginal families use it
     /// too).
@@ -728,7 +751,14 @@ impl Step for Dibao {
 
     fn year(&self, h: &mut DibaoHouse, y: &YearCtx) -> f64 {
         let factor = self.residence.take_up_factor(y.hh.migrant);
-        h.facts = DibaoHousehold::new(&self.p, y.hh, y.members, h.take_up_u, factor, y.price_index);
+        h.facts = DibaoHousehold::new(
+            &self.p,
+            y.hh,
+            y.members,
+            h.take_up_u,
+            factor,
+            self.p.asset_index(y),
+        );
         if let Some(cut) = y.quota_cut {
             h.facts.ln_quota = (1.0 - cut).ln();
         }
@@ -1036,6 +1066,54 @@ mod tests {
         assert_eq!(u.count(&both, 16, true, true), 3);
         assert_eq!(u.count(&both, 16, false, true), 3);
         assert_eq!(u.count(&both, 16, true, false), 2);
+    }
+
+    #[test]
+    fn asset_test_does_not_loosen_when_assets_grow_with_incomes_as_the_standard_does() {
+        let members = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .population
+            .members;
+        let mut hh = Household {
+            index: 0,
+            stratum: 0,
+            size: 1,
+            members: [Member::default(); crate::population::MAX_MEMBERS],
+            migrant: false,
+            log_income_perm: 0.0,
+            persistent0: 0.0,
+            assets_per_capita: 0.0,
+        };
+        let mut p = params("");
+        // 10 % above the limit at the start (standard 600 yuan).
+        hh.assets_per_capita = 1.1 * p.assets.limit_months * 600.0;
+        let ctx = |price_index: f64, income_index: f64| YearCtx {
+            hh: &hh,
+            members: &members,
+            t: 5,
+            standard: 600.0 * income_index,
+            ln_standard: (600.0 * income_index).ln(),
+            local_standard: 600.0,
+            ln_local_standard: 600f64.ln(),
+            price_index,
+            income_index,
+            mean_income: 0.0,
+            education: 0.0,
+            medical_share: 0.0,
+            quota_cut: None,
+            charity_fill: None,
+            size: 1.0,
+            k: 1,
+            urban: false,
+        };
+        // Five years on: prices +10 %, nominal incomes and the standard +40 %.
+        let y = ctx(1.1, 1.4);
+        let passes = |p: &DibaoParams| p.assets_pass(hh.assets_per_capita * p.asset_index(&y), y.standard);
+        p.assets.grow_with = AssetGrowth::Income;
+        assert!(!passes(&p), "assets growing with incomes stay above the limit");
+        p.assets.grow_with = AssetGrowth::Prices;
+        assert!(passes(&p), "assets growing with prices fall below the grown limit");
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl Step for Marginal {
     fn year(&self, h: &mut MarginalHouse, y: &YearCtx) -> f64 {
         h.assets_ok = self
             .dibao
-            .assets_pass(y.hh.assets_per_capita * y.price_index, y.standard);
+            .assets_pass(y.hh.assets_per_capita * self.dibao.asset_index(y), y.standard);
         h.n_severe = 0.0;
         h.single = 0.0;
         for m in y.hh.members() {

@@ -58,6 +58,8 @@ pub struct YearCtx<'a> {
     pub ln_local_standard: f64,
     /// Price level relative to the start year.
     pub price_index: f64,
+    /// Nominal per-capita income index relative to the start year.
+    pub income_index: f64,
     /// Stratum mean per-capita income of the prior year, yuan per person per month.
     pub mean_income: f64,
     /// Education spending of the household, yuan per month.

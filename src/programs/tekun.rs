@@ -240,7 +240,7 @@ impl Step for Tekun {
         h.no_supporter = h.no_supporter_u < share;
         h.assets_ok = self
             .dibao
-            .assets_pass(y.hh.assets_per_capita * y.price_index, y.standard);
+            .assets_pass(y.hh.assets_per_capita * self.dibao.asset_index(y), y.standard);
         let (share, needing) = self.p.care(y.hh);
         h.care_share = share;
         h.care_needing = needing as f64;
