@@ -564,6 +564,16 @@ fn rows() -> Vec<Row> {
             "coverage of the poor",
         ),
         row(
+            "eligible_unassisted_persons",
+            "million persons",
+            true,
+            average(one(c::ELIG_UNASSISTED_PERSON_MONTHS), M),
+            &[Base::HouseholdMonthsLess(
+                c::ELIG_HH_MONTHS,
+                c::ELIG_RECIP_HH_MONTHS,
+            )],
+        ),
+        row(
             "exclusion_error",
             "share",
             true,

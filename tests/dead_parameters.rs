@@ -35,6 +35,14 @@ type Settings = &'static [(&'static str, &'static str)];
 /// Settings that make a group of keys act: (key prefix, settings, why).
 const CONTEXT: &[(&str, Settings, &str)] = &[
     (
+        "programs.dibao.admin.",
+        &[
+            ("programs.dibao.admin.hidden_share", "0.2"),
+            ("programs.dibao.admin.match_yearly_prob", "0.5"),
+        ],
+        "data matching is off in full-system-2023 (hidden income on, found at a yearly chance)",
+    ),
+    (
         "programs.quota.",
         &[("programs.quota.enabled", "true")],
         "quotas are off in full-system-2023",

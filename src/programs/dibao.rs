@@ -33,6 +33,45 @@ pub struct DibaoParams {
     pub assessment: AssessmentParams,
     pub review: ReviewParams,
     pub units: UnitParams,
+    pub admin: AdminParams,
+}
+
+/// `programs.dibao.admin.*`: administrative rules of eligibility and exit beside the means
+/// test on the household's own income. Each is off at 0.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminParams {
+    /// Support owed by relatives outside the household, counted as income of a household in
+    /// which no member can work when it has a supporter able and obliged to pay (the
+    /// complement of tekun's `no_supporter_share_{urban,rural}`), share of the standard per
+    /// member per month.
+    pub support_share: f64,
+    /// Earnings imputed to each member able to work, share of the standard per month: counted
+    /// household income is at least this times the standard times the members able to work.
+    pub imputed_earnings_share: f64,
+    /// Share 0–1 of households with income or assets the means test does not see.
+    pub hidden_share: f64,
+    /// Chance per year, 0–1, that data matching finds such a recipient's hidden income or
+    /// assets; the award ends that month and the household is not eligible again.
+    pub match_yearly_prob: f64,
+}
+
+impl AdminParams {
+    /// Log of counted per-capita income after the administrative rules, for counted income of
+    /// log `lm` (yuan per person per month): plus relatives' support `support_pc`, at least the
+    /// imputed earnings `imputed_pc` (both yuan per person per month).
+    #[inline]
+    pub fn counted_log_income(lm: f64, support_pc: f64, imputed_pc: f64) -> f64 {
+        if support_pc == 0.0 && imputed_pc == 0.0 {
+            return lm;
+        }
+        (lm.exp() + support_pc).max(imputed_pc).ln()
+    }
+
+    /// Monthly chance of a data match, from the yearly one.
+    pub fn monthly_match_prob(&self) -> f64 {
+        1.0 - (1.0 - self.match_yearly_prob).powf(1.0 / 12.0)
+    }
 }
 
 /// `programs.dibao.units.*`: how a household splits into assistance units. Official counts of
@@ -328,6 +367,25 @@ impl DibaoParams {
             self.units.elderly_apart_rural,
         );
         c.share(&format!("{k}.units.severe_apart"), self.units.severe_apart);
+        c.range(
+            &format!("{k}.admin.support_share"),
+            self.admin.support_share,
+            0.0,
+            5.0,
+            "a share of the standard per member",
+        );
+        c.range(
+            &format!("{k}.admin.imputed_earnings_share"),
+            self.admin.imputed_earnings_share,
+            0.0,
+            10.0,
+            "a share of the standard per member able to work",
+        );
+        c.share(&format!("{k}.admin.hidden_share"), self.admin.hidden_share);
+        c.share(
+            &format!("{k}.admin.match_yearly_prob"),
+            self.admin.match_yearly_prob,
+        );
         c.int_range(
             &format!("{k}.review.gradual_exit_months"),
             self.review.gradual_exit_months as i64,
@@ -511,6 +569,8 @@ pub struct DibaoDraws {
     pub apply_u: f64,
     /// Standard normal for the assessment error.
     pub assess_z: f64,
+    /// Uniform for data matching.
+    pub match_u: f64,
 }
 
 impl DibaoParams {
@@ -695,6 +755,11 @@ pub struct Dibao {
     draw_apply: bool,
     /// A monthly assessment-error draw.
     draw_error: bool,
+    /// Tekun's no-supporter shares (urban, rural): who has a supporter owing support.
+    no_supporter: (f64, f64),
+    /// A monthly data-matching draw, and its chance.
+    draw_match: bool,
+    match_prob: f64,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -709,13 +774,22 @@ pub struct DibaoHouse {
     behaviour: Option<StreamRng>,
     admin: Option<StreamRng>,
     draws: DibaoDraws,
+    /// Propensities: has a supporter outside (compared with tekun's share), hides income.
+    supporter_u: f64,
+    hidden: bool,
+    /// Found out by data matching: not eligible again.
+    matched: bool,
+    /// This year's relatives' support and imputed earnings, yuan per person per month.
+    support_pc: f64,
+    imputed_pc: f64,
 }
 
 impl Step for Dibao {
     type Household = DibaoHouse;
     /// Slot 0: the take-up propensity; slots 7 and 8: elderly and severe members registered
-    /// apart (`units`).
-    const PROPENSITIES: usize = 9;
+    /// apart (`units`); slot 9: hidden income (`admin`). Slot 1 (tekun's no-supporter
+    /// propensity) says who has a supporter.
+    const PROPENSITIES: usize = 10;
 
     fn new(p: &ProgramsParams) -> Option<Dibao> {
         p.dibao.enabled.then(|| Dibao {
@@ -724,6 +798,12 @@ impl Step for Dibao {
             ln_counted: p.dibao.assessment.income_counted_share.ln(),
             draw_apply: p.dibao.take_up.monthly_apply_prob < 1.0 || p.monitoring.enabled,
             draw_error: p.dibao.assessment.error_sd > 0.0,
+            no_supporter: (
+                p.tekun.no_supporter_share_urban,
+                p.tekun.no_supporter_share_rural,
+            ),
+            draw_match: p.dibao.admin.hidden_share > 0.0 && p.dibao.admin.match_yearly_prob > 0.0,
+            match_prob: p.dibao.admin.monthly_match_prob(),
         })
     }
 
@@ -744,8 +824,13 @@ impl Step for Dibao {
             elderly_apart_u: u[7],
             severe_apart_u: u[8],
             behaviour: self.draw_apply.then(|| key.stream(Purpose::Behaviour)),
-            admin: self.draw_error.then(|| key.stream(Purpose::Admin)),
+            admin: (self.draw_error || self.draw_match).then(|| key.stream(Purpose::Admin)),
             draws: DibaoDraws::default(),
+            supporter_u: u[1],
+            hidden: u[9] < self.p.admin.hidden_share,
+            matched: false,
+            support_pc: 0.0,
+            imputed_pc: 0.0,
         }
     }
 
@@ -768,6 +853,22 @@ impl Step for Dibao {
         } else {
             u.elderly_apart_rural
         };
+        let a = &self.p.admin;
+        let mut workers = 0.0;
+        for m in y.hh.members() {
+            workers += can_work(m, y.members) as u8 as f64;
+        }
+        let no_supporter = if y.urban {
+            self.no_supporter.0
+        } else {
+            self.no_supporter.1
+        };
+        h.support_pc = if workers == 0.0 && h.supporter_u >= no_supporter {
+            a.support_share * y.standard
+        } else {
+            0.0
+        };
+        h.imputed_pc = a.imputed_earnings_share * y.standard * workers / y.size;
         h.facts.units = u.count(
             y.hh.members(),
             self.p.addons.child_age,
@@ -784,7 +885,12 @@ impl Step for Dibao {
             h.draws.apply_u = r.random();
         }
         if let Some(r) = h.admin.as_mut() {
-            h.draws.assess_z = StandardNormal.sample(r);
+            if self.draw_error {
+                h.draws.assess_z = StandardNormal.sample(r);
+            }
+            if self.draw_match {
+                h.draws.match_u = r.random();
+            }
         }
     }
 
@@ -804,7 +910,14 @@ impl Step for Dibao {
         let f = h.facts;
         let dr = h.draws;
         let mut paid = 0.0;
-        if led.tekun {
+        // Data matching finds a recipient's hidden income or assets: the award ends and the
+        // household is not eligible again.
+        if self.draw_match && h.hidden && h.state.on && dr.match_u < self.match_prob {
+            h.matched = true;
+            h.state = DibaoState::default();
+        }
+        let lm = AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc);
+        if led.tekun || h.matched {
             // A tekun household gets no dibao: it leaves the roll (or its application lapses).
             if h.state.busy() {
                 h.state = DibaoState::default();
@@ -824,7 +937,7 @@ impl Step for Dibao {
                 &mut h.state,
                 &dh,
                 mo.m,
-                mo.lm,
+                lm,
                 y.standard,
                 y.ln_standard,
                 dr,
@@ -834,17 +947,23 @@ impl Step for Dibao {
         led.dibao = paid;
         led.dibao_on = h.state.on;
         led.dibao_assessed_pc = h.state.assessed_pc;
-        led.log_assessed = mo.lm + self.p.assessment.error_sd * dr.assess_z;
+        led.log_assessed = lm + self.p.assessment.error_sd * dr.assess_z;
         led.would_apply_dibao = f.would_apply;
         rec[c::COST_DIBAO_FEN] += fen(paid);
         rec[c::RECIP_HH_MONTHS] += on as i64;
         rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };
         rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
         // Targeting: eligible by the rule (true counted income) against who receives.
-        let eligible = self.p.passes(&f, mo.lm, y.ln_standard, y.standard);
+        // Hidden income or assets make a household ineligible whether or not they are found.
+        let eligible = !h.hidden && self.p.passes(&f, lm, y.ln_standard, y.standard);
         rec[c::ELIG_HH_MONTHS] += eligible as i64;
         rec[c::ELIG_RECIP_HH_MONTHS] += (eligible && led.regular()) as i64;
         rec[c::INELIG_RECIP_HH_MONTHS] += (on && !eligible) as i64;
+        rec[c::ELIG_UNASSISTED_PERSON_MONTHS] += if eligible && !led.regular() {
+            y.k
+        } else {
+            0
+        };
     }
 }
 
@@ -1114,6 +1233,39 @@ mod tests {
         assert!(!passes(&p), "assets growing with incomes stay above the limit");
         p.assets.grow_with = AssetGrowth::Prices;
         assert!(passes(&p), "assets growing with prices fall below the grown limit");
+    }
+
+    #[test]
+    fn support_owed_by_a_son_living_elsewhere_counts_as_income() {
+        // An elderly couple with 300 yuan each of their own; the son owes 0.3 x 600 each.
+        let lm = AdminParams::counted_log_income(300f64.ln(), 0.3 * 600.0, 0.0);
+        assert!((lm.exp() - 480.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn imputed_earnings_set_a_floor_on_counted_income_not_a_supplement() {
+        // Two members, one able to work, imputed one standard (600): at least 300 per person.
+        let imputed = 1.0 * 600.0 * 1.0 / 2.0;
+        let low = AdminParams::counted_log_income(100f64.ln(), 0.0, imputed);
+        assert!((low.exp() - 300.0).abs() < 1e-9);
+        let high = AdminParams::counted_log_income(450f64.ln(), 0.0, imputed);
+        assert!((high.exp() - 450.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn without_administrative_rules_counted_income_is_untouched() {
+        let lm = 123.456f64.ln();
+        assert_eq!(AdminParams::counted_log_income(lm, 0.0, 0.0), lm);
+    }
+
+    #[test]
+    fn data_matching_yearly_chance_becomes_a_monthly_hazard() {
+        let mut a = params("").admin;
+        a.match_yearly_prob = 0.5;
+        let m = a.monthly_match_prob();
+        assert!(((1.0 - m).powi(12) - 0.5).abs() < 1e-12);
+        a.match_yearly_prob = 0.0;
+        assert_eq!(a.monthly_match_prob(), 0.0);
     }
 
     #[test]
