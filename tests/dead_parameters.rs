@@ -39,8 +39,9 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         &[
             ("programs.dibao.admin.hidden_share", "0.2"),
             ("programs.dibao.admin.match_yearly_prob", "0.5"),
+            ("programs.dibao.admin.imputed_earnings_share", "1.0"),
         ],
-        "data matching is off in full-system-2023 (hidden income on, found at a yearly chance)",
+        "the admin rules are off in full-system-2023 (hidden income found at a yearly chance; imputed earnings of one standard, so that a small change binds)",
     ),
     (
         "programs.quota.",
