@@ -12,6 +12,11 @@ BIN="${SAFETYNET_BIN:-$PWD/target/release/safetynet}"
 SIZE=(--households 20000 --reps 4 --years 3)
 WORK="$(mktemp -d /tmp/safetynet-slurm.XXXXXX)"
 chmod 755 "$WORK"
+# Slurm's configuration, state, spool, logs and PID files live in the work folder (SLURM_CONF
+# points every daemon and client there): nothing under /etc/slurm or /var/spool is written, so the
+# script cannot clobber a real node's configuration.
+ETC="$WORK/slurm-etc"
+export SLURM_CONF="$ETC/slurm.conf"
 
 if [ "$(id -u)" != 0 ]; then
   echo "ci-slurm: needs root (installs and starts Slurm)" >&2
@@ -26,7 +31,7 @@ cleanup() {
   sleep 1
   # PID files may be stale (slurmctld cannot remove its own in a root-owned /run): check the
   # process name before signalling.
-  for pf in /run/slurmctld.pid /run/slurmd.pid; do
+  for pf in "$ETC/slurmctld.pid" "$ETC/slurmd.pid"; do
     if [ -f "$pf" ]; then
       p=$(cat "$pf")
       case "$(cat /proc/"$p"/comm 2>/dev/null)" in slurmctld|slurmd) kill "$p" ;; esac
@@ -69,10 +74,10 @@ MUNGE_PID=$(cat /run/munge/munged.pid)
 
 cpus=$(nproc)
 mem=$(awk '/MemTotal/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
-install -d -o slurm -g slurm /var/spool/slurmctld /var/log/slurm
-install -d /var/spool/slurmd
-mkdir -p /etc/slurm
-cat > /etc/slurm/slurm.conf <<EOF
+install -d -m 0755 "$ETC"
+install -d -o slurm -g slurm "$ETC/state" "$ETC/log"
+install -d "$ETC/spool"
+cat > "$SLURM_CONF" <<EOF
 ClusterName=ci
 SlurmctldHost=$host
 SlurmUser=slurm
@@ -86,12 +91,12 @@ SelectTypeParameters=CR_Core
 SchedulerParameters=batch_sched_delay=0
 MinJobAge=4
 MailProg=/bin/true
-SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
-SlurmctldLogFile=/var/log/slurm/slurmctld.log
-SlurmdLogFile=/var/log/slurm/slurmd.log
-StateSaveLocation=/var/spool/slurmctld
-SlurmdSpoolDir=/var/spool/slurmd
+SlurmctldPidFile=$ETC/slurmctld.pid
+SlurmdPidFile=$ETC/slurmd.pid
+SlurmctldLogFile=$ETC/log/slurmctld.log
+SlurmdLogFile=$ETC/log/slurmd.log
+StateSaveLocation=$ETC/state
+SlurmdSpoolDir=$ETC/spool
 NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
@@ -146,7 +151,7 @@ for f in summary.csv replications.csv; do
   fi
 done
 if [ "$fail" != 0 ]; then
-  tail -n 20 /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log >&2 || true
+  tail -n 20 "$ETC/log/slurmctld.log" "$ETC/log/slurmd.log" >&2 || true
   exit 1
 fi
 echo "ci-slurm: ok: 4 Slurm array tasks + merge = one process, byte for byte (summary.csv, replications.csv), with the printed commands and with --submit; $(( $(date +%s) - start )) s"

@@ -34,7 +34,8 @@ pub struct DeltaRow {
     pub period: &'static str,
     pub region: String,
     pub metric: &'static str,
-    pub unit: &'static str,
+    /// As outputs label it (`billion yuan, 2023 prices` with `--prices 2023`).
+    pub unit: String,
     /// Mean, sd, p05, p50, p95 of the per-replication deltas (undefined replications skipped).
     pub stats: Stats,
 }
@@ -109,7 +110,7 @@ pub fn deltas(base: &ScenarioResults, reform: &ScenarioResults) -> Result<Vec<De
                 period,
                 region,
                 metric,
-                unit: unit_of(metric),
+                unit: output::unit_in(unit_of(metric), base.prices),
                 stats: Stats::of(&vals)?,
             })
         })
@@ -165,6 +166,20 @@ pub fn compare(models: &[Model], opts: &RunOptions) -> Result<Comparison> {
         draws: counters.draws,
         incidence,
     })
+}
+
+impl Comparison {
+    /// Restate every money figure, delta and incidence gain in the prices of `year` (see
+    /// [`output::restate_prices`]); the deltas are taken again from the restated figures.
+    pub fn restate_prices(&mut self, models: &[Model], year: i32) -> Result<()> {
+        output::restate_prices(&mut self.results, models, year)?;
+        let mut all = Vec::new();
+        for r in &self.results[1..] {
+            all.extend(deltas(&self.results[0], r)?);
+        }
+        self.deltas = all;
+        crate::incidence::restate_prices(&mut self.incidence, &models[0], year)
+    }
 }
 
 /// Output rows are labelled by scenario name, so two scenarios of one run may not share one.
@@ -266,7 +281,12 @@ pub fn delta_table(rows: &[DeltaRow], reform: &str, start_year: i32, years: u32)
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "`{reform}` minus `{baseline}`: national, full year; mean change [90 % interval] over paired replications"
+        "`{reform}` minus `{baseline}`: national, full year; mean change [90 % interval] over paired replications{}",
+        rows.iter()
+            .find(|r| r.metric == "cost_total")
+            .and_then(|r| r.unit.split_once(", "))
+            .map(|(_, p)| format!("; money in {p}"))
+            .unwrap_or_default()
     );
     out.push_str(&output::align(&table, 2));
     out

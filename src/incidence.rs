@@ -21,7 +21,8 @@ pub struct IncidenceRow {
     /// 1 (poorest tenth of persons) to 10.
     pub decile: usize,
     pub metric: &'static str,
-    pub unit: &'static str,
+    /// As outputs label it (`yuan/household/year, 2023 prices` with `--prices 2023`).
+    pub unit: String,
     pub stats: Stats,
 }
 
@@ -116,7 +117,7 @@ pub fn incidence(models: &[Model], rc: &RunCounters) -> Result<Vec<IncidenceRow>
                             year: sim.start_year + t as i32,
                             decile: d + 1,
                             metric: INCIDENCE_METRICS[m].0,
-                            unit: INCIDENCE_METRICS[m].1,
+                            unit: INCIDENCE_METRICS[m].1.to_string(),
                             stats,
                         });
                     }
@@ -125,6 +126,25 @@ pub fn incidence(models: &[Model], rc: &RunCounters) -> Result<Vec<IncidenceRow>
         }
     }
     Ok(rows)
+}
+
+/// Restate the money rows (`avg_gain`) in the prices of `year`: the row of year y times
+/// price_index(year) ÷ price_index(y) along the scenario's price path
+/// (`dynamics.prices.inflation`; its central value when it is uncertain, since the rows keep
+/// only summaries over replications).
+pub fn restate_prices(rows: &mut [IncidenceRow], model: &Model, year: i32) -> Result<()> {
+    let s = model.scenario();
+    crate::output::check_prices_year(year, s.simulation.start_year, s.simulation.years)?;
+    let index = crate::dynamics::YearPaths::new(&s.dynamics, &s.simulation).price_index;
+    let at = |y: i32| index[(y - s.simulation.start_year) as usize];
+    for r in rows.iter_mut().filter(|r| crate::output::is_money(&r.unit)) {
+        let k = at(year) / at(r.year);
+        let st = &mut r.stats;
+        (st.mean, st.sd, st.p05, st.p50, st.p95) =
+            (st.mean * k, st.sd * k, st.p05 * k, st.p50 * k, st.p95 * k);
+        r.unit = crate::output::unit_in(&r.unit, Some(year));
+    }
+    Ok(())
 }
 
 /// `incidence.csv`: baseline, scenario, year, decile, metric, unit, mean, sd, p05, p50, p95.
@@ -160,7 +180,13 @@ pub fn incidence_table(rows: &[IncidenceRow], reform: &str, year: i32) -> String
             .unwrap_or(f64::NAN)
     };
     let mut out = String::new();
-    let _ = writeln!(out, "Benefit incidence of `{reform}` in {year}, by decile of pre-transfer income per person (means over replications)");
+    let prices = rows
+        .iter()
+        .find(|r| r.scenario == reform && crate::output::is_money(&r.unit))
+        .and_then(|r| r.unit.split_once(", "))
+        .map(|(_, p)| format!("; gains in {p}"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "Benefit incidence of `{reform}` in {year}, by decile of pre-transfer income per person (means over replications{prices})");
     let _ = writeln!(
         out,
         "{:>6}  {:>16}  {:>16}  {:>14}  {:>9}  {:>9}  {:>14}",

@@ -17,6 +17,7 @@ use ndarray::{s, ArrayViewMut1, Zip};
 
 pub mod disclosure;
 pub mod params;
+pub mod payers;
 pub use params::{LineKind, MetricsParams};
 
 /// Reporting period.
@@ -52,6 +53,27 @@ pub enum Payer {
     Government,
     /// Charitable linkage: a secondary, non-government payer.
     Charity,
+}
+
+/// The payer dimension of government cost (issue 13): which budget pays it. The central
+/// transfer pays a co-financed cost up to the allocation it made in advance; local budgets pay
+/// the rest, so an overrun lands on them ([`crate::payers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Funder {
+    /// The central transfer.
+    Central,
+    /// Local (provincial and lower) budgets.
+    Local,
+}
+
+impl Funder {
+    /// Name in metric ids (`cost_central_dibao`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Funder::Central => "central",
+            Funder::Local => "local",
+        }
+    }
 }
 
 /// A component a figure rests on, for disclosure control: from UNWEIGHTED counters summed over
@@ -119,6 +141,14 @@ pub enum Value {
     Ratio { num: Terms, scale: f64, den: Terms },
     /// 1 − Σ num ÷ Σ den (a complement share).
     OneMinus { num: Terms, den: Terms },
+    /// A payer figure, bn yuan: the part of the cost `COSTS[cost]` (every government cost when
+    /// `None`) that `funder` pays, or the central allocation (`funder` `None`). The allocation
+    /// is made from the mean over replications, so this is no function of one replication's
+    /// counters: [`figures`] leaves it out, [`crate::payers`] computes it, `compute` gives NaN.
+    Payer {
+        funder: Option<Funder>,
+        cost: Option<usize>,
+    },
 }
 
 /// A cost: one program's money, its payer, and what it rests on for disclosure.
@@ -128,6 +158,9 @@ pub struct CostDef {
     /// Counter of the money, fen.
     pub counter: usize,
     pub payer: Payer,
+    /// Whether the central transfer (the "subsidy funds for people in difficulty") co-finances
+    /// it; a government cost it does not is paid by local budgets alone (see [`Funder`]).
+    pub central: bool,
     /// What it pays for, in words (report titles).
     pub label: &'static str,
     /// Short column header.
@@ -143,6 +176,7 @@ pub const COSTS: &[CostDef] = &[
         metric: "cost_dibao",
         counter: c::COST_DIBAO_FEN,
         payer: Payer::Government,
+        central: true,
         label: "dibao (minimum living allowance)",
         short: "dibao",
         rests_on: DIBAO_UNITS,
@@ -151,6 +185,7 @@ pub const COSTS: &[CostDef] = &[
         metric: "cost_tekun",
         counter: c::COST_TEKUN_FEN,
         payer: Payer::Government,
+        central: true,
         label: "tekun (support for the severely impoverished)",
         short: "tekun",
         rests_on: &[Base::HouseholdMonths(c::TEKUN_HH_MONTHS)],
@@ -159,6 +194,7 @@ pub const COSTS: &[CostDef] = &[
         metric: "cost_special_marginal",
         counter: c::COST_MARGINAL_FEN,
         payer: Payer::Government,
+        central: false,
         label: "special assistance, marginal families",
         short: "special: marginal",
         rests_on: &[Base::HouseholdMonths(c::MARGINAL_HH_MONTHS)],
@@ -167,6 +203,7 @@ pub const COSTS: &[CostDef] = &[
         metric: "cost_special_rigid",
         counter: c::COST_RIGID_FEN,
         payer: Payer::Government,
+        central: false,
         label: "special assistance, rigid expenditure",
         short: "special: rigid exp.",
         rests_on: &[Base::HouseholdMonths(c::RIGID_HH_MONTHS)],
@@ -175,6 +212,7 @@ pub const COSTS: &[CostDef] = &[
         metric: "cost_temporary",
         counter: c::COST_TEMPORARY_FEN,
         payer: Payer::Government,
+        central: true,
         label: "temporary assistance",
         short: "temporary",
         rests_on: &[Base::HouseholdMonths(c::TEMP_CASES_HH)],
@@ -183,6 +221,7 @@ pub const COSTS: &[CostDef] = &[
         metric: "cost_services",
         counter: c::COST_SERVICES_FEN,
         payer: Payer::Government,
+        central: false,
         label: "care services",
         short: "services",
         rests_on: &[Base::PersonMonths(c::SERVICE_PERSON_MONTHS)],
@@ -191,6 +230,7 @@ pub const COSTS: &[CostDef] = &[
         metric: "cost_charity",
         counter: c::COST_CHARITY_FEN,
         payer: Payer::Charity,
+        central: false,
         label: "charitable linkage",
         short: "charity",
         rests_on: &[Base::HouseholdMonths(c::CHARITY_HH_MONTHS)],
@@ -237,7 +277,14 @@ impl MetricDef {
             Value::Average { num, scale } => num.sum(w) / months / scale,
             Value::Ratio { num, scale, den } => ratio(num.sum(w) / scale, den.sum(w)),
             Value::OneMinus { num, den } => 1.0 - ratio(num.sum(w), den.sum(w)),
+            Value::Payer { .. } => f64::NAN,
         }
+    }
+
+    /// Whether it is a payer figure ([`Value::Payer`]), computed by [`crate::payers`] after
+    /// the run rather than from one replication's counters.
+    pub fn is_payer(&self) -> bool {
+        matches!(self.value, Value::Payer { .. })
     }
 
     /// Disclosure control (used with microdata): from UNWEIGHTED counters `w` summed over a
@@ -905,6 +952,81 @@ fn build() -> Vec<MetricDef> {
             short,
         });
     }
+    out.extend(payer_rows());
+    out
+}
+
+/// A metric id made at start-up (the payer rows), kept for the life of the process.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// The payer rows, derived from [`COSTS`] × [`Funder`]: for each funder, the part of every
+/// government cost it pays (`cost_central_<program>` for co-financed costs only,
+/// `cost_local_<program>` for every one), its total, then `central_allocation`. Full year
+/// only: the allocation is yearly.
+fn payer_rows() -> Vec<MetricDef> {
+    let gov: Vec<(usize, &CostDef)> = COSTS
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.payer == Payer::Government)
+        .collect();
+    let every: Vec<Base> = gov.iter().flat_map(|(_, k)| k.rests_on.to_vec()).collect();
+    let mut out = Vec::new();
+    for (funder, who) in [
+        (Funder::Central, "the central transfer"),
+        (Funder::Local, "local budgets"),
+    ] {
+        let f = funder.as_str();
+        for &(i, k) in gov
+            .iter()
+            .filter(|(_, k)| funder == Funder::Local || k.central)
+        {
+            let program = k.metric.trim_start_matches("cost_");
+            out.push(MetricDef {
+                name: leak(format!("cost_{f}_{program}")),
+                unit: "billion yuan",
+                first_half: false,
+                value: Value::Payer {
+                    funder: Some(funder),
+                    cost: Some(i),
+                },
+                payer: None,
+                rests_on: k.rests_on.to_vec(),
+                label: format!("{}, paid by {who}", k.label),
+                title: format!("Cost of {} paid by {who}", k.label),
+                short: format!("{f}: {}", k.short),
+            });
+        }
+        out.push(MetricDef {
+            name: leak(format!("cost_{f}_total")),
+            unit: "billion yuan",
+            first_half: false,
+            value: Value::Payer {
+                funder: Some(funder),
+                cost: None,
+            },
+            payer: None,
+            rests_on: every.clone(),
+            label: format!("government programs, paid by {who}"),
+            title: format!("Cost of government programs paid by {who}"),
+            short: format!("{f} total"),
+        });
+    }
+    out.push(MetricDef {
+        name: "central_allocation",
+        unit: "billion yuan",
+        first_half: false,
+        value: Value::Payer {
+            funder: None,
+            cost: None,
+        },
+        payer: None,
+        rests_on: every,
+        label: "central allocation, made in advance".into(),
+        title: "Central allocation (made in advance from the prior year's expected need)".into(),
+        short: "central allocation".into(),
+    });
     out
 }
 
@@ -967,7 +1089,7 @@ pub fn figures(
                     }
                 }
                 for (mi, m) in METRICS.iter().enumerate() {
-                    if period == Period::FirstHalf && !m.first_half {
+                    if (period == Period::FirstHalf && !m.first_half) || m.is_payer() {
                         continue;
                     }
                     out.push(Figure {

@@ -22,6 +22,9 @@ pub struct ScenarioResults {
     /// With microdata: cells withheld by disclosure control (their values are NaN in `reps`);
     /// `None` without microdata.
     pub suppressed: Option<BTreeSet<CellKey>>,
+    /// `--prices YEAR`: money figures are in that year's prices ([`restate_prices`]);
+    /// `None`: nominal yuan.
+    pub prices: Option<i32>,
 }
 
 /// Key of one figure.
@@ -99,7 +102,8 @@ impl ScenarioResults {
     }
 }
 
-/// Turn a run's counters into figures.
+/// Turn a run's counters into figures: those of [`figures`], then the payer figures of
+/// [`crate::payers`] (national and by province, when the population has provinces).
 pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
     models
         .iter()
@@ -126,14 +130,84 @@ pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
                 }
                 set
             });
+            // Payer figures (central/local split): after the counters' figures of each
+            // replication. The strata table gives every province a class (payers unit test).
+            let payer = crate::metrics::payers::payer_figures(m, reps)
+                .expect("every province of the strata table has a region class");
+            for (f, p) in figs.iter_mut().zip(payer) {
+                f.extend(p);
+            }
             ScenarioResults {
                 name: s.name.clone(),
                 regions: m.regions.iter().map(|r| r.name.clone()).collect(),
                 reps: figs,
                 suppressed,
+                prices: None,
             }
         })
         .collect()
+}
+
+/// Whether a unit is money (yuan), which `--prices` restates.
+pub fn is_money(unit: &str) -> bool {
+    unit.contains("yuan")
+}
+
+/// A unit as outputs label it: a money unit with `--prices YEAR` says so
+/// (`billion yuan, 2023 prices`); nominal money and every other unit as declared.
+pub fn unit_in(unit: &str, prices: Option<i32>) -> String {
+    match prices {
+        Some(y) if is_money(unit) => format!("{unit}, {y} prices"),
+        _ => unit.to_string(),
+    }
+}
+
+/// `" in 2023 prices"` with `--prices 2023`; empty for nominal money.
+pub fn prices_note(prices: Option<i32>) -> String {
+    prices
+        .map(|y| format!(" in {y} prices"))
+        .unwrap_or_default()
+}
+
+/// `--prices YEAR` must be one of the run's years `start..start + years`.
+pub fn check_prices_year(year: i32, start: i32, years: u32) -> Result<()> {
+    let last = start + years as i32 - 1;
+    if (start..=last).contains(&year) {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--prices {year}: not a year of the run; allowed: {start} to {last} (the price \
+             index `dynamics.prices.inflation` is known for the simulated years only)"
+        )))
+    }
+}
+
+/// The price level of every year of replication `rep` relative to the start year (the
+/// replication's own draws of `dynamics.prices.inflation` when it is uncertain).
+pub fn price_index(model: &Model, rep: u32) -> Result<Vec<f64>> {
+    let (loaded, _) = model.loaded.for_replication(rep)?;
+    let s = &loaded.scenario;
+    Ok(crate::dynamics::YearPaths::new(&s.dynamics, &s.simulation).price_index)
+}
+
+/// Restate every money figure of `results` (one per model, replications in order) in the
+/// prices of `year`: the figure of year y times price_index(year) ÷ price_index(y), with each
+/// replication's own price path. Counts, shares and other units are left as they are.
+pub fn restate_prices(results: &mut [ScenarioResults], models: &[Model], year: i32) -> Result<()> {
+    for (r, m) in results.iter_mut().zip(models) {
+        let sim = &m.scenario().simulation;
+        check_prices_year(year, sim.start_year, sim.years)?;
+        let money: Vec<bool> = METRICS.iter().map(|d| is_money(d.unit)).collect();
+        for (rep, figs) in r.reps.iter_mut().enumerate() {
+            let index = price_index(m, rep as u32)?;
+            let at = |y: i32| index[(y - sim.start_year) as usize];
+            for f in figs.iter_mut().filter(|f| money[f.metric]) {
+                f.value *= at(year) / at(f.year);
+            }
+        }
+        r.prices = Some(year);
+    }
+    Ok(())
 }
 
 fn unit_of(metric: &str) -> &'static str {
@@ -165,7 +239,7 @@ pub fn summary_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
                 period.to_string(),
                 region.clone(),
                 metric.to_string(),
-                unit_of(metric).to_string(),
+                unit_in(unit_of(metric), r.prices),
             ];
             if r.suppressed_key(year, period, &region, metric) {
                 row.extend(["", "", "", "", "", "suppressed"].map(String::from));
@@ -234,6 +308,7 @@ pub fn replications_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
                     continue;
                 }
                 let m = &METRICS[f.metric];
+                let unit = unit_in(m.unit, r.prices);
                 let (value, note) = if withheld {
                     (String::new(), "suppressed")
                 } else {
@@ -247,7 +322,7 @@ pub fn replications_csv(results: &[ScenarioResults]) -> Result<Vec<u8>> {
                     f.period.as_str(),
                     &r.regions[f.region],
                     m.name,
-                    m.unit,
+                    &unit,
                     &value,
                 ];
                 if noted {
@@ -607,7 +682,11 @@ pub fn summary_table(r: &ScenarioResults, start_year: i32, years: u32) -> String
     ];
     let mut out = year_table(
         r,
-        &format!("Scenario `{}`: budget, full year unless marked, mean [90 % interval] over replications", r.name),
+        &format!(
+            "Scenario `{}`: budget{}, full year unless marked, mean [90 % interval] over replications",
+            r.name,
+            prices_note(r.prices)
+        ),
         &budget,
         start_year,
         years,

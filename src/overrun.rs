@@ -15,8 +15,13 @@
 //! normal law with the figure's mean and the common sd; its standard error by the delta method
 //! from the errors of the mean and of the common sd).
 //!
-//! Only totals (money and counts, additive over households) get the split; for ratios the
-//! sampling part is left out (shown as NaN).
+//! Only totals (money and counts, additive over households) get the split; for ratios and
+//! the payer figures (capped at an allocation) the sampling part is left out (shown as NaN).
+//! So it is for scenarios with a budget-limited rule (charity, dibao quotas): a household's
+//! award there depends on the whole sample's demand (the engine's first pass sets the charity
+//! fill shares and quota cut-offs), which a subsample simulated one by one does not have; its
+//! households would be simulated under the first-pass rules (no charity paid, no quota), so
+//! the estimate would be of another figure. [`budget_limited`] names them.
 
 use crate::engine::{simulate_household, Model, RepTables};
 use crate::error::{Error, Result};
@@ -99,8 +104,11 @@ impl BudgetLine {
     }
 
     /// Whether the metric is a total over households (the sampling split applies).
+    /// Payer figures are not: the central part is capped at an allocation set from the
+    /// mean over replications, so their sampling part is left out as for ratios.
     pub fn additive(&self) -> bool {
-        self.unit == "billion yuan" || self.unit.starts_with("million")
+        let payer = crate::metrics::find(self.metric).is_ok_and(|m| m.is_payer());
+        !payer && (self.unit == "billion yuan" || self.unit.starts_with("million"))
     }
 }
 
@@ -108,7 +116,8 @@ impl BudgetLine {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OverrunRow {
     pub figure: String,
-    pub unit: &'static str,
+    /// As outputs label it (`billion yuan, 2023 prices` with `--prices 2023`).
+    pub unit: String,
     pub year: i32,
     pub budget: f64,
     pub mean: f64,
@@ -128,9 +137,32 @@ pub struct OverrunRow {
     pub replications: usize,
 }
 
+/// The budget-limited rules a scenario enables (`charity`, `quota`), whose awards depend on
+/// the whole sample's demand: the sampling split is not estimated for them (see the module
+/// documentation).
+pub fn budget_limited(model: &Model) -> Vec<&'static str> {
+    let p = &model.scenario().programs;
+    [("charity", p.charity.enabled), ("quota", p.quota.enabled)]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// Within-replication sampling variance of a budget line's figure per year (mean over
 /// replications), from `per_stratum` subsample households per stratum and replication.
+/// An error for a scenario with a budget-limited rule ([`budget_limited`]).
 pub fn sampling_variance(model: &Model, line: &BudgetLine, per_stratum: u64) -> Result<Vec<f64>> {
+    let limited = budget_limited(model);
+    if !limited.is_empty() {
+        return Err(Error::Usage(format!(
+            "the sampling variance of `{}` cannot be estimated from a subsample: `{}` enables \
+             {}, whose awards depend on the whole sample's demand",
+            line.label(),
+            model.scenario().name,
+            limited.join(" and ")
+        )));
+    }
     let s = model.scenario();
     let sim = &s.simulation;
     let years = sim.years as usize;
@@ -248,7 +280,7 @@ pub fn overrun(
         };
         out.push(OverrunRow {
             figure: line.label(),
-            unit: line.unit,
+            unit: crate::output::unit_in(line.unit, results.prices),
             year,
             budget,
             mean: st.mean,
@@ -296,7 +328,7 @@ pub fn overrun_csv(rows: &[OverrunRow]) -> Result<Vec<u8>> {
     for r in rows {
         w.write_record([
             r.figure.clone(),
-            r.unit.to_string(),
+            r.unit.clone(),
             r.year.to_string(),
             r.budget.to_string(),
             r.mean.to_string(),
@@ -337,7 +369,7 @@ pub fn exceedance_csv(results: &ScenarioResults, lines: &[BudgetLine]) -> Result
                 let above = v.iter().filter(|y| *y > x).count();
                 w.write_record([
                     line.label(),
-                    line.unit.to_string(),
+                    crate::output::unit_in(line.unit, results.prices),
                     year.to_string(),
                     x.to_string(),
                     (above as f64 / r).to_string(),
@@ -392,16 +424,49 @@ pub fn assess(
 ) -> Result<(String, Vec<NamedFile>)> {
     let start = model.scenario().simulation.start_year;
     let mut rows = Vec::new();
+    // With --prices, money figures were restated by a factor per replication and year; the
+    // sampling variance (of nominal figures) scales by the mean of its square.
+    let sim = &model.scenario().simulation;
+    let mut factor2 = vec![1.0; sim.years as usize];
+    if let Some(y) = results.prices {
+        let n = results.reps.len() as f64;
+        factor2.fill(0.0);
+        for rep in 0..results.reps.len() {
+            let index = crate::output::price_index(model, rep as u32)?;
+            let at = index[(y - start) as usize];
+            for (f, p) in factor2.iter_mut().zip(&index) {
+                *f += (at / p).powi(2) / n;
+            }
+        }
+    }
+    let limited = budget_limited(model);
     for line in lines {
-        let sampling = if line.additive() {
-            Some(sampling_variance(model, line, SUBSAMPLE_PER_STRATUM)?)
+        let sampling = if line.additive() && limited.is_empty() {
+            let v = sampling_variance(model, line, SUBSAMPLE_PER_STRATUM)?;
+            let money = crate::output::is_money(line.unit);
+            Some(
+                v.iter()
+                    .zip(&factor2)
+                    .map(|(v, f)| if money { v * f } else { *v })
+                    .collect::<Vec<f64>>(),
+            )
         } else {
             None
         };
         rows.extend(overrun(results, line, start, sampling.as_deref()));
     }
+    let mut table = overrun_table(&rows);
+    if !limited.is_empty() {
+        table.push_str(&format!(
+            "sampling noise is not separated: `{}` enables {}, whose awards depend on the whole \
+             sample's demand (a subsample cannot reproduce them); the probability over \
+             replications includes it\n",
+            model.scenario().name,
+            limited.join(" and ")
+        ));
+    }
     Ok((
-        overrun_table(&rows),
+        table,
         vec![
             ("overrun.csv", overrun_csv(&rows)?),
             ("exceedance.csv", exceedance_csv(results, lines)?),
@@ -416,7 +481,7 @@ pub fn overrun_table(rows: &[OverrunRow]) -> String {
     figures.dedup();
     for f in figures {
         let rs: Vec<&OverrunRow> = rows.iter().filter(|r| r.figure == f).collect();
-        let unit = rs[0].unit;
+        let unit = &rs[0].unit;
         let n = rs[0].replications;
         let _ = writeln!(
             t,

@@ -240,6 +240,9 @@ pub struct SolveSpec {
     /// The converse problem: report this figure (a cost) at the answer and pick the cheaper of
     /// the boundary and the feasible end of the range.
     pub minimise: Option<FigureSpec>,
+    /// `--prices YEAR`: money figures (and the limit's value) in that year's prices; `None`:
+    /// nominal yuan.
+    pub prices: Option<i32>,
 }
 
 /// Parse `LO..HI`.
@@ -401,7 +404,10 @@ impl Search<'_> {
             models.push(Model::new(&loaded)?);
         }
         let counters = engine::run(&models, self.opts)?;
-        let results = output::collect(&models, &counters);
+        let mut results = output::collect(&models, &counters);
+        if let Some(y) = self.spec.prices {
+            output::restate_prices(&mut results, &models, y)?;
+        }
         Ok(models.into_iter().zip(results).collect())
     }
 
@@ -505,6 +511,9 @@ pub fn solve(base: &LoadedScenario, spec: &SolveSpec, opts: &RunOptions) -> Resu
             .check(&regions, sim.start_year, last, "--limit")?;
         if let Some(f) = &spec.minimise {
             f.check(&regions, sim.start_year, last, "--minimise")?;
+        }
+        if let Some(y) = spec.prices {
+            output::check_prices_year(y, sim.start_year, sim.years)?;
         }
     }
     // Both ends in one run.
@@ -795,7 +804,7 @@ pub fn solve_csv(sol: &Solution) -> Result<Vec<u8>> {
                 String::new()
             },
             fig.clone(),
-            sol.spec.limit.figure.unit.to_string(),
+            output::unit_in(sol.spec.limit.figure.unit, sol.spec.prices),
             stat_name.clone(),
             p.statistic.to_string(),
             sol.spec.limit.op().to_string(),
@@ -832,6 +841,7 @@ fn fmt_pct(p: f64) -> String {
 pub fn solution_text(sol: &Solution, scenario: &str, reps: u32) -> String {
     let spec = &sol.spec;
     let f = &spec.limit.figure;
+    let unit = output::unit_in(f.unit, spec.prices);
     let target = match spec.target {
         Target::Mean => "on average over replications".to_string(),
         Target::Probability(p) => format!("with probability {p}"),
@@ -842,7 +852,7 @@ pub fn solution_text(sol: &Solution, scenario: &str, reps: u32) -> String {
         spec.range.0,
         spec.range.1,
         f.metric,
-        f.unit,
+        unit,
         f.region,
         match f.agg {
             Agg::Sum => "sum over",
@@ -854,7 +864,7 @@ pub fn solution_text(sol: &Solution, scenario: &str, reps: u32) -> String {
         f.years.1,
         spec.limit.op(),
         spec.limit.value,
-        f.unit,
+        unit,
     );
     let side = if sol.feasible_below {
         "at most"
@@ -879,7 +889,7 @@ pub fn solution_text(sol: &Solution, scenario: &str, reps: u32) -> String {
         sig(sol.at_answer.mean),
         sig(sol.at_answer.p05),
         sig(sol.at_answer.p95),
-        f.unit,
+        unit,
         sig(sol.statistic_at_answer),
     ));
     let (y, st) = sol.binding_year;
@@ -890,7 +900,7 @@ pub fn solution_text(sol: &Solution, scenario: &str, reps: u32) -> String {
         sig(st.mean),
         sig(st.p05),
         sig(st.p95),
-        f.unit
+        unit
     ));
     if let (Some(m), Some(ms)) = (&spec.minimise, &sol.minimised) {
         t.push_str(&format!(
@@ -899,7 +909,7 @@ pub fn solution_text(sol: &Solution, scenario: &str, reps: u32) -> String {
             sig(ms.mean),
             sig(ms.p05),
             sig(ms.p95),
-            m.unit
+            output::unit_in(m.unit, spec.prices)
         ));
     }
     if sol.censored > 0 {

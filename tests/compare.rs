@@ -211,11 +211,13 @@ fn sweep_has_one_row_per_grid_point_and_defined_figure() {
         .records()
         .map(|r| r.unwrap().iter().map(String::from).collect())
         .collect();
-    // Figures per point: years × regions × (every metric for the full year, the first-half
-    // metrics for H1), less those undefined in every replication (e.g. a fall-back window
-    // that runs past the horizon).
+    // Figures per point: years × regions × (every metric of the counters for the full year,
+    // the first-half metrics for H1) + years × the payer metrics (full year, national only
+    // without --by-province), less those undefined in every replication (e.g. a fall-back
+    // window that runs past the horizon).
     let h1 = METRICS.iter().filter(|m| m.first_half).count();
-    let all = years as usize * regions * (METRICS.len() + h1);
+    let payer = METRICS.iter().filter(|m| m.is_payer()).count();
+    let all = years as usize * (regions * (METRICS.len() - payer + h1) + payer);
     let mut expected = 0;
     for r in &results {
         let undefined = r

@@ -141,3 +141,67 @@ fn run_budget_prints_the_risk_and_writes_the_csvs_and_bad_lines_exit_2() {
         ));
     assert!(!dir.path().join("out3").exists());
 }
+
+/// A scenario with a budget-limited rule (charity here) pays from the whole sample's demand,
+/// which a subsample of households simulated one by one does not see (it would run them
+/// under the first-pass rules: no charity paid). The sampling split is left out there, said
+/// so, and the probability over replications is still given; the same run without charity
+/// gets the split.
+#[test]
+fn budget_limited_rules_get_no_sampling_split() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let overrun_rows = |scenario: &str, out: &str| -> Vec<Vec<String>> {
+        Command::cargo_bin("safetynet")
+            .unwrap()
+            .arg("run")
+            .arg(repo.join(scenario))
+            .args(["--households", "2000", "--reps", "3", "--years", "1", "-q"])
+            .args(["--budget", "cost_government=250", "--out"])
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
+        csv::Reader::from_path(dir.path().join(out).join("overrun.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let plain = overrun_rows("scenarios/baseline.toml", "plain");
+    let sd_sampling: f64 = plain[0][10].parse().unwrap();
+    assert!(sd_sampling.is_finite() && sd_sampling > 0.0);
+    Command::cargo_bin("safetynet")
+        .unwrap()
+        .arg("run")
+        .arg(repo.join("scenarios/charity-linkage.toml"))
+        .args(["--households", "2000", "--reps", "3", "--years", "1", "-q"])
+        .args(["--budget", "cost_government=250", "--out"])
+        .arg(dir.path().join("charity"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "sampling noise is not separated: `charity-linkage` enables charity",
+        ));
+    let rows: Vec<Vec<String>> =
+        csv::Reader::from_path(dir.path().join("charity").join("overrun.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0][10].parse::<f64>().unwrap().is_nan(), "sd_sampling");
+    let p: f64 = rows[0][7].parse().unwrap();
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "p_exceed over replications is given"
+    );
+    // The library refuses rather than estimating another figure.
+    let base = scenario::load(&repo.join("scenarios/charity-linkage.toml")).unwrap();
+    let sets = vec![parse_override("simulation.households=2000").unwrap()];
+    let m = Model::new(&base.with_overrides(&sets, "test").unwrap()).unwrap();
+    let line = BudgetLine::parse("cost_government=250", 2023, 1).unwrap();
+    let err = overrun::sampling_variance(&m, &line, 8).unwrap_err();
+    assert!(err.to_string().contains("charity"), "{err}");
+}

@@ -8,8 +8,9 @@
 
 use safetynet::engine::{self, Model, RunOptions};
 use safetynet::metrics::Period;
+use safetynet::metrics::{Payer, COSTS};
 use safetynet::output;
-use safetynet::payers::{self, PROGRAMS};
+use safetynet::payers;
 use safetynet::scenario::{self, parse_override};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -41,20 +42,28 @@ fn central_and_local_recomputed_from_province_rows_match_every_cell() {
     let m = Model::new(&loaded).unwrap();
     let c = engine::run(std::slice::from_ref(&m), &RunOptions::default()).unwrap();
     let results = output::collect(std::slice::from_ref(&m), &c).remove(0);
-    let split = payers::split(std::slice::from_ref(&m), &c)
-        .unwrap()
-        .remove(0)
-        .unwrap();
-    let rows = split.rows();
-    let got: BTreeMap<(i32, String, String), Vec<f64>> = rows
+    // The payer figures as every output reads them (summary.csv, compare, solve, --budget).
+    let mut got: BTreeMap<(i32, String, String), Vec<f64>> = BTreeMap::new();
+    for ((year, period, region, metric), values) in results.by_key() {
+        if metric.starts_with("cost_central_") || metric.starts_with("cost_local_") {
+            assert_eq!(period, "FY");
+            got.insert((year, region, metric.to_string()), values);
+        }
+    }
+    // (program in metric ids, cost metric, co-financed by the central transfer), from the
+    // cost table: every government cost.
+    let programs: Vec<(String, &str, bool)> = COSTS
         .iter()
-        .map(|r| {
+        .filter(|k| k.payer == Payer::Government)
+        .map(|k| {
             (
-                (r.year, r.region.clone(), r.metric.clone()),
-                r.values.clone(),
+                k.metric.trim_start_matches("cost_").to_string(),
+                k.metric,
+                k.central,
             )
         })
         .collect();
+    assert!(programs.len() >= 5 && programs.iter().filter(|p| p.2).count() == 3);
     let provinces: Vec<String> = results
         .regions
         .iter()
@@ -69,7 +78,7 @@ fn central_and_local_recomputed_from_province_rows_match_every_cell() {
         for p in &provinces {
             let region = format!("province:{p}");
             let class = payers::region_class(p).unwrap();
-            for (prog, metric, covered) in PROGRAMS {
+            for (prog, metric, covered) in programs.iter().cloned() {
                 let cost = results.values(year, Period::FullYear, &region, metric);
                 let prior = results.values(basis, Period::FullYear, &region, metric);
                 let expected = prior.iter().sum::<f64>() / reps as f64;
@@ -104,7 +113,7 @@ fn central_and_local_recomputed_from_province_rows_match_every_cell() {
         for r in 0..reps {
             assert!(close(nat("cost_central_total")[r], national_central[r]));
             let mut total = 0.0;
-            for (prog, metric, covered) in PROGRAMS {
+            for (prog, metric, covered) in programs.iter().cloned() {
                 let cost = results.values(year, Period::FullYear, "national", metric)[r];
                 let central = if covered {
                     nat(&format!("cost_central_{prog}"))[r]
@@ -171,4 +180,184 @@ fn run_writes_payer_rows_into_summary_csv_and_prints_them() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("payers.central_share.west"));
+}
+
+/// The payer figures are metrics like any other: `--budget` and `solve` can target them, and
+/// compare's deltas carry them (they were once rows outside the metric table, which those
+/// commands could not see).
+#[test]
+fn budget_solve_and_compare_target_payer_metrics() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    let small = ["--households", "3000", "--reps", "4", "--years", "2", "-q"];
+    Command::cargo_bin("safetynet")
+        .unwrap()
+        .arg("run")
+        .arg(&baseline)
+        .args(small)
+        .args(["--budget", "cost_central_total=100,1000", "--out"])
+        .arg(dir.path().join("run"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Overrun risk: `cost_central_total`",
+        ));
+    let overrun = std::fs::read_to_string(dir.path().join("run/overrun.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = overrun
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    // Central cost is well above 100 and well below 1000 bn yuan: certain and impossible.
+    assert_eq!((rows[0][0], rows[0][7]), ("cost_central_total", "1"));
+    assert_eq!((rows[1][0], rows[1][7]), ("cost_central_total", "0"));
+
+    Command::cargo_bin("safetynet")
+        .unwrap()
+        .arg("solve")
+        .arg(&baseline)
+        .args([
+            "--key",
+            "programs.dibao.standard.growth_rural",
+            "--range",
+            "0..0.5",
+        ])
+        .args(["--limit", "cost_local_total:2024:sum <= 190"])
+        .args(small)
+        .arg("--out")
+        .arg(dir.path().join("solve"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "answer: programs.dibao.standard.growth_rural = ",
+        ))
+        .stdout(predicate::str::contains("cost_local_total"));
+    let solve = std::fs::read_to_string(dir.path().join("solve/solve.csv")).unwrap();
+    assert!(solve.contains("\nanswer,programs.dibao.standard.growth_rural,"));
+
+    Command::cargo_bin("safetynet")
+        .unwrap()
+        .arg("compare")
+        .arg(&baseline)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rural-catch-up.toml"))
+        .args(small)
+        .arg("--out")
+        .arg(dir.path().join("compare"))
+        .assert()
+        .success();
+    let deltas = std::fs::read_to_string(dir.path().join("compare/deltas.csv")).unwrap();
+    for m in [
+        "cost_central_total",
+        "cost_local_dibao",
+        "central_allocation",
+    ] {
+        assert!(
+            deltas.contains(&format!(",2024,FY,national,{m},")),
+            "deltas.csv has no {m} row"
+        );
+    }
+}
+
+/// `--prices YEAR`: every money figure of summary.csv is the nominal one × price_index(YEAR) ÷
+/// price_index(year), the price index compounded here from the schedule given; counts and
+/// shares are the same bytes; units say which prices; compare's deltas follow; a year outside
+/// the run exits 2 naming it.
+#[test]
+fn prices_restate_money_by_the_price_index_and_leave_counts_alone() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    let inflation = "dynamics.prices.inflation={ 2023 = 0.01, 2024 = 0.03, 2025 = 0.05 }";
+    let index: BTreeMap<i32, f64> = [(2023, 1.0), (2024, 1.03), (2025, 1.03 * 1.05)].into();
+    let run = |out: &str, prices: &[&str]| {
+        Command::cargo_bin("safetynet")
+            .unwrap()
+            .arg("run")
+            .arg(&baseline)
+            .args(["--households", "3000", "--reps", "3", "--years", "3", "-q"])
+            .args(["--set", inflation])
+            .args(prices)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .assert()
+            .success()
+    };
+    run("nominal", &[]);
+    run("real", &["--prices", "2024"]).stdout(predicate::str::contains("budget in 2024 prices"));
+    let read = |out: &str| -> Vec<Vec<String>> {
+        csv::Reader::from_path(dir.path().join(out).join("summary.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let (nominal, real) = (read("nominal"), read("real"));
+    assert_eq!(nominal.len(), real.len());
+    let (mut money, mut other) = (0, 0);
+    for (n, r) in nominal.iter().zip(&real) {
+        assert_eq!(n[..5], r[..5]);
+        if n[5].contains("yuan") {
+            assert_eq!(r[5], format!("{}, 2024 prices", n[5]));
+            let year: i32 = n[1].parse().unwrap();
+            let k = index[&2024] / index[&year];
+            for c in 6..11 {
+                let (a, b): (f64, f64) = (n[c].parse().unwrap(), r[c].parse().unwrap());
+                assert!(
+                    (a * k - b).abs() <= 1e-12 * b.abs().max(1e-9),
+                    "{n:?} vs {r:?}"
+                );
+            }
+            money += 1;
+        } else {
+            assert_eq!(n, r);
+            other += 1;
+        }
+    }
+    assert!(money > 100 && other > 100);
+    // Payer figures are money too.
+    assert!(real
+        .iter()
+        .any(|r| r[4] == "cost_central_total" && r[5] == "billion yuan, 2024 prices"));
+
+    // compare: deltas in the same prices.
+    let mut cmp = Command::cargo_bin("safetynet").unwrap();
+    cmp.arg("compare")
+        .arg(&baseline)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rural-catch-up.toml"))
+        .args(["--households", "3000", "--reps", "2", "--years", "2", "-q"])
+        .args(["--set", inflation, "--prices", "2023", "--out"])
+        .arg(dir.path().join("cmp"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("money in 2023 prices"));
+    let deltas = std::fs::read_to_string(dir.path().join("cmp/deltas.csv")).unwrap();
+    assert!(deltas.contains(",2024,FY,national,cost_total,\"billion yuan, 2023 prices\","));
+    assert!(deltas.contains(",2024,FY,national,recipients_persons,million persons,"));
+
+    // A year outside the run is bad input, before anything is simulated.
+    for cmd in ["run", "solve"] {
+        let mut c = Command::cargo_bin("safetynet").unwrap();
+        c.arg(cmd).arg(&baseline);
+        if cmd == "solve" {
+            c.args([
+                "--key",
+                "programs.dibao.standard.growth_rural",
+                "--range",
+                "0..0.5",
+            ])
+            .args(["--limit", "cost_local_total:2024:sum <= 190"]);
+        }
+        c.args(["--years", "2", "-q", "--prices", "2030", "--out"])
+            .arg(dir.path().join(format!("bad-{cmd}")))
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("--prices 2030")
+                    .and(predicate::str::contains("allowed: 2023 to 2024")),
+            );
+    }
 }

@@ -76,6 +76,7 @@ fn solve_on_the_mean_finds_the_closed_form_standard_within_one_percent() {
         limit: Limit::parse(&format!("cost_total:2023:sum <= {target}")).unwrap(),
         target: Target::Mean,
         minimise: None,
+        prices: None,
     };
     let sol = solve::solve(&base, &spec, &RunOptions::default()).unwrap();
     // The check is meaningful: the root's standard error (the mean cost's relative standard
@@ -130,6 +131,7 @@ fn solve_at_probability_095_with_uncertain_take_up_finds_the_root_at_its_95th_pe
         limit: Limit::parse(&format!("cost_total:2023:sum <= {target}")).unwrap(),
         target: Target::Probability(0.95),
         minimise: None,
+        prices: None,
     };
     let sol = solve::solve(&base, &spec, &RunOptions::default()).unwrap();
     assert_eq!(sol.at_answer.n, 100);
@@ -170,6 +172,7 @@ fn the_converse_finds_the_least_standard_that_reaches_a_recipients_target() {
         limit: Limit::parse("recipients_households:2023:mean >= 0.0003").unwrap(),
         target: Target::Probability(0.9),
         minimise: Some(solve::FigureSpec::parse("cost_total:2023:sum", "--minimise").unwrap()),
+        prices: None,
     };
     let sol = solve::solve(&base, &spec, &RunOptions::default()).unwrap();
     assert!(!sol.feasible_below && !sol.at_range_end);
@@ -344,6 +347,7 @@ fn a_figure_not_monotone_in_the_key_is_an_error() {
         limit: Limit::parse(&format!("coverage_poor:2023:mean <= {}", 0.5 * (a + b))).unwrap(),
         target: Target::Mean,
         minimise: None,
+        prices: None,
     };
     let e = solve::solve(&base, &spec, &RunOptions::default())
         .unwrap_err()

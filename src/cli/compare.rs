@@ -18,21 +18,50 @@ pub struct CompareArgs {
     /// One or more reform scenario files, each compared with the baseline.
     #[arg(required = true, value_name = "REFORM")]
     pub reforms: Vec<PathBuf>,
-    /// Results folder (default: results/<baseline>-vs-<reform>[-<reform>...]).
+    #[command(flatten)]
+    pub results: ResultsArgs,
+}
+
+/// The options of the commands that simulate and write a results folder (compare, sweep,
+/// solve): where the results go, what they include, the prices of money and the simulation.
+#[derive(Debug, Args)]
+pub struct ResultsArgs {
+    /// Results folder (default: under results/, named after the scenario and the command:
+    /// <baseline>-vs-<reform>..., <scenario>-sweep, <scenario>-solve). It is replaced whole;
+    /// a folder holding other files is refused.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Also write report.html (charts and tables) into the results folder.
     #[arg(long)]
     pub report: bool,
-    /// Also report every province.
+    /// Also report every province (needed for a province in solve's --limit).
     #[arg(long)]
     pub by_province: bool,
+    /// Money (every yuan figure, delta and table) in the prices of YEAR, a simulated year,
+    /// by the scenario's price index (dynamics.prices.inflation); default: nominal yuan.
+    #[arg(long, value_name = "YEAR")]
+    pub prices: Option<i32>,
     #[command(flatten)]
     pub sim: SimArgs,
 }
 
+impl ResultsArgs {
+    /// The simulation options, with --by-province as the scenario key.
+    pub fn sim(&self) -> SimArgs {
+        self.sim.clone().with_provinces(self.by_province)
+    }
+
+    /// --prices must name a simulated year: checked before the first simulated month.
+    pub fn check_prices(&self, s: &crate::simulation::SimulationParams) -> Result<()> {
+        match self.prices {
+            Some(y) => output::check_prices_year(y, s.start_year, s.years),
+            None => Ok(()),
+        }
+    }
+}
+
 pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
-    let sim = a.sim.with_provinces(a.by_province);
+    let sim = a.results.sim();
     let mut models = Vec::new();
     for path in std::iter::once(&a.baseline).chain(&a.reforms) {
         models.push(Model::new(&sim.load(path)?)?);
@@ -40,13 +69,14 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
     compare::check_distinct_names(&models)?;
     check_same_settings(&models, &a)?;
     let names: Vec<String> = models.iter().map(|m| m.scenario().name.clone()).collect();
-    let out = a.out.unwrap_or_else(|| {
+    a.results.check_prices(&models[0].scenario().simulation)?;
+    let out = a.results.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(format!("{}-vs-{}", names[0], names[1..].join("-")))
     });
     // A bad output path fails now, before the first simulated month.
     let staged = Staged::begin(&out, false)?;
     let pb = progress_bar(engine::work_items(&models), sim.quiet, "simulating");
-    let c = compare::compare(
+    let mut c = compare::compare(
         &models,
         &RunOptions {
             threads: sim.threads,
@@ -54,6 +84,9 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
         },
     )?;
     pb.finish_and_clear();
+    if let Some(y) = a.results.prices {
+        c.restate_prices(&models, y)?;
+    }
     let mut manifest = manifest_json(&models, argv)?;
     if let Some(d) = output::draws_json(&c.draws) {
         manifest["parameter_draws"] = d;
@@ -75,7 +108,7 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
                 crate::incidence::incidence_csv(&c.incidence)?,
             ),
         ],
-        a.report,
+        a.results.report,
     )?;
     let s = &models[0].scenario().simulation;
     let mut text = String::new();
@@ -93,7 +126,7 @@ pub(super) fn run(a: CompareArgs, argv: Vec<String>) -> Result<()> {
             text.push('\n');
         }
     }
-    text.push_str(&footer(&models, &out, a.report)?);
+    text.push_str(&footer(&models, &out, a.results.report)?);
     print_out(&text)
 }
 

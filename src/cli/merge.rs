@@ -22,6 +22,9 @@ pub struct MergeArgs {
     /// Also write report.html.
     #[arg(long)]
     pub report: bool,
+    /// Money in the prices of YEAR, a simulated year (as `run --prices`); default: nominal.
+    #[arg(long, value_name = "YEAR")]
+    pub prices: Option<i32>,
     /// No progress messages.
     #[arg(long, short)]
     pub quiet: bool,
@@ -94,8 +97,12 @@ pub(super) fn run(a: MergeArgs, argv: Vec<String>) -> Result<()> {
             ids.len()
         )));
     }
-    let staged = Staged::begin(&a.out, false)?;
     let models = first.models(first_what)?;
+    if let Some(y) = a.prices {
+        let s = &models[0].scenario().simulation;
+        crate::output::check_prices_year(y, s.start_year, s.years)?;
+    }
+    let staged = Staged::begin(&a.out, false)?;
     let mut records: Vec<RepRecord> = Vec::with_capacity(first.replications as usize);
     let mut order: Vec<(u32, usize)> = ids
         .iter()
@@ -138,6 +145,6 @@ pub(super) fn run(a: MergeArgs, argv: Vec<String>) -> Result<()> {
         );
     }
     let rc = RepRecord::assemble(&records, models.len());
-    let text = super::run::write_run(staged, &models, &rc, argv, a.report, &[])?;
+    let text = super::run::write_run(staged, &models, &rc, argv, a.report, &[], a.prices)?;
     print_out(&text)
 }

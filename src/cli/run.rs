@@ -33,6 +33,11 @@ pub struct RunArgs {
     /// repeatable; writes overrun.csv and exceedance.csv.
     #[arg(long, value_name = "METRIC=V1,V2,...")]
     pub budget: Vec<String>,
+    /// Money (every yuan figure, table, budget line and the report) in the prices of YEAR,
+    /// a simulated year, by the scenario's price index (dynamics.prices.inflation); default:
+    /// nominal yuan.
+    #[arg(long, value_name = "YEAR")]
+    pub prices: Option<i32>,
     /// Run part i of n (whole replications) and write its exact counters for `safetynet
     /// merge`, e.g. --shard 2/4.
     #[arg(long, value_name = "I/N")]
@@ -68,6 +73,9 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
         loaded.scenario.simulation.years,
     )?;
     crate::overrun::check_regions(&budget, &model)?;
+    if let Some(y) = a.prices {
+        output::check_prices_year(y, s.start_year, s.years)?;
+    }
     let out = a.out.clone().unwrap_or_else(|| {
         let name = &loaded.scenario.name;
         PathBuf::from("results").join(match shard {
@@ -103,7 +111,7 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
         ));
     }
     let rc = RepRecord::assemble(&records, models.len());
-    let text = write_run(staged, &models, &rc, argv, a.report, &budget)?;
+    let text = write_run(staged, &models, &rc, argv, a.report, &budget, a.prices)?;
     print_out(&text)
 }
 
@@ -215,7 +223,8 @@ fn checkpoint_write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 }
 
 /// Write a whole run's folder (summary.csv, replications.csv, manifest.json, report.html if
-/// asked for) and put it in place; returns the text to print.
+/// asked for) and put it in place, money in the prices of `prices` (nominal when `None`);
+/// returns the text to print.
 pub(super) fn write_run(
     staged: Staged,
     models: &[Model],
@@ -223,8 +232,12 @@ pub(super) fn write_run(
     argv: Vec<String>,
     report: bool,
     budget: &[crate::overrun::BudgetLine],
+    prices: Option<i32>,
 ) -> Result<String> {
-    let results = output::collect(models, rc);
+    let mut results = output::collect(models, rc);
+    if let Some(y) = prices {
+        output::restate_prices(&mut results, models, y)?;
+    }
     let manifest = Manifest::new(models, argv).with_draws(rc);
     let (summary, mut extra_text) = crate::payers::run_summary_csv(models, rc, &results)?;
     if !budget.is_empty() {

@@ -3,8 +3,8 @@
 //! [`crate::solve`]); prints the answer with its interval and binding year, and writes
 //! solve.csv beside the results of the run at the answer.
 
-use super::compare::{manifest_json, write_folder};
-use super::{print_out, SimArgs};
+use super::compare::{manifest_json, write_folder, ResultsArgs};
+use super::print_out;
 use crate::engine::RunOptions;
 use crate::error::Result;
 use crate::solve::{self, FigureSpec, Limit, SolveSpec, Target};
@@ -38,21 +38,12 @@ pub struct SolveArgs {
     /// --minimise cost_government:2025:sum); reports it at the answer.
     #[arg(long, value_name = "FIGURE")]
     pub minimise: Option<String>,
-    /// Results folder (default: results/<scenario name>-solve).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Also write report.html into the results folder.
-    #[arg(long)]
-    pub report: bool,
-    /// Also report every province (needed for a province in --limit).
-    #[arg(long)]
-    pub by_province: bool,
     #[command(flatten)]
-    pub sim: SimArgs,
+    pub results: ResultsArgs,
 }
 
 pub(super) fn run(a: SolveArgs, argv: Vec<String>) -> Result<()> {
-    let sim = a.sim.with_provinces(a.by_province);
+    let sim = a.results.sim();
     // Every argument is checked before the first simulation.
     let spec = SolveSpec {
         key: a.key.trim().to_string(),
@@ -67,11 +58,13 @@ pub(super) fn run(a: SolveArgs, argv: Vec<String>) -> Result<()> {
             .as_deref()
             .map(|m| FigureSpec::parse(m, "--minimise"))
             .transpose()?,
+        prices: a.results.prices,
     };
     let base = sim.load(&a.scenario)?;
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-solve", base.scenario.name)));
+    let out =
+        a.results.out.clone().unwrap_or_else(|| {
+            PathBuf::from("results").join(format!("{}-solve", base.scenario.name))
+        });
     // A bad output path fails now, before the first simulated month.
     let staged = crate::folder::Staged::begin(&out, false)?;
     let sol = solve::solve(
@@ -102,7 +95,7 @@ pub(super) fn run(a: SolveArgs, argv: Vec<String>) -> Result<()> {
         std::slice::from_ref(&sol.results),
         &manifest,
         &[("solve.csv", solve::solve_csv(&sol)?)],
-        a.report,
+        a.results.report,
     )?;
     let s = &base.scenario.simulation;
     let mut text = solve::solution_text(&sol, &base.scenario.name, s.replications);
@@ -113,7 +106,7 @@ pub(super) fn run(a: SolveArgs, argv: Vec<String>) -> Result<()> {
         s.months(),
         out.display()
     ));
-    if a.report {
+    if a.results.report {
         text.push_str(&format!("report: {}\n", out.join("report.html").display()));
     }
     print_out(&text)

@@ -2,8 +2,8 @@
 //! values is a grid point (a scenario named p0, p1, ...); all points run together on common
 //! households and shocks; one tidy sweep.csv with the swept values as columns.
 
-use super::compare::{footer, manifest_json, write_folder};
-use super::{print_out, progress_bar, SimArgs};
+use super::compare::{footer, manifest_json, write_folder, ResultsArgs};
+use super::{print_out, progress_bar};
 use crate::compare::{self, Grid};
 use crate::engine::{self, RunOptions};
 use crate::error::Result;
@@ -22,27 +22,20 @@ pub struct SweepArgs {
     /// commas inside { } or quotes do not split.
     #[arg(long = "grid", value_name = "KEY=V1,V2,...")]
     pub grid: Vec<String>,
-    /// Results folder (default: results/<scenario name>-sweep).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Also write report.html (charts and tables) into the results folder.
-    #[arg(long)]
-    pub report: bool,
-    /// Also report every province.
-    #[arg(long)]
-    pub by_province: bool,
     #[command(flatten)]
-    pub sim: SimArgs,
+    pub results: ResultsArgs,
 }
 
 pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
-    let sim = a.sim.with_provinces(a.by_province);
+    let sim = a.results.sim();
     let grid = Grid::parse(&a.grid)?;
     let base = sim.load(&a.scenario)?;
+    a.results.check_prices(&base.scenario.simulation)?;
     let models = compare::sweep_models(&base, &grid)?;
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", base.scenario.name)));
+    let out =
+        a.results.out.clone().unwrap_or_else(|| {
+            PathBuf::from("results").join(format!("{}-sweep", base.scenario.name))
+        });
     // A bad output path fails now, before the first simulated month.
     let staged = crate::folder::Staged::begin(&out, false)?;
     let pb = progress_bar(engine::work_items(&models), sim.quiet, "simulating");
@@ -54,7 +47,10 @@ pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
         },
     )?;
     pb.finish_and_clear();
-    let results = output::collect(&models, &counters);
+    let mut results = output::collect(&models, &counters);
+    if let Some(y) = a.results.prices {
+        output::restate_prices(&mut results, &models, y)?;
+    }
     let mut manifest = manifest_json(&models, argv)?;
     if let Some(d) = crate::output::draws_json(&counters.draws) {
         manifest["parameter_draws"] = d;
@@ -67,14 +63,15 @@ pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
         &results,
         &manifest,
         &[("sweep.csv", compare::sweep_csv(&grid, &results)?)],
-        a.report,
+        a.results.report,
     )?;
 
     // The readable table: one row per point, national figures of the last year.
     let s = &base.scenario.simulation;
     let last = s.start_year + s.years as i32 - 1;
+    let cost_unit = format!("bn yuan{}", output::prices_note(a.results.prices));
     let cols: [(&str, &str, &str, f64, usize); 4] = [
-        ("cost total", "bn yuan", "cost_total", 1.0, 1),
+        ("cost total", &cost_unit, "cost_total", 1.0, 1),
         (
             "recipients",
             "million persons",
@@ -116,6 +113,6 @@ pub(super) fn run(a: SweepArgs, argv: Vec<String>) -> Result<()> {
     );
     text.push_str(&crate::output::align(&rows, 2));
     text.push('\n');
-    text.push_str(&footer(&models, &out, a.report)?);
+    text.push_str(&footer(&models, &out, a.results.report)?);
     print_out(&text)
 }

@@ -6,13 +6,13 @@
 //! has log-normal error; recipients are reviewed periodically and, once above the standard,
 //! keep the benefit for a gradual-exit period.
 
-use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{fen, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use super::{residence::ResidenceParams, MAX_PROPENSITIES};
 use crate::check::Checker;
 use crate::counters::c;
 use crate::dynamics::YearPaths;
 use crate::population::{can_work, Household, Member, MemberParams, Region, StrataTable};
-use crate::rng::{Purpose, StreamRng};
+use crate::rng::Purpose;
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
@@ -562,7 +562,8 @@ impl Default for DibaoState {
     }
 }
 
-/// The administrative draws of one month, made by the engine whatever the state.
+/// The administrative draws of one month (from its month's streams, see
+/// [`super::month_draws`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DibaoDraws {
     /// Uniform for the monthly application decision.
@@ -771,9 +772,9 @@ pub struct DibaoHouse {
     /// Propensities to register elderly members, and severely disabled or ill ones, apart.
     elderly_apart_u: f64,
     severe_apart_u: f64,
-    behaviour: Option<StreamRng>,
-    admin: Option<StreamRng>,
-    draws: DibaoDraws,
+    /// Keys of its monthly streams (see [`super::month_draws`]).
+    behaviour: Option<u64>,
+    admin: Option<u64>,
     /// Propensities: has a supporter outside (compared with tekun's share), hides income.
     supporter_u: f64,
     hidden: bool,
@@ -823,9 +824,8 @@ impl Step for Dibao {
             take_up_u: u[0],
             elderly_apart_u: u[7],
             severe_apart_u: u[8],
-            behaviour: self.draw_apply.then(|| key.stream(Purpose::Behaviour)),
-            admin: (self.draw_error || self.draw_match).then(|| key.stream(Purpose::Admin)),
-            draws: DibaoDraws::default(),
+            behaviour: self.draw_apply.then(|| key.stream_key(Purpose::Behaviour)),
+            admin: (self.draw_error || self.draw_match).then(|| key.stream_key(Purpose::Admin)),
             supporter_u: u[1],
             hidden: u[9] < self.p.admin.hidden_share,
             matched: false,
@@ -880,21 +880,6 @@ impl Step for Dibao {
     }
 
     #[inline(always)]
-    fn draw(&self, h: &mut DibaoHouse) {
-        if let Some(r) = h.behaviour.as_mut() {
-            h.draws.apply_u = r.random();
-        }
-        if let Some(r) = h.admin.as_mut() {
-            if self.draw_error {
-                h.draws.assess_z = StandardNormal.sample(r);
-            }
-            if self.draw_match {
-                h.draws.match_u = r.random();
-            }
-        }
-    }
-
-    #[inline(always)]
     fn busy(&self, h: &DibaoHouse) -> bool {
         h.state.busy()
     }
@@ -908,7 +893,20 @@ impl Step for Dibao {
         rec: &mut Record,
     ) {
         let f = h.facts;
-        let dr = h.draws;
+        // The administrative stream of the month: the assessment error first, then data
+        // matching's draw (only when matching is on, so the error keeps its draw).
+        let mut admin = h.admin.map(|k| month_draws(k, mo.m));
+        let dr = DibaoDraws {
+            apply_u: h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random()),
+            assess_z: match admin.as_mut() {
+                Some(r) if self.draw_error => StandardNormal.sample(r),
+                _ => 0.0,
+            },
+            match_u: match admin.as_mut() {
+                Some(r) if self.draw_match => r.random(),
+                _ => 1.0,
+            },
+        };
         let mut paid = 0.0;
         // Data matching finds a recipient's hidden income or assets: the award ends and the
         // household is not eligible again.

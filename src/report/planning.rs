@@ -16,6 +16,8 @@ pub const PAYERS_TITLE: &str = "Who pays: central transfer and local budgets";
 pub const TORNADO_TITLE: &str = "Which uncertain parameter drives the cost";
 /// Title of the solve chart, before the figure's name.
 pub const SOLVE_TITLE: &str = "Solve: the statistic against the key";
+/// Title of the benefit incidence chart (compare), before the year.
+pub const INCIDENCE_TITLE: &str = "Benefit incidence by decile: average gain per household";
 /// Title of each overrun chart, before the figure's name.
 pub const OVERRUN_TITLE: &str = "Overrun risk: share of replications above a value";
 
@@ -51,18 +53,21 @@ pub struct PlanningFiles {
     pub solve: Option<Vec<csv::StringRecord>>,
     pub overrun: Option<Vec<csv::StringRecord>>,
     pub exceedance: Option<Vec<csv::StringRecord>>,
+    /// Benefit incidence of each reform by decile (incidence.csv of `compare`).
+    pub incidence: Option<Vec<csv::StringRecord>>,
     /// Per replication of the first scenario: full-year national total cost by year (from
     /// replications.csv), for the tornado chart of the parameter draws.
     pub rep_costs: BTreeMap<(i32, u32), f64>,
 }
 
 impl PlanningFiles {
-    /// Read whichever of solve.csv, overrun.csv and exceedance.csv `dir` holds.
+    /// Read whichever of solve.csv, overrun.csv, exceedance.csv and incidence.csv `dir` holds.
     pub fn read(dir: &Path) -> Result<PlanningFiles> {
         Ok(PlanningFiles {
             solve: read_csv(&dir.join("solve.csv"))?,
             overrun: read_csv(&dir.join("overrun.csv"))?,
             exceedance: read_csv(&dir.join("exceedance.csv"))?,
+            incidence: read_csv(&dir.join("incidence.csv"))?,
             rep_costs: rep_costs(&dir.join("replications.csv"))?,
         })
     }
@@ -109,10 +114,79 @@ fn num(head: &csv::StringRecord, rec: &csv::StringRecord, name: &str) -> f64 {
 pub fn sections(f: &ResultsFolder, section: &mut usize) -> Result<String> {
     let mut h = String::new();
     tornado(f, section, &mut h)?;
+    incidence(f, section, &mut h)?;
     payers(f, section, &mut h)?;
     solve(f, section, &mut h)?;
     overrun(f, section, &mut h)?;
     Ok(h)
+}
+
+/// The average gain per household by decile of pre-transfer income in the last year, one
+/// line per reform with its p05–p95 band over paired replications (incidence.csv).
+fn incidence(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
+    let Some(rows) = &f.planning.incidence else {
+        return Ok(());
+    };
+    let head = &rows[0];
+    let gains: Vec<&csv::StringRecord> = rows[1..]
+        .iter()
+        .filter(|r| col(head, r, "metric") == "avg_gain")
+        .collect();
+    let Some(year) = gains
+        .iter()
+        .filter_map(|r| col(head, r, "year").parse::<i32>().ok())
+        .max()
+    else {
+        return Ok(());
+    };
+    let unit = gains
+        .first()
+        .map(|r| col(head, r, "unit").to_string())
+        .unwrap_or_default();
+    let mut reforms: Vec<String> = Vec::new();
+    for r in &gains {
+        let s = col(head, r, "scenario").to_string();
+        if !reforms.contains(&s) {
+            reforms.push(s);
+        }
+    }
+    let series: Vec<Series> = reforms
+        .iter()
+        .map(|reform| Series {
+            label: f.label(reform),
+            color: f.color(reform),
+            points: gains
+                .iter()
+                .filter(|r| {
+                    col(head, r, "scenario") == reform && col(head, r, "year") == year.to_string()
+                })
+                .map(|r| Point {
+                    x: num(head, r, "decile"),
+                    mean: num(head, r, "mean"),
+                    lo: num(head, r, "p05"),
+                    hi: num(head, r, "p95"),
+                })
+                .collect(),
+        })
+        .collect();
+    let svg = line_chart(
+        &format!("{INCIDENCE_TITLE}, {year}"),
+        XAxis::Values("decile of pre-transfer income per person (1 = poorest)"),
+        &unit,
+        &series,
+        true,
+    )?;
+    let _ = writeln!(
+        h,
+        "<h2 id=\"incidence\">{section}. Benefit incidence by decile</h2>\n<p class=\"note\">The \
+         change in transfers per household against the baseline in {year}, by decile of \
+         pre-transfer income per person, mean and 90&nbsp;% interval over paired replications \
+         ({}). Spending shares, winners and losers and poverty by decile are in \
+         <code>incidence.csv</code>.</p>\n<div class=\"charts\"><div class=\"chart\">{svg}</div></div>",
+        esc(&unit)
+    );
+    *section += 1;
+    Ok(())
 }
 
 fn payers(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> {
@@ -146,7 +220,8 @@ fn payers(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> 
     if series[0].points.is_empty() {
         return Ok(());
     }
-    let svg = line_chart(PAYERS_TITLE, XAxis::Years, "billion yuan", &series, false)?;
+    let unit = f.unit("cost_central_total");
+    let svg = line_chart(PAYERS_TITLE, XAxis::Years, &unit, &series, false)?;
     let _ = writeln!(
         h,
         "<h2 id=\"payers\">{section}. Who pays</h2>\n<p class=\"note\">Scenario {}. The central \

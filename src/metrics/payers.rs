@@ -1,0 +1,218 @@
+//! The payer split (central transfer and local budgets) of a run's replications, computed
+//! from the province cost figures; the rule and its outputs are described in
+//! [`crate::payers`]. It sits in the metrics layer because the payer figures are metrics
+//! ([`crate::metrics::Value::Payer`]) that `output::collect` adds to every result.
+
+use crate::engine::{Model, RunCounters};
+use crate::error::{Error, Result};
+use crate::metrics::{figures, Figure, Funder, Period, RegionSet, Value, COSTS, METRICS};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Region class of every province (`synthetic-data/central-allocation.csv`).
+pub const ALLOCATION_CSV: &str = include_str!("../../synthetic-data/central-allocation.csv");
+
+pub(crate) fn classes() -> &'static BTreeMap<String, String> {
+    static MAP: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut r = csv::Reader::from_reader(ALLOCATION_CSV.as_bytes());
+        r.records()
+            .filter_map(|rec| rec.ok())
+            .map(|rec| (rec[0].to_string(), rec[1].to_string()))
+            .collect()
+    })
+}
+
+/// The region class of a province: `east`, `centre`, `northeast` or `west`.
+pub fn region_class(province: &str) -> Result<&'static str> {
+    classes().get(province).map(|s| s.as_str()).ok_or_else(|| {
+        Error::Usage(format!(
+            "province `{province}` has no region class in synthetic-data/central-allocation.csv"
+        ))
+    })
+}
+
+/// The payer split of one scenario, bn yuan; the last index is the cost's index in
+/// [`COSTS`] (charity, no government cost, stays 0 in `central`).
+#[derive(Debug, Clone)]
+pub struct PayerSplit {
+    pub scenario: String,
+    pub provinces: Vec<String>,
+    /// Actual cost, `[replication][year][province][cost]`.
+    pub cost: Vec<Vec<Vec<Vec<f64>>>>,
+    /// Paid by the central transfer, `[replication][year][province][cost]`.
+    pub central: Vec<Vec<Vec<Vec<f64>>>>,
+    /// The allocation made in advance, `[year][province][cost]`.
+    pub allocation: Vec<Vec<Vec<f64>>>,
+    pub start_year: i32,
+}
+
+/// The split of every scenario of a run; `None` for a scenario without provinces (an inline
+/// population) or with microdata (province cells rest on few records).
+pub fn split(models: &[Model], rc: &RunCounters) -> Result<Vec<Option<PayerSplit>>> {
+    models
+        .iter()
+        .zip(&rc.per_scenario)
+        .map(|(m, reps)| split_one(m, reps))
+        .collect()
+}
+
+/// The split of one scenario from its replications' counters.
+pub fn split_one(m: &Model, reps: &[crate::metrics::Counters]) -> Result<Option<PayerSplit>> {
+    let s = m.scenario();
+    if m.pop.microdata.is_some() {
+        return Ok(None);
+    }
+    let regions: Vec<RegionSet> = crate::metrics::regions(&m.pop.strata, true)
+        .into_iter()
+        .filter(|r| r.name.starts_with("province:"))
+        .collect();
+    if regions.is_empty() {
+        return Ok(None);
+    }
+    let provinces: Vec<String> = regions
+        .iter()
+        .map(|r| r.name["province:".len()..].to_string())
+        .collect();
+    let shares: Vec<f64> = provinces
+        .iter()
+        .map(|p| Ok(s.payers.central_share.of(region_class(p)?)))
+        .collect::<Result<_>>()?;
+    let years = s.simulation.years as usize;
+    let start = s.simulation.start_year;
+    // The metric of each cost of the table, by its index in METRICS.
+    let metric_idx: Vec<usize> = COSTS
+        .iter()
+        .map(|k| {
+            METRICS
+                .iter()
+                .position(|d| d.name == k.metric)
+                .expect("every cost of COSTS is a metric")
+        })
+        .collect();
+    let nk = COSTS.len();
+    // Actual cost per replication, from the province figures of the reduced counters.
+    let mut cost = vec![vec![vec![vec![0.0f64; nk]; provinces.len()]; years]; reps.len()];
+    for (r, k) in reps.iter().enumerate() {
+        for f in figures(k, &m.pop.alloc.weight, &regions, start) {
+            if f.period != Period::FullYear {
+                continue;
+            }
+            if let Some(j) = metric_idx.iter().position(|&i| i == f.metric) {
+                cost[r][(f.year - start) as usize][f.region][j] = f.value;
+            }
+        }
+    }
+    let n = reps.len() as f64;
+    let growth = 1.0 + s.payers.allocation_growth;
+    let mut allocation = vec![vec![vec![0.0f64; nk]; provinces.len()]; years];
+    for (t, at) in allocation.iter_mut().enumerate() {
+        let basis = t.saturating_sub(1);
+        for (p, ap) in at.iter_mut().enumerate() {
+            for (j, k) in COSTS.iter().enumerate() {
+                if k.central && k.payer == crate::metrics::Payer::Government {
+                    let expected = cost.iter().map(|c| c[basis][p][j]).sum::<f64>() / n;
+                    ap[j] = shares[p] * expected * growth;
+                }
+            }
+        }
+    }
+    let central = cost
+        .iter()
+        .map(|c| {
+            c.iter()
+                .zip(&allocation)
+                .map(|(ct, at)| {
+                    ct.iter()
+                        .zip(at)
+                        .map(|(cp, ap)| cp.iter().zip(ap).map(|(x, a)| x.min(*a)).collect())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Some(PayerSplit {
+        scenario: s.name.clone(),
+        provinces,
+        cost,
+        central,
+        allocation,
+        start_year: start,
+    }))
+}
+
+impl PayerSplit {
+    /// A payer metric ([`Value::Payer`]) of replication `r`, year index `t`, summed over the
+    /// provinces `ps` (NaN for any other metric).
+    pub fn value(&self, value: Value, r: usize, t: usize, ps: &[usize]) -> f64 {
+        let Value::Payer { funder, cost } = value else {
+            return f64::NAN;
+        };
+        let government = |j: &usize| COSTS[*j].payer == crate::metrics::Payer::Government;
+        let costs: Vec<usize> = match cost {
+            Some(j) => vec![j],
+            None => (0..COSTS.len()).filter(government).collect(),
+        };
+        let sum = |m: &Vec<Vec<Vec<Vec<f64>>>>| {
+            ps.iter()
+                .map(|&p| costs.iter().map(|&j| m[r][t][p][j]).sum::<f64>())
+                .sum::<f64>()
+        };
+        match funder {
+            Some(Funder::Central) => sum(&self.central),
+            Some(Funder::Local) => sum(&self.cost) - sum(&self.central),
+            None => ps
+                .iter()
+                .map(|&p| costs.iter().map(|&j| self.allocation[t][p][j]).sum::<f64>())
+                .sum(),
+        }
+    }
+
+    /// The payer figures of every replication (full year, every payer metric of [`METRICS`] in
+    /// its order) for the reported regions `regions` (a model's region names) that a payer
+    /// figure has: `national` (every province) and `province:NAME`.
+    pub fn figures(&self, regions: &[String]) -> Vec<Vec<Figure>> {
+        let places: Vec<(usize, Vec<usize>)> = regions
+            .iter()
+            .enumerate()
+            .filter_map(|(ri, name)| {
+                if name == "national" {
+                    Some((ri, (0..self.provinces.len()).collect()))
+                } else {
+                    let p = name.strip_prefix("province:")?;
+                    let i = self.provinces.iter().position(|x| x == p)?;
+                    Some((ri, vec![i]))
+                }
+            })
+            .collect();
+        (0..self.cost.len())
+            .map(|r| {
+                let mut out = Vec::new();
+                for t in 0..self.allocation.len() {
+                    for (ri, ps) in &places {
+                        for (mi, m) in METRICS.iter().enumerate().filter(|(_, m)| m.is_payer()) {
+                            out.push(Figure {
+                                year: self.start_year + t as i32,
+                                period: Period::FullYear,
+                                region: *ri,
+                                metric: mi,
+                                value: self.value(m.value, r, t, ps),
+                            });
+                        }
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+}
+
+/// The payer figures of one scenario's replications, for its reported regions (see
+/// [`PayerSplit::figures`]); none without provinces or with microdata.
+pub fn payer_figures(m: &Model, reps: &[crate::metrics::Counters]) -> Result<Vec<Vec<Figure>>> {
+    let regions: Vec<String> = m.regions.iter().map(|r| r.name.clone()).collect();
+    Ok(match split_one(m, reps)? {
+        Some(p) => p.figures(&regions),
+        None => vec![Vec::new(); reps.len()],
+    })
+}
