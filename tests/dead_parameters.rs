@@ -65,7 +65,10 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
     ),
     (
         "dynamics.shocks.disability_onset.elderly_age",
-        &[("dynamics.shocks.disability_onset.yearly_prob_elderly", "0.2")],
+        &[(
+            "dynamics.shocks.disability_onset.yearly_prob_elderly",
+            "0.2",
+        )],
         "at the default yearly risk, the few onsets at exactly the threshold age in the small \
          run may all fall in households no rule looks at",
     ),
