@@ -90,6 +90,10 @@ pub mod c {
         NEW_POOR_CAUGHT,
         SHOCK_ASSIST_MONTHS,
         SHOCK_ASSISTED,
+        // Dibao recipient assistance units (a household may form several), unit-months.
+        RECIP_UNIT_MONTHS,
+        // Persons in households eligible for dibao by the rule on neither dibao nor tekun.
+        ELIG_UNASSISTED_PERSON_MONTHS,
         // Dibao household-months by assessed need (the quota's first pass), NEED_BINS bins.
         QUOTA_NEED_0,
     );

@@ -480,7 +480,7 @@ fn rows() -> Vec<Row> {
                 "recipients_households",
                 "million households",
                 true,
-                average(one(c::RECIP_HH_MONTHS), M),
+                average(one(c::RECIP_UNIT_MONTHS), M),
                 DIBAO_UNITS,
             ),
             "Recipient households",
@@ -609,6 +609,16 @@ fn rows() -> Vec<Row> {
             ),
             "Coverage of the poor (poor households receiving)",
             "coverage of the poor",
+        ),
+        row(
+            "eligible_unassisted_persons",
+            "million persons",
+            true,
+            average(one(c::ELIG_UNASSISTED_PERSON_MONTHS), M),
+            &[Base::HouseholdMonthsLess(
+                c::ELIG_HH_MONTHS,
+                c::ELIG_RECIP_HH_MONTHS,
+            )],
         ),
         row(
             "exclusion_error",

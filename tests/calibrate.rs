@@ -81,7 +81,8 @@ fn targets_from(truth: &LoadedScenario, figures: &[(&str, &str)]) -> TargetSet {
 /// reached objective 0 (errors < 1e-3); the other four stopped at objectives from 1e-7 to
 /// 1.2e-5, with errors up to 0.003 on ever_apply and 0.024 on monthly_apply_prob. Hence:
 /// 0.01 on ever_apply, 0.03 on monthly_apply_prob, an objective below 3e-5 (relative errors
-/// of at most about 0.5 %). With this test's seed the run reaches 0. Results are
+/// of at most about 0.5 %). With this test's seed and the baseline's assistance units it stops at
+/// 1.1e-5 with both keys within their tolerances (it reached 0 before them). Results are
 /// bit-identical on any machine and thread count, so the test is not flaky.
 #[test]
 fn recovers_known_take_up_parameters() {
@@ -148,7 +149,7 @@ fn recovers_known_take_up_parameters() {
         cal.stopped
     );
     assert!(cal.start_objective > 1e-3, "the start is not already a fit");
-    assert!(cal.objective < 1e-5, "objective {:e}", cal.objective);
+    assert!(cal.objective < 3e-5, "objective {:e}", cal.objective);
     assert!(
         (cal.fitted[0] - 0.45).abs() < 0.01,
         "ever_apply {}",

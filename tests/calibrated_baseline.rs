@@ -51,10 +51,11 @@ const TOLERANCE_2023: &[(&str, f64)] = &[
     ("temporary_cases", 0.05),
     ("temporary_spending", 0.05),
     ("press_brief_h1_total", 0.05),
-    // Reported, not fitted (weight 0; derived from recalled 2020 figures): the model's
-    // recipient households are larger than the official ones (README.md). The bound keeps
-    // the known gap from widening unnoticed.
-    ("dibao_households", 0.40),
+    // Reported, not fitted (weight 0; derived from recalled 2020 figures): recipient
+    // households are assistance units (`programs.dibao.units`, fitted to persons per unit at
+    // end 2020, tests/composition.rs); about 6 % below this derived figure, tested at the 10 %
+    // recalled figures are held to.
+    ("dibao_households", 0.10),
 ];
 
 #[test]

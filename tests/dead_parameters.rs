@@ -35,6 +35,15 @@ type Settings = &'static [(&'static str, &'static str)];
 /// Settings that make a group of keys act: (key prefix, settings, why).
 const CONTEXT: &[(&str, Settings, &str)] = &[
     (
+        "programs.dibao.admin.",
+        &[
+            ("programs.dibao.admin.hidden_share", "0.2"),
+            ("programs.dibao.admin.match_yearly_prob", "0.5"),
+            ("programs.dibao.admin.imputed_earnings_share", "1.0"),
+        ],
+        "the admin rules are off in full-system-2023 (hidden income found at a yearly chance; imputed earnings of one standard, so that a small change binds)",
+    ),
+    (
         "programs.quota.",
         &[("programs.quota.enabled", "true")],
         "quotas are off in full-system-2023",

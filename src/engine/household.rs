@@ -375,6 +375,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         local_standard: tables.standards.get(st, t),
         ln_local_standard: tables.ln_standards[st * years + t],
         price_index,
+        income_index: tables.paths.income_index[t],
         mean_income: model.pop.strata.strata[st].target_income_mean * prior,
         education: hh.pupils(members) as f64
             * s.population.spending.education_per_pupil
@@ -384,6 +385,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         charity_fill: tables.charity_fill.as_ref().map(|f| f[t]),
         size: hh.size as f64,
         k: hh.size as i64,
+        urban: model.pop.strata.strata[st].region == crate::population::Region::Urban,
     }
 }
 

@@ -32,6 +32,96 @@ pub struct DibaoParams {
     pub take_up: TakeUpParams,
     pub assessment: AssessmentParams,
     pub review: ReviewParams,
+    pub units: UnitParams,
+    pub admin: AdminParams,
+}
+
+/// `programs.dibao.admin.*`: administrative rules of eligibility and exit beside the means
+/// test on the household's own income. Each is off at 0.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminParams {
+    /// Support owed by relatives outside the household, counted as income of a household in
+    /// which no member can work when it has a supporter able and obliged to pay (the
+    /// complement of tekun's `no_supporter_share_{urban,rural}`), share of the standard per
+    /// member per month.
+    pub support_share: f64,
+    /// Earnings imputed to each member able to work, share of the standard per month: counted
+    /// household income is at least this times the standard times the members able to work.
+    pub imputed_earnings_share: f64,
+    /// Share 0–1 of households with income or assets the means test does not see.
+    pub hidden_share: f64,
+    /// Chance per year, 0–1, that data matching finds such a recipient's hidden income or
+    /// assets; the award ends that month and the household is not eligible again.
+    pub match_yearly_prob: f64,
+}
+
+impl AdminParams {
+    /// Log of counted per-capita income after the administrative rules, for counted income of
+    /// log `lm` (yuan per person per month): plus relatives' support `support_pc`, at least the
+    /// imputed earnings `imputed_pc` (both yuan per person per month).
+    #[inline]
+    pub fn counted_log_income(lm: f64, support_pc: f64, imputed_pc: f64) -> f64 {
+        if support_pc == 0.0 && imputed_pc == 0.0 {
+            return lm;
+        }
+        (lm.exp() + support_pc).max(imputed_pc).ln()
+    }
+
+    /// Monthly chance of a data match, from the yearly one.
+    pub fn monthly_match_prob(&self) -> f64 {
+        1.0 - (1.0 - self.match_yearly_prob).powf(1.0 / 12.0)
+    }
+}
+
+/// `programs.dibao.units.*`: how a household splits into assistance units. Official counts of
+/// recipient "households" are units: elderly parents registered apart from their children, and
+/// a severely disabled or ill member covered alone, are units of their own. The model has one
+/// per-capita income per household, so the units of a household are assessed alike and are on
+/// dibao together; the split changes how many units (and so recipient households) there are,
+/// not who is covered or what is paid.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitParams {
+    /// Age (years) from which members may be registered apart from younger adults.
+    pub elderly_age: u8,
+    /// Share 0–1 of urban households with members of `elderly_age` or more and a younger
+    /// adult in which the elderly members form a unit of their own.
+    pub elderly_apart_urban: f64,
+    /// The same for rural households.
+    pub elderly_apart_rural: f64,
+    /// Share 0–1 of households in which each severely disabled or ill member (not already in
+    /// the elderly unit) is a unit of one, when an adult stays in the rest of the household.
+    pub severe_apart: f64,
+}
+
+impl UnitParams {
+    /// Number of assistance units of a household with `members`, given whether its elderly
+    /// members and its severely disabled or ill members are registered apart. Adults are
+    /// members of `adult_age` or more: a split needs an adult left in the rest.
+    pub fn count(
+        &self,
+        members: &[Member],
+        adult_age: u8,
+        elderly_apart: bool,
+        severe_apart: bool,
+    ) -> u8 {
+        let elderly = |m: &Member| m.age >= self.elderly_age;
+        let severe = |m: &Member| m.severe_disability || m.severe_illness;
+        // Elderly apart: the elderly members form one unit, if a younger adult stays behind.
+        let elderly_unit = elderly_apart
+            && members.iter().any(elderly)
+            && members.iter().any(|m| !elderly(m) && m.age >= adult_age);
+        let rest = || members.iter().filter(move |m| !(elderly_unit && elderly(m)));
+        // Severe apart: each severely disabled or ill member of the rest is a unit of one, if
+        // an adult who is neither stays in the rest.
+        let severe_units = if severe_apart && rest().any(|m| !severe(m) && m.age >= adult_age) {
+            rest().filter(|m| severe(m)).count() as u8
+        } else {
+            0
+        };
+        1 + elderly_unit as u8 + severe_units
+    }
 }
 
 /// `programs.dibao.standard.*`.
@@ -96,6 +186,20 @@ pub struct AssetTestParams {
     pub enabled: bool,
     /// Financial assets per person allowed, in months of the standard.
     pub limit_months: f64,
+    /// What households' nominal assets grow with after the start year: nominal per-capita
+    /// income (savings grow with what is earned) or prices.
+    pub grow_with: AssetGrowth,
+}
+
+/// `programs.dibao.assets.grow_with`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetGrowth {
+    /// The price level (`dynamics.prices.inflation`): real assets frozen, so with standards
+    /// growing faster than prices the test loosens every year.
+    Prices,
+    /// Nominal per-capita income (real growth and prices).
+    Income,
 }
 
 /// `programs.dibao.take_up.*`.
@@ -249,6 +353,40 @@ impl DibaoParams {
             120,
         );
         c.int_range(
+            &format!("{k}.units.elderly_age"),
+            self.units.elderly_age as i64,
+            40,
+            120,
+        );
+        c.share(
+            &format!("{k}.units.elderly_apart_urban"),
+            self.units.elderly_apart_urban,
+        );
+        c.share(
+            &format!("{k}.units.elderly_apart_rural"),
+            self.units.elderly_apart_rural,
+        );
+        c.share(&format!("{k}.units.severe_apart"), self.units.severe_apart);
+        c.range(
+            &format!("{k}.admin.support_share"),
+            self.admin.support_share,
+            0.0,
+            5.0,
+            "a share of the standard per member",
+        );
+        c.range(
+            &format!("{k}.admin.imputed_earnings_share"),
+            self.admin.imputed_earnings_share,
+            0.0,
+            10.0,
+            "a share of the standard per member able to work",
+        );
+        c.share(&format!("{k}.admin.hidden_share"), self.admin.hidden_share);
+        c.share(
+            &format!("{k}.admin.match_yearly_prob"),
+            self.admin.match_yearly_prob,
+        );
+        c.int_range(
             &format!("{k}.review.gradual_exit_months"),
             self.review.gradual_exit_months as i64,
             0,
@@ -351,6 +489,8 @@ pub struct DibaoHousehold {
     /// With a quota, ln(1 − the stratum's need cut-off): assessed income must be below the
     /// standard times (1 − cut-off). 0 without a quota.
     pub ln_quota: f64,
+    /// Assistance units the household forms (see [`UnitParams`]), 1 or more.
+    pub units: i64,
 }
 
 impl DibaoHousehold {
@@ -363,7 +503,7 @@ impl DibaoHousehold {
         m: &MemberParams,
         take_up_u: f64,
         take_up_factor: f64,
-        price_index: f64,
+        asset_index: f64,
     ) -> DibaoHousehold {
         let mut addon_share = 0.0;
         let mut workers = 0;
@@ -381,8 +521,9 @@ impl DibaoHousehold {
             } else {
                 p.review.interval_months_stable
             } as i32,
-            assets_per_capita: hh.assets_per_capita * price_index,
+            assets_per_capita: hh.assets_per_capita * asset_index,
             ln_quota: 0.0,
+            units: 1,
         }
     }
 }
@@ -429,6 +570,8 @@ pub struct DibaoDraws {
     pub apply_u: f64,
     /// Standard normal for the assessment error.
     pub assess_z: f64,
+    /// Uniform for data matching.
+    pub match_u: f64,
 }
 
 impl DibaoParams {
@@ -547,8 +690,18 @@ impl DibaoParams {
             review_interval: 1,
             assets_per_capita: 0.0,
             ln_quota: 0.0,
+            units: 1,
         };
         self.benefit(&unit, 0.0, standard)
+    }
+
+    /// Nominal value in year `y` of one yuan of start-year assets (see `assets.grow_with`).
+    #[inline]
+    pub fn asset_index(&self, y: &YearCtx) -> f64 {
+        match self.assets.grow_with {
+            AssetGrowth::Prices => y.price_index,
+            AssetGrowth::Income => y.income_index,
+        }
     }
 
     /// Whether financial assets of `assets_per_capita` yuan per person (nominal) pass the
@@ -603,6 +756,11 @@ pub struct Dibao {
     draw_apply: bool,
     /// A monthly assessment-error draw.
     draw_error: bool,
+    /// Tekun's no-supporter shares (urban, rural): who has a supporter owing support.
+    no_supporter: (f64, f64),
+    /// A monthly data-matching draw, and its chance.
+    draw_match: bool,
+    match_prob: f64,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -611,15 +769,28 @@ pub struct DibaoHouse {
     state: DibaoState,
     facts: DibaoHousehold,
     take_up_u: f64,
+    /// Propensities to register elderly members, and severely disabled or ill ones, apart.
+    elderly_apart_u: f64,
+    severe_apart_u: f64,
     /// Keys of its monthly streams (see [`super::month_draws`]).
     behaviour: Option<u64>,
     admin: Option<u64>,
+    /// Propensities: has a supporter outside (compared with tekun's share), hides income.
+    supporter_u: f64,
+    hidden: bool,
+    /// Found out by data matching: not eligible again.
+    matched: bool,
+    /// This year's relatives' support and imputed earnings, yuan per person per month.
+    support_pc: f64,
+    imputed_pc: f64,
 }
 
 impl Step for Dibao {
     type Household = DibaoHouse;
-    /// Slot 0: the take-up propensity.
-    const PROPENSITIES: usize = 1;
+    /// Slot 0: the take-up propensity; slots 7 and 8: elderly and severe members registered
+    /// apart (`units`); slot 9: hidden income (`admin`). Slot 1 (tekun's no-supporter
+    /// propensity) says who has a supporter.
+    const PROPENSITIES: usize = 10;
 
     fn new(p: &ProgramsParams) -> Option<Dibao> {
         p.dibao.enabled.then(|| Dibao {
@@ -628,6 +799,12 @@ impl Step for Dibao {
             ln_counted: p.dibao.assessment.income_counted_share.ln(),
             draw_apply: p.dibao.take_up.monthly_apply_prob < 1.0 || p.monitoring.enabled,
             draw_error: p.dibao.assessment.error_sd > 0.0,
+            no_supporter: (
+                p.tekun.no_supporter_share_urban,
+                p.tekun.no_supporter_share_rural,
+            ),
+            draw_match: p.dibao.admin.hidden_share > 0.0 && p.dibao.admin.match_yearly_prob > 0.0,
+            match_prob: p.dibao.admin.monthly_match_prob(),
         })
     }
 
@@ -642,19 +819,62 @@ impl Step for Dibao {
                 review_interval: 1,
                 assets_per_capita: 0.0,
                 ln_quota: 0.0,
+                units: 1,
             },
             take_up_u: u[0],
+            elderly_apart_u: u[7],
+            severe_apart_u: u[8],
             behaviour: self.draw_apply.then(|| key.stream_key(Purpose::Behaviour)),
-            admin: self.draw_error.then(|| key.stream_key(Purpose::Admin)),
+            admin: (self.draw_error || self.draw_match).then(|| key.stream_key(Purpose::Admin)),
+            supporter_u: u[1],
+            hidden: u[9] < self.p.admin.hidden_share,
+            matched: false,
+            support_pc: 0.0,
+            imputed_pc: 0.0,
         }
     }
 
     fn year(&self, h: &mut DibaoHouse, y: &YearCtx) -> f64 {
         let factor = self.residence.take_up_factor(y.hh.migrant);
-        h.facts = DibaoHousehold::new(&self.p, y.hh, y.members, h.take_up_u, factor, y.price_index);
+        h.facts = DibaoHousehold::new(
+            &self.p,
+            y.hh,
+            y.members,
+            h.take_up_u,
+            factor,
+            self.p.asset_index(y),
+        );
         if let Some(cut) = y.quota_cut {
             h.facts.ln_quota = (1.0 - cut).ln();
         }
+        let u = &self.p.units;
+        let elderly_share = if y.urban {
+            u.elderly_apart_urban
+        } else {
+            u.elderly_apart_rural
+        };
+        let a = &self.p.admin;
+        let mut workers = 0.0;
+        for m in y.hh.members() {
+            workers += can_work(m, y.members) as u8 as f64;
+        }
+        let no_supporter = if y.urban {
+            self.no_supporter.0
+        } else {
+            self.no_supporter.1
+        };
+        h.support_pc = if workers == 0.0 && h.supporter_u >= no_supporter {
+            a.support_share * y.standard
+        } else {
+            0.0
+        };
+        h.imputed_pc = a.imputed_earnings_share * y.standard * workers / y.size;
+        h.facts.units = u.count(
+            y.hh.members(),
+            self.p.addons.child_age,
+            h.elderly_apart_u < elderly_share,
+            h.severe_apart_u < u.severe_apart,
+        ) as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
         y.ln_standard - self.ln_counted
     }
@@ -673,14 +893,29 @@ impl Step for Dibao {
         rec: &mut Record,
     ) {
         let f = h.facts;
+        // The administrative stream of the month: the assessment error first, then data
+        // matching's draw (only when matching is on, so the error keeps its draw).
+        let mut admin = h.admin.map(|k| month_draws(k, mo.m));
         let dr = DibaoDraws {
             apply_u: h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random()),
-            assess_z: h
-                .admin
-                .map_or(0.0, |k| StandardNormal.sample(&mut month_draws(k, mo.m))),
+            assess_z: match admin.as_mut() {
+                Some(r) if self.draw_error => StandardNormal.sample(r),
+                _ => 0.0,
+            },
+            match_u: match admin.as_mut() {
+                Some(r) if self.draw_match => r.random(),
+                _ => 1.0,
+            },
         };
         let mut paid = 0.0;
-        if led.tekun {
+        // Data matching finds a recipient's hidden income or assets: the award ends and the
+        // household is not eligible again.
+        if self.draw_match && h.hidden && h.state.on && dr.match_u < self.match_prob {
+            h.matched = true;
+            h.state = DibaoState::default();
+        }
+        let lm = AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc);
+        if led.tekun || h.matched {
             // A tekun household gets no dibao: it leaves the roll (or its application lapses).
             if h.state.busy() {
                 h.state = DibaoState::default();
@@ -700,7 +935,7 @@ impl Step for Dibao {
                 &mut h.state,
                 &dh,
                 mo.m,
-                mo.lm,
+                lm,
                 y.standard,
                 y.ln_standard,
                 dr,
@@ -710,16 +945,23 @@ impl Step for Dibao {
         led.dibao = paid;
         led.dibao_on = h.state.on;
         led.dibao_assessed_pc = h.state.assessed_pc;
-        led.log_assessed = mo.lm + self.p.assessment.error_sd * dr.assess_z;
+        led.log_assessed = lm + self.p.assessment.error_sd * dr.assess_z;
         led.would_apply_dibao = f.would_apply;
         rec[c::COST_DIBAO_FEN] += fen(paid);
         rec[c::RECIP_HH_MONTHS] += on as i64;
+        rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };
         rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
         // Targeting: eligible by the rule (true counted income) against who receives.
-        let eligible = self.p.passes(&f, mo.lm, y.ln_standard, y.standard);
+        // Hidden income or assets make a household ineligible whether or not they are found.
+        let eligible = !h.hidden && self.p.passes(&f, lm, y.ln_standard, y.standard);
         rec[c::ELIG_HH_MONTHS] += eligible as i64;
         rec[c::ELIG_RECIP_HH_MONTHS] += (eligible && led.regular()) as i64;
         rec[c::INELIG_RECIP_HH_MONTHS] += (on && !eligible) as i64;
+        rec[c::ELIG_UNASSISTED_PERSON_MONTHS] += if eligible && !led.regular() {
+            y.k
+        } else {
+            0
+        };
     }
 }
 
@@ -757,6 +999,7 @@ mod tests {
             review_interval: 6,
             assets_per_capita: 0.0,
             ln_quota: 0.0,
+            units: 1,
         }
     }
 
@@ -896,6 +1139,131 @@ mod tests {
         };
         let share = p.addons.child_share + p.addons.severe_disability_share;
         assert!((p.single_person(&child, 601.0) - 601.0 * (1.0 + share)).abs() < 1e-9);
+    }
+
+    fn member(age: u8, severe: bool) -> Member {
+        Member {
+            age,
+            severe_disability: severe,
+            severe_illness: false,
+        }
+    }
+
+    fn units() -> UnitParams {
+        UnitParams {
+            elderly_age: 60,
+            elderly_apart_urban: 1.0,
+            elderly_apart_rural: 1.0,
+            severe_apart: 1.0,
+        }
+    }
+
+    #[test]
+    fn elderly_parents_registered_apart_from_an_adult_child_are_a_second_unit() {
+        let u = units();
+        let family = [member(72, false), member(68, false), member(40, false), member(9, false)];
+        assert_eq!(u.count(&family, 16, true, false), 2);
+        // Not registered apart: one unit.
+        assert_eq!(u.count(&family, 16, false, false), 1);
+        // A grandparent with a grandchild only: the child cannot be a unit of its own.
+        assert_eq!(u.count(&[member(70, false), member(10, false)], 16, true, true), 1);
+        // Elderly only: one unit whatever the split.
+        assert_eq!(u.count(&[member(70, false), member(66, false)], 16, true, true), 1);
+    }
+
+    #[test]
+    fn severely_disabled_members_covered_alone_are_units_of_one_beside_an_able_adult() {
+        let u = units();
+        let family = [member(45, false), member(20, true), member(17, true)];
+        assert_eq!(u.count(&family, 16, false, true), 3);
+        // No able adult left to form the rest: one unit.
+        assert_eq!(u.count(&[member(45, true), member(12, false)], 16, false, true), 1);
+        // Both splits: the elderly unit, the severe member, the rest.
+        let both = [member(75, true), member(50, false), member(25, true)];
+        assert_eq!(u.count(&both, 16, true, true), 3);
+        assert_eq!(u.count(&both, 16, false, true), 3);
+        assert_eq!(u.count(&both, 16, true, false), 2);
+    }
+
+    #[test]
+    fn asset_test_does_not_loosen_when_assets_grow_with_incomes_as_the_standard_does() {
+        let members = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .population
+            .members;
+        let mut hh = Household {
+            index: 0,
+            stratum: 0,
+            size: 1,
+            members: [Member::default(); crate::population::MAX_MEMBERS],
+            migrant: false,
+            log_income_perm: 0.0,
+            persistent0: 0.0,
+            assets_per_capita: 0.0,
+        };
+        let mut p = params("");
+        // 10 % above the limit at the start (standard 600 yuan).
+        hh.assets_per_capita = 1.1 * p.assets.limit_months * 600.0;
+        let ctx = |price_index: f64, income_index: f64| YearCtx {
+            hh: &hh,
+            members: &members,
+            t: 5,
+            standard: 600.0 * income_index,
+            ln_standard: (600.0 * income_index).ln(),
+            local_standard: 600.0,
+            ln_local_standard: 600f64.ln(),
+            price_index,
+            income_index,
+            mean_income: 0.0,
+            education: 0.0,
+            medical_share: 0.0,
+            quota_cut: None,
+            charity_fill: None,
+            size: 1.0,
+            k: 1,
+            urban: false,
+        };
+        // Five years on: prices +10 %, nominal incomes and the standard +40 %.
+        let y = ctx(1.1, 1.4);
+        let passes = |p: &DibaoParams| p.assets_pass(hh.assets_per_capita * p.asset_index(&y), y.standard);
+        p.assets.grow_with = AssetGrowth::Income;
+        assert!(!passes(&p), "assets growing with incomes stay above the limit");
+        p.assets.grow_with = AssetGrowth::Prices;
+        assert!(passes(&p), "assets growing with prices fall below the grown limit");
+    }
+
+    #[test]
+    fn support_owed_by_a_son_living_elsewhere_counts_as_income() {
+        // An elderly couple with 300 yuan each of their own; the son owes 0.3 x 600 each.
+        let lm = AdminParams::counted_log_income(300f64.ln(), 0.3 * 600.0, 0.0);
+        assert!((lm.exp() - 480.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn imputed_earnings_set_a_floor_on_counted_income_not_a_supplement() {
+        // Two members, one able to work, imputed one standard (600): at least 300 per person.
+        let imputed = 1.0 * 600.0 * 1.0 / 2.0;
+        let low = AdminParams::counted_log_income(100f64.ln(), 0.0, imputed);
+        assert!((low.exp() - 300.0).abs() < 1e-9);
+        let high = AdminParams::counted_log_income(450f64.ln(), 0.0, imputed);
+        assert!((high.exp() - 450.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn without_administrative_rules_counted_income_is_untouched() {
+        let lm = 123.456f64.ln();
+        assert_eq!(AdminParams::counted_log_income(lm, 0.0, 0.0), lm);
+    }
+
+    #[test]
+    fn data_matching_yearly_chance_becomes_a_monthly_hazard() {
+        let mut a = params("").admin;
+        a.match_yearly_prob = 0.5;
+        let m = a.monthly_match_prob();
+        assert!(((1.0 - m).powi(12) - 0.5).abs() < 1e-12);
+        a.match_yearly_prob = 0.0;
+        assert_eq!(a.monthly_match_prob(), 0.0);
     }
 
     #[test]

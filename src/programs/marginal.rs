@@ -112,7 +112,7 @@ impl Step for Marginal {
     fn year(&self, h: &mut MarginalHouse, y: &YearCtx) -> f64 {
         h.assets_ok = self
             .dibao
-            .assets_pass(y.hh.assets_per_capita * y.price_index, y.standard);
+            .assets_pass(y.hh.assets_per_capita * self.dibao.asset_index(y), y.standard);
         h.n_severe = 0.0;
         h.single = 0.0;
         for m in y.hh.members() {
@@ -157,6 +157,7 @@ impl Step for Marginal {
         rec[c::COST_DIBAO_FEN] += fen(single);
         rec[c::COST_DIBAO_SINGLE_FEN] += fen(single);
         rec[c::RECIP_HH_MONTHS] += n_single;
+        rec[c::RECIP_UNIT_MONTHS] += n_single;
         rec[c::RECIP_PERSON_MONTHS] += n_single;
         rec[c::SINGLE_PERSON_MONTHS] += n_single;
         rec[c::MARGINAL_HH_MONTHS] += 1;

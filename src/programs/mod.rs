@@ -75,6 +75,8 @@ pub struct YearCtx<'a> {
     pub ln_local_standard: f64,
     /// Price level relative to the start year.
     pub price_index: f64,
+    /// Nominal per-capita income index relative to the start year.
+    pub income_index: f64,
     /// Stratum mean per-capita income of the prior year, yuan per person per month.
     pub mean_income: f64,
     /// Education spending of the household, yuan per month.
@@ -88,6 +90,8 @@ pub struct YearCtx<'a> {
     /// Members.
     pub size: f64,
     pub k: i64,
+    /// The household lives in an urban stratum.
+    pub urban: bool,
 }
 
 /// What a month brings, as the programs see it (set by the engine before the steps).

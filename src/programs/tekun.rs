@@ -23,9 +23,13 @@ pub struct TekunParams {
     pub enabled: bool,
     /// Basic-living standard as a multiple of the local dibao standard (rule: at least 1.3).
     pub standard_multiple: f64,
-    /// Share 0–1 of households with no member able to work that have no supporter able and
-    /// obliged to support them (outside the household).
-    pub no_supporter_share: f64,
+    /// Share 0–1 of urban households with no member able to work that have no supporter able
+    /// and obliged to support them (outside the household) and no income source of their own
+    /// beyond the means test (urban elderly mostly draw a pension or have children who can
+    /// support them, so the urban share is far below the rural one).
+    pub no_supporter_share_urban: f64,
+    /// The same for rural households.
+    pub no_supporter_share_rural: f64,
     /// Chance per month, 0–1, that an eligible household is identified and enrolled.
     pub monthly_identify_prob: f64,
     /// Months between reviews.
@@ -52,7 +56,14 @@ impl TekunParams {
             5.0,
             "a multiple of the dibao standard (the rule sets at least 1.3)",
         );
-        c.share(&format!("{k}.no_supporter_share"), self.no_supporter_share);
+        c.share(
+            &format!("{k}.no_supporter_share_urban"),
+            self.no_supporter_share_urban,
+        );
+        c.share(
+            &format!("{k}.no_supporter_share_rural"),
+            self.no_supporter_share_rural,
+        );
         c.share(
             &format!("{k}.monthly_identify_prob"),
             self.monthly_identify_prob,
@@ -180,6 +191,8 @@ pub struct TekunHouse {
     state: TekunState,
     /// Key of its monthly identification stream (see [`super::month_draws`]).
     rng: Option<u64>,
+    /// Propensity to have no supporter (compared with the share of the household's region).
+    no_supporter_u: f64,
     no_supporter: bool,
     institutional: bool,
     no_one_can_work: bool,
@@ -206,7 +219,8 @@ impl Step for Tekun {
         TekunHouse {
             state: TekunState::default(),
             rng: self.draw.then(|| key.stream_key(Purpose::Tekun)),
-            no_supporter: u[1] < self.p.no_supporter_share,
+            no_supporter_u: u[1],
+            no_supporter: false,
             institutional: u[2] < self.p.institutional_share,
             no_one_can_work: false,
             assets_ok: false,
@@ -217,9 +231,15 @@ impl Step for Tekun {
 
     fn year(&self, h: &mut TekunHouse, y: &YearCtx) -> f64 {
         h.no_one_can_work = no_one_can_work(y.hh, y.members);
+        let share = if y.urban {
+            self.p.no_supporter_share_urban
+        } else {
+            self.p.no_supporter_share_rural
+        };
+        h.no_supporter = h.no_supporter_u < share;
         h.assets_ok = self
             .dibao
-            .assets_pass(y.hh.assets_per_capita * y.price_index, y.standard);
+            .assets_pass(y.hh.assets_per_capita * self.dibao.asset_index(y), y.standard);
         let (share, needing) = self.p.care(y.hh);
         h.care_share = share;
         h.care_needing = needing as f64;
