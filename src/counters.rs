@@ -314,6 +314,12 @@ impl SpellTracker {
         }
     }
 
+    /// In the state at the last month observed.
+    #[inline(always)]
+    pub fn in_state(&self) -> bool {
+        self.in_state
+    }
+
     /// Observe month `m` (≥ 1) of `months` and record entries, exits, re-entries and spells in
     /// the counters of block `base`. Exits and re-entries count in the year of the exit (the
     /// last month in the state).

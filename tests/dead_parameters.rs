@@ -55,6 +55,15 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "the poverty line is the dibao standard in full-system-2023",
     ),
     (
+        "dynamics.shocks.disability_onset.elderly_age",
+        &[(
+            "dynamics.shocks.disability_onset.yearly_prob_elderly",
+            "0.2",
+        )],
+        "at the default yearly risk, the few onsets at exactly the threshold age in the small \
+         run may all fall in households no rule looks at",
+    ),
+    (
         "programs.dibao.standard.convergence_ratio",
         &[("programs.dibao.standard.convergence_year", "2024")],
         "convergence needs a convergence year within the horizon",

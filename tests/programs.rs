@@ -99,7 +99,10 @@ proptest! {
 /// tekun switched off dibao would gain no recipients: both are checked, on common households.
 #[test]
 fn tekun_takes_its_households_off_dibao() {
-    let base = small(11);
+    // Tekun households are rare: at 3,000 households a replication may hold none that dibao
+    // would take in a year, so the sample is larger here.
+    let mut base = small(11);
+    base.push("simulation.households=20000".into());
     let mut off = base.clone();
     off.push("programs.tekun.enabled=false".into());
     let r = run_all(&[load("baseline.toml", &base), load("baseline.toml", &off)]);

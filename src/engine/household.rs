@@ -10,9 +10,8 @@
 
 use super::{Model, RepTables};
 use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
-use crate::dynamics::IncomeState;
+use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome};
 use crate::population::Household;
-use crate::programs::temporary::shock;
 use crate::programs::{fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
 
 /// What the engine keeps per household-year beside the programs' own facts.
@@ -38,6 +37,9 @@ struct Standing {
     /// Last month's ledger, when it took the steps.
     prev: Ledger,
     prev_slow: bool,
+    /// Some program is busy with the household (see `Step::busy`): set after the steps, the
+    /// only place a program's standing changes.
+    busy: bool,
 }
 
 /// What a month leaves for the trackers.
@@ -137,6 +139,7 @@ fn simulate<const WANT_INCOME: bool>(
         last_shock: i32::MIN,
         prev: Ledger::EMPTY,
         prev_slow: false,
+        busy: false,
     };
     let disaster = tables.disaster.row(st_idx);
     let burn = sim.burn_in_months as i32;
@@ -144,27 +147,29 @@ fn simulate<const WANT_INCOME: bool>(
     let months = (years * 12) as i32;
     let mut last_income = 0.0f64;
 
-    // One month: income and shocks, every program's draws, then the fast path or the steps.
-    macro_rules! month {
-        ($yc:expr, $year:expr, $m:expr, $ln_index:expr, $local:expr) => {{
-            let m: i32 = $m;
-            let mb = (burn + m) as usize;
+    let dstart = &tables.disaster_start[st_idx * disaster.len()..(st_idx + 1) * disaster.len()];
+    let illness_matters = rules.illness_matters;
+
+    // One month's income and the shocks that start in it.
+    macro_rules! income_month {
+        ($mb:expr, $ln_index:expr) => {{
+            let mb: usize = $mb;
             let mi = income.step(d, &hh, has_worker, $ln_index, disaster[mb]);
-            let mut kinds = mi.shock_kinds;
-            if disaster[mb] < 0.0 && (mb == 0 || disaster[mb - 1] == 0.0) {
-                kinds |= shock::DISASTER;
-            }
-            rules.draw(&mut progs);
+            (mi, mi.shock_kinds | dstart[mb])
+        }};
+    }
+
+    // The rest of a month: the fast path or the steps.
+    macro_rules! month_rest {
+        ($mi:expr, $kinds:expr, $yc:expr, $year:expr, $m:expr, $local:expr) => {{
+            let mi: MonthIncome = $mi;
+            let kinds: u8 = $kinds;
             let ly = mi.log_per_capita;
             if want_income {
                 last_income = ly.exp();
             }
             let year: &Year = $year;
-            if kinds == 0
-                && !(mi.ill && rules.illness_matters)
-                && ly >= year.ln_near
-                && !rules.busy(&progs)
-            {
+            if kinds == 0 && !(mi.ill && illness_matters) && ly >= year.ln_near && !standing.busy {
                 standing.was_poor = false;
                 standing.prev_slow = false;
                 MonthEnd {
@@ -174,29 +179,69 @@ fn simulate<const WANT_INCOME: bool>(
                     claimed: 0,
                 }
             } else {
-                steps(
+                let end = steps(
                     rules,
                     &mut progs,
                     $yc,
                     year,
                     &mut standing,
-                    m,
+                    $m,
                     ly,
                     kinds,
                     mi.ill,
                     $local,
-                )
+                );
+                // Only the steps change a program's standing.
+                standing.busy = rules.busy(&progs);
+                end
             }
         }};
+    }
+
+    // Months that would take the fast path and leave nothing to record (no program is busy
+    // with the household, no spell is running, no summary) run ahead
+    // in `fast_run`; it stops at the first month that needs more, already stepped.
+    macro_rules! quiet {
+        () => {
+            !WANT_INCOME && !standing.busy
+        };
     }
 
     // Burn-in at start-year incomes and standards, so the caseload starts in its steady state.
     {
         let yc = year_ctx(model, tables, &hh, 0);
         let year0 = year_facts(model, tables, rules, &mut progs, &yc, 0.0);
+        standing.busy = rules.busy(&progs);
         let mut scratch = [0i64; c::N];
-        for b in 0..burn {
-            month!(&yc, &year0, b - burn, 0.0, &mut scratch);
+        let mut mb = 0usize;
+        while mb < burn as usize {
+            let (mi, kinds) = if quiet!() {
+                let (next, pending) = fast_run(
+                    &mut income,
+                    d,
+                    &hh,
+                    0.0,
+                    disaster,
+                    dstart,
+                    mb..burn as usize,
+                    year0.ln_near,
+                    illness_matters,
+                );
+                if next > mb {
+                    standing.was_poor = false;
+                    standing.prev_slow = false;
+                }
+                mb = next;
+                match pending {
+                    Some(p) => p,
+                    None if mb == burn as usize => break,
+                    None => income_month!(mb, 0.0),
+                }
+            } else {
+                income_month!(mb, 0.0)
+            };
+            month_rest!(mi, kinds, &yc, &year0, mb as i32 - burn, &mut scratch);
+            mb += 1;
         }
     }
 
@@ -213,24 +258,60 @@ fn simulate<const WANT_INCOME: bool>(
         let year = year_facts(model, tables, rules, &mut progs, &yc, ln_index);
         let mut fall_base = false;
         let mut fell = false;
-        if let Some(sum) = summary.as_deref_mut() {
-            sum[t] = YearSummary {
-                stratum: hh.stratum,
-                size: hh.size,
-                ..YearSummary::default()
-            };
+        if WANT_INCOME {
+            if let Some(sum) = summary.as_deref_mut() {
+                sum[t] = YearSummary {
+                    stratum: hh.stratum,
+                    size: hh.size,
+                    ..YearSummary::default()
+                };
+            }
         }
         for half in 0..2 {
-            for mh in 0..6 {
-                let mm = half * 6 + mh;
+            let mut mm = half * 6;
+            while mm < half * 6 + 6 {
+                let (mi, kinds) = if quiet!() && !assist.in_state() && !poverty.in_state() {
+                    // A fast month with no spell running changes no tracker (month 0 would
+                    // start them out of their state, as they are); it only sets the year's
+                    // fall-into-poverty base when it is the year's first month.
+                    let from = burn as usize + t * 12 + mm;
+                    let (next, pending) = fast_run(
+                        &mut income,
+                        d,
+                        &hh,
+                        ln_index,
+                        disaster,
+                        dstart,
+                        from..burn as usize + t * 12 + half * 6 + 6,
+                        year.ln_near,
+                        illness_matters,
+                    );
+                    if next > from {
+                        standing.was_poor = false;
+                        standing.prev_slow = false;
+                        if mm == 0 {
+                            fall_base = true;
+                        }
+                    }
+                    mm += next - from;
+                    match pending {
+                        Some(p) => p,
+                        None if mm == half * 6 + 6 => break,
+                        None => income_month!(next, ln_index),
+                    }
+                } else {
+                    income_month!(burn as usize + t * 12 + mm, ln_index)
+                };
                 let m = (t * 12 + mm) as i32;
                 // A month that takes the steps counts straight into its half-year's slot.
-                let end = month!(&yc, &year, m, ln_index, acc.slot(st_idx, t, half));
-                if let Some(sum) = summary.as_deref_mut() {
-                    let ys = &mut sum[t];
-                    ys.cash_fen += fen(end.cash);
-                    ys.income_pc += last_income;
-                    ys.poor_months += end.poor_post as u8;
+                let end = month_rest!(mi, kinds, &yc, &year, m, acc.slot(st_idx, t, half));
+                if WANT_INCOME {
+                    if let Some(sum) = summary.as_deref_mut() {
+                        let ys = &mut sum[t];
+                        ys.cash_fen += fen(end.cash);
+                        ys.income_pc += last_income;
+                        ys.poor_months += end.poor_post as u8;
+                    }
                 }
                 claimed |= end.claimed;
                 if m == 0 {
@@ -245,6 +326,7 @@ fn simulate<const WANT_INCOME: bool>(
                 } else if fall_base && end.poor_post {
                     fell = true;
                 }
+                mm += 1;
             }
             let slot = acc.slot(st_idx, t, half);
             slot[c::HH_MONTHS] += 6;
@@ -414,4 +496,40 @@ fn steps(
         cash: government + led.charity,
         claimed: led.claimed,
     }
+}
+
+/// Run the months `range` (counted from the start of burn-in) ahead while each would take
+/// the fast path: no shock starts or ends, no disaster starts, income at or above `ln_near`.
+/// Returns where it stopped: the end of the range, or a month that needs more, with its
+/// income if it was stepped (a month of shock change is left unstepped). Kept small, out of
+/// line and free of calls, so the income state stays in registers.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn fast_run(
+    income: &mut IncomeState,
+    d: &DynamicsParams,
+    hh: &Household,
+    ln_index: f64,
+    disaster: &[f64],
+    dstart: &[u8],
+    range: std::ops::Range<usize>,
+    ln_near: f64,
+    illness_matters: bool,
+) -> (usize, Option<(MonthIncome, u8)>) {
+    let mut inc = income.clone();
+    let mut out = None;
+    let mut mb = range.start;
+    while mb < range.end && inc.quiet() {
+        let mi = inc.step_quiet(d, hh, ln_index, disaster[mb]);
+        let kinds = dstart[mb];
+        // As the fast-path test of `simulate` (a NaN income is not fast).
+        let fast = kinds == 0 && !(mi.ill && illness_matters) && mi.log_per_capita >= ln_near;
+        if !fast {
+            out = Some((mi, kinds));
+            break;
+        }
+        mb += 1;
+    }
+    *income = inc;
+    (mb, out)
 }

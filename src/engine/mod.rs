@@ -18,6 +18,7 @@ use crate::population::regions::{regions, RegionSet};
 use crate::population::PopulationModel;
 use crate::programs::charity::CharityParams;
 use crate::programs::dibao::StandardTable;
+use crate::programs::temporary::shock;
 use crate::programs::Rules;
 use crate::scenario::{LoadedScenario, Scenario};
 use indicatif::ProgressBar;
@@ -101,6 +102,9 @@ pub struct RepTables {
     pub ln_lines: Vec<f64>,
     pub ln_income_index: Vec<f64>,
     pub disaster: DisasterTable,
+    /// Per (stratum, month from the start of burn-in): `shock::DISASTER` when a disaster
+    /// spell starts that month, else 0 (laid out as the disaster table's rows).
+    pub disaster_start: Vec<u8>,
     /// Charity: `None` in the first pass (claims are counted as demand, nothing is paid);
     /// then, per year, the share of claims paid by priority rank.
     pub charity_fill: Option<Vec<[f64; 3]>>,
@@ -139,6 +143,18 @@ impl RepTables {
         }
         let disaster =
             DisasterTable::draw(&s.dynamics.shocks.disaster, &model.pop.strata, sim, rep);
+        let disaster_start = (0..model.pop.strata.strata.len())
+            .flat_map(|st| {
+                let row = disaster.row(st);
+                (0..row.len()).map(move |mb| {
+                    if row[mb] < 0.0 && (mb == 0 || row[mb - 1] == 0.0) {
+                        shock::DISASTER
+                    } else {
+                        0
+                    }
+                })
+            })
+            .collect();
         let ln_standards = (0..lines.len())
             .map(|i| standards.get(i / years, i % years).ln())
             .collect();
@@ -152,6 +168,7 @@ impl RepTables {
             ln_lines,
             ln_income_index,
             disaster,
+            disaster_start,
             charity_fill: None,
             quota_cut: None,
             decile_cuts: None,

@@ -6,13 +6,13 @@
 //! has log-normal error; recipients are reviewed periodically and, once above the standard,
 //! keep the benefit for a gradual-exit period.
 
-use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{fen, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use super::{residence::ResidenceParams, MAX_PROPENSITIES};
 use crate::check::Checker;
 use crate::counters::c;
 use crate::dynamics::YearPaths;
 use crate::population::{can_work, Household, Member, MemberParams, Region, StrataTable};
-use crate::rng::{Purpose, StreamRng};
+use crate::rng::Purpose;
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
@@ -421,7 +421,8 @@ impl Default for DibaoState {
     }
 }
 
-/// The administrative draws of one month, made by the engine whatever the state.
+/// The administrative draws of one month (from its month's streams, see
+/// [`super::month_draws`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DibaoDraws {
     /// Uniform for the monthly application decision.
@@ -610,9 +611,9 @@ pub struct DibaoHouse {
     state: DibaoState,
     facts: DibaoHousehold,
     take_up_u: f64,
-    behaviour: Option<StreamRng>,
-    admin: Option<StreamRng>,
-    draws: DibaoDraws,
+    /// Keys of its monthly streams (see [`super::month_draws`]).
+    behaviour: Option<u64>,
+    admin: Option<u64>,
 }
 
 impl Step for Dibao {
@@ -643,9 +644,8 @@ impl Step for Dibao {
                 ln_quota: 0.0,
             },
             take_up_u: u[0],
-            behaviour: self.draw_apply.then(|| key.stream(Purpose::Behaviour)),
-            admin: self.draw_error.then(|| key.stream(Purpose::Admin)),
-            draws: DibaoDraws::default(),
+            behaviour: self.draw_apply.then(|| key.stream_key(Purpose::Behaviour)),
+            admin: self.draw_error.then(|| key.stream_key(Purpose::Admin)),
         }
     }
 
@@ -657,16 +657,6 @@ impl Step for Dibao {
         }
         // Nobody applies, and no review passes, with counted income at or above the standard.
         y.ln_standard - self.ln_counted
-    }
-
-    #[inline(always)]
-    fn draw(&self, h: &mut DibaoHouse) {
-        if let Some(r) = h.behaviour.as_mut() {
-            h.draws.apply_u = r.random();
-        }
-        if let Some(r) = h.admin.as_mut() {
-            h.draws.assess_z = StandardNormal.sample(r);
-        }
     }
 
     #[inline(always)]
@@ -683,7 +673,12 @@ impl Step for Dibao {
         rec: &mut Record,
     ) {
         let f = h.facts;
-        let dr = h.draws;
+        let dr = DibaoDraws {
+            apply_u: h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random()),
+            assess_z: h
+                .admin
+                .map_or(0.0, |k| StandardNormal.sample(&mut month_draws(k, mo.m))),
+        };
         let mut paid = 0.0;
         if led.tekun {
             // A tekun household gets no dibao: it leaves the roll (or its application lapses).

@@ -11,12 +11,14 @@
 //! steps are set up for it.
 //!
 //! Rules are pure: randomness comes only through streams of their own purpose, and the number
-//! of numbers drawn depends on parameters only, never on the household's state.
+//! of numbers drawn depends on parameters only, never on the household's state. Monthly draws
+//! are keyed by month ([`month_draws`]) and made in the step, so months no step looks at
+//! draw nothing.
 
 use crate::check::Checker;
 use crate::counters::c;
 use crate::population::{Household, MemberParams};
-use crate::rng::{stream, Purpose, StreamRng};
+use crate::rng::{month_stream, stream, stream_key, MonthRng, Purpose, StreamRng};
 use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,21 @@ impl HouseholdKey {
     pub fn stream(&self, purpose: Purpose) -> StreamRng {
         stream(self.seed, self.rep, self.index, purpose)
     }
+
+    /// The key of the household's stream of one purpose, for draws keyed by month
+    /// ([`month_draws`]).
+    #[inline]
+    pub fn stream_key(&self, purpose: Purpose) -> u64 {
+        stream_key(self.seed, self.rep, self.index, purpose)
+    }
+}
+
+/// The generator of month `m` of a household's stream of key `key` (see
+/// [`HouseholdKey::stream_key`]): a program that draws monthly draws here in its step, so a
+/// month it does not look at costs no draw and streams stay aligned across scenarios.
+#[inline]
+pub fn month_draws(key: u64, m: i32) -> MonthRng {
+    month_stream(key, m)
 }
 
 /// Facts of one household-year every program may read, set by the engine.
@@ -207,9 +224,6 @@ pub trait Step: Sized {
     /// per month) at or above which the program cannot act on the household this year, unless
     /// it is [`busy`](Step::busy), a shock starts, or an illness month matters to it.
     fn year(&self, h: &mut Self::Household, y: &YearCtx) -> f64;
-    /// Draws made every month, whatever the household's state (streams stay aligned).
-    #[inline(always)]
-    fn draw(&self, _h: &mut Self::Household) {}
     /// The household is in the program (or in its procedure): every month needs its step.
     #[inline(always)]
     fn busy(&self, _h: &Self::Household) -> bool {
@@ -306,14 +320,6 @@ macro_rules! programs {
                     line = line.max(x.year(s, y));
                 })*
                 line
-            }
-
-            /// Every month's draws.
-            #[inline(always)]
-            pub fn draw(&self, h: &mut Households) {
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    x.draw(s);
-                })*
             }
 
             /// Some program needs this household's month whatever its income.

@@ -6,11 +6,11 @@
 //! own unit cost. Tekun and dibao are exclusive: a tekun household gets no dibao.
 
 use super::{dibao::DibaoParams, MAX_PROPENSITIES};
-use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{fen, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use crate::check::Checker;
 use crate::counters::c;
 use crate::population::{can_work, Household, MemberParams};
-use crate::rng::{Purpose, StreamRng};
+use crate::rng::Purpose;
 use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -178,8 +178,8 @@ pub struct Tekun {
 #[derive(Debug, Clone)]
 pub struct TekunHouse {
     state: TekunState,
-    rng: Option<StreamRng>,
-    u: f64,
+    /// Key of its monthly identification stream (see [`super::month_draws`]).
+    rng: Option<u64>,
     no_supporter: bool,
     institutional: bool,
     no_one_can_work: bool,
@@ -205,8 +205,7 @@ impl Step for Tekun {
     fn household(&self, key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> TekunHouse {
         TekunHouse {
             state: TekunState::default(),
-            rng: self.draw.then(|| key.stream(Purpose::Tekun)),
-            u: 0.0,
+            rng: self.draw.then(|| key.stream_key(Purpose::Tekun)),
             no_supporter: u[1] < self.p.no_supporter_share,
             institutional: u[2] < self.p.institutional_share,
             no_one_can_work: false,
@@ -229,13 +228,6 @@ impl Step for Tekun {
     }
 
     #[inline(always)]
-    fn draw(&self, h: &mut TekunHouse) {
-        if let Some(r) = h.rng.as_mut() {
-            h.u = r.random();
-        }
-    }
-
-    #[inline(always)]
     fn busy(&self, h: &TekunHouse) -> bool {
         h.state.on
     }
@@ -249,7 +241,8 @@ impl Step for Tekun {
         rec: &mut Record,
     ) {
         let eligible = h.no_one_can_work && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok;
-        if !h.state.month(&self.p, mo.m, eligible, h.u) {
+        let u = h.rng.map_or(0.0, |k| month_draws(k, mo.m).random());
+        if !h.state.month(&self.p, mo.m, eligible, u) {
             return;
         }
         led.tekun = true;
