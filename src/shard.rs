@@ -282,6 +282,10 @@ pub struct ScenarioParts {
     pub table: String,
     pub origin: BTreeMap<String, String>,
     pub files: Vec<PathBuf>,
+    /// SHA-256 of the microdata files (households, then persons; empty without microdata):
+    /// the scenario hash covers their paths, not what they hold.
+    #[serde(default)]
+    pub microdata_sha256: Vec<String>,
 }
 
 /// What a shard or a checkpoint folder holds, and of which run.
@@ -324,6 +328,7 @@ impl Identity {
                         .map_err(|e| Error::Internal(format!("scenario table as TOML: {e}")))?,
                     origin: m.loaded.origin.clone(),
                     files: m.loaded.files.clone(),
+                    microdata_sha256: microdata_sha256(m),
                 })
             })
             .collect::<Result<_>>()?;
@@ -464,6 +469,13 @@ impl Identity {
                     b.hash.clone(),
                 ));
             }
+            if a.microdata_sha256 != b.microdata_sha256 {
+                return Some((
+                    format!("microdata SHA-256 of `{}`", a.name),
+                    sha_list(&a.microdata_sha256),
+                    sha_list(&b.microdata_sha256),
+                ));
+            }
         }
         None
     }
@@ -493,9 +505,40 @@ impl Identity {
                         ),
                     });
                 }
-                Model::new(&loaded)
+                let model = Model::new(&loaded)?;
+                let now = microdata_sha256(&model);
+                if now != p.microdata_sha256 {
+                    return Err(Error::Parse {
+                        file: what.to_string(),
+                        message: format!(
+                            "scenario `{}`: the microdata files now have SHA-256 {}, but the \
+                             shard was computed from {} (the files changed since)",
+                            p.name,
+                            sha_list(&now),
+                            sha_list(&p.microdata_sha256)
+                        ),
+                    });
+                }
+                Ok(model)
             })
             .collect()
+    }
+}
+
+/// SHA-256 of a model's microdata files (empty without microdata).
+fn microdata_sha256(m: &Model) -> Vec<String> {
+    m.pop
+        .microdata
+        .as_ref()
+        .map(|md| md.sha256.clone())
+        .unwrap_or_default()
+}
+
+fn sha_list(v: &[String]) -> String {
+    if v.is_empty() {
+        "none (no microdata)".into()
+    } else {
+        v.join(" + ")
     }
 }
 

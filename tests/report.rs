@@ -623,3 +623,79 @@ fn headless_chromium_shows_each_planning_chart_with_its_title_and_series() {
     assert!(drawn(svg, "#D62728", 2), "limit not drawn");
     assert!(drawn(svg, "#2CA02C", 2), "answer interval not drawn");
 }
+
+/// `report DIR --prices YEAR` restates the folder's money as the run's own `--prices` does:
+/// every summary and delta row of a nominal compare, restated by the report, equals the row
+/// of the same compare run with --prices (relative 1e-9); counts are untouched; a year
+/// outside the run and a folder with overrun results exit 2.
+#[test]
+fn report_prices_restates_the_folder_as_the_run_would() {
+    use safetynet::report::ResultsFolder;
+    let dir = TempDir::new().unwrap();
+    let inflation = "dynamics.prices.inflation={ 2023 = 0.01, 2024 = 0.04, 2025 = 0.02 }";
+    let compare = |out: &str, prices: &[&str]| {
+        safetynet(dir.path())
+            .arg("compare")
+            .arg(repo_file("scenarios/baseline.toml"))
+            .arg(repo_file("scenarios/rural-catch-up.toml"))
+            .args(SMALL)
+            .args(["--set", inflation])
+            .args(prices)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
+    };
+    compare("nominal", &[]);
+    compare("real", &["--prices", "2025"]);
+    let mut restated = ResultsFolder::read(&dir.path().join("nominal")).unwrap();
+    restated.restate_prices(2025).unwrap();
+    let real = ResultsFolder::read(&dir.path().join("real")).unwrap();
+    assert_eq!(restated.summary.len(), real.summary.len());
+    // Float rounding only: the run restates levels and then takes deltas, the report restates
+    // the deltas, so a small delta of large levels keeps ~1e-16 of the levels (relative 1e-9
+    // here is far above that and far below any wrong factor, ≥ 1 %).
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-9);
+    let mut money = 0;
+    for (a, b) in restated
+        .summary
+        .iter()
+        .zip(&real.summary)
+        .chain(restated.deltas.iter().zip(&real.deltas))
+    {
+        assert_eq!((&a.metric, a.year, &a.unit), (&b.metric, b.year, &b.unit));
+        for (x, y) in [
+            (a.mean, b.mean),
+            (a.p05, b.p05),
+            (a.p95, b.p95),
+            (a.sd, b.sd),
+        ] {
+            assert!(close(x, y), "{a:?} vs {b:?}");
+        }
+        money += a.unit.ends_with("2025 prices") as usize;
+    }
+    assert!(money > 100);
+    safetynet(dir.path())
+        .args(["report", "nominal", "--prices", "2024"])
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(dir.path().join("nominal/report.html")).unwrap();
+    assert!(html.contains("billion yuan, 2024 prices"));
+    safetynet(dir.path())
+        .args(["report", "nominal", "--prices", "2031"])
+        .assert()
+        .code(2)
+        .stderr(contains("--prices 2031").and(contains("allowed: 2023 to 2025")));
+    safetynet(dir.path())
+        .arg("run")
+        .arg(repo_file("scenarios/baseline.toml"))
+        .args(SMALL)
+        .args(["--budget", "cost_government=300", "--out", "budget"])
+        .assert()
+        .success();
+    safetynet(dir.path())
+        .args(["report", "budget", "--prices", "2024"])
+        .assert()
+        .code(2)
+        .stderr(contains("give --prices to the run itself"));
+}

@@ -365,3 +365,58 @@ fn slurm_scripts_run_as_slurm_would_give_the_same_bytes() {
     )
     .stderr(contains("--time"));
 }
+
+/// Shards computed from different microdata files under the same path are refused: the
+/// scenario hash covers the path, the shard identity also the files' SHA-256. A shard whose
+/// file changed after it was written is refused too (the merge would weight its counters by
+/// another file), while shards of one unchanged file merge.
+#[test]
+fn merge_refuses_shards_of_different_microdata_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let example = repo_file("synthetic-data/microdata-example");
+    for f in ["households.csv", "persons.csv"] {
+        std::fs::copy(example.join(f), data.join(f)).unwrap();
+    }
+    let scenario = std::fs::read_to_string(example.join("scenario.toml"))
+        .unwrap()
+        .replace(
+            "extends = \"../../scenarios/baseline.toml\"",
+            &format!(
+                "extends = \"{}\"",
+                repo_file("scenarios/baseline.toml").display()
+            ),
+        );
+    std::fs::write(data.join("scenario.toml"), scenario).unwrap();
+    let shard = |spec: &str, out: &str| {
+        safetynet(dir)
+            .arg("run")
+            .arg(data.join("scenario.toml"))
+            .args(["--households", "800", "--reps", "2", "--years", "1", "-q"])
+            .args(["--shard", spec, "--out", out])
+            .assert()
+            .success();
+    };
+    shard("1/2", "a1");
+    shard("2/2", "a2");
+    // The same path, another file: one household's income changed.
+    let hh = std::fs::read_to_string(data.join("households.csv")).unwrap();
+    let changed = hh.replacen(",2785.40,", ",2785.41,", 1);
+    assert_ne!(hh, changed);
+    std::fs::write(data.join("households.csv"), &changed).unwrap();
+    shard("2/2", "b2");
+    let merge = |a: &str, b: &str, out: &str| {
+        let mut c = safetynet(dir);
+        c.args(["merge", a, b, "--quiet", "--out", out]);
+        c
+    };
+    bad_input(&mut merge("a1", "b2", "m1"))
+        .stderr(contains("b2"))
+        .stderr(contains("microdata SHA-256"));
+    // a1 and a2 agree with each other, but the file they were computed from is gone.
+    bad_input(&mut merge("a1", "a2", "m2")).stderr(contains("the files changed since"));
+    std::fs::write(data.join("households.csv"), &hh).unwrap();
+    merge("a1", "a2", "m3").assert().success();
+}

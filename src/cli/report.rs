@@ -11,6 +11,10 @@ pub struct ReportArgs {
     /// Results folder written by `run`, `compare` or `sweep` (holds summary.csv and
     /// manifest.json).
     pub results_dir: PathBuf,
+    /// Money in the prices of YEAR, a year of the run, by its price index
+    /// (dynamics.prices.inflation in manifest.json); default: as the folder holds it.
+    #[arg(long, value_name = "YEAR")]
+    pub prices: Option<i32>,
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<()> {
@@ -26,8 +30,11 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
         return Err(usage("is a file, not a results folder"));
     }
     // Reading checks every cell of summary.csv; then the folder must describe a run.
-    let folder = crate::report::ResultsFolder::read(dir)?;
+    let mut folder = crate::report::ResultsFolder::read(dir)?;
     check_folder(&folder)?;
+    if let Some(y) = a.prices {
+        folder.restate_prices(y)?;
+    }
     let html = crate::report::render(&folder)?;
     let path = dir.join("report.html");
     crate::output::write_atomic(&path, html.as_bytes())?;

@@ -229,6 +229,108 @@ impl ResultsFolder {
         })
     }
 
+    /// Restate the money figures of the summary, the deltas and the incidence gains in the
+    /// prices of `year` (`report --prices`), by the price index of the run's first scenario
+    /// (`dynamics.prices.inflation` in manifest.json): a figure of year y in nominal yuan
+    /// times price_index(year) ÷ price_index(y); one already in the prices of year z times
+    /// price_index(year) ÷ price_index(z). Refused when inflation was uncertain (each
+    /// replication had its own path, which the summaries no longer hold: use `--prices` on the
+    /// run) or when the folder holds solve, overrun or exceedance results (run them with
+    /// `--prices`).
+    pub fn restate_prices(&mut self, year: i32) -> Result<()> {
+        let mpath = self.dir.join("manifest.json");
+        let bad = |message: String| Error::Parse {
+            file: mpath.display().to_string(),
+            message,
+        };
+        let resolved = &self.manifest["scenarios"][0]["resolved"];
+        let dynamics: crate::dynamics::DynamicsParams =
+            serde_json::from_value(resolved["dynamics"].clone())
+                .map_err(|e| bad(format!("key `scenarios[0].resolved.dynamics`: {e}")))?;
+        let sim: crate::simulation::SimulationParams =
+            serde_json::from_value(resolved["simulation"].clone())
+                .map_err(|e| bad(format!("key `scenarios[0].resolved.simulation`: {e}")))?;
+        crate::output::check_prices_year(year, sim.start_year, sim.years)?;
+        let drawn = self.manifest["parameter_draws"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s.as_array().into_iter().flatten())
+            .flat_map(|d| d.as_object().into_iter().flat_map(|o| o.keys()))
+            .any(|k| k.starts_with("dynamics.prices"));
+        if drawn {
+            return Err(Error::Usage(format!(
+                "--prices {year}: inflation is uncertain in {} (each replication has its own \
+                 price path, which the summaries no longer hold); give --prices to the run itself",
+                self.dir.display()
+            )));
+        }
+        let p = &self.planning;
+        if p.solve.is_some() || p.overrun.is_some() || p.exceedance.is_some() {
+            return Err(Error::Usage(format!(
+                "--prices {year}: {} holds solve or overrun results, whose limits and budget \
+                 lines were read in the run's prices; give --prices to the run itself",
+                self.dir.display()
+            )));
+        }
+        let index = crate::dynamics::YearPaths::new(&dynamics, &sim).price_index;
+        let at = |y: i32| index.get((y - sim.start_year) as usize).copied();
+        // (unit without prices, the year whose prices it is in: None = nominal)
+        let base = |unit: &str| -> (String, Option<i32>) {
+            match unit.rsplit_once(", ") {
+                Some((u, p)) if p.ends_with(" prices") => {
+                    (u.to_string(), p.trim_end_matches(" prices").parse().ok())
+                }
+                _ => (unit.to_string(), None),
+            }
+        };
+        let factor = |unit: &mut String, y: i32| -> Result<f64> {
+            let (u, from) = base(unit);
+            if !crate::output::is_money(&u) {
+                return Ok(1.0);
+            }
+            let from_year = from.unwrap_or(y);
+            let (Some(a), Some(b)) = (at(year), at(from_year)) else {
+                return Err(bad(format!(
+                    "year {from_year} of a money figure is outside the run's years"
+                )));
+            };
+            *unit = crate::output::unit_in(&u, Some(year));
+            Ok(a / b)
+        };
+        for r in self.summary.iter_mut().chain(self.deltas.iter_mut()) {
+            let k = factor(&mut r.unit, r.year)?;
+            for x in [&mut r.mean, &mut r.sd, &mut r.p05, &mut r.p50, &mut r.p95] {
+                *x *= k;
+            }
+        }
+        if let Some(rows) = &mut self.planning.incidence {
+            let head = rows[0].clone();
+            let pos = |n: &str| head.iter().position(|h| h == n);
+            if let (Some(ui), Some(yi)) = (pos("unit"), pos("year")) {
+                for rec in rows[1..].iter_mut() {
+                    let mut unit = rec.get(ui).unwrap_or("").to_string();
+                    let y: i32 = rec.get(yi).and_then(|v| v.parse().ok()).unwrap_or(year);
+                    let k = factor(&mut unit, y)?;
+                    let cells: Vec<String> = rec
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| match head.get(i) {
+                            Some("mean" | "sd" | "p05" | "p50" | "p95") if k != 1.0 => v
+                                .parse::<f64>()
+                                .map(|x| (x * k).to_string())
+                                .unwrap_or_else(|_| v.to_string()),
+                            Some("unit") => unit.clone(),
+                            _ => v.to_string(),
+                        })
+                        .collect();
+                    *rec = csv::StringRecord::from(cells);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The summary row of a figure.
     pub fn get(
         &self,
