@@ -134,9 +134,10 @@ pub fn collect(models: &[Model], rc: &RunCounters) -> Vec<ScenarioResults> {
                 set
             });
             // Payer figures (central/local split): after the counters' figures of each
-            // replication. The strata table gives every province a class (payers unit test).
+            // replication. The strata table gives every province a class (payers unit test)
+            // and `Model::new` refuses an inline province without one, so this cannot fail.
             let payer = crate::metrics::payers::payer_figures(m, reps)
-                .expect("every province of the strata table has a region class");
+                .expect("Model::new checked every province's region class");
             for (f, p) in figs.iter_mut().zip(payer) {
                 f.extend(p);
             }

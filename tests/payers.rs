@@ -6,6 +6,8 @@
 
 #![allow(clippy::needless_range_loop)] // replications index several parallel vectors
 
+mod common;
+
 use safetynet::engine::{self, Model, RunOptions};
 use safetynet::metrics::Period;
 use safetynet::metrics::{Payer, COSTS};
@@ -360,4 +362,49 @@ fn prices_restate_money_by_the_price_index_and_leave_counts_alone() {
                     .and(predicate::str::contains("allowed: 2023 to 2024")),
             );
     }
+}
+
+/// An inline population may name any province, but the payer split needs each one's region
+/// class: a province the allocation table lacks is refused before any simulation (exit 2,
+/// naming the file, the key, the province and what is allowed), never a panic after it.
+#[test]
+fn an_inline_province_without_a_region_class_is_bad_input_before_the_run() {
+    use predicates::str::contains;
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo_file("scenarios/reference-model.toml"))
+        .unwrap()
+        .replacen(
+            "name = \"rural\"\nregion = \"rural\"",
+            "name = \"rural\"\nprovince = \"Atlantis\"\nregion = \"rural\"",
+            1,
+        );
+    assert!(text.contains("Atlantis"));
+    let file = common::write(dir.path(), "atlantis.toml", &text);
+    for args in [vec!["run", "--by-province"], vec!["run"], vec!["validate"]] {
+        let mut cmd = common::safetynet(dir.path());
+        cmd.args(&args).arg(&file);
+        if args[0] == "run" {
+            cmd.args(common::TINY).args(["-q", "--out", "out"]);
+        }
+        common::bad_input(&mut cmd)
+            .stderr(contains("atlantis.toml"))
+            .stderr(contains("population.strata.1.province"))
+            .stderr(contains("Atlantis"))
+            .stderr(contains("central-allocation.csv"))
+            .stderr(contains("Guizhou"));
+        assert!(!dir.path().join("out/summary.csv").exists());
+    }
+    // A province of the table passes.
+    let ok = common::write(
+        dir.path(),
+        "guizhou.toml",
+        &text.replace("Atlantis", "Guizhou"),
+    );
+    common::safetynet(dir.path())
+        .args(["run", "--by-province"])
+        .arg(&ok)
+        .args(common::TINY)
+        .args(["-q", "--out", "out3"])
+        .assert()
+        .success();
 }

@@ -43,6 +43,24 @@ impl Model {
         let file = crate::scenario::Checker::new(&loaded.origin, &loaded.scenario.name)
             .file_of("simulation.households");
         let pop = PopulationModel::new(&loaded.scenario, &file)?;
+        // The payer split after the run needs every inline province's region class: a
+        // province the allocation table lacks is bad input now, not a failure after the run.
+        let p = &loaded.scenario.population;
+        if p.source == crate::population::Source::Inline {
+            let mut ck = crate::scenario::Checker::new(&loaded.origin, &loaded.scenario.name);
+            crate::payers::params::check_provinces(
+                &mut ck,
+                p.strata.iter().enumerate().map(|(i, st)| {
+                    (
+                        format!("population.strata.{i}.province"),
+                        st.province.as_str(),
+                    )
+                }),
+            );
+            if let Some(e) = ck.error {
+                return Err(e);
+            }
+        }
         let regions = regions(&pop.strata, loaded.scenario.metrics.by_province);
         let application_strata = loaded
             .scenario

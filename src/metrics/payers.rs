@@ -4,33 +4,10 @@
 //! ([`crate::metrics::Value::Payer`]) that `output::collect` adds to every result.
 
 use crate::engine::{Model, RunCounters};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::metrics::{figures, Figure, Funder, Period, RegionSet, Value, COSTS, METRICS};
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
-/// Region class of every province (`synthetic-data/central-allocation.csv`).
-pub const ALLOCATION_CSV: &str = include_str!("../../synthetic-data/central-allocation.csv");
-
-pub(crate) fn classes() -> &'static BTreeMap<String, String> {
-    static MAP: OnceLock<BTreeMap<String, String>> = OnceLock::new();
-    MAP.get_or_init(|| {
-        let mut r = csv::Reader::from_reader(ALLOCATION_CSV.as_bytes());
-        r.records()
-            .filter_map(|rec| rec.ok())
-            .map(|rec| (rec[0].to_string(), rec[1].to_string()))
-            .collect()
-    })
-}
-
-/// The region class of a province: `east`, `centre`, `northeast` or `west`.
-pub fn region_class(province: &str) -> Result<&'static str> {
-    classes().get(province).map(|s| s.as_str()).ok_or_else(|| {
-        Error::Usage(format!(
-            "province `{province}` has no region class in synthetic-data/central-allocation.csv"
-        ))
-    })
-}
+pub use crate::payers::params::{region_class, ALLOCATION_CSV};
 
 /// The payer split of one scenario, bn yuan; the last index is the cost's index in
 /// [`COSTS`] (charity, no government cost, stays 0 in `central`).

@@ -96,7 +96,7 @@ pub fn run_summary_csv(
     rc: &RunCounters,
     results: &[crate::output::ScenarioResults],
 ) -> Result<(Vec<u8>, String)> {
-    // A province without a region class is bad input here (collect leaves such rows out).
+    // A province without a region class never gets here: `Model::new` refuses it.
     split(models, rc)?;
     let summary = crate::output::summary_csv(results)?;
     let mut text = String::new();
@@ -142,6 +142,6 @@ mod tests {
             let class = region_class(&rec[0]).unwrap();
             assert!(["east", "centre", "northeast", "west"].contains(&class));
         }
-        assert_eq!(crate::metrics::payers::classes().len(), 31);
+        assert_eq!(crate::payers::params::classes().len(), 31);
     }
 }

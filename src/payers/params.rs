@@ -4,7 +4,10 @@
 //! region class (east, centre, northeast, west), an assumption stated as such.
 
 use crate::check::Checker;
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// `payers.*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,5 +57,50 @@ impl PayersParams {
             1.0,
             "share per year",
         );
+    }
+}
+
+/// Region class of every province (`synthetic-data/central-allocation.csv`).
+pub const ALLOCATION_CSV: &str = include_str!("../../synthetic-data/central-allocation.csv");
+
+pub(crate) fn classes() -> &'static BTreeMap<String, String> {
+    static MAP: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut r = csv::Reader::from_reader(ALLOCATION_CSV.as_bytes());
+        r.records()
+            .filter_map(|rec| rec.ok())
+            .map(|rec| (rec[0].to_string(), rec[1].to_string()))
+            .collect()
+    })
+}
+
+/// The region class of a province: `east`, `centre`, `northeast` or `west`.
+pub fn region_class(province: &str) -> Result<&'static str> {
+    classes().get(province).map(|s| s.as_str()).ok_or_else(|| {
+        Error::Usage(format!(
+            "province `{province}` has no region class in synthetic-data/central-allocation.csv"
+        ))
+    })
+}
+
+/// Every province a population names must have a region class, or the payer split could not
+/// be made after the simulation: checked when the model is built. `provinces` are
+/// (scenario key, province) pairs; an empty province has no payer rows and passes.
+pub fn check_provinces<'a>(
+    checker: &mut Checker,
+    provinces: impl IntoIterator<Item = (String, &'a str)>,
+) {
+    for (key, p) in provinces {
+        if !p.is_empty() && !classes().contains_key(p) {
+            let known: Vec<&str> = classes().keys().map(|s| s.as_str()).collect();
+            checker.fail(
+                &key,
+                format!("\"{p}\""),
+                format!(
+                    "allowed: a province of synthetic-data/central-allocation.csv (for its region class in the central allocation): {}; or \"\" for none",
+                    known.join(", ")
+                ),
+            );
+        }
     }
 }
