@@ -539,7 +539,7 @@ pub fn sweep_csv(grid: &Grid, results: &[ScenarioResults]) -> Result<Vec<u8>> {
                 period.to_string(),
                 region,
                 metric.to_string(),
-                unit_of(metric).to_string(),
+                output::unit_in(unit_of(metric), r.prices),
             ]);
             rec.extend(st.cells());
             w.write_record(&rec).map_err(csv_err)?;

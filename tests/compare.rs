@@ -423,3 +423,41 @@ fn bad_grids_and_comparisons_exit_2_naming_the_problem() {
         .code(2)
         .stderr(contains("REFORM"));
 }
+
+/// With `--prices`, sweep.csv holds restated money and its unit column says so; counts keep
+/// their unit. (It once said nominal `billion yuan` beside restated values.)
+#[test]
+fn sweep_csv_units_name_the_price_year_with_prices() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("sweep");
+    safetynet(dir.path())
+        .arg("sweep")
+        .arg(repo_file("scenarios/baseline.toml"))
+        .args(TINY)
+        .arg("3")
+        .args(["--grid", &format!("{URBAN}=769,800")])
+        .args(["--prices", "2023", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = std::fs::read(out.join("sweep.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(csv.as_slice());
+    let head: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let (metric, unit) = (col("metric"), col("unit"));
+    let (mut money, mut counts) = (0, 0);
+    for r in rd.records() {
+        let r = r.unwrap();
+        if r[metric].starts_with("cost_") {
+            assert_eq!(&r[unit], "billion yuan, 2023 prices", "{:?}", r);
+            money += 1;
+        } else if r[metric].starts_with("recipients") {
+            assert!(!r[unit].contains("prices"), "{:?}", r);
+            counts += 1;
+        }
+    }
+    assert!(
+        money > 0 && counts > 0,
+        "money rows {money}, count rows {counts}"
+    );
+}
