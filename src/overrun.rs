@@ -408,6 +408,7 @@ pub fn check_regions(lines: &[BudgetLine], model: &Model) -> Result<()> {
                 names.join(", ")
             )));
         }
+        crate::metrics::payers::check_payer_region(model, line.metric, &line.region, "--budget")?;
     }
     Ok(())
 }

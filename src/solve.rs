@@ -501,16 +501,17 @@ pub fn solve(base: &LoadedScenario, spec: &SolveSpec, opts: &RunOptions) -> Resu
     {
         let sim = &base.scenario.simulation;
         let last = sim.start_year + sim.years as i32 - 1;
-        let regions: Vec<String> = Model::new(base)?
-            .regions
-            .iter()
-            .map(|r| r.name.clone())
-            .collect();
+        let model = Model::new(base)?;
+        let regions: Vec<String> = model.regions.iter().map(|r| r.name.clone()).collect();
+        let payer = crate::metrics::payers::check_payer_region;
         spec.limit
             .figure
             .check(&regions, sim.start_year, last, "--limit")?;
+        let f = &spec.limit.figure;
+        payer(&model, f.metric, &f.region, "--limit")?;
         if let Some(f) = &spec.minimise {
             f.check(&regions, sim.start_year, last, "--minimise")?;
+            payer(&model, f.metric, &f.region, "--minimise")?;
         }
         if let Some(y) = spec.prices {
             output::check_prices_year(y, sim.start_year, sim.years)?;

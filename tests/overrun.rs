@@ -205,3 +205,52 @@ fn budget_limited_rules_get_no_sampling_split() {
     let err = overrun::sampling_variance(&m, &line, 8).unwrap_err();
     assert!(err.to_string().contains("charity"), "{err}");
 }
+
+/// Payer figures exist for the nation and provinces only, and only for a population with
+/// provinces: `--budget` on another region, or on a population without provinces, is refused
+/// before simulating, naming the regions allowed (it once printed no rows).
+#[test]
+fn budget_on_a_payer_figure_without_payer_rows_is_refused_before_the_run() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let go = |scen: &str, budget: &str, out: &str| {
+        let mut c = Command::cargo_bin("safetynet").unwrap();
+        c.current_dir(dir.path())
+            .arg("run")
+            .arg(root.join(scen))
+            .args(["--households", "2000", "--reps", "2", "--years", "2", "-q"])
+            .args(["--budget", budget, "--out", out]);
+        c
+    };
+    go(
+        "scenarios/baseline.toml",
+        "cost_central_total@urban=10,10",
+        "o1",
+    )
+    .assert()
+    .code(2)
+    .stdout(predicate::str::is_empty())
+    .stderr(predicate::str::contains("cost_central_total@urban"))
+    .stderr(predicate::str::contains("allowed: national"))
+    .stderr(predicate::str::contains("panicked").not());
+    go(
+        "scenarios/reference-model.toml",
+        "cost_local_total=1,1",
+        "o2",
+    )
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("no provinces"));
+    assert!(!dir.path().join("o1").exists() && !dir.path().join("o2").exists());
+    // The nation is allowed.
+    go(
+        "scenarios/baseline.toml",
+        "cost_central_total=1000,1000",
+        "o3",
+    )
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("cost_central_total"));
+}

@@ -355,3 +355,41 @@ fn a_figure_not_monotone_in_the_key_is_an_error() {
     assert!(e.contains("not monotone"), "{e}");
     assert!(e.contains("programs.dibao.standard.urban"), "{e}");
 }
+
+/// A payer figure for a region without payer rows (payer figures exist for the nation and
+/// provinces) is refused before the first simulation, naming the regions allowed; it once
+/// simulated both ends and then reported an empty denominator.
+#[test]
+fn solve_on_a_payer_figure_without_payer_rows_is_refused_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    bad_input(
+        safetynet(dir.path())
+            .arg("solve")
+            .arg(repo("scenarios/baseline.toml"))
+            .args(["--key", "programs.dibao.standard.growth_rural"])
+            .args(["--range", "0..0.15"])
+            .args(["--limit", "cost_central_total@urban:2023:sum <= 100"])
+            .args(SMALL)
+            .arg("--out")
+            .arg(dir.path().join("out")),
+    )
+    .stderr(contains("cost_central_total@urban").and(contains("allowed: national")))
+    .stderr(contains("empty denominator").not());
+    bad_input(
+        safetynet(dir.path())
+            .arg("solve")
+            .arg(repo("scenarios/reference-model.toml"))
+            .args([
+                "--key",
+                "programs.dibao.standard.urban",
+                "--range",
+                "500..1500",
+            ])
+            .args(["--limit", "cost_local_total:2023:sum <= 0.0007"])
+            .args(SMALL)
+            .arg("--out")
+            .arg(dir.path().join("out")),
+    )
+    .stderr(contains("no provinces"));
+    assert!(!dir.path().join("out").exists());
+}

@@ -4,7 +4,7 @@
 //! ([`crate::metrics::Value::Payer`]) that `output::collect` adds to every result.
 
 use crate::engine::{Model, RunCounters};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metrics::{figures, Figure, Funder, Period, RegionSet, Value, COSTS, METRICS};
 
 pub use crate::payers::params::{region_class, ALLOCATION_CSV};
@@ -183,6 +183,44 @@ impl PayerSplit {
             })
             .collect()
     }
+}
+
+/// The reported regions of `m` that have payer rows: `national` and each reported province,
+/// when the population has provinces and no microdata; none otherwise (see [`split_one`]).
+pub fn payer_regions(m: &Model) -> Vec<String> {
+    let has_provinces = m.pop.strata.strata.iter().any(|s| !s.province.is_empty());
+    if m.pop.microdata.is_some() || !has_provinces {
+        return Vec::new();
+    }
+    m.regions
+        .iter()
+        .map(|r| r.name.clone())
+        .filter(|n| n == "national" || n.starts_with("province:"))
+        .collect()
+}
+
+/// A payer metric (`cost_central_*`, `cost_local_*`, `central_allocation`) asked for a region
+/// without payer rows is bad input before any simulation (it would otherwise select nothing
+/// after the whole run); `what` names the option. Other metrics pass.
+pub fn check_payer_region(m: &Model, metric: &str, region: &str, what: &str) -> Result<()> {
+    if !crate::metrics::find(metric).is_ok_and(|k| k.is_payer()) {
+        return Ok(());
+    }
+    let allowed = payer_regions(m);
+    if allowed.iter().any(|r| r == region) {
+        return Ok(());
+    }
+    let allowed = if allowed.is_empty() {
+        "none: this scenario's population has no provinces or is microdata".to_string()
+    } else {
+        format!(
+            "{} (payer figures exist for the nation and provinces; provinces need --by-province)",
+            allowed.join(", ")
+        )
+    };
+    Err(Error::Usage(format!(
+        "{what} {metric}@{region}: payer figures are not reported for region `{region}`; allowed: {allowed}"
+    )))
 }
 
 /// The payer figures of one scenario's replications, for its reported regions (see
