@@ -254,3 +254,63 @@ fn budget_on_a_payer_figure_without_payer_rows_is_refused_before_the_run() {
     .success()
     .stdout(predicate::str::contains("cost_central_total"));
 }
+
+/// A shard holds counters, not results: `run --shard` refuses `--prices` and `--budget`
+/// (once accepted and silently ignored) and says to pass them to `merge`, which assesses the
+/// budget exactly as one `run` does.
+#[test]
+fn shard_refuses_prices_and_budget_and_merge_takes_them() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let scen = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-model.toml");
+    let sim = ["--households", "2000", "--reps", "4", "--years", "2", "-q"];
+    let go = |extra: &[&str]| {
+        let mut c = Command::cargo_bin("safetynet").unwrap();
+        c.current_dir(dir.path())
+            .arg("run")
+            .arg(&scen)
+            .args(sim)
+            .args(extra);
+        c
+    };
+    for (extra, says) in [
+        (["--prices", "2023"], "pass --prices to `safetynet merge`"),
+        (
+            ["--budget", "cost_total=0.0006,0.0007"],
+            "pass --budget to `safetynet merge`",
+        ),
+    ] {
+        go(&extra)
+            .args(["--shard", "1/2", "--out", "bad"])
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(says))
+            .stderr(predicate::str::contains("panicked").not());
+        assert!(!dir.path().join("bad").exists());
+    }
+    let budget = ["--budget", "cost_total=0.0006,0.0007"];
+    go(&budget).args(["--out", "whole"]).assert().success();
+    for i in ["1", "2"] {
+        go(&[])
+            .args(["--shard", &format!("{i}/2"), "--out", &format!("s{i}")])
+            .assert()
+            .success();
+    }
+    Command::cargo_bin("safetynet")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["merge", "s1", "s2", "--out", "merged", "-q"])
+        .args(budget)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Overrun risk: `cost_total`"));
+    for f in ["overrun.csv", "exceedance.csv", "summary.csv"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("whole").join(f)).unwrap(),
+            std::fs::read(dir.path().join("merged").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

@@ -22,6 +22,9 @@ pub struct MergeArgs {
     /// Also write report.html.
     #[arg(long)]
     pub report: bool,
+    /// Overrun risk against a budget line, as `run --budget` (a shard cannot assess it).
+    #[arg(long, value_name = "METRIC=V1,V2,...")]
+    pub budget: Vec<String>,
     /// Money in the prices of YEAR, a simulated year (as `run --prices`); default: nominal.
     #[arg(long, value_name = "YEAR")]
     pub prices: Option<i32>,
@@ -98,10 +101,12 @@ pub(super) fn run(a: MergeArgs, argv: Vec<String>) -> Result<()> {
         )));
     }
     let models = first.models(first_what)?;
+    let s = &models[0].scenario().simulation;
     if let Some(y) = a.prices {
-        let s = &models[0].scenario().simulation;
         crate::output::check_prices_year(y, s.start_year, s.years)?;
     }
+    let budget = crate::overrun::parse_all(&a.budget, s.start_year, s.years)?;
+    crate::overrun::check_regions(&budget, &models[0])?;
     let staged = Staged::begin(&a.out, false)?;
     let mut records: Vec<RepRecord> = Vec::with_capacity(first.replications as usize);
     let mut order: Vec<(u32, usize)> = ids
@@ -145,6 +150,6 @@ pub(super) fn run(a: MergeArgs, argv: Vec<String>) -> Result<()> {
         );
     }
     let rc = RepRecord::assemble(&records, models.len());
-    let text = super::run::write_run(staged, &models, &rc, argv, a.report, &[], a.prices)?;
+    let text = super::run::write_run(staged, &models, &rc, argv, a.report, &budget, a.prices)?;
     print_out(&text)
 }

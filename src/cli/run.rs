@@ -66,6 +66,21 @@ pub(super) fn run(a: RunArgs, argv: Vec<String>) -> Result<()> {
                 .into(),
         ));
     }
+    // A shard writes counters only: what restates or assesses results belongs to merge.
+    if shard.is_some() && a.prices.is_some() {
+        return Err(Error::Usage(
+            "--prices with --shard: a shard holds counters, not results; pass --prices to \
+             `safetynet merge`"
+                .into(),
+        ));
+    }
+    if shard.is_some() && !a.budget.is_empty() {
+        return Err(Error::Usage(
+            "--budget with --shard: a shard holds counters, not results; pass --budget to \
+             `safetynet merge`"
+                .into(),
+        ));
+    }
     let model = Model::new(&loaded)?;
     let budget = crate::overrun::parse_all(
         &a.budget,
