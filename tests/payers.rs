@@ -289,7 +289,10 @@ fn prices_restate_money_by_the_price_index_and_leave_counts_alone() {
             .success()
     };
     run("nominal", &[]);
-    run("real", &["--prices", "2024"]).stdout(predicate::str::contains("budget in 2024 prices"));
+    run("real", &["--prices", "2024"])
+        .stdout(predicate::str::contains("budget in 2024 prices"))
+        // The payer table's unit row names the price year too.
+        .stdout(predicate::str::contains("bn yuan, 2024 prices"));
     let read = |out: &str| -> Vec<Vec<String>> {
         csv::Reader::from_path(dir.path().join(out).join("summary.csv"))
             .unwrap()

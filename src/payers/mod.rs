@@ -49,7 +49,10 @@ pub fn payer_table(r: &crate::output::ScenarioResults) -> String {
             .chain(cols.iter().map(|c| c.0.to_string()))
             .collect::<Vec<_>>(),
         std::iter::once(String::new())
-            .chain(cols.iter().map(|_| "bn yuan".to_string()))
+            .chain(
+                cols.iter()
+                    .map(|_| crate::output::unit_in("bn yuan", r.prices)),
+            )
             .collect(),
     ];
     for y in years {
