@@ -19,7 +19,10 @@ pub struct PayerSplit {
     pub cost: Vec<Vec<Vec<Vec<f64>>>>,
     /// Paid by the central transfer, `[replication][year][province][cost]`.
     pub central: Vec<Vec<Vec<Vec<f64>>>>,
-    /// The allocation made in advance, `[year][province][cost]`.
+    /// The allocation, `[year][province][cost]`: the share × the mean cost over all the
+    /// run's replications of the year before × (1 + growth); the first year uses its own mean.
+    /// Being a mean over every replication, it (and each replication's central and local rows)
+    /// changes with the number of replications.
     pub allocation: Vec<Vec<Vec<f64>>>,
     pub start_year: i32,
 }
@@ -81,6 +84,12 @@ pub fn split_one(m: &Model, reps: &[crate::metrics::Counters]) -> Result<Option<
             }
         }
     }
+    // The allocation is set from the expected need: the mean over all R replications of the
+    // run. Honest consequences: replication r's payer rows change with `--reps` (the mean
+    // moves), replications are not independent (each shares the mean of all), and local =
+    // max(0, cost − allocation) is not strictly monotone in a key (the cap moves with it).
+    // The first year has no year before: its basis is that same year's mean × (1 + growth),
+    // so the first-year central cost is not an allocation made in advance.
     let n = reps.len() as f64;
     let growth = 1.0 + s.payers.allocation_growth;
     let mut allocation = vec![vec![vec![0.0f64; nk]; provinces.len()]; years];

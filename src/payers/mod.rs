@@ -9,7 +9,10 @@
 //! In each replication the central fund pays the actual cost up to its allocation; the local
 //! budget pays the rest, so an overrun lands on it. Special assistance and care services are
 //! local. The split is computed from the province × program cost figures after the
-//! reduction; the engine is not involved.
+//! reduction; the engine is not involved. Because the expected need is the mean over all
+//! the run's replications, a replication's payer rows change with `--reps`, replications are
+//! not independent for them, and local = max(0, cost − allocation) is not strictly monotone
+//! in a key; the first year's allocation is not made in advance (README, "Who pays").
 
 pub mod params;
 
@@ -85,7 +88,7 @@ pub fn payer_table(r: &crate::output::ScenarioResults) -> String {
         table.push(row);
     }
     format!(
-        "Payers, `{}`: central transfer (allocated in advance from the prior year's expected need) and local budgets{}; national, full year, mean [90 % interval]\n{}",
+        "Payers, `{}`: central transfer (allocated from the prior year's expected need, the first year from its own) and local budgets{}; national, full year, mean [90 % interval]\n{}",
         r.name,
         crate::output::prices_note(r.prices),
         crate::output::align(&table, 2)
