@@ -528,7 +528,8 @@ fn r6(x: f64) -> f64 {
 ///   education spending) deflated to `from` by prices; the low-income mass's level by rural
 ///   income and the relative-line median by the weighted income.
 ///
-/// Population is not driven: the model has no population change yet.
+/// Population is not in the overlay: with `population.demography` on, the scenario's own
+/// schedules (the NBS urban and rural series, year by year) drive it from `from` on.
 pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overlay> {
     let s = &loaded.scenario;
     let file = loaded

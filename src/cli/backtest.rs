@@ -122,8 +122,14 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     let changes = backtest::changes(&rows);
     staged.write("backtest-changes.csv", &backtest::changes_csv(&changes)?)?;
 
+    // Population is the scenario's own: its `population.demography` schedules (the NBS series).
+    let population = if loaded.scenario.population.demography.enabled {
+        "population by the scenario's population.demography series"
+    } else {
+        "population not driven: population.demography is off"
+    };
     let mut text = format!(
-        "Backtest of `{}` from {} to {END_YEAR}, driven by {} (standards, incomes, prices; population not driven): official against model mean [90 % interval]\n",
+        "Backtest of `{}` from {} to {END_YEAR}, driven by {} (standards, incomes, prices; {population}): official against model mean [90 % interval]\n",
         loaded.scenario.name, a.from, hfile
     );
     text.push_str(&backtest::table(&rows));
