@@ -1024,7 +1024,7 @@ fn payer_rows() -> Vec<MetricDef> {
         payer: None,
         rests_on: every,
         label: "central allocation, made in advance".into(),
-        title: "Central allocation (made in advance from the prior year's expected need)".into(),
+        title: "Central allocation (made in advance from the prior year's expected need, the first year from its own)".into(),
         short: "central allocation".into(),
     });
     out
