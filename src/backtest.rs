@@ -512,6 +512,25 @@ fn schedule(values: &BTreeMap<i32, f64>) -> Value {
 
 /// Round to 6 significant decimals so the written scenario stays readable; the run uses the
 /// same rounded values, so the file reproduces it.
+/// The "in 90 %" cell of a printed table: yes, no, or – without a model figure.
+fn interval_cell(inside: Option<bool>) -> String {
+    inside.map(yes_no).unwrap_or("–").into()
+}
+
+/// "yes" or "no", as the tables and CSV files write a flag.
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The "sample" cell of a printed table: in (fitted) or out of sample.
+fn sample_cell(out_of_sample: bool) -> String {
+    if out_of_sample { "out" } else { "in" }.into()
+}
+
 fn r6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
@@ -1174,7 +1193,6 @@ pub fn changes_csv(rows: &[ChangeRow]) -> Result<Vec<u8>> {
         "confirmed",
     ])
     .map_err(io)?;
-    let yn = |b: bool| if b { "yes" } else { "no" };
     for r in rows {
         w.write_record([
             r.key.clone(),
@@ -1185,9 +1203,9 @@ pub fn changes_csv(rows: &[ChangeRow]) -> Result<Vec<u8>> {
             num(r.model.map(|m| m.p05)),
             num(r.model.map(|m| m.p95)),
             num(r.error_pp()),
-            r.in_interval().map(yn).unwrap_or("").to_string(),
-            if r.out_of_sample { "out" } else { "in" }.to_string(),
-            yn(r.confirmed).to_string(),
+            r.in_interval().map(yes_no).unwrap_or("").to_string(),
+            sample_cell(r.out_of_sample),
+            yes_no(r.confirmed).to_string(),
         ])
         .map_err(io)?;
     }
@@ -1218,12 +1236,8 @@ pub fn changes_table(rows: &[ChangeRow], key: &str) -> String {
             r.error_pp()
                 .map(|e| format!("{e:+.1} pp"))
                 .unwrap_or_else(|| "–".into()),
-            match r.in_interval() {
-                Some(true) => "yes".into(),
-                Some(false) => "no".into(),
-                None => "–".into(),
-            },
-            if r.out_of_sample { "out" } else { "in" }.into(),
+            interval_cell(r.in_interval()),
+            sample_cell(r.out_of_sample),
         ]);
     }
     crate::output::align(&t, 1)
@@ -1258,7 +1272,6 @@ pub fn backtest_csv(rows: &[BacktestRow]) -> Result<Vec<u8>> {
     ])
     .map_err(io)?;
     for r in rows {
-        let yn = |b: bool| if b { "yes" } else { "no" };
         w.write_record([
             r.key.clone(),
             r.date.to_string(),
@@ -1270,9 +1283,9 @@ pub fn backtest_csv(rows: &[BacktestRow]) -> Result<Vec<u8>> {
             num(r.model.map(|m| m.p05)),
             num(r.model.map(|m| m.p95)),
             num(r.error_pct()),
-            r.in_interval().map(yn).unwrap_or("").to_string(),
-            if r.out_of_sample { "out" } else { "in" }.to_string(),
-            yn(r.confirmed).to_string(),
+            r.in_interval().map(yes_no).unwrap_or("").to_string(),
+            sample_cell(r.out_of_sample),
+            yes_no(r.confirmed).to_string(),
             r.matched.clone(),
             r.row.to_string(),
         ])
@@ -1316,12 +1329,8 @@ pub fn table(rows: &[BacktestRow]) -> String {
             r.error_pct()
                 .map(|e| format!("{e:+.1} %"))
                 .unwrap_or_else(|| "–".into()),
-            match r.in_interval() {
-                Some(true) => "yes".into(),
-                Some(false) => "no".into(),
-                None => "–".into(),
-            },
-            if r.out_of_sample { "out" } else { "in" }.into(),
+            interval_cell(r.in_interval()),
+            sample_cell(r.out_of_sample),
         ]);
     }
     let mut out = crate::output::align(&t, 1);
