@@ -4,15 +4,12 @@
 //! with it off they stay at the start year's. (A scenario schedule merges onto the defaults'
 //! year by year, so the test sets every horizon year.)
 
-use safetynet::engine::{self, Model, RunOptions};
+mod common;
 use safetynet::metrics::Period;
 use safetynet::output;
-use safetynet::scenario::{self, parse_override};
-use std::path::Path;
 
 fn run(extra: &[&str]) -> (output::ScenarioResults, i32) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sets: Vec<_> = [
+    let sets: Vec<&str> = [
         "simulation.households=6000",
         "simulation.replications=3",
         "simulation.years=4",
@@ -20,21 +17,11 @@ fn run(extra: &[&str]) -> (output::ScenarioResults, i32) {
     ]
     .iter()
     .chain(extra)
-    .map(|s| parse_override(s).unwrap())
+    .copied()
     .collect();
-    let loaded = scenario::load(&root.join("scenarios/baseline.toml"))
-        .unwrap()
-        .with_overrides(&sets, "demography test")
-        .unwrap();
-    let model = Model::new(&loaded).unwrap();
+    let model = common::model_of("baseline.toml", &sets, "demography test");
     let start = model.scenario().simulation.start_year;
-    let opts = RunOptions {
-        threads: 2,
-        ..Default::default()
-    };
-    let counters = engine::run(std::slice::from_ref(&model), &opts).unwrap();
-    let mut r = output::collect(std::slice::from_ref(&model), &counters);
-    (r.remove(0), start)
+    (common::results_of(&model), start)
 }
 
 #[test]

@@ -5,27 +5,16 @@
 //! every counter of every stratum, year and half-year must be equal, integer for integer, for
 //! the shipped scenarios with the most rules switched on.
 
+mod common;
 use safetynet::engine::{self, Model, RunOptions};
-use safetynet::scenario::{self, parse_override};
-use std::path::Path;
 
 fn model(file: &str) -> Model {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(file);
-    let sets: Vec<_> = [
+    let sets = [
         "simulation.households=4000",
         "simulation.replications=2",
         "simulation.years=3",
-    ]
-    .iter()
-    .map(|s| parse_override(s).unwrap())
-    .collect();
-    let loaded = scenario::load(&path)
-        .unwrap()
-        .with_overrides(&sets, "test")
-        .unwrap();
-    Model::new(&loaded).unwrap()
+    ];
+    common::model_of(file, &sets, "test")
 }
 
 fn same_counters_with_and_without_fast_run(file: &str) {

@@ -16,11 +16,8 @@
 //! The check can fail: with the old default of 24 burn-in months the caseload still fills
 //! (`short_burn_in_is_caught`).
 
-use safetynet::engine::{self, Model, RunOptions};
+mod common;
 use safetynet::metrics::Period;
-use safetynet::output;
-use safetynet::scenario::{self, parse_override};
-use std::path::Path;
 
 const FROZEN: &[&str] = &[
     "simulation.households=100000",
@@ -53,25 +50,10 @@ fn mean_se(d: &[f64]) -> (f64, f64) {
 }
 
 fn drifts(extra: &[&str]) -> Vec<Drift> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sets: Vec<_> = FROZEN
-        .iter()
-        .chain(extra)
-        .map(|s| parse_override(s).unwrap())
-        .collect();
-    let loaded = scenario::load(&root.join("scenarios/baseline.toml"))
-        .unwrap()
-        .with_overrides(&sets, "steady-state test")
-        .unwrap();
-    let model = Model::new(&loaded).unwrap();
+    let sets: Vec<&str> = FROZEN.iter().chain(extra).copied().collect();
+    let model = common::model_of("baseline.toml", &sets, "steady-state test");
     let start = model.scenario().simulation.start_year;
-    let opts = RunOptions {
-        threads: 2,
-        ..Default::default()
-    };
-    let counters = engine::run(std::slice::from_ref(&model), &opts).unwrap();
-    let results = output::collect(std::slice::from_ref(&model), &counters);
-    let r = &results[0];
+    let r = &common::results_of(&model);
     METRICS
         .iter()
         .map(|&m| {

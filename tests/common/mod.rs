@@ -48,3 +48,26 @@ pub fn bad_input(cmd: &mut Command) -> assert_cmd::assert::Assert {
         .stderr(contains("panicked").not())
         .stderr(contains("RUST_BACKTRACE").not())
 }
+
+/// A shipped scenario (`scenarios/<file>`) with `sets` (`key=value`) applied, as a model.
+pub fn model_of(file: &str, sets: &[&str], label: &str) -> safetynet::engine::Model {
+    let sets: Vec<_> = sets
+        .iter()
+        .map(|s| safetynet::scenario::parse_override(s).unwrap())
+        .collect();
+    let loaded = safetynet::scenario::load(&repo_file(&format!("scenarios/{file}")))
+        .unwrap()
+        .with_overrides(&sets, label)
+        .unwrap();
+    safetynet::engine::Model::new(&loaded).unwrap()
+}
+
+/// Run `model` through the library on two threads and collect its results.
+pub fn results_of(model: &safetynet::engine::Model) -> safetynet::output::ScenarioResults {
+    let opts = safetynet::engine::RunOptions {
+        threads: 2,
+        ..Default::default()
+    };
+    let counters = safetynet::engine::run(std::slice::from_ref(model), &opts).unwrap();
+    safetynet::output::collect(std::slice::from_ref(model), &counters).remove(0)
+}
