@@ -19,14 +19,16 @@
 mod common;
 use safetynet::metrics::Period;
 
+// A scenario schedule merges onto the baseline's year by year, so every year of the horizon
+// is set to 0.
 const FROZEN: &[&str] = &[
     "simulation.households=100000",
     "simulation.replications=8",
     "simulation.years=6",
-    "dynamics.income.growth={2023=0.0}",
-    "dynamics.prices.inflation={2023=0.0}",
-    "programs.dibao.standard.growth_urban={2023=0.0}",
-    "programs.dibao.standard.growth_rural={2023=0.0}",
+    "dynamics.income.growth={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
+    "dynamics.prices.inflation={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
+    "programs.dibao.standard.growth_urban={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
+    "programs.dibao.standard.growth_rural={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "population.members.ageing=false",
     "population.demography.enabled=false",
 ];
