@@ -370,6 +370,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         hh,
         members,
         t,
+        year: s.simulation.start_year + t as i32,
         standard: tables.standards.get(app, t),
         ln_standard: tables.ln_standards[app * years + t],
         local_standard: tables.standards.get(st, t),

@@ -1209,6 +1209,7 @@ mod tests {
             hh: &hh,
             members: &members,
             t: 5,
+            year: 2028,
             standard: 600.0 * income_index,
             ln_standard: (600.0 * income_index).ln(),
             local_standard: 600.0,

@@ -67,6 +67,8 @@ pub struct YearCtx<'a> {
     pub members: &'a MemberParams,
     /// Year index from the start year.
     pub t: usize,
+    /// Calendar year (the start year for burn-in months).
+    pub year: i32,
     /// Dibao standard where the household applies, yuan per person per month, and its log.
     pub standard: f64,
     pub ln_standard: f64,

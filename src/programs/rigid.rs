@@ -29,6 +29,9 @@ pub struct RigidParams {
     pub cap_per_month: f64,
     /// Share 0–1 of eligible households that apply.
     pub take_up: f64,
+    /// First calendar year in which special assistance is paid (a rule dated by its year; the
+    /// deduction in the means test is not dated).
+    pub from_year: i32,
 }
 
 impl RigidParams {
@@ -54,6 +57,7 @@ impl RigidParams {
             "yuan per household per month",
         );
         c.share(&format!("{k}.take_up"), self.take_up);
+        c.int_range(&format!("{k}.from_year"), self.from_year as i64, 1949, 2100);
     }
 
     /// Per-capita income net of essential spending, yuan per person per month.
@@ -89,6 +93,8 @@ pub struct Rigid {
 #[derive(Debug, Clone)]
 pub struct RigidHouse {
     applies: bool,
+    /// Special assistance is in force this year.
+    in_force: bool,
     mean_income: f64,
     /// The cap at this year's prices, yuan per household per month.
     cap: f64,
@@ -110,6 +116,7 @@ impl Step for Rigid {
     fn household(&self, _key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> RigidHouse {
         RigidHouse {
             applies: u[4] < self.p.take_up,
+            in_force: false,
             mean_income: 0.0,
             cap: 0.0,
         }
@@ -126,7 +133,8 @@ impl Step for Rigid {
         h.cap = r.cap_per_month * y.price_index;
         let ms = y.medical_share;
         let mut line = f64::NEG_INFINITY;
-        if r.enabled {
+        h.in_force = r.enabled && y.year >= r.from_year;
+        if h.in_force {
             // Below the income limit, and (outside illness months) education spending over
             // the threshold share of income.
             let mut bound = r.income_limit_multiple * y.mean_income;
@@ -151,7 +159,7 @@ impl Step for Rigid {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        if !self.p.enabled {
+        if !h.in_force {
             return;
         }
         let rigid = h.applies && self.p.qualifies(mo.y, y.size, mo.essential, h.mean_income);
