@@ -383,6 +383,42 @@ fn drawn(svg: &str, hex: &str, min_points: usize) -> bool {
     })
 }
 
+/// `solve` on the reference model with `--report` into `dir/solve`, the folder returned.
+fn solve_with_report(dir: &Path) -> PathBuf {
+    let out = dir.join("solve");
+    safetynet(dir)
+        .arg("solve")
+        .arg(repo_file("scenarios/reference-model.toml"))
+        .args([
+            "--key",
+            "programs.dibao.standard.urban",
+            "--range",
+            "500..1500",
+        ])
+        .args(["--limit", "cost_total:2023:sum <= 0.0007"])
+        .args([
+            "--households",
+            "2000",
+            "--reps",
+            "4",
+            "--years",
+            "1",
+            "--quiet",
+        ])
+        .args(["--report", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+/// Every series of `hexes` is drawn in `svg` with at least `min_points` points.
+fn assert_drawn(svg: &str, hexes: &[&str], min_points: usize, what: &str) {
+    for hex in hexes {
+        assert!(drawn(svg, hex, min_points), "{what} {hex} not drawn");
+    }
+}
+
 #[test]
 fn planning_charts_show_payers_overrun_and_solve_with_their_series_drawn() {
     let dir = TempDir::new().unwrap();
@@ -412,40 +448,18 @@ fn planning_charts_show_payers_overrun_and_solve_with_their_series_drawn() {
     use safetynet::report::planning::{OVERRUN_TITLE, PAYERS_TITLE, SOLVE_TITLE};
     // Payers: central paid (blue), local paid (orange), allocation (green), three years each.
     let svg = chart_svg(&html, PAYERS_TITLE);
-    for hex in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
-        assert!(drawn(svg, hex, 3), "payers series {hex} not drawn");
-    }
+    assert_drawn(svg, &["#1F77B4", "#FF7F0E", "#2CA02C"], 3, "payers series");
     // Overrun: one exceedance curve per year, a point per replication.
     let svg = chart_svg(&html, OVERRUN_TITLE);
-    for hex in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
-        assert!(drawn(svg, hex, 4), "exceedance curve {hex} not drawn");
-    }
+    assert_drawn(
+        svg,
+        &["#1F77B4", "#FF7F0E", "#2CA02C"],
+        4,
+        "exceedance curve",
+    );
     assert!(html.contains("net of sampling"));
 
-    let out = dir.path().join("solve");
-    safetynet(dir.path())
-        .arg("solve")
-        .arg(repo_file("scenarios/reference-model.toml"))
-        .args([
-            "--key",
-            "programs.dibao.standard.urban",
-            "--range",
-            "500..1500",
-        ])
-        .args(["--limit", "cost_total:2023:sum <= 0.0007"])
-        .args([
-            "--households",
-            "2000",
-            "--reps",
-            "4",
-            "--years",
-            "1",
-            "--quiet",
-        ])
-        .args(["--report", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    let out = solve_with_report(dir.path());
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let svg = chart_svg(&html, SOLVE_TITLE);
     // The statistic at the values evaluated (blue), the limit (red), the answer's interval
@@ -553,9 +567,7 @@ fn headless_chromium_shows_each_planning_chart_with_its_title_and_series() {
     assert!(drawn(svg, "#FF7F0E", 10), "incidence by decile not drawn");
     assert!(svg.contains("decile of pre-transfer income"));
     let svg = chart_svg(&dom, PAYERS_TITLE);
-    for hex in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
-        assert!(drawn(svg, hex, 3), "payers series {hex} not drawn");
-    }
+    assert_drawn(svg, &["#1F77B4", "#FF7F0E", "#2CA02C"], 3, "payers series");
 
     let run = dir.path().join("run");
     safetynet(dir.path())
@@ -585,38 +597,16 @@ fn headless_chromium_shows_each_planning_chart_with_its_title_and_series() {
         "tornado: one light and one dark bar for the one parameter"
     );
     let svg = chart_svg(&dom, PAYERS_TITLE);
-    for hex in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
-        assert!(drawn(svg, hex, 3), "payers series {hex} not drawn");
-    }
+    assert_drawn(svg, &["#1F77B4", "#FF7F0E", "#2CA02C"], 3, "payers series");
     let svg = chart_svg(&dom, OVERRUN_TITLE);
-    for hex in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
-        assert!(drawn(svg, hex, 4), "exceedance curve {hex} not drawn");
-    }
+    assert_drawn(
+        svg,
+        &["#1F77B4", "#FF7F0E", "#2CA02C"],
+        4,
+        "exceedance curve",
+    );
 
-    let solve = dir.path().join("solve");
-    safetynet(dir.path())
-        .arg("solve")
-        .arg(repo_file("scenarios/reference-model.toml"))
-        .args([
-            "--key",
-            "programs.dibao.standard.urban",
-            "--range",
-            "500..1500",
-        ])
-        .args(["--limit", "cost_total:2023:sum <= 0.0007"])
-        .args([
-            "--households",
-            "2000",
-            "--reps",
-            "4",
-            "--years",
-            "1",
-            "--quiet",
-        ])
-        .args(["--report", "--out"])
-        .arg(&solve)
-        .assert()
-        .success();
+    let solve = solve_with_report(dir.path());
     let dom = browser_dom(&browser, &solve.join("report.html"));
     let svg = chart_svg(&dom, SOLVE_TITLE);
     assert!(drawn(svg, "#1F77B4", 3), "evaluated values not drawn");
