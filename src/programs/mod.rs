@@ -87,8 +87,6 @@ pub struct YearCtx<'a> {
     pub medical_share: f64,
     /// With a quota, after its first pass: the stratum's need cut-off this year.
     pub quota_cut: Option<f64>,
-    /// With charity, after its first pass: the share of claims paid per priority rank.
-    pub charity_fill: Option<[f64; 3]>,
     /// Members.
     pub size: f64,
     pub k: i64,
@@ -154,7 +152,8 @@ pub struct Ledger {
     /// Cash awarded by programs without a field of their own (a program registered later
     /// adds its award here), yuan per household.
     pub cash_other: f64,
-    /// Charity paid this month, yuan; bit `r` of `claimed`: a claim of priority rank `r`.
+    /// Charity claim this month, yuan (paid in full or not at all when the year is settled,
+    /// `charity::CharityParams::settle`); bit `r` of `claimed`: a claim of priority rank `r`.
     pub charity: f64,
     pub claimed: u8,
 }
