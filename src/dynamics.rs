@@ -256,6 +256,61 @@ impl DisasterTable {
     }
 }
 
+/// Standard normals of a household's income stream, drawn a few at a time ahead of the
+/// months that use them. The income stream gives only these normals (persistent
+/// innovation, then the transitory one when it is on, month after month), so drawing them
+/// ahead changes no number; it keeps the ziggurat's rare calls (`exp`, `ln`) out of the
+/// monthly loop, so the persistent term can stay in a register there. Never more are drawn
+/// than the horizon needs.
+#[derive(Debug, Clone)]
+struct Normals {
+    buf: [f64; Normals::LEN],
+    /// Next unused slot; `filled` slots hold normals.
+    used: u8,
+    filled: u8,
+    /// Normals the horizon still needs beyond those drawn.
+    left: u32,
+    rng: StreamRng,
+}
+
+impl Normals {
+    const LEN: usize = 16;
+
+    fn new(rng: StreamRng, needed: u32) -> Normals {
+        Normals {
+            buf: [0.0; Normals::LEN],
+            used: 0,
+            filled: 0,
+            left: needed,
+            rng,
+        }
+    }
+
+    /// The next normal of the stream.
+    #[inline(always)]
+    fn next(&mut self) -> f64 {
+        if self.used == self.filled {
+            self.refill();
+        }
+        let z = self.buf[self.used as usize];
+        self.used += 1;
+        z
+    }
+
+    /// Draw the next few normals (at least one, even past the horizon: the stream's order is
+    /// all that matters).
+    #[inline(never)]
+    fn refill(&mut self) {
+        let n = (self.left as usize).clamp(1, Normals::LEN);
+        for z in &mut self.buf[..n] {
+            *z = StandardNormal.sample(&mut self.rng);
+        }
+        self.left = self.left.saturating_sub(n as u32);
+        self.used = 0;
+        self.filled = n as u8;
+    }
+}
+
 /// One household's income state as it moves month to month.
 #[derive(Debug, Clone)]
 pub struct IncomeState {
@@ -269,11 +324,16 @@ pub struct IncomeState {
     ln_hardship: f64,
     ln_illness: f64,
     ln_job: f64,
-    rng_income: StreamRng,
+    /// The income stream's normals.
+    normals: Normals,
     rng_shocks: StreamRng,
     /// Deaths and replacement households (`population.demography`), so that turning
-    /// population change on shifts no other draw.
-    rng_demog: StreamRng,
+    /// population change on shifts no other draw. Seeded when first used: most scenarios
+    /// never draw from it, and seeding costs as much as a few months.
+    rng_demog: Option<StreamRng>,
+    /// Seed and replication of the streams, for seeding the demography stream.
+    seed: u64,
+    rep: u32,
 }
 
 /// What one month brings a household.
@@ -313,9 +373,14 @@ impl IncomeState {
             ln_hardship: sh.hardship.income_factor.ln(),
             ln_illness: sh.illness.income_factor.ln(),
             ln_job: sh.job_loss.income_factor.ln(),
-            rng_income: stream(sim.seed, rep, hh.index, Purpose::Income),
+            normals: Normals::new(
+                stream(sim.seed, rep, hh.index, Purpose::Income),
+                (sim.burn_in_months + sim.months()) * (1 + (d.income.transitory_sd > 0.0) as u32),
+            ),
             rng_shocks: stream(sim.seed, rep, hh.index, Purpose::Shocks),
-            rng_demog: stream(sim.seed, rep, hh.index, Purpose::Demography),
+            rng_demog: None,
+            seed: sim.seed,
+            rep,
         }
     }
 
@@ -347,25 +412,54 @@ impl IncomeState {
         self.income(d, hh, ln_index, ln_disaster, started)
     }
 
-    /// No shock starts or ends this month: [`step`](IncomeState::step) may be
-    /// [`step_quiet`](IncomeState::step_quiet).
+    /// Step the quiet months of `range` (counted from the start of burn-in; `ln_disaster` is
+    /// indexed by them) while `fast(month, income)` holds: the numbers of
+    /// [`step`](IncomeState::step), month by month, with the state in locals.
+    /// Stops before the first month of shock change, or at the first month that is not
+    /// fast, already stepped, which it returns with its income.
     #[inline(always)]
-    pub fn quiet(&self) -> bool {
-        self.month != self.next_change
-    }
-
-    /// [`step`](IncomeState::step) for a month that is [`quiet`](IncomeState::quiet): the
-    /// same numbers, with no call in the way of a tight loop.
-    #[inline(always)]
-    pub fn step_quiet(
+    pub fn run_quiet(
         &mut self,
         d: &DynamicsParams,
         hh: &Household,
         ln_index: f64,
-        ln_disaster: f64,
-    ) -> MonthIncome {
-        debug_assert!(self.quiet());
-        self.income(d, hh, ln_index, ln_disaster, 0)
+        ln_disaster: &[f64],
+        range: std::ops::Range<usize>,
+        mut fast: impl FnMut(usize, &MonthIncome) -> bool,
+    ) -> (usize, Option<MonthIncome>) {
+        let inc = &d.income;
+        let (rho, sd, tsd) = (inc.persistent_rho, inc.persistent_sd, inc.transitory_sd);
+        let (shift, ill) = (self.clock.shift, self.clock.ill);
+        // Quiet months left before the next change (none when this month is one).
+        let quiet = self.next_change.saturating_sub(self.month) as usize;
+        let end = range.end.min(range.start.saturating_add(quiet));
+        let mut p = self.persistent;
+        let mut mb = range.start;
+        let mut out = None;
+        while mb < end {
+            // As `income`, operation for operation.
+            let z = self.normals.next();
+            p = rho * p + sd * z;
+            let mut log_y = hh.log_income_perm + p + ln_index + ln_disaster[mb];
+            if tsd > 0.0 {
+                let e = self.normals.next();
+                log_y += tsd * e;
+            }
+            log_y += shift;
+            let mi = MonthIncome {
+                log_per_capita: log_y,
+                shock_kinds: 0,
+                ill,
+            };
+            if !fast(mb, &mi) {
+                out = Some(mi);
+                break;
+            }
+            mb += 1;
+        }
+        self.persistent = p;
+        self.month += (mb - range.start) as u32 + out.is_some() as u32;
+        (mb, out)
     }
 
     /// The month's income once the shocks are settled.
@@ -380,11 +474,11 @@ impl IncomeState {
     ) -> MonthIncome {
         self.month += 1;
         let inc = &d.income;
-        let z: f64 = StandardNormal.sample(&mut self.rng_income);
+        let z = self.normals.next();
         self.persistent = inc.persistent_rho * self.persistent + inc.persistent_sd * z;
         let mut log_y = hh.log_income_perm + self.persistent + ln_index + ln_disaster;
         if inc.transitory_sd > 0.0 {
-            let e: f64 = StandardNormal.sample(&mut self.rng_income);
+            let e = self.normals.next();
             log_y += inc.transitory_sd * e;
         }
         // Adding 0.0 when no shock is in force leaves the income exact.
@@ -428,12 +522,16 @@ impl IncomeState {
         if !pop.demography.enabled() {
             return false;
         }
-        let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| self.rng_demog.random());
+        let (seed, rep, index) = (self.seed, self.rep, hh.index);
+        let rng = self
+            .rng_demog
+            .get_or_insert_with(|| stream(seed, rep, index, Purpose::Demography));
+        let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
         pop.demography.deaths(hh, year, &u);
         if hh.size > 0 {
             return false;
         }
-        *hh = pop.draw_household(&mut self.rng_demog, hh.index, hh.stratum as usize);
+        *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
         // The shock clock runs on: its waiting times are memoryless, so the new household's
         // next shocks are as likely as anyone's (a spell under way ends as scheduled).
         self.persistent = hh.persistent0;
