@@ -321,9 +321,6 @@ pub struct IncomeState {
     month: u32,
     next_change: u32,
     clock: ShockClock,
-    ln_hardship: f64,
-    ln_illness: f64,
-    ln_job: f64,
     /// The income stream's normals.
     normals: Normals,
     rng_shocks: StreamRng,
@@ -364,15 +361,11 @@ impl IncomeState {
         sim: &SimulationParams,
         rep: u32,
     ) -> IncomeState {
-        let sh = &d.shocks;
         IncomeState {
             persistent: hh.persistent0,
             month: 0,
             next_change: 0,
             clock: ShockClock::default(),
-            ln_hardship: sh.hardship.income_factor.ln(),
-            ln_illness: sh.illness.income_factor.ln(),
-            ln_job: sh.job_loss.income_factor.ln(),
             normals: Normals::new(
                 stream(sim.seed, rep, hh.index, Purpose::Income),
                 (sim.burn_in_months + sim.months()) * (1 + (d.income.transitory_sd > 0.0) as u32),
@@ -400,10 +393,9 @@ impl IncomeState {
     ) -> MonthIncome {
         let n = self.month;
         let started = if n == self.next_change {
-            let ln = [self.ln_hardship, self.ln_illness, self.ln_job];
             let (started, next) =
                 self.clock
-                    .advance(n, &d.shocks, has_worker, ln, &mut self.rng_shocks);
+                    .advance(n, &d.shocks, has_worker, &mut self.rng_shocks);
             self.next_change = next;
             started
         } else {
@@ -568,14 +560,7 @@ impl ShockClock {
     /// what ends. Returns the kinds that start (bit flags of [`shock`]) and the next month of
     /// change.
     #[inline(never)]
-    fn advance(
-        &mut self,
-        n: u32,
-        sh: &Shocks,
-        has_worker: bool,
-        ln: [f64; 3],
-        rng: &mut StreamRng,
-    ) -> (u8, u32) {
+    fn advance(&mut self, n: u32, sh: &Shocks, has_worker: bool, rng: &mut StreamRng) -> (u8, u32) {
         let kinds = [
             (
                 sh.hardship.monthly_prob,
@@ -593,6 +578,13 @@ impl ShockClock {
                 shock::JOB_LOSS,
             ),
         ];
+        // Log income factors, taken only for the kinds in force (a `ln` per household
+        // costs more than the rare shocks).
+        let factor = [
+            sh.hardship.income_factor,
+            sh.illness.income_factor,
+            sh.job_loss.income_factor,
+        ];
         // Months from `from` to the next start: an exponential waiting time at rate
         // -ln(1 - p) per month, floored, is geometric with P(wait >= k) = (1 - p)^k, as a
         // coin of chance p per month; NEVER for a chance of 0.
@@ -607,8 +599,9 @@ impl ShockClock {
         if !self.drawn {
             self.drawn = true;
             for (k, &(p, _, _)) in kinds.iter().enumerate() {
-                // p = 1: an infinite rate, every month a start.
-                self.rate[k] = -(-p).ln_1p();
+                // p = 1: an infinite rate, every month a start; p = 0: rate 0 (never), with
+                // no `ln_1p` to take.
+                self.rate[k] = if p == 0.0 { 0.0 } else { -(-p).ln_1p() };
                 self.start[k] = wait(rng, self.rate[k], n);
             }
         }
@@ -624,10 +617,10 @@ impl ShockClock {
         }
         self.shift = 0.0;
         let mut next = Self::NEVER;
-        for ((&start, &end), &ln) in self.start.iter().zip(&self.end).zip(&ln) {
+        for ((&start, &end), &f) in self.start.iter().zip(&self.end).zip(&factor) {
             next = next.min(start);
             if n < end {
-                self.shift += ln;
+                self.shift += f.ln();
                 next = next.min(end);
             }
         }
@@ -754,7 +747,7 @@ mod tests {
             let (mut next, mut starts, mut ill) = (0u32, [0u32; 3], 0u32);
             for n in 0..n_months {
                 if n == next {
-                    let (started, nx) = clock.advance(n, sh, has_worker, [0.0; 3], &mut rng);
+                    let (started, nx) = clock.advance(n, sh, has_worker, &mut rng);
                     next = nx;
                     for (k, flag) in [shock::HARDSHIP, shock::ILLNESS, shock::JOB_LOSS]
                         .iter()
