@@ -256,61 +256,6 @@ impl DisasterTable {
     }
 }
 
-/// Standard normals of a household's income stream, drawn a few at a time ahead of the
-/// months that use them. The income stream gives only these normals (persistent
-/// innovation, then the transitory one when it is on, month after month), so drawing them
-/// ahead changes no number; it keeps the ziggurat's rare calls (`exp`, `ln`) out of the
-/// monthly loop, so the persistent term can stay in a register there. Never more are drawn
-/// than the horizon needs.
-#[derive(Debug, Clone)]
-struct Normals {
-    buf: [f64; Normals::LEN],
-    /// Next unused slot; `filled` slots hold normals.
-    used: u8,
-    filled: u8,
-    /// Normals the horizon still needs beyond those drawn.
-    left: u32,
-    rng: StreamRng,
-}
-
-impl Normals {
-    const LEN: usize = 16;
-
-    fn new(rng: StreamRng, needed: u32) -> Normals {
-        Normals {
-            buf: [0.0; Normals::LEN],
-            used: 0,
-            filled: 0,
-            left: needed,
-            rng,
-        }
-    }
-
-    /// The next normal of the stream.
-    #[inline(always)]
-    fn next(&mut self) -> f64 {
-        if self.used == self.filled {
-            self.refill();
-        }
-        let z = self.buf[self.used as usize];
-        self.used += 1;
-        z
-    }
-
-    /// Draw the next few normals (at least one, even past the horizon: the stream's order is
-    /// all that matters).
-    #[inline(never)]
-    fn refill(&mut self) {
-        let n = (self.left as usize).clamp(1, Normals::LEN);
-        for z in &mut self.buf[..n] {
-            *z = StandardNormal.sample(&mut self.rng);
-        }
-        self.left = self.left.saturating_sub(n as u32);
-        self.used = 0;
-        self.filled = n as u8;
-    }
-}
-
 /// One household's income state as it moves month to month.
 #[derive(Debug, Clone)]
 pub struct IncomeState {
@@ -321,8 +266,7 @@ pub struct IncomeState {
     month: u32,
     next_change: u32,
     clock: ShockClock,
-    /// The income stream's normals.
-    normals: Normals,
+    rng_income: StreamRng,
     rng_shocks: StreamRng,
     /// Deaths and replacement households (`population.demography`), so that turning
     /// population change on shifts no other draw. Seeded when first used: most scenarios
@@ -356,7 +300,7 @@ impl MonthIncome {
 impl IncomeState {
     /// Start a household's income process.
     pub fn new(
-        d: &DynamicsParams,
+        _d: &DynamicsParams,
         hh: &Household,
         sim: &SimulationParams,
         rep: u32,
@@ -366,10 +310,7 @@ impl IncomeState {
             month: 0,
             next_change: 0,
             clock: ShockClock::default(),
-            normals: Normals::new(
-                stream(sim.seed, rep, hh.index, Purpose::Income),
-                (sim.burn_in_months + sim.months()) * (1 + (d.income.transitory_sd > 0.0) as u32),
-            ),
+            rng_income: stream(sim.seed, rep, hh.index, Purpose::Income),
             rng_shocks: stream(sim.seed, rep, hh.index, Purpose::Shocks),
             rng_demog: None,
             seed: sim.seed,
@@ -430,11 +371,11 @@ impl IncomeState {
         let mut out = None;
         while mb < end {
             // As `income`, operation for operation.
-            let z = self.normals.next();
+            let z: f64 = StandardNormal.sample(&mut self.rng_income);
             p = rho * p + sd * z;
             let mut log_y = hh.log_income_perm + p + ln_index + ln_disaster[mb];
             if tsd > 0.0 {
-                let e = self.normals.next();
+                let e: f64 = StandardNormal.sample(&mut self.rng_income);
                 log_y += tsd * e;
             }
             log_y += shift;
@@ -466,11 +407,11 @@ impl IncomeState {
     ) -> MonthIncome {
         self.month += 1;
         let inc = &d.income;
-        let z = self.normals.next();
+        let z: f64 = StandardNormal.sample(&mut self.rng_income);
         self.persistent = inc.persistent_rho * self.persistent + inc.persistent_sd * z;
         let mut log_y = hh.log_income_perm + self.persistent + ln_index + ln_disaster;
         if inc.transitory_sd > 0.0 {
-            let e = self.normals.next();
+            let e: f64 = StandardNormal.sample(&mut self.rng_income);
             log_y += inc.transitory_sd * e;
         }
         // Adding 0.0 when no shock is in force leaves the income exact.

@@ -512,8 +512,8 @@ fn steps(
 /// Run the months `range` (counted from the start of burn-in) ahead while each would take
 /// the fast path: no shock starts or ends, no disaster starts, income at or above `ln_near`.
 /// Returns where it stopped: the end of the range, or a month that needs more, with its
-/// income if it was stepped (a month of shock change is left unstepped). Kept small, out of
-/// line and free of calls but the rare refill of normals, so the income state stays in
+/// income if it was stepped (a month of shock change is left unstepped). Kept small and out
+/// of line, with the income state in locals (`IncomeState::run_quiet`), so it stays in
 /// registers.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
