@@ -58,11 +58,18 @@ const TOLERANCE_2023: &[(&str, f64)] = &[
     ("dibao_households", 0.10),
 ];
 
+/// Checks of the 2023 baseline that are reported, not fitted (weight 0), and not met yet; each
+/// has an ignored test below that states the bar and the model's figure.
+const NOT_MET_2023: &[&str] = &["monitoring_database", "marginal_persons_lower_bound"];
+
 #[test]
 fn shipped_baseline_reproduces_each_2023_target_within_the_stated_tolerance() {
     let rows = fit("baseline.toml", "targets-2023.toml", 1);
-    assert_eq!(rows.len(), TOLERANCE_2023.len());
+    assert_eq!(rows.len(), TOLERANCE_2023.len() + NOT_MET_2023.len());
     for (name, err) in rows {
+        if NOT_MET_2023.contains(&name.as_str()) {
+            continue;
+        }
         let tol = TOLERANCE_2023
             .iter()
             .find(|(n, _)| *n == name)
@@ -73,6 +80,42 @@ fn shipped_baseline_reproduces_each_2023_target_within_the_stated_tolerance() {
             "{name}: relative error {err:+.3} beyond ±{tol}"
         );
     }
+}
+
+/// Issue 10: the monitoring database (66 m persons, October 2023) within 10 %. The model counts
+/// every person in a household below the alert line (1.5 × the standard) besides those on a
+/// program, not the households registered in the database: about four times the official size.
+#[test]
+#[ignore = "not met: the modelled monitored population is about 4 x the official database (README, Calibration)"]
+fn monitoring_database_within_ten_percent() {
+    let rows = fit("baseline.toml", "targets-2023.toml", 1);
+    let err = rows
+        .iter()
+        .find(|r| r.0 == "monitoring_database")
+        .unwrap()
+        .1;
+    assert!(
+        err.abs() <= 0.10,
+        "monitoring database: relative error {err:+.3}"
+    );
+}
+
+/// Issue 10: marginal-family members above the official lower bound of 6 m "but not far above
+/// it", read here as at most 1.5 × the bound. The model registers every household in the
+/// marginal income band (no application step): about 3.5 × the bound.
+#[test]
+#[ignore = "not met: modelled marginal-family members are about 3.5 x the official lower bound (README, Calibration)"]
+fn marginal_members_above_the_lower_bound_not_far_above() {
+    let rows = fit("baseline.toml", "targets-2023.toml", 1);
+    let err = rows
+        .iter()
+        .find(|r| r.0 == "marginal_persons_lower_bound")
+        .unwrap()
+        .1;
+    assert!(
+        (0.0..=0.5).contains(&err),
+        "marginal members: {err:+.3} against the lower bound"
+    );
 }
 
 /// Out-of-sample relative-error tolerances of the 2023 projection from the 2022 calibration,
