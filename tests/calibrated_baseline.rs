@@ -103,6 +103,19 @@ fn marginal_family_members_are_above_the_official_lower_bound() {
     );
 }
 
+/// Issue 10 asks for marginal-family members "not far above" the lower bound, read here as at
+/// most 1.5 × the bound. The model registers every household in the marginal income band (no
+/// application step): about 3.5 × the bound.
+#[test]
+#[ignore = "not met: modelled marginal-family members are about 3.5 x the official lower bound of 6 m"]
+fn marginal_family_members_are_not_far_above_the_official_lower_bound() {
+    let err = check_2023("marginal_persons_lower_bound");
+    assert!(
+        err <= 0.5,
+        "marginal persons {err:+.3} above the 6 m lower bound"
+    );
+}
+
 /// Issue 10: the monitoring database within 10 % of the official 66 m (October 2023).
 #[test]
 #[ignore = "not met: the model's database (everyone below 1.5 x the standard, recipients and registered families) is about 268 m, +306 % against the official 66 m, which counts those registered"]
