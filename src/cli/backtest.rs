@@ -32,6 +32,12 @@ pub struct BacktestArgs {
     /// scenarios/backtest-2017.toml.
     #[arg(long, value_name = "FILE")]
     pub write_scenario: Option<PathBuf>,
+    /// Run SCENARIO as it is, from its own start year on its own schedules (no observed
+    /// drivers; `--years` allowed), and compare it with every official figure dated in its
+    /// horizon: the check of the projection against figures later than its start year, which
+    /// are marked out of sample.
+    #[arg(long, conflicts_with_all = ["write_scenario", "from"])]
+    pub projection: bool,
     #[command(flatten)]
     pub sim: SimArgs,
 }
@@ -54,6 +60,23 @@ fn relative_to(base: &Path, file: &Path) -> String {
 }
 
 pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
+    if a.projection {
+        let history = History::load(&a.history)?;
+        let loaded = a.sim.load(&a.scenario)?;
+        let from = loaded.scenario.simulation.start_year;
+        let fit_until = Some(a.fit_until.unwrap_or(from));
+        let drivers = "the scenario's own schedules (a projection: no observed drivers)";
+        return simulate_and_compare(
+            &a,
+            argv,
+            &history,
+            &loaded,
+            loaded.clone(),
+            from,
+            fit_until,
+            drivers,
+        );
+    }
     if a.sim.years.is_some() {
         return Err(Error::Usage(format!(
             "--years: not with backtest: the years run from --from to {END_YEAR}"
@@ -92,10 +115,38 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
         return print_out(&format!("wrote {}\n", path.display()));
     }
 
+    let drivers = format!("{hfile} (standards, incomes, prices)");
+    simulate_and_compare(
+        &a,
+        argv,
+        &history,
+        &loaded,
+        driven,
+        a.from,
+        a.fit_until,
+        &drivers,
+    )
+}
+
+/// Run `driven` from `from`, write the usual results with backtest.csv, backtest-changes.csv
+/// and report.html, and print the comparison with every official figure in its horizon.
+#[allow(clippy::too_many_arguments)]
+fn simulate_and_compare(
+    a: &BacktestArgs,
+    argv: Vec<String>,
+    history: &History,
+    loaded: &crate::scenario::LoadedScenario,
+    driven: crate::scenario::LoadedScenario,
+    from: i32,
+    fit_until: Option<i32>,
+    drivers: &str,
+) -> Result<()> {
     let model = Model::new(&driven)?;
     let s = driven.scenario.simulation.clone();
+    let last = from + s.years as i32 - 1;
     let out = a
         .out
+        .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&driven.scenario.name));
     // A bad output path fails now, before the first simulated month; the folder appears whole.
     let staged = crate::folder::Staged::begin(&out, false)?;
@@ -117,7 +168,7 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     staged.write("replications.csv", &output::replications_csv(&results)?)?;
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     staged.write("manifest.json", &json)?;
-    let (rows, skipped) = backtest::compare(&history, &results[0], a.from, s.years, a.fit_until);
+    let (rows, skipped) = backtest::compare(history, &results[0], from, s.years, fit_until);
     staged.write("backtest.csv", &backtest::backtest_csv(&rows)?)?;
     let changes = backtest::changes(&rows);
     staged.write("backtest-changes.csv", &backtest::changes_csv(&changes)?)?;
@@ -129,8 +180,8 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
         "population not driven: population.demography is off"
     };
     let mut text = format!(
-        "Backtest of `{}` from {} to {END_YEAR}, driven by {} (standards, incomes, prices; {population}): official against model mean [90 % interval]\n",
-        loaded.scenario.name, a.from, hfile
+        "Backtest of `{}` from {from} to {last}, driven by {drivers} ({population}): official against model mean [90 % interval]\n",
+        loaded.scenario.name
     );
     text.push_str(&backtest::table(&rows));
     text.push_str(&format!(
@@ -150,13 +201,13 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
     }
     if skipped.out_of_range > 0 {
         text.push_str(&format!(
-            "{} official figures dated outside {}–{END_YEAR} left aside.\n",
-            skipped.out_of_range, a.from
+            "{} official figures dated outside {from}–{last} left aside.\n",
+            skipped.out_of_range
         ));
     }
     let about = format!(
-        "Scenario `{}` started in {} ({} burn-in months at {} values), {} households × {} replications, seed {}; drivers from {}.",
-        loaded.scenario.name, a.from, s.burn_in_months, a.from, s.households, s.replications, s.seed, hfile
+        "Scenario `{}` started in {from} ({} burn-in months at {from} values), {} households × {} replications, seed {}; drivers: {drivers}.",
+        loaded.scenario.name, s.burn_in_months, s.households, s.replications, s.seed
     );
     // The page's table is backtest.csv itself, header included.
     let cells: Vec<Vec<String>> = csv::ReaderBuilder::new()
@@ -167,7 +218,7 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
         .map(|r| r.iter().map(String::from).collect())
         .collect();
     let html = crate::report::backtest::render(
-        &format!("Backtest: {} from {}", loaded.scenario.name, a.from),
+        &format!("Backtest: {} from {from}", loaded.scenario.name),
         &about,
         &backtest::charts(&rows),
         &cells,
@@ -179,7 +230,7 @@ pub(super) fn run(a: BacktestArgs, argv: Vec<String>) -> Result<()> {
         s.households,
         s.replications,
         s.months(),
-        a.from,
+        from,
         out.display()
     ));
     print_out(&text)

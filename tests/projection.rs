@@ -1,0 +1,99 @@
+//! `safetynet backtest SCENARIO --projection`: the default projection (the baseline as shipped,
+//! from its own start year on its own schedules, no observed drivers) against every official
+//! figure dated in its horizon. Figures later than the start year are the held-back check of
+//! issue 10: dibao persons within 5 % (urban within 10 %).
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tempfile::TempDir;
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The baseline's projection over `years` into `dir/out`; backtest.csv's records.
+fn projection(dir: &Path, years: &str, households: &str, reps: &str) -> Vec<csv::StringRecord> {
+    Command::cargo_bin("safetynet")
+        .expect("binary `safetynet` is built")
+        .current_dir(dir)
+        .timeout(Duration::from_secs(600))
+        .arg("backtest")
+        .arg(repo("scenarios/baseline.toml"))
+        .arg("--projection")
+        .args(["--years", years, "--households", households, "--reps", reps])
+        .arg("--history")
+        .arg(repo("synthetic-data/history.csv"))
+        .arg("--out")
+        .arg(dir.join("out"))
+        .arg("--quiet")
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(dir.join("out/backtest.csv")).unwrap();
+    r.records().map(|x| x.unwrap()).collect()
+}
+
+fn col(rec: &csv::StringRecord, i: usize) -> &str {
+    rec.get(i).unwrap()
+}
+
+#[test]
+fn projection_rows_after_the_start_year_are_out_of_sample() {
+    let dir = TempDir::new().unwrap();
+    let rows = projection(dir.path(), "2", "2000", "2");
+    // Columns: figure, date, metric, region, unit, official, model_mean, p05, p95, error_pct,
+    // in_interval, sample, ...
+    assert!(
+        rows.iter().any(|r| col(r, 1).starts_with("2024")),
+        "a 2024 figure is compared"
+    );
+    for r in &rows {
+        let year: i32 = col(r, 1)[..4].parse().unwrap();
+        assert!((2023..=2024).contains(&year), "{:?} outside 2023-2024", r);
+        let want = if col(r, 1).split('/').next_back().unwrap() > "2023-12" {
+            "out"
+        } else {
+            "in"
+        };
+        assert_eq!(col(r, 11), want, "{:?}", r);
+    }
+}
+
+/// The held-back figures: every official dibao caseload dated after 2023 in the history file,
+/// against the default projection at 5 % (urban at 10 %). The sample (60,000 households × 12
+/// replications) is asked to be large enough for the check to mean something: the Monte Carlo
+/// standard error of the mean, bounded by the 90 % interval's width / 3.29 / √12 (the spread of
+/// replications includes their parameter draws), must be below a third of the tolerance.
+#[test]
+fn the_default_projection_meets_the_later_official_caseloads() {
+    let dir = TempDir::new().unwrap();
+    let reps = 12.0_f64;
+    let rows = projection(dir.path(), "3", "60000", "12");
+    let mut checked = 0;
+    for r in &rows {
+        let (figure, date) = (col(r, 0), col(r, 1));
+        let tol = match figure {
+            "dibao_persons_total" | "dibao_persons_rural" => 5.0,
+            "dibao_persons_urban" => 10.0,
+            _ => continue,
+        };
+        if date <= "2023-12" {
+            continue;
+        }
+        let num = |i: usize| col(r, i).parse::<f64>().unwrap();
+        let (official, mean, p05, p95) = (num(5), num(6), num(7), num(8));
+        let se_pct = (p95 - p05) / 3.29 / reps.sqrt() / official * 100.0;
+        let err = (mean / official - 1.0) * 100.0;
+        assert!(
+            se_pct < tol / 3.0,
+            "{figure} {date}: se {se_pct:.2} % too large for a {tol} % check"
+        );
+        assert!(
+            err.abs() <= tol,
+            "{figure} {date}: official {official}, projection {mean:.2} ({err:+.1} %), allowed ±{tol} %"
+        );
+        checked += 1;
+    }
+    // 2024-06 (total, urban, rural) and 2025-09 (total) are in the shipped history.
+    assert!(checked >= 4, "only {checked} later figures checked");
+}
