@@ -62,10 +62,24 @@ pub mod c {
         TEMP_CASES_HH,
         SERVICE_PERSON_MONTHS,
         CHARITY_HH_MONTHS,
-        // Charity claims by priority rank, fen (the first pass's demand).
+        // Charity claims by priority rank, fen (the year's demand; settled after the run).
         CHARITY_DEMAND_0,
         CHARITY_DEMAND_1,
         CHARITY_DEMAND_2,
+        // Charity claim-months by rank; and by rank what paying the claims in full would take
+        // off post-transfer poverty: persons lifted (person-months) and the gaps (GAP_SCALE).
+        CHARITY_MONTHS_0,
+        CHARITY_MONTHS_1,
+        CHARITY_MONTHS_2,
+        CHARITY_LIFTED_0,
+        CHARITY_LIFTED_1,
+        CHARITY_LIFTED_2,
+        CHARITY_GAP1_0,
+        CHARITY_GAP1_1,
+        CHARITY_GAP1_2,
+        CHARITY_GAP2_0,
+        CHARITY_GAP2_1,
+        CHARITY_GAP2_2,
         // Household-months on dibao and tekun at once: must stay 0.
         OVERLAP_DIBAO_TEKUN,
         STANDARD_PERSON_FEN,
@@ -94,6 +108,8 @@ pub mod c {
         RECIP_UNIT_MONTHS,
         // Persons in households eligible for dibao by the rule on neither dibao nor tekun.
         ELIG_UNASSISTED_PERSON_MONTHS,
+        // Persons in households of the monitoring platform's database (programs::monitoring).
+        MONITORED_PERSON_MONTHS,
         // Dibao household-months by assessed need (the quota's first pass), NEED_BINS bins.
         QUOTA_NEED_0,
     );

@@ -12,7 +12,7 @@ use super::{Model, RepTables};
 use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
 use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome};
 use crate::population::Household;
-use crate::programs::{fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
+use crate::programs::{charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
 
 /// What the engine keeps per household-year beside the programs' own facts.
 struct Year {
@@ -46,7 +46,8 @@ struct Standing {
 struct MonthEnd {
     regular: bool,
     poor_post: bool,
-    /// Cash received this month from every payer, yuan per household.
+    /// Cash received this month from government programs, yuan per household (charity is
+    /// settled after the run).
     cash: f64,
     /// Bit `r` set: the household had a charity claim of priority rank `r` this month.
     claimed: u8,
@@ -58,8 +59,6 @@ pub struct Trajectory {
     /// Its stratum: every counter it left is in this stratum's slots.
     pub stratum: usize,
     /// Bit `r` set: it had a charity claim of priority rank `r` in some month of the horizon.
-    /// A household fares alike whatever the fill shares of ranks it never claimed at, so
-    /// without any claim paid its counters need no second pass.
     pub charity_ranks: u8,
 }
 
@@ -383,7 +382,6 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
             * price_index,
         medical_share: s.population.spending.medical_share_of_income,
         quota_cut: tables.quota_cut.as_ref().map(|c| c[st * years + t]),
-        charity_fill: tables.charity_fill.as_ref().map(|f| f[t]),
         size: hh.size as f64,
         k: hh.size as i64,
         urban: model.pop.strata.strata[st].region == crate::population::Region::Urban,
@@ -483,13 +481,18 @@ fn steps(
         local[c::PRE_GAP2] += round_i64(g * g * GAP_SCALE) * k;
         local[c::ESSENTIAL_POOR_FEN] += fen(essential);
     }
-    let y_post = yv + (government + led.charity) / size;
+    // Charity is settled after the run (`CharityParams::settle`): here its claim is only
+    // recorded with what paying it in full would take off poverty.
+    let y_post = yv + government / size;
     let poor_post = y_post < y.line;
     if poor_post {
         let g = (y.line - y_post) / y.line;
         local[c::POST_POOR_PERSON_MONTHS] += k;
         local[c::POST_GAP1] += round_i64(g * GAP_SCALE) * k;
         local[c::POST_GAP2] += round_i64(g * g * GAP_SCALE) * k;
+        if led.claimed != 0 {
+            charity::record_if_paid(y_post, led.charity / size, y.line, k, led.claimed, local);
+        }
     }
     // Months from a shock to regular assistance.
     if regular && !st.regular_last && st.last_shock != i32::MIN && m - st.last_shock <= 12 {
@@ -501,7 +504,7 @@ fn steps(
     MonthEnd {
         regular,
         poor_post,
-        cash: government + led.charity,
+        cash: government,
         claimed: led.claimed,
     }
 }

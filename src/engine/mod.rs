@@ -1,9 +1,7 @@
 //! The engine: household-major and streaming. Each household is generated from its key, runs
 //! its whole trajectory (burn-in, then every month of the horizon) in registers under every
 //! scenario of the run back to back, and leaves only integer counters behind. No population
-//! array is held, so memory does not grow with the sample (one exception: a scenario with
-//! charity holds the indices of its claimant households between its two passes, 16 bytes
-//! each, see [`run_split`]). Chunks of households run in
+//! array is held, so memory does not grow with the sample. Chunks of households run in
 //! parallel (rayon); counters are summed as integers, so results are bit-identical whatever
 //! the thread count or chunk size.
 
@@ -16,7 +14,6 @@ use crate::dynamics::{DisasterTable, YearPaths};
 use crate::error::{Error, Result};
 use crate::population::regions::{regions, RegionSet};
 use crate::population::PopulationModel;
-use crate::programs::charity::CharityParams;
 use crate::programs::dibao::StandardTable;
 use crate::programs::temporary::shock;
 use crate::programs::Rules;
@@ -123,9 +120,6 @@ pub struct RepTables {
     /// Per (stratum, month from the start of burn-in): `shock::DISASTER` when a disaster
     /// spell starts that month, else 0 (laid out as the disaster table's rows).
     pub disaster_start: Vec<u8>,
-    /// Charity: `None` in the first pass (claims are counted as demand, nothing is paid);
-    /// then, per year, the share of claims paid by priority rank.
-    pub charity_fill: Option<Vec<[f64; 3]>>,
     /// Quota: `None` in the first pass (recipients are counted by need); then the need cut-off
     /// per (stratum, year).
     pub quota_cut: Option<Vec<f64>>,
@@ -187,7 +181,6 @@ impl RepTables {
             ln_income_index,
             disaster,
             disaster_start,
-            charity_fill: None,
             quota_cut: None,
             decile_cuts: None,
         }
@@ -230,9 +223,8 @@ fn check_compatible(models: &[Model]) -> Result<()> {
 /// Simulate every replication of every scenario on common households and shocks.
 ///
 /// A scenario whose charity is on needs the whole year's demand before it can pay: its
-/// replication first counts claims by priority rank (exactly, in fen) over every household,
-/// then runs again over the same regenerated claimant households, paying the share its budget
-/// fills (see [`run_split`]).
+/// claims are counted by priority rank (exactly, in fen) in the one pass over every household
+/// and settled after the reduction (`CharityParams::settle`).
 pub fn run(models: &[Model], opts: &RunOptions) -> Result<RunCounters> {
     run_with(models, opts, false)
 }
@@ -296,41 +288,29 @@ pub fn run_replications(
                 tables[k].quota_cut = Some(quota_cut(&models[k], demand));
             }
         }
-        let charity = pick(models, |s| s.programs.charity.enabled);
-        let acc = if incidence {
-            // Incidence pairs each household across every scenario, so charity's scenarios
-            // take the plain two passes over every household.
-            if !charity.is_empty() {
-                let counters = simulate_rep(&pool, models, &tables, &charity, rep, &sim, None);
-                for (&k, demand) in charity.iter().zip(&counters) {
-                    tables[k].charity_fill = Some(charity_fill(&models[k], demand));
-                }
-            }
+        if incidence {
             let cuts = decile_cuts(&pool, &models[0], &tables[0], rep);
             for t in tables.iter_mut() {
                 t.decile_cuts = Some(cuts.clone());
             }
-            let every: Vec<usize> = (0..models.len()).collect();
-            simulate_rep(
-                &pool,
-                models,
-                &tables,
-                &every,
-                rep,
-                &sim,
-                opts.progress.as_ref(),
-            )
-        } else {
-            run_split(
-                &pool,
-                models,
-                &mut tables,
-                &charity,
-                rep,
-                &sim,
-                opts.progress.as_ref(),
-            )
-        };
+        }
+        let every: Vec<usize> = (0..models.len()).collect();
+        let mut acc = simulate_rep(
+            &pool,
+            models,
+            &tables,
+            &every,
+            rep,
+            &sim,
+            opts.progress.as_ref(),
+        );
+        // Charity pays its budget once the year's demand is known.
+        for (m, counters) in models.iter().zip(acc.iter_mut()) {
+            let charity = &m.scenario().programs.charity;
+            if charity.enabled {
+                charity.settle(&m.pop.alloc.weight, sim.start_year, counters);
+            }
+        }
         for (k, counters) in acc.into_iter().enumerate() {
             per_scenario[k].push(counters);
         }
@@ -411,198 +391,6 @@ fn simulate_rep(
                 for (x, y) in a.iter_mut().zip(&b) {
                     x.merge(y);
                 }
-                a
-            })
-    })
-}
-
-/// One replication without incidence tables. Scenarios without charity take one pass over
-/// every household. A charity scenario's first pass counts the year's claims by priority
-/// rank. A household fares alike whatever the fill shares of the ranks it never claimed at,
-/// so the counters of a household that never claims, or claims only at ranks the budget
-/// leaves unpaid, are final after the first pass; the second pass, with the fill shares,
-/// runs over the other claimants alone (their indices are held: 16 bytes per claimant).
-fn run_split(
-    pool: &rayon::ThreadPool,
-    models: &[Model],
-    tables: &mut [RepTables],
-    charity: &[usize],
-    rep: u32,
-    sim: &crate::scenario::SimulationParams,
-    progress: Option<&ProgressBar>,
-) -> Vec<Counters> {
-    let others: Vec<usize> = (0..models.len()).filter(|k| !charity.contains(k)).collect();
-    let mut out: Vec<Option<Counters>> = vec![None; models.len()];
-    if !others.is_empty() {
-        let acc = simulate_rep(pool, models, tables, &others, rep, sim, progress);
-        for (&k, counters) in others.iter().zip(acc) {
-            out[k] = Some(counters);
-        }
-    }
-    if !charity.is_empty() {
-        let progress = if others.is_empty() { progress } else { None };
-        let first = claims_pass(pool, models, tables, charity, rep, sim, progress);
-        for (&k, mut claims) in charity.iter().zip(first) {
-            let mut demand = zero_counters(&models[k], sim.years as usize, false);
-            for b in claims.by_ranks.iter().flatten() {
-                demand.merge(b);
-            }
-            let fill = charity_fill(&models[k], &demand);
-            // Ranks the budget pays at in some year.
-            let paid: u8 = (0..3)
-                .filter(|&r| fill.iter().any(|f| f[r] > 0.0))
-                .fold(0, |m, r| m | 1 << r);
-            tables[k].charity_fill = Some(fill);
-            for (ranks, b) in claims.by_ranks.iter_mut().enumerate() {
-                if let Some(b) = b.as_mut().filter(|_| ranks as u8 & paid == 0) {
-                    // Demand is a first-pass figure only.
-                    for slot in b.data.iter_mut() {
-                        slot[c::CHARITY_DEMAND_0..=c::CHARITY_DEMAND_2].fill(0);
-                    }
-                    claims.kept.merge(b);
-                }
-            }
-            claims.claimants.retain(|cl| cl.ranks & paid != 0);
-            let paid = paid_pass(pool, &models[k], &tables[k], &claims.claimants, rep, sim);
-            claims.kept.merge(&paid);
-            out[k] = Some(claims.kept);
-        }
-    }
-    out.into_iter()
-        .map(|c| c.expect("every model run"))
-        .collect()
-}
-
-/// A household with a charity claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Claimant {
-    index: u64,
-    /// Bit `r`: it claimed at rank `r`.
-    ranks: u8,
-}
-
-/// What charity's first pass leaves for one scenario.
-#[derive(Clone)]
-struct Claims {
-    /// Counters of households that never claim: final.
-    kept: Counters,
-    /// Counters of claimant households by the set of ranks they claimed at (bit `r` of the
-    /// index for rank `r`; index 0 unused), allocated when first needed.
-    by_ranks: [Option<Counters>; 8],
-    /// Claimant households in ascending order.
-    claimants: Vec<Claimant>,
-}
-
-impl Claims {
-    fn merge(&mut self, other: Claims) {
-        self.kept.merge(&other.kept);
-        for (a, b) in self.by_ranks.iter_mut().zip(other.by_ranks) {
-            match (a.as_mut(), b) {
-                (Some(a), Some(b)) => a.merge(&b),
-                (None, b) => *a = b,
-                (_, None) => {}
-            }
-        }
-        self.claimants.extend(other.claimants);
-    }
-}
-
-/// Charity's first pass over every household of the models `picked`, one [`Claims`] each.
-fn claims_pass(
-    pool: &rayon::ThreadPool,
-    models: &[Model],
-    tables: &[RepTables],
-    picked: &[usize],
-    rep: u32,
-    sim: &crate::scenario::SimulationParams,
-    progress: Option<&ProgressBar>,
-) -> Vec<Claims> {
-    let n = sim.households;
-    let chunk = sim.chunk_size as u64;
-    let years = sim.years as usize;
-    let zero = || -> Vec<Claims> {
-        picked
-            .iter()
-            .map(|&k| Claims {
-                kept: zero_counters(&models[k], years, false),
-                by_ranks: Default::default(),
-                claimants: Vec::new(),
-            })
-            .collect()
-    };
-    let scratch = || -> Vec<Counters> {
-        picked
-            .iter()
-            .map(|&k| zero_counters(&models[k], years, false))
-            .collect()
-    };
-    let mut out = pool.install(|| {
-        (0..n.div_ceil(chunk))
-            .into_par_iter()
-            .fold(
-                || (zero(), scratch()),
-                |(mut acc, mut scratch), j| {
-                    for i in chunk_range(j, chunk, n) {
-                        for (claims, (&k, sc)) in
-                            acc.iter_mut().zip(picked.iter().zip(scratch.iter_mut()))
-                        {
-                            // The household's counters land in the scratch, then move to
-                            // where its claims say they belong.
-                            let tr = simulate_household(&models[k], &tables[k], rep, i, sc);
-                            let dst = if tr.charity_ranks == 0 {
-                                &mut claims.kept
-                            } else {
-                                claims.claimants.push(Claimant {
-                                    index: i,
-                                    ranks: tr.charity_ranks,
-                                });
-                                claims.by_ranks[tr.charity_ranks as usize]
-                                    .get_or_insert_with(|| sc.zeroed())
-                            };
-                            sc.drain_stratum_into(tr.stratum, dst);
-                        }
-                    }
-                    if let Some(pb) = progress {
-                        pb.inc(1);
-                    }
-                    (acc, scratch)
-                },
-            )
-            .map(|(acc, _)| acc)
-            .reduce(zero, |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    x.merge(y);
-                }
-                a
-            })
-    });
-    for claims in out.iter_mut() {
-        claims.claimants.sort_unstable();
-    }
-    out
-}
-
-/// Charity's second pass: the claimants again, with the fill shares.
-fn paid_pass(
-    pool: &rayon::ThreadPool,
-    model: &Model,
-    tables: &RepTables,
-    claimants: &[Claimant],
-    rep: u32,
-    sim: &crate::scenario::SimulationParams,
-) -> Counters {
-    let zero = || zero_counters(model, sim.years as usize, false);
-    pool.install(|| {
-        claimants
-            .par_chunks(sim.chunk_size as usize)
-            .fold(zero, |mut acc, part| {
-                for cl in part {
-                    simulate_household(model, tables, rep, cl.index, &mut acc);
-                }
-                acc
-            })
-            .reduce(zero, |mut a, b| {
-                a.merge(&b);
                 a
             })
     })
@@ -714,33 +502,6 @@ fn quota_cut(model: &Model, first: &Counters) -> Vec<f64> {
         }
     }
     cuts
-}
-
-/// Fill shares per year and priority rank from the first pass's weighted national demand.
-fn charity_fill(model: &Model, demand: &Counters) -> Vec<[f64; 3]> {
-    let s = model.scenario();
-    let sim = &s.simulation;
-    let weights = &model.pop.alloc.weight;
-    (0..sim.years as usize)
-        .map(|t| {
-            let mut d = [0.0; 3];
-            for (st, w) in weights.iter().enumerate() {
-                for half in 0..2 {
-                    let slot = &demand.data[(st * demand.years + t) * 2 + half];
-                    d[0] += w * slot[c::CHARITY_DEMAND_0] as f64 / 100.0;
-                    d[1] += w * slot[c::CHARITY_DEMAND_1] as f64 / 100.0;
-                    d[2] += w * slot[c::CHARITY_DEMAND_2] as f64 / 100.0;
-                }
-            }
-            let budget = s
-                .programs
-                .charity
-                .budget
-                .at(sim.start_year + t as i32)
-                .unwrap_or(0.0);
-            CharityParams::fill(budget, d)
-        })
-        .collect()
 }
 
 /// Work items of a run (for sizing a progress bar).

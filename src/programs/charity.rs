@@ -1,14 +1,22 @@
 //! Charitable linkage: a secondary payer with a yearly budget that tops up households whose
 //! income after government programs is still below `target_multiple` × the standard, in an
-//! order of priority, and stops when its budget is spent. The budget needs the whole year's
-//! demand: the engine first adds up demand by priority class (exactly, in fen) over every
-//! household, then runs the claimant households again over the same regenerated trajectories
-//! to pay the share the budget fills (`engine::run_split`).
+//! order of priority, and stops when its budget is spent.
+//!
+//! The budget needs the whole year's demand, so charity is settled after the run, in one pass:
+//! each month a household records its claim by priority rank (exactly, in fen) and what paying
+//! it in full would take off post-transfer poverty; after the reduction, [`CharityParams::settle`]
+//! fills the ranks in order from the year's weighted national demand and pays exactly
+//! min(budget, demand). The rank where the budget runs out is served in a random order, each
+//! claim paid in full while money lasts, so a share `fill` of its claims is paid; the settled
+//! figures (cost, household-months paid, post-transfer poverty headcount and gaps) are the
+//! expectation over that order. What charity pays is not in the monthly poverty status the
+//! spell and fall-into-poverty counters follow, nor in the incidence tables' cash: those count
+//! government transfers.
 
 use super::MAX_PROPENSITIES;
 use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use crate::check::Checker;
-use crate::counters::c;
+use crate::counters::{c, round_i64, Counters, GAP_SCALE};
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
@@ -35,7 +43,7 @@ pub enum Priority {
     MarginalFirst,
     /// The excluded poor first, then marginal families, then everyone else.
     PoorFirst,
-    /// Every claim alike.
+    /// Every claim alike (one rank, served in a random order while the budget lasts).
     ProRata,
 }
 
@@ -88,7 +96,8 @@ impl CharityParams {
     }
 
     /// Fill fractions per rank: ranks are served in order, each fully while the budget lasts;
-    /// the rank where it runs out is paid pro rata; later ranks get nothing.
+    /// the rank where it runs out gets the share of its demand the rest of the budget pays;
+    /// later ranks get nothing.
     pub fn fill(budget: f64, demand: [f64; 3]) -> [f64; 3] {
         let mut left = budget;
         let mut f = [0.0; 3];
@@ -102,6 +111,72 @@ impl CharityParams {
         }
         f
     }
+
+    /// Settle one replication's charity in `acc` (counters summed over every household) and
+    /// return the fill shares per year and rank: each year's budget (yuan) fills the ranks in
+    /// order from the weighted national demand (`weights`: households per sample household, by
+    /// stratum); every (stratum, year, half) slot then gets the paid share of its claims'
+    /// cost (fen), household-months and effect on post-transfer poverty. Sums of integers
+    /// scaled after the reduction, so the result is the same whatever the thread count.
+    pub fn settle(&self, weights: &[f64], start_year: i32, acc: &mut Counters) -> Vec<[f64; 3]> {
+        let years = acc.years;
+        let fills: Vec<[f64; 3]> = (0..years)
+            .map(|t| {
+                let mut d = [0.0; 3];
+                for (st, w) in weights.iter().enumerate() {
+                    for half in 0..2 {
+                        let slot = acc.get(st, t, half);
+                        for (r, x) in d.iter_mut().enumerate() {
+                            *x += w * slot[c::CHARITY_DEMAND_0 + r] as f64 / 100.0;
+                        }
+                    }
+                }
+                let budget = self.budget.at(start_year + t as i32).unwrap_or(0.0);
+                CharityParams::fill(budget, d)
+            })
+            .collect();
+        for st in 0..acc.strata {
+            for (t, f) in fills.iter().enumerate() {
+                for half in 0..2 {
+                    let slot = acc.slot(st, t, half);
+                    // The paid share of a rank's counter, to the nearest unit.
+                    let part = |slot: &[i64; c::N], first: usize| -> i64 {
+                        (0..3)
+                            .map(|r| (f[r] * slot[first + r] as f64).round() as i64)
+                            .sum()
+                    };
+                    let cost = part(slot, c::CHARITY_DEMAND_0);
+                    let months = part(slot, c::CHARITY_MONTHS_0);
+                    let lifted = part(slot, c::CHARITY_LIFTED_0);
+                    let gap1 = part(slot, c::CHARITY_GAP1_0);
+                    let gap2 = part(slot, c::CHARITY_GAP2_0);
+                    slot[c::COST_CHARITY_FEN] += cost;
+                    slot[c::CHARITY_HH_MONTHS] += months;
+                    slot[c::POST_POOR_PERSON_MONTHS] -= lifted;
+                    slot[c::POST_GAP1] -= gap1;
+                    slot[c::POST_GAP2] -= gap2;
+                }
+            }
+        }
+        fills
+    }
+}
+
+/// Record what paying in full a claim of rank bit `rank_bit` (a single bit) would take off
+/// post-transfer poverty, for a month poor after government transfers: `y_post` per-capita
+/// income after them, `pay_pc` the claim per person, `line` the poverty line (all yuan per
+/// person per month), `k` members. Gaps rounded as the engine rounds them, so a rank paid in
+/// full settles to exactly the counters of a month with the claim paid.
+#[inline]
+pub fn record_if_paid(y_post: f64, pay_pc: f64, line: f64, k: i64, rank_bit: u8, rec: &mut Record) {
+    let r = rank_bit.trailing_zeros() as usize;
+    let g0 = (line - y_post) / line;
+    let y1 = y_post + pay_pc;
+    let g1 = if y1 < line { (line - y1) / line } else { 0.0 };
+    rec[c::CHARITY_LIFTED_0 + r] += if y1 < line { 0 } else { k };
+    rec[c::CHARITY_GAP1_0 + r] += (round_i64(g0 * GAP_SCALE) - round_i64(g1 * GAP_SCALE)) * k;
+    rec[c::CHARITY_GAP2_0 + r] +=
+        (round_i64(g0 * g0 * GAP_SCALE) - round_i64(g1 * g1 * GAP_SCALE)) * k;
 }
 
 /// The claimant class of a household whose month's awards are in `led`; `poor`: its true
@@ -149,17 +224,10 @@ impl Step for Charity {
         }
         let rank = self.p.rank(class_of(led, mo.poor));
         led.claimed = 1 << rank;
-        match y.charity_fill {
-            // First pass: the claim is demand.
-            None => rec[c::CHARITY_DEMAND_0 + rank] += fen(claim),
-            Some(fill) => {
-                led.charity = claim * fill[rank];
-                if led.charity > 0.0 {
-                    rec[c::CHARITY_HH_MONTHS] += 1;
-                }
-                rec[c::COST_CHARITY_FEN] += fen(led.charity);
-            }
-        }
+        // Demand now; paid when the year is settled (`settle`).
+        led.charity = claim;
+        rec[c::CHARITY_DEMAND_0 + rank] += fen(claim);
+        rec[c::CHARITY_MONTHS_0 + rank] += 1;
     }
 }
 

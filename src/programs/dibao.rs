@@ -1314,7 +1314,6 @@ mod tests {
             education: 0.0,
             medical_share: 0.0,
             quota_cut: None,
-            charity_fill: None,
             size: 1.0,
             k: 1,
             urban: false,

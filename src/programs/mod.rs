@@ -87,8 +87,6 @@ pub struct YearCtx<'a> {
     pub medical_share: f64,
     /// With a quota, after its first pass: the stratum's need cut-off this year.
     pub quota_cut: Option<f64>,
-    /// With charity, after its first pass: the share of claims paid per priority rank.
-    pub charity_fill: Option<[f64; 3]>,
     /// Members.
     pub size: f64,
     pub k: i64,
@@ -154,7 +152,8 @@ pub struct Ledger {
     /// Cash awarded by programs without a field of their own (a program registered later
     /// adds its award here), yuan per household.
     pub cash_other: f64,
-    /// Charity paid this month, yuan; bit `r` of `claimed`: a claim of priority rank `r`.
+    /// Charity claim this month, yuan (paid in full or not at all when the year is settled,
+    /// `charity::CharityParams::settle`); bit `r` of `claimed`: a claim of priority rank `r`.
     pub charity: f64,
     pub claimed: u8,
 }
@@ -414,6 +413,27 @@ impl Program {
             Program::Charity => "charity",
         }
     }
+}
+
+/// Whether a rule dated `from_year` (calendar year) is in force in month `m` of calendar year
+/// `year` (`m` counted from the start of the horizon). Burn-in months carry the start year but
+/// stand for the time before it, so a rule dated from the start year does not act in them: the
+/// steady state the run starts from is the one before the rule.
+#[inline]
+pub fn in_force(from_year: i32, year: i32, m: i32) -> bool {
+    year > from_year || (year == from_year && m >= 0)
+}
+
+/// Whether a rule dated `from_year` may act in some month of a household-year of calendar year
+/// `year` (burn-in or not): the check a program's `year` makes before its monthly one.
+#[inline]
+pub fn in_force_in_year(from_year: i32, year: i32) -> bool {
+    year >= from_year
+}
+
+/// Check a `from_year` key (a calendar year).
+pub(crate) fn check_from_year(c: &mut Checker, key: &str, from_year: i32) {
+    c.int_range(key, from_year as i64, 1949, 2100);
 }
 
 /// Money in fen, for counters.
