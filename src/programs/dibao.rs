@@ -59,6 +59,11 @@ pub struct AdminParams {
     /// 2018–2020 clean-up campaigns raise it); burn-in months use the start year's value.
     #[serde(deserialize_with = "number_or_schedule")]
     pub match_yearly_prob: Schedule,
+    /// Months a household found by data matching may not receive dibao again; 0 = never
+    /// again. A bar that ends keeps the caseload stationary under a constant matching chance
+    /// (a permanent bar in a closed sample drains the hidden-income households year after
+    /// year).
+    pub match_bar_months: u16,
     /// An enrolment drive: share 0–1 of the households that would not apply on their own
     /// (`take_up.ever_apply`) that are brought to apply in that year, a number or a year
     /// schedule (the 2020 expansion: `{ 2017 = 0.0, 2020 = 0.1, 2021 = 0.0 }`). Those awarded
@@ -103,6 +108,15 @@ impl AdminParams {
     pub fn monthly_match_prob(&self, year: i32) -> f64 {
         let p = self.match_yearly_prob.at(year).unwrap_or(0.0);
         1.0 - (1.0 - p).powf(1.0 / 12.0)
+    }
+
+    /// The first month a household found by data matching in month `m` may receive dibao
+    /// again (never, with a bar of 0).
+    pub fn barred_until(&self, m: i32) -> i32 {
+        match self.match_bar_months {
+            0 => i32::MAX,
+            b => m + b as i32,
+        }
     }
 
     /// Share of hidden-income households in a region.
@@ -446,6 +460,12 @@ impl DibaoParams {
         c.share(
             &format!("{k}.admin.hidden_share_rural"),
             self.admin.hidden_share_rural,
+        );
+        c.int_range(
+            &format!("{k}.admin.match_bar_months"),
+            self.admin.match_bar_months as i64,
+            0,
+            600,
         );
         // Burn-in months run at the start year's values, so the start year needs one.
         let all_years = sim.start_year..=sim.start_year + sim.years as i32 - 1;
@@ -863,8 +883,9 @@ pub struct DibaoHouse {
     hidden: bool,
     /// This year's monthly chance that data matching finds it.
     match_prob: f64,
-    /// Found out by data matching: not eligible again.
-    matched: bool,
+    /// Found out by data matching: not eligible before this month (see
+    /// `admin.match_bar_months`).
+    barred_until: i32,
     /// This year's relatives' support and imputed earnings, yuan per person per month.
     support_pc: f64,
     imputed_pc: f64,
@@ -914,7 +935,7 @@ impl Step for Dibao {
             hidden_u: u[9],
             hidden: false,
             match_prob: 0.0,
-            matched: false,
+            barred_until: i32::MIN,
             support_pc: 0.0,
             imputed_pc: 0.0,
         }
@@ -1003,13 +1024,13 @@ impl Step for Dibao {
         };
         let mut paid = 0.0;
         // Data matching finds a recipient's hidden income or assets: the award ends and the
-        // household is not eligible again.
+        // household is barred for `match_bar_months` (for good at 0).
         if self.draw_match && h.hidden && h.state.on && dr.match_u < h.match_prob {
-            h.matched = true;
+            h.barred_until = self.p.admin.barred_until(mo.m);
             h.state = DibaoState::default();
         }
         let lm = AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc);
-        if led.tekun || h.matched {
+        if led.tekun || mo.m < h.barred_until {
             // A tekun household gets no dibao: it leaves the roll (or its application lapses).
             if h.state.busy() {
                 h.state = DibaoState::default();
@@ -1397,6 +1418,16 @@ mod tests {
         assert!(!a.would_apply(0.65, 0.6, 2021));
         // Everyone applies alone: the drive has nobody left to bring in.
         assert!(a.would_apply(0.99, 1.0, 2020));
+    }
+
+    #[test]
+    fn a_household_found_by_data_matching_is_barred_for_the_bar_or_for_good() {
+        let mut a = params("").admin;
+        a.match_bar_months = 12;
+        assert_eq!(a.barred_until(-30), -18, "burn-in months count too");
+        assert_eq!(a.barred_until(5), 17);
+        a.match_bar_months = 0;
+        assert_eq!(a.barred_until(5), i32::MAX);
     }
 
     #[test]
