@@ -266,14 +266,15 @@ pub struct IncomeState {
     month: u32,
     next_change: u32,
     clock: ShockClock,
-    ln_hardship: f64,
-    ln_illness: f64,
-    ln_job: f64,
     rng_income: StreamRng,
     rng_shocks: StreamRng,
     /// Deaths and replacement households (`population.demography`), so that turning
-    /// population change on shifts no other draw.
-    rng_demog: StreamRng,
+    /// population change on shifts no other draw. Seeded when first used: most scenarios
+    /// never draw from it, and seeding costs as much as a few months.
+    rng_demog: Option<StreamRng>,
+    /// Seed and replication of the streams, for seeding the demography stream.
+    seed: u64,
+    rep: u32,
 }
 
 /// What one month brings a household.
@@ -299,23 +300,21 @@ impl MonthIncome {
 impl IncomeState {
     /// Start a household's income process.
     pub fn new(
-        d: &DynamicsParams,
+        _d: &DynamicsParams,
         hh: &Household,
         sim: &SimulationParams,
         rep: u32,
     ) -> IncomeState {
-        let sh = &d.shocks;
         IncomeState {
             persistent: hh.persistent0,
             month: 0,
             next_change: 0,
             clock: ShockClock::default(),
-            ln_hardship: sh.hardship.income_factor.ln(),
-            ln_illness: sh.illness.income_factor.ln(),
-            ln_job: sh.job_loss.income_factor.ln(),
             rng_income: stream(sim.seed, rep, hh.index, Purpose::Income),
             rng_shocks: stream(sim.seed, rep, hh.index, Purpose::Shocks),
-            rng_demog: stream(sim.seed, rep, hh.index, Purpose::Demography),
+            rng_demog: None,
+            seed: sim.seed,
+            rep,
         }
     }
 
@@ -335,10 +334,9 @@ impl IncomeState {
     ) -> MonthIncome {
         let n = self.month;
         let started = if n == self.next_change {
-            let ln = [self.ln_hardship, self.ln_illness, self.ln_job];
             let (started, next) =
                 self.clock
-                    .advance(n, &d.shocks, has_worker, ln, &mut self.rng_shocks);
+                    .advance(n, &d.shocks, has_worker, &mut self.rng_shocks);
             self.next_change = next;
             started
         } else {
@@ -347,25 +345,54 @@ impl IncomeState {
         self.income(d, hh, ln_index, ln_disaster, started)
     }
 
-    /// No shock starts or ends this month: [`step`](IncomeState::step) may be
-    /// [`step_quiet`](IncomeState::step_quiet).
+    /// Step the quiet months of `range` (counted from the start of burn-in; `ln_disaster` is
+    /// indexed by them) while `fast(month, income)` holds: the numbers of
+    /// [`step`](IncomeState::step), month by month, with the state in locals.
+    /// Stops before the first month of shock change, or at the first month that is not
+    /// fast, already stepped, which it returns with its income.
     #[inline(always)]
-    pub fn quiet(&self) -> bool {
-        self.month != self.next_change
-    }
-
-    /// [`step`](IncomeState::step) for a month that is [`quiet`](IncomeState::quiet): the
-    /// same numbers, with no call in the way of a tight loop.
-    #[inline(always)]
-    pub fn step_quiet(
+    pub fn run_quiet(
         &mut self,
         d: &DynamicsParams,
         hh: &Household,
         ln_index: f64,
-        ln_disaster: f64,
-    ) -> MonthIncome {
-        debug_assert!(self.quiet());
-        self.income(d, hh, ln_index, ln_disaster, 0)
+        ln_disaster: &[f64],
+        range: std::ops::Range<usize>,
+        mut fast: impl FnMut(usize, &MonthIncome) -> bool,
+    ) -> (usize, Option<MonthIncome>) {
+        let inc = &d.income;
+        let (rho, sd, tsd) = (inc.persistent_rho, inc.persistent_sd, inc.transitory_sd);
+        let (shift, ill) = (self.clock.shift, self.clock.ill);
+        // Quiet months left before the next change (none when this month is one).
+        let quiet = self.next_change.saturating_sub(self.month) as usize;
+        let end = range.end.min(range.start.saturating_add(quiet));
+        let mut p = self.persistent;
+        let mut mb = range.start;
+        let mut out = None;
+        while mb < end {
+            // As `income`, operation for operation.
+            let z: f64 = StandardNormal.sample(&mut self.rng_income);
+            p = rho * p + sd * z;
+            let mut log_y = hh.log_income_perm + p + ln_index + ln_disaster[mb];
+            if tsd > 0.0 {
+                let e: f64 = StandardNormal.sample(&mut self.rng_income);
+                log_y += tsd * e;
+            }
+            log_y += shift;
+            let mi = MonthIncome {
+                log_per_capita: log_y,
+                shock_kinds: 0,
+                ill,
+            };
+            if !fast(mb, &mi) {
+                out = Some(mi);
+                break;
+            }
+            mb += 1;
+        }
+        self.persistent = p;
+        self.month += (mb - range.start) as u32 + out.is_some() as u32;
+        (mb, out)
     }
 
     /// The month's income once the shocks are settled.
@@ -428,12 +455,16 @@ impl IncomeState {
         if !pop.demography.enabled() {
             return false;
         }
-        let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| self.rng_demog.random());
+        let (seed, rep, index) = (self.seed, self.rep, hh.index);
+        let rng = self
+            .rng_demog
+            .get_or_insert_with(|| stream(seed, rep, index, Purpose::Demography));
+        let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
         pop.demography.deaths(hh, year, &u);
         if hh.size > 0 {
             return false;
         }
-        *hh = pop.draw_household(&mut self.rng_demog, hh.index, hh.stratum as usize);
+        *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
         // The shock clock runs on: its waiting times are memoryless, so the new household's
         // next shocks are as likely as anyone's (a spell under way ends as scheduled).
         self.persistent = hh.persistent0;
@@ -470,14 +501,7 @@ impl ShockClock {
     /// what ends. Returns the kinds that start (bit flags of [`shock`]) and the next month of
     /// change.
     #[inline(never)]
-    fn advance(
-        &mut self,
-        n: u32,
-        sh: &Shocks,
-        has_worker: bool,
-        ln: [f64; 3],
-        rng: &mut StreamRng,
-    ) -> (u8, u32) {
+    fn advance(&mut self, n: u32, sh: &Shocks, has_worker: bool, rng: &mut StreamRng) -> (u8, u32) {
         let kinds = [
             (
                 sh.hardship.monthly_prob,
@@ -495,6 +519,13 @@ impl ShockClock {
                 shock::JOB_LOSS,
             ),
         ];
+        // Log income factors, taken only for the kinds in force (a `ln` per household
+        // costs more than the rare shocks).
+        let factor = [
+            sh.hardship.income_factor,
+            sh.illness.income_factor,
+            sh.job_loss.income_factor,
+        ];
         // Months from `from` to the next start: an exponential waiting time at rate
         // -ln(1 - p) per month, floored, is geometric with P(wait >= k) = (1 - p)^k, as a
         // coin of chance p per month; NEVER for a chance of 0.
@@ -509,8 +540,9 @@ impl ShockClock {
         if !self.drawn {
             self.drawn = true;
             for (k, &(p, _, _)) in kinds.iter().enumerate() {
-                // p = 1: an infinite rate, every month a start.
-                self.rate[k] = -(-p).ln_1p();
+                // p = 1: an infinite rate, every month a start; p = 0: rate 0 (never), with
+                // no `ln_1p` to take.
+                self.rate[k] = if p == 0.0 { 0.0 } else { -(-p).ln_1p() };
                 self.start[k] = wait(rng, self.rate[k], n);
             }
         }
@@ -526,10 +558,10 @@ impl ShockClock {
         }
         self.shift = 0.0;
         let mut next = Self::NEVER;
-        for ((&start, &end), &ln) in self.start.iter().zip(&self.end).zip(&ln) {
+        for ((&start, &end), &f) in self.start.iter().zip(&self.end).zip(&factor) {
             next = next.min(start);
             if n < end {
-                self.shift += ln;
+                self.shift += f.ln();
                 next = next.min(end);
             }
         }
@@ -656,7 +688,7 @@ mod tests {
             let (mut next, mut starts, mut ill) = (0u32, [0u32; 3], 0u32);
             for n in 0..n_months {
                 if n == next {
-                    let (started, nx) = clock.advance(n, sh, has_worker, [0.0; 3], &mut rng);
+                    let (started, nx) = clock.advance(n, sh, has_worker, &mut rng);
                     next = nx;
                     for (k, flag) in [shock::HARDSHIP, shock::ILLNESS, shock::JOB_LOSS]
                         .iter()

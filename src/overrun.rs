@@ -18,10 +18,9 @@
 //! Only totals (money and counts, additive over households) get the split; for ratios and
 //! the payer figures (capped at an allocation) the sampling part is left out (shown as NaN).
 //! So it is for scenarios with a budget-limited rule (charity, dibao quotas): a household's
-//! award there depends on the whole sample's demand (the engine's first pass sets the charity
-//! fill shares and quota cut-offs), which a subsample simulated one by one does not have; its
-//! households would be simulated under the first-pass rules (no charity paid, no quota), so
-//! the estimate would be of another figure. [`budget_limited`] names them.
+//! award there depends on the whole sample's demand (charity is settled on the replication's
+//! total demand after the reduction, the quota's first pass sets its cut-offs), which a
+//! subsample simulated one by one does not have, so the estimate would be of another figure. [`budget_limited`] names them.
 
 use crate::engine::{simulate_household, Model, RepTables};
 use crate::error::{Error, Result};

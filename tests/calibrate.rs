@@ -88,7 +88,7 @@ fn targets_from(truth: &LoadedScenario, figures: &[(&str, &str)]) -> TargetSet {
 fn recovers_known_take_up_parameters() {
     // At the old 24-month burn-in: the caseload is still filling in the start year, and how
     // fast it fills is what separates monthly_apply_prob from ever_apply here. From the
-    // steady state (the default 72 months) one year of national flows barely does: measured,
+    // steady state (the default 48 months) one year of national flows barely does: measured,
     // the run stops at objective 7.8e-7 with monthly_apply_prob 0.415 against 0.35. This test
     // is about the optimiser recovering a known truth, so it keeps the identified setting.
     let truth = small_baseline(

@@ -60,7 +60,10 @@ const TOLERANCE_2023: &[(&str, f64)] = &[
 
 #[test]
 fn shipped_baseline_reproduces_each_2023_target_within_the_stated_tolerance() {
-    let rows = fit("baseline.toml", "targets-2023.toml", 1);
+    let rows: Vec<_> = fit("baseline.toml", "targets-2023.toml", 1)
+        .into_iter()
+        .filter(|(n, _)| !CHECKS_2023.contains(&n.as_str()))
+        .collect();
     assert_eq!(rows.len(), TOLERANCE_2023.len());
     for (name, err) in rows {
         let tol = TOLERANCE_2023
@@ -73,6 +76,55 @@ fn shipped_baseline_reproduces_each_2023_target_within_the_stated_tolerance() {
             "{name}: relative error {err:+.3} beyond ±{tol}"
         );
     }
+}
+
+/// Weight-0 checks of targets-2023.toml tested on their own below: the monitoring database and
+/// the marginal-family members' lower bound.
+const CHECKS_2023: &[&str] = &["monitoring_database", "marginal_persons_lower_bound"];
+
+/// The 2023 figure of one target, as a relative error, at the calibration's sample.
+fn check_2023(name: &str) -> f64 {
+    fit("baseline.toml", "targets-2023.toml", 1)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, e)| e)
+        .unwrap_or_else(|| panic!("no target {name}"))
+}
+
+/// Marginal-family members: the official figure is "more than 6 m" (October 2023), a lower
+/// bound the model must not fall below. It is far above it (about 21 m, +255 %: README's
+/// projection assumptions), which this bound cannot catch.
+#[test]
+fn marginal_family_members_are_above_the_official_lower_bound() {
+    let err = check_2023("marginal_persons_lower_bound");
+    assert!(
+        err >= 0.0,
+        "marginal persons {err:+.3} below the 6 m lower bound"
+    );
+}
+
+/// Issue 10 asks for marginal-family members "not far above" the lower bound, read here as at
+/// most 1.5 × the bound. The model registers every household in the marginal income band (no
+/// application step): about 3.5 × the bound.
+#[test]
+#[ignore = "not met: modelled marginal-family members are about 3.5 x the official lower bound of 6 m"]
+fn marginal_family_members_are_not_far_above_the_official_lower_bound() {
+    let err = check_2023("marginal_persons_lower_bound");
+    assert!(
+        err <= 0.5,
+        "marginal persons {err:+.3} above the 6 m lower bound"
+    );
+}
+
+/// Issue 10: the monitoring database within 10 % of the official 66 m (October 2023).
+#[test]
+#[ignore = "not met: the model's database (everyone below 1.5 x the standard, recipients and registered families) is about 268 m, +306 % against the official 66 m, which counts those registered"]
+fn monitoring_database_is_within_ten_percent_of_the_official_66_million() {
+    let err = check_2023("monitoring_database");
+    assert!(
+        err.abs() <= 0.10,
+        "monitoring database {err:+.3} beyond ±0.10"
+    );
 }
 
 /// Out-of-sample relative-error tolerances of the 2023 projection from the 2022 calibration,

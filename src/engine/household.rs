@@ -271,67 +271,70 @@ fn simulate<const WANT_INCOME: bool>(
                 };
             }
         }
-        for half in 0..2 {
-            let mut mm = half * 6;
-            while mm < half * 6 + 6 {
-                let (mi, kinds) = if quiet!() && !assist.in_state() && !poverty.in_state() {
-                    // A fast month with no spell running changes no tracker (month 0 would
-                    // start them out of their state, as they are); it only sets the year's
-                    // fall-into-poverty base when it is the year's first month.
-                    let from = burn as usize + t * 12 + mm;
-                    let (next, pending) = fast_run(
-                        &mut income,
-                        d,
-                        &hh,
-                        ln_index,
-                        disaster,
-                        dstart,
-                        from..burn as usize + t * 12 + half * 6 + 6,
-                        year.ln_near,
-                        illness_matters,
-                    );
-                    if next > from {
-                        standing.was_poor = false;
-                        standing.prev_slow = false;
-                        if mm == 0 {
-                            fall_base = true;
-                        }
-                    }
-                    mm += next - from;
-                    match pending {
-                        Some(p) => p,
-                        None if mm == half * 6 + 6 => break,
-                        None => income_month!(next, ln_index),
-                    }
-                } else {
-                    income_month!(burn as usize + t * 12 + mm, ln_index)
-                };
-                let m = (t * 12 + mm) as i32;
-                // A month that takes the steps counts straight into its half-year's slot.
-                let end = month_rest!(mi, kinds, &yc, &year, m, acc.slot(st_idx, t, half));
-                if WANT_INCOME {
-                    if let Some(sum) = summary.as_deref_mut() {
-                        let ys = &mut sum[t];
-                        ys.cash_fen += fen(end.cash);
-                        ys.income_pc += last_income;
-                        ys.poor_months += end.poor_post as u8;
+        // The months of the year in one run: a fast month counts nothing, so the quiet
+        // months run ahead across the half-years; a month that takes the steps counts into
+        // its half-year's slot.
+        let mut mm = 0usize;
+        while mm < 12 {
+            let (mi, kinds) = if quiet!() && !assist.in_state() && !poverty.in_state() {
+                // A fast month with no spell running changes no tracker (month 0 would
+                // start them out of their state, as they are); it only sets the year's
+                // fall-into-poverty base when it is the year's first month.
+                let from = burn as usize + t * 12 + mm;
+                let (next, pending) = fast_run(
+                    &mut income,
+                    d,
+                    &hh,
+                    ln_index,
+                    disaster,
+                    dstart,
+                    from..burn as usize + t * 12 + 12,
+                    year.ln_near,
+                    illness_matters,
+                );
+                if next > from {
+                    standing.was_poor = false;
+                    standing.prev_slow = false;
+                    if mm == 0 {
+                        fall_base = true;
                     }
                 }
-                claimed |= end.claimed;
-                if m == 0 {
-                    assist = SpellTracker::new(end.regular);
-                    poverty = SpellTracker::new(end.poor_post);
-                } else {
-                    assist.step(m, end.regular, months, acc, st_idx, c::ASSIST);
-                    poverty.step(m, end.poor_post, months, acc, st_idx, c::POVERTY);
+                mm += next - from;
+                match pending {
+                    Some(p) => p,
+                    None if mm == 12 => break,
+                    None => income_month!(next, ln_index),
                 }
-                if mm == 0 {
-                    fall_base = !end.poor_post;
-                } else if fall_base && end.poor_post {
-                    fell = true;
+            } else {
+                income_month!(burn as usize + t * 12 + mm, ln_index)
+            };
+            let m = (t * 12 + mm) as i32;
+            let half = mm / 6;
+            let end = month_rest!(mi, kinds, &yc, &year, m, acc.slot(st_idx, t, half));
+            if WANT_INCOME {
+                if let Some(sum) = summary.as_deref_mut() {
+                    let ys = &mut sum[t];
+                    ys.cash_fen += fen(end.cash);
+                    ys.income_pc += last_income;
+                    ys.poor_months += end.poor_post as u8;
                 }
-                mm += 1;
             }
+            claimed |= end.claimed;
+            if m == 0 {
+                assist = SpellTracker::new(end.regular);
+                poverty = SpellTracker::new(end.poor_post);
+            } else {
+                assist.step(m, end.regular, months, acc, st_idx, c::ASSIST);
+                poverty.step(m, end.poor_post, months, acc, st_idx, c::POVERTY);
+            }
+            if mm == 0 {
+                fall_base = !end.poor_post;
+            } else if fall_base && end.poor_post {
+                fell = true;
+            }
+            mm += 1;
+        }
+        for half in 0..2 {
             let slot = acc.slot(st_idx, t, half);
             slot[c::HH_MONTHS] += 6;
             slot[c::PERSON_MONTHS] += 6 * yc.k;
@@ -512,8 +515,9 @@ fn steps(
 /// Run the months `range` (counted from the start of burn-in) ahead while each would take
 /// the fast path: no shock starts or ends, no disaster starts, income at or above `ln_near`.
 /// Returns where it stopped: the end of the range, or a month that needs more, with its
-/// income if it was stepped (a month of shock change is left unstepped). Kept small, out of
-/// line and free of calls, so the income state stays in registers.
+/// income if it was stepped (a month of shock change is left unstepped). Kept small and out
+/// of line, with the income state in locals (`IncomeState::run_quiet`), so it stays in
+/// registers.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn fast_run(
@@ -527,20 +531,9 @@ fn fast_run(
     ln_near: f64,
     illness_matters: bool,
 ) -> (usize, Option<(MonthIncome, u8)>) {
-    let mut inc = income.clone();
-    let mut out = None;
-    let mut mb = range.start;
-    while mb < range.end && inc.quiet() {
-        let mi = inc.step_quiet(d, hh, ln_index, disaster[mb]);
-        let kinds = dstart[mb];
+    let (mb, out) = income.run_quiet(d, hh, ln_index, disaster, range, |mb, mi| {
         // As the fast-path test of `simulate` (a NaN income is not fast).
-        let fast = kinds == 0 && !(mi.ill && illness_matters) && mi.log_per_capita >= ln_near;
-        if !fast {
-            out = Some((mi, kinds));
-            break;
-        }
-        mb += 1;
-    }
-    *income = inc;
-    (mb, out)
+        dstart[mb] == 0 && !(mi.ill && illness_matters) && mi.log_per_capita >= ln_near
+    });
+    (mb, out.map(|mi| (mi, dstart[mb])))
 }
