@@ -37,7 +37,9 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
     (
         "programs.dibao.admin.",
         &[
-            ("programs.dibao.admin.hidden_share", "0.2"),
+            ("programs.dibao.admin.hidden_share_urban", "0.2"),
+            ("programs.dibao.admin.hidden_share_rural", "0.2"),
+            ("programs.dibao.admin.enrolment_drive", "0.1"),
             ("programs.dibao.admin.match_yearly_prob", "0.5"),
             ("programs.dibao.admin.imputed_earnings_share", "1.0"),
         ],

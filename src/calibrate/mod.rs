@@ -23,8 +23,11 @@
 //! print!("{}", calibrate::fit_table(&cal.fit, &targets.skipped));
 //! ```
 
+mod path;
 mod report;
 mod targets;
+
+pub use path::{PathGoal, WEIGHT_CONFIRMED, WEIGHT_RECALLED};
 
 pub use report::{calibrated_toml, fit_csv, fit_table};
 pub use targets::{load_targets, parse_targets, unit_of, Skipped, Target, TargetSet};
@@ -493,10 +496,13 @@ struct Shared {
     fatal: Mutex<Option<Error>>,
 }
 
+/// The fit rows of simulated results: the targets' or a path goal's.
+type Score<'a> = dyn Fn(&ScenarioResults) -> Vec<FitRow> + Sync + 'a;
+
 struct Problem<'a> {
     base: &'a LoadedScenario,
     free: &'a [FreeParam],
-    targets: &'a TargetSet,
+    score: &'a Score<'a>,
     threads: usize,
     shared: Arc<Shared>,
 }
@@ -516,10 +522,7 @@ impl Problem<'_> {
         let loaded = self
             .base
             .with_overrides(&overrides_of(self.base, self.free, x), "calibrate")?;
-        Ok(fit_rows(
-            &simulate(&loaded, self.threads)?,
-            &self.targets.targets,
-        ))
+        Ok((self.score)(&simulate(&loaded, self.threads)?))
     }
 }
 
@@ -615,9 +618,42 @@ pub fn calibrate(
     base: &LoadedScenario,
     targets: &TargetSet,
     free: &[FreeParam],
-    mut opts: Options,
+    opts: Options,
 ) -> Result<Calibration> {
     let base = check_targets(base, targets)?;
+    fit(&base, &|r| fit_rows(r, &targets.targets), free, opts)
+}
+
+/// Fit `free` so that `base` (a backtest scenario: started in a past year, driven by the
+/// observed series, as `safetynet backtest --write-scenario` writes it) reproduces the path of
+/// the history rows in `goal` (levels and changes, see [`PathGoal`]). `base` must end in the
+/// goal's `fit_until` ([`PathGoal::new`] returns it so).
+pub fn calibrate_path(
+    base: &LoadedScenario,
+    goal: &PathGoal,
+    free: &[FreeParam],
+    opts: Options,
+) -> Result<Calibration> {
+    let s = &base.scenario.simulation;
+    if s.start_year != goal.from || s.years != goal.years() {
+        return Err(Error::Internal(format!(
+            "calibrate_path: the scenario runs {} years from {}, the goal {} from {}",
+            s.years,
+            s.start_year,
+            goal.years(),
+            goal.from
+        )));
+    }
+    fit(base, &|r| goal.rows(r), free, opts)
+}
+
+fn fit(
+    base: &LoadedScenario,
+    score: &Score<'_>,
+    free: &[FreeParam],
+    mut opts: Options,
+) -> Result<Calibration> {
+    let base = base.clone();
     let start = check_free(&base, free)?;
     let shared = Arc::new(Shared {
         evaluations: AtomicU64::new(0),
@@ -628,7 +664,7 @@ pub fn calibrate(
     let problem = Problem {
         base: &base,
         free,
-        targets,
+        score,
         threads: opts.threads,
         shared: shared.clone(),
     };

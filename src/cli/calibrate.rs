@@ -1,5 +1,8 @@
 //! `safetynet calibrate SCENARIO --targets FILE`: fit free parameters to official figures,
 //! write the calibrated scenario (it `extends` SCENARIO) and the fit table.
+//! `safetynet calibrate SCENARIO --history FILE --fit-until YEAR`: fit the path instead: every
+//! official figure of the history file dated from the scenario's start year to YEAR, levels and
+//! changes (SCENARIO is a backtest scenario, e.g. scenarios/backtest-2017.toml).
 
 use super::{print_out, SimArgs};
 use crate::calibrate::{self, FreeParam, Iteration, Options};
@@ -13,8 +16,16 @@ pub struct CalibrateArgs {
     /// Scenario to calibrate (TOML); the calibrated file extends it.
     pub scenario: PathBuf,
     /// Targets file (TOML, [[target]] tables), e.g. synthetic-data/targets-2023.toml.
-    #[arg(long)]
-    pub targets: PathBuf,
+    #[arg(long, required_unless_present = "history", conflicts_with = "history")]
+    pub targets: Option<PathBuf>,
+    /// Fit the path: the history file's figures (key,date,unit,value,source,confirmed) dated
+    /// from the scenario's start year to --fit-until, levels and changes between official
+    /// dates, matched as `backtest` matches them; e.g. synthetic-data/history.csv.
+    #[arg(long, requires = "fit_until")]
+    pub history: Option<PathBuf>,
+    /// With --history: the last year fitted (the run ends there).
+    #[arg(long, value_name = "YEAR", requires = "history")]
+    pub fit_until: Option<i32>,
     /// A free parameter and its bounds, e.g. programs.dibao.take_up.ever_apply=0.1..1
     /// (repeatable). Default: dibao ever_apply and monthly_apply_prob, income log_sd_scale and
     /// no_worker_log_shift.
@@ -49,15 +60,43 @@ pub(super) fn run(a: CalibrateArgs) -> Result<()> {
             .map(|s| FreeParam::parse(s))
             .collect::<Result<_>>()?
     };
-    let mut targets = calibrate::load_targets(&a.targets, a.skip_missing)?;
-    if !a.only.is_empty() {
-        targets = targets.select(&a.only)?;
-    }
     let mut loaded = a.sim.load(&a.scenario)?;
-    if a.sim.years.is_none() {
-        loaded = calibrate::fit_horizon(&loaded, &targets)?;
-    }
-    let loaded = calibrate::check_targets(&loaded, &targets)?;
+    let (targets, path) = match (&a.targets, &a.history, a.fit_until) {
+        (_, Some(h), Some(until)) => {
+            if !a.only.is_empty() || a.skip_missing {
+                return Err(crate::error::Error::Usage(
+                    "--only, --skip-missing: not with --history (every mapped figure dated up to --fit-until is fitted)".into(),
+                ));
+            }
+            let history = crate::backtest::History::load(h)?;
+            let (goal, short) = calibrate::PathGoal::new(history, &loaded, until)?;
+            loaded = short;
+            let set = calibrate::TargetSet {
+                file: goal.describe(),
+                description: String::new(),
+                targets: Vec::new(),
+                skipped: Vec::new(),
+            };
+            (set, Some(goal))
+        }
+        (Some(t), _, _) => {
+            let mut targets = calibrate::load_targets(t, a.skip_missing)?;
+            if !a.only.is_empty() {
+                targets = targets.select(&a.only)?;
+            }
+            if a.sim.years.is_none() {
+                loaded = calibrate::fit_horizon(&loaded, &targets)?;
+            }
+            loaded = calibrate::check_targets(&loaded, &targets)?;
+            (targets, None)
+        }
+        _ => {
+            return Err(crate::error::Error::Usage(
+                "calibrate: allowed: --targets FILE, or --history FILE with --fit-until YEAR"
+                    .into(),
+            ))
+        }
+    };
     calibrate::check_free(&loaded, &free)?;
     let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("results")
@@ -90,10 +129,13 @@ pub(super) fn run(a: CalibrateArgs) -> Result<()> {
     let show = !a.sim.quiet;
     let s = &loaded.scenario.simulation;
     if show {
+        let n = match &path {
+            Some(_) => "the levels and changes".to_string(),
+            None => format!("{} target(s)", targets.targets.len()),
+        };
         eprintln!(
-            "calibrating {} parameter(s) to {} target(s) of {}: {} households x {} replications x {} year(s) from {}, seed {} (common random numbers)",
+            "calibrating {} parameter(s) to {n} of {}: {} households x {} replications x {} year(s) from {}, seed {} (common random numbers)",
             free.len(),
-            targets.targets.len(),
             targets.file,
             s.households,
             s.replications,
@@ -127,7 +169,10 @@ pub(super) fn run(a: CalibrateArgs) -> Result<()> {
         },
         ..Options::default()
     };
-    let cal = calibrate::calibrate(&loaded, &targets, &free, opts)?;
+    let cal = match &path {
+        Some(goal) => calibrate::calibrate_path(&loaded, goal, &free, opts)?,
+        None => calibrate::calibrate(&loaded, &targets, &free, opts)?,
+    };
 
     let toml = calibrate::calibrated_toml(
         &cal,
@@ -149,6 +194,15 @@ pub(super) fn run(a: CalibrateArgs) -> Result<()> {
         s.replications
     );
     text.push_str(&calibrate::fit_table(&cal.fit, &targets.skipped));
+    let fitted = cal.fit.iter().filter(|r| r.target.weight > 0.0).count();
+    text.push_str(&format!(
+        "{fitted} target(s) fitted ({} change(s) between official dates), {} free parameter(s)\n",
+        cal.fit
+            .iter()
+            .filter(|r| r.target.weight > 0.0 && r.target.unit == "% change")
+            .count(),
+        free.len()
+    ));
     text.push_str("\nfitted parameters [bounds]: start -> fitted\n");
     for ((f, x0), x) in free.iter().zip(&cal.start).zip(&cal.fitted) {
         text.push_str(&format!(

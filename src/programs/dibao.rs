@@ -49,11 +49,46 @@ pub struct AdminParams {
     /// Earnings imputed to each member able to work, share of the standard per month: counted
     /// household income is at least this times the standard times the members able to work.
     pub imputed_earnings_share: f64,
-    /// Share 0–1 of households with income or assets the means test does not see.
-    pub hidden_share: f64,
+    /// Share 0–1 of urban households with income or assets the means test does not see.
+    pub hidden_share_urban: f64,
+    /// The same for rural households.
+    pub hidden_share_rural: f64,
     /// Chance per year, 0–1, that data matching finds such a recipient's hidden income or
-    /// assets; the award ends that month and the household is not eligible again.
-    pub match_yearly_prob: f64,
+    /// assets; the award ends that month and the household is not eligible again. A number
+    /// (every year) or a year schedule (`{ 2017 = 0.05, 2018 = 0.4, 2021 = 0.1 }`: the
+    /// 2018–2020 clean-up campaigns raise it); burn-in months use the start year's value.
+    #[serde(deserialize_with = "number_or_schedule")]
+    pub match_yearly_prob: Schedule,
+    /// Months a household found by data matching may not receive dibao again; 0 = never
+    /// again. A bar that ends keeps the caseload stationary under a constant matching chance
+    /// (a permanent bar in a closed sample drains the hidden-income households year after
+    /// year).
+    pub match_bar_months: u16,
+    /// An enrolment drive: share 0–1 of the households that would not apply on their own
+    /// (`take_up.ever_apply`) that are brought to apply in that year, a number or a year
+    /// schedule (the 2020 expansion: `{ 2017 = 0.0, 2020 = 0.1, 2021 = 0.0 }`). Those awarded
+    /// stay on while they pass the reviews.
+    #[serde(deserialize_with = "number_or_schedule")]
+    pub enrolment_drive: Schedule,
+}
+
+/// A number (in force every year) or a year schedule.
+fn number_or_schedule<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Schedule, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(f64),
+        Schedule(Schedule),
+    }
+    match Either::deserialize(d).map_err(|_| {
+        serde::de::Error::custom(
+            "expected a number or a table keyed by year, e.g. 0.1 or { 2017 = 0.05, 2018 = 0.4 }",
+        )
+    })? {
+        // Far enough back to cover any start year and its burn-in.
+        Either::Number(v) => Ok(Schedule::constant(1900, v)),
+        Either::Schedule(s) => Ok(s),
+    }
 }
 
 impl AdminParams {
@@ -68,9 +103,46 @@ impl AdminParams {
         (lm.exp() + support_pc).max(imputed_pc).ln()
     }
 
-    /// Monthly chance of a data match, from the yearly one.
-    pub fn monthly_match_prob(&self) -> f64 {
-        1.0 - (1.0 - self.match_yearly_prob).powf(1.0 / 12.0)
+    /// Monthly chance of a data match in `year`, from the yearly one (0 before the schedule's
+    /// first year, which validation rules out for simulated years).
+    pub fn monthly_match_prob(&self, year: i32) -> f64 {
+        let p = self.match_yearly_prob.at(year).unwrap_or(0.0);
+        1.0 - (1.0 - p).powf(1.0 / 12.0)
+    }
+
+    /// The first month a household found by data matching in month `m` may receive dibao
+    /// again (never, with a bar of 0).
+    pub fn barred_until(&self, m: i32) -> i32 {
+        match self.match_bar_months {
+            0 => i32::MAX,
+            b => m + b as i32,
+        }
+    }
+
+    /// Share of hidden-income households in a region.
+    pub fn hidden_share(&self, urban: bool) -> f64 {
+        if urban {
+            self.hidden_share_urban
+        } else {
+            self.hidden_share_rural
+        }
+    }
+
+    /// Whether a household with take-up propensity `u` (uniform 0–1) applies in `year` when
+    /// `share` of households would apply on their own: those below `share` do; of the rest,
+    /// the enrolment drive's share of that year (the lowest propensities above `share`).
+    pub fn would_apply(&self, u: f64, share: f64, year: i32) -> bool {
+        if u < share {
+            return true;
+        }
+        let drive = self.enrolment_drive.at(year).unwrap_or(0.0);
+        drive > 0.0 && share < 1.0 && (u - share) / (1.0 - share) < drive
+    }
+
+    /// Whether data matching can ever act: some hidden income and a chance to find it.
+    fn matching_on(&self) -> bool {
+        (self.hidden_share_urban > 0.0 || self.hidden_share_rural > 0.0)
+            && self.match_yearly_prob.iter().any(|(_, v)| v > 0.0)
     }
 }
 
@@ -381,11 +453,41 @@ impl DibaoParams {
             10.0,
             "a share of the standard per member able to work",
         );
-        c.share(&format!("{k}.admin.hidden_share"), self.admin.hidden_share);
         c.share(
-            &format!("{k}.admin.match_yearly_prob"),
-            self.admin.match_yearly_prob,
+            &format!("{k}.admin.hidden_share_urban"),
+            self.admin.hidden_share_urban,
         );
+        c.share(
+            &format!("{k}.admin.hidden_share_rural"),
+            self.admin.hidden_share_rural,
+        );
+        c.int_range(
+            &format!("{k}.admin.match_bar_months"),
+            self.admin.match_bar_months as i64,
+            0,
+            600,
+        );
+        // Burn-in months run at the start year's values, so the start year needs one.
+        let all_years = sim.start_year..=sim.start_year + sim.years as i32 - 1;
+        for (name, s, what) in [
+            (
+                "match_yearly_prob",
+                &self.admin.match_yearly_prob,
+                "a chance per year",
+            ),
+            (
+                "enrolment_drive",
+                &self.admin.enrolment_drive,
+                "a share of the households that would not apply on their own",
+            ),
+        ] {
+            let key = format!("{k}.admin.{name}");
+            match s.0.iter().next() {
+                // Written as a plain number: report it as one.
+                Some((&1900, &v)) if s.0.len() == 1 => c.range(&key, v, 0.0, 1.0, what),
+                _ => c.schedule(&key, s, all_years.clone(), 0.0, 1.0, what),
+            }
+        }
         c.int_range(
             &format!("{k}.review.gradual_exit_months"),
             self.review.gradual_exit_months as i64,
@@ -758,9 +860,8 @@ pub struct Dibao {
     draw_error: bool,
     /// Tekun's no-supporter shares (urban, rural): who has a supporter owing support.
     no_supporter: (f64, f64),
-    /// A monthly data-matching draw, and its chance.
+    /// A monthly data-matching draw.
     draw_match: bool,
-    match_prob: f64,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -777,9 +878,14 @@ pub struct DibaoHouse {
     admin: Option<u64>,
     /// Propensities: has a supporter outside (compared with tekun's share), hides income.
     supporter_u: f64,
+    hidden_u: f64,
+    /// Has income or assets the means test does not see (this year's region's share).
     hidden: bool,
-    /// Found out by data matching: not eligible again.
-    matched: bool,
+    /// This year's monthly chance that data matching finds it.
+    match_prob: f64,
+    /// Found out by data matching: not eligible before this month (see
+    /// `admin.match_bar_months`).
+    barred_until: i32,
     /// This year's relatives' support and imputed earnings, yuan per person per month.
     support_pc: f64,
     imputed_pc: f64,
@@ -803,8 +909,7 @@ impl Step for Dibao {
                 p.tekun.no_supporter_share_urban,
                 p.tekun.no_supporter_share_rural,
             ),
-            draw_match: p.dibao.admin.hidden_share > 0.0 && p.dibao.admin.match_yearly_prob > 0.0,
-            match_prob: p.dibao.admin.monthly_match_prob(),
+            draw_match: p.dibao.admin.matching_on(),
         })
     }
 
@@ -827,8 +932,10 @@ impl Step for Dibao {
             behaviour: self.draw_apply.then(|| key.stream_key(Purpose::Behaviour)),
             admin: (self.draw_error || self.draw_match).then(|| key.stream_key(Purpose::Admin)),
             supporter_u: u[1],
-            hidden: u[9] < self.p.admin.hidden_share,
-            matched: false,
+            hidden_u: u[9],
+            hidden: false,
+            match_prob: 0.0,
+            barred_until: i32::MIN,
             support_pc: 0.0,
             imputed_pc: 0.0,
         }
@@ -854,6 +961,14 @@ impl Step for Dibao {
             u.elderly_apart_rural
         };
         let a = &self.p.admin;
+        // The enrolment drive of the year brings in households that would not apply alone.
+        h.facts.would_apply = a.would_apply(
+            h.take_up_u,
+            self.p.take_up.ever_apply * factor,
+            y.year,
+        );
+        h.hidden = h.hidden_u < a.hidden_share(y.urban);
+        h.match_prob = a.monthly_match_prob(y.year);
         let mut workers = 0.0;
         for m in y.hh.members() {
             workers += can_work(m, y.members) as u8 as f64;
@@ -909,13 +1024,13 @@ impl Step for Dibao {
         };
         let mut paid = 0.0;
         // Data matching finds a recipient's hidden income or assets: the award ends and the
-        // household is not eligible again.
-        if self.draw_match && h.hidden && h.state.on && dr.match_u < self.match_prob {
-            h.matched = true;
+        // household is barred for `match_bar_months` (for good at 0).
+        if self.draw_match && h.hidden && h.state.on && dr.match_u < h.match_prob {
+            h.barred_until = self.p.admin.barred_until(mo.m);
             h.state = DibaoState::default();
         }
         let lm = AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc);
-        if led.tekun || h.matched {
+        if led.tekun || mo.m < h.barred_until {
             // A tekun household gets no dibao: it leaves the roll (or its application lapses).
             if h.state.busy() {
                 h.state = DibaoState::default();
@@ -1259,11 +1374,70 @@ mod tests {
     #[test]
     fn data_matching_yearly_chance_becomes_a_monthly_hazard() {
         let mut a = params("").admin;
-        a.match_yearly_prob = 0.5;
-        let m = a.monthly_match_prob();
+        a.match_yearly_prob = Schedule::constant(1900, 0.5);
+        let m = a.monthly_match_prob(2023);
         assert!(((1.0 - m).powi(12) - 0.5).abs() < 1e-12);
-        a.match_yearly_prob = 0.0;
-        assert_eq!(a.monthly_match_prob(), 0.0);
+        a.match_yearly_prob = Schedule::constant(1900, 0.0);
+        assert_eq!(a.monthly_match_prob(2023), 0.0);
+    }
+
+    #[test]
+    fn clean_up_campaign_raises_the_matching_chance_only_in_its_years() {
+        let a = params(
+            "[programs.dibao.admin]\nmatch_yearly_prob = { 2017 = 0.05, 2018 = 0.5, 2021 = 0.1 }",
+        )
+        .admin;
+        let yearly = |y| 1.0 - (1.0 - a.monthly_match_prob(y)).powi(12);
+        for (year, want) in [(2017, 0.05), (2018, 0.5), (2020, 0.5), (2021, 0.1), (2030, 0.1)] {
+            assert!((yearly(year) - want).abs() < 1e-12, "{year}");
+        }
+        // Before the schedule's first year there is no campaign (validation requires a value
+        // for every simulated year, burn-in included).
+        assert_eq!(a.monthly_match_prob(2016), 0.0);
+    }
+
+    #[test]
+    fn a_plain_number_is_a_matching_chance_in_every_year() {
+        let a = params("[programs.dibao.admin]\nmatch_yearly_prob = 0.3").admin;
+        assert_eq!(a.match_yearly_prob.at(1990), Some(0.3));
+        assert_eq!(a.match_yearly_prob.at(2050), Some(0.3));
+    }
+
+    #[test]
+    fn enrolment_drive_brings_in_its_share_of_non_applicants_in_its_year_only() {
+        let a = params(
+            "[programs.dibao.admin]\nenrolment_drive = { 2017 = 0.0, 2020 = 0.25, 2021 = 0.0 }",
+        )
+        .admin;
+        // With 60 % applying alone, a quarter of the other 40 % is propensities 0.6 to 0.7.
+        assert!(a.would_apply(0.59, 0.6, 2019));
+        assert!(!a.would_apply(0.65, 0.6, 2019));
+        assert!(a.would_apply(0.65, 0.6, 2020));
+        assert!(a.would_apply(0.6999, 0.6, 2020));
+        assert!(!a.would_apply(0.7001, 0.6, 2020));
+        assert!(!a.would_apply(0.65, 0.6, 2021));
+        // Everyone applies alone: the drive has nobody left to bring in.
+        assert!(a.would_apply(0.99, 1.0, 2020));
+    }
+
+    #[test]
+    fn a_household_found_by_data_matching_is_barred_for_the_bar_or_for_good() {
+        let mut a = params("").admin;
+        a.match_bar_months = 12;
+        assert_eq!(a.barred_until(-30), -18, "burn-in months count too");
+        assert_eq!(a.barred_until(5), 17);
+        a.match_bar_months = 0;
+        assert_eq!(a.barred_until(5), i32::MAX);
+    }
+
+    #[test]
+    fn hidden_income_shares_are_by_region() {
+        let a = params(
+            "[programs.dibao.admin]\nhidden_share_urban = 0.3\nhidden_share_rural = 0.1",
+        )
+        .admin;
+        assert_eq!(a.hidden_share(true), 0.3);
+        assert_eq!(a.hidden_share(false), 0.1);
     }
 
     #[test]
