@@ -188,15 +188,19 @@ impl Step for Monitoring {
             rec[c::MONITORED_PERSON_MONTHS] += y.k;
         }
         // Warnings go to the monitored population not yet on dibao or tekun.
-        if !warned
-            && !mo.prev.dibao_on
-            && !mo.prev.tekun
-            && monitored
-            && self.p.warns(m, mo.kinds != 0, below_alert)
-        {
+        // A warning (re)starts the response window of every monitored household, recipients
+        // included, and a new one extends a running one. So who is warned in a month depends
+        // only on the alert line, shocks and program status, never on when an earlier warning
+        // fell: under common random numbers a higher standard warns a superset of households,
+        // and dibao's "higher standard never lowers recipients" holds (tests/invariants.rs).
+        // A warning only acts on a household not on dibao (its application chance), and only
+        // such warnings are counted.
+        if monitored && self.p.warns(m, mo.kinds != 0, below_alert) {
+            if !warned && !mo.prev.dibao_on && !mo.prev.tekun {
+                rec[c::WARNINGS] += 1;
+            }
             st.warned_until = m + self.p.response_months as i32 - 1;
             warned = true;
-            rec[c::WARNINGS] += 1;
         }
         // A newly poor household is caught if warned within the window.
         let window = self.p.catch_window_months as i32;
