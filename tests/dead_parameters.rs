@@ -98,6 +98,13 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          elderly onsets (0.01 -> 0.015 a year) may all fall in households no rule looks at",
     ),
     (
+        "programs.monitoring.catch_window_months",
+        &[("programs.monitoring.screen_interval_months", "12")],
+        "a warning lasts as long as the screening interval (6 months), and screenings renew it, so \
+         a household below the alert line is always warned and almost every newly poor one is \
+         caught at once; with a yearly screening, warnings lapse and the window decides",
+    ),
+    (
         "programs.dibao.standard.convergence_ratio",
         &[("programs.dibao.standard.convergence_year", "2024")],
         "convergence needs a convergence year within the horizon",
