@@ -108,6 +108,8 @@ pub mod c {
         RECIP_UNIT_MONTHS,
         // Persons in households eligible for dibao by the rule on neither dibao nor tekun.
         ELIG_UNASSISTED_PERSON_MONTHS,
+        // Persons in households of the monitoring platform's database (programs::monitoring).
+        MONITORED_PERSON_MONTHS,
         // Dibao household-months by assessed need (the quota's first pass), NEED_BINS bins.
         QUOTA_NEED_0,
     );

@@ -848,6 +848,17 @@ fn rows() -> Vec<Row> {
             per(c::FALL_IN, 1.0, c::FALL_BASE),
             &[Base::Households(c::FALL_IN), Base::Households(c::FALL_BASE)],
         ),
+        titled(
+            row(
+                "monitored_persons",
+                "million persons",
+                true,
+                average(one(c::MONITORED_PERSON_MONTHS), M),
+                &[Base::PersonMonths(c::MONITORED_PERSON_MONTHS)],
+            ),
+            "Persons in the monitoring database (recipients, registered families, below the alert line)",
+            "monitoring database",
+        ),
         row(
             "warnings",
             "million households",

@@ -70,6 +70,12 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          between it and 1.5 times it",
     ),
     (
+        "programs.marginal.single_person_from_year",
+        &[("programs.marginal.single_person_from_year", "2023")],
+        "dated 2021 in the baseline, before the run's start: a year later is still before it, so \
+         the date is set to the start year here",
+    ),
+    (
         "population.demography.",
         &[("population.demography.enabled", "true")],
         "population change (deaths, weights that follow the population) is switched on here",
@@ -82,6 +88,12 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         )],
         "at the default yearly risk, the few onsets at exactly the threshold age in the small \
          run may all fall in households no rule looks at",
+    ),
+    (
+        "dynamics.shocks.disability_onset.yearly_prob_elderly",
+        &[("simulation.households", "20000")],
+        "with monitoring and single-person inclusion in the baseline, the small run's few extra \
+         elderly onsets (0.01 -> 0.015 a year) may all fall in households no rule looks at",
     ),
     (
         "programs.dibao.standard.convergence_ratio",

@@ -5,7 +5,10 @@
 //! dibao individually, as single-person households.
 
 use super::{dibao::DibaoParams, MAX_PROPENSITIES};
-use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{
+    check_from_year, fen, in_force, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step,
+    YearCtx,
+};
 use crate::check::Checker;
 use crate::counters::c;
 use crate::simulation::SimulationParams;
@@ -25,6 +28,8 @@ pub struct MarginalParams {
     pub special_share: f64,
     /// Cover severely ill or disabled members of marginal families by dibao individually.
     pub single_person_inclusion: bool,
+    /// First calendar year in which single-person inclusion applies (a rule dated by its year).
+    pub single_person_from_year: i32,
 }
 
 impl MarginalParams {
@@ -46,6 +51,11 @@ impl MarginalParams {
             "a share of the standard per person",
         );
         let _ = self.single_person_inclusion;
+        check_from_year(
+            c,
+            &format!("{k}.single_person_from_year"),
+            self.single_person_from_year,
+        );
     }
 
     /// Whether log per-capita income `log_y` is in the marginal band [standard, multiple × standard).
@@ -129,7 +139,7 @@ impl Step for Marginal {
         &self,
         h: &mut MarginalHouse,
         y: &YearCtx,
-        _mo: &MonthCtx,
+        mo: &MonthCtx,
         led: &mut Ledger,
         rec: &mut Record,
     ) {
@@ -142,7 +152,11 @@ impl Step for Marginal {
             return;
         }
         let special = self.p.special(y.size, y.standard);
-        let single = if self.single && h.n_severe > 0.0 && led.would_apply_dibao {
+        let single = if self.single
+            && h.n_severe > 0.0
+            && led.would_apply_dibao
+            && in_force(self.p.single_person_from_year, y.year, mo.m)
+        {
             h.single
         } else {
             0.0

@@ -415,6 +415,27 @@ impl Program {
     }
 }
 
+/// Whether a rule dated `from_year` (calendar year) is in force in month `m` of calendar year
+/// `year` (`m` counted from the start of the horizon). Burn-in months carry the start year but
+/// stand for the time before it, so a rule dated from the start year does not act in them: the
+/// steady state the run starts from is the one before the rule.
+#[inline]
+pub fn in_force(from_year: i32, year: i32, m: i32) -> bool {
+    year > from_year || (year == from_year && m >= 0)
+}
+
+/// Whether a rule dated `from_year` may act in some month of a household-year of calendar year
+/// `year` (burn-in or not): the check a program's `year` makes before its monthly one.
+#[inline]
+pub fn in_force_in_year(from_year: i32, year: i32) -> bool {
+    year >= from_year
+}
+
+/// Check a `from_year` key (a calendar year).
+pub(crate) fn check_from_year(c: &mut Checker, key: &str, from_year: i32) {
+    c.int_range(key, from_year as i64, 1949, 2100);
+}
+
 /// Money in fen, for counters.
 #[inline]
 pub fn fen(yuan: f64) -> i64 {

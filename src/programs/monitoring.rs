@@ -3,10 +3,15 @@
 //! few months; a shock, or income below the alert line at a screening, raises a warning for a
 //! household not yet on dibao or tekun. For some months after, the platform helps it apply:
 //! its monthly application chance rises, and households that would never apply alone are
-//! reached with some probability.
+//! reached with some probability. Dated by its year (`from_year`): before it the platform
+//! does nothing, so a take-up fitted to years before monitoring is the take-up without it and
+//! monitoring adds to it only from its year.
 
 use super::MAX_PROPENSITIES;
-use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{
+    check_from_year, in_force, in_force_in_year, HouseholdKey, Ledger, MonthCtx, ProgramsParams,
+    Record, Step, YearCtx,
+};
 use crate::check::Checker;
 use crate::counters::c;
 use crate::simulation::SimulationParams;
@@ -32,6 +37,8 @@ pub struct MonitoringParams {
     pub reach_share: f64,
     /// A newly poor household counts as caught if warned within this many months.
     pub catch_window_months: u8,
+    /// First calendar year in which the platform screens, warns and counts its database.
+    pub from_year: i32,
 }
 
 impl MonitoringParams {
@@ -67,6 +74,15 @@ impl MonitoringParams {
             0,
             24,
         );
+        check_from_year(c, &format!("{k}.from_year"), self.from_year);
+    }
+
+    /// Whether a household is in the monitored population (the platform's database): on dibao
+    /// or tekun, registered as a marginal or rigid-expenditure family (all last month), or
+    /// with counted income below the alert line this month.
+    #[inline]
+    pub fn monitored(prev: &Ledger, below_alert: bool) -> bool {
+        below_alert || prev.dibao_on || prev.tekun || prev.marginal || prev.rigid
     }
 
     /// Whether a warning is raised this month for a household in the monitored population not
@@ -143,6 +159,10 @@ impl Step for Monitoring {
     }
 
     fn year(&self, h: &mut MonitoringHouse, y: &YearCtx) -> f64 {
+        if !in_force_in_year(self.p.from_year, y.year) {
+            // Not yet in force: no month needs the platform.
+            return f64::NEG_INFINITY;
+        }
         h.ln_alert = y.ln_standard + self.ln_alert;
         // Screening compares counted income with the alert line.
         h.ln_alert - self.ln_counted
@@ -151,24 +171,32 @@ impl Step for Monitoring {
     fn step(
         &self,
         h: &mut MonitoringHouse,
-        _y: &YearCtx,
+        y: &YearCtx,
         mo: &MonthCtx,
         led: &mut Ledger,
         rec: &mut Record,
     ) {
         let m = mo.m;
+        if !in_force(self.p.from_year, y.year, m) {
+            return;
+        }
         let st = &mut h.state;
         let mut warned = st.warned(m);
-        // The monitored population not yet on dibao or tekun: below the alert line, or
-        // registered as marginal or rigid-expenditure last month.
-        if !warned && !mo.prev.dibao_on && !mo.prev.tekun {
-            let below_alert = mo.lm < h.ln_alert;
-            let monitored = below_alert || mo.prev.marginal || mo.prev.rigid;
-            if monitored && self.p.warns(m, mo.kinds != 0, below_alert) {
-                st.warned_until = m + self.p.response_months as i32 - 1;
-                warned = true;
-                rec[c::WARNINGS] += 1;
-            }
+        let below_alert = mo.lm < h.ln_alert;
+        let monitored = MonitoringParams::monitored(mo.prev, below_alert);
+        if monitored {
+            rec[c::MONITORED_PERSON_MONTHS] += y.k;
+        }
+        // Warnings go to the monitored population not yet on dibao or tekun.
+        if !warned
+            && !mo.prev.dibao_on
+            && !mo.prev.tekun
+            && monitored
+            && self.p.warns(m, mo.kinds != 0, below_alert)
+        {
+            st.warned_until = m + self.p.response_months as i32 - 1;
+            warned = true;
+            rec[c::WARNINGS] += 1;
         }
         // A newly poor household is caught if warned within the window.
         let window = self.p.catch_window_months as i32;
@@ -215,5 +243,33 @@ mod tests {
         assert!(p.warns(4, true, false));
         p.shock_warning = false;
         assert!(!p.warns(4, true, false));
+    }
+
+    #[test]
+    fn database_holds_recipients_registered_families_and_those_below_the_alert_line() {
+        let none = Ledger::default();
+        assert!(!MonitoringParams::monitored(&none, false));
+        assert!(MonitoringParams::monitored(&none, true));
+        for set in [
+            |l: &mut Ledger| l.dibao_on = true,
+            |l: &mut Ledger| l.tekun = true,
+            |l: &mut Ledger| l.marginal = true,
+            |l: &mut Ledger| l.rigid = true,
+        ] {
+            let mut l = Ledger::default();
+            set(&mut l);
+            assert!(MonitoringParams::monitored(&l, false), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn a_rule_dated_from_the_start_year_does_not_act_in_burn_in() {
+        // Burn-in months (m < 0) carry the start year but stand for the years before it.
+        assert!(!in_force(2023, 2023, -1));
+        assert!(in_force(2023, 2023, 0));
+        assert!(in_force(2023, 2024, 12));
+        assert!(in_force(2022, 2023, -1));
+        assert!(!in_force(2024, 2023, 11));
+        assert!(in_force_in_year(2023, 2023) && !in_force_in_year(2024, 2023));
     }
 }

@@ -5,7 +5,10 @@
 //! income below the local mean per-capita income whose essential spending exceeds a share of it.
 
 use super::MAX_PROPENSITIES;
-use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{
+    check_from_year, fen, in_force, in_force_in_year, HouseholdKey, Ledger, MonthCtx,
+    ProgramsParams, Record, Step, YearCtx,
+};
 use crate::check::Checker;
 use crate::counters::c;
 use crate::simulation::SimulationParams;
@@ -57,7 +60,7 @@ impl RigidParams {
             "yuan per household per month",
         );
         c.share(&format!("{k}.take_up"), self.take_up);
-        c.int_range(&format!("{k}.from_year"), self.from_year as i64, 1949, 2100);
+        check_from_year(c, &format!("{k}.from_year"), self.from_year);
     }
 
     /// Per-capita income net of essential spending, yuan per person per month.
@@ -93,7 +96,7 @@ pub struct Rigid {
 #[derive(Debug, Clone)]
 pub struct RigidHouse {
     applies: bool,
-    /// Special assistance is in force this year.
+    /// Special assistance may be in force this year (each month checks [`in_force`]).
     in_force: bool,
     mean_income: f64,
     /// The cap at this year's prices, yuan per household per month.
@@ -133,7 +136,7 @@ impl Step for Rigid {
         h.cap = r.cap_per_month * y.price_index;
         let ms = y.medical_share;
         let mut line = f64::NEG_INFINITY;
-        h.in_force = r.enabled && y.year >= r.from_year;
+        h.in_force = r.enabled && in_force_in_year(r.from_year, y.year);
         if h.in_force {
             // Below the income limit, and (outside illness months) education spending over
             // the threshold share of income.
@@ -159,7 +162,7 @@ impl Step for Rigid {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        if !h.in_force {
+        if !h.in_force || !in_force(self.p.from_year, y.year, mo.m) {
             return;
         }
         let rigid = h.applies && self.p.qualifies(mo.y, y.size, mo.essential, h.mean_income);
