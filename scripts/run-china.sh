@@ -6,7 +6,7 @@
 #
 #   scripts/run-china.sh [HOUSEHOLDS] [extra `safetynet run` options...]
 #
-# HOUSEHOLDS defaults to 494000000 (about 20 minutes of both cores on the 2-core VM: run it
+# HOUSEHOLDS defaults to 494000000 (about 24 minutes of both cores on the 2-core VM: run it
 # when the machine is otherwise idle). A smaller count (e.g. 20000000) gives the figures to
 # extrapolate from: time is proportional to households (no population array is held).
 set -euo pipefail
