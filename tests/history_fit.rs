@@ -299,7 +299,7 @@ fn out_of_sample_dibao_tekun_temporary_total_h1_2023() {
 }
 
 #[test]
-#[ignore = "not met: the model rises +3.8 % where history fell -5.8 % (allowed 2 pp)"]
+#[ignore = "not met: the model rises +3.9 % where history fell -5.8 % (allowed 2 pp; measured at the final commit)"]
 fn out_of_sample_change_of_dibao_persons_september_2021_to_september_2023() {
     change_within(2.0);
 }
