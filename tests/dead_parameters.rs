@@ -73,9 +73,14 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
     ),
     (
         "programs.marginal.single_person_from_year",
-        &[("programs.marginal.single_person_from_year", "2023")],
+        &[
+            ("programs.marginal.single_person_from_year", "2023"),
+            ("simulation.households", "20000"),
+        ],
         "dated 2021 in the baseline, before the run's start: a year later is still before it, so \
-         the date is set to the start year here",
+         the date is set to the start year here; marginal families are recognised on \
+         application (about 6.5 m persons), so the small run has too few severely ill or \
+         disabled members in them",
     ),
     (
         "population.demography.",
