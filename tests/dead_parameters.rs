@@ -106,8 +106,9 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "programs.monitoring.catch_window_months",
         &[("programs.monitoring.screen_interval_months", "12")],
         "a warning lasts as long as the screening interval (6 months), and screenings renew it, so \
-         a household below the alert line is always warned and almost every newly poor one is \
-         caught at once; with a yearly screening, warnings lapse and the window decides",
+         a registered household below the alert line stays warned and a newly poor one is \
+         caught at once or not at all; with a yearly screening, warnings lapse and the window \
+         decides",
     ),
     (
         "programs.dibao.standard.convergence_ratio",
