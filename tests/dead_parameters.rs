@@ -105,6 +105,11 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          caught at once; with a yearly screening, warnings lapse and the window decides",
     ),
     (
+        "dynamics.income.growth_",
+        &[("dynamics.income.by_region", "true")],
+        "regional income growth acts only with by_region (off in full-system-2023)",
+    ),
+    (
         "programs.dibao.standard.convergence_ratio",
         &[("programs.dibao.standard.convergence_year", "2024")],
         "convergence needs a convergence year within the horizon",
