@@ -105,9 +105,11 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          caught at once; with a yearly screening, warnings lapse and the window decides",
     ),
     (
-        "dynamics.income.growth_",
-        &[("dynamics.income.by_region", "true")],
-        "regional income growth acts only with by_region (off in full-system-2023)",
+        "dynamics.income.growth",
+        &[("metrics.poverty_line", "\"relative\"")],
+        "with dynamics.income.by_region (on in the baseline) households follow growth_urban and \
+         growth_rural, and the national growth moves only national figures: here the relative \
+         poverty line, whose median grows with it",
     ),
     (
         "programs.dibao.standard.convergence_ratio",

@@ -34,6 +34,13 @@ pub struct DemographyParams {
     pub urban_growth: Schedule,
     /// Growth of the rural resident population from year y−1 to y (share per year).
     pub rural_growth: Schedule,
+    /// Urban resident population of the start year relative to the strata table's
+    /// (multiplier of the urban weights; 1 = the table's year). A backtest starting before the
+    /// table's year sets it from the growth schedules, so that the table's year gets the
+    /// table's population.
+    pub level_urban: f64,
+    /// The same, rural.
+    pub level_rural: f64,
 }
 
 impl DemographyParams {
@@ -42,6 +49,18 @@ impl DemographyParams {
     pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
         if !self.enabled {
             return;
+        }
+        for (key, v) in [
+            ("population.demography.level_urban", self.level_urban),
+            ("population.demography.level_rural", self.level_rural),
+        ] {
+            c.range(
+                key,
+                v,
+                0.01,
+                100.0,
+                "a multiplier of the strata table's population",
+            );
         }
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         c.schedule(
@@ -123,9 +142,9 @@ impl Demography {
         out
     }
 
-    /// Weights per (stratum, year), `s * years + t`: the start weight `w[s]` scaled so that the
-    /// stratum's weighted persons in year t are its start-year weighted persons times its
-    /// region's population index. `persons(s, t)` is the sample's persons (any fixed unit, such
+    /// Weights per (stratum, year), `s * years + t`: the start weight `w[s]` times its region's
+    /// start level (`level_urban`, `level_rural`), scaled so that the stratum's weighted persons
+    /// in year t are its start-year weighted persons times its region's population index. `persons(s, t)` is the sample's persons (any fixed unit, such
     /// as person-months) of stratum s in year t. Disabled, every year's weight is `w[s]`.
     pub fn year_weights(
         &self,
@@ -142,15 +161,17 @@ impl Demography {
                 out.extend(std::iter::repeat(ws).take(n));
                 continue;
             };
-            let r = match strata.strata[s].region {
-                Region::Urban => 0,
-                Region::Rural => 1,
+            let (r, level) = match strata.strata[s].region {
+                Region::Urban => (0, self.params.level_urban),
+                Region::Rural => (1, self.params.level_rural),
             };
             let p0 = persons(s, 0);
             for (t, ix) in index[r].iter().enumerate() {
                 let pt = persons(s, t);
                 let follow = if p0 > 0.0 && pt > 0.0 { p0 / pt } else { 1.0 };
-                out.push(ws * ix * follow);
+                // A level of 1 multiplies by nothing: the weights stay bit for bit.
+                let w = if level == 1.0 { ws } else { ws * level };
+                out.push(w * ix * follow);
             }
         }
         out
@@ -317,5 +338,44 @@ mod tests {
         // Disabled: the start weights, bit for bit.
         let off = demog(false).year_weights(&t, &w, &sim, persons);
         assert!(off.iter().all(|&x| x == 2.0));
+    }
+
+    #[test]
+    fn start_levels_scale_each_regions_weights_in_every_year() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let mut sim = s.simulation.clone();
+        sim.years = 3;
+        let mut d = demog(true);
+        d.params.urban_growth = Schedule::constant(2023, 0.02);
+        d.params.rural_growth = Schedule::constant(2023, -0.03);
+        let w = vec![2.0; t.strata.len()];
+        let persons = |_s: usize, y: usize| 100.0 * 0.9f64.powi(y as i32);
+        let base = d.year_weights(&t, &w, &sim, persons);
+        d.params.level_urban = 0.9;
+        d.params.level_rural = 1.15;
+        let scaled = d.year_weights(&t, &w, &sim, persons);
+        for (s, st) in t.strata.iter().enumerate() {
+            let level = if st.region == Region::Urban {
+                0.9
+            } else {
+                1.15
+            };
+            for y in 0..3 {
+                let (a, b) = (base[s * 3 + y], scaled[s * 3 + y]);
+                assert!((b - level * a).abs() < 1e-12, "{b} against {level} x {a}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_start_level_out_of_range_is_an_error_naming_the_key() {
+        let e = crate::scenario::load_str(
+            "[population.demography]\nenabled = true\nlevel_rural = 0.0\n",
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("population.demography.level_rural"), "{e}");
     }
 }
