@@ -111,6 +111,13 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          decides",
     ),
     (
+        "dynamics.income.growth",
+        &[("metrics.poverty_line", "\"relative\"")],
+        "with dynamics.income.by_region (on in the baseline) households follow growth_urban and \
+         growth_rural, and the national growth moves only national figures: here the relative \
+         poverty line, whose median grows with it",
+    ),
+    (
         "programs.dibao.standard.convergence_ratio",
         &[("programs.dibao.standard.convergence_year", "2024")],
         "convergence needs a convergence year within the horizon",
