@@ -549,8 +549,8 @@ fn r6(x: f64) -> f64 {
 ///   income and the relative-line median by the weighted income.
 ///
 /// Population: with `population.demography` on, the scenario's own schedules (the NBS urban
-/// and rural series, year by year) drive it from `from` on, from the start level that gives
-/// the table's year the table's population (`population.demography.level_*`).
+/// and rural series, year by year) drive it from `from` on; `population.demography.table_year`
+/// (2023 in `baseline.toml`) puts the strata table's population in the table's year.
 pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overlay> {
     let s = &loaded.scenario;
     let file = loaded
@@ -743,31 +743,6 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
         }
     }
 
-    // Population: the weights are the table's (2023) population, so with population change on
-    // the start year's level is the table's moved back by the scenario's own growth series;
-    // otherwise 2023 would get the table's population times the growth since `from` (in a
-    // start from 2017, 12.6 % too few rural and 9.5 % too many urban persons).
-    let demog = &s.population.demography;
-    if demog.enabled && from < TABLE_YEAR {
-        for (region, growth) in [
-            ("urban", &demog.urban_growth),
-            ("rural", &demog.rural_growth),
-        ] {
-            let index: f64 = (from + 1..=TABLE_YEAR)
-                .map(|y| 1.0 + growth.at(y).unwrap_or(0.0))
-                .product();
-            let k = format!("population.demography.level_{region}");
-            sets.push((k.clone(), Value::Float(r6(1.0 / index))));
-            drivers.insert(
-                k,
-                format!(
-                    "1 / the growth of `population.demography.{region}_growth` {}-{TABLE_YEAR} (the scenario's NBS series), so {TABLE_YEAR} has the strata table's population",
-                    from + 1
-                ),
-            );
-        }
-    }
-
     // Amounts the scenario gives at 2023 prices, moved to `from`.
     if years.contains(&TABLE_YEAR) {
         let deflate = price[&from] / price[&TABLE_YEAR];
@@ -833,7 +808,7 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
     drivers.insert(
         "backtest.not_driven".into(),
         format!(
-            "{}: not overlaid; with population.demography on, the scenario's own growth schedules (the same NBS series) move the weights from the start level",
+            "{}: not overlaid; with population.demography on, the scenario's own growth schedules (the same NBS series) move the weights, from the table year's population moved back (population.demography.table_year)",
             NOT_DRIVEN.join(", ")
         ),
     );

@@ -37,6 +37,10 @@ pub enum Purpose {
     /// Population change: deaths each January, and the household replacing one whose last
     /// member died.
     Demography = 11,
+    /// Marginal-family applications, monthly.
+    Marginal = 12,
+    /// Monitoring: whether data sharing reveals a shock, monthly.
+    Monitoring = 13,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

@@ -34,13 +34,11 @@ pub struct DemographyParams {
     pub urban_growth: Schedule,
     /// Growth of the rural resident population from year y−1 to y (share per year).
     pub rural_growth: Schedule,
-    /// Urban resident population of the start year relative to the strata table's
-    /// (multiplier of the urban weights; 1 = the table's year). A backtest starting before the
-    /// table's year sets it from the growth schedules, so that the table's year gets the
-    /// table's population.
-    pub level_urban: f64,
-    /// The same, rural.
-    pub level_rural: f64,
+    /// The calendar year whose population the strata table's persons are (2023 for the
+    /// embedded table). Set, the population index is 1 in that year, so a run starting earlier
+    /// (a backtest) starts from that year's population moved back by the growth schedules
+    /// rather than from that year's population itself. 0: the index is 1 in the start year.
+    pub table_year: i32,
 }
 
 impl DemographyParams {
@@ -49,18 +47,6 @@ impl DemographyParams {
     pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
         if !self.enabled {
             return;
-        }
-        for (key, v) in [
-            ("population.demography.level_urban", self.level_urban),
-            ("population.demography.level_rural", self.level_rural),
-        ] {
-            c.range(
-                key,
-                v,
-                0.01,
-                100.0,
-                "a multiplier of the strata table's population",
-            );
         }
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         c.schedule(
@@ -76,6 +62,26 @@ impl DemographyParams {
             ("population.demography.rural_growth", &self.rural_growth),
         ] {
             c.schedule(key, s, years.clone(), -0.5, 1.0, "a yearly growth rate");
+        }
+        if self.table_year != 0 {
+            let ty = self.table_year;
+            let key = "population.demography.table_year";
+            if !(1990..=2100).contains(&ty) {
+                c.fail(
+                    key,
+                    ty,
+                    "allowed: 0 (the start year) or a calendar year from 1990 to 2100",
+                );
+                return;
+            }
+            // The index is moved to that year through the growth of the years in between.
+            let (a, b) = (ty.min(sim.start_year) + 1, ty.max(sim.start_year));
+            for (k, s) in [
+                ("population.demography.urban_growth", &self.urban_growth),
+                ("population.demography.rural_growth", &self.rural_growth),
+            ] {
+                c.schedule(k, s, a..=b, -0.5, 1.0, "a yearly growth rate");
+            }
         }
     }
 }
@@ -139,12 +145,36 @@ impl Demography {
                 out[r][t] = out[r][t - 1] * (1.0 + g[r]);
             }
         }
+        if self.params.table_year != 0 {
+            let ty = self.params.table_year;
+            // Index of the table's year relative to the start year: growth compounded from the
+            // start year to it (or its inverse when it comes before the start).
+            let mut at = [1.0f64; 2];
+            let (lo, hi) = (ty.min(sim.start_year), ty.max(sim.start_year));
+            for y in lo + 1..=hi {
+                let g = [
+                    self.params.urban_growth.at(y).unwrap_or(0.0),
+                    self.params.rural_growth.at(y).unwrap_or(0.0),
+                ];
+                for r in 0..2 {
+                    at[r] *= 1.0 + g[r];
+                }
+            }
+            for r in 0..2 {
+                let f = if ty >= sim.start_year {
+                    1.0 / at[r]
+                } else {
+                    at[r]
+                };
+                out[r].iter_mut().for_each(|v| *v *= f);
+            }
+        }
         out
     }
 
-    /// Weights per (stratum, year), `s * years + t`: the start weight `w[s]` times its region's
-    /// start level (`level_urban`, `level_rural`), scaled so that the stratum's weighted persons
-    /// in year t are its start-year weighted persons times its region's population index. `persons(s, t)` is the sample's persons (any fixed unit, such
+    /// Weights per (stratum, year), `s * years + t`: the start weight `w[s]` scaled so that the
+    /// stratum's weighted persons in year t are its start-year weighted persons times its
+    /// region's population index. `persons(s, t)` is the sample's persons (any fixed unit, such
     /// as person-months) of stratum s in year t. Disabled, every year's weight is `w[s]`.
     pub fn year_weights(
         &self,
@@ -161,17 +191,15 @@ impl Demography {
                 out.extend(std::iter::repeat(ws).take(n));
                 continue;
             };
-            let (r, level) = match strata.strata[s].region {
-                Region::Urban => (0, self.params.level_urban),
-                Region::Rural => (1, self.params.level_rural),
+            let r = match strata.strata[s].region {
+                Region::Urban => 0,
+                Region::Rural => 1,
             };
             let p0 = persons(s, 0);
             for (t, ix) in index[r].iter().enumerate() {
                 let pt = persons(s, t);
                 let follow = if p0 > 0.0 && pt > 0.0 { p0 / pt } else { 1.0 };
-                // A level of 1 multiplies by nothing: the weights stay bit for bit.
-                let w = if level == 1.0 { ws } else { ws * level };
-                out.push(w * ix * follow);
+                out.push(ws * ix * follow);
             }
         }
         out
@@ -341,41 +369,33 @@ mod tests {
     }
 
     #[test]
-    fn start_levels_scale_each_regions_weights_in_every_year() {
+    fn a_table_year_after_the_start_puts_the_tables_population_in_that_year() {
+        // A backtest from 2017 of a table of 2023: the index is 1 in 2023 and the start year's
+        // population is 2023's moved back by the growth of 2018..=2023.
         let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let t = StrataTable::from_scenario(&s, "t").unwrap();
         let mut sim = s.simulation.clone();
-        sim.years = 3;
+        sim.start_year = 2017;
+        sim.years = 8;
         let mut d = demog(true);
-        d.params.urban_growth = Schedule::constant(2023, 0.02);
-        d.params.rural_growth = Schedule::constant(2023, -0.03);
-        let w = vec![2.0; t.strata.len()];
-        let persons = |_s: usize, y: usize| 100.0 * 0.9f64.powi(y as i32);
-        let base = d.year_weights(&t, &w, &sim, persons);
-        d.params.level_urban = 0.9;
-        d.params.level_rural = 1.15;
-        let scaled = d.year_weights(&t, &w, &sim, persons);
-        for (s, st) in t.strata.iter().enumerate() {
-            let level = if st.region == Region::Urban {
-                0.9
-            } else {
-                1.15
-            };
-            for y in 0..3 {
-                let (a, b) = (base[s * 3 + y], scaled[s * 3 + y]);
-                assert!((b - level * a).abs() < 1e-12, "{b} against {level} x {a}");
+        d.params.urban_growth = Schedule::constant(2013, 0.02);
+        d.params.rural_growth = Schedule::constant(2013, -0.03);
+        let plain = d.region_index(&sim);
+        d.params.table_year = 2023;
+        let ix = d.region_index(&sim);
+        for (r, g) in [(0, 1.02f64), (1, 0.97)] {
+            assert!((ix[r][6] - 1.0).abs() < 1e-12, "1 in the table's year");
+            assert!((ix[r][0] - g.powi(-6)).abs() < 1e-12);
+            for t in 0..8 {
+                // Only the level moves: the path's year-to-year growth is the schedule's.
+                assert!((ix[r][t] / plain[r][t] - ix[r][0]).abs() < 1e-12);
             }
         }
-    }
-
-    #[test]
-    fn a_start_level_out_of_range_is_an_error_naming_the_key() {
-        let e = crate::scenario::load_str(
-            "[population.demography]\nenabled = true\nlevel_rural = 0.0\n",
-            "t",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("population.demography.level_rural"), "{e}");
+        // A table year before the start: the start year is that population grown since.
+        d.params.table_year = 2015;
+        let ix = d.region_index(&sim);
+        assert!((ix[1][0] - 0.97f64.powi(2)).abs() < 1e-12);
+        // 0: the start year's population is the table's (no byte differs).
+        d.params.table_year = 0;
+        assert_eq!(d.region_index(&sim), plain);
     }
 }
