@@ -35,6 +35,15 @@ pub struct IncomeProcess {
     pub transitory_sd: f64,
     /// Real per-capita income growth from year y−1 to y (share per year).
     pub growth: Schedule,
+    /// Whether urban and rural strata follow their own growth (`growth_urban`,
+    /// `growth_rural`) instead of the national `growth`, which still drives the national
+    /// figures (income-indexed standards, the relative line).
+    pub by_region: bool,
+    /// Real per-capita income growth of urban strata from year y−1 to y (share per year),
+    /// with `by_region`.
+    pub growth_urban: Schedule,
+    /// The same, rural strata.
+    pub growth_rural: Schedule,
 }
 
 /// `dynamics.prices.*`.
@@ -143,6 +152,14 @@ impl DynamicsParams {
             1.0,
             "a yearly growth rate",
         );
+        if i.by_region {
+            for (key, sched) in [
+                ("dynamics.income.growth_urban", &i.growth_urban),
+                ("dynamics.income.growth_rural", &i.growth_rural),
+            ] {
+                c.schedule(key, sched, years.clone(), -0.5, 1.0, "a yearly growth rate");
+            }
+        }
         c.schedule(
             "dynamics.prices.inflation",
             &self.prices.inflation,
@@ -184,6 +201,9 @@ pub struct YearPaths {
     pub income_index: Vec<f64>,
     /// Price level of year t relative to the start year.
     pub price_index: Vec<f64>,
+    /// Nominal per-capita income multiplier of urban and rural strata (`[urban, rural]`):
+    /// `income_index` itself unless `dynamics.income.by_region`.
+    pub region_income_index: [Vec<f64>; 2],
 }
 
 impl YearPaths {
@@ -198,9 +218,33 @@ impl YearPaths {
             price_index[t] = price_index[t - 1] * (1.0 + pi);
             income_index[t] = income_index[t - 1] * (1.0 + g) * (1.0 + pi);
         }
+        let region_income_index = if d.income.by_region {
+            [&d.income.growth_urban, &d.income.growth_rural].map(|g| {
+                let mut index = vec![1.0; sim.years as usize];
+                for t in 1..sim.years as usize {
+                    let y = sim.start_year + t as i32;
+                    let g = g.at(y).expect("validated schedule");
+                    index[t] = index[t - 1]
+                        * (1.0 + g)
+                        * (1.0 + d.prices.inflation.at(y).expect("validated schedule"));
+                }
+                index
+            })
+        } else {
+            [income_index.clone(), income_index.clone()]
+        };
         YearPaths {
             income_index,
             price_index,
+            region_income_index,
+        }
+    }
+
+    /// The nominal income multiplier of year t for households of `region`.
+    pub fn region_index(&self, region: crate::population::Region, t: usize) -> f64 {
+        match region {
+            crate::population::Region::Urban => self.region_income_index[0][t],
+            crate::population::Region::Rural => self.region_income_index[1][t],
         }
     }
 }
@@ -841,6 +885,48 @@ mod tests {
         assert!((p.price_index[3] - 1.02f64.powi(3)).abs() < 1e-12);
     }
 
+    #[test]
+    fn regions_follow_their_own_growth_only_with_by_region() {
+        let text = |on: bool| {
+            format!("[dynamics.income]\nby_region = {on}\ngrowth = {{ 2023 = 0.05 }}\ngrowth_urban = {{ 2023 = 0.03 }}\ngrowth_rural = {{ 2023 = 0.08 }}\n[dynamics.prices]\ninflation = {{ 2023 = 0.02 }}\n")
+        };
+        let off = crate::scenario::load_str(&text(false), "t")
+            .unwrap()
+            .scenario;
+        let p = YearPaths::new(&off.dynamics, &off.simulation);
+        assert_eq!(
+            p.region_income_index,
+            [p.income_index.clone(), p.income_index.clone()]
+        );
+        let on = crate::scenario::load_str(&text(true), "t")
+            .unwrap()
+            .scenario;
+        let p = YearPaths::new(&on.dynamics, &on.simulation);
+        use crate::population::Region;
+        assert!((p.region_index(Region::Urban, 2) - (1.03f64 * 1.02).powi(2)).abs() < 1e-12);
+        assert!((p.region_index(Region::Rural, 2) - (1.08f64 * 1.02).powi(2)).abs() < 1e-12);
+        assert!((p.income_index[2] - (1.05f64 * 1.02).powi(2)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn regional_growth_needs_the_year_after_the_start_with_by_region() {
+        // A 2020 start: the defaults' regional schedules begin in 2023, so 2021 has no value.
+        let text = "[simulation]\nstart_year = 2020\n[dynamics.income]\nby_region = true\ngrowth = { 2020 = 0.05 }\ngrowth_urban = { 2020 = 0.05 }\n[dynamics.prices]\ninflation = { 2020 = 0.02 }\n";
+        let e = crate::scenario::load_str(text, "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dynamics.income.growth_rural"), "{e}");
+        assert!(e.contains("2021"), "{e}");
+        let off = text.replace("by_region = true", "by_region = false");
+        let e = crate::scenario::load_str(&off, "t")
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string());
+        assert!(
+            !e.contains("dynamics.income.growth_rural"),
+            "checked only with by_region: {e}"
+        );
+    }
+
     /// Closed form: the expected deaths of a January are the sum over members of their death
     /// probability at their new age; the count of 40,000 households' deaths must fall within
     /// four binomial standard errors (sqrt of the sum of q(1 - q)) of it.
@@ -970,18 +1056,12 @@ mod tests {
     /// sample covariance: (s_a^2 s_b^2 + c^2) / n).
     #[test]
     fn windows_give_the_ar1_path() {
-        let inc = IncomeProcess {
-            persistent_rho: 0.97,
-            persistent_sd: 0.08,
-            persistent_initial_sd: 0.3,
-            transitory_sd: 0.1,
-            growth: crate::scenario::load_str("", "t")
-                .unwrap()
-                .scenario
-                .dynamics
-                .income
-                .growth,
-        };
+        let mut inc = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .dynamics
+            .income;
+        (inc.persistent_rho, inc.persistent_sd, inc.transitory_sd) = (0.97, 0.08, 0.1);
         let w = Windows::new(&inc, 1e-9);
         let (n, len, p0) = (200_000usize, MAX_WINDOW, 0.4);
         let mut rng = stream(3, 0, 0, Purpose::Income);
@@ -1041,20 +1121,14 @@ mod tests {
     /// unconditional walk would reach it.
     #[test]
     fn skipped_windows_reach_the_line_less_often_than_the_tolerance() {
-        let growth = crate::scenario::load_str("", "t")
+        let defaults = crate::scenario::load_str("", "t")
             .unwrap()
             .scenario
             .dynamics
-            .income
-            .growth;
+            .income;
         for (rho, sd, tsd) in [(0.97, 0.08, 0.1), (0.97, 0.08, 0.0), (0.5, 0.3, 0.2)] {
-            let inc = IncomeProcess {
-                persistent_rho: rho,
-                persistent_sd: sd,
-                persistent_initial_sd: 0.0,
-                transitory_sd: tsd,
-                growth: growth.clone(),
-            };
+            let mut inc = defaults.clone();
+            (inc.persistent_rho, inc.persistent_sd, inc.transitory_sd) = (rho, sd, tsd);
             let tol = 1e-3;
             let w = Windows::new(&inc, tol);
             let stationary = sd / (1.0f64 - rho * rho).sqrt();

@@ -275,7 +275,7 @@ fn simulate<const WANT_INCOME: bool>(
             }
             has_worker = hh.workers(members) > 0;
         }
-        let ln_index = tables.ln_income_index[t];
+        let ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
         let yc = year_ctx(model, tables, &hh, t);
         let year = year_facts(model, tables, rules, &mut progs, &yc, ln_index);
         let mut fall_base = false;
@@ -384,8 +384,9 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         st
     };
     let price_index = tables.paths.price_index[t];
+    let region = model.pop.strata.strata[st].region;
     let prior = if t > 0 {
-        tables.paths.income_index[t - 1]
+        tables.paths.region_index(region, t - 1)
     } else {
         1.0
     };
@@ -400,7 +401,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         local_standard: tables.standards.get(st, t),
         ln_local_standard: tables.ln_standards[st * years + t],
         price_index,
-        income_index: tables.paths.income_index[t],
+        income_index: tables.paths.region_index(region, t),
         mean_income: model.pop.strata.strata[st].target_income_mean * prior,
         education: hh.pupils(members) as f64
             * s.population.spending.education_per_pupil

@@ -116,6 +116,9 @@ pub struct RepTables {
     pub ln_standards: Vec<f64>,
     pub ln_lines: Vec<f64>,
     pub ln_income_index: Vec<f64>,
+    /// Log of the nominal income multiplier per (stratum, year): its region's
+    /// (`dynamics.income.by_region`), else the national one.
+    pub ln_stratum_income_index: Vec<f64>,
     pub disaster: DisasterTable,
     /// Per (stratum, month from the start of burn-in): `shock::DISASTER` when a disaster
     /// spell starts that month, else 0 (laid out as the disaster table's rows).
@@ -180,6 +183,13 @@ impl RepTables {
             .collect();
         let ln_lines = lines.iter().map(|l| l.ln()).collect();
         let ln_income_index = paths.income_index.iter().map(|x| x.ln()).collect();
+        let ln_stratum_income_index = model
+            .pop
+            .strata
+            .strata
+            .iter()
+            .flat_map(|st| (0..years).map(|t| paths.region_index(st.region, t).ln()))
+            .collect();
         RepTables {
             paths,
             standards,
@@ -187,6 +197,7 @@ impl RepTables {
             ln_standards,
             ln_lines,
             ln_income_index,
+            ln_stratum_income_index,
             disaster,
             disaster_start,
             windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
