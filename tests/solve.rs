@@ -315,8 +315,10 @@ fn a_figure_not_monotone_in_the_key_is_an_error() {
     // Coverage of the poor is the take-up share whatever the standard (the poverty line is the
     // standard itself): flat in expectation, it wanders with the households the standard
     // admits, so it is not monotone in the standard.
+    // 500 households: at 2,000 the wander is small enough that one draw (the persistent
+    // income term drawn in windows) left the mean monotone over every point the solver tried.
     let base = reference(&[
-        "simulation.households=2000",
+        "simulation.households=500",
         "simulation.replications=2",
         "simulation.years=1",
     ]);
