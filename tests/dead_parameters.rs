@@ -118,6 +118,14 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          poverty line, whose median grows with it",
     ),
     (
+        "programs.temporary.months_epidemic",
+        &[(
+            "programs.temporary.epidemic_yearly_prob",
+            "{ 2000 = 0.0, 2022 = 0.0234, 2023 = 0.05 }",
+        )],
+        "the epidemic rule is dated 2022 in the baseline, before the run's start",
+    ),
+    (
         "programs.dibao.standard.convergence_ratio",
         &[("programs.dibao.standard.convergence_year", "2024")],
         "convergence needs a convergence year within the horizon",
