@@ -20,6 +20,10 @@ const INERT: &[(&str, &str)] = &[
         "households per parallel work item: changes no output byte (tested in determinism tests)",
     ),
     (
+        "simulation.skip_tolerance",
+        "skipping quiet windows changes no draw: outputs change only on a missed window, probability below the tolerance (tests/skip.rs)",
+    ),
+    (
         "population.households_total",
         "inline populations only; full-system-2023 uses the synthetic population",
     ),
