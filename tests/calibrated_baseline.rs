@@ -16,8 +16,17 @@ fn root() -> &'static Path {
 }
 
 fn fit(scenario_file: &str, targets_file: &str, years: u32) -> Vec<(String, f64)> {
+    fit_at(10_000, scenario_file, targets_file, years)
+}
+
+fn fit_at(
+    households: u64,
+    scenario_file: &str,
+    targets_file: &str,
+    years: u32,
+) -> Vec<(String, f64)> {
     let sets: Vec<_> = [
-        "simulation.households=10000",
+        &format!("simulation.households={households}"),
         "simulation.replications=20",
         &format!("simulation.years={years}"),
     ]
@@ -148,7 +157,10 @@ const TOLERANCE_OUT_OF_SAMPLE: &[(&str, f64)] = &[
 
 #[test]
 fn calibrated_on_2022_the_model_projects_2023_within_the_stated_out_of_sample_error() {
-    let rows = fit("baseline-2022.toml", "targets-2023.toml", 2);
+    // 40,000 households: at 10,000 x 20 tekun persons' Monte Carlo sd is about 4.8 % (seeds
+    // 20230912 and 1-4 gave -5.3, +5.7, -5.3, +1.6, +3.1 %), as wide as its 5 % tolerance;
+    // at 40,000 about 1.7 % (-1.2, -0.9, -3.7, -4.3 %).
+    let rows = fit_at(40_000, "baseline-2022.toml", "targets-2023.toml", 2);
     for (name, tol) in TOLERANCE_OUT_OF_SAMPLE {
         let err = rows
             .iter()

@@ -20,6 +20,10 @@ const INERT: &[(&str, &str)] = &[
         "households per parallel work item: changes no output byte (tested in determinism tests)",
     ),
     (
+        "simulation.skip_tolerance",
+        "skipping quiet windows changes no draw: outputs change only on a missed window, probability below the tolerance (tests/skip.rs)",
+    ),
+    (
         "population.households_total",
         "inline populations only; full-system-2023 uses the synthetic population",
     ),
@@ -116,6 +120,14 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "with dynamics.income.by_region (on in the baseline) households follow growth_urban and \
          growth_rural, and the national growth moves only national figures: here the relative \
          poverty line, whose median grows with it",
+    ),
+    (
+        "programs.temporary.months_epidemic",
+        &[(
+            "programs.temporary.epidemic_yearly_prob",
+            "{ 2000 = 0.0, 2022 = 0.0234, 2023 = 0.05 }",
+        )],
+        "the epidemic rule is dated 2022 in the baseline, before the run's start",
     ),
     (
         "programs.dibao.standard.convergence_ratio",

@@ -10,7 +10,7 @@ mod household;
 pub use household::{simulate_household, simulate_household_summary, Trajectory, YearSummary};
 
 use crate::counters::{c, Counters};
-use crate::dynamics::{DisasterTable, YearPaths};
+use crate::dynamics::{DisasterTable, Windows, YearPaths};
 use crate::error::{Error, Result};
 use crate::population::regions::{regions, RegionSet};
 use crate::population::PopulationModel;
@@ -123,6 +123,13 @@ pub struct RepTables {
     /// Per (stratum, month from the start of burn-in): `shock::DISASTER` when a disaster
     /// spell starts that month, else 0 (laid out as the disaster table's rows).
     pub disaster_start: Vec<u8>,
+    /// The persistent income term's windows and the bound on which quiet ones are skipped.
+    pub windows: Windows,
+    /// Per (stratum, month from the start of burn-in), laid out as `disaster_start`: the end
+    /// (first month after) of a window opening that month: the next calendar-year boundary
+    /// (in the burn-in, counted back from its end) or disaster start; the month after a
+    /// disaster start (a window of its own). Household shocks end windows too (`IncomeState`).
+    pub window_end: Vec<u32>,
     /// Quota: `None` in the first pass (recipients are counted by need); then the need cut-off
     /// per (stratum, year).
     pub quota_cut: Option<Vec<f64>>,
@@ -169,7 +176,8 @@ impl RepTables {
                     }
                 })
             })
-            .collect();
+            .collect::<Vec<u8>>();
+        let window_end = window_grid(&disaster_start, disaster.row(0).len(), sim.burn_in_months);
         let ln_standards = (0..lines.len())
             .map(|i| standards.get(i / years, i % years).ln())
             .collect();
@@ -192,10 +200,30 @@ impl RepTables {
             ln_stratum_income_index,
             disaster,
             disaster_start,
+            windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
+            window_end,
             quota_cut: None,
             decile_cuts: None,
         }
     }
+}
+
+/// The window grid (see [`RepTables::window_end`]) of every stratum's row of `starts`
+/// (`months` per row, the first `burn` of them burn-in).
+fn window_grid(starts: &[u8], months: usize, burn: u32) -> Vec<u32> {
+    let mut out = vec![0u32; starts.len()];
+    for (row, ends) in starts.chunks(months).zip(out.chunks_mut(months)) {
+        // The first boundary after the month at hand.
+        let mut next = months;
+        for mb in (0..months).rev() {
+            ends[mb] = if row[mb] != 0 { mb + 1 } else { next } as u32;
+            let year_starts = (mb as i64 - burn as i64).rem_euclid(12) == 0;
+            if row[mb] != 0 || year_starts {
+                next = mb;
+            }
+        }
+    }
+    out
 }
 
 /// Counters of a run: `[scenario][replication]`.

@@ -261,6 +261,25 @@ mod tests {
     }
 
     #[test]
+    fn application_keys_out_of_range_are_rejected_naming_the_key() {
+        for (text, key) in [
+            (
+                "[programs.marginal]\nmonthly_apply_prob = 1.5\n",
+                "programs.marginal.monthly_apply_prob",
+            ),
+            (
+                "[programs.marginal]\nreview_months = 0\n",
+                "programs.marginal.review_months",
+            ),
+        ] {
+            let Err(err) = crate::scenario::load_str(text, "t") else {
+                panic!("accepted: {text}")
+            };
+            assert!(err.to_string().contains(key), "{err}");
+        }
+    }
+
+    #[test]
     fn special_assistance_scales_with_members() {
         let p = params();
         assert!((p.special(3.0, 769.0) - 3.0 * p.special_share * 769.0).abs() < 1e-9);

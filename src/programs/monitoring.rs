@@ -395,6 +395,25 @@ mod tests {
     }
 
     #[test]
+    fn registry_keys_out_of_range_are_rejected_naming_the_key() {
+        for (text, key) in [
+            (
+                "[programs.monitoring]\nidentify_share = -0.1\n",
+                "programs.monitoring.identify_share",
+            ),
+            (
+                "[programs.monitoring]\nregistry_months = 0\n",
+                "programs.monitoring.registry_months",
+            ),
+        ] {
+            let Err(err) = crate::scenario::load_str(text, "t") else {
+                panic!("accepted: {text}")
+            };
+            assert!(err.to_string().contains(key), "{err}");
+        }
+    }
+
+    #[test]
     fn a_rule_dated_from_the_start_year_does_not_act_in_burn_in() {
         // Burn-in months (m < 0) carry the start year but stand for the years before it.
         assert!(!in_force(2023, 2023, -1));

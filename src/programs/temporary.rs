@@ -4,10 +4,13 @@
 //! dibao standard per member, k by the kind of shock; also for households already on dibao.
 
 use super::MAX_PROPENSITIES;
-use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{
+    fen, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx,
+};
 use crate::check::Checker;
 use crate::counters::c;
-use crate::rng::{Purpose, StreamRng};
+use crate::rng::{mix64, Purpose, StreamRng};
+use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,13 @@ pub struct TemporaryParams {
     /// Migrants apply where the emergency happened, like residents (2023 rule); when false they
     /// apply with the registered-place take-up factor of `programs.residence`.
     pub migrants_included: bool,
+    /// Epidemic-era temporary assistance (2020–2022: help for households in difficulty because
+    /// of the epidemic, 因疫遇困), by year: yearly chance 0–1 that a household whose income is
+    /// below the line (`income_threshold_multiple`) is helped in one month of the year, drawn
+    /// from a stream of its own. 0 in a year: nothing drawn (no output byte differs).
+    pub epidemic_yearly_prob: Schedule,
+    /// Months of the local standard paid per member for an epidemic hardship.
+    pub months_epidemic: f64,
 }
 
 pub use crate::dynamics::shock;
@@ -45,7 +55,22 @@ impl TemporaryParams {
             10.0,
             "a multiple of the standard",
         );
+        for (y, v) in self.epidemic_yearly_prob.iter() {
+            c.share(&format!("{k}.epidemic_yearly_prob.{y}"), v);
+        }
+        let first = self.epidemic_yearly_prob.first_year();
+        if first.map_or(true, |f| f > _sim.start_year) {
+            c.fail(
+                &format!("{k}.epidemic_yearly_prob"),
+                format!("{{ first year {} }}", first.unwrap_or(0)),
+                format!(
+                    "a value is needed for {} (the start year; 0 where there was no epidemic rule)",
+                    _sim.start_year
+                ),
+            );
+        }
         for (name, v) in [
+            ("months_epidemic", self.months_epidemic),
             ("months_hardship", self.months_hardship),
             ("months_illness", self.months_illness),
             ("months_job_loss", self.months_job_loss),
@@ -94,13 +119,23 @@ pub struct Temporary {
     /// Take-up factor of a migrant household (the residence rule, unless migrants are
     /// included where the emergency happened).
     migrant_factor: f64,
+    /// Some year of the epidemic rule has a chance above 0.
+    epidemic: bool,
 }
+
+/// Salt of the epidemic stream (derived from the temporary-assistance key, so the application
+/// stream keeps its draws).
+const EPIDEMIC_SALT: u64 = 0xE91D_E41C_0000_2020;
 
 /// A household's application stream and yearly facts.
 #[derive(Debug, Clone)]
 pub struct TemporaryHouse {
     rng: StreamRng,
     ln_line: f64,
+    /// Key of the epidemic stream (one draw set per year), when the rule is on.
+    epidemic_key: Option<u64>,
+    /// Month of the year (0–11) of this year's epidemic hardship, if any.
+    epidemic_month: Option<i32>,
 }
 
 impl Step for Temporary {
@@ -116,6 +151,7 @@ impl Step for Temporary {
             } else {
                 p.residence.take_up_factor(true)
             },
+            epidemic: t.epidemic_yearly_prob.iter().any(|(_, v)| v > 0.0),
         })
     }
 
@@ -123,13 +159,33 @@ impl Step for Temporary {
         TemporaryHouse {
             rng: key.stream(Purpose::Temporary),
             ln_line: 0.0,
+            epidemic_key: self
+                .epidemic
+                .then(|| mix64(key.stream_key(Purpose::Temporary) ^ EPIDEMIC_SALT)),
+            epidemic_month: None,
         }
     }
 
     fn year(&self, h: &mut TemporaryHouse, y: &YearCtx) -> f64 {
         h.ln_line = y.ln_local_standard + self.ln_threshold;
-        // It acts only in months a shock starts, and those always take the steps.
+        h.epidemic_month = None;
+        if let Some(k) = h.epidemic_key {
+            let p = self.p.epidemic_yearly_prob.at(y.year).unwrap_or(0.0);
+            if p > 0.0 {
+                let mut r = month_draws(k, y.year);
+                if r.random::<f64>() < p {
+                    h.epidemic_month = Some(r.random_range(0..12));
+                }
+            }
+        }
+        // It acts only in months a shock starts, and those always take the steps (and in a
+        // year of an epidemic hardship, every month: see `busy`).
         f64::NEG_INFINITY
+    }
+
+    #[inline(always)]
+    fn busy(&self, h: &TemporaryHouse) -> bool {
+        h.epidemic_month.is_some()
     }
 
     fn step(
@@ -140,6 +196,15 @@ impl Step for Temporary {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
+        if h.epidemic_month == Some(mo.m.rem_euclid(12)) && mo.ly < h.ln_line {
+            // Epidemic hardship: paid where the household lives, without the application draw
+            // (the yearly chance is that of being helped).
+            let paid = self.p.months_epidemic * y.local_standard * y.size;
+            led.temporary += paid;
+            rec[c::COST_TEMPORARY_FEN] += fen(paid);
+            rec[c::TEMP_CASES_PERSONS] += y.k;
+            rec[c::TEMP_CASES_HH] += 1;
+        }
         if mo.kinds == 0 {
             return;
         }
@@ -152,8 +217,9 @@ impl Step for Temporary {
         };
         if mo.ly < h.ln_line && u < self.p.take_up * factor {
             // Paid where the shock happened, at the local standard.
-            led.temporary = self.p.payment(mo.kinds, y.local_standard, y.size);
-            rec[c::COST_TEMPORARY_FEN] += fen(led.temporary);
+            let paid = self.p.payment(mo.kinds, y.local_standard, y.size);
+            led.temporary += paid;
+            rec[c::COST_TEMPORARY_FEN] += fen(paid);
             rec[c::TEMP_CASES_PERSONS] += y.k;
             rec[c::TEMP_CASES_HH] += 1;
         }
@@ -185,5 +251,21 @@ mod tests {
         let both = p.months(shock::ILLNESS | shock::DISASTER);
         assert_eq!(both, p.months_illness.max(p.months_disaster));
         assert_eq!(p.months(0), 0.0);
+    }
+
+    #[test]
+    fn no_epidemic_rule_by_default_and_a_bad_chance_is_refused() {
+        let p = params();
+        assert!(p.epidemic_yearly_prob.iter().all(|(_, v)| v == 0.0));
+        let e = crate::scenario::load_str(
+            "[programs.temporary]\nepidemic_yearly_prob = { 2000 = 0.0, 2022 = 1.5 }\n",
+            "t.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("programs.temporary.epidemic_yearly_prob.2022") && e.contains("1.5"),
+            "{e}"
+        );
     }
 }
