@@ -542,13 +542,15 @@ fn r6(x: f64) -> f64 {
 /// - prices: inflation from `cpi_index` (or `cpi_inflation`, percent);
 /// - incomes: the strata's 2023 incomes scaled to `from` by the observed urban and rural
 ///   ratios, then real growth each year: the urban and rural nominal growth weighted by the
-///   model's person shares (the model has one income index), deflated by inflation;
+///   model's person shares, deflated by inflation (the national index); with
+///   `dynamics.income.by_region`, each region's own deflated growth as well, which its strata follow;
 /// - amounts the scenario gives at 2023 prices (tekun institutional cost, services cost,
 ///   education spending) deflated to `from` by prices; the low-income mass's level by rural
 ///   income and the relative-line median by the weighted income.
 ///
-/// Population is not in the overlay: with `population.demography` on, the scenario's own
-/// schedules (the NBS urban and rural series, year by year) drive it from `from` on.
+/// Population: with `population.demography` on, the scenario's own schedules (the NBS urban
+/// and rural series, year by year) drive it from `from` on; `population.demography.table_year`
+/// (2023 in `baseline.toml`) puts the strata table's population in the table's year.
 pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overlay> {
     let s = &loaded.scenario;
     let file = loaded
@@ -726,6 +728,25 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
             1.0 - w_urban
         ),
     );
+    // With `dynamics.income.by_region` each region's households follow its own observed
+    // growth (the weighted series above still drives the national figures).
+    if s.dynamics.income.by_region {
+        for region in ["urban", "rural"] {
+            let growth: BTreeMap<i32, f64> = years[1..]
+                .iter()
+                .map(|&y| {
+                    let nominal = inc[&(region, y)] / inc[&(region, y - 1)] - 1.0;
+                    (y, r6((1.0 + nominal) / (1.0 + inflation[&y]) - 1.0))
+                })
+                .collect();
+            let k = format!("dynamics.income.growth_{region}");
+            sets.push((k.clone(), schedule(&growth)));
+            drivers.insert(
+                k,
+                format!("{hf}: `income_pc_{region}`, nominal growth deflated by `{price_key}`"),
+            );
+        }
+    }
 
     // Amounts the scenario gives at 2023 prices, moved to `from`.
     if years.contains(&TABLE_YEAR) {
@@ -800,7 +821,7 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
     drivers.insert(
         "backtest.not_driven".into(),
         format!(
-            "{}: the model has no population change yet",
+            "{}: not overlaid; with population.demography on, the scenario's own growth schedules (the same NBS series) move the weights, from the table year's population moved back (population.demography.table_year)",
             NOT_DRIVEN.join(", ")
         ),
     );

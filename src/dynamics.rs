@@ -5,7 +5,7 @@
 
 use crate::check::Checker;
 use crate::population::{Household, MemberParams, PopulationModel, StrataTable, MAX_MEMBERS};
-use crate::rng::{stream, Purpose, StreamRng};
+use crate::rng::{month_stream, stream, stream_key, Purpose, StreamRng};
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
@@ -35,6 +35,15 @@ pub struct IncomeProcess {
     pub transitory_sd: f64,
     /// Real per-capita income growth from year y−1 to y (share per year).
     pub growth: Schedule,
+    /// Whether urban and rural strata follow their own growth (`growth_urban`,
+    /// `growth_rural`) instead of the national `growth`, which still drives the national
+    /// figures (income-indexed standards, the relative line).
+    pub by_region: bool,
+    /// Real per-capita income growth of urban strata from year y−1 to y (share per year),
+    /// with `by_region`.
+    pub growth_urban: Schedule,
+    /// The same, rural strata.
+    pub growth_rural: Schedule,
 }
 
 /// `dynamics.prices.*`.
@@ -143,6 +152,14 @@ impl DynamicsParams {
             1.0,
             "a yearly growth rate",
         );
+        if i.by_region {
+            for (key, sched) in [
+                ("dynamics.income.growth_urban", &i.growth_urban),
+                ("dynamics.income.growth_rural", &i.growth_rural),
+            ] {
+                c.schedule(key, sched, years.clone(), -0.5, 1.0, "a yearly growth rate");
+            }
+        }
         c.schedule(
             "dynamics.prices.inflation",
             &self.prices.inflation,
@@ -184,6 +201,9 @@ pub struct YearPaths {
     pub income_index: Vec<f64>,
     /// Price level of year t relative to the start year.
     pub price_index: Vec<f64>,
+    /// Nominal per-capita income multiplier of urban and rural strata (`[urban, rural]`):
+    /// `income_index` itself unless `dynamics.income.by_region`.
+    pub region_income_index: [Vec<f64>; 2],
 }
 
 impl YearPaths {
@@ -198,9 +218,33 @@ impl YearPaths {
             price_index[t] = price_index[t - 1] * (1.0 + pi);
             income_index[t] = income_index[t - 1] * (1.0 + g) * (1.0 + pi);
         }
+        let region_income_index = if d.income.by_region {
+            [&d.income.growth_urban, &d.income.growth_rural].map(|g| {
+                let mut index = vec![1.0; sim.years as usize];
+                for t in 1..sim.years as usize {
+                    let y = sim.start_year + t as i32;
+                    let g = g.at(y).expect("validated schedule");
+                    index[t] = index[t - 1]
+                        * (1.0 + g)
+                        * (1.0 + d.prices.inflation.at(y).expect("validated schedule"));
+                }
+                index
+            })
+        } else {
+            [income_index.clone(), income_index.clone()]
+        };
         YearPaths {
             income_index,
             price_index,
+            region_income_index,
+        }
+    }
+
+    /// The nominal income multiplier of year t for households of `region`.
+    pub fn region_index(&self, region: crate::population::Region, t: usize) -> f64 {
+        match region {
+            crate::population::Region::Urban => self.region_income_index[0][t],
+            crate::population::Region::Rural => self.region_income_index[1][t],
         }
     }
 }
@@ -265,6 +309,16 @@ pub struct IncomeState {
     /// month always is one: it draws every kind's first waiting time.
     month: u32,
     next_change: u32,
+    /// The window the persistent term is in (see [`Windows`]): the month it ends (first
+    /// month after it), and per month, by the months k left after it, what the bridge adds
+    /// to a_k times the previous month's term (b_k y + c_k z) and the transitory noise, drawn
+    /// when the window opened (so the monthly loop makes no call and keeps its state in
+    /// registers).
+    win_end: u32,
+    win_add: [f64; MAX_WINDOW],
+    win_noise: [f64; MAX_WINDOW],
+    /// Key of the windows' generators (`Purpose::Window`), one per (household, opening month).
+    win_key: u64,
     clock: ShockClock,
     rng_income: StreamRng,
     rng_shocks: StreamRng,
@@ -309,6 +363,10 @@ impl IncomeState {
             persistent: hh.persistent0,
             month: 0,
             next_change: 0,
+            win_end: 0,
+            win_add: [0.0; MAX_WINDOW],
+            win_noise: [0.0; MAX_WINDOW],
+            win_key: stream_key(sim.seed, rep, hh.index, Purpose::Window),
             clock: ShockClock::default(),
             rng_income: stream(sim.seed, rep, hh.index, Purpose::Income),
             rng_shocks: stream(sim.seed, rep, hh.index, Purpose::Shocks),
@@ -318,22 +376,30 @@ impl IncomeState {
         }
     }
 
-    /// Advance one month. `ln_index` is the log of the year's nominal income multiplier and
-    /// `ln_disaster` the log of the stratum's disaster factor this month. Draws per month: one
-    /// normal (persistent), one normal if transitory noise is on. Household shocks carry their
-    /// own waiting times (see [`ShockClock`]): one geometric draw per shock, none in the
-    /// months between. The count of draws never depends on the household's income.
+    /// Advance one month. `ln_index` is the log of the year's nominal income multiplier,
+    /// `ln_disaster` the log of the stratum's disaster factor this month and `grid_end` the
+    /// end of the window a month opening one here would open (see [`Windows`]: the next
+    /// calendar year, disaster start or month after one). Draws per window: one normal from
+    /// the income stream (the persistent term at the window's end); per month, from the
+    /// window's own generator: one normal for the persistent term (none in a window's last
+    /// month) and one if transitory noise is on. Household shocks carry their own waiting
+    /// times (see [`ShockClock`]): one geometric draw per shock, none in the months between.
+    /// The count of draws never depends on the household's income.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn step(
         &mut self,
         d: &DynamicsParams,
+        w: &Windows,
         hh: &Household,
         has_worker: bool,
         ln_index: f64,
         ln_disaster: f64,
+        grid_end: u32,
     ) -> MonthIncome {
         let n = self.month;
-        let started = if n == self.next_change {
+        let change = n == self.next_change;
+        let started = if change {
             let (started, next) =
                 self.clock
                     .advance(n, &d.shocks, has_worker, &mut self.rng_shocks);
@@ -342,80 +408,157 @@ impl IncomeState {
         } else {
             0
         };
-        self.income(d, hh, ln_index, ln_disaster, started)
+        if n == self.win_end {
+            // A month of shock change is a window of its own, so the quiet months after it
+            // start one that can be skipped.
+            let end = if change {
+                n + 1
+            } else {
+                grid_end.min(self.next_change)
+            };
+            let y = self.window_end_value(w, self.persistent, n, end);
+            self.fill(d.income.transitory_sd, w, y, n, end);
+            self.win_end = end;
+        }
+        self.income(w, hh, ln_index, ln_disaster, started)
     }
 
-    /// Step the quiet months of `range` (counted from the start of burn-in; `ln_disaster` is
-    /// indexed by them) while `fast(month, income)` holds: the numbers of
-    /// [`step`](IncomeState::step), month by month, with the state in locals.
+    /// The persistent term in the last month of the window `n..end` opening after `p`: one
+    /// normal from the income stream.
+    #[inline(always)]
+    fn window_end_value(&mut self, w: &Windows, p: f64, n: u32, end: u32) -> f64 {
+        let len = (end - n) as usize;
+        let z: f64 = StandardNormal.sample(&mut self.rng_income);
+        w.rho_pow[len] * p + w.s[len] * z
+    }
+
+    /// Draw the months of the window `n..end` ending at `y` from its own generator, month by
+    /// month: the bridge's normal (none in the last month), then the transitory noise's (when
+    /// it is on).
+    #[inline(never)]
+    fn fill(&mut self, tsd: f64, w: &Windows, y: f64, n: u32, end: u32) {
+        let mut rng = month_stream(self.win_key, n as i32);
+        for k in (0..(end - n) as usize).rev() {
+            let z: f64 = if k > 0 {
+                StandardNormal.sample(&mut rng)
+            } else {
+                0.0
+            };
+            let [_, b, c] = w.bridge[k];
+            self.win_add[k] = b * y + c * z;
+            self.win_noise[k] = if tsd > 0.0 {
+                let e: f64 = StandardNormal.sample(&mut rng);
+                tsd * e
+            } else {
+                0.0
+            };
+        }
+    }
+
+    /// Step the quiet months of `range` (counted from the start of burn-in; `ln_disaster` and
+    /// `grid_end` are indexed by them, as in [`step`](IncomeState::step)) while `fast(month,
+    /// income)` holds: the numbers of `step`, month by month, with the state in locals.
+    /// A window that opens here, is longer than one month and, on [`Windows::can_skip`]'s
+    /// bound, stays at or above `ln_near` in every month with a probability of at least
+    /// 1 − `simulation.skip_tolerance` (with no illness in force where `illness_matters`) is
+    /// skipped whole: its months are taken as fast without drawing them (the window's end
+    /// value was drawn when it opened, so the draws that follow are the same either way).
     /// Stops before the first month of shock change, or at the first month that is not
-    /// fast, already stepped, which it returns with its income.
+    /// fast, already stepped, which it returns with its income, and the months it skipped.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn run_quiet(
         &mut self,
         d: &DynamicsParams,
+        w: &Windows,
         hh: &Household,
         ln_index: f64,
         ln_disaster: &[f64],
+        grid_end: &[u32],
         range: std::ops::Range<usize>,
+        ln_near: f64,
+        illness_matters: bool,
         mut fast: impl FnMut(usize, &MonthIncome) -> bool,
-    ) -> (usize, Option<MonthIncome>) {
-        let inc = &d.income;
-        let (rho, sd, tsd) = (inc.persistent_rho, inc.persistent_sd, inc.transitory_sd);
+    ) -> (usize, Option<MonthIncome>, u32) {
+        let tsd = d.income.transitory_sd;
         let (shift, ill) = (self.clock.shift, self.clock.ill);
+        let may_skip = w.skips && !(ill && illness_matters);
+        // Log income less the persistent term, the disaster and the noise (as `income`).
+        let level = hh.log_income_perm + ln_index + shift;
         // Quiet months left before the next change (none when this month is one).
         let quiet = self.next_change.saturating_sub(self.month) as usize;
         let end = range.end.min(range.start.saturating_add(quiet));
         let mut p = self.persistent;
+        let mut win_end = self.win_end as usize;
         let mut mb = range.start;
+        let mut skipped = 0u32;
         let mut out = None;
         while mb < end {
-            // As `income`, operation for operation.
-            let z: f64 = StandardNormal.sample(&mut self.rng_income);
-            p = rho * p + sd * z;
-            let mut log_y = hh.log_income_perm + p + ln_index + ln_disaster[mb];
-            if tsd > 0.0 {
-                let e: f64 = StandardNormal.sample(&mut self.rng_income);
-                log_y += tsd * e;
+            if mb == win_end {
+                // No shock changes here: the window ends at the grid or the next change.
+                let e = (grid_end[mb] as usize).min(self.next_change as usize);
+                let y = self.window_end_value(w, p, mb as u32, e as u32);
+                win_end = e;
+                if may_skip && e <= end {
+                    // Within a window the disaster factor can only rise (a start ends one).
+                    let base = level + ln_disaster[mb].min(0.0) - ln_near;
+                    if w.can_skip(e - mb, p, y, base) {
+                        p = y;
+                        skipped += (e - mb) as u32;
+                        mb = e;
+                        continue;
+                    }
+                }
+                self.fill(tsd, w, y, mb as u32, e as u32);
             }
-            log_y += shift;
-            let mi = MonthIncome {
-                log_per_capita: log_y,
-                shock_kinds: 0,
-                ill,
-            };
-            if !fast(mb, &mi) {
-                out = Some(mi);
+            // The window's months up to the end of the run: a loop with no call in it, so
+            // the persistent term stays in a register.
+            let stop = win_end.min(end);
+            let mut q = p;
+            while mb < stop {
+                // As `income`, operation for operation.
+                let k = (win_end - mb - 1).min(MAX_WINDOW - 1);
+                q = w.bridge[k][0] * q + self.win_add[k];
+                let log_y = level + q + ln_disaster[mb] + self.win_noise[k];
+                let mi = MonthIncome {
+                    log_per_capita: log_y,
+                    shock_kinds: 0,
+                    ill,
+                };
+                if !fast(mb, &mi) {
+                    out = Some(mi);
+                    break;
+                }
+                mb += 1;
+            }
+            p = q;
+            if out.is_some() {
                 break;
             }
-            mb += 1;
         }
         self.persistent = p;
+        self.win_end = win_end as u32;
         self.month += (mb - range.start) as u32 + out.is_some() as u32;
-        (mb, out)
+        (mb, out, skipped)
     }
 
-    /// The month's income once the shocks are settled.
+    /// The month's income once the shocks are settled and its window is open: the
+    /// persistent term steps on the bridge to the window's end value.
     #[inline(always)]
     fn income(
         &mut self,
-        d: &DynamicsParams,
+        w: &Windows,
         hh: &Household,
         ln_index: f64,
         ln_disaster: f64,
         started: u8,
     ) -> MonthIncome {
+        let k = ((self.win_end - self.month - 1) as usize).min(MAX_WINDOW - 1);
         self.month += 1;
-        let inc = &d.income;
-        let z: f64 = StandardNormal.sample(&mut self.rng_income);
-        self.persistent = inc.persistent_rho * self.persistent + inc.persistent_sd * z;
-        let mut log_y = hh.log_income_perm + self.persistent + ln_index + ln_disaster;
-        if inc.transitory_sd > 0.0 {
-            let e: f64 = StandardNormal.sample(&mut self.rng_income);
-            log_y += inc.transitory_sd * e;
-        }
+        self.persistent = w.bridge[k][0] * self.persistent + self.win_add[k];
         // Adding 0.0 when no shock is in force leaves the income exact.
-        log_y += self.clock.shift;
+        let level = hh.log_income_perm + ln_index + self.clock.shift;
+        let log_y = level + self.persistent + ln_disaster + self.win_noise[k];
         MonthIncome {
             log_per_capita: log_y,
             shock_kinds: started,
@@ -470,6 +613,152 @@ impl IncomeState {
         self.persistent = hh.persistent0;
         true
     }
+}
+
+/// Longest window of the persistent term: a calendar year (windows never cross one).
+pub const MAX_WINDOW: usize = 12;
+
+/// The persistent income term drawn window by window, and the bound on which a quiet window
+/// is skipped (`simulation.skip_tolerance`).
+///
+/// Months are grouped in windows that end at calendar-year boundaries (the burn-in in years
+/// counted back from its end), at shock changes and disaster starts (each such month is a
+/// window of its own): the grid depends on the household's shocks and the replication's
+/// disasters, never on the scenario's programs. When a window of `w` months opens, the
+/// persistent term's value in its last month is drawn first, y = rho^w p + S_w Z (one normal
+/// from the income stream; S_w^2 = sd^2 (1 + rho^2 + ... + rho^(2(w-1)))); its months then
+/// step on the AR(1) bridge to y, with normals from the window's own generator: given the
+/// previous month's x and k months left after this one, v = a_k x + b_k y + c_k z. The path
+/// has exactly the AR(1)'s law, and the draws after a window do not depend on whether its
+/// months were stepped, so skipping a window changes no later draw and no other scenario's
+/// (common random numbers hold) and an incidence pass that steps every month sees the same
+/// incomes.
+///
+/// Skipping: given p and y, month j of the window has log income
+/// base + m_j + (bridge deviation, variance V_j) + (transitory noise, tsd^2), with
+/// m_j = A_j p + C_j y its conditional mean and base the household's other terms less
+/// `ln_near`. By the union bound P(some month below `ln_near`) <=
+/// w Phi(-min_j(base + m_j) / sqrt(max_j V_j + tsd^2)); the window is skipped when that is at
+/// most the tolerance, i.e. min_j(base + m_j) >= need_w = z_w sqrt(max_j V_j + tsd^2), with
+/// w Phi(-z_w) = tolerance solved once per run. One-month windows are never skipped.
+#[derive(Debug, Clone)]
+pub struct Windows {
+    /// rho^w, w = 0..=MAX_WINDOW.
+    pub(crate) rho_pow: [f64; MAX_WINDOW + 1],
+    /// S_w: sd of the persistent term after w months about its mean path (log points).
+    pub(crate) s: [f64; MAX_WINDOW + 1],
+    /// Bridge step (a_k, b_k, c_k) by the months k left after the step.
+    pub(crate) bridge: [[f64; 3]; MAX_WINDOW],
+    /// Per window length w and month j = 1..=w: (A_j, C_j) of the conditional mean.
+    mean: [[[f64; 2]; MAX_WINDOW + 1]; MAX_WINDOW + 1],
+    /// Per window length: the largest A_j (infinite when some A_j < 0: the quick test is off).
+    a_max: [f64; MAX_WINDOW + 1],
+    /// Per window length: the margin a skip needs (log points; infinite: never).
+    need: [f64; MAX_WINDOW + 1],
+    /// Some window may be skipped (the tolerance is above 0).
+    pub(crate) skips: bool,
+}
+
+impl Windows {
+    /// The tables of an income process; `tolerance` is the probability per skipped window
+    /// that some month of it would have been below the line (0: never skip).
+    pub fn new(inc: &IncomeProcess, tolerance: f64) -> Windows {
+        let (rho, sd, tsd) = (inc.persistent_rho, inc.persistent_sd, inc.transitory_sd);
+        let mut rho_pow = [1.0; MAX_WINDOW + 1];
+        let mut var = [0.0; MAX_WINDOW + 1];
+        for w in 1..=MAX_WINDOW {
+            rho_pow[w] = rho_pow[w - 1] * rho;
+            var[w] = rho * rho * var[w - 1] + sd * sd;
+        }
+        let s = var.map(f64::sqrt);
+        let mut bridge = [[0.0, 1.0, 0.0]; MAX_WINDOW];
+        for (k, b) in bridge.iter_mut().enumerate().skip(1) {
+            *b = if var[k + 1] > 0.0 {
+                [
+                    rho * var[k] / var[k + 1],
+                    rho_pow[k] * sd * sd / var[k + 1],
+                    sd * s[k] / s[k + 1],
+                ]
+            } else {
+                [rho, 0.0, 0.0]
+            };
+        }
+        let mut mean = [[[0.0; 2]; MAX_WINDOW + 1]; MAX_WINDOW + 1];
+        let mut need = [f64::INFINITY; MAX_WINDOW + 1];
+        let mut a_max = [0.0f64; MAX_WINDOW + 1];
+        for w in 1..=MAX_WINDOW {
+            let mut max_v: f64 = 0.0;
+            for j in 1..=w {
+                // Cov(v_j, v_w) / Var(v_w) given p: rho^(w-j) S_j^2 / S_w^2.
+                let c = if var[w] > 0.0 {
+                    rho_pow[w - j] * var[j] / var[w]
+                } else {
+                    0.0
+                };
+                mean[w][j] = [rho_pow[j] - c * rho_pow[w], c];
+                a_max[w] = if mean[w][j][0] < 0.0 || a_max[w] == f64::INFINITY {
+                    f64::INFINITY
+                } else {
+                    a_max[w].max(mean[w][j][0])
+                };
+                max_v = max_v.max(var[j] - c * rho_pow[w - j] * var[j]);
+            }
+            if tolerance > 0.0 && w >= 2 {
+                need[w] = normal_upper_quantile(tolerance / w as f64) * (max_v + tsd * tsd).sqrt();
+            }
+        }
+        Windows {
+            rho_pow,
+            s,
+            bridge,
+            mean,
+            a_max,
+            need,
+            skips: tolerance > 0.0,
+        }
+    }
+
+    /// A window of `w` months from persistent term `p` to `y` stays at or above the line, on
+    /// the bound, when `base` (log income less the line, without the persistent term) is
+    /// added to each month's conditional mean.
+    #[inline(always)]
+    pub fn can_skip(&self, w: usize, p: f64, y: f64, base: f64) -> bool {
+        let need = self.need[w] - base;
+        // The last month's mean is y itself: one comparison turns most windows away.
+        // False when need is NaN (a line at -inf): no skip.
+        let last_month_clears = y >= need;
+        if !last_month_clears {
+            return false;
+        }
+        // Sufficient on its own where every A_j >= 0 (rho >= 0): then
+        // m_j >= A_max min(p, 0) + min(y, 0), as C_j <= 1.
+        if self.a_max[w] * p.min(0.0) + y.min(0.0) >= need {
+            return true;
+        }
+        self.mean[w][1..w]
+            .iter()
+            .all(|&[a, c]| a * p + c * y >= need)
+    }
+
+    /// The margin over the line (log points) a window of `w` months needs to be skipped.
+    pub fn need(&self, w: usize) -> f64 {
+        self.need[w]
+    }
+}
+
+/// z with P(Z > z) = q for a standard normal Z, 0 < q < 1/2 (bisection on libm's erfc:
+/// done a dozen times per run).
+fn normal_upper_quantile(q: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0f64, 40.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if 0.5 * libm::erfc(mid / std::f64::consts::SQRT_2) > q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
 }
 
 /// When a household's shocks (hardship, illness, job loss) start and end. Each kind carries
@@ -596,6 +885,48 @@ mod tests {
         assert!((p.price_index[3] - 1.02f64.powi(3)).abs() < 1e-12);
     }
 
+    #[test]
+    fn regions_follow_their_own_growth_only_with_by_region() {
+        let text = |on: bool| {
+            format!("[dynamics.income]\nby_region = {on}\ngrowth = {{ 2023 = 0.05 }}\ngrowth_urban = {{ 2023 = 0.03 }}\ngrowth_rural = {{ 2023 = 0.08 }}\n[dynamics.prices]\ninflation = {{ 2023 = 0.02 }}\n")
+        };
+        let off = crate::scenario::load_str(&text(false), "t")
+            .unwrap()
+            .scenario;
+        let p = YearPaths::new(&off.dynamics, &off.simulation);
+        assert_eq!(
+            p.region_income_index,
+            [p.income_index.clone(), p.income_index.clone()]
+        );
+        let on = crate::scenario::load_str(&text(true), "t")
+            .unwrap()
+            .scenario;
+        let p = YearPaths::new(&on.dynamics, &on.simulation);
+        use crate::population::Region;
+        assert!((p.region_index(Region::Urban, 2) - (1.03f64 * 1.02).powi(2)).abs() < 1e-12);
+        assert!((p.region_index(Region::Rural, 2) - (1.08f64 * 1.02).powi(2)).abs() < 1e-12);
+        assert!((p.income_index[2] - (1.05f64 * 1.02).powi(2)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn regional_growth_needs_the_year_after_the_start_with_by_region() {
+        // A 2020 start: the defaults' regional schedules begin in 2023, so 2021 has no value.
+        let text = "[simulation]\nstart_year = 2020\n[dynamics.income]\nby_region = true\ngrowth = { 2020 = 0.05 }\ngrowth_urban = { 2020 = 0.05 }\n[dynamics.prices]\ninflation = { 2020 = 0.02 }\n";
+        let e = crate::scenario::load_str(text, "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dynamics.income.growth_rural"), "{e}");
+        assert!(e.contains("2021"), "{e}");
+        let off = text.replace("by_region = true", "by_region = false");
+        let e = crate::scenario::load_str(&off, "t")
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string());
+        assert!(
+            !e.contains("dynamics.income.growth_rural"),
+            "checked only with by_region: {e}"
+        );
+    }
+
     /// Closed form: the expected deaths of a January are the sum over members of their death
     /// probability at their new age; the count of 40,000 households' deaths must fall within
     /// four binomial standard errors (sqrt of the sum of q(1 - q)) of it.
@@ -716,6 +1047,165 @@ mod tests {
             let share = 1.0 - 0.98f64.powi(3);
             assert!(close_in(ill, share, 3.0), "ill months {ill}");
         }
+    }
+
+    /// The persistent term drawn window by window (end value first, then the bridge) has the
+    /// AR(1)'s law: from a fixed p, month j of a 12-month window has mean rho^j p, variance
+    /// S_j^2 and covariance rho S_(j-1)^2 with the month before. 200,000 windows; tolerances
+    /// 5 Monte Carlo standard errors (variance of a sample variance: 2 sigma^4 / n; of a
+    /// sample covariance: (s_a^2 s_b^2 + c^2) / n).
+    #[test]
+    fn windows_give_the_ar1_path() {
+        let mut inc = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .dynamics
+            .income;
+        (inc.persistent_rho, inc.persistent_sd, inc.transitory_sd) = (0.97, 0.08, 0.1);
+        let w = Windows::new(&inc, 1e-9);
+        let (n, len, p0) = (200_000usize, MAX_WINDOW, 0.4);
+        let mut rng = stream(3, 0, 0, Purpose::Income);
+        let mut sum = [0.0f64; MAX_WINDOW + 1];
+        let mut sq = [0.0f64; MAX_WINDOW + 1];
+        let mut cross = [0.0f64; MAX_WINDOW + 1];
+        for _ in 0..n {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            let y = w.rho_pow[len] * p0 + w.s[len] * z;
+            let mut v = p0;
+            for j in 1..=len {
+                let k = len - j;
+                let z: f64 = if k > 0 {
+                    StandardNormal.sample(&mut rng)
+                } else {
+                    0.0
+                };
+                let [a, b, c] = w.bridge[k];
+                let prev = v;
+                v = a * v + (b * y + c * z);
+                let (dv, dp) = (v - w.rho_pow[j] * p0, prev - w.rho_pow[j - 1] * p0);
+                sum[j] += dv;
+                sq[j] += dv * dv;
+                cross[j] += dv * dp;
+            }
+        }
+        let nf = n as f64;
+        for j in 1..=len {
+            let var = w.s[j] * w.s[j];
+            let mean = sum[j] / nf;
+            assert!(
+                mean.abs() < 5.0 * (var / nf).sqrt(),
+                "month {j}: mean deviation {mean}"
+            );
+            let v = sq[j] / nf;
+            assert!(
+                (v - var).abs() < 5.0 * (2.0 * var * var / nf).sqrt(),
+                "month {j}: variance {v}, AR(1) {var}"
+            );
+            let vp = w.s[j - 1] * w.s[j - 1];
+            let cov = 0.97 * vp;
+            let c = cross[j] / nf;
+            assert!(
+                (c - cov).abs() < 5.0 * ((var * vp + cov * cov) / nf).sqrt() + 1e-12,
+                "month {j}: covariance {c}, AR(1) {cov}"
+            );
+        }
+    }
+
+    /// The skip bound holds: with a loose tolerance (1e-3), windows that `can_skip` lets
+    /// through are run month by month from a stream of their own (the bridge and the
+    /// transitory noise), and the share of them in which some month reaches the line must
+    /// stay below the tolerance: at most tol + 4 binomial standard errors of the count.
+    /// Starting points are spread so that many windows sit just above the bound (base drawn
+    /// from need_w - 1 to need_w + 1 log points, p from the stationary law). Not vacuous:
+    /// enough windows pass, and some that pass are near enough to the line that an
+    /// unconditional walk would reach it.
+    #[test]
+    fn skipped_windows_reach_the_line_less_often_than_the_tolerance() {
+        let defaults = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .dynamics
+            .income;
+        for (rho, sd, tsd) in [(0.97, 0.08, 0.1), (0.97, 0.08, 0.0), (0.5, 0.3, 0.2)] {
+            let mut inc = defaults.clone();
+            (inc.persistent_rho, inc.persistent_sd, inc.transitory_sd) = (rho, sd, tsd);
+            let tol = 1e-3;
+            let w = Windows::new(&inc, tol);
+            let stationary = sd / (1.0f64 - rho * rho).sqrt();
+            let mut rng = stream(5, 0, 0, Purpose::Income);
+            let (mut passed, mut reached, mut tried) = (0u64, 0u64, 0u64);
+            let mut close = 0u64;
+            while passed < 300_000 {
+                tried += 1;
+                let len = 2 + (rng.random::<u32>() % (MAX_WINDOW as u32 - 1)) as usize;
+                let zp: f64 = StandardNormal.sample(&mut rng);
+                let p = stationary * zp;
+                let z: f64 = StandardNormal.sample(&mut rng);
+                let y = w.rho_pow[len] * p + w.s[len] * z;
+                let base = w.need(len) + 2.0 * rng.random::<f64>() - 1.0 - p.min(y);
+                if !w.can_skip(len, p, y, base) {
+                    continue;
+                }
+                passed += 1;
+                let mut v = p;
+                let mut hit = false;
+                let mut low = f64::INFINITY;
+                for j in 1..=len {
+                    let k = len - j;
+                    let z: f64 = if k > 0 {
+                        StandardNormal.sample(&mut rng)
+                    } else {
+                        0.0
+                    };
+                    let [a, b, c] = w.bridge[k];
+                    v = a * v + (b * y + c * z);
+                    let e: f64 = StandardNormal.sample(&mut rng);
+                    let ly = base + v + tsd * e;
+                    low = low.min(ly);
+                    hit |= ly < 0.0;
+                }
+                reached += hit as u64;
+                close += (low < 0.5 * w.need(len)) as u64;
+            }
+            let n = passed as f64;
+            eprintln!(
+                "rho {rho}, sd {sd}, tsd {tsd}: {reached} of {passed} reached, {close} close"
+            );
+            let limit = tol * n + 4.0 * (tol * n).sqrt();
+            assert!(
+                (reached as f64) <= limit,
+                "rho {rho}, sd {sd}, tsd {tsd}: {reached} of {passed} skipped windows reached the line (limit {limit:.0})"
+            );
+            assert!(
+                tried < 20 * passed,
+                "too few windows pass: {passed} of {tried}"
+            );
+            assert!(close > 100, "no window came near the line: {close}");
+        }
+    }
+
+    /// One-month windows and a tolerance of 0 never skip; the bound grows with the window.
+    #[test]
+    fn skip_bound_is_off_at_zero_and_grows_with_the_window() {
+        let inc = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .dynamics
+            .income;
+        let off = Windows::new(&inc, 0.0);
+        assert!(!off.can_skip(12, 0.0, 0.0, 1e6));
+        let on = Windows::new(&inc, 1e-12);
+        assert!(on.need(1).is_infinite() && !on.can_skip(1, 0.0, 0.0, 1e6));
+        assert!(on.can_skip(12, 0.0, 0.0, 1e6));
+        for w in 3..=MAX_WINDOW {
+            assert!(on.need(w) > on.need(w - 1), "window {w}");
+        }
+        // 12 * Phi(-z) = 1e-12: z = 7.35 (tables), times sqrt(max bridge variance + 0.1^2).
+        assert!(
+            on.need(12) > 7.0 * 0.1 && on.need(12) < 7.5 * 0.3,
+            "{}",
+            on.need(12)
+        );
     }
 
     #[test]

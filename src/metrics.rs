@@ -856,7 +856,7 @@ fn rows() -> Vec<Row> {
                 average(one(c::MONITORED_PERSON_MONTHS), M),
                 &[Base::PersonMonths(c::MONITORED_PERSON_MONTHS)],
             ),
-            "Persons in the monitoring database (recipients, registered families, below the alert line)",
+            "Persons in the monitoring database (registered: recipients, families, applicants, identified)",
             "monitoring database",
         ),
         row(

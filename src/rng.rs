@@ -37,6 +37,14 @@ pub enum Purpose {
     /// Population change: deaths each January, and the household replacing one whose last
     /// member died.
     Demography = 11,
+    /// Marginal-family applications, monthly.
+    Marginal = 12,
+    /// Monitoring: whether data sharing reveals a shock, monthly.
+    Monitoring = 13,
+    /// The months of a window of the persistent income term (`dynamics::Windows`): a
+    /// generator per (household, month the window opens), so skipping a window's months
+    /// shifts no other draw.
+    Window = 14,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

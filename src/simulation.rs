@@ -22,6 +22,10 @@ pub struct SimulationParams {
     pub chunk_size: u32,
     /// Months simulated before `start_year` so the caseload starts in its steady state.
     pub burn_in_months: u32,
+    /// Probability per skipped window (up to a year of a household's quiet months) that some
+    /// month of it would have reached a line that matters: a window whose bound is at most
+    /// this is skipped whole. 0 = never skip (every month stepped). 0 ≤ x < 1e-3.
+    pub skip_tolerance: f64,
 }
 
 impl SimulationParams {
@@ -61,5 +65,13 @@ impl SimulationParams {
             0,
             240,
         );
+        let t = self.skip_tolerance;
+        if !(t.is_finite() && (0.0..1e-3).contains(&t)) {
+            c.fail(
+                "simulation.skip_tolerance",
+                format!("{t:e}"),
+                "allowed: a probability per skipped window, at least 0 and below 1e-3 (0 = never skip)",
+            );
+        }
     }
 }

@@ -16,8 +16,17 @@ fn root() -> &'static Path {
 }
 
 fn fit(scenario_file: &str, targets_file: &str, years: u32) -> Vec<(String, f64)> {
+    fit_at(10_000, scenario_file, targets_file, years)
+}
+
+fn fit_at(
+    households: u64,
+    scenario_file: &str,
+    targets_file: &str,
+    years: u32,
+) -> Vec<(String, f64)> {
     let sets: Vec<_> = [
-        "simulation.households=10000",
+        &format!("simulation.households={households}"),
         "simulation.replications=20",
         &format!("simulation.years={years}"),
     ]
@@ -91,9 +100,8 @@ fn check_2023(name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no target {name}"))
 }
 
-/// Marginal-family members: the official figure is "more than 6 m" (October 2023), a lower
-/// bound the model must not fall below. It is far above it (about 21 m, +255 %: README's
-/// projection assumptions), which this bound cannot catch.
+/// Marginal-family members: the official figure is "600多万" (October 2023: six million and
+/// more, under seven million), a lower bound the model must not fall below.
 #[test]
 fn marginal_family_members_are_above_the_official_lower_bound() {
     let err = check_2023("marginal_persons_lower_bound");
@@ -103,22 +111,27 @@ fn marginal_family_members_are_above_the_official_lower_bound() {
     );
 }
 
-/// Issue 10 asks for marginal-family members "not far above" the lower bound, read here as at
-/// most 1.5 × the bound. The model registers every household in the marginal income band (no
-/// application step): about 3.5 × the bound.
+/// Issue 10 asks for marginal-family members "not far above" the lower bound, read as the
+/// published range: "600多万" is below 7 m, so at most 7/6 of the bound. Marginal families
+/// are recognised on application (`programs.marginal`), with the take-up share fitted to the
+/// middle, 6.5 m; the model gives 6.47 m at this sample, its Monte Carlo standard error
+/// about 0.26 m (sd 1.17 m over 20 replications), so either end of the range is about two
+/// standard errors away.
 #[test]
-#[ignore = "not met: modelled marginal-family members are about 3.5 x the official lower bound of 6 m"]
 fn marginal_family_members_are_not_far_above_the_official_lower_bound() {
     let err = check_2023("marginal_persons_lower_bound");
     assert!(
-        err <= 0.5,
-        "marginal persons {err:+.3} above the 6 m lower bound"
+        err <= 7.0 / 6.0 - 1.0,
+        "marginal persons {err:+.3} above the published range (6-7 m)"
     );
 }
 
-/// Issue 10: the monitoring database within 10 % of the official 66 m (October 2023).
+/// Issue 10: the monitoring database within 10 % of the official 66 m (October 2023). The
+/// database is a registry (`programs.monitoring`): households on a program, applicants and
+/// households identified by a revealed shock. Only the identification share is derived from
+/// the briefing's breakdown (the 3 m+ relapse-monitoring persons), not the total: the model
+/// gives 66.6 m (+1 %), its standard error about 0.7 m (sd 2.97 m over 20 replications).
 #[test]
-#[ignore = "not met: the model's database (everyone below 1.5 x the standard, recipients and registered families) is about 268 m, +306 % against the official 66 m, which counts those registered"]
 fn monitoring_database_is_within_ten_percent_of_the_official_66_million() {
     let err = check_2023("monitoring_database");
     assert!(
@@ -144,7 +157,10 @@ const TOLERANCE_OUT_OF_SAMPLE: &[(&str, f64)] = &[
 
 #[test]
 fn calibrated_on_2022_the_model_projects_2023_within_the_stated_out_of_sample_error() {
-    let rows = fit("baseline-2022.toml", "targets-2023.toml", 2);
+    // 40,000 households: at 10,000 x 20 tekun persons' Monte Carlo sd is about 4.8 % (seeds
+    // 20230912 and 1-4 gave -5.3, +5.7, -5.3, +1.6, +3.1 %), as wide as its 5 % tolerance;
+    // at 40,000 about 1.7 % (-1.2, -0.9, -3.7, -4.3 %).
+    let rows = fit_at(40_000, "baseline-2022.toml", "targets-2023.toml", 2);
     for (name, tol) in TOLERANCE_OUT_OF_SAMPLE {
         let err = rows
             .iter()

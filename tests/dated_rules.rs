@@ -71,7 +71,9 @@ fn monitoring_acts_and_counts_nothing_before_its_year_and_is_then_the_rule_in_fo
     let dated = figures(&["programs.monitoring.from_year=2024"], &m);
     let off = figures(&["programs.monitoring.enabled=false"], &m);
     // 2023 (burn-in included): as if monitoring did not exist, to the last digit (common
-    // random numbers: the same households, and monitoring draws nothing of its own monthly).
+    // random numbers: the same households; monitoring's draws, whether data sharing reveals a
+    // shock, come from a stream of its own, and its database, kept from the first month, only
+    // counts from its year).
     assert_eq!(dated[0][0], 0.0, "no warnings before 2024");
     assert_eq!(dated[1][0], 0.0, "no database before 2024");
     assert_eq!(

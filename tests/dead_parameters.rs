@@ -20,6 +20,10 @@ const INERT: &[(&str, &str)] = &[
         "households per parallel work item: changes no output byte (tested in determinism tests)",
     ),
     (
+        "simulation.skip_tolerance",
+        "skipping quiet windows changes no draw: outputs change only on a missed window, probability below the tolerance (tests/skip.rs)",
+    ),
+    (
         "population.households_total",
         "inline populations only; full-system-2023 uses the synthetic population",
     ),
@@ -73,9 +77,14 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
     ),
     (
         "programs.marginal.single_person_from_year",
-        &[("programs.marginal.single_person_from_year", "2023")],
+        &[
+            ("programs.marginal.single_person_from_year", "2023"),
+            ("simulation.households", "20000"),
+        ],
         "dated 2021 in the baseline, before the run's start: a year later is still before it, so \
-         the date is set to the start year here",
+         the date is set to the start year here; marginal families are recognised on \
+         application (about 6.5 m persons), so the small run has too few severely ill or \
+         disabled members in them",
     ),
     (
         "population.demography.",
@@ -101,8 +110,16 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "programs.monitoring.catch_window_months",
         &[("programs.monitoring.screen_interval_months", "12")],
         "a warning lasts as long as the screening interval (6 months), and screenings renew it, so \
-         a household below the alert line is always warned and almost every newly poor one is \
-         caught at once; with a yearly screening, warnings lapse and the window decides",
+         a registered household below the alert line stays warned and a newly poor one is \
+         caught at once or not at all; with a yearly screening, warnings lapse and the window \
+         decides",
+    ),
+    (
+        "dynamics.income.growth",
+        &[("metrics.poverty_line", "\"relative\"")],
+        "with dynamics.income.by_region (on in the baseline) households follow growth_urban and \
+         growth_rural, and the national growth moves only national figures: here the relative \
+         poverty line, whose median grows with it",
     ),
     (
         "programs.temporary.months_epidemic",

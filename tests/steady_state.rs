@@ -27,6 +27,8 @@ const FROZEN: &[&str] = &[
     "simulation.replications=8",
     "simulation.years=6",
     "dynamics.income.growth={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
+    "dynamics.income.growth_urban={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
+    "dynamics.income.growth_rural={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "dynamics.prices.inflation={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "programs.dibao.standard.growth_urban={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "programs.dibao.standard.growth_rural={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",

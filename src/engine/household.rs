@@ -6,11 +6,13 @@
 //! the scenario (the poverty line, the local standard and each enabled program's own line),
 //! is in no program's procedure and has no shock takes the fast path: it only draws its random
 //! numbers (so streams stay aligned across scenarios) and updates its spell trackers.
-//! Everything else goes through `steps`, out of line.
+//! Everything else goes through `steps`, out of line. A run of fast months that fills a whole
+//! window of the persistent income term, far enough above `ln_near` on the bound of
+//! `simulation.skip_tolerance`, is skipped without drawing its months (`dynamics::Windows`).
 
 use super::{Model, RepTables};
 use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
-use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome};
+use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Windows};
 use crate::population::Household;
 use crate::programs::{charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
 
@@ -60,6 +62,8 @@ pub struct Trajectory {
     pub stratum: usize,
     /// Bit `r` set: it had a charity claim of priority rank `r` in some month of the horizon.
     pub charity_ranks: u8,
+    /// Months (burn-in included) skipped on the bound of `simulation.skip_tolerance`.
+    pub skipped_months: u32,
 }
 
 /// One household-year, for benefit-incidence tables (filled only when asked for).
@@ -147,13 +151,24 @@ fn simulate<const WANT_INCOME: bool>(
     let mut last_income = 0.0f64;
 
     let dstart = &tables.disaster_start[st_idx * disaster.len()..(st_idx + 1) * disaster.len()];
+    let grid = &tables.window_end[st_idx * disaster.len()..(st_idx + 1) * disaster.len()];
+    let windows = &tables.windows;
+    let mut skipped = 0u32;
     let illness_matters = rules.illness_matters;
 
     // One month's income and the shocks that start in it.
     macro_rules! income_month {
         ($mb:expr, $ln_index:expr) => {{
             let mb: usize = $mb;
-            let mi = income.step(d, &hh, has_worker, $ln_index, disaster[mb]);
+            let mi = income.step(
+                d,
+                windows,
+                &hh,
+                has_worker,
+                $ln_index,
+                disaster[mb],
+                grid[mb],
+            );
             (mi, mi.shock_kinds | dstart[mb])
         }};
     }
@@ -215,13 +230,15 @@ fn simulate<const WANT_INCOME: bool>(
         let mut mb = 0usize;
         while mb < burn as usize {
             let (mi, kinds) = if quiet!() {
-                let (next, pending) = fast_run(
+                let (next, pending, skip) = fast_run(
                     &mut income,
                     d,
+                    windows,
                     &hh,
                     0.0,
                     disaster,
                     dstart,
+                    grid,
                     mb..burn as usize,
                     year0.ln_near,
                     illness_matters,
@@ -231,6 +248,7 @@ fn simulate<const WANT_INCOME: bool>(
                     standing.prev_slow = false;
                 }
                 mb = next;
+                skipped += skip;
                 match pending {
                     Some(p) => p,
                     None if mb == burn as usize => break,
@@ -257,7 +275,7 @@ fn simulate<const WANT_INCOME: bool>(
             }
             has_worker = hh.workers(members) > 0;
         }
-        let ln_index = tables.ln_income_index[t];
+        let ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
         let yc = year_ctx(model, tables, &hh, t);
         let year = year_facts(model, tables, rules, &mut progs, &yc, ln_index);
         let mut fall_base = false;
@@ -281,13 +299,15 @@ fn simulate<const WANT_INCOME: bool>(
                 // start them out of their state, as they are); it only sets the year's
                 // fall-into-poverty base when it is the year's first month.
                 let from = burn as usize + t * 12 + mm;
-                let (next, pending) = fast_run(
+                let (next, pending, skip) = fast_run(
                     &mut income,
                     d,
+                    windows,
                     &hh,
                     ln_index,
                     disaster,
                     dstart,
+                    grid,
                     from..burn as usize + t * 12 + 12,
                     year.ln_near,
                     illness_matters,
@@ -300,6 +320,7 @@ fn simulate<const WANT_INCOME: bool>(
                     }
                 }
                 mm += next - from;
+                skipped += skip;
                 match pending {
                     Some(p) => p,
                     None if mm == 12 => break,
@@ -348,6 +369,7 @@ fn simulate<const WANT_INCOME: bool>(
     Trajectory {
         stratum: st_idx,
         charity_ranks: claimed,
+        skipped_months: skipped,
     }
 }
 
@@ -362,8 +384,9 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         st
     };
     let price_index = tables.paths.price_index[t];
+    let region = model.pop.strata.strata[st].region;
     let prior = if t > 0 {
-        tables.paths.income_index[t - 1]
+        tables.paths.region_index(region, t - 1)
     } else {
         1.0
     };
@@ -379,7 +402,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         ln_local_standard: tables.ln_standards[st * years + t],
         price_index,
         standard_index: tables.standards.get(app, t) / tables.standards.get(app, 0),
-        income_index: tables.paths.income_index[t],
+        income_index: tables.paths.region_index(region, t),
         mean_income: model.pop.strata.strata[st].target_income_mean * prior,
         education: hh.pupils(members) as f64
             * s.population.spending.education_per_pupil
@@ -514,27 +537,41 @@ fn steps(
 }
 
 /// Run the months `range` (counted from the start of burn-in) ahead while each would take
-/// the fast path: no shock starts or ends, no disaster starts, income at or above `ln_near`.
-/// Returns where it stopped: the end of the range, or a month that needs more, with its
-/// income if it was stepped (a month of shock change is left unstepped). Kept small and out
-/// of line, with the income state in locals (`IncomeState::run_quiet`), so it stays in
-/// registers.
+/// the fast path: no shock starts or ends, no disaster starts, income at or above `ln_near`;
+/// windows that stay above `ln_near` on the skip bound are skipped whole
+/// (`IncomeState::run_quiet`). Returns where it stopped: the end of the range, or a month
+/// that needs more, with its income if it was stepped (a month of shock change is left
+/// unstepped), and the months skipped. Kept small and out of line, with the income state in
+/// locals, so it stays in registers.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn fast_run(
     income: &mut IncomeState,
     d: &DynamicsParams,
+    windows: &Windows,
     hh: &Household,
     ln_index: f64,
     disaster: &[f64],
     dstart: &[u8],
+    grid: &[u32],
     range: std::ops::Range<usize>,
     ln_near: f64,
     illness_matters: bool,
-) -> (usize, Option<(MonthIncome, u8)>) {
-    let (mb, out) = income.run_quiet(d, hh, ln_index, disaster, range, |mb, mi| {
-        // As the fast-path test of `simulate` (a NaN income is not fast).
-        dstart[mb] == 0 && !(mi.ill && illness_matters) && mi.log_per_capita >= ln_near
-    });
-    (mb, out.map(|mi| (mi, dstart[mb])))
+) -> (usize, Option<(MonthIncome, u8)>, u32) {
+    let (mb, out, skipped) = income.run_quiet(
+        d,
+        windows,
+        hh,
+        ln_index,
+        disaster,
+        grid,
+        range,
+        ln_near,
+        illness_matters,
+        |mb, mi| {
+            // As the fast-path test of `simulate` (a NaN income is not fast).
+            dstart[mb] == 0 && !(mi.ill && illness_matters) && mi.log_per_capita >= ln_near
+        },
+    );
+    (mb, out.map(|mi| (mi, dstart[mb])), skipped)
 }

@@ -10,7 +10,7 @@ mod household;
 pub use household::{simulate_household, simulate_household_summary, Trajectory, YearSummary};
 
 use crate::counters::{c, Counters};
-use crate::dynamics::{DisasterTable, YearPaths};
+use crate::dynamics::{DisasterTable, Windows, YearPaths};
 use crate::error::{Error, Result};
 use crate::population::regions::{regions, RegionSet};
 use crate::population::PopulationModel;
@@ -116,10 +116,20 @@ pub struct RepTables {
     pub ln_standards: Vec<f64>,
     pub ln_lines: Vec<f64>,
     pub ln_income_index: Vec<f64>,
+    /// Log of the nominal income multiplier per (stratum, year): its region's
+    /// (`dynamics.income.by_region`), else the national one.
+    pub ln_stratum_income_index: Vec<f64>,
     pub disaster: DisasterTable,
     /// Per (stratum, month from the start of burn-in): `shock::DISASTER` when a disaster
     /// spell starts that month, else 0 (laid out as the disaster table's rows).
     pub disaster_start: Vec<u8>,
+    /// The persistent income term's windows and the bound on which quiet ones are skipped.
+    pub windows: Windows,
+    /// Per (stratum, month from the start of burn-in), laid out as `disaster_start`: the end
+    /// (first month after) of a window opening that month: the next calendar-year boundary
+    /// (in the burn-in, counted back from its end) or disaster start; the month after a
+    /// disaster start (a window of its own). Household shocks end windows too (`IncomeState`).
+    pub window_end: Vec<u32>,
     /// Quota: `None` in the first pass (recipients are counted by need); then the need cut-off
     /// per (stratum, year).
     pub quota_cut: Option<Vec<f64>>,
@@ -166,12 +176,20 @@ impl RepTables {
                     }
                 })
             })
-            .collect();
+            .collect::<Vec<u8>>();
+        let window_end = window_grid(&disaster_start, disaster.row(0).len(), sim.burn_in_months);
         let ln_standards = (0..lines.len())
             .map(|i| standards.get(i / years, i % years).ln())
             .collect();
         let ln_lines = lines.iter().map(|l| l.ln()).collect();
         let ln_income_index = paths.income_index.iter().map(|x| x.ln()).collect();
+        let ln_stratum_income_index = model
+            .pop
+            .strata
+            .strata
+            .iter()
+            .flat_map(|st| (0..years).map(|t| paths.region_index(st.region, t).ln()))
+            .collect();
         RepTables {
             paths,
             standards,
@@ -179,12 +197,33 @@ impl RepTables {
             ln_standards,
             ln_lines,
             ln_income_index,
+            ln_stratum_income_index,
             disaster,
             disaster_start,
+            windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
+            window_end,
             quota_cut: None,
             decile_cuts: None,
         }
     }
+}
+
+/// The window grid (see [`RepTables::window_end`]) of every stratum's row of `starts`
+/// (`months` per row, the first `burn` of them burn-in).
+fn window_grid(starts: &[u8], months: usize, burn: u32) -> Vec<u32> {
+    let mut out = vec![0u32; starts.len()];
+    for (row, ends) in starts.chunks(months).zip(out.chunks_mut(months)) {
+        // The first boundary after the month at hand.
+        let mut next = months;
+        for mb in (0..months).rev() {
+            ends[mb] = if row[mb] != 0 { mb + 1 } else { next } as u32;
+            let year_starts = (mb as i64 - burn as i64).rem_euclid(12) == 0;
+            if row[mb] != 0 || year_starts {
+                next = mb;
+            }
+        }
+    }
+    out
 }
 
 /// Counters of a run: `[scenario][replication]`.

@@ -1030,6 +1030,8 @@ impl Step for Dibao {
             h.state = DibaoState::default();
         }
         let lm = AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc);
+        // An application in process at the start of the month is decided in it or later.
+        let pending = h.state.busy() && !h.state.on;
         if led.tekun || mo.m < h.barred_until {
             // A tekun household gets no dibao: it leaves the roll (or its application lapses).
             if h.state.busy() {
@@ -1062,6 +1064,7 @@ impl Step for Dibao {
         led.dibao_assessed_pc = h.state.assessed_pc;
         led.log_assessed = lm + self.p.assessment.error_sd * dr.assess_z;
         led.would_apply_dibao = f.would_apply;
+        led.dibao_applied = pending || (h.state.busy() && !h.state.on);
         rec[c::COST_DIBAO_FEN] += fen(paid);
         rec[c::RECIP_HH_MONTHS] += on as i64;
         rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };

@@ -1,17 +1,23 @@
 //! Marginal families: not dibao-eligible, per-capita income between the standard and
 //! `income_multiple` × the standard (1.5 by default; some localities 2), assets within limits.
-//! They get special assistance (medical, education, housing) as a monthly amount; and with
-//! single-person inclusion, their severely ill or severely disabled members may be covered by
-//! dibao individually, as single-person households.
+//! They are recognised on application, as in the rules: a household among the `take_up` share
+//! that finds its income in the band applies with a monthly chance, is assessed (the band on
+//! dibao's assessment of the month, and the asset test), and once recognised keeps the status
+//! until a review (every `review_months`) finds it out of the band, or it moves to dibao or
+//! tekun. A recognised family gets special assistance (medical, education, housing) as a
+//! monthly amount; and with single-person inclusion, its severely ill or severely disabled
+//! members may be covered by dibao individually, as single-person households.
 
 use super::{dibao::DibaoParams, MAX_PROPENSITIES};
 use super::{
-    check_from_year, fen, in_force, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step,
+    check_from_year, fen, in_force, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step,
     YearCtx,
 };
 use crate::check::Checker;
 use crate::counters::c;
+use crate::rng::Purpose;
 use crate::simulation::SimulationParams;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// `programs.marginal.*`.
@@ -22,8 +28,12 @@ pub struct MarginalParams {
     pub enabled: bool,
     /// Upper income limit as a multiple of the dibao standard.
     pub income_multiple: f64,
-    /// Share 0–1 of marginal families that register.
+    /// Share 0–1 of households that would apply when their income is in the band.
     pub take_up: f64,
+    /// Chance per month, 0–1, that such a household applies while its income is in the band.
+    pub monthly_apply_prob: f64,
+    /// Months between reviews of a recognised family.
+    pub review_months: u8,
     /// Special assistance, yuan per person per month as a share of the dibao standard.
     pub special_share: f64,
     /// Cover severely ill or disabled members of marginal families by dibao individually.
@@ -43,6 +53,16 @@ impl MarginalParams {
             "a multiple of the dibao standard",
         );
         c.share(&format!("{k}.take_up"), self.take_up);
+        c.share(
+            &format!("{k}.monthly_apply_prob"),
+            self.monthly_apply_prob,
+        );
+        c.int_range(
+            &format!("{k}.review_months"),
+            self.review_months as i64,
+            1,
+            60,
+        );
         c.range(
             &format!("{k}.special_share"),
             self.special_share,
@@ -85,10 +105,18 @@ pub struct Marginal {
     ln_counted: f64,
 }
 
-/// A household's registration propensity and yearly facts.
+/// A household's application propensity, standing and yearly facts.
 #[derive(Debug, Clone)]
 pub struct MarginalHouse {
-    registers: bool,
+    /// Would apply when its income is in the band.
+    applies: bool,
+    /// Key of its monthly application stream (see [`super::month_draws`]).
+    behaviour: u64,
+    /// Recognised as a marginal family, and the month of its next review.
+    recognised: bool,
+    next_review: i32,
+    /// Applied last month (its step runs this month, so the database sees the application).
+    applied: bool,
     assets_ok: bool,
     /// Severely disabled or ill members, and their dibao as units of one this year, yuan.
     n_severe: f64,
@@ -97,7 +125,7 @@ pub struct MarginalHouse {
 
 impl Step for Marginal {
     type Household = MarginalHouse;
-    /// Slot 3: registers when marginal.
+    /// Slot 3: would apply when in the band.
     const PROPENSITIES: usize = 4;
 
     fn new(p: &ProgramsParams) -> Option<Marginal> {
@@ -110,9 +138,13 @@ impl Step for Marginal {
         })
     }
 
-    fn household(&self, _key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> MarginalHouse {
+    fn household(&self, key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> MarginalHouse {
         MarginalHouse {
-            registers: u[3] < self.p.take_up,
+            applies: u[3] < self.p.take_up,
+            behaviour: key.stream_key(Purpose::Marginal),
+            recognised: false,
+            next_review: 0,
+            applied: false,
             assets_ok: false,
             n_severe: 0.0,
             single: 0.0,
@@ -135,6 +167,12 @@ impl Step for Marginal {
         y.ln_standard + self.ln_multiple - self.ln_counted
     }
 
+    /// A recognised family is paid whatever its income until a review.
+    #[inline(always)]
+    fn busy(&self, h: &MarginalHouse) -> bool {
+        h.recognised || h.applied
+    }
+
     fn step(
         &self,
         h: &mut MarginalHouse,
@@ -143,12 +181,33 @@ impl Step for Marginal {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        let marginal = !led.on_dibao()
-            && !led.tekun
-            && h.registers
-            && h.assets_ok
-            && self.p.in_band(led.log_assessed, y.ln_standard);
-        if !marginal {
+        let m = mo.m;
+        h.applied = false;
+        // Dibao and tekun are the higher tier: a family on either is not marginal.
+        let regular = led.on_dibao() || led.tekun;
+        let passes =
+            !regular && h.assets_ok && self.p.in_band(led.log_assessed, y.ln_standard);
+        if h.recognised {
+            if regular {
+                h.recognised = false;
+            } else if m >= h.next_review {
+                h.recognised = passes;
+                h.next_review = m + self.p.review_months as i32;
+            }
+        } else if h.applies
+            && !regular
+            && self.p.in_band(mo.lm, y.ln_standard)
+            && month_draws(h.behaviour, m).random::<f64>() < self.p.monthly_apply_prob
+        {
+            // The household applies on its own counted income; the office assesses it.
+            h.applied = true;
+            led.marginal_applied = true;
+            if passes {
+                h.recognised = true;
+                h.next_review = m + self.p.review_months as i32;
+            }
+        }
+        if !h.recognised {
             return;
         }
         let special = self.p.special(y.size, y.standard);
@@ -199,6 +258,25 @@ mod tests {
         assert!(p.in_band(769f64.ln(), s.ln()));
         assert!(p.in_band((s * p.income_multiple - 1.0).ln(), s.ln()));
         assert!(!p.in_band((s * p.income_multiple + 1.0).ln(), s.ln()));
+    }
+
+    #[test]
+    fn application_keys_out_of_range_are_rejected_naming_the_key() {
+        for (text, key) in [
+            (
+                "[programs.marginal]\nmonthly_apply_prob = 1.5\n",
+                "programs.marginal.monthly_apply_prob",
+            ),
+            (
+                "[programs.marginal]\nreview_months = 0\n",
+                "programs.marginal.review_months",
+            ),
+        ] {
+            let Err(err) = crate::scenario::load_str(text, "t") else {
+                panic!("accepted: {text}")
+            };
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -140,9 +140,14 @@ pub struct Ledger {
     /// household would apply when it believes itself eligible.
     pub log_assessed: f64,
     pub would_apply_dibao: bool,
+    /// A dibao application is being processed, or was decided this month (the monitoring
+    /// database registers applicants).
+    pub dibao_applied: bool,
     /// Marginal family: registered this month, special assistance, yuan.
     pub marginal: bool,
     pub special_marginal: f64,
+    /// A marginal-family application was assessed this month (recognised or not).
+    pub marginal_applied: bool,
     /// Severely ill or disabled members covered by dibao alone, and their dibao, yuan.
     pub single: f64,
     pub n_single: i64,
@@ -176,8 +181,10 @@ impl Ledger {
         dibao_assessed_pc: 0.0,
         log_assessed: 0.0,
         would_apply_dibao: false,
+        dibao_applied: false,
         marginal: false,
         special_marginal: 0.0,
+        marginal_applied: false,
         single: 0.0,
         n_single: 0,
         rigid: false,

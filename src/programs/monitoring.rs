@@ -1,20 +1,30 @@
-//! Dynamic monitoring, early warning and proactive identification. The monitored population
-//! (households in any program, and at-risk households below an alert line) is screened every
-//! few months; a shock, or income below the alert line at a screening, raises a warning for a
-//! household not yet on dibao or tekun. For some months after, the platform helps it apply:
-//! its monthly application chance rises, and households that would never apply alone are
-//! reached with some probability. Dated by its year (`from_year`): before it the platform
-//! does nothing, so a take-up fitted to years before monitoring is the take-up without it and
-//! monitoring adds to it only from its year.
+//! Dynamic monitoring, early warning and proactive identification. The platform keeps a
+//! database of registered low-income households (the national platform's 66 m persons in
+//! October 2023: dibao and tekun recipients, marginal families, rigid-expenditure families
+//! and others who applied or were identified). A household is registered while it is on
+//! dibao, tekun, marginal or rigid-expenditure support, while a dibao application is in
+//! process or a marginal-family application is assessed, or once cross-department data reveal
+//! a shock to it while its income is below the alert line (identification); it stays
+//! registered until a screening finds it off every program and above the alert line.
+//! Registered households are screened every few months; a shock, or income below the alert
+//! line at a screening, raises a warning. For some months after, the platform helps a warned
+//! household apply for dibao: its monthly application chance rises, and households that would
+//! never apply alone are reached with some probability. Dated by its year (`from_year`):
+//! before it the platform warns and counts nothing, so a take-up fitted to years before
+//! monitoring is the take-up without it and monitoring adds to it only from its year. The
+//! database itself predates the rule (58 m persons at end 2021), so registration runs from the
+//! first simulated month, burn-in included, and the database is full when the rule starts.
 
 use super::MAX_PROPENSITIES;
 use super::{
-    check_from_year, in_force, in_force_in_year, HouseholdKey, Ledger, MonthCtx, ProgramsParams,
+    check_from_year, in_force, in_force_in_year, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams,
     Record, Step, YearCtx,
 };
 use crate::check::Checker;
 use crate::counters::c;
+use crate::rng::Purpose;
 use crate::simulation::SimulationParams;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// `programs.monitoring.*`.
@@ -27,7 +37,8 @@ pub struct MonitoringParams {
     pub alert_multiple: f64,
     /// Months between screenings (3 = quarterly).
     pub screen_interval_months: u8,
-    /// A shock to a monitored household raises a warning at once (data sharing).
+    /// Data sharing reveals shocks: a shock registers a household below the alert line and
+    /// warns a registered household at once.
     pub shock_warning: bool,
     /// Months a warning stays active.
     pub response_months: u8,
@@ -39,6 +50,14 @@ pub struct MonitoringParams {
     pub catch_window_months: u8,
     /// First calendar year in which the platform screens, warns and counts its database.
     pub from_year: i32,
+    /// Months a household stays in the database after its last registering event (a
+    /// program, an application, a shock revealed below the alert line), unless a screening
+    /// finds it above the alert line first.
+    pub registry_months: u8,
+    /// Share 0–1 of shocks to a household off the database and below the alert line that
+    /// cross-department data reveal (with `shock_warning`): it is identified, registered and
+    /// warned.
+    pub identify_share: f64,
 }
 
 impl MonitoringParams {
@@ -75,22 +94,64 @@ impl MonitoringParams {
             24,
         );
         check_from_year(c, &format!("{k}.from_year"), self.from_year);
+        c.share(&format!("{k}.identify_share"), self.identify_share);
+        c.int_range(
+            &format!("{k}.registry_months"),
+            self.registry_months as i64,
+            1,
+            120,
+        );
     }
 
-    /// Whether a household is in the monitored population (the platform's database): on dibao
-    /// or tekun, registered as a marginal or rigid-expenditure family (all last month), or
-    /// with counted income below the alert line this month.
+    /// Whether last month's ledger registers a household in the platform's database: on
+    /// dibao or tekun, a marginal or rigid-expenditure family, a dibao application in process
+    /// or decided, or a marginal-family application assessed.
     #[inline]
-    pub fn monitored(prev: &Ledger, below_alert: bool) -> bool {
-        below_alert || prev.dibao_on || prev.tekun || prev.marginal || prev.rigid
+    pub fn registers(prev: &Ledger) -> bool {
+        prev.dibao_on
+            || prev.tekun
+            || prev.marginal
+            || prev.rigid
+            || prev.dibao_applied
+            || prev.marginal_applied
     }
 
-    /// Whether a warning is raised this month for a household in the monitored population not
-    /// yet on dibao or tekun: a shock started, or a screening finds income below the alert line.
+    /// Whether month `m` is a screening month.
+    #[inline]
+    pub fn screening(&self, m: i32) -> bool {
+        m.rem_euclid(self.screen_interval_months as i32) == 0
+    }
+
+    /// The last month of registration after month `m`, from `until` before it (i32::MIN:
+    /// not registered): programs and applications register (see
+    /// [`MonitoringParams::registers`]), and a shock revealed by data sharing
+    /// (`shock_warning`; `revealed` when off the database: see `identify_share`) to a
+    /// household below the alert line identifies it, each for
+    /// `registry_months` from the month; a screening that finds a household off every program
+    /// and above the alert line removes it.
+    #[inline]
+    pub fn registered_until(
+        &self,
+        until: i32,
+        m: i32,
+        by_program: bool,
+        revealed: bool,
+        below_alert: bool,
+    ) -> i32 {
+        if by_program || (self.shock_warning && revealed && below_alert) {
+            until.max(m + self.registry_months as i32 - 1)
+        } else if m > until || (self.screening(m) && !below_alert) {
+            i32::MIN
+        } else {
+            until
+        }
+    }
+
+    /// Whether a warning is raised this month for a registered household: a shock started,
+    /// or a screening finds income below the alert line.
     #[inline]
     pub fn warns(&self, m: i32, shock_started: bool, below_alert: bool) -> bool {
-        let screening = m.rem_euclid(self.screen_interval_months as i32) == 0;
-        (self.shock_warning && shock_started) || (screening && below_alert)
+        (self.shock_warning && shock_started) || (self.screening(m) && below_alert)
     }
 }
 
@@ -101,6 +162,8 @@ pub struct MonitoringState {
     pub warned_until: i32,
     /// Month the household last became poor and is not yet caught (i32::MIN: none).
     pub new_poor_since: i32,
+    /// Last month in the platform's database (i32::MIN: not in it).
+    pub registered_until: i32,
 }
 
 impl Default for MonitoringState {
@@ -108,6 +171,7 @@ impl Default for MonitoringState {
         MonitoringState {
             warned_until: i32::MIN,
             new_poor_since: i32::MIN,
+            registered_until: i32::MIN,
         }
     }
 }
@@ -117,6 +181,12 @@ impl MonitoringState {
     #[inline]
     pub fn warned(&self, m: i32) -> bool {
         m <= self.warned_until
+    }
+
+    /// Whether the household is in the database in month `m`.
+    #[inline]
+    pub fn registered(&self, m: i32) -> bool {
+        m <= self.registered_until
     }
 }
 
@@ -135,6 +205,9 @@ pub struct MonitoringHouse {
     state: MonitoringState,
     reached: bool,
     ln_alert: f64,
+    /// Key of its monthly stream: whether data sharing reveals a shock (see
+    /// [`super::month_draws`]).
+    reveal: u64,
 }
 
 impl Step for Monitoring {
@@ -150,22 +223,31 @@ impl Step for Monitoring {
         })
     }
 
-    fn household(&self, _key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> MonitoringHouse {
+    fn household(&self, key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> MonitoringHouse {
         MonitoringHouse {
             state: MonitoringState::default(),
             reached: u[6] < self.p.reach_share,
             ln_alert: 0.0,
+            reveal: key.stream_key(Purpose::Monitoring),
         }
     }
 
     fn year(&self, h: &mut MonitoringHouse, y: &YearCtx) -> f64 {
+        h.ln_alert = y.ln_standard + self.ln_alert;
         if !in_force_in_year(self.p.from_year, y.year) {
-            // Not yet in force: no month needs the platform.
+            // Not yet in force: only the database is kept, and it changes only in months some
+            // program or a shock already needs, or for households registered (busy).
             return f64::NEG_INFINITY;
         }
-        h.ln_alert = y.ln_standard + self.ln_alert;
         // Screening compares counted income with the alert line.
         h.ln_alert - self.ln_counted
+    }
+
+    /// A registered household is screened whatever its income: a screening above the alert
+    /// line is what removes it.
+    #[inline(always)]
+    fn busy(&self, h: &MonitoringHouse) -> bool {
+        h.state.registered_until != i32::MIN
     }
 
     fn step(
@@ -177,25 +259,44 @@ impl Step for Monitoring {
         rec: &mut Record,
     ) {
         let m = mo.m;
+        let st = &mut h.state;
+        let below_alert = mo.lm < h.ln_alert;
+        let shock = mo.kinds != 0;
+        // A shock to a registered household is seen; one to a household off the database is
+        // revealed with `identify_share` (a draw only in such a month, from its own stream).
+        let share = self.p.identify_share;
+        let revealed = shock
+            && (st.registered(m)
+                || share >= 1.0
+                || (share > 0.0
+                    && below_alert
+                    && month_draws(h.reveal, m).random::<f64>() < share));
+        st.registered_until = self.p.registered_until(
+            st.registered_until,
+            m,
+            MonitoringParams::registers(mo.prev),
+            revealed,
+            below_alert,
+        );
         if !in_force(self.p.from_year, y.year, m) {
             return;
         }
-        let st = &mut h.state;
         let mut warned = st.warned(m);
-        let below_alert = mo.lm < h.ln_alert;
-        let monitored = MonitoringParams::monitored(mo.prev, below_alert);
-        if monitored {
+        let registered = st.registered(m);
+        if registered {
             rec[c::MONITORED_PERSON_MONTHS] += y.k;
         }
-        // Warnings go to the monitored population not yet on dibao or tekun.
-        // A warning (re)starts the response window of every monitored household, recipients
+        // Warnings go to the registered households (the database) not yet on dibao or tekun.
+        // A warning (re)starts the response window of every registered household, recipients
         // included, and a new one extends a running one. So who is warned in a month depends
-        // only on the alert line, shocks and program status, never on when an earlier warning
-        // fell: under common random numbers a higher standard warns a superset of households,
-        // and dibao's "higher standard never lowers recipients" holds (tests/invariants.rs).
-        // A warning only acts on a household not on dibao (its application chance), and only
-        // such warnings are counted.
-        if monitored && self.p.warns(m, mo.kinds != 0, below_alert) {
+        // only on registration, the alert line and shocks, never on when an earlier warning
+        // fell: under common random numbers a higher standard registers and warns a superset
+        // of households (registration by program, by a shock below the alert line, and its
+        // end above the alert line are each monotone in the standard), and dibao's "higher
+        // standard never lowers recipients" holds (tests/invariants.rs). A warning only acts
+        // on a household not on dibao (its application chance), and only such warnings are
+        // counted.
+        if registered && self.p.warns(m, shock, below_alert) {
             if !warned && !mo.prev.dibao_on && !mo.prev.tekun {
                 rec[c::WARNINGS] += 1;
             }
@@ -250,19 +351,65 @@ mod tests {
     }
 
     #[test]
-    fn database_holds_recipients_registered_families_and_those_below_the_alert_line() {
+    fn programs_and_applications_register_a_household_in_the_database() {
         let none = Ledger::default();
-        assert!(!MonitoringParams::monitored(&none, false));
-        assert!(MonitoringParams::monitored(&none, true));
+        assert!(!MonitoringParams::registers(&none));
         for set in [
             |l: &mut Ledger| l.dibao_on = true,
             |l: &mut Ledger| l.tekun = true,
             |l: &mut Ledger| l.marginal = true,
             |l: &mut Ledger| l.rigid = true,
+            |l: &mut Ledger| l.dibao_applied = true,
+            |l: &mut Ledger| l.marginal_applied = true,
         ] {
             let mut l = Ledger::default();
             set(&mut l);
-            assert!(MonitoringParams::monitored(&l, false), "{l:?}");
+            assert!(MonitoringParams::registers(&l), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn a_shock_below_the_alert_line_registers_for_a_while_and_a_screening_above_it_removes() {
+        let mut p = params();
+        p.screen_interval_months = 6;
+        p.registry_months = 6;
+        p.shock_warning = true;
+        let none = i32::MIN;
+        // Low income alone does not register: the platform does not see every income.
+        assert_eq!(p.registered_until(none, 6, false, false, true), none);
+        // A shock revealed below the alert line registers for registry_months; above it, no.
+        assert_eq!(p.registered_until(none, 1, false, true, true), 6);
+        assert_eq!(p.registered_until(none, 1, false, true, false), none);
+        // A program registers and extends a running registration.
+        assert_eq!(p.registered_until(3, 2, true, false, false), 7);
+        assert_eq!(p.registered_until(9, 2, true, false, false), 9);
+        // Kept until its last month between screenings, removed after it.
+        assert_eq!(p.registered_until(6, 5, false, false, false), 6);
+        assert_eq!(p.registered_until(6, 7, false, false, true), none);
+        // A screening above the alert line removes it early; below the line it stays.
+        assert_eq!(p.registered_until(8, 6, false, false, false), none);
+        assert_eq!(p.registered_until(8, 6, false, false, true), 8);
+        // Without data sharing a shock identifies nobody.
+        p.shock_warning = false;
+        assert_eq!(p.registered_until(none, 1, false, true, true), none);
+    }
+
+    #[test]
+    fn registry_keys_out_of_range_are_rejected_naming_the_key() {
+        for (text, key) in [
+            (
+                "[programs.monitoring]\nidentify_share = -0.1\n",
+                "programs.monitoring.identify_share",
+            ),
+            (
+                "[programs.monitoring]\nregistry_months = 0\n",
+                "programs.monitoring.registry_months",
+            ),
+        ] {
+            let Err(err) = crate::scenario::load_str(text, "t") else {
+                panic!("accepted: {text}")
+            };
+            assert!(err.to_string().contains(key), "{err}");
         }
     }
 

@@ -145,6 +145,7 @@ pub const STRUCTURAL: &[&str] = &[
     "simulation.seed",
     "simulation.chunk_size",
     "simulation.burn_in_months",
+    "simulation.skip_tolerance",
 ];
 
 /// Find every distribution in `table`, replace it by its centre, and return the list in key

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Paired decomposition of the backtest's change of dibao persons from September 2021 to
+September 2023 (README "Why the model's caseload rose from 2021 to 2023").
+
+usage: scripts/decompose-change.py [HOUSEHOLDS [REPLICATIONS]] [--candidates]
+
+Runs `safetynet backtest --projection scenarios/backtest-2017.toml` (release build) as driven
+and with one channel frozen at its 2021 value for 2022 and 2023 (or, with --candidates, with
+each candidate mechanism), all with the same seed (common random numbers), and prints the
+change (mean over replications and its se) and the paired difference against the run as
+driven (its se from the paired differences). The September stocks are matched as the backtest
+matches them: between the half-year averages, centred at months 3.5 and 9.5.
+"""
+import collections, csv, math, os, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+CANDIDATES = "--candidates" in sys.argv
+HH = args[0] if args else "200000"
+REPS = args[1] if len(args) > 1 else "8"
+SCEN = "scenarios/backtest-2017.toml"
+BIN = os.path.join(ROOT, "target", "release", "safetynet")
+
+
+def sched(key, vals):
+    return f"{key}={{ {', '.join(f'{y} = {v}' for y, v in vals.items())} }}"
+
+
+# Observed real income growth 2022 and 2023 (backtest-2017.toml) and CPI inflation.
+g = {2022: 0.027064, 2023: 0.058154}
+pi = {2022: 0.02, 2023: 0.002}
+REG = True
+runs = collections.OrderedDict()
+runs["as driven"] = []
+runs["standards"] = [sched("programs.dibao.standard.growth_urban", {2022: 0.0, 2023: 0.0}),
+                     sched("programs.dibao.standard.growth_rural", {2022: 0.0, 2023: 0.0})]
+gr = {"growth": g, "growth_urban": {2022: 0.019081, 2023: 0.049400}, "growth_rural": {2022: 0.042641, 2023: 0.075235}}
+keys = ["growth", "growth_urban", "growth_rural"] if REG else ["growth"]
+runs["incomes (nominal)"] = [sched("dynamics.income." + k, {y: round(1/(1+pi[y])-1, 6) for y in g}) for k in keys]
+runs["incomes (real)"] = [sched("dynamics.income." + k, {2022: 0.0, 2023: 0.0}) for k in keys]
+runs["prices (nominal incomes kept)"] = [sched("dynamics.prices.inflation", {2022: 0.0, 2023: 0.0})] + [
+    sched("dynamics.income." + k, {y: round((1+gr[k][y])*(1+pi[y])-1, 6) for y in g}) for k in keys]
+runs["population weights"] = [sched("population.demography.urban_growth", {2022: 0.0, 2023: 0.0}),
+                              sched("population.demography.rural_growth", {2022: 0.0, 2023: 0.0})]
+runs["deaths"] = [sched("population.demography.mortality_factor", {2022: 0.0, 2023: 0.0})]
+runs["single-person inclusion"] = ["programs.marginal.single_person_from_year=2030"]
+runs["monitoring"] = ["programs.monitoring.from_year=2030"]
+runs["all of the above"] = sum((runs[k] for k in ["standards", "incomes (nominal)", "population weights", "deaths", "single-person inclusion", "monitoring"]), [])
+runs["all of the above"] = [s for s in runs["all of the above"] if "dynamics.income.growth" not in s] + [
+    sched("dynamics.prices.inflation", {2022: 0.0, 2023: 0.0})] + [sched("dynamics.income." + k, {2022: 0.0, 2023: 0.0}) for k in keys]
+if CANDIDATES:
+    runs = collections.OrderedDict()
+    runs["as driven"] = []
+    q1 = {2022: 0.011922, 2023: 0.069251}
+    runs["bottom quintile (national q1) for both regions 2022-23"] = [sched("dynamics.income.growth_urban", q1), sched("dynamics.income.growth_rural", q1)]
+    runs["one income index (by_region off)"] = ["dynamics.income.by_region=false"]
+    runs["verification 2021: hidden 0.2, match 0.02 -> 0.5 from 2021, bar for good"] = ["programs.dibao.admin.hidden_share_urban=0.2", "programs.dibao.admin.hidden_share_rural=0.2", "programs.dibao.admin.match_yearly_prob={ 2017 = 0.02, 2018 = 0.02, 2021 = 0.5 }"]
+    runs["verification 2021, 12-month bar"] = runs["verification 2021: hidden 0.2, match 0.02 -> 0.5 from 2021, bar for good"] + ["programs.dibao.admin.match_bar_months=12"]
+    runs["verification off (hidden 0.2, match 0.02 throughout)"] = ["programs.dibao.admin.hidden_share_urban=0.2", "programs.dibao.admin.hidden_share_rural=0.2", "programs.dibao.admin.match_yearly_prob={ 2017 = 0.02, 2018 = 0.02, 2021 = 0.02 }"]
+    runs["no ageing"] = ["population.members.ageing=false"]
+
+
+def sep(rows, year, region="national", metric="recipients_persons"):
+    h1 = rows[(year, "H1", region, metric)]
+    fy = rows[(year, "FY", region, metric)]
+    h2 = [2 * f - h for f, h in zip(fy, h1)]
+    f = (9 - 3.5) / 6
+    return [a + f * (b - a) for a, b in zip(h1, h2)]
+
+
+def run(sets, out):
+    cmd = [BIN, "backtest", "--projection", SCEN, "--households", HH, "--reps", REPS, "--quiet", "--out", out]
+    for s in sets:
+        cmd += ["--set", s]
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    rows = collections.defaultdict(list)
+    with open(os.path.join(out, "replications.csv")) as f:
+        for r in csv.DictReader(f):
+            rows[(int(r["year"]), r["period"], r["region"], r["metric"])].append(float(r["value"]))
+    return rows
+
+
+def chg(rows, region="national"):
+    a, b = sep(rows, 2021, region), sep(rows, 2023, region)
+    return [100 * (y / x - 1) for x, y in zip(a, b)]
+
+
+def ms(v):
+    n = len(v)
+    m = sum(v) / n
+    return m, math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1) / n)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    print(f"sample {HH} households x {REPS} replications")
+    print(f"{'':60s} {'change %':>16s} {'minus as driven (pp)':>22s}  urban %  rural %")
+    base = None
+    for i, (name, sets) in enumerate(runs.items()):
+        r = run(sets, os.path.join(tmp, str(i)))
+        c = chg(r)
+        if base is None:
+            base = c
+        m, s = ms(c)
+        dm, ds = ms([x - y for x, y in zip(c, base)])
+        cu, cr = ms(chg(r, "urban"))[0], ms(chg(r, "rural"))[0]
+        print(f"{name[:60]:60s} {m:+7.2f} (se {s:.2f}) {dm:+8.2f} (se {ds:.2f})      {cu:+6.2f}  {cr:+6.2f}", flush=True)
+        if i == 0 and not CANDIDATES:
+            print("year  entries(m hh)  exits(m hh)  persons FY  households FY  tekun FY")
+            for y in range(2017, 2024):
+                v = [ms(r[(y, "FY", "national", k)])[0] for k in ["assist_entries", "assist_exits", "recipients_persons", "recipients_households", "tekun_persons"]]
+                print(f"{y}  {v[0]:12.2f}  {v[1]:11.2f}  {v[2]:10.2f}  {v[3]:13.2f}  {v[4]:8.2f}")

@@ -1,0 +1,144 @@
+//! Skipping quiet windows on a probability bound (`simulation.skip_tolerance`, issue 12).
+//!
+//! The persistent income term is drawn window by window (`dynamics::Windows`): a window's
+//! end value first, its months on a bridge from a generator of their own. So skipping a
+//! window's months changes no later draw: the only way a skip can change an output is a
+//! window the bound let through in which some month would in fact have reached a line
+//! (probability at most the tolerance per window; `dynamics` tests the bound itself).
+
+mod common;
+use common::{bad_input, safetynet, TINY};
+use safetynet::counters::{c, Counters};
+use safetynet::engine::{self, simulate_household, Model, RepTables, RunOptions};
+
+fn model(file: &str, tol: &str, households: u64) -> Model {
+    let sets = [
+        format!("simulation.households={households}"),
+        "simulation.replications=4".to_string(),
+        "simulation.years=3".to_string(),
+        format!("simulation.skip_tolerance={tol}"),
+    ];
+    let sets: Vec<&str> = sets.iter().map(|s| s.as_str()).collect();
+    common::model_of(file, &sets, "test")
+}
+
+fn run(m: &Model, threads: usize) -> Vec<Counters> {
+    let opts = RunOptions {
+        threads,
+        progress: None,
+    };
+    engine::run(std::slice::from_ref(m), &opts)
+        .unwrap()
+        .per_scenario
+        .remove(0)
+}
+
+/// Share of the household-months of replication 0 that were skipped.
+fn skipped_share(m: &Model, households: u64) -> f64 {
+    let t = RepTables::new(m, 0);
+    let sim = &m.scenario().simulation;
+    let mut acc = Counters::new(m.pop.strata.strata.len(), sim.years as usize);
+    let skipped: u64 = (0..households)
+        .map(|i| simulate_household(m, &t, 0, i, &mut acc).skipped_months as u64)
+        .sum();
+    skipped as f64 / (households * (sim.burn_in_months + sim.months()) as u64) as f64
+}
+
+/// At the default tolerance (1e-12 per window) skipping changes no counter: the runs with
+/// and without it are equal integer for integer, while a good share of months is skipped.
+fn default_skip_changes_nothing(file: &str, min_share: f64) {
+    let on = model(file, "1e-12", 4000);
+    let off = model(file, "0", 4000);
+    assert_eq!(
+        run(&on, 2),
+        run(&off, 2),
+        "{file}: skipping changed a counter"
+    );
+    let share = skipped_share(&on, 4000);
+    assert!(
+        share > min_share,
+        "{file}: only {share:.3} of months skipped"
+    );
+    assert_eq!(skipped_share(&off, 500), 0.0, "{file}: tolerance 0 skipped");
+}
+
+#[test]
+fn skipping_changes_no_counter_reference_model() {
+    // About three quarters of the reference model's household-months are skipped.
+    default_skip_changes_nothing("reference-model.toml", 0.5);
+}
+
+#[test]
+fn skipping_changes_no_counter_baseline() {
+    // About a quarter of the baseline's (most households are near the rigid-expenditure or
+    // marginal line).
+    default_skip_changes_nothing("baseline.toml", 0.15);
+}
+
+/// Per replication: total cost (fen), recipient household-months, pre-transfer poor
+/// household-months.
+fn totals(cs: &[Counters]) -> Vec<[f64; 3]> {
+    cs.iter()
+        .map(|k| {
+            let v = k.view();
+            let sum = |i: usize| v.index_axis(ndarray::Axis(3), i).sum() as f64;
+            let cost: f64 = (c::COST_DIBAO_FEN..=c::COST_CHARITY_FEN).map(sum).sum();
+            [cost, sum(c::RECIP_HH_MONTHS), sum(c::PRE_POOR_HH_MONTHS)]
+        })
+        .collect()
+}
+
+/// Even at a loose tolerance (1e-3 per window, where misses do occur) the skip is
+/// statistically invisible: the mean over replications of cost, recipients and poverty
+/// with skipping agrees with the one without within 3 standard errors of the difference
+/// (the replications' spread, sqrt(se_a^2 + se_b^2), unpaired, which over-states the se
+/// of runs that share every draw: the test is conservative in that direction).
+#[test]
+fn a_loose_tolerance_is_statistically_invisible() {
+    for file in ["reference-model.toml", "baseline.toml"] {
+        let a = totals(&run(&model(file, "0.00099", 6000), 2));
+        let b = totals(&run(&model(file, "0", 6000), 2));
+        let n = a.len() as f64;
+        for i in 0..3 {
+            let stats = |x: &[[f64; 3]]| {
+                let m = x.iter().map(|r| r[i]).sum::<f64>() / n;
+                let v = x.iter().map(|r| (r[i] - m).powi(2)).sum::<f64>() / (n - 1.0);
+                (m, v / n)
+            };
+            let ((ma, va), (mb, vb)) = (stats(&a), stats(&b));
+            let se = (va + vb).sqrt();
+            assert!(se > 0.0, "{file}: no spread in total {i}");
+            assert!(
+                (ma - mb).abs() <= 3.0 * se,
+                "{file}, total {i}: {ma} with skipping, {mb} without (se {se})"
+            );
+        }
+    }
+}
+
+/// Thread count changes no byte with skipping on, at a tolerance loose enough that skipped
+/// windows occasionally differ from the month-by-month path.
+#[test]
+fn skipping_is_identical_on_one_and_two_threads() {
+    for file in ["reference-model.toml", "baseline.toml"] {
+        let m = model(file, "0.00099", 3000);
+        assert_eq!(run(&m, 1), run(&m, 2), "{file}");
+    }
+}
+
+/// Bad input names the file, the key, the value and what is allowed; exit code 2.
+#[test]
+fn a_tolerance_out_of_range_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::s(&common::baseline());
+    for bad in ["0.001", "-1e-9", "0.5"] {
+        let set = format!("simulation.skip_tolerance={bad}");
+        bad_input(
+            safetynet(dir.path())
+                .args(["run", &base, "--set", &set])
+                .args(TINY),
+        )
+        .stderr(predicates::str::contains("simulation.skip_tolerance"))
+        .stderr(predicates::str::contains("below 1e-3"));
+    }
+}
