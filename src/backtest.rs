@@ -606,6 +606,8 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
         format!("{hf}: `{key}` {}", list.join(", "))
     };
     let years: Vec<i32> = (from..=END_YEAR).collect();
+    // Rural standard of `from` relative to the table's year (tekun cost indexed to it).
+    let mut rural_std_ratio = 1.0;
 
     // Standards.
     for (region, key) in [("urban", "dibao_std_urban"), ("rural", "dibao_std_rural")] {
@@ -627,6 +629,9 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
         }
         rows.sort_by_key(|r| r.row);
         rows.dedup_by_key(|r| r.row);
+        if region == "rural" && vals.contains_key(&TABLE_YEAR) {
+            rural_std_ratio = vals[&from] / vals[&TABLE_YEAR];
+        }
         let k0 = format!("programs.dibao.standard.{region}");
         sets.push((k0.clone(), Value::Float(r6(vals[&from]))));
         let growth: BTreeMap<i32, f64> = years[1..]
@@ -750,12 +755,20 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
             |y: i32| w_urban * inc[&("urban", y)] + (1.0 - w_urban) * inc[&("rural", y)];
         let by_income = income_ratio(from) / income_ratio(TABLE_YEAR);
         let rural_ratio = inc[&("rural", from)] / inc[&("rural", TABLE_YEAR)];
+        // Tekun's institutional cost follows prices, or (indexed to the standard) the rural
+        // standard: tekun persons are 93 % rural.
+        let (tekun_f, tekun_why) = match s.programs.tekun.institutional_cost_indexation {
+            crate::programs::tekun::CostIndexation::Prices => (deflate, price_key),
+            crate::programs::tekun::CostIndexation::Standard => {
+                (rural_std_ratio, "dibao_std_rural")
+            }
+        };
         for (key, v, f, why) in [
             (
                 "programs.tekun.institutional_cost",
                 s.programs.tekun.institutional_cost,
-                deflate,
-                price_key,
+                tekun_f,
+                tekun_why,
             ),
             (
                 "programs.services.cost_per_month",

@@ -401,6 +401,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         local_standard: tables.standards.get(st, t),
         ln_local_standard: tables.ln_standards[st * years + t],
         price_index,
+        standard_index: tables.standards.get(app, t) / tables.standards.get(app, 0),
         income_index: tables.paths.region_index(region, t),
         mean_income: model.pop.strata.strata[st].target_income_mean * prior,
         education: hh.pupils(members) as f64

@@ -1324,6 +1324,7 @@ mod tests {
         // 10 % above the limit at the start (standard 600 yuan).
         hh.assets_per_capita = 1.1 * p.assets.limit_months * 600.0;
         let ctx = |price_index: f64, income_index: f64| YearCtx {
+            standard_index: 1.0,
             hh: &hh,
             members: &members,
             t: 5,

@@ -77,6 +77,8 @@ pub struct YearCtx<'a> {
     pub ln_local_standard: f64,
     /// Price level relative to the start year.
     pub price_index: f64,
+    /// The dibao standard where the household applies relative to its start-year level.
+    pub standard_index: f64,
     /// Nominal per-capita income index relative to the start year.
     pub income_index: f64,
     /// Stratum mean per-capita income of the prior year, yuan per person per month.

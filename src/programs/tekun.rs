@@ -44,6 +44,19 @@ pub struct TekunParams {
     pub institutional_share: f64,
     /// Institutional care, yuan per person per month at start-year prices (replaces cash).
     pub institutional_cost: f64,
+    /// What the institutional cost grows with after the start year: `"prices"` or
+    /// `"standard"` (the local dibao standard, as the basic-living part of tekun does).
+    pub institutional_cost_indexation: CostIndexation,
+}
+
+/// What an amount grows with after the start year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostIndexation {
+    /// The price level (`dynamics.prices`).
+    Prices,
+    /// The local dibao standard where the household applies.
+    Standard,
 }
 
 impl TekunParams {
@@ -270,7 +283,11 @@ impl Step for Tekun {
         led.care_needing = h.care_needing;
         if h.institutional {
             led.tekun_institutional = true;
-            led.tekun_cash = y.size * self.p.institutional_cost * y.price_index;
+            let index = match self.p.institutional_cost_indexation {
+                CostIndexation::Prices => y.price_index,
+                CostIndexation::Standard => y.standard_index,
+            };
+            led.tekun_cash = y.size * self.p.institutional_cost * index;
             rec[c::TEKUN_INSTITUTION_PERSON_MONTHS] += y.k;
         } else {
             led.tekun_cash = self.p.cash(y.size, h.care_share, y.standard, 0.0);
