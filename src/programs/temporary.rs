@@ -45,7 +45,7 @@ pub struct TemporaryParams {
 pub use crate::dynamics::shock;
 
 impl TemporaryParams {
-    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
+    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
         let k = "programs.temporary";
         c.share(&format!("{k}.take_up"), self.take_up);
         c.range(
@@ -59,13 +59,13 @@ impl TemporaryParams {
             c.share(&format!("{k}.epidemic_yearly_prob.{y}"), v);
         }
         let first = self.epidemic_yearly_prob.first_year();
-        if first.map_or(true, |f| f > _sim.start_year) {
+        if first.map_or(true, |f| f > sim.start_year) {
             c.fail(
                 &format!("{k}.epidemic_yearly_prob"),
                 format!("{{ first year {} }}", first.unwrap_or(0)),
                 format!(
                     "a value is needed for {} (the start year; 0 where there was no epidemic rule)",
-                    _sim.start_year
+                    sim.start_year
                 ),
             );
         }
@@ -196,7 +196,9 @@ impl Step for Temporary {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        if h.epidemic_month == Some(mo.m.rem_euclid(12)) && mo.ly < h.ln_line {
+        // Burn-in months (m < 0) stand for the years before the start, which the dated rule
+        // does not reach (as `in_force`): a run starting in an epidemic year pays from its start.
+        if mo.m >= 0 && h.epidemic_month == Some(mo.m.rem_euclid(12)) && mo.ly < h.ln_line {
             // Epidemic hardship: paid where the household lives, without the application draw
             // (the yearly chance is that of being helped).
             let paid = self.p.months_epidemic * y.local_standard * y.size;
