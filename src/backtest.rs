@@ -249,8 +249,8 @@ pub const FIGURES: &[FigureMap] = &[
 pub const DRIVERS: &[(&str, Dim, &str)] = &[
     ("dibao_std_urban", Dim::PerPersonMonth, "programs.dibao.standard.urban, growth_urban"),
     ("dibao_std_rural", Dim::PerPersonMonth, "programs.dibao.standard.rural, growth_rural"),
-    ("income_pc_urban", Dim::PerPersonMonth, "population.income.level_urban, dynamics.income.growth"),
-    ("income_pc_rural", Dim::PerPersonMonth, "population.income.level_rural, dynamics.income.growth"),
+    ("income_pc_urban", Dim::PerPersonMonth, "population.income.level_urban, dynamics.income.growth (growth_urban with by_region)"),
+    ("income_pc_rural", Dim::PerPersonMonth, "population.income.level_rural, dynamics.income.growth (growth_rural with by_region)"),
     ("cpi_index", Dim::PrevYear100, "dynamics.prices.inflation (and amounts at start-year prices)"),
     ("cpi_inflation", Dim::Percent, "dynamics.prices.inflation, when cpi_index is absent"),
 ];

@@ -1168,9 +1168,6 @@ mod tests {
                 close += (low < 0.5 * w.need(len)) as u64;
             }
             let n = passed as f64;
-            eprintln!(
-                "rho {rho}, sd {sd}, tsd {tsd}: {reached} of {passed} reached, {close} close"
-            );
             let limit = tol * n + 4.0 * (tol * n).sqrt();
             assert!(
                 (reached as f64) <= limit,

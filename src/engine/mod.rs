@@ -112,10 +112,9 @@ pub struct RepTables {
     pub standards: StandardTable,
     /// Poverty line per (stratum, year), yuan per person per month.
     pub lines: Vec<f64>,
-    /// Logs of the standards, the lines and the income index (computed once, not per household).
+    /// Logs of the standards and the lines (computed once, not per household).
     pub ln_standards: Vec<f64>,
     pub ln_lines: Vec<f64>,
-    pub ln_income_index: Vec<f64>,
     /// Log of the nominal income multiplier per (stratum, year): its region's
     /// (`dynamics.income.by_region`), else the national one.
     pub ln_stratum_income_index: Vec<f64>,
@@ -182,7 +181,6 @@ impl RepTables {
             .map(|i| standards.get(i / years, i % years).ln())
             .collect();
         let ln_lines = lines.iter().map(|l| l.ln()).collect();
-        let ln_income_index = paths.income_index.iter().map(|x| x.ln()).collect();
         let ln_stratum_income_index = model
             .pop
             .strata
@@ -196,7 +194,6 @@ impl RepTables {
             lines,
             ln_standards,
             ln_lines,
-            ln_income_index,
             ln_stratum_income_index,
             disaster,
             disaster_start,

@@ -79,7 +79,8 @@ pub struct YearCtx<'a> {
     pub price_index: f64,
     /// The dibao standard where the household applies relative to its start-year level.
     pub standard_index: f64,
-    /// Nominal per-capita income index relative to the start year.
+    /// Nominal per-capita income index of the household's region relative to the start year
+    /// (the national index unless `dynamics.income.by_region`).
     pub income_index: f64,
     /// Stratum mean per-capita income of the prior year, yuan per person per month.
     pub mean_income: f64,

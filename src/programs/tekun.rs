@@ -42,7 +42,8 @@ pub struct TekunParams {
     pub care_share_full: f64,
     /// Share 0–1 of tekun households cared for in an institution.
     pub institutional_share: f64,
-    /// Institutional care, yuan per person per month at start-year prices (replaces cash).
+    /// Institutional care, yuan per person per month in the start year (replaces cash); it
+    /// then grows as `institutional_cost_indexation` says.
     pub institutional_cost: f64,
     /// What the institutional cost grows with after the start year: `"prices"` or
     /// `"standard"` (the local dibao standard, as the basic-living part of tekun does).
