@@ -11,7 +11,7 @@ change (mean over replications and its se) and the paired difference against the
 driven (its se from the paired differences). The September stocks are matched as the backtest
 matches them: between the half-year averages, centred at months 3.5 and 9.5.
 """
-import collections, csv, math, os, subprocess, sys, tempfile
+import collections, csv, math, os, subprocess, sys, tempfile, tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
@@ -26,15 +26,25 @@ def sched(key, vals):
     return f"{key}={{ {', '.join(f'{y} = {v}' for y, v in vals.items())} }}"
 
 
-# Observed real income growth 2022 and 2023 (backtest-2017.toml) and CPI inflation.
-g = {2022: 0.027064, 2023: 0.058154}
-pi = {2022: 0.02, 2023: 0.002}
-REG = True
+# Observed real income growth 2022 and 2023 and CPI inflation, as the backtest scenario drives
+# them (read from it, so a regenerated file is followed).
+with open(os.path.join(ROOT, SCEN), "rb") as f:
+    _d = tomllib.load(f)["dynamics"]
+_inc = _d["income"]
+
+
+def _y(table):
+    return {y: float(table[str(y)]) for y in (2022, 2023)}
+
+
+g = _y(_inc["growth"])
+pi = _y(_d["prices"]["inflation"])
+REG = bool(_inc.get("by_region", False)) or "growth_urban" in _inc
 runs = collections.OrderedDict()
 runs["as driven"] = []
 runs["standards"] = [sched("programs.dibao.standard.growth_urban", {2022: 0.0, 2023: 0.0}),
                      sched("programs.dibao.standard.growth_rural", {2022: 0.0, 2023: 0.0})]
-gr = {"growth": g, "growth_urban": {2022: 0.019081, 2023: 0.049400}, "growth_rural": {2022: 0.042641, 2023: 0.075235}}
+gr = {"growth": g, "growth_urban": _y(_inc["growth_urban"]), "growth_rural": _y(_inc["growth_rural"])} if REG else {"growth": g}
 keys = ["growth", "growth_urban", "growth_rural"] if REG else ["growth"]
 runs["incomes (nominal)"] = [sched("dynamics.income." + k, {y: round(1/(1+pi[y])-1, 6) for y in g}) for k in keys]
 runs["incomes (real)"] = [sched("dynamics.income." + k, {2022: 0.0, 2023: 0.0}) for k in keys]
