@@ -1049,6 +1049,18 @@ mod tests {
         }
     }
 
+    /// One month of the AR(1) bridge to the window's end value `y`, `k` months before its end,
+    /// from `v`: the bridge's normal (none in the last month), as `IncomeState::fill` draws it.
+    fn bridge_next(w: &Windows, k: usize, v: f64, y: f64, rng: &mut StreamRng) -> f64 {
+        let z: f64 = if k > 0 {
+            StandardNormal.sample(rng)
+        } else {
+            0.0
+        };
+        let [a, b, c] = w.bridge[k];
+        a * v + (b * y + c * z)
+    }
+
     /// The persistent term drawn window by window (end value first, then the bridge) has the
     /// AR(1)'s law: from a fixed p, month j of a 12-month window has mean rho^j p, variance
     /// S_j^2 and covariance rho S_(j-1)^2 with the month before. 200,000 windows; tolerances
@@ -1073,15 +1085,8 @@ mod tests {
             let y = w.rho_pow[len] * p0 + w.s[len] * z;
             let mut v = p0;
             for j in 1..=len {
-                let k = len - j;
-                let z: f64 = if k > 0 {
-                    StandardNormal.sample(&mut rng)
-                } else {
-                    0.0
-                };
-                let [a, b, c] = w.bridge[k];
                 let prev = v;
-                v = a * v + (b * y + c * z);
+                v = bridge_next(&w, len - j, v, y, &mut rng);
                 let (dv, dp) = (v - w.rho_pow[j] * p0, prev - w.rho_pow[j - 1] * p0);
                 sum[j] += dv;
                 sq[j] += dv * dv;
@@ -1151,14 +1156,7 @@ mod tests {
                 let mut hit = false;
                 let mut low = f64::INFINITY;
                 for j in 1..=len {
-                    let k = len - j;
-                    let z: f64 = if k > 0 {
-                        StandardNormal.sample(&mut rng)
-                    } else {
-                        0.0
-                    };
-                    let [a, b, c] = w.bridge[k];
-                    v = a * v + (b * y + c * z);
+                    v = bridge_next(&w, len - j, v, y, &mut rng);
                     let e: f64 = StandardNormal.sample(&mut rng);
                     let ly = base + v + tsd * e;
                     low = low.min(ly);

@@ -5,7 +5,7 @@
 mod common;
 
 use safetynet::counters::{c, Counters};
-use safetynet::engine::{self, Model, RunOptions};
+use safetynet::engine::Model;
 use safetynet::metrics::Period;
 
 const SMALL: [&str; 3] = [
@@ -24,14 +24,7 @@ fn model(extra: &[&str]) -> Model {
 }
 
 fn run(m: &Model, threads: usize) -> Vec<Counters> {
-    let opts = RunOptions {
-        threads,
-        progress: None,
-    };
-    engine::run(std::slice::from_ref(m), &opts)
-        .unwrap()
-        .per_scenario
-        .remove(0)
+    common::counters_of(m, threads)
 }
 
 /// Weighted national sum over year `t` of counters `first..first + n` (each), divided by `scale`.

@@ -9,7 +9,7 @@
 mod common;
 use common::{bad_input, safetynet, TINY};
 use safetynet::counters::{c, Counters};
-use safetynet::engine::{self, simulate_household, Model, RepTables, RunOptions};
+use safetynet::engine::{simulate_household, Model, RepTables};
 
 fn model(file: &str, tol: &str, households: u64) -> Model {
     let sets = [
@@ -23,14 +23,7 @@ fn model(file: &str, tol: &str, households: u64) -> Model {
 }
 
 fn run(m: &Model, threads: usize) -> Vec<Counters> {
-    let opts = RunOptions {
-        threads,
-        progress: None,
-    };
-    engine::run(std::slice::from_ref(m), &opts)
-        .unwrap()
-        .per_scenario
-        .remove(0)
+    common::counters_of(m, threads)
 }
 
 /// Share of the household-months of replication 0 that were skipped.

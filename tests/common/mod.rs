@@ -62,6 +62,21 @@ pub fn model_of(file: &str, sets: &[&str], label: &str) -> safetynet::engine::Mo
     safetynet::engine::Model::new(&loaded).unwrap()
 }
 
+/// Run `model` through the library on `threads` threads: its counters, one per replication.
+pub fn counters_of(
+    model: &safetynet::engine::Model,
+    threads: usize,
+) -> Vec<safetynet::counters::Counters> {
+    let opts = safetynet::engine::RunOptions {
+        threads,
+        progress: None,
+    };
+    safetynet::engine::run(std::slice::from_ref(model), &opts)
+        .unwrap()
+        .per_scenario
+        .remove(0)
+}
+
 /// Run `model` through the library on two threads and collect its results.
 pub fn results_of(model: &safetynet::engine::Model) -> safetynet::output::ScenarioResults {
     let opts = safetynet::engine::RunOptions {
