@@ -159,3 +159,43 @@ fn short_burn_in_is_caught() {
         100.0 * mean
     );
 }
+
+/// Hidden income as renewing spells (`programs.dibao.admin.hidden_spell_years`): with a constant
+/// matching chance the caseload keeps its steady state (the criterion above), where hidden
+/// income as a fixed trait with a permanent bar drains a closed sample
+/// (`hidden_income_as_a_trait_with_a_permanent_bar_drains`). Settings of the order of the
+/// path fit (README "Calibration of the path"): 40 % of households in a spell at any time,
+/// spells of 3 years on average, matching finds a recipient's hidden income at 20 % a year.
+const HIDDEN: &[&str] = &[
+    "programs.dibao.admin.hidden_share_urban=0.4",
+    "programs.dibao.admin.hidden_share_rural=0.4",
+    "programs.dibao.admin.match_yearly_prob=0.2",
+];
+
+#[test]
+fn hidden_income_spells_keep_the_steady_state_under_constant_matching() {
+    let sets: Vec<&str> = HIDDEN
+        .iter()
+        .copied()
+        .chain(["programs.dibao.admin.hidden_spell_years=3.0"])
+        .collect();
+    assert_steady(&sets);
+}
+
+/// The test has power against the old rule: a fixed hidden-income trait with a bar for good
+/// drains the found households year after year, beyond 1 % a year at more than 2 se.
+#[test]
+fn hidden_income_as_a_trait_with_a_permanent_bar_drains() {
+    let d = drifts(HIDDEN);
+    let (m, _, (slope, se)) = &d[0];
+    eprintln!(
+        "fixed trait, bar for good: {m} trend {:+.2} % a year (se {:.2} %)",
+        100.0 * slope,
+        100.0 * se
+    );
+    assert!(
+        *slope < -0.01 - 2.0 * se,
+        "{m}: a permanent bar should drain the caseload by more than 1 % a year, got {:+.2} %",
+        100.0 * slope
+    );
+}

@@ -64,6 +64,16 @@ pub struct AdminParams {
     /// (a permanent bar in a closed sample drains the hidden-income households year after
     /// year).
     pub match_bar_months: u16,
+    /// Mean length, years, of a spell of hidden income (informal work, support from children,
+    /// hidden assets); 0 = hidden income is a fixed trait of the household (the shares say
+    /// who). Above 0, hidden income starts and ends as spells: each household is in a spell
+    /// with the stationary chance `hidden_share_{urban,rural}`, spells end at the monthly rate
+    /// 1 / (12 × this) and start at the rate that keeps the share, so the stock of hidden
+    /// income renews. A household found by data matching is then barred while its spell
+    /// lasts (its income is on record), and `match_bar_months` is not used: a closed sample
+    /// reaches a steady state under a constant matching chance, a lower one when matching
+    /// strengthens.
+    pub hidden_spell_years: f64,
     /// An enrolment drive: share 0–1 of the households that would not apply on their own
     /// (`take_up.ever_apply`) that are brought to apply in that year, a number or a year
     /// schedule (the 2020 expansion: `{ 2017 = 0.0, 2020 = 0.1, 2021 = 0.0 }`). Those awarded
@@ -137,6 +147,30 @@ impl AdminParams {
         }
         let drive = self.enrolment_drive.at(year).unwrap_or(0.0);
         drive > 0.0 && share < 1.0 && (u - share) / (1.0 - share) < drive
+    }
+
+    /// Hidden income as renewing spells (`hidden_spell_years` above 0).
+    pub fn spells_on(&self) -> bool {
+        self.hidden_spell_years > 0.0
+    }
+
+    /// Chance, 0–1, that a household in the hidden-income state `hidden` is in it again
+    /// `months` later, for stationary share `share` and mean spell length
+    /// `hidden_spell_years`: the two-state chain in continuous time, which ends spells at
+    /// rate μ = 1 / (12 D) a month and starts them at μ h / (1 − h), so the total rate is
+    /// μ / (1 − h) and P(in | in) = h + (1 − h) e^{−r t}, P(in | out) = h (1 − e^{−r t}).
+    /// Exact for any gap, so a household whose months are skipped moves as if stepped.
+    pub fn hidden_after(&self, hidden: bool, share: f64, months: f64) -> f64 {
+        if share >= 1.0 {
+            return 1.0;
+        }
+        let mu = 1.0 / (12.0 * self.hidden_spell_years);
+        let decay = (-mu / (1.0 - share) * months).exp();
+        if hidden {
+            share + (1.0 - share) * decay
+        } else {
+            share * (1.0 - decay)
+        }
     }
 
     /// Whether data matching can ever act: some hidden income and a chance to find it.
@@ -460,6 +494,13 @@ impl DibaoParams {
         c.share(
             &format!("{k}.admin.hidden_share_rural"),
             self.admin.hidden_share_rural,
+        );
+        c.range(
+            &format!("{k}.admin.hidden_spell_years"),
+            self.admin.hidden_spell_years,
+            0.0,
+            100.0,
+            "mean years of a spell of hidden income (0 = a fixed trait)",
         );
         c.int_range(
             &format!("{k}.admin.match_bar_months"),
@@ -862,6 +903,8 @@ pub struct Dibao {
     no_supporter: (f64, f64),
     /// A monthly data-matching draw.
     draw_match: bool,
+    /// Hidden income as renewing spells (`admin.hidden_spell_years`).
+    spells: bool,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -879,8 +922,15 @@ pub struct DibaoHouse {
     /// Propensities: has a supporter outside (compared with tekun's share), hides income.
     supporter_u: f64,
     hidden_u: f64,
-    /// Has income or assets the means test does not see (this year's region's share).
+    /// Has income or assets the means test does not see (this year's region's share; with
+    /// spells, the state of its chain, moved at each step).
     hidden: bool,
+    /// With spells: this year's stationary share of the household's region, and the month
+    /// its state was last moved to (None before its first step).
+    hidden_share: f64,
+    hidden_at: Option<i32>,
+    /// With spells: found by data matching during the current spell (barred while it lasts).
+    found: bool,
     /// This year's monthly chance that data matching finds it.
     match_prob: f64,
     /// Found out by data matching: not eligible before this month (see
@@ -910,6 +960,9 @@ impl Step for Dibao {
                 p.tekun.no_supporter_share_rural,
             ),
             draw_match: p.dibao.admin.matching_on(),
+            spells: p.dibao.admin.spells_on()
+                && (p.dibao.admin.hidden_share_urban > 0.0
+                    || p.dibao.admin.hidden_share_rural > 0.0),
         })
     }
 
@@ -930,10 +983,14 @@ impl Step for Dibao {
             elderly_apart_u: u[7],
             severe_apart_u: u[8],
             behaviour: self.draw_apply.then(|| key.stream_key(Purpose::Behaviour)),
-            admin: (self.draw_error || self.draw_match).then(|| key.stream_key(Purpose::Admin)),
+            admin: (self.draw_error || self.draw_match || self.spells)
+                .then(|| key.stream_key(Purpose::Admin)),
             supporter_u: u[1],
             hidden_u: u[9],
             hidden: false,
+            hidden_share: 0.0,
+            hidden_at: None,
+            found: false,
             match_prob: 0.0,
             barred_until: i32::MIN,
             support_pc: 0.0,
@@ -967,7 +1024,13 @@ impl Step for Dibao {
             self.p.take_up.ever_apply * factor,
             y.year,
         );
-        h.hidden = h.hidden_u < a.hidden_share(y.urban);
+        h.hidden_share = a.hidden_share(y.urban);
+        if !self.spells {
+            h.hidden = h.hidden_u < h.hidden_share;
+        } else if h.hidden_at.is_none() {
+            // The chain starts in its stationary distribution.
+            h.hidden = h.hidden_u < h.hidden_share;
+        }
         // Read only when matching is on (its `powf` cost more than the rest of the year).
         h.match_prob = if self.draw_match {
             a.monthly_match_prob(y.year)
@@ -1031,17 +1094,39 @@ impl Step for Dibao {
                 _ => 1.0,
             },
         };
+        // Hidden income as spells: move the chain over the months since its last step (the
+        // stream's third draw, after the error's and matching's, so those keep theirs).
+        if self.spells {
+            if let (Some(at), Some(r)) = (h.hidden_at, admin.as_mut()) {
+                let u: f64 = r.random();
+                if mo.m > at {
+                    let stay =
+                        self.p
+                            .admin
+                            .hidden_after(h.hidden, h.hidden_share, (mo.m - at) as f64);
+                    h.hidden = u < stay;
+                }
+            }
+            h.hidden_at = Some(mo.m);
+            // A spell that ended ends what matching found: the income is gone.
+            h.found &= h.hidden;
+        }
         let mut paid = 0.0;
         // Data matching finds a recipient's hidden income or assets: the award ends and the
-        // household is barred for `match_bar_months` (for good at 0).
+        // household is barred for `match_bar_months` (for good at 0), or with spells while
+        // its spell lasts.
         if self.draw_match && h.hidden && h.state.on && dr.match_u < h.match_prob {
-            h.barred_until = self.p.admin.barred_until(mo.m);
+            if self.spells {
+                h.found = true;
+            } else {
+                h.barred_until = self.p.admin.barred_until(mo.m);
+            }
             h.state = DibaoState::default();
         }
         let lm = AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc);
         // An application in process at the start of the month is decided in it or later.
         let pending = h.state.busy() && !h.state.on;
-        if led.tekun || mo.m < h.barred_until {
+        if led.tekun || mo.m < h.barred_until || h.found {
             // A tekun household gets no dibao: it leaves the roll (or its application lapses).
             if h.state.busy() {
                 h.state = DibaoState::default();
@@ -1441,6 +1526,34 @@ mod tests {
         assert_eq!(a.barred_until(5), 17);
         a.match_bar_months = 0;
         assert_eq!(a.barred_until(5), i32::MAX);
+    }
+
+    #[test]
+    fn hidden_income_spells_keep_their_share_and_last_their_mean_length() {
+        let a = params("[programs.dibao.admin]\nhidden_spell_years = 3.0").admin;
+        assert!(a.spells_on());
+        let h = 0.2;
+        for months in [1.0, 7.0, 12.0, 60.0] {
+            // The stationary share maps onto itself over any gap.
+            let next = h * a.hidden_after(true, h, months) + (1.0 - h) * a.hidden_after(false, h, months);
+            assert!((next - h).abs() < 1e-12, "{months}");
+            // Two gaps compose into one (the chain is exact over skipped months).
+            let p = a.hidden_after(true, h, months);
+            let two = p * a.hidden_after(true, h, months) + (1.0 - p) * a.hidden_after(false, h, months);
+            assert!((two - a.hidden_after(true, h, 2.0 * months)).abs() < 1e-12, "{months}");
+        }
+        // A month's exit chance is one over the mean spell length in months (to first order).
+        let exit = 1.0 - a.hidden_after(true, h, 1.0);
+        assert!((exit - 1.0 / 36.0).abs() < 1e-3, "{exit}");
+        // Far apart the state forgets where it was.
+        assert!((a.hidden_after(true, h, 1200.0) - h).abs() < 1e-9);
+        assert!((a.hidden_after(false, h, 1200.0) - h).abs() < 1e-9);
+        // No gap, no move; a share of 1 is a state for good.
+        assert_eq!(a.hidden_after(true, h, 0.0), 1.0);
+        assert_eq!(a.hidden_after(false, h, 0.0), 0.0);
+        assert_eq!(a.hidden_after(false, 1.0, 5.0), 1.0);
+        // Off by default: hidden income is a fixed trait.
+        assert!(!params("").admin.spells_on());
     }
 
     #[test]
