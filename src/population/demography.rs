@@ -47,6 +47,7 @@ pub struct DemographyParams {
     /// demography stream after the deaths; those who left stay their household's supporters
     /// (`Household::left`). The rural elderly then stay in the villages while the weights
     /// still follow both regions' totals. False: every age shrinks alike (weights only).
+    /// Read only with `enabled` (population change off: no migration either).
     #[serde(default)]
     pub rural_migration: bool,
 }
@@ -56,13 +57,6 @@ impl DemographyParams {
     /// starting before their first year runs without it).
     pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
         if !self.enabled {
-            if self.rural_migration {
-                c.fail(
-                    "population.demography.rural_migration",
-                    true,
-                    "allowed: true only with population.demography.enabled = true (migration is part of population change)",
-                );
-            }
             return;
         }
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
