@@ -312,16 +312,25 @@ fn solve_bad_input_exits_2_and_says_which() {
 
 #[test]
 fn a_figure_not_monotone_in_the_key_is_an_error() {
-    // Coverage of the poor is the take-up share whatever the standard (the poverty line is the
-    // standard itself): flat in expectation, it wanders with the households the standard
-    // admits, so it is not monotone in the standard.
-    // 500 households: at 2,000 the wander is small enough that one draw (the persistent
-    // income term drawn in windows) left the mean monotone over every point the solver tried.
-    let base = reference(&[
-        "simulation.households=500",
-        "simulation.replications=2",
-        "simulation.years=1",
-    ]);
+    // Marginal-family persons are those with counted income in the band from the standard to
+    // `programs.marginal.income_multiple` x the standard. As the urban standard moves from 200
+    // to 10,100 yuan a month the band sweeps through the urban income distribution: at either
+    // end it holds almost no urban household (incomes are above 300; few are above 10,100), in
+    // the middle (5,150) it holds millions. So the figure rises and falls by structure, not
+    // noise: at 2,000 households x 2 replications the middle exceeds both ends by several
+    // million persons against a replication sd near 1.5 m (measured 1 December 2026:
+    // 5.6 m at both ends, 11.6 m at 5,000).
+    let base = scenario::load(&repo("scenarios/baseline.toml"))
+        .unwrap()
+        .with_overrides(
+            &[
+                parse_override("simulation.households=2000").unwrap(),
+                parse_override("simulation.replications=2").unwrap(),
+                parse_override("simulation.years=1").unwrap(),
+            ],
+            "test",
+        )
+        .unwrap();
     let at = |x: f64| {
         let l = base
             .with_overrides(
@@ -332,21 +341,17 @@ fn a_figure_not_monotone_in_the_key_is_an_error() {
         let m = safetynet::engine::Model::new(&l).unwrap();
         let c = safetynet::engine::run(std::slice::from_ref(&m), &RunOptions::default()).unwrap();
         let r = safetynet::output::collect(&[m], &c).remove(0);
-        r.stats(
-            2023,
-            safetynet::metrics::Period::FullYear,
-            "national",
-            "coverage_poor",
-        )
-        .unwrap()
-        .mean
+        r.stats(2023, Period::FullYear, "national", "marginal_persons")
+            .unwrap()
+            .mean
     };
-    let (a, b) = (at(500.0), at(1500.0));
-    assert!(a != b);
+    let (a, mid, b) = (at(200.0), at(5150.0), at(10100.0));
+    // The hump the error must report: the middle above both ends by more than 2 m persons.
+    assert!(mid > a.max(b) + 2.0, "ends {a} and {b}, middle {mid}");
     let spec = SolveSpec {
         key: "programs.dibao.standard.urban".into(),
-        range: (500.0, 1500.0),
-        limit: Limit::parse(&format!("coverage_poor:2023:mean <= {}", 0.5 * (a + b))).unwrap(),
+        range: (200.0, 10100.0),
+        limit: Limit::parse(&format!("marginal_persons:2023:mean <= {}", 0.5 * (a + b))).unwrap(),
         target: Target::Mean,
         minimise: None,
         prices: None,

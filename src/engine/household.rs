@@ -28,6 +28,9 @@ struct Year {
     /// per-capita income, whose log is `ln_ill_base` (taken only in an illness month).
     ill_months: f64,
     ln_ill_base: f64,
+    /// The programs' yearly facts wait for the first month that takes the steps (their
+    /// lines follow from the year's context alone, `Rules::line`).
+    facts_due: bool,
 }
 
 /// The household's standing beside the programs': what the metrics track across months.
@@ -36,8 +39,10 @@ struct Standing {
     regular_last: bool,
     /// Month of the last shock not yet followed by regular assistance (i32::MIN: none).
     last_shock: i32,
-    /// Last month's ledger, when it took the steps.
-    prev: Ledger,
+    /// The ledgers of this month and the last (`ledgers[cur]` is this month's, written in
+    /// place: no copy of a ledger per month), and whether last month took the steps.
+    ledgers: [Ledger; 2],
+    cur: usize,
     prev_slow: bool,
     /// Some program is busy with the household (see `Step::busy`): set after the steps, the
     /// only place a program's standing changes.
@@ -140,7 +145,8 @@ fn simulate<const WANT_INCOME: bool>(
         was_poor: false,
         regular_last: false,
         last_shock: i32::MIN,
-        prev: Ledger::EMPTY,
+        ledgers: [Ledger::EMPTY; 2],
+        cur: 0,
         prev_slow: false,
         busy: false,
     };
@@ -175,14 +181,14 @@ fn simulate<const WANT_INCOME: bool>(
 
     // The rest of a month: the fast path or the steps.
     macro_rules! month_rest {
-        ($mi:expr, $kinds:expr, $yc:expr, $year:expr, $m:expr, $local:expr) => {{
+        ($mi:expr, $kinds:expr, $yc:expr, $t:expr, $year:expr, $m:expr, $local:expr) => {{
             let mi: MonthIncome = $mi;
             let kinds: u8 = $kinds;
             let ly = mi.log_per_capita;
             if want_income {
                 last_income = ly.exp();
             }
-            let year: &Year = $year;
+            let year: &mut Year = $year;
             if kinds == 0 && !(mi.ill && illness_matters) && ly >= year.ln_near && !standing.busy {
                 standing.was_poor = false;
                 standing.prev_slow = false;
@@ -193,10 +199,17 @@ fn simulate<const WANT_INCOME: bool>(
                     claimed: 0,
                 }
             } else {
+                // The year's context, when it was left for a month that needs it.
+                let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
+                if year.facts_due {
+                    let _line = rules.year(&mut progs, yc);
+                    debug_assert_eq!(Some(_line), rules.line(yc), "Step::line differs from year");
+                    year.facts_due = false;
+                }
                 let end = steps(
                     rules,
                     &mut progs,
-                    $yc,
+                    yc,
                     year,
                     &mut standing,
                     $m,
@@ -223,8 +236,8 @@ fn simulate<const WANT_INCOME: bool>(
 
     // Burn-in at start-year incomes and standards, so the caseload starts in its steady state.
     {
-        let yc = year_ctx(model, tables, &hh, 0);
-        let year0 = year_facts(model, tables, rules, &mut progs, &yc, 0.0);
+        let mut yc = None;
+        let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, 0.0, &mut yc);
         standing.busy = rules.busy(&progs);
         let mut scratch = [0i64; c::N];
         let mut mb = 0usize;
@@ -257,7 +270,7 @@ fn simulate<const WANT_INCOME: bool>(
             } else {
                 income_month!(mb, 0.0)
             };
-            month_rest!(mi, kinds, &yc, &year0, mb as i32 - burn, &mut scratch);
+            month_rest!(mi, kinds, yc, 0, &mut year0, mb as i32 - burn, &mut scratch);
             mb += 1;
         }
     }
@@ -276,8 +289,8 @@ fn simulate<const WANT_INCOME: bool>(
             has_worker = hh.workers(members) > 0;
         }
         let ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
-        let yc = year_ctx(model, tables, &hh, t);
-        let year = year_facts(model, tables, rules, &mut progs, &yc, ln_index);
+        let mut yc = None;
+        let mut year = year_facts(model, tables, rules, &mut progs, &hh, t, ln_index, &mut yc);
         let mut fall_base = false;
         let mut fell = false;
         if WANT_INCOME {
@@ -331,7 +344,7 @@ fn simulate<const WANT_INCOME: bool>(
             };
             let m = (t * 12 + mm) as i32;
             let half = mm / 6;
-            let end = month_rest!(mi, kinds, &yc, &year, m, acc.slot(st_idx, t, half));
+            let end = month_rest!(mi, kinds, yc, t, &mut year, m, acc.slot(st_idx, t, half));
             if WANT_INCOME {
                 if let Some(sum) = summary.as_deref_mut() {
                     let ys = &mut sum[t];
@@ -355,12 +368,15 @@ fn simulate<const WANT_INCOME: bool>(
             }
             mm += 1;
         }
+        // As `YearCtx::k` and `local_standard` (the context may not have been needed).
+        let k = hh.size as i64;
+        let local_standard = tables.standards.get(st_idx, t);
         for half in 0..2 {
             let slot = acc.slot(st_idx, t, half);
             slot[c::HH_MONTHS] += 6;
-            slot[c::PERSON_MONTHS] += 6 * yc.k;
+            slot[c::PERSON_MONTHS] += 6 * k;
             // The average standard where people live (as published), not where they apply.
-            slot[c::STANDARD_PERSON_FEN] += 6 * yc.k * fen(yc.local_standard);
+            slot[c::STANDARD_PERSON_FEN] += 6 * k * fen(local_standard);
         }
         let slot = acc.slot(st_idx, t, 1);
         slot[c::FALL_BASE] += fall_base as i64;
@@ -415,27 +431,79 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
     }
 }
 
-/// Refresh every program's yearly facts and derive the fast path's line from theirs.
-fn year_facts(
-    model: &Model,
+/// The fast path's line of year `t` and what a month that takes the steps needs. When every
+/// enabled program's line follows from the year's context alone (`Rules::line`), it is read
+/// from the replication's table (`RepTables::static_near`) and the year's context and the
+/// programs' yearly facts wait for the first month that needs them (`yc` left `None`, and
+/// `facts_due`); else both are made now (the context into `yc`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn year_facts<'a>(
+    model: &'a Model,
     tables: &RepTables,
     rules: &Rules,
     progs: &mut Households,
-    yc: &YearCtx,
+    hh: &'a Household,
+    t: usize,
     ln_index: f64,
+    yc: &mut Option<YearCtx<'a>>,
 ) -> Year {
     let s = model.scenario();
     let years = s.simulation.years as usize;
-    let i = yc.hh.stratum as usize * years + yc.t;
+    let st = hh.stratum as usize;
+    let i = st * years + t;
     let ln_line = tables.ln_lines[i];
-    let programs = rules.year(progs, yc);
+    let (ln_near, facts_due) = match &tables.static_near {
+        Some(near) => (near[(st * 2 + hh.migrant as usize) * years + t], true),
+        None => {
+            let yc = yc.insert(year_ctx(model, tables, hh, t));
+            let programs = rules.year(progs, yc);
+            (ln_line.max(yc.ln_local_standard).max(programs), false)
+        }
+    };
     Year {
         line: tables.lines[i],
         ln_line,
-        ln_near: ln_line.max(yc.ln_local_standard).max(programs),
+        ln_near,
         ill_months: s.dynamics.shocks.illness.medical_cost_months,
-        ln_ill_base: yc.hh.log_income_perm + ln_index,
+        ln_ill_base: hh.log_income_perm + ln_index,
+        facts_due,
     }
+}
+
+/// The fast path's line per (stratum, migrant or not, year) when every enabled program's line
+/// follows from the year's context alone (`Rules::line`), `None` otherwise: the highest of the
+/// poverty line, the local standard and the programs' lines, as `year_facts` would derive it
+/// household by household. The context is made for a household of the stratum with no
+/// members, which a line that follows from the context alone does not read.
+pub(super) fn static_near(model: &Model, tables: &RepTables) -> Option<Vec<f64>> {
+    let s = model.scenario();
+    let years = s.simulation.years as usize;
+    let strata = model.pop.strata.strata.len();
+    let mut near = vec![0.0; strata * 2 * years];
+    for st in 0..strata {
+        for migrant in [false, true] {
+            let hh = Household {
+                index: 0,
+                stratum: st as u16,
+                size: 0,
+                members: Default::default(),
+                migrant,
+                log_income_perm: 0.0,
+                persistent0: 0.0,
+                assets_per_capita: 0.0,
+                left: 0,
+            };
+            for t in 0..years {
+                let yc = year_ctx(model, tables, &hh, t);
+                let line = model.rules.line(&yc)?;
+                near[(st * 2 + migrant as usize) * years + t] = tables.ln_lines[st * years + t]
+                    .max(yc.ln_local_standard)
+                    .max(line);
+            }
+        }
+    }
+    Some(near)
 }
 
 /// A month that needs the programs: their steps in order, then what the engine records about
@@ -473,26 +541,25 @@ fn steps(
     if kinds != 0 {
         st.last_shock = m;
     }
-    let led = {
-        let mo = MonthCtx {
-            m,
-            ly,
-            y: yv,
-            lm,
-            kinds,
-            essential,
-            poor,
-            newly_poor,
-            prev: if st.prev_slow {
-                &st.prev
-            } else {
-                &Ledger::EMPTY
-            },
-        };
-        rules.month(progs, yc, &mo, local)
+    let (first, second) = st.ledgers.split_at_mut(1);
+    let (led, last) = if st.cur == 0 {
+        (&mut first[0], &second[0])
+    } else {
+        (&mut second[0], &first[0])
     };
-    st.prev = led;
-    st.prev_slow = true;
+    let mo = MonthCtx {
+        m,
+        ly,
+        y: yv,
+        lm,
+        kinds,
+        essential,
+        poor,
+        newly_poor,
+        prev: if st.prev_slow { last } else { &Ledger::EMPTY },
+    };
+    rules.month_into(progs, yc, &mo, local, led);
+    let led: &Ledger = led;
 
     let regular = led.regular();
     let government = led.government();
@@ -528,6 +595,9 @@ fn steps(
         st.last_shock = i32::MIN;
     }
     st.regular_last = regular;
+    // This month's ledger is the next one's last.
+    st.cur ^= 1;
+    st.prev_slow = true;
     MonthEnd {
         regular,
         poor_post,

@@ -134,6 +134,11 @@ pub struct RepTables {
     pub quota_cut: Option<Vec<f64>>,
     /// Incidence: upper edges of deciles 1–9 of pre-transfer per-capita income per year.
     pub decile_cuts: Option<Vec<[f64; 9]>>,
+    /// The fast path's line, log yuan per person per month, per (stratum, migrant or not,
+    /// year), when every enabled program's line follows from the year's context alone
+    /// (`programs::Step::line`): the engine then makes a household-year's context and
+    /// yearly facts only when one of its months needs the steps.
+    pub static_near: Option<Vec<f64>>,
 }
 
 impl RepTables {
@@ -188,7 +193,7 @@ impl RepTables {
             .iter()
             .flat_map(|st| (0..years).map(|t| paths.region_index(st.region, t).ln()))
             .collect();
-        RepTables {
+        let mut tables = RepTables {
             paths,
             standards,
             lines,
@@ -201,7 +206,10 @@ impl RepTables {
             window_end,
             quota_cut: None,
             decile_cuts: None,
-        }
+            static_near: None,
+        };
+        tables.static_near = household::static_near(model, &tables);
+        tables
     }
 }
 

@@ -1031,7 +1031,12 @@ impl Step for Dibao {
             // The chain starts in its stationary distribution.
             h.hidden = h.hidden_u < h.hidden_share;
         }
-        h.match_prob = a.monthly_match_prob(y.year);
+        // Read only when matching is on (its `powf` cost more than the rest of the year).
+        h.match_prob = if self.draw_match {
+            a.monthly_match_prob(y.year)
+        } else {
+            0.0
+        };
         let mut workers = 0.0;
         for m in y.hh.members() {
             workers += can_work(m, y.members) as u8 as f64;
@@ -1055,6 +1060,10 @@ impl Step for Dibao {
         ) as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
         y.ln_standard - self.ln_counted
+    }
+
+    fn line(&self, y: &YearCtx) -> Option<f64> {
+        Some(y.ln_standard - self.ln_counted)
     }
 
     #[inline(always)]
@@ -1404,6 +1413,7 @@ mod tests {
             log_income_perm: 0.0,
             persistent0: 0.0,
             assets_per_capita: 0.0,
+            left: 0,
         };
         let mut p = params("");
         // 10 % above the limit at the start (standard 600 yuan).

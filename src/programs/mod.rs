@@ -239,6 +239,14 @@ pub trait Step: Sized {
     /// per month) at or above which the program cannot act on the household this year, unless
     /// it is [`busy`](Step::busy), a shock starts, or an illness month matters to it.
     fn year(&self, h: &mut Self::Household, y: &YearCtx) -> f64;
+    /// The line [`year`](Step::year) would return, when it follows from the year's context
+    /// alone (the standards and indices of the household's stratum and year, not its members
+    /// or propensities): then the engine leaves `year` until a month of the year needs the
+    /// steps, and a year none needs costs no yearly facts. `None` (the default): `year` runs
+    /// at the start of every household-year.
+    fn line(&self, _y: &YearCtx) -> Option<f64> {
+        None
+    }
     /// The household is in the program (or in its procedure): every month needs its step.
     #[inline(always)]
     fn busy(&self, _h: &Self::Household) -> bool {
@@ -337,6 +345,18 @@ macro_rules! programs {
                 line
             }
 
+            /// The highest of the enabled programs' lines when every one is known from
+            /// the year's context alone ([`Step::line`]): the value [`Rules::year`] returns,
+            /// without the yearly facts; `None` when some program needs them for its line.
+            #[inline]
+            pub fn line(&self, y: &YearCtx) -> Option<f64> {
+                let mut line = f64::NEG_INFINITY;
+                $(if let Some(x) = &self.$name {
+                    line = line.max(x.line(y)?);
+                })*
+                Some(line)
+            }
+
             /// Some program needs this household's month whatever its income.
             #[inline(always)]
             pub fn busy(&self, h: &Households) -> bool {
@@ -356,14 +376,28 @@ macro_rules! programs {
                 mo: &MonthCtx,
                 rec: &mut Record,
             ) -> Ledger {
-                let mut led = Ledger {
+                let mut led = Ledger::EMPTY;
+                self.month_into(h, y, mo, rec, &mut led);
+                led
+            }
+
+            /// As [`Rules::month`], into `led` (the engine keeps its ledgers in place).
+            #[inline]
+            pub fn month_into(
+                &self,
+                h: &mut Households,
+                y: &YearCtx,
+                mo: &MonthCtx,
+                rec: &mut Record,
+                led: &mut Ledger,
+            ) {
+                *led = Ledger {
                     log_assessed: mo.lm,
                     ..Ledger::default()
                 };
                 $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    x.step(s, y, mo, &mut led, rec);
+                    x.step(s, y, mo, led, rec);
                 })*
-                led
             }
         }
     };
