@@ -17,8 +17,15 @@ impl Schedule {
     }
 
     /// The value in force in `year`, or `None` when `year` precedes the first key.
+    #[inline]
     pub fn at(&self, year: i32) -> Option<f64> {
-        self.0.range(..=year).next_back().map(|(_, v)| *v)
+        // From the last key down: schedules hold a few keys and are asked per household-year,
+        // where a linear scan beats the tree's range search.
+        self.0
+            .iter()
+            .rev()
+            .find(|(&k, _)| k <= year)
+            .map(|(_, v)| *v)
     }
 
     /// The first year with a value.

@@ -39,8 +39,10 @@ struct Standing {
     regular_last: bool,
     /// Month of the last shock not yet followed by regular assistance (i32::MIN: none).
     last_shock: i32,
-    /// Last month's ledger, when it took the steps.
-    prev: Ledger,
+    /// The ledgers of this month and the last (`ledgers[cur]` is this month's, written in
+    /// place: no copy of a ledger per month), and whether last month took the steps.
+    ledgers: [Ledger; 2],
+    cur: usize,
     prev_slow: bool,
     /// Some program is busy with the household (see `Step::busy`): set after the steps, the
     /// only place a program's standing changes.
@@ -143,7 +145,8 @@ fn simulate<const WANT_INCOME: bool>(
         was_poor: false,
         regular_last: false,
         last_shock: i32::MIN,
-        prev: Ledger::EMPTY,
+        ledgers: [Ledger::EMPTY; 2],
+        cur: 0,
         prev_slow: false,
         busy: false,
     };
@@ -538,26 +541,25 @@ fn steps(
     if kinds != 0 {
         st.last_shock = m;
     }
-    let led = {
-        let mo = MonthCtx {
-            m,
-            ly,
-            y: yv,
-            lm,
-            kinds,
-            essential,
-            poor,
-            newly_poor,
-            prev: if st.prev_slow {
-                &st.prev
-            } else {
-                &Ledger::EMPTY
-            },
-        };
-        rules.month(progs, yc, &mo, local)
+    let (first, second) = st.ledgers.split_at_mut(1);
+    let (led, last) = if st.cur == 0 {
+        (&mut first[0], &second[0])
+    } else {
+        (&mut second[0], &first[0])
     };
-    st.prev = led;
-    st.prev_slow = true;
+    let mo = MonthCtx {
+        m,
+        ly,
+        y: yv,
+        lm,
+        kinds,
+        essential,
+        poor,
+        newly_poor,
+        prev: if st.prev_slow { last } else { &Ledger::EMPTY },
+    };
+    rules.month_into(progs, yc, &mo, local, led);
+    let led: &Ledger = led;
 
     let regular = led.regular();
     let government = led.government();
@@ -593,6 +595,9 @@ fn steps(
         st.last_shock = i32::MIN;
     }
     st.regular_last = regular;
+    // This month's ledger is the next one's last.
+    st.cur ^= 1;
+    st.prev_slow = true;
     MonthEnd {
         regular,
         poor_post,

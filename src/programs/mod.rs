@@ -376,14 +376,28 @@ macro_rules! programs {
                 mo: &MonthCtx,
                 rec: &mut Record,
             ) -> Ledger {
-                let mut led = Ledger {
+                let mut led = Ledger::EMPTY;
+                self.month_into(h, y, mo, rec, &mut led);
+                led
+            }
+
+            /// As [`Rules::month`], into `led` (the engine keeps its ledgers in place).
+            #[inline]
+            pub fn month_into(
+                &self,
+                h: &mut Households,
+                y: &YearCtx,
+                mo: &MonthCtx,
+                rec: &mut Record,
+                led: &mut Ledger,
+            ) {
+                *led = Ledger {
                     log_assessed: mo.lm,
                     ..Ledger::default()
                 };
                 $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    x.step(s, y, mo, &mut led, rec);
+                    x.step(s, y, mo, led, rec);
                 })*
-                led
             }
         }
     };
