@@ -48,6 +48,11 @@ pub struct TekunParams {
     /// What the institutional cost grows with after the start year: `"prices"` or
     /// `"standard"` (the local dibao standard, as the basic-living part of tekun does).
     pub institutional_cost_indexation: CostIndexation,
+    /// Calendar year from which a supported minor keeps tekun to 18 (民发〔2021〕43号 art. 24,
+    /// in force 1 July 2021): at review, members aged `working_age_min` to 17 do not count as
+    /// able to work. 0: never (a member turning `working_age_min` ends the support).
+    #[serde(default)]
+    pub minors_kept_to_18_from: i32,
 }
 
 /// What an amount grows with after the start year.
@@ -106,6 +111,14 @@ impl TekunParams {
             &format!("{k}.institutional_share"),
             self.institutional_share,
         );
+        let from = self.minors_kept_to_18_from;
+        if from != 0 && !(1990..=2100).contains(&from) {
+            c.fail(
+                &format!("{k}.minors_kept_to_18_from"),
+                from,
+                "allowed: 0 (never) or a calendar year from 1990 to 2100",
+            );
+        }
         c.range(
             &format!("{k}.institutional_cost"),
             self.institutional_cost,
@@ -158,6 +171,12 @@ impl TekunParams {
 /// Whether a household could be tekun: nobody in it can work.
 pub fn no_one_can_work(hh: &Household, m: &MemberParams) -> bool {
     !hh.members().iter().any(|p| can_work(p, m))
+}
+
+/// Whether a supported household stays unable to work when its minors keep tekun to 18:
+/// nobody in it can work, members under 18 not counted.
+pub fn no_one_can_work_minors_kept(hh: &Household, m: &MemberParams) -> bool {
+    !hh.members().iter().any(|p| p.age >= 18 && can_work(p, m))
 }
 
 /// Whether a household has no supporter able and obliged to support it: its propensity `u`
@@ -216,6 +235,8 @@ pub struct TekunHouse {
     no_supporter: bool,
     institutional: bool,
     no_one_can_work: bool,
+    /// The same at review of a supported household (minors kept to 18 when the rule holds).
+    no_one_can_work_kept: bool,
     assets_ok: bool,
     care_share: f64,
     care_needing: f64,
@@ -243,6 +264,7 @@ impl Step for Tekun {
             no_supporter: false,
             institutional: u[2] < self.p.institutional_share,
             no_one_can_work: false,
+            no_one_can_work_kept: false,
             assets_ok: false,
             care_share: 0.0,
             care_needing: 0.0,
@@ -251,6 +273,12 @@ impl Step for Tekun {
 
     fn year(&self, h: &mut TekunHouse, y: &YearCtx) -> f64 {
         h.no_one_can_work = no_one_can_work(y.hh, y.members);
+        let from = self.p.minors_kept_to_18_from;
+        h.no_one_can_work_kept = if from != 0 && y.year >= from {
+            no_one_can_work_minors_kept(y.hh, y.members)
+        } else {
+            h.no_one_can_work
+        };
         let share = if y.urban {
             self.p.no_supporter_share_urban
         } else {
@@ -280,7 +308,12 @@ impl Step for Tekun {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        let eligible = h.no_one_can_work && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok;
+        let unable = if h.state.on {
+            h.no_one_can_work_kept
+        } else {
+            h.no_one_can_work
+        };
+        let eligible = unable && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok;
         let u = h.rng.map_or(0.0, |k| month_draws(k, mo.m).random());
         if !h.state.month(&self.p, mo.m, eligible, u) {
             return;
@@ -346,6 +379,41 @@ mod tests {
         assert!(!no_supporter(0.4, 0.3, &hh));
         hh.left = 1;
         assert!(!no_supporter(0.1, 0.3, &hh));
+    }
+
+    #[test]
+    fn a_supported_minor_keeps_the_household_unable_to_work_until_18() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let m = &s.population.members;
+        let mut hh = crate::population::PopulationModel::new(&s, "t")
+            .unwrap()
+            .household(&s.simulation, 0, 0);
+        hh.size = 2;
+        for (i, a) in [72u8, 16].into_iter().enumerate() {
+            hh.members[i] = crate::population::Member {
+                age: a,
+                ..Default::default()
+            };
+        }
+        // At 16 the grandchild can work by the entry rule, not for a supported household.
+        assert!(!no_one_can_work(&hh, m));
+        assert!(no_one_can_work_minors_kept(&hh, m));
+        hh.members[1].age = 18;
+        assert!(!no_one_can_work_minors_kept(&hh, m));
+    }
+
+    #[test]
+    fn a_minors_rule_year_outside_the_calendar_is_refused_naming_the_key() {
+        let e = crate::scenario::load_str("[programs.tekun]\nminors_kept_to_18_from = 21\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("programs.tekun.minors_kept_to_18_from"), "{e}");
+        assert!(e.contains("21") && e.contains("1990 to 2100"), "{e}");
+        assert!(crate::scenario::load_str(
+            "[programs.tekun]\nminors_kept_to_18_from = 2021\n",
+            "t"
+        )
+        .is_ok());
     }
 
     #[test]
