@@ -570,7 +570,9 @@ impl IncomeState {
 
     /// Yearly ageing and disability onset (one uniform per member when the risk is on), then,
     /// with `population.demography` on, deaths in calendar year `year` (MAX_MEMBERS uniforms
-    /// from the demography stream, whatever the size). A household whose last member died is
+    /// from the demography stream, whatever the size) and, in rural strata with
+    /// `population.demography.rural_migration`, working-age members leaving for the towns
+    /// (MAX_MEMBERS more). A household whose last member died is
     /// replaced by a new one drawn from its stratum, its persistent income drawn afresh:
     /// returns true then, so the caller starts its programs' standing anew. With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
@@ -606,6 +608,8 @@ impl IncomeState {
             .get_or_insert_with(|| stream(seed, rep, index, Purpose::Demography));
         let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
         pop.demography.deaths(hh, year, &u);
+        let st = &pop.strata.strata[hh.stratum as usize];
+        pop.demography.migrate(hh, year, m, st, rng);
         if hh.size > 0 {
             return false;
         }

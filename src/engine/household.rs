@@ -488,6 +488,7 @@ pub(super) fn static_near(model: &Model, tables: &RepTables) -> Option<Vec<f64>>
                 log_income_perm: 0.0,
                 persistent0: 0.0,
                 assets_per_capita: 0.0,
+                left: 0,
             };
             for t in 0..years {
                 let yc = year_ctx(model, tables, &hh, t);

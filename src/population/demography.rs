@@ -9,9 +9,10 @@
 //! is born into the sample; the reweighting keeps each region's weighted persons on its series.
 
 use crate::check::Checker;
-use crate::population::{Household, Region, StrataTable, MAX_MEMBERS};
+use crate::population::{Household, MemberParams, Region, StrataTable, Stratum, MAX_MEMBERS};
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// The 2020 model life table, one row per age band (see `synthetic-data/SOURCES.md`).
@@ -39,6 +40,16 @@ pub struct DemographyParams {
     /// (a backtest) starts from that year's population moved back by the growth schedules
     /// rather than from that year's population itself. 0: the index is 1 in the start year.
     pub table_year: i32,
+    /// The rural decline is carried by working-age people leaving for the towns: each
+    /// January (with `population.members.ageing`) every rural member aged `working_age_min`
+    /// to `working_age_max` leaves their household with the yearly probability
+    /// −`rural_growth` / (the stratum's working-age share of persons), drawn from the
+    /// demography stream after the deaths; those who left stay their household's supporters
+    /// (`Household::left`). The rural elderly then stay in the villages while the weights
+    /// still follow both regions' totals. False: every age shrinks alike (weights only).
+    /// Read only with `enabled` (population change off: no migration either).
+    #[serde(default)]
+    pub rural_migration: bool,
 }
 
 impl DemographyParams {
@@ -128,6 +139,43 @@ impl Demography {
         let died = (size - kept) as u8;
         hh.size = kept as u8;
         died
+    }
+
+    /// Rural migration of one January (`rural_migration`): each working-age member of a
+    /// rural household leaves when its uniform (MAX_MEMBERS drawn from `rng`, whatever the
+    /// size) is below −`rural_growth(year)` / `working_share`. The others keep their order;
+    /// returns how many left. No draw when the key is off or the household is urban.
+    pub fn migrate(
+        &self,
+        hh: &mut Household,
+        year: i32,
+        m: &MemberParams,
+        st: &Stratum,
+        rng: &mut crate::rng::StreamRng,
+    ) -> u8 {
+        if !self.params.rural_migration || st.region != Region::Rural {
+            return 0;
+        }
+        let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
+        let working_share = (1.0 - st.share_60plus - st.share_under16).max(0.05);
+        let g = self.params.rural_growth.at(year).unwrap_or(0.0);
+        let p = ((-g) / working_share).clamp(0.0, 1.0);
+        let size = hh.size as usize;
+        let mut kept = 0;
+        for (i, &ui) in u.iter().enumerate().take(size) {
+            let a = hh.members[i].age;
+            if !(a >= m.working_age_min && a <= m.working_age_max && ui < p) {
+                hh.members[kept] = hh.members[i];
+                kept += 1;
+            }
+        }
+        for mem in hh.members[kept..size].iter_mut() {
+            *mem = Default::default();
+        }
+        let left = (size - kept) as u8;
+        hh.size = kept as u8;
+        hh.left = hh.left.saturating_add(left);
+        left
     }
 
     /// Population index of each region in year t of the horizon relative to the start year
@@ -329,6 +377,95 @@ mod tests {
         // Everyone dies: size 0, for the caller to replace.
         assert_eq!(d.deaths(&mut hh, 2023, &[0.0; MAX_MEMBERS]), 2);
         assert_eq!(hh.size, 0);
+    }
+
+    #[test]
+    fn rural_migration_takes_working_age_members_and_leaves_the_old_and_the_young() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let m = &s.population.members;
+        let rural = t
+            .strata
+            .iter()
+            .find(|st| st.region == Region::Rural)
+            .unwrap();
+        let urban = t
+            .strata
+            .iter()
+            .find(|st| st.region == Region::Urban)
+            .unwrap();
+        let ages = |hh: &Household| hh.members().iter().map(|p| p.age).collect::<Vec<_>>();
+        let mut hh = crate::population::PopulationModel::new(&s, "t")
+            .unwrap()
+            .household(&s.simulation, 0, 0);
+        hh.size = 4;
+        for (i, a) in [75u8, 40, 30, 10].into_iter().enumerate() {
+            hh.members[i] = Member {
+                age: a,
+                ..Default::default()
+            };
+        }
+        let mut d = demog(true);
+        // A decline so steep that every working-age member leaves.
+        d.params.rural_growth = Schedule::constant(2020, -0.5);
+        let mut rng = crate::rng::stream(1, 0, 0, crate::rng::Purpose::Demography);
+        // Off: nothing moves and nothing is drawn.
+        let (before, fresh) = (hh.clone(), rng.clone());
+        assert_eq!(d.migrate(&mut hh, 2024, m, rural, &mut rng), 0);
+        assert_eq!(
+            (&hh, rng.random::<u64>()),
+            (&before, fresh.clone().random::<u64>())
+        );
+        d.params.rural_migration = true;
+        let mut rng = fresh.clone();
+        // Urban households stay, undrawn.
+        assert_eq!(d.migrate(&mut hh, 2024, m, urban, &mut rng), 0);
+        assert_eq!(rng.random::<u64>(), fresh.clone().random::<u64>());
+        assert_eq!(d.migrate(&mut hh, 2024, m, rural, &mut rng), 2);
+        assert_eq!((ages(&hh), hh.left), (vec![75, 10], 2));
+        // No decline, no migration.
+        d.params.rural_growth = Schedule::constant(2020, 0.01);
+        hh.members[1].age = 30;
+        hh.size = 2;
+        assert_eq!(d.migrate(&mut hh, 2024, m, rural, &mut rng), 0);
+        assert_eq!(hh.left, 2);
+    }
+
+    #[test]
+    fn rural_migration_leaves_with_the_decline_over_the_working_age_share() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let m = &s.population.members;
+        let st = t
+            .strata
+            .iter()
+            .find(|st| st.region == Region::Rural)
+            .unwrap();
+        let mut d = demog(true);
+        d.params.rural_migration = true;
+        d.params.rural_growth = Schedule::constant(2020, -0.02);
+        let p = 0.02 / (1.0 - st.share_60plus - st.share_under16);
+        let mut rng = crate::rng::stream(7, 0, 0, crate::rng::Purpose::Demography);
+        let n = 20_000;
+        let mut left = 0u32;
+        for _ in 0..n {
+            let mut hh = crate::population::PopulationModel::new(&s, "t")
+                .unwrap()
+                .household(&s.simulation, 0, 0);
+            hh.size = 1;
+            hh.members[0] = Member {
+                age: 35,
+                ..Default::default()
+            };
+            left += d.migrate(&mut hh, 2024, m, st, &mut rng) as u32;
+        }
+        // Binomial: tolerance four standard errors.
+        let share = left as f64 / n as f64;
+        let se = (p * (1.0 - p) / n as f64).sqrt();
+        assert!(
+            (share - p).abs() < 4.0 * se,
+            "{share} against {p} (se {se})"
+        );
     }
 
     #[test]

@@ -573,6 +573,7 @@ impl Microdata {
             log_income_perm: y - persistent0,
             persistent0,
             assets_per_capita: assets,
+            left: 0,
         }
     }
 }

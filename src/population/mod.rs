@@ -350,6 +350,9 @@ pub struct Household {
     pub persistent0: f64,
     /// Financial assets per person, yuan (start-year prices).
     pub assets_per_capita: f64,
+    /// Members who left for the towns (`population.demography.rural_migration`): no longer
+    /// simulated, they remain supporters able and obliged to support those who stayed.
+    pub left: u8,
 }
 
 impl Household {
@@ -569,6 +572,7 @@ impl PopulationModel {
             log_income_perm: 0.0,
             persistent0: 0.0,
             assets_per_capita: 0.0,
+            left: 0,
         };
         let shift = if hh.workers(m) == 0 {
             p.income.no_worker_log_shift

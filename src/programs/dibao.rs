@@ -1413,6 +1413,7 @@ mod tests {
             log_income_perm: 0.0,
             persistent0: 0.0,
             assets_per_capita: 0.0,
+            left: 0,
         };
         let mut p = params("");
         // 10 % above the limit at the start (standard 600 yuan).

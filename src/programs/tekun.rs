@@ -160,6 +160,12 @@ pub fn no_one_can_work(hh: &Household, m: &MemberParams) -> bool {
     !hh.members().iter().any(|p| can_work(p, m))
 }
 
+/// Whether a household has no supporter able and obliged to support it: its propensity `u`
+/// below the region's `share`, and no member who left for the towns (they remain supporters).
+pub fn no_supporter(u: f64, share: f64, hh: &Household) -> bool {
+    u < share && hh.left == 0
+}
+
 /// A household's standing with tekun.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TekunState {
@@ -250,7 +256,7 @@ impl Step for Tekun {
         } else {
             self.p.no_supporter_share_rural
         };
-        h.no_supporter = h.no_supporter_u < share;
+        h.no_supporter = no_supporter(h.no_supporter_u, share, y.hh);
         h.assets_ok = self
             .dibao
             .assets_pass(y.hh.assets_per_capita * self.dibao.asset_index(y), y.standard);
@@ -327,6 +333,19 @@ mod tests {
         let full = p.cash(1.0, p.care_share_full, 769.0, 0.0);
         let half = p.cash(1.0, p.care_share_full, 769.0, 0.5);
         assert!((full - half - 0.5 * p.care_share_full * 769.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_household_whose_children_left_for_the_towns_has_a_supporter() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let mut hh = crate::population::PopulationModel::new(&s, "t")
+            .unwrap()
+            .household(&s.simulation, 0, 0);
+        hh.left = 0;
+        assert!(no_supporter(0.1, 0.3, &hh));
+        assert!(!no_supporter(0.4, 0.3, &hh));
+        hh.left = 1;
+        assert!(!no_supporter(0.1, 0.3, &hh));
     }
 
     #[test]
