@@ -354,7 +354,12 @@ fn spells_out_of_sample_dibao_tekun_temporary_total_h1_2023() {
 }
 
 #[test]
-#[ignore = "not met: 117.3 bn against 126.1 bn (-7.0 %, allowed 5 %; the baseline -8.3 %)"]
+fn spells_out_of_sample_tekun_persons_september_2023() {
+    level_of(spells(), "tekun_persons_total", "2023-09", 0.05);
+}
+
+#[test]
+#[ignore = "not met: 118.5 bn against 126.1 bn (-6.0 %, allowed 5 %; the baseline -7.3 %; measured after rural migration, main 7523f5c)"]
 fn spells_out_of_sample_dibao_tekun_temporary_total_h1_2022() {
     level_of(
         spells(),
@@ -365,7 +370,7 @@ fn spells_out_of_sample_dibao_tekun_temporary_total_h1_2022() {
 }
 
 #[test]
-#[ignore = "not met: the fitted spells give -8.1 % where history fell -5.8 % (allowed 2 pp; the baseline -1.2 %; the fit without the churn target -3.5 %, with spells of 7 months and four times the official churn)"]
+#[ignore = "not met: the fitted spells give -8.1 % where history fell -5.8 % (allowed 2 pp; the baseline -1.3 %; the fit without the churn target -3.5 %, with spells of 7 months and four times the official churn)"]
 fn spells_out_of_sample_change_of_dibao_persons_september_2021_to_september_2023() {
     change_of(spells(), 2.0);
 }
