@@ -241,6 +241,10 @@ pub const FIGURES: &[FigureMap] = &[
     fig!("temp_assist_spend",      "cost_temporary",        "national", Money,      Flow),
     fig!("assist_spend_dibao_tekun_temp", "cost_dibao_tekun_temporary", "national", Money, Flow),
     fig!("marginal_persons",       "marginal_persons",      "national", Persons,    Stock),
+    // Churn: the model's entries and exits are of regular assistance (dibao or tekun, whose
+    // own churn is small) by household, the official ones of dibao by unit.
+    fig!("dibao_entries_households", "assist_entries",      "national", Households, Flow),
+    fig!("dibao_exits_households",   "assist_exits",        "national", Households, Flow),
 ];
 
 /// Driver keys: series that set the scenario's inputs rather than being compared.

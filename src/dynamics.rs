@@ -5,7 +5,7 @@
 
 use crate::check::Checker;
 use crate::population::{Household, MemberParams, PopulationModel, StrataTable, MAX_MEMBERS};
-use crate::rng::{month_stream, stream, stream_key, Purpose, StreamRng};
+use crate::rng::{month_stream, purpose_key, stream, unit_key, unit_stream, Purpose, StreamRng};
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
@@ -359,6 +359,8 @@ impl IncomeState {
         sim: &SimulationParams,
         rep: u32,
     ) -> IncomeState {
+        // One key for the household's three streams here (one mix each after it).
+        let unit = unit_key(sim.seed, rep, hh.index);
         IncomeState {
             persistent: hh.persistent0,
             month: 0,
@@ -366,10 +368,10 @@ impl IncomeState {
             win_end: 0,
             win_add: [0.0; MAX_WINDOW],
             win_noise: [0.0; MAX_WINDOW],
-            win_key: stream_key(sim.seed, rep, hh.index, Purpose::Window),
+            win_key: purpose_key(unit, Purpose::Window),
             clock: ShockClock::default(),
-            rng_income: stream(sim.seed, rep, hh.index, Purpose::Income),
-            rng_shocks: stream(sim.seed, rep, hh.index, Purpose::Shocks),
+            rng_income: unit_stream(unit, Purpose::Income),
+            rng_shocks: unit_stream(unit, Purpose::Shocks),
             rng_demog: None,
             seed: sim.seed,
             rep,

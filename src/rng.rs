@@ -59,10 +59,23 @@ pub fn mix64(mut z: u64) -> u64 {
 /// The 64-bit key of a stream.
 #[inline]
 pub fn stream_key(seed: u64, replication: u32, unit: u64, purpose: Purpose) -> u64 {
+    purpose_key(unit_key(seed, replication, unit), purpose)
+}
+
+/// The part of a stream's key that every purpose of one (seed, replication, unit) shares:
+/// taken once per household, it leaves one mix per stream instead of four.
+#[inline]
+pub fn unit_key(seed: u64, replication: u32, unit: u64) -> u64 {
     let mut h = mix64(seed ^ 0x5AFE_7E70_0000_0001);
     h = mix64(h ^ (replication as u64).wrapping_mul(0xA24B_AED4_963E_E407));
-    h = mix64(h ^ unit.wrapping_mul(0x9FB2_1C65_1E98_DF25));
-    mix64(h ^ (purpose as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+    mix64(h ^ unit.wrapping_mul(0x9FB2_1C65_1E98_DF25))
+}
+
+/// The key of the stream of `purpose` of a unit of key `unit` (see [`unit_key`]):
+/// `stream_key(seed, replication, unit, purpose)`.
+#[inline]
+pub fn purpose_key(unit: u64, purpose: Purpose) -> u64 {
+    mix64(unit ^ (purpose as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
 }
 
 /// The generator of one month of a stream: SplitMix64 (rand_xoshiro), whose state is a
@@ -81,6 +94,13 @@ pub fn month_stream(key: u64, month: i32) -> MonthRng {
 #[inline]
 pub fn stream(seed: u64, replication: u32, unit: u64, purpose: Purpose) -> StreamRng {
     StreamRng::seed_from_u64(stream_key(seed, replication, unit, purpose))
+}
+
+/// The generator of `purpose` for a unit of key `unit` (see [`unit_key`]): the same as
+/// [`stream`].
+#[inline]
+pub fn unit_stream(unit: u64, purpose: Purpose) -> StreamRng {
+    StreamRng::seed_from_u64(purpose_key(unit, purpose))
 }
 
 #[cfg(test)]

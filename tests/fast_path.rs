@@ -4,6 +4,9 @@
 //! income, so `fast_run` is off there), which gives an independent path to compare against:
 //! every counter of every stratum, year and half-year must be equal, integer for integer, for
 //! the shipped scenarios with the most rules switched on.
+//!
+//! Likewise, yearly facts left for the first month that needs them (`Step::line`) must leave
+//! the counters of facts made at the start of every household-year.
 
 mod common;
 use safetynet::engine::{self, Model, RunOptions};
@@ -58,4 +61,66 @@ fn fast_run_leaves_the_counters_of_the_full_loop_full_system() {
 #[test]
 fn fast_run_leaves_the_counters_of_the_full_loop_reference_model() {
     same_counters_with_and_without_fast_run("reference-model.toml");
+}
+
+/// Every household of `m`'s replication `rep`, with the replication's tables as made, and
+/// with the fast path's line table dropped so that each household-year makes its context and
+/// its programs' yearly facts at its start: the counters must be equal, integer for integer.
+fn same_counters_with_yearly_facts_made_late_or_every_year(m: &Model, rep: u32) -> usize {
+    use safetynet::counters::Counters;
+    use safetynet::engine::{simulate_household, RepTables};
+    let late = RepTables::new(m, rep);
+    assert!(
+        late.static_near.is_some(),
+        "the scenario should leave yearly facts for the months that need them"
+    );
+    let mut every_year = late.clone();
+    every_year.static_near = None;
+    let s = &m.scenario().simulation;
+    let strata = m.pop.strata.strata.len();
+    let mut a = Counters::new(strata, s.years as usize);
+    let mut b = Counters::new(strata, s.years as usize);
+    for i in 0..s.households {
+        simulate_household(m, &late, rep, i, &mut a);
+        simulate_household(m, &every_year, rep, i, &mut b);
+    }
+    let differ = a.data.iter().zip(&b.data).filter(|(x, y)| x != y).count();
+    assert_eq!(differ, 0, "{differ} counter slots differ");
+    // Not vacuous: dibao paid somebody.
+    a.data.iter().flatten().filter(|&&x| x != 0).count()
+}
+
+#[test]
+fn yearly_facts_made_only_when_a_month_needs_them_leave_the_counters_of_every_year() {
+    // The reference model, and one whose dibao reads more of its yearly facts: monthly
+    // application chances, assessment error, a processing delay, reviews every 6 months
+    // with gradual exit, add-ons for the severely ill, imputed earnings of members who can
+    // work (they age out of working age).
+    let variants: [&[&str]; 2] = [
+        &[],
+        &[
+            "programs.dibao.take_up.monthly_apply_prob=0.3",
+            "programs.dibao.assessment.error_sd=0.2",
+            "programs.dibao.assessment.processing_months=1",
+            "programs.dibao.review.interval_months_stable=6",
+            "programs.dibao.review.interval_months_unstable=6",
+            "programs.dibao.review.gradual_exit_months=2",
+            "population.members.severe_illness_prevalence=0.05",
+            "programs.dibao.addons.severe_illness_share=0.3",
+            "programs.dibao.admin.imputed_earnings_share=0.2",
+        ],
+    ];
+    for sets in variants {
+        let mut all = vec![
+            "simulation.households=3000",
+            "simulation.years=4",
+            "simulation.burn_in_months=12",
+        ];
+        all.extend_from_slice(sets);
+        let m = common::model_of("reference-model.toml", &all, "test");
+        for rep in 0..2 {
+            let nonzero = same_counters_with_yearly_facts_made_late_or_every_year(&m, rep);
+            assert!(nonzero > 100, "counters are empty ({sets:?})");
+        }
+    }
 }

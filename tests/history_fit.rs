@@ -171,14 +171,25 @@ type Rows = Vec<Vec<String>>;
 /// backtest-changes.csv as rows of cells.
 fn out_of_sample() -> &'static (Rows, Rows) {
     static RUN: std::sync::OnceLock<(Rows, Rows)> = std::sync::OnceLock::new();
-    RUN.get_or_init(|| {
+    RUN.get_or_init(|| backtest_2017(&common::baseline()))
+}
+
+/// The same backtest of `scenarios/hidden-income-spells.toml` (hidden income as renewing
+/// spells, its keys fitted on 2017-2021 only), once per test binary.
+fn spells() -> &'static (Rows, Rows) {
+    static RUN: std::sync::OnceLock<(Rows, Rows)> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| backtest_2017(&repo_file("scenarios/hidden-income-spells.toml")))
+}
+
+fn backtest_2017(scenario: &std::path::Path) -> (Rows, Rows) {
+    {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("bt");
         common::safetynet(dir.path())
             .timeout(std::time::Duration::from_secs(600))
             .args([
                 "backtest",
-                &common::s(&common::baseline()),
+                &common::s(scenario),
                 "--from",
                 "2017",
                 "--fit-until",
@@ -199,7 +210,7 @@ fn out_of_sample() -> &'static (Rows, Rows) {
             read_csv(&out.join("backtest.csv")),
             read_csv(&out.join("backtest-changes.csv")),
         )
-    })
+    }
 }
 
 fn read_csv(p: &std::path::Path) -> Vec<Vec<String>> {
@@ -218,7 +229,11 @@ const P05_P95_SDS: f64 = 2.0 * 1.6449;
 /// error of the model mean is estimated from the 90 % interval over replications ((p95 − p05)
 /// / 3.29 / √R) and must be below a third of the tolerance, so a pass or a failure is not noise.
 fn level_within(key: &str, date: &str, tol: f64) {
-    let (rows, _) = out_of_sample();
+    level_of(out_of_sample(), key, date, tol)
+}
+
+fn level_of(run: &(Rows, Rows), key: &str, date: &str, tol: f64) {
+    let (rows, _) = run;
     let r = rows
         .iter()
         .find(|r| r[0] == key && r[1] == date)
@@ -244,7 +259,11 @@ fn level_within(key: &str, date: &str, tol: f64) {
 /// points of the official −5.8 %. The se of the mean change, from its 90 % interval as above,
 /// must be below a third of the band.
 fn change_within(pp: f64) {
-    let (_, changes) = out_of_sample();
+    change_of(out_of_sample(), pp)
+}
+
+fn change_of(run: &(Rows, Rows), pp: f64) {
+    let (_, changes) = run;
     let r = changes
         .iter()
         .find(|r| r[0] == "dibao_persons_total" && r[1] == "2021-09" && r[2] == "2023-09")
@@ -301,4 +320,52 @@ fn out_of_sample_dibao_tekun_temporary_total_h1_2023() {
 #[ignore = "not met: the model gives -1.2 % where history fell -5.8 % (allowed 2 pp; +3.9 % before regional incomes and the start-year population; README Calibration of the path decomposes it)"]
 fn out_of_sample_change_of_dibao_persons_september_2021_to_september_2023() {
     change_within(2.0);
+}
+
+// The same criteria for `scenarios/hidden-income-spells.toml` (hidden income as renewing
+// spells, `programs.dibao.admin.hidden_spell_years`; its admin and take-up keys fitted on
+// 2017-2021 only, so 2022-2023 are out of sample), at the same sample and tolerances. Not the
+// baseline: it overshoots the fall 2021-2023, its urban caseload does not fall, and its
+// default projection misses the later figures (README "Calibration of the path").
+
+#[test]
+fn spells_out_of_sample_dibao_persons_march_2022() {
+    level_of(spells(), "dibao_persons_total", "2022-03", 0.05);
+}
+
+#[test]
+fn spells_out_of_sample_dibao_persons_september_2023() {
+    level_of(spells(), "dibao_persons_total", "2023-09", 0.05);
+}
+
+#[test]
+fn spells_out_of_sample_dibao_spending_january_september_2023() {
+    level_of(spells(), "dibao_spend_total", "2023-01/2023-09", 0.05);
+}
+
+#[test]
+fn spells_out_of_sample_dibao_tekun_temporary_total_h1_2023() {
+    level_of(
+        spells(),
+        "assist_spend_dibao_tekun_temp",
+        "2023-01/2023-06",
+        0.05,
+    );
+}
+
+#[test]
+#[ignore = "not met: 117.3 bn against 126.1 bn (-7.0 %, allowed 5 %; the baseline -8.3 %)"]
+fn spells_out_of_sample_dibao_tekun_temporary_total_h1_2022() {
+    level_of(
+        spells(),
+        "assist_spend_dibao_tekun_temp",
+        "2022-01/2022-06",
+        0.05,
+    );
+}
+
+#[test]
+#[ignore = "not met: the fitted spells give -8.1 % where history fell -5.8 % (allowed 2 pp; the baseline -1.2 %; the fit without the churn target -3.5 %, with spells of 7 months and four times the official churn)"]
+fn spells_out_of_sample_change_of_dibao_persons_september_2021_to_september_2023() {
+    change_of(spells(), 2.0);
 }

@@ -134,11 +134,7 @@ fn simulate<const WANT_INCOME: bool>(
     let mut hh = model.pop.household(sim, rep, index);
     let st_idx = hh.stratum as usize;
     let mut income = IncomeState::new(d, &hh, sim, rep);
-    let key = HouseholdKey {
-        seed: sim.seed,
-        rep,
-        index,
-    };
+    let key = HouseholdKey::new(sim.seed, rep, index);
     let mut progs = rules.household(&key);
     let mut has_worker = hh.workers(members) > 0;
     let mut standing = Standing {

@@ -18,7 +18,7 @@
 use crate::check::Checker;
 use crate::counters::c;
 use crate::population::{Household, MemberParams};
-use crate::rng::{month_stream, stream, stream_key, MonthRng, Purpose, StreamRng};
+use crate::rng::{month_stream, purpose_key, unit_key, unit_stream, MonthRng, Purpose, StreamRng};
 use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -35,20 +35,33 @@ pub struct HouseholdKey {
     pub seed: u64,
     pub rep: u32,
     pub index: u64,
+    /// `rng::unit_key(seed, rep, index)`, taken once for all the household's streams.
+    unit: u64,
 }
 
 impl HouseholdKey {
+    /// The key of household `index` of replication `rep` under master seed `seed`.
+    #[inline]
+    pub fn new(seed: u64, rep: u32, index: u64) -> HouseholdKey {
+        HouseholdKey {
+            seed,
+            rep,
+            index,
+            unit: unit_key(seed, rep, index),
+        }
+    }
+
     /// The household's stream of one purpose.
     #[inline]
     pub fn stream(&self, purpose: Purpose) -> StreamRng {
-        stream(self.seed, self.rep, self.index, purpose)
+        unit_stream(self.unit, purpose)
     }
 
     /// The key of the household's stream of one purpose, for draws keyed by month
     /// ([`month_draws`]).
     #[inline]
     pub fn stream_key(&self, purpose: Purpose) -> u64 {
-        stream_key(self.seed, self.rep, self.index, purpose)
+        purpose_key(self.unit, purpose)
     }
 }
 
