@@ -87,6 +87,12 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          disabled members in them",
     ),
     (
+        "programs.tekun.minors_kept_to_18_from",
+        &[("simulation.households", "20000")],
+        "it acts only when a supported household's child turns 16 (members age from the second \
+         year), too rare among the small run's few tekun households",
+    ),
+    (
         "population.demography.",
         &[("population.demography.enabled", "true")],
         "population change (deaths, weights that follow the population) is switched on here",
