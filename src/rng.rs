@@ -45,6 +45,10 @@ pub enum Purpose {
     /// generator per (household, month the window opens), so skipping a window's months
     /// shifts no other draw.
     Window = 14,
+    /// Hidden income as renewing spells (`programs.dibao.admin.hidden_spell_years`): the
+    /// waiting times between a household's switches, one generator per switch, so its
+    /// hidden-income path depends on no other draw and on no month a rule looks at.
+    Spells = 15,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

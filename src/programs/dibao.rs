@@ -16,7 +16,7 @@ use crate::rng::Purpose;
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::{Distribution, Exp1, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 /// `programs.dibao.*`.
@@ -170,6 +170,22 @@ impl AdminParams {
             share + (1.0 - share) * decay
         } else {
             share * (1.0 - decay)
+        }
+    }
+
+    /// Monthly rate at which a household in the hidden-income state `hidden` leaves it, for
+    /// stationary share `share` (0–1): μ = 1 / (12 × `hidden_spell_years`) out of a spell,
+    /// μ h / (1 − h) into one (the rates of [`Self::hidden_after`]); 0 where the state is
+    /// absorbing (a share of 0 or 1).
+    pub fn spell_switch_rate(&self, hidden: bool, share: f64) -> f64 {
+        if share <= 0.0 || share >= 1.0 {
+            return 0.0;
+        }
+        let mu = 1.0 / (12.0 * self.hidden_spell_years);
+        if hidden {
+            mu
+        } else {
+            mu * share / (1.0 - share)
         }
     }
 
@@ -925,10 +941,13 @@ pub struct DibaoHouse {
     /// Has income or assets the means test does not see (this year's region's share; with
     /// spells, the state of its chain, moved at each step).
     hidden: bool,
-    /// With spells: this year's stationary share of the household's region, and the month
-    /// its state was last moved to (None before its first step).
+    /// With spells: this year's stationary share of the household's region.
     hidden_share: f64,
-    hidden_at: Option<i32>,
+    /// With spells: the key of its switch times (`Purpose::Spells`), the switches drawn so
+    /// far, and the month (fractional) of the next switch (None before its first step).
+    spell: Option<u64>,
+    switches: i32,
+    next_switch: Option<f64>,
     /// With spells: found by data matching during the current spell (barred while it lasts).
     found: bool,
     /// This year's monthly chance that data matching finds it.
@@ -939,6 +958,54 @@ pub struct DibaoHouse {
     /// This year's relatives' support and imputed earnings, yuan per person per month.
     support_pc: f64,
     imputed_pc: f64,
+}
+
+/// With spells, the chain starts in its stationary state this many months before the
+/// horizon (or at the first step, with a longer burn-in): a fixed origin, so where a
+/// household's first step falls moves none of its switches.
+const SPELL_ORIGIN_MONTH: i32 = -1200;
+
+impl Dibao {
+    /// Moves a household's hidden-income chain to month `m` (with its key `key` of
+    /// `Purpose::Spells`): the waiting time to the next switch is the `switches`-th unit
+    /// exponential, from a generator of its own, over the rate of leaving the state at its
+    /// region's share. The state at month `m` then depends only on the seed, replication,
+    /// household, share and `m`, not on the months that take a step nor on other draws (common
+    /// random numbers across reforms of the standard or of matching). A share that changes
+    /// (a move, another year's region) applies from the next switch. Returns whether the
+    /// state switched.
+    fn advance_spells(&self, h: &mut DibaoHouse, key: u64, m: i32) -> bool {
+        let mut next = match h.next_switch {
+            Some(t) => t,
+            None => {
+                // The stationary start, from the household's propensity.
+                h.hidden = h.hidden_u < h.hidden_share;
+                let origin = SPELL_ORIGIN_MONTH.min(m) as f64;
+                origin + self.spell_wait(h, key)
+            }
+        };
+        let mut switched = false;
+        while next <= m as f64 {
+            h.hidden = !h.hidden;
+            switched = true;
+            next += self.spell_wait(h, key);
+        }
+        h.next_switch = Some(next);
+        switched
+    }
+
+    /// Months until the household's next switch out of its current state (infinite where the
+    /// state is absorbing); draws the next unit exponential of its spell stream.
+    fn spell_wait(&self, h: &mut DibaoHouse, key: u64) -> f64 {
+        let rate = self.p.admin.spell_switch_rate(h.hidden, h.hidden_share);
+        let e: f64 = Exp1.sample(&mut month_draws(key, h.switches));
+        h.switches += 1;
+        if rate > 0.0 {
+            e / rate
+        } else {
+            f64::INFINITY
+        }
+    }
 }
 
 impl Step for Dibao {
@@ -983,13 +1050,14 @@ impl Step for Dibao {
             elderly_apart_u: u[7],
             severe_apart_u: u[8],
             behaviour: self.draw_apply.then(|| key.stream_key(Purpose::Behaviour)),
-            admin: (self.draw_error || self.draw_match || self.spells)
-                .then(|| key.stream_key(Purpose::Admin)),
+            admin: (self.draw_error || self.draw_match).then(|| key.stream_key(Purpose::Admin)),
             supporter_u: u[1],
             hidden_u: u[9],
             hidden: false,
             hidden_share: 0.0,
-            hidden_at: None,
+            spell: self.spells.then(|| key.stream_key(Purpose::Spells)),
+            switches: 0,
+            next_switch: None,
             found: false,
             match_prob: 0.0,
             barred_until: i32::MIN,
@@ -1026,9 +1094,6 @@ impl Step for Dibao {
         );
         h.hidden_share = a.hidden_share(y.urban);
         if !self.spells {
-            h.hidden = h.hidden_u < h.hidden_share;
-        } else if h.hidden_at.is_none() {
-            // The chain starts in its stationary distribution.
             h.hidden = h.hidden_u < h.hidden_share;
         }
         // Read only when matching is on (its `powf` cost more than the rest of the year).
@@ -1094,22 +1159,12 @@ impl Step for Dibao {
                 _ => 1.0,
             },
         };
-        // Hidden income as spells: move the chain over the months since its last step (the
-        // stream's third draw, after the error's and matching's, so those keep theirs).
-        if self.spells {
-            if let (Some(at), Some(r)) = (h.hidden_at, admin.as_mut()) {
-                let u: f64 = r.random();
-                if mo.m > at {
-                    let stay =
-                        self.p
-                            .admin
-                            .hidden_after(h.hidden, h.hidden_share, (mo.m - at) as f64);
-                    h.hidden = u < stay;
-                }
+        // Hidden income as spells: play the switches due by this month.
+        if let Some(key) = h.spell {
+            if self.advance_spells(h, key, mo.m) {
+                // A spell that ended ends what matching found: the income is gone.
+                h.found = false;
             }
-            h.hidden_at = Some(mo.m);
-            // A spell that ended ends what matching found: the income is gone.
-            h.found &= h.hidden;
         }
         let mut paid = 0.0;
         // Data matching finds a recipient's hidden income or assets: the award ends and the
@@ -1555,6 +1610,114 @@ mod tests {
         assert_eq!(a.hidden_after(false, 1.0, 5.0), 1.0);
         // Off by default: hidden income is a fixed trait.
         assert!(!params("").admin.spells_on());
+    }
+
+    /// The dibao step of a scenario with spells at share `share` in both regions (`extra`
+    /// adds keys).
+    fn spell_step(extra: &str, share: f64) -> Dibao {
+        let toml = format!(
+            "[programs.dibao.admin]\nhidden_spell_years = 3.0\nhidden_share_urban = {share}\n\
+             hidden_share_rural = {share}\n{extra}"
+        );
+        let p = crate::scenario::load_str(&toml, "t").unwrap().scenario.programs;
+        Dibao::new(&p).unwrap()
+    }
+
+    /// A household of `d` with hidden-income propensity `u9` in a region of share `share`.
+    fn spell_house(d: &Dibao, index: u64, u9: f64, share: f64) -> DibaoHouse {
+        let mut u = [0.5; MAX_PROPENSITIES];
+        u[9] = u9;
+        let mut h = d.household(&HouseholdKey::new(7, 0, index), &u);
+        h.hidden_share = share;
+        h
+    }
+
+    /// Common random numbers: a household's hidden-income path is the same whichever months
+    /// take a step (they move with the scenario's lines) and whether matching draws or not.
+    /// With the old chain, moved by the admin stream's third draw at each step, both differ.
+    #[test]
+    fn hidden_income_spells_follow_the_household_not_the_months_stepped_nor_matching() {
+        let mut switched = 0;
+        let a = spell_step("", 0.3);
+        let b = spell_step("match_yearly_prob = 0.5", 0.3);
+        for i in 0..200u64 {
+            let u9 = (i as f64 + 0.5) / 200.0;
+            let mut ha = spell_house(&a, i, u9, 0.3);
+            let mut hb = spell_house(&b, i, u9, 0.3);
+            assert!(b.draw_match && !a.draw_match);
+            let ka = ha.spell.unwrap();
+            let kb = hb.spell.unwrap();
+            // `a` steps every month from the burn-in on; `b` from month 40, at irregular gaps.
+            let mut mb = 40;
+            for m in -240..600 {
+                switched += a.advance_spells(&mut ha, ka, m) as i32;
+                if m == mb {
+                    b.advance_spells(&mut hb, kb, m);
+                    assert_eq!(ha.hidden, hb.hidden, "household {i} month {m}");
+                    mb += 1 + (m * 7 + i as i32).rem_euclid(23);
+                }
+            }
+        }
+        assert!(switched > 100, "the chains move: {switched} switches");
+    }
+
+    /// Stepped month by month, the chain keeps its stationary share, and from one month to
+    /// the next it leaves and enters a spell with the chances of the two-state chain
+    /// ([`AdminParams::hidden_after`]; leaving ≈ 1/36 a month: spells of 3 years). Tolerances
+    /// are 4 Monte Carlo standard errors: the share at a month is binomial over independent
+    /// households, se = √(h(1 − h)/n); a month's move given the state is a Bernoulli draw
+    /// independent of the past (the chain is Markov), se = √(p(1 − p)/months in the state).
+    #[test]
+    fn hidden_income_spells_simulated_keep_their_share_and_mean_length() {
+        let n = 20_000;
+        let share = 0.3;
+        let (mut at0, mut at600) = (0, 0);
+        // Months in a spell / out of one, and the moves out / in the next month.
+        let (mut months_in, mut exits, mut months_out, mut entries) = (0, 0, 0, 0);
+        let d = spell_step("", share);
+        for i in 0..n {
+            // The propensity of the household, uniform (from a stream of its own).
+            let u9: f64 = crate::rng::stream(11, 0, i, Purpose::Propensity).random();
+            let mut h = spell_house(&d, i, u9, share);
+            let key = h.spell.unwrap();
+            d.advance_spells(&mut h, key, 0);
+            at0 += h.hidden as i32;
+            for m in 1..=600 {
+                let was = h.hidden;
+                d.advance_spells(&mut h, key, m);
+                if was {
+                    months_in += 1;
+                    exits += !h.hidden as i32;
+                } else {
+                    months_out += 1;
+                    entries += h.hidden as i32;
+                }
+            }
+            at600 += h.hidden as i32;
+        }
+        let se = (share * (1.0 - share) / n as f64).sqrt();
+        for (what, k) in [("month 0", at0), ("month 600", at600)] {
+            let got = k as f64 / n as f64;
+            assert!((got - share).abs() < 4.0 * se, "{what}: share {got} (se {se})");
+        }
+        let a = params("[programs.dibao.admin]\nhidden_spell_years = 3.0").admin;
+        let exit = 1.0 - a.hidden_after(true, share, 1.0);
+        let entry = a.hidden_after(false, share, 1.0);
+        for (what, k, of, p) in [
+            ("exit", exits, months_in, exit),
+            ("entry", entries, months_out, entry),
+        ] {
+            let got = k as f64 / of as f64;
+            let se = (p * (1.0 - p) / of as f64).sqrt();
+            assert!((got - p).abs() < 4.0 * se, "{what}: {got} a month, chain {p} (se {se})");
+        }
+        // The monthly exit chance is one over the mean spell length, to first order.
+        assert!((exit * 36.0 - 1.0).abs() < 0.03, "{exit}");
+        // Absorbing shares: no switch ever.
+        let a = params("[programs.dibao.admin]\nhidden_spell_years = 3.0").admin;
+        assert_eq!(a.spell_switch_rate(false, 0.0), 0.0);
+        assert_eq!(a.spell_switch_rate(true, 1.0), 0.0);
+        assert!((a.spell_switch_rate(true, 0.3) - 1.0 / 36.0).abs() < 1e-15);
     }
 
     #[test]
