@@ -70,7 +70,7 @@ pub struct AdminParams {
     /// with the stationary chance `hidden_share_{urban,rural}`, spells end at the monthly rate
     /// 1 / (12 × this) and start at the rate that keeps the share, so the stock of hidden
     /// income renews. A household found by data matching is then barred while its spell
-    /// lasts (its income is on record), and `match_bar_months` is not used: a closed sample
+    /// lasts (its income is on record), and `match_bar_months` must be 0: a closed sample
     /// reaches a steady state under a constant matching chance, a lower one when matching
     /// strengthens.
     pub hidden_spell_years: f64,
@@ -524,6 +524,16 @@ impl DibaoParams {
             0,
             600,
         );
+        // With spells a found household is barred while its spell lasts: a bar in months
+        // would be silently ignored.
+        if self.admin.spells_on() && self.admin.match_bar_months != 0 {
+            c.fail(
+                &format!("{k}.admin.match_bar_months"),
+                self.admin.match_bar_months,
+                "0 when admin.hidden_spell_years is above 0 (a household found is barred \
+                 while its spell of hidden income lasts)",
+            );
+        }
         // Burn-in months run at the start year's values, so the start year needs one.
         let all_years = sim.start_year..=sim.start_year + sim.years as i32 - 1;
         for (name, s, what) in [
@@ -1111,7 +1121,8 @@ impl Step for Dibao {
         } else {
             self.no_supporter.1
         };
-        h.support_pc = if workers == 0.0 && h.supporter_u >= no_supporter {
+        // Members who left for the towns remain supporters (as for tekun).
+        h.support_pc = if workers == 0.0 && !super::tekun::no_supporter(h.supporter_u, no_supporter, y.hh) {
             a.support_share * y.standard
         } else {
             0.0
@@ -1718,6 +1729,23 @@ mod tests {
         assert_eq!(a.spell_switch_rate(false, 0.0), 0.0);
         assert_eq!(a.spell_switch_rate(true, 1.0), 0.0);
         assert!((a.spell_switch_rate(true, 0.3) - 1.0 / 36.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_bar_in_months_with_hidden_income_spells_is_refused_naming_the_key() {
+        let e = crate::scenario::load_str(
+            "[programs.dibao.admin]\nhidden_spell_years = 3.0\nmatch_bar_months = 12\n",
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("programs.dibao.admin.match_bar_months"), "{e}");
+        assert!(e.contains("12") && e.contains("hidden_spell_years"), "{e}");
+        // Either alone is fine.
+        for ok in ["hidden_spell_years = 3.0", "match_bar_months = 12"] {
+            let toml = format!("[programs.dibao.admin]\n{ok}\n");
+            assert!(crate::scenario::load_str(&toml, "t").is_ok(), "{ok}");
+        }
     }
 
     #[test]
