@@ -571,7 +571,7 @@ impl IncomeState {
     /// Yearly ageing and disability onset (one uniform per member when the risk is on), then,
     /// with `population.demography` on, deaths in calendar year `year` (MAX_MEMBERS uniforms
     /// from the demography stream, whatever the size) and, in rural strata with
-    /// `population.demography.rural_migration`, working-age members leaving for the towns
+    /// `population.demography.rural_migration`, able adults leaving for the towns
     /// (MAX_MEMBERS more). A household whose last member died is
     /// replaced by a new one drawn from its stratum, its persistent income drawn afresh:
     /// returns true then, so the caller starts its programs' standing anew. With

@@ -124,3 +124,77 @@ fn yearly_facts_made_only_when_a_month_needs_them_leave_the_counters_of_every_ye
         }
     }
 }
+
+/// The line table's migrant rows: with migrants (who apply at their registered stratum, at
+/// its standard, while they live and earn in another) the table is read at
+/// `(stratum, migrant)`, rows the reference model (no migrants) never reaches. A third of each
+/// stratum are migrants here; the late facts' debug assertion also checks every row read
+/// against the line `year_facts` derives for the household itself.
+#[test]
+fn yearly_facts_made_late_for_migrants_leave_the_counters_of_every_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = common::repo_file("scenarios/reference-model.toml");
+    let text = std::fs::read_to_string(&reference).unwrap();
+    // The reference model's strata with a migrant share of 1/3 each (the rest unchanged).
+    let strata: String = text
+        .split("[[population.strata]]")
+        .skip(1)
+        .map(|block| {
+            let block = block.split("\n[").next().unwrap();
+            format!(
+                "[[population.strata]]{}\n",
+                block.replace("migrant_share = 0.0", "migrant_share = 0.333")
+            )
+        })
+        .collect();
+    assert_eq!(strata.matches("migrant_share = 0.333").count(), 2);
+    let file = dir.path().join("migrants.toml");
+    std::fs::write(
+        &file,
+        format!("extends = {reference:?}\nname = \"migrants\"\n{strata}"),
+    )
+    .unwrap();
+    let loaded = safetynet::scenario::load(&file)
+        .unwrap()
+        .with_overrides(
+            &[
+                "simulation.households=3000",
+                "simulation.years=4",
+                "simulation.burn_in_months=12",
+                // Registered in the urban stratum: a rural migrant's dibao line (the urban
+                // standard) is above its local one, so the migrant rows differ.
+                "programs.residence.registered_region=\"urban\"",
+            ]
+            .map(|s| safetynet::scenario::parse_override(s).unwrap()),
+            "test",
+        )
+        .unwrap();
+    let m = safetynet::engine::Model::new(&loaded).unwrap();
+    let migrants = (0..3000)
+        .filter(|&i| m.pop.household(&m.scenario().simulation, 0, i).migrant)
+        .count();
+    // 1,000 expected: binomial sd about 26.
+    assert!(
+        (850..1150).contains(&migrants),
+        "{migrants} migrants of 3,000"
+    );
+    let near = safetynet::engine::RepTables::new(&m, 0)
+        .static_near
+        .unwrap();
+    let years = m.scenario().simulation.years as usize;
+    let rural = m
+        .pop
+        .strata
+        .strata
+        .iter()
+        .position(|s| s.region == safetynet::population::Region::Rural)
+        .unwrap();
+    assert!(
+        (0..years).all(|t| near[(rural * 2 + 1) * years + t] > near[rural * 2 * years + t]),
+        "a rural migrant's row should be above a rural resident's"
+    );
+    for rep in 0..2 {
+        let nonzero = same_counters_with_yearly_facts_made_late_or_every_year(&m, rep);
+        assert!(nonzero > 100, "counters are empty");
+    }
+}

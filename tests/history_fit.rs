@@ -306,7 +306,7 @@ fn out_of_sample_tekun_spending_january_september_2023() {
 }
 
 #[test]
-#[ignore = "not met: 116.9 bn against 126.1 bn (-7.3 %, allowed 5 %; -8.3 % before rural migration; dibao 87.9 against 92.6 bn (-5.1 %), temporary 4.31 against 4.52, tekun 24.7 against the remaining 29.0, which holds the 2022 one-off living subsidy, not modelled)"]
+#[ignore = "not met: 118.0 bn against 126.1 bn (-6.4 %, allowed 5 %; -7.3 % with migration of any 16-59, -8.3 % before rural migration; dibao 88.2 against 92.6 bn (-4.8 %), temporary 4.30 against 4.52, tekun 25.6 against the remaining 29.0, which holds the 2022 one-off living subsidy, not modelled)"]
 fn out_of_sample_dibao_tekun_temporary_total_h1_2022() {
     level_within("assist_spend_dibao_tekun_temp", "2022-01/2022-06", 0.05);
 }
@@ -317,7 +317,7 @@ fn out_of_sample_dibao_tekun_temporary_total_h1_2023() {
 }
 
 #[test]
-#[ignore = "not met: the model gives -1.2 % where history fell -5.8 % (allowed 2 pp; +3.9 % before regional incomes and the start-year population; README Calibration of the path decomposes it)"]
+#[ignore = "not met: the model gives -1.3 % where history fell -5.8 % (allowed 2 pp; +3.9 % before regional incomes and the start-year population; README Calibration of the path decomposes it)"]
 fn out_of_sample_change_of_dibao_persons_september_2021_to_september_2023() {
     change_within(2.0);
 }

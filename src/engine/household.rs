@@ -200,6 +200,11 @@ fn simulate<const WANT_INCOME: bool>(
                 if year.facts_due {
                     let _line = rules.year(&mut progs, yc);
                     debug_assert_eq!(Some(_line), rules.line(yc), "Step::line differs from year");
+                    debug_assert_eq!(
+                        year.ln_near,
+                        year.ln_line.max(yc.ln_local_standard).max(_line),
+                        "the line table's row differs from the household's own line"
+                    );
                     year.facts_due = false;
                 }
                 let end = steps(

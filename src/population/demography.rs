@@ -4,12 +4,18 @@
 //! rural population totals that the sample's weights follow (NBS year-end series through 2025,
 //! then a stated projection; see `scenarios/defaults.toml`).
 //!
-//! Migration from village to town is carried by the weights: rural strata's weights shrink and
-//! urban strata's grow with the two series. Households do not move between strata and no one
-//! is born into the sample; the reweighting keeps each region's weighted persons on its series.
+//! Migration from village to town is carried by the weights (rural strata's weights shrink and
+//! urban strata's grow with the two series) and, with `rural_migration`, also by members: able
+//! adults leave rural households each January, so the villages keep their old, young and
+//! disabled. Households do not move between strata and no one is born into the sample; the
+//! reweighting keeps each region's weighted persons on its series. Known limitation: a
+//! household's income does not change when an earner leaves (the no-worker income shift
+//! applies only when a household is drawn).
 
 use crate::check::Checker;
-use crate::population::{Household, MemberParams, Region, StrataTable, Stratum, MAX_MEMBERS};
+use crate::population::{
+    can_work, Household, MemberParams, Region, StrataTable, Stratum, MAX_MEMBERS,
+};
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
@@ -40,10 +46,10 @@ pub struct DemographyParams {
     /// (a backtest) starts from that year's population moved back by the growth schedules
     /// rather than from that year's population itself. 0: the index is 1 in the start year.
     pub table_year: i32,
-    /// The rural decline is carried by working-age people leaving for the towns: each
-    /// January (with `population.members.ageing`) every rural member aged `working_age_min`
-    /// to `working_age_max` leaves their household with the yearly probability
-    /// −`rural_growth` / (the stratum's working-age share of persons), drawn from the
+    /// The rural decline is carried by able adults leaving for the towns: each January
+    /// (with `population.members.ageing`, required) every rural member who can work and is
+    /// 18 or older leaves their household with the yearly probability
+    /// −`rural_growth` / (the stratum's share of such persons, [`migrant_share`]), drawn from the
     /// demography stream after the deaths; those who left stay their household's supporters
     /// (`Household::left`). The rural elderly then stay in the villages while the weights
     /// still follow both regions' totals. False: every age shrinks alike (weights only).
@@ -55,9 +61,19 @@ pub struct DemographyParams {
 impl DemographyParams {
     /// The schedules must cover the horizon only when population change is on (a scenario
     /// starting before their first year runs without it).
-    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
+    /// `ageing` is `population.members.ageing`: the January step that moves migrants runs only
+    /// with it, so migration asked for without it would be silently inert.
+    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams, ageing: bool) {
         if !self.enabled {
             return;
+        }
+        if self.rural_migration && !ageing {
+            c.fail(
+                "population.demography.rural_migration",
+                true,
+                "allowed: true only with population.members.ageing = true (migrants leave in \
+                 the yearly ageing step); set it to false or turn ageing on",
+            );
         }
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         c.schedule(
@@ -95,6 +111,28 @@ impl DemographyParams {
             }
         }
     }
+}
+
+/// Youngest age (years) at which a member can leave for the towns: adults only, since a
+/// 16- or 17-year-old who left would still count as a supporter (`Household::left`) while
+/// being a minor kept on tekun (`programs.tekun.minors_kept_to_18_from`, 民发〔2021〕43号).
+pub const MIGRANT_MIN_AGE: u8 = 18;
+
+/// Share 0–1 of a stratum's persons who may migrate: able to work (`can_work`) and at least
+/// `MIGRANT_MIN_AGE`, as the population generator draws them: the working-age share
+/// (1 − `share_60plus` − `share_under16`), times the part of the working-age band aged 18+
+/// (ages are uniform within the band), times those neither severely disabled
+/// (`severe_disability`) nor severely ill (`severe_illness_prevalence`), drawn independently.
+pub fn migrant_share(st: &Stratum, m: &MemberParams) -> f64 {
+    let (lo, hi) = (m.working_age_min as f64, m.working_age_max as f64);
+    let band = hi - lo + 1.0;
+    let adult = if band > 0.0 {
+        ((hi - lo.max(MIGRANT_MIN_AGE as f64) + 1.0) / band).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let working = (1.0 - st.share_60plus - st.share_under16).max(0.0);
+    working * adult * (1.0 - st.severe_disability) * (1.0 - m.severe_illness_prevalence)
 }
 
 /// What the population layer precomputes for population change.
@@ -141,10 +179,11 @@ impl Demography {
         died
     }
 
-    /// Rural migration of one January (`rural_migration`): each working-age member of a
-    /// rural household leaves when its uniform (MAX_MEMBERS drawn from `rng`, whatever the
-    /// size) is below −`rural_growth(year)` / `working_share`. The others keep their order;
-    /// returns how many left. No draw when the key is off or the household is urban.
+    /// Rural migration of one January (`rural_migration`): each member of a rural household
+    /// who can work (`can_work`) and is at least `MIGRANT_MIN_AGE` leaves when its uniform
+    /// (MAX_MEMBERS drawn from `rng`, whatever the size and whoever is eligible, so no other
+    /// draw moves) is below −`rural_growth(year)` / [`migrant_share`]. The others keep their
+    /// order; returns how many left. No draw when the key is off or the household is urban.
     pub fn migrate(
         &self,
         hh: &mut Household,
@@ -157,14 +196,20 @@ impl Demography {
             return 0;
         }
         let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
-        let working_share = (1.0 - st.share_60plus - st.share_under16).max(0.05);
+        let share = migrant_share(st, m);
         let g = self.params.rural_growth.at(year).unwrap_or(0.0);
-        let p = ((-g) / working_share).clamp(0.0, 1.0);
+        // A stratum with no one eligible has no one to send (share 0: no migration).
+        let p = if share > 0.0 {
+            ((-g) / share).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let size = hh.size as usize;
         let mut kept = 0;
         for (i, &ui) in u.iter().enumerate().take(size) {
-            let a = hh.members[i].age;
-            if !(a >= m.working_age_min && a <= m.working_age_max && ui < p) {
+            let p_i = &hh.members[i];
+            let goes = p_i.age >= MIGRANT_MIN_AGE && can_work(p_i, m) && ui < p;
+            if !goes {
                 hh.members[kept] = hh.members[i];
                 kept += 1;
             }
@@ -406,8 +451,8 @@ mod tests {
             };
         }
         let mut d = demog(true);
-        // A decline so steep that every working-age member leaves.
-        d.params.rural_growth = Schedule::constant(2020, -0.5);
+        // A decline so steep that every able adult leaves (p clamps to 1).
+        d.params.rural_growth = Schedule::constant(2020, -1.0);
         let mut rng = crate::rng::stream(1, 0, 0, crate::rng::Purpose::Demography);
         // Off: nothing moves and nothing is drawn.
         let (before, fresh) = (hh.clone(), rng.clone());
@@ -432,7 +477,7 @@ mod tests {
     }
 
     #[test]
-    fn rural_migration_leaves_with_the_decline_over_the_working_age_share() {
+    fn rural_migration_leaves_with_the_decline_over_the_share_who_may_migrate() {
         let s = crate::scenario::load_str("", "t").unwrap().scenario;
         let t = StrataTable::from_scenario(&s, "t").unwrap();
         let m = &s.population.members;
@@ -444,7 +489,7 @@ mod tests {
         let mut d = demog(true);
         d.params.rural_migration = true;
         d.params.rural_growth = Schedule::constant(2020, -0.02);
-        let p = 0.02 / (1.0 - st.share_60plus - st.share_under16);
+        let p = 0.02 / migrant_share(st, m);
         let mut rng = crate::rng::stream(7, 0, 0, crate::rng::Purpose::Demography);
         let n = 20_000;
         let mut left = 0u32;
@@ -466,6 +511,101 @@ mod tests {
             (share - p).abs() < 4.0 * se,
             "{share} against {p} (se {se})"
         );
+    }
+
+    #[test]
+    fn a_severely_disabled_or_ill_adult_and_a_16_year_old_never_leave() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let m = &s.population.members;
+        assert!(
+            m.working_age_min <= 16,
+            "the test needs 16 to be of working age"
+        );
+        let rural = t
+            .strata
+            .iter()
+            .find(|st| st.region == Region::Rural)
+            .unwrap();
+        let mut d = demog(true);
+        d.params.rural_migration = true;
+        // So steep a decline that every eligible member leaves (p clamps to 1).
+        d.params.rural_growth = Schedule::constant(2020, -1.0);
+        let base = crate::population::PopulationModel::new(&s, "t")
+            .unwrap()
+            .household(&s.simulation, 0, 0);
+        let mut rng = crate::rng::stream(3, 0, 0, crate::rng::Purpose::Demography);
+        for _ in 0..200 {
+            let mut hh = base.clone();
+            hh.size = 5;
+            hh.left = 0;
+            let who = [
+                (40u8, true, false),
+                (40, false, true),
+                (16, false, false),
+                (17, false, false),
+                (35, false, false),
+            ];
+            for (i, (age, dis, ill)) in who.into_iter().enumerate() {
+                hh.members[i] = Member {
+                    age,
+                    severe_disability: dis,
+                    severe_illness: ill,
+                };
+            }
+            let before = rng.clone();
+            assert_eq!(d.migrate(&mut hh, 2024, m, rural, &mut rng), 1);
+            let left: Vec<_> = hh
+                .members()
+                .iter()
+                .map(|p| (p.age, p.severe_disability, p.severe_illness))
+                .collect();
+            assert_eq!(left, who[..4].to_vec());
+            assert_eq!(hh.left, 1);
+            // MAX_MEMBERS draws whoever is eligible.
+            let mut b = before;
+            for _ in 0..MAX_MEMBERS {
+                let _: f64 = b.random();
+            }
+            assert_eq!(rng.clone().random::<u64>(), b.random::<u64>());
+        }
+        // A single disabled person never empties the household by leaving.
+        let mut hh = base.clone();
+        hh.size = 1;
+        hh.members[0] = Member {
+            age: 40,
+            severe_disability: true,
+            ..Default::default()
+        };
+        assert_eq!(d.migrate(&mut hh, 2024, m, rural, &mut rng), 0);
+        assert_eq!(hh.size, 1);
+    }
+
+    #[test]
+    fn migration_without_ageing_is_refused_naming_the_key() {
+        let on = "[population.demography]\nenabled = true\nrural_migration = true\n";
+        let e =
+            crate::scenario::load_str(&format!("{on}[population.members]\nageing = false\n"), "t")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("population.demography.rural_migration"), "{e}");
+        assert!(e.contains("population.members.ageing"), "{e}");
+        assert!(crate::scenario::load_str(on, "t").is_ok());
+    }
+
+    #[test]
+    fn the_migrant_share_counts_able_adults_only() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let m = &s.population.members;
+        for st in &t.strata {
+            let working = 1.0 - st.share_60plus - st.share_under16;
+            let share = migrant_share(st, m);
+            assert!(share > 0.0 && share < working, "{}: {share}", st.name);
+        }
+        let mut m0 = m.clone();
+        m0.severe_illness_prevalence = 1.0;
+        assert_eq!(migrant_share(&t.strata[0], &m0), 0.0);
     }
 
     #[test]

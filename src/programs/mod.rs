@@ -32,10 +32,8 @@ pub const MAX_PROPENSITIES: usize = 16;
 /// Which household a program's streams belong to.
 #[derive(Debug, Clone, Copy)]
 pub struct HouseholdKey {
-    pub seed: u64,
-    pub rep: u32,
-    pub index: u64,
-    /// `rng::unit_key(seed, rep, index)`, taken once for all the household's streams.
+    /// `rng::unit_key(seed, rep, index)`, taken once for all the household's streams (private:
+    /// only `new` makes it, so it cannot go stale).
     unit: u64,
 }
 
@@ -44,9 +42,6 @@ impl HouseholdKey {
     #[inline]
     pub fn new(seed: u64, rep: u32, index: u64) -> HouseholdKey {
         HouseholdKey {
-            seed,
-            rep,
-            index,
             unit: unit_key(seed, rep, index),
         }
     }
@@ -256,7 +251,8 @@ pub trait Step: Sized {
     /// alone (the standards and indices of the household's stratum and year, not its members
     /// or propensities): then the engine leaves `year` until a month of the year needs the
     /// steps, and a year none needs costs no yearly facts. `None` (the default): `year` runs
-    /// at the start of every household-year.
+    /// at the start of every household-year. The line table is made before the replication's
+    /// quota cut-offs (`YearCtx::quota_cut`), so a line must not read them.
     fn line(&self, _y: &YearCtx) -> Option<f64> {
         None
     }

@@ -49,7 +49,9 @@ impl Scenario {
     pub fn validate(&self, c: &mut Checker) {
         self.simulation.validate(c);
         self.population.validate(c);
-        self.population.demography.validate(c, &self.simulation);
+        self.population
+            .demography
+            .validate(c, &self.simulation, self.population.members.ageing);
         self.dynamics.validate(c, &self.simulation);
         self.programs.validate(c, &self.simulation);
         self.metrics.validate(c, &self.simulation);
