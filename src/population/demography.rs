@@ -362,6 +362,18 @@ mod tests {
     use super::*;
     use crate::population::Member;
 
+    /// The default scenario and its strata table.
+    fn defaults() -> (crate::scenario::Scenario, StrataTable) {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        (s, t)
+    }
+
+    /// The table's first stratum of `region`.
+    fn first(t: &StrataTable, region: Region) -> &crate::population::Stratum {
+        t.strata.iter().find(|st| st.region == region).unwrap()
+    }
+
     fn demog(enabled: bool) -> Demography {
         let s = crate::scenario::load_str("", "t").unwrap().scenario;
         let mut p = s.population.demography.clone();
@@ -426,19 +438,10 @@ mod tests {
 
     #[test]
     fn rural_migration_takes_working_age_members_and_leaves_the_old_and_the_young() {
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let (s, t) = defaults();
         let m = &s.population.members;
-        let rural = t
-            .strata
-            .iter()
-            .find(|st| st.region == Region::Rural)
-            .unwrap();
-        let urban = t
-            .strata
-            .iter()
-            .find(|st| st.region == Region::Urban)
-            .unwrap();
+        let rural = first(&t, Region::Rural);
+        let urban = first(&t, Region::Urban);
         let ages = |hh: &Household| hh.members().iter().map(|p| p.age).collect::<Vec<_>>();
         let mut hh = crate::population::PopulationModel::new(&s, "t")
             .unwrap()
@@ -478,14 +481,9 @@ mod tests {
 
     #[test]
     fn rural_migration_leaves_with_the_decline_over_the_share_who_may_migrate() {
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let (s, t) = defaults();
         let m = &s.population.members;
-        let st = t
-            .strata
-            .iter()
-            .find(|st| st.region == Region::Rural)
-            .unwrap();
+        let st = first(&t, Region::Rural);
         let mut d = demog(true);
         d.params.rural_migration = true;
         d.params.rural_growth = Schedule::constant(2020, -0.02);
@@ -515,18 +513,13 @@ mod tests {
 
     #[test]
     fn a_severely_disabled_or_ill_adult_and_a_16_year_old_never_leave() {
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let (s, t) = defaults();
         let m = &s.population.members;
         assert!(
             m.working_age_min <= 16,
             "the test needs 16 to be of working age"
         );
-        let rural = t
-            .strata
-            .iter()
-            .find(|st| st.region == Region::Rural)
-            .unwrap();
+        let rural = first(&t, Region::Rural);
         let mut d = demog(true);
         d.params.rural_migration = true;
         // So steep a decline that every eligible member leaves (p clamps to 1).
@@ -595,8 +588,7 @@ mod tests {
 
     #[test]
     fn the_migrant_share_counts_able_adults_only() {
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let (s, t) = defaults();
         let m = &s.population.members;
         for st in &t.strata {
             let working = 1.0 - st.share_60plus - st.share_under16;
@@ -617,8 +609,7 @@ mod tests {
 
     #[test]
     fn weights_follow_the_region_index_and_the_samples_persons() {
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let t = StrataTable::from_scenario(&s, "t").unwrap();
+        let (s, t) = defaults();
         let mut sim = s.simulation.clone();
         sim.years = 3;
         let mut d = demog(true);
