@@ -208,6 +208,11 @@ pub struct MonitoringHouse {
     /// Key of its monthly stream: whether data sharing reveals a shock (see
     /// [`super::month_draws`]).
     reveal: u64,
+    /// Last month's ledger registers the household ([`MonitoringParams::registers`]), and it
+    /// was on dibao or tekun: set after every month that took the steps ([`Step::after`]),
+    /// so the registration does not depend on whether this month's income is near a line.
+    by_program: bool,
+    was_regular: bool,
 }
 
 impl Step for Monitoring {
@@ -229,6 +234,8 @@ impl Step for Monitoring {
             reached: u[6] < self.p.reach_share,
             ln_alert: 0.0,
             reveal: key.stream_key(Purpose::Monitoring),
+            by_program: false,
+            was_regular: false,
         }
     }
 
@@ -244,10 +251,16 @@ impl Step for Monitoring {
     }
 
     /// A registered household is screened whatever its income: a screening above the alert
-    /// line is what removes it.
+    /// line is what removes it; last month's programs register it this month.
     #[inline(always)]
     fn busy(&self, h: &MonitoringHouse) -> bool {
-        h.state.registered_until != i32::MIN
+        h.state.registered_until != i32::MIN || h.by_program
+    }
+
+    #[inline(always)]
+    fn after(&self, h: &mut MonitoringHouse, led: &Ledger) {
+        h.by_program = MonitoringParams::registers(led);
+        h.was_regular = led.dibao_on || led.tekun;
     }
 
     fn step(
@@ -274,7 +287,7 @@ impl Step for Monitoring {
         st.registered_until = self.p.registered_until(
             st.registered_until,
             m,
-            MonitoringParams::registers(mo.prev),
+            h.by_program,
             revealed,
             below_alert,
         );
@@ -297,7 +310,7 @@ impl Step for Monitoring {
         // on a household not on dibao (its application chance), and only such warnings are
         // counted.
         if registered && self.p.warns(m, shock, below_alert) {
-            if !warned && !mo.prev.dibao_on && !mo.prev.tekun {
+            if !warned && !h.was_regular {
                 rec[c::WARNINGS] += 1;
             }
             st.warned_until = m + self.p.response_months as i32 - 1;
