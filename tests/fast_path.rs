@@ -277,15 +277,28 @@ fn stepping_every_month_leaves_the_counters_of_the_fast_path_reference_model() {
 
 #[test]
 fn stepping_every_month_leaves_the_counters_of_the_fast_path_epidemic_and_rigid_deduction() {
-    // 2022 has the epidemic-era temporary assistance (a line in that year); the deduction of
-    // essential spending in the means test raises dibao's, tekun's and marginal's reach.
+    // 2022 has the epidemic-era temporary assistance: its line is above the standard (which
+    // every month below it takes the steps for) only with a threshold above 1. The deduction
+    // of essential spending in the means test raises dibao's, tekun's and marginal's reach.
     every_month_stepped("baseline-2022.toml", &[]);
+    every_month_stepped(
+        "baseline-2022.toml",
+        &["programs.temporary.income_threshold_multiple=1.6"],
+    );
     every_month_stepped("rigid-expenditure-deduction.toml", &[]);
 }
 
 #[test]
 fn stepping_every_month_leaves_the_counters_of_the_fast_path_without_dibao() {
     // With dibao off, its line (the highest in the baseline) no longer hides the lower
-    // lines of tekun and rigid-expenditure assistance (in force from 2025).
+    // lines of tekun and rigid-expenditure assistance (in force from 2025), which with four
+    // times the education spending reaches above the standard.
     every_month_stepped("baseline.toml", &["programs.dibao.enabled=false"]);
+    every_month_stepped(
+        "baseline.toml",
+        &[
+            "programs.dibao.enabled=false",
+            "population.spending.education_per_pupil=600",
+        ],
+    );
 }

@@ -166,10 +166,13 @@ impl Step for Marginal {
                 h.single += self.dibao.single_person(m, y.standard);
             }
         }
-        // The top of the band, on counted income; with essential spending deducted (outside
-        // illness months, which take the steps) counted income is the share counted of
-        // y (1 - medical share) - education / size.
-        if self.deduct {
+        // The top of the band, on counted income, for a household that would apply: one that
+        // would not is never recognised (a recognised one, or one that applied, is busy).
+        // With essential spending deducted (outside illness months, which take the steps)
+        // counted income is the share counted of y (1 - medical share) - education / size.
+        if !h.applies {
+            f64::NEG_INFINITY
+        } else if self.deduct {
             let top = (y.ln_standard + self.ln_multiple - self.ln_counted).exp();
             ((top + y.education / y.size) / (1.0 - y.medical_share)).ln()
         } else {

@@ -17,8 +17,8 @@
 
 use super::MAX_PROPENSITIES;
 use super::{
-    check_from_year, in_force, in_force_in_year, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams,
-    Record, Step, YearCtx,
+    check_from_year, in_force, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record,
+    Step, YearCtx,
 };
 use crate::check::Checker;
 use crate::counters::c;
@@ -196,7 +196,6 @@ impl MonitoringState {
 pub struct Monitoring {
     p: MonitoringParams,
     ln_alert: f64,
-    ln_counted: f64,
 }
 
 /// A household's standing with the platform, its reach propensity and the year's alert line.
@@ -224,7 +223,6 @@ impl Step for Monitoring {
         p.monitoring.enabled.then(|| Monitoring {
             p: p.monitoring.clone(),
             ln_alert: p.monitoring.alert_multiple.ln(),
-            ln_counted: p.dibao.assessment.income_counted_share.ln(),
         })
     }
 
@@ -241,13 +239,11 @@ impl Step for Monitoring {
 
     fn year(&self, h: &mut MonitoringHouse, y: &YearCtx) -> f64 {
         h.ln_alert = y.ln_standard + self.ln_alert;
-        if !in_force_in_year(self.p.from_year, y.year) {
-            // Not yet in force: only the database is kept, and it changes only in months some
-            // program or a shock already needs, or for households registered (busy).
-            return f64::NEG_INFINITY;
-        }
-        // Screening compares counted income with the alert line.
-        h.ln_alert - self.ln_counted
+        // No line: off the database the platform acts only in a month a shock starts (always
+        // stepped) or after a month whose programs register the household; in the database,
+        // and in that month, it is busy. A warning still active off the database only helps a
+        // dibao application, below dibao's own line.
+        f64::NEG_INFINITY
     }
 
     /// A registered household is screened whatever its income: a screening above the alert
@@ -342,6 +338,7 @@ impl Step for Monitoring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::programs::in_force_in_year;
 
     fn params() -> MonitoringParams {
         crate::scenario::load_str("", "t")
