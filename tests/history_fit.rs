@@ -374,3 +374,52 @@ fn spells_out_of_sample_dibao_tekun_temporary_total_h1_2022() {
 fn spells_out_of_sample_change_of_dibao_persons_september_2021_to_september_2023() {
     change_of(spells(), 2.0);
 }
+
+// ---- The poor areas' faster income growth (`dynamics.income.poor_area`) ---------------------
+
+/// A gap schedule of `g` for every year the backtest scenario can run (so no year of the
+/// file's own schedule leaks in).
+fn poor_area_gap(g: f64) -> String {
+    let years: Vec<String> = (2017..=2023).map(|y| format!("{y} = {g}")).collect();
+    format!(
+        "dynamics.income.poor_area.growth_gap={{ {} }}",
+        years.join(", ")
+    )
+}
+
+#[test]
+fn poor_areas_growing_faster_lower_the_rural_caseload_and_leave_the_urban_alone() {
+    let on = [
+        "dynamics.income.poor_area.share=0.3",
+        "dynamics.income.poor_area.table_year=2017",
+    ];
+    let off = backtest_run(&["dynamics.income.poor_area.share=0.0"]);
+    let gap = poor_area_gap(0.05);
+    let fast = backtest_run(&[on[0], on[1], &gap]);
+    let persons = |r: &ScenarioResults, y, region| {
+        r.values(y, Period::FullYear, region, "recipients_persons")
+    };
+    // 2017 is the table's year: the same incomes, the same figures; urban never moves.
+    assert_eq!(persons(&off, 2017, "rural"), persons(&fast, 2017, "rural"));
+    for y in 2017..=2019 {
+        assert_eq!(persons(&off, y, "urban"), persons(&fast, y, "urban"));
+    }
+    let (d, se) = paired(
+        &persons(&off, 2019, "rural"),
+        &persons(&fast, 2019, "rural"),
+    );
+    assert!(
+        d < -3.0 * se && d < 0.0,
+        "rural dibao persons 2019: poor areas 5 points faster minus off {d:.3} m (se {se:.3})"
+    );
+    // A zero gap moves no income: every figure as with the trait off.
+    let zero = poor_area_gap(0.0);
+    let flat = backtest_run(&[on[0], on[1], &zero]);
+    for y in 2017..=2019 {
+        assert_eq!(persons(&off, y, "rural"), persons(&flat, y, "rural"));
+        assert_eq!(
+            off.values(y, Period::FullYear, "national", "cost_dibao"),
+            flat.values(y, Period::FullYear, "national", "cost_dibao")
+        );
+    }
+}
