@@ -546,6 +546,44 @@ impl PopulationModel {
         s_idx: usize,
     ) -> Household {
         let st = &self.strata.strata[s_idx];
+        self.draw_from(rng, index, s_idx, st, &self.params.members)
+    }
+
+    /// An arriving urban household (`population.demography.urban_arrivals`) for stratum
+    /// `s_idx`, drawn from `rng` as [`Self::draw_household`] draws one, from the stratum's
+    /// household sizes and incomes but with able working adults only: no one aged 60+, no
+    /// severe disability or illness, adults 18 or older (`MIGRANT_MIN_AGE`, as the rural
+    /// leavers), children (under 18) at the stratum's share of non-head members; registered
+    /// elsewhere (`migrant`: rural-to-urban movers keep their hukou where they came from).
+    /// Drawn from the urban stratum rather than made of the rural leavers because a household
+    /// is a pure function of its own key: a leaver belongs to another sample household.
+    pub fn draw_arrival(
+        &self,
+        rng: &mut crate::rng::StreamRng,
+        index: u64,
+        s_idx: usize,
+    ) -> Household {
+        let mut st = self.strata.strata[s_idx].clone();
+        st.share_60plus = 0.0;
+        st.severe_disability = 0.0;
+        let mut m = self.params.members.clone();
+        m.severe_illness_prevalence = 0.0;
+        m.working_age_min = m.working_age_min.max(demography::MIGRANT_MIN_AGE);
+        let mut hh = self.draw_from(rng, index, s_idx, &st, &m);
+        hh.migrant = true;
+        hh
+    }
+
+    /// The generator's draws in their fixed order, from stratum facts `st` and member rules
+    /// `m` (the scenario's own for every household but an arriving one).
+    fn draw_from(
+        &self,
+        rng: &mut crate::rng::StreamRng,
+        index: u64,
+        s_idx: usize,
+        st: &Stratum,
+        m: &MemberParams,
+    ) -> Household {
         let p = &self.params;
         let u: f64 = rng.random();
         let size = st
@@ -559,7 +597,6 @@ impl PopulationModel {
         let migrant = rng.random::<f64>() < st.migrant_share;
         let z_assets: f64 = rng.sample(StandardNormal);
 
-        let m = &p.members;
         let members = draw_members(rng, st, m, size);
         // Drawn last, so that every earlier draw stays what it was before this key existed.
         let u_low: f64 = rng.random();
