@@ -290,6 +290,21 @@ impl Demography {
         u < self.arrival_prob(year)
     }
 
+    /// Share 0–1 of an urban stratum's households in `table_year` that arrived after the start
+    /// year: 1 − Π (1 − [`Self::arrival_prob`]) over the years after the start up to the
+    /// table's year. 0 when arrivals or population change are off or the run does not start
+    /// before the table's year.
+    pub fn arrived_since_start(&self, sim: &SimulationParams) -> f64 {
+        let ty = self.params.table_year;
+        if !self.enabled() || !self.params.urban_arrivals || ty <= sim.start_year {
+            return 0.0;
+        }
+        let stay: f64 = (sim.start_year + 1..=ty)
+            .map(|y| 1.0 - self.arrival_prob(y))
+            .product();
+        1.0 - stay
+    }
+
     /// Population index of each region in year t of the horizon relative to the start year
     /// (urban, rural): the compounded growth schedules.
     pub fn region_index(&self, sim: &SimulationParams) -> [Vec<f64>; 2] {
