@@ -100,7 +100,7 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
     (
         "population.demography.urban_arrival_share",
         &[("population.demography.urban_arrivals", "true")],
-        "arrivals are off in full-system-2023, so their share of the urban growth is read only here",
+        "their share of the urban growth is read only with arrivals on (set here, whatever the baseline says)",
     ),
     (
         "dynamics.shocks.disability_onset.elderly_age",
