@@ -141,6 +141,15 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "the epidemic rule is dated 2022 in the baseline, before the run's start",
     ),
     (
+        "dynamics.income.poor_area.",
+        &[
+            ("dynamics.income.poor_area.share", "0.3"),
+            ("dynamics.income.poor_area.growth_gap", "{ 2023 = 0.05 }"),
+        ],
+        "the poor areas are off in full-system-2023: here 30 % of rural households, whose \
+         incomes grow 5 points faster a year",
+    ),
+    (
         "programs.dibao.standard.convergence_ratio",
         &[("programs.dibao.standard.convergence_year", "2024")],
         "convergence needs a convergence year within the horizon",

@@ -133,6 +133,13 @@ fn simulate<const WANT_INCOME: bool>(
     let rules = &model.rules;
     let mut hh = model.pop.household(sim, rep, index);
     let st_idx = hh.stratum as usize;
+    // The poor areas' log income multipliers by year (`dynamics.income.poor_area`), if any.
+    let poor_area = |hh: &crate::population::Household| {
+        let pa = tables.paths.poor_area.as_ref()?;
+        pa.of(hh, &model.pop.strata.strata[st_idx], sim.seed, rep)
+    };
+    let mut pa_ln = poor_area(&hh);
+    let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
     let mut income = IncomeState::new(d, &hh, sim, rep);
     let key = HouseholdKey::new(sim.seed, rep, index);
     let mut progs = rules.household(&key);
@@ -238,7 +245,7 @@ fn simulate<const WANT_INCOME: bool>(
     // Burn-in at start-year incomes and standards, so the caseload starts in its steady state.
     {
         let mut yc = None;
-        let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, 0.0, &mut yc);
+        let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, pa_ln0, &mut yc);
         standing.busy = rules.busy(&progs);
         let mut scratch = [0i64; c::N];
         let mut mb = 0usize;
@@ -249,7 +256,7 @@ fn simulate<const WANT_INCOME: bool>(
                     d,
                     windows,
                     &hh,
-                    0.0,
+                    pa_ln0,
                     disaster,
                     dstart,
                     grid,
@@ -266,10 +273,10 @@ fn simulate<const WANT_INCOME: bool>(
                 match pending {
                     Some(p) => p,
                     None if mb == burn as usize => break,
-                    None => income_month!(mb, 0.0),
+                    None => income_month!(mb, pa_ln0),
                 }
             } else {
-                income_month!(mb, 0.0)
+                income_month!(mb, pa_ln0)
             };
             month_rest!(mi, kinds, yc, 0, &mut year0, mb as i32 - burn, &mut scratch);
             mb += 1;
@@ -287,6 +294,7 @@ fn simulate<const WANT_INCOME: bool>(
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = rules.household(&key);
                 standing.busy = rules.busy(&progs);
+                pa_ln = poor_area(&hh);
             }
             if renewal == Renewal::Arrived {
                 // The household replaced by an arrival is still in town (the others' weights
@@ -296,7 +304,10 @@ fn simulate<const WANT_INCOME: bool>(
             }
             has_worker = hh.workers(members) > 0;
         }
-        let ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
+        let mut ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
+        if let Some(v) = pa_ln {
+            ln_index += v[t];
+        }
         let mut yc = None;
         let mut year = year_facts(model, tables, rules, &mut progs, &hh, t, ln_index, &mut yc);
         let mut fall_base = false;
