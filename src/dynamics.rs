@@ -75,6 +75,12 @@ impl PoorArea {
     pub fn on(&self) -> bool {
         self.share > 0.0
     }
+
+    /// The lowest `income_ratio` a stratum of permanent log-income sd `sd` can reach:
+    /// Φ(Φ⁻¹(share) − sd) / share, the poor areas then being its poorest `share` (ρ = 1).
+    pub fn min_income_ratio(&self, sd: f64) -> f64 {
+        normal_cdf(normal_quantile(self.share) - sd) / self.share
+    }
 }
 
 /// `dynamics.prices.*`.
@@ -302,7 +308,9 @@ impl PoorAreaPaths {
             rel[t] = rel[t + 1] / step(t + 1);
         }
         // The rest keeps the rural mean: p ρ rel + (1 − p ρ) rest = 1, p ρ being the poor
-        // areas' share of rural income in the table's year.
+        // areas' share of rural income in the table's year. That is the share they reach,
+        // Φ(Φ⁻¹(p) − ρσ) in a stratum of permanent sd σ, in every stratum: `Model::new` refuses
+        // a ratio below `min_income_ratio`, where ρ would have to exceed 1.
         let s = pa.share * pa.income_ratio;
         PoorAreaPaths {
             cut: normal_quantile(pa.share),
@@ -318,7 +326,7 @@ impl PoorAreaPaths {
 
     /// Whether `hh` (of rural stratum `st`) is in the poor areas: w = ρ z + √(1 − ρ²) e < Φ⁻¹(share),
     /// z its permanent income's score in the stratum, e a normal of its own stream, and
-    /// ρ = (Φ⁻¹(share) − Φ⁻¹(share × ratio)) / σ (at most 1), for which their mean
+    /// ρ = (Φ⁻¹(share) − Φ⁻¹(share × ratio)) / σ (at most 1 by validation), for which their mean
     /// permanent income is `ratio` of the stratum's (E[e^{σz} | w < c] = e^{σ²/2} Φ(c − ρσ) / Φ(c)).
     pub fn member(
         &self,
@@ -346,6 +354,11 @@ impl PoorAreaPaths {
         (st.region == crate::population::Region::Rural)
             .then(|| &self.ln[if self.member(hh, st, seed, rep) { 0 } else { 1 }][..])
     }
+}
+
+/// Φ(x), the standard normal distribution function.
+fn normal_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
 }
 
 /// Φ⁻¹(p) for 0 < p < 1.
@@ -1185,6 +1198,37 @@ mod tests {
         let mut rng = stream(7, 0, 1, Purpose::Population);
         let hh = pop.draw_household(&mut rng, 1, u_idx);
         assert!(pa.of(&hh, ust, 7, 0).is_none());
+    }
+
+    #[test]
+    fn the_lowest_reachable_ratio_is_the_poorest_shares_and_the_cut_gives_it() {
+        let pa = |share, income_ratio| PoorArea {
+            share,
+            income_ratio,
+            ..poor_area_scenario("").dynamics.income.poor_area
+        };
+        // The reviewer's cases at the baseline's rural sd 0.727: 0.35 at share 0.3, 0.467 at 0.5.
+        assert!((pa(0.3, 0.75).min_income_ratio(0.727) - 0.3515).abs() < 1e-3);
+        assert!((pa(0.5, 0.3).min_income_ratio(0.727) - 0.4671).abs() < 1e-3);
+        // At the minimum, ρ = 1 exactly (the trait is the permanent score itself); above it
+        // ρ < 1, and the share of income reached, Φ(c − ρσ), is share × ratio.
+        for (share, sd) in [(0.3, 0.727), (0.5, 0.4), (0.1, 1.2)] {
+            let min = pa(share, 0.5).min_income_ratio(sd);
+            for (ratio, rho_max) in [(min, 1.0 + 1e-9), ((min + 1.0) / 2.0, 1.0)] {
+                let p = PoorAreaPaths::new(
+                    &pa(share, ratio),
+                    &poor_area_scenario("").simulation,
+                    &[1.0],
+                );
+                let rho = (p.cut - p.cut_income) / sd;
+                assert!(
+                    rho > 0.0 && rho <= rho_max,
+                    "{share} {sd} {ratio}: rho {rho}"
+                );
+                let reached = normal_cdf(p.cut - rho * sd);
+                assert!((reached - share * ratio).abs() < 1e-9, "{reached}");
+            }
+        }
     }
 
     #[test]

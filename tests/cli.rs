@@ -317,6 +317,31 @@ fn validate_rejects_a_bad_file_among_good_ones() {
 }
 
 #[test]
+fn validate_refuses_a_poor_area_income_ratio_no_stratum_can_reach() {
+    // Share 0.3 of rural strata with permanent sd 0.727: the poorest 30 % hold 0.35 of the
+    // mean (ρ = 1), so 0.3 cannot be reached (it used to be capped silently).
+    let dir = TempDir::new().unwrap();
+    let body = |r: f64| {
+        format!(
+            "extends = {:?}\nname = \"pa\"\n[dynamics.income.poor_area]\nshare = 0.3\nincome_ratio = {r}\n",
+            baseline()
+        )
+    };
+    let bad = write(dir.path(), "bad.toml", &body(0.3));
+    bad_input(safetynet(dir.path()).arg("validate").arg(&bad))
+        .stderr(contains(s(&bad)))
+        .stderr(contains("dynamics.income.poor_area.income_ratio"))
+        .stderr(contains("= 0.3:"))
+        .stderr(contains("at least 0.35"));
+    let ok = write(dir.path(), "ok.toml", &body(0.36));
+    safetynet(dir.path())
+        .arg("validate")
+        .arg(&ok)
+        .assert()
+        .code(0);
+}
+
+#[test]
 fn population_sample_writes_the_requested_number_of_rows() {
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("pop.csv");

@@ -58,6 +58,30 @@ impl Model {
                 return Err(e);
             }
         }
+        // The poor areas' income ratio must be reachable in every rural stratum: at most the
+        // stratum's poorest `share` (ρ = 1), so the smallest permanent sd binds.
+        let pa = &loaded.scenario.dynamics.income.poor_area;
+        if pa.on() {
+            let rural = pop.strata.strata.iter();
+            let rural = rural.filter(|st| st.region == crate::population::Region::Rural);
+            if let Some(st) = rural.min_by(|a, b| a.income_perm_sd.total_cmp(&b.income_perm_sd)) {
+                let min = pa.min_income_ratio(st.income_perm_sd);
+                if pa.income_ratio < min {
+                    let mut ck =
+                        crate::scenario::Checker::new(&loaded.origin, &loaded.scenario.name);
+                    ck.fail(
+                        "dynamics.income.poor_area.income_ratio",
+                        pa.income_ratio,
+                        format!(
+                            "at least {min:.4}, the lowest a share of {} reaches in rural \
+                             stratum `{}` (permanent log-income sd {:.3}: its poorest {})",
+                            pa.share, st.name, st.income_perm_sd, pa.share
+                        ),
+                    );
+                    return Err(ck.error.expect("just failed"));
+                }
+            }
+        }
         let regions = regions(&pop.strata, loaded.scenario.metrics.by_province);
         let application_strata = loaded
             .scenario
