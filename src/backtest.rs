@@ -1698,8 +1698,11 @@ mod tests {
         let off = crate::scenario::load_str("", "t").unwrap();
         let ov = overlay(&h, &off, 2022).unwrap();
         assert!(!ov.sets.iter().any(|s| s.0 == key));
-        let on =
-            crate::scenario::load_str("[dynamics.income.poor_area]\nshare = 0.3\n", "t").unwrap();
+        let on = crate::scenario::load_str(
+            "[dynamics.income.poor_area]\nshare = 0.3\ngrowth_gap = { 2024 = 0.0 }\n",
+            "t",
+        )
+        .unwrap();
         let ov = overlay(&h, &on, 2022).unwrap();
         let gap = ov.sets.iter().find(|s| s.0 == key).unwrap().1.clone();
         // 7 % against all rural's 5 %: 2 points.

@@ -63,7 +63,9 @@ pub struct PoorArea {
     pub income_ratio: f64,
     /// Nominal per-capita income growth of the poor areas' rural residents less that of all
     /// rural residents, from year y−1 to y (share per year; with `share` > 0, a value for
-    /// every year of the run after the first).
+    /// every year of the run after the first; no default, so that a run starting before a
+    /// default's year cannot take it silently).
+    #[serde(default)]
     pub growth_gap: Schedule,
     /// The year whose incomes the strata table holds: the poor areas stand at
     /// `income_ratio` then (at the run's first or last year when it lies outside the run).
@@ -1238,8 +1240,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("dynamics.income.poor_area.share"), "{e}");
-        // On, the gap needs a value for the year after the start (a 2020 start: the defaults'
-        // gap begins in 2023; other keys fail too, the gap among them).
+        // On, the gap needs a value for the year after the start (the defaults have no gap;
+        // other keys fail too, the gap among them).
         let text = "[simulation]\nstart_year = 2020\n[dynamics.income]\ngrowth = { 2020 = 0.05 }\n[dynamics.prices]\ninflation = { 2020 = 0.02 }\n[dynamics.income.poor_area]\nshare = 0.3\n";
         let e = crate::scenario::load_str(text, "t")
             .unwrap_err()
@@ -1251,7 +1253,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("poor_area"), "checked only when on: {e}");
-        let ok = "[dynamics.income.poor_area]\nshare = 0.3\n";
+        // A 2023 start with no gap is refused (no default year is taken silently); given
+        // one for 2024, accepted.
+        let bare = "[dynamics.income.poor_area]\nshare = 0.3\n";
+        let e = crate::scenario::load_str(bare, "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dynamics.income.poor_area.growth_gap"), "{e}");
+        assert!(e.contains("2024"), "{e}");
+        let ok = "[dynamics.income.poor_area]\nshare = 0.3\ngrowth_gap = { 2024 = 0.0 }\n";
         assert!(crate::scenario::load_str(ok, "t").is_ok());
         let e = crate::scenario::load_str(&format!("{ok}income_ratio = 0.0\n"), "t")
             .unwrap_err()
