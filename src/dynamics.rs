@@ -747,7 +747,8 @@ impl IncomeState {
     /// from the demography stream, whatever the size) and, in rural strata with
     /// `population.demography.rural_migration`, able adults leaving for the towns
     /// (MAX_MEMBERS more), and in urban strata with `population.demography.urban_arrivals`
-    /// one uniform for whether an arriving household replaces it. A household whose last
+    /// one uniform, from a stream of its own (`Purpose::Arrival`, per year), for whether an
+    /// arriving household replaces it. A household whose last
     /// member died is replaced by a new one drawn from its stratum (an arriving one by
     /// [`PopulationModel::draw_arrival`]), its persistent income drawn afresh: returns which
     /// ([`Renewal`]), so the caller starts its programs' standing anew. With
@@ -786,8 +787,17 @@ impl IncomeState {
         pop.demography.deaths(hh, year, &u);
         let st = &pop.strata.strata[hh.stratum as usize];
         pop.demography.migrate(hh, year, m, st, rng);
-        let renewal = if pop.demography.arrives(year, st, rng) {
-            *hh = pop.draw_arrival(rng, hh.index, hh.stratum as usize);
+        // Arrivals on a stream of their own (per year): turning them on leaves every other
+        // household's deaths and migrations, and this one's until it is replaced, as they were.
+        let mut arrival = (pop.demography.params.urban_arrivals
+            && st.region == crate::population::Region::Urban)
+            .then(|| crate::rng::year_stream(seed, rep, index, Purpose::Arrival, year));
+        let arrives = match arrival.as_mut() {
+            Some(a) => pop.demography.arrives(year, st, a),
+            None => false,
+        };
+        let renewal = if let Some(a) = arrival.as_mut().filter(|_| arrives) {
+            *hh = pop.draw_arrival(a, hh.index, hh.stratum as usize);
             Renewal::Arrived
         } else if hh.size > 0 {
             return Renewal::Kept;

@@ -52,6 +52,11 @@ pub enum Purpose {
     /// Whether a rural household is in the poor areas (`dynamics.income.poor_area`): one
     /// normal per household, drawn once, so the trait depends on no other draw.
     PoorArea = 16,
+    /// Urban arrivals (`population.demography.urban_arrivals`): whether an arriving household
+    /// replaces a sample household in a January, and the arriving household, one generator
+    /// per (household, year) (see [`year_stream`]), so turning arrivals on moves no death's
+    /// or migration's draw.
+    Arrival = 17,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.
@@ -94,6 +99,22 @@ pub fn purpose_key(unit: u64, purpose: Purpose) -> u64 {
 pub fn month_stream(key: u64, month: i32) -> MonthRng {
     MonthRng::seed_from_u64(mix64(
         key ^ (month as i64 as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
+    ))
+}
+
+/// The generator of one calendar year of (seed, replication, unit, purpose): its own state,
+/// so a year's numbers never depend on the years before it.
+#[inline]
+pub fn year_stream(
+    seed: u64,
+    replication: u32,
+    unit: u64,
+    purpose: Purpose,
+    year: i32,
+) -> StreamRng {
+    StreamRng::seed_from_u64(mix64(
+        stream_key(seed, replication, unit, purpose)
+            ^ (year as i64 as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
     ))
 }
 

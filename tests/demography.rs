@@ -120,3 +120,41 @@ fn arrivals_carry_the_urban_growth_and_leave_the_first_year_and_the_villages_alo
         sd / n.sqrt()
     );
 }
+
+#[test]
+fn arrivals_that_never_come_move_no_other_draw() {
+    // Arrivals on with a zero share: the uniform is drawn every January for every urban
+    // household, but nobody arrives. On their own stream (`Purpose::Arrival`) those draws
+    // move no death or migration, so every figure of every year equals the run without
+    // arrivals, bit for bit (on the demography stream they re-drew every later death).
+    let common = [
+        "population.demography.enabled=true",
+        "population.demography.urban_growth={2024=0.2,2025=0.2,2026=0.2}",
+        "population.demography.urban_arrival_share=0.0",
+    ];
+    let with = |on: &str| {
+        let mut s = common.to_vec();
+        s.push(on);
+        run(&s).0
+    };
+    let off = with("population.demography.urban_arrivals=false");
+    let on = with("population.demography.urban_arrivals=true");
+    let mut compared = 0;
+    for (a, b) in off.reps.iter().zip(&on.reps) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!(
+                x.value.to_bits() == y.value.to_bits(),
+                "{} {:?} region {} metric {}: {} against {}",
+                x.year,
+                x.period,
+                x.region,
+                x.metric,
+                x.value,
+                y.value
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 1000, "{compared} figures compared");
+}

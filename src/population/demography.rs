@@ -280,8 +280,8 @@ impl Demography {
     }
 
     /// Whether an urban household is replaced by an arriving one in January of `year`: one
-    /// uniform from `rng` (the demography stream, after the deaths) when `urban_arrivals` is on
-    /// and the stratum is urban; no draw otherwise, so no other draw moves.
+    /// uniform from `rng` (the household's arrival stream of the year, `Purpose::Arrival`)
+    /// when `urban_arrivals` is on and the stratum is urban; no draw otherwise.
     pub fn arrives(&self, year: i32, st: &Stratum, rng: &mut crate::rng::StreamRng) -> bool {
         if !self.params.urban_arrivals || st.region != Region::Urban {
             return false;
