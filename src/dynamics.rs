@@ -1174,12 +1174,25 @@ mod tests {
             .find(|(_, st)| st.region == crate::population::Region::Rural)
             .unwrap();
         let n = 40_000u64;
-        let (mut k, mut inc_in, mut inc_all) = (0usize, 0.0, 0.0);
+        // The model's own expectation given each household's permanent score z:
+        // P(member | z) = Φ((c − ρz) / √(1 − ρ²)). The count and the income inside are compared
+        // with their expected sums, within 4 se of a sum of independent Bernoullis (the sample's
+        // scores are not exactly the lognormal the threshold is set on: no-worker and
+        // low-income households sit below it, which these expectations carry).
+        let sd = st.income_perm_sd;
+        let rho = (pa.cut - pa.cut_income) / sd;
+        let (mut k, mut inc_in) = (0usize, 0.0);
+        let (mut ek, mut vk, mut einc, mut vinc) = (0.0, 0.0, 0.0, 0.0);
         for i in 0..n {
             let mut rng = stream(7, 0, i, Purpose::Population);
             let hh = pop.draw_household(&mut rng, i, s_idx);
             let y = hh.log_income_perm.exp();
-            inc_all += y;
+            let z = (hh.log_income_perm - st.income_mu) / sd;
+            let p = normal_cdf((pa.cut - rho * z) / (1.0 - rho * rho).sqrt());
+            ek += p;
+            vk += p * (1.0 - p);
+            einc += y * p;
+            vinc += y * y * p * (1.0 - p);
             if pa.member(&hh, st, 7, 0) {
                 k += 1;
                 inc_in += y;
@@ -1187,18 +1200,18 @@ mod tests {
             // Drawn once: the same household, the same answer.
             assert_eq!(pa.member(&hh, st, 7, 0), pa.member(&hh, st, 7, 0));
         }
-        // The share: the score is the household's permanent income, whose no-worker and
-        // low-income households sit below the lognormal the threshold is set on, so a little
-        // more than `share` falls under it (0.31 here); within 0.02, beyond 3 se of a binomial
-        // proportion (0.007 at this sample).
-        let share = k as f64 / n as f64;
-        let se = (0.3 * 0.7 / n as f64).sqrt();
-        assert!(3.0 * se < 0.02);
-        assert!((share - 0.3).abs() < 0.02, "share {share}");
-        // Their mean permanent income is `income_ratio` of the stratum's (0.746 here): within
-        // 0.03, several times the sample's se of a ratio of means (about 0.005).
-        let ratio = (inc_in / k as f64) / (inc_all / n as f64);
-        assert!((ratio - 0.75).abs() < 0.03, "ratio {ratio}");
+        assert!(
+            (k as f64 - ek).abs() < 4.0 * vk.sqrt(),
+            "members {k}, expected {ek:.0} (se {:.0})",
+            vk.sqrt()
+        );
+        assert!(
+            (inc_in - einc).abs() < 4.0 * vinc.sqrt(),
+            "their income {inc_in:.0}, expected {einc:.0} (se {:.0})",
+            vinc.sqrt()
+        );
+        // That the formula's ρ gives the ratio on the lognormal is checked exactly in
+        // `the_lowest_reachable_ratio_is_the_poorest_shares_and_the_cut_gives_it`.
         // An urban household is never in them.
         let (u_idx, ust) = pop
             .strata
