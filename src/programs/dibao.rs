@@ -775,6 +775,27 @@ impl DibaoParams {
         ln_standard: f64,
         d: DibaoDraws,
     ) -> f64 {
+        self.month_known(st, hh, m, log_y, standard, ln_standard, d, (f64::NAN, f64::NAN))
+    }
+
+    /// As [`month`](DibaoParams::month), with `known` = (l, exp(l)) a log income whose `exp`
+    /// the caller has taken: an assessment of exactly l reuses it (the same bits, one `exp`
+    /// less in a recipient's month when nothing shifts the counted income).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn month_known(
+        &self,
+        st: &mut DibaoState,
+        hh: &DibaoHousehold,
+        m: i32,
+        log_y: f64,
+        standard: f64,
+        ln_standard: f64,
+        d: DibaoDraws,
+        known: (f64, f64),
+    ) -> f64 {
+        // exp is a function: an equal argument (+0 and -0 alike) gives the same value.
+        let exp = |l: f64| if l == known.0 { known.1 } else { l.exp() };
         let log_assessed = if self.assessment.error_sd > 0.0 {
             log_y + self.assessment.error_sd * d.assess_z
         } else {
@@ -784,7 +805,7 @@ impl DibaoParams {
             if m >= st.next_review {
                 st.next_review = m + hh.review_interval;
                 if self.passes(hh, log_assessed, ln_standard, standard) {
-                    st.assessed_pc = log_assessed.exp();
+                    st.assessed_pc = exp(log_assessed);
                     st.exit_at = NEVER;
                 } else if st.exit_at == NEVER {
                     st.exit_at = m + self.review.gradual_exit_months as i32;
@@ -809,7 +830,7 @@ impl DibaoParams {
         }
         st.decision_at = NEVER;
         if self.passes(hh, log_assessed, ln_standard, standard) {
-            let assessed = log_assessed.exp();
+            let assessed = exp(log_assessed);
             st.on = true;
             st.assessed_pc = assessed;
             st.next_review = m + hh.review_interval;
@@ -931,6 +952,8 @@ pub struct Dibao {
     draw_match: bool,
     /// Hidden income as renewing spells (`admin.hidden_spell_years`).
     spells: bool,
+    /// Propensity slots read under these parameters (see [`Step::propensities`]).
+    propensities: usize,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -1018,6 +1041,26 @@ impl Dibao {
     }
 }
 
+impl Dibao {
+    /// One past the last propensity slot `p` reads: a slot compared with a share of 0 reads
+    /// false whatever its draw (an undrawn slot holds 0, and 0 < 0 is false), and the
+    /// supporter's slot only scales `admin.support_share`.
+    fn slots_read(p: &DibaoParams) -> usize {
+        let (a, u) = (&p.admin, &p.units);
+        if a.hidden_share_urban > 0.0 || a.hidden_share_rural > 0.0 {
+            10
+        } else if u.severe_apart > 0.0 {
+            9
+        } else if u.elderly_apart_urban > 0.0 || u.elderly_apart_rural > 0.0 {
+            8
+        } else if a.support_share != 0.0 {
+            2
+        } else {
+            1
+        }
+    }
+}
+
 impl Step for Dibao {
     type Household = DibaoHouse;
     /// Slot 0: the take-up propensity; slots 7 and 8: elderly and severe members registered
@@ -1040,7 +1083,12 @@ impl Step for Dibao {
             spells: p.dibao.admin.spells_on()
                 && (p.dibao.admin.hidden_share_urban > 0.0
                     || p.dibao.admin.hidden_share_rural > 0.0),
+            propensities: Self::slots_read(&p.dibao),
         })
+    }
+
+    fn propensities(&self) -> usize {
+        self.propensities
     }
 
     fn household(&self, key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> DibaoHouse {
@@ -1208,7 +1256,7 @@ impl Step for Dibao {
             } else {
                 f
             };
-            paid = self.p.month(
+            paid = self.p.month_known(
                 &mut h.state,
                 &dh,
                 mo.m,
@@ -1216,6 +1264,7 @@ impl Step for Dibao {
                 y.standard,
                 y.ln_standard,
                 dr,
+                (mo.ly, mo.y),
             );
         }
         let on = paid > 0.0;
