@@ -580,6 +580,7 @@ impl IncomeState {
     /// returns true then, so the caller starts its programs' standing anew. With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
+    #[inline]
     pub fn age_one_year(
         &mut self,
         d: &DynamicsParams,
@@ -591,6 +592,27 @@ impl IncomeState {
         if !m.ageing {
             return false;
         }
+        // Ageing alone (no onset risk, no population change), in line: most years of most
+        // scenarios' households.
+        if d.shocks.disability_onset.yearly_prob_elderly <= 0.0 && !pop.demography.enabled() {
+            for p in hh.members[..hh.size as usize].iter_mut() {
+                p.age = p.age.saturating_add(1).min(m.max_age);
+            }
+            return false;
+        }
+        self.age_with_changes(d, hh, m, pop, year)
+    }
+
+    /// [`age_one_year`](IncomeState::age_one_year) with onset risk or population change.
+    #[inline(never)]
+    fn age_with_changes(
+        &mut self,
+        d: &DynamicsParams,
+        hh: &mut Household,
+        m: &MemberParams,
+        pop: &PopulationModel,
+        year: i32,
+    ) -> bool {
         let on = &d.shocks.disability_onset;
         let size = hh.size as usize;
         for p in hh.members[..size].iter_mut() {
