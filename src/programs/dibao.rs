@@ -1820,4 +1820,48 @@ mod tests {
             0.0
         );
     }
+
+    #[test]
+    fn a_known_exp_gives_the_award_of_taking_it_and_a_stale_one_is_ignored() {
+        let p = params(IMMEDIATE);
+        let (std, ln_std) = (601.0, 601f64.ln());
+        for y in [10.0, 250.3, 600.9, 700.0] {
+            for on in [false, true] {
+                let mut a = DibaoState::default();
+                if on {
+                    month(&p, &mut a, &hh(3.0, 0.0), 0, 100.0, std, DibaoDraws::default());
+                }
+                let l = f64::ln(y);
+                let d = DibaoDraws::default();
+                let mut want = a;
+                let x = p.month(&mut want, &hh(3.0, 0.0), 1, l, std, ln_std, d);
+                // The exp of this very log, and one of another log: the first is reused,
+                // the second must not be.
+                for known in [(l, l.exp()), (l + 1e-9, 12345.0)] {
+                    let mut got = a;
+                    let z = p.month_known(&mut got, &hh(3.0, 0.0), 1, l, std, ln_std, d, known);
+                    assert_eq!(z.to_bits(), x.to_bits(), "y {y}, on {on}, known {known:?}");
+                    assert_eq!(got.assessed_pc.to_bits(), want.assessed_pc.to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_propensity_slots_the_keys_read_are_drawn() {
+        let slots = |extra: &str| {
+            let s = crate::scenario::load_str(extra, "t").unwrap().scenario;
+            Dibao::new(&s.programs).unwrap().propensities()
+        };
+        assert_eq!(slots(""), 1, "the defaults read the take-up slot only");
+        let cases = [
+            ("[programs.dibao.admin]\nsupport_share = 0.2", 2),
+            ("[programs.dibao.units]\nelderly_apart_rural = 0.3", 8),
+            ("[programs.dibao.units]\nsevere_apart = 0.3", 9),
+            ("[programs.dibao.admin]\nhidden_share_urban = 0.1", 10),
+        ];
+        for (extra, want) in cases {
+            assert_eq!(slots(extra), want, "{extra}");
+        }
+    }
 }
