@@ -255,6 +255,8 @@ pub const DRIVERS: &[(&str, Dim, &str)] = &[
     ("dibao_std_rural", Dim::PerPersonMonth, "programs.dibao.standard.rural, growth_rural"),
     ("income_pc_urban", Dim::PerPersonMonth, "population.income.level_urban, dynamics.income.growth (growth_urban with by_region)"),
     ("income_pc_rural", Dim::PerPersonMonth, "population.income.level_rural, dynamics.income.growth (growth_rural with by_region)"),
+    ("income_pc_poor_area_rural_growth", Dim::Percent, "dynamics.income.poor_area.growth_gap (less the nominal growth of income_pc_rural), with poor_area on"),
+    ("income_pc_poor_area_rural", Dim::PerPersonMonth, "nothing: the level beside the growth rows, which drive"),
     ("cpi_index", Dim::PrevYear100, "dynamics.prices.inflation (and amounts at start-year prices)"),
     ("cpi_inflation", Dim::Percent, "dynamics.prices.inflation, when cpi_index is absent"),
 ];
@@ -750,6 +752,36 @@ pub fn overlay(h: &History, loaded: &LoadedScenario, from: i32) -> Result<Overla
                 format!("{hf}: `income_pc_{region}`, nominal growth deflated by `{price_key}`"),
             );
         }
+    }
+
+    // The poor areas' rural incomes grew faster than all rural (NBS rural poverty
+    // monitoring): with `dynamics.income.poor_area` on, their households follow the observed
+    // difference of the nominal growth rates, relative to the strata table's year.
+    if s.dynamics.income.poor_area.on() {
+        let key = "income_pc_poor_area_rural_growth";
+        let mut rows = Vec::new();
+        let mut gap = BTreeMap::new();
+        for &y in &years[1..] {
+            let (v, r) = h.need(key, y, "the poor areas' income growth")?;
+            rows.push(r);
+            let rural = inc[&("rural", y)] / inc[&("rural", y - 1)] - 1.0;
+            gap.insert(y, r6(v / 100.0 - rural));
+        }
+        let k = "dynamics.income.poor_area.growth_gap";
+        sets.push((k.into(), schedule(&gap)));
+        drivers.insert(
+            k.into(),
+            format!(
+                "{}, less the nominal growth of `income_pc_rural`",
+                cite(key, &rows)
+            ),
+        );
+        let k = "dynamics.income.poor_area.table_year";
+        sets.push((k.into(), Value::Integer(TABLE_YEAR as i64)));
+        drivers.insert(
+            k.into(),
+            format!("the strata's incomes are {TABLE_YEAR} figures"),
+        );
     }
 
     // Amounts the scenario gives at 2023 prices, moved to `from`.
@@ -1644,6 +1676,50 @@ mod tests {
         // A missing year of a driver is named.
         let e = overlay(&h, &loaded, 2021).unwrap_err().to_string();
         assert!(e.contains("`cpi_index` dated 2022"), "{e}");
+    }
+
+    #[test]
+    fn the_overlay_sets_the_poor_areas_gap_only_when_they_are_on() {
+        let rows = "dibao_std_urban,2022,yuan/person/month,740,s,yes\n\
+                    dibao_std_urban,2023,yuan/person/month,780,s,yes\n\
+                    dibao_std_rural,2022,yuan/person/month,550,s,yes\n\
+                    dibao_std_rural,2023,yuan/person/month,600,s,yes\n\
+                    income_pc_urban,2022,yuan/person/year,48000,s,yes\n\
+                    income_pc_urban,2023,yuan/person/year,50000,s,yes\n\
+                    income_pc_rural,2022,yuan/person/year,20000,s,yes\n\
+                    income_pc_rural,2023,yuan/person/year,21000,s,yes\n\
+                    cpi_index,2023,previous year = 100,102,s,yes\n";
+        let h = History::parse(
+            &format!("{HEAD}{rows}income_pc_poor_area_rural_growth,2023,percent,7.0,s,no\n"),
+            "h.csv",
+        )
+        .unwrap();
+        let key = "dynamics.income.poor_area.growth_gap";
+        let off = crate::scenario::load_str("", "t").unwrap();
+        let ov = overlay(&h, &off, 2022).unwrap();
+        assert!(!ov.sets.iter().any(|s| s.0 == key));
+        let on =
+            crate::scenario::load_str("[dynamics.income.poor_area]\nshare = 0.3\n", "t").unwrap();
+        let ov = overlay(&h, &on, 2022).unwrap();
+        let gap = ov.sets.iter().find(|s| s.0 == key).unwrap().1.clone();
+        // 7 % against all rural's 5 %: 2 points.
+        assert_eq!(
+            gap.as_table().unwrap()["2023"].as_float(),
+            Some(r6(0.07 - 0.05))
+        );
+        let applied = ov.apply(&on, "h.csv").unwrap();
+        assert!(applied.scenario.references[key].contains("income_pc_poor_area_rural_growth"));
+        assert_eq!(
+            applied.scenario.dynamics.income.poor_area.table_year,
+            TABLE_YEAR
+        );
+        // On, a missing year of the series is named.
+        let h = History::parse(&format!("{HEAD}{rows}"), "h.csv").unwrap();
+        let e = overlay(&h, &on, 2022).unwrap_err().to_string();
+        assert!(
+            e.contains("`income_pc_poor_area_rural_growth` dated 2023"),
+            "{e}"
+        );
     }
 
     #[test]

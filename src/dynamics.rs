@@ -44,6 +44,37 @@ pub struct IncomeProcess {
     pub growth_urban: Schedule,
     /// The same, rural strata.
     pub growth_rural: Schedule,
+    /// Rural households of the poor areas and their own income growth.
+    pub poor_area: PoorArea,
+}
+
+/// `dynamics.income.poor_area.*`: the rural households of the poor areas (the 832 formerly
+/// poor counties), whose incomes grew faster than the rural mean (NBS rural poverty
+/// monitoring). Being in them is a fixed trait of a rural household, drawn once, tilted to
+/// the low end of its stratum's permanent incomes so that their mean is `income_ratio` of
+/// the stratum's; they grow by `growth_gap` faster, the rest of the stratum so much slower
+/// that the rural mean still follows `growth_rural` (or `growth`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoorArea {
+    /// Share of each rural stratum's households in the poor areas, 0 to 0.99 (0 = off).
+    pub share: f64,
+    /// Their mean per-capita income relative to their stratum's in `table_year` (0.01–1).
+    pub income_ratio: f64,
+    /// Nominal per-capita income growth of the poor areas' rural residents less that of all
+    /// rural residents, from year y−1 to y (share per year; with `share` > 0, a value for
+    /// every year of the run after the first).
+    pub growth_gap: Schedule,
+    /// The year whose incomes the strata table holds: the poor areas stand at
+    /// `income_ratio` then (at the run's first or last year when it lies outside the run).
+    pub table_year: i32,
+}
+
+impl PoorArea {
+    /// Whether the trait is drawn at all.
+    pub fn on(&self) -> bool {
+        self.share > 0.0
+    }
 }
 
 /// `dynamics.prices.*`.
@@ -160,6 +191,37 @@ impl DynamicsParams {
                 c.schedule(key, sched, years.clone(), -0.5, 1.0, "a yearly growth rate");
             }
         }
+        let pa = &i.poor_area;
+        c.range(
+            "dynamics.income.poor_area.share",
+            pa.share,
+            0.0,
+            0.99,
+            "a share of the rural households (0 = off)",
+        );
+        if pa.on() {
+            c.range(
+                "dynamics.income.poor_area.income_ratio",
+                pa.income_ratio,
+                0.01,
+                1.0,
+                "their mean income relative to the stratum's",
+            );
+            c.schedule(
+                "dynamics.income.poor_area.growth_gap",
+                &pa.growth_gap,
+                years.clone(),
+                -0.5,
+                0.5,
+                "a yearly growth difference",
+            );
+            c.int_range(
+                "dynamics.income.poor_area.table_year",
+                pa.table_year as i64,
+                1990,
+                2100,
+            );
+        }
         c.schedule(
             "dynamics.prices.inflation",
             &self.prices.inflation,
@@ -204,6 +266,97 @@ pub struct YearPaths {
     /// Nominal per-capita income multiplier of urban and rural strata (`[urban, rural]`):
     /// `income_index` itself unless `dynamics.income.by_region`.
     pub region_income_index: [Vec<f64>; 2],
+    /// With `dynamics.income.poor_area`: who is in the poor areas, and their paths.
+    pub poor_area: Option<PoorAreaPaths>,
+}
+
+/// The poor areas' trait and year paths (`dynamics.income.poor_area`).
+#[derive(Debug, Clone)]
+pub struct PoorAreaPaths {
+    /// Φ⁻¹(share): the trait's threshold on its standard normal score.
+    cut: f64,
+    /// Φ⁻¹(share × income_ratio): where the threshold less ρσ must lie for their mean
+    /// income to be `income_ratio` of the stratum's.
+    cut_income: f64,
+    /// Log multiplier of year t relative to the strata table: `[poor areas, rest of rural]`.
+    pub ln: [Vec<f64>; 2],
+}
+
+impl PoorAreaPaths {
+    /// The paths of `pa` over the run, given the rural nominal income index.
+    fn new(pa: &PoorArea, sim: &SimulationParams, rural: &[f64]) -> PoorAreaPaths {
+        let years = rural.len();
+        let t0 = (pa.table_year - sim.start_year).clamp(0, years as i32 - 1) as usize;
+        // The poor areas' income relative to the rural mean, 1 in the table's year: each
+        // year it moves by (1 + g + gap) / (1 + g), g the rural nominal growth.
+        let step = |t: usize| {
+            let y = sim.start_year + t as i32;
+            let g = rural[t] / rural[t - 1] - 1.0;
+            1.0 + pa.growth_gap.at(y).expect("validated schedule") / (1.0 + g)
+        };
+        let mut rel = vec![1.0; years];
+        for t in t0 + 1..years {
+            rel[t] = rel[t - 1] * step(t);
+        }
+        for t in (0..t0).rev() {
+            rel[t] = rel[t + 1] / step(t + 1);
+        }
+        // The rest keeps the rural mean: p ρ rel + (1 − p ρ) rest = 1, p ρ being the poor
+        // areas' share of rural income in the table's year.
+        let s = pa.share * pa.income_ratio;
+        PoorAreaPaths {
+            cut: normal_quantile(pa.share),
+            cut_income: normal_quantile(s),
+            ln: [
+                rel.iter().map(|r| r.ln()).collect(),
+                rel.iter()
+                    .map(|r| ((1.0 - s * r) / (1.0 - s)).ln())
+                    .collect(),
+            ],
+        }
+    }
+
+    /// Whether `hh` (of rural stratum `st`) is in the poor areas: w = ρ z + √(1 − ρ²) e < Φ⁻¹(share),
+    /// z its permanent income's score in the stratum, e a normal of its own stream, and
+    /// ρ = (Φ⁻¹(share) − Φ⁻¹(share × ratio)) / σ (at most 1), for which their mean
+    /// permanent income is `ratio` of the stratum's (E[e^{σz} | w < c] = e^{σ²/2} Φ(c − ρσ) / Φ(c)).
+    pub fn member(
+        &self,
+        hh: &Household,
+        st: &crate::population::Stratum,
+        seed: u64,
+        rep: u32,
+    ) -> bool {
+        let sd = st.income_perm_sd.max(1e-9);
+        let rho = ((self.cut - self.cut_income) / sd).clamp(0.0, 1.0);
+        let z = (hh.log_income_perm - st.income_mu) / sd;
+        let e: f64 = stream(seed, rep, hh.index, Purpose::PoorArea).sample(StandardNormal);
+        rho * z + (1.0 - rho * rho).sqrt() * e < self.cut
+    }
+
+    /// The log multipliers by year of `hh`'s income relative to its stratum's index: `None`
+    /// for urban households.
+    pub fn of(
+        &self,
+        hh: &Household,
+        st: &crate::population::Stratum,
+        seed: u64,
+        rep: u32,
+    ) -> Option<&[f64]> {
+        (st.region == crate::population::Region::Rural)
+            .then(|| &self.ln[if self.member(hh, st, seed, rep) { 0 } else { 1 }][..])
+    }
+}
+
+/// Φ⁻¹(p) for 0 < p < 1.
+fn normal_quantile(p: f64) -> f64 {
+    if p < 0.5 {
+        -normal_upper_quantile(p)
+    } else if p > 0.5 {
+        normal_upper_quantile(1.0 - p)
+    } else {
+        0.0
+    }
 }
 
 impl YearPaths {
@@ -233,10 +386,16 @@ impl YearPaths {
         } else {
             [income_index.clone(), income_index.clone()]
         };
+        let poor_area = d
+            .income
+            .poor_area
+            .on()
+            .then(|| PoorAreaPaths::new(&d.income.poor_area, sim, &region_income_index[1]));
         YearPaths {
             income_index,
             price_index,
             region_income_index,
+            poor_area,
         }
     }
 
@@ -575,9 +734,11 @@ impl IncomeState {
     /// with `population.demography` on, deaths in calendar year `year` (MAX_MEMBERS uniforms
     /// from the demography stream, whatever the size) and, in rural strata with
     /// `population.demography.rural_migration`, able adults leaving for the towns
-    /// (MAX_MEMBERS more). A household whose last member died is
-    /// replaced by a new one drawn from its stratum, its persistent income drawn afresh:
-    /// returns true then, so the caller starts its programs' standing anew. With
+    /// (MAX_MEMBERS more), and in urban strata with `population.demography.urban_arrivals`
+    /// one uniform for whether an arriving household replaces it. A household whose last
+    /// member died is replaced by a new one drawn from its stratum (an arriving one by
+    /// [`PopulationModel::draw_arrival`]), its persistent income drawn afresh: returns which
+    /// ([`Renewal`]), so the caller starts its programs' standing anew. With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
     #[inline]
@@ -588,9 +749,9 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         year: i32,
-    ) -> bool {
+    ) -> Renewal {
         if !m.ageing {
-            return false;
+            return Renewal::Kept;
         }
         // Ageing alone (no onset risk, no population change), in line: most years of most
         // scenarios' households.
@@ -598,7 +759,7 @@ impl IncomeState {
             for p in hh.members[..hh.size as usize].iter_mut() {
                 p.age = p.age.saturating_add(1).min(m.max_age);
             }
-            return false;
+            return Renewal::Kept;
         }
         self.age_with_changes(d, hh, m, pop, year)
     }
@@ -612,7 +773,7 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         year: i32,
-    ) -> bool {
+    ) -> Renewal {
         let on = &d.shocks.disability_onset;
         let size = hh.size as usize;
         for p in hh.members[..size].iter_mut() {
@@ -625,7 +786,7 @@ impl IncomeState {
             }
         }
         if !pop.demography.enabled() {
-            return false;
+            return Renewal::Kept;
         }
         let (seed, rep, index) = (self.seed, self.rep, hh.index);
         let rng = self
@@ -635,15 +796,32 @@ impl IncomeState {
         pop.demography.deaths(hh, year, &u);
         let st = &pop.strata.strata[hh.stratum as usize];
         pop.demography.migrate(hh, year, m, st, rng);
-        if hh.size > 0 {
-            return false;
-        }
-        *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
+        let renewal = if pop.demography.arrives(year, st, rng) {
+            *hh = pop.draw_arrival(rng, hh.index, hh.stratum as usize);
+            Renewal::Arrived
+        } else if hh.size > 0 {
+            return Renewal::Kept;
+        } else {
+            *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
+            Renewal::Replaced
+        };
         // The shock clock runs on: its waiting times are memoryless, so the new household's
         // next shocks are as likely as anyone's (a spell under way ends as scheduled).
         self.persistent = hh.persistent0;
-        true
+        renewal
     }
+}
+
+/// What the January step did to a sample household (`IncomeState::age_one_year`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// The same household (members may have aged, died or left).
+    Kept,
+    /// Its last member died: a new household of its stratum took its place.
+    Replaced,
+    /// An arriving urban household took its place (`population.demography.urban_arrivals`);
+    /// the household it replaced is still there, carried by the others' weights.
+    Arrived,
 }
 
 /// Longest window of the persistent term: a calendar year (windows never cross one).
@@ -939,6 +1117,129 @@ mod tests {
         assert!((p.income_index[2] - (1.05f64 * 1.02).powi(2)).abs() < 1e-12);
     }
 
+    fn poor_area_scenario(extra: &str) -> crate::scenario::Scenario {
+        crate::scenario::load_str(
+            &format!(
+                "[simulation]\nyears = 7\n[dynamics.income]\nby_region = true\ngrowth = {{ 2023 = 0.05 }}\ngrowth_urban = {{ 2023 = 0.04 }}\ngrowth_rural = {{ 2023 = 0.06 }}\n[dynamics.prices]\ninflation = {{ 2023 = 0.02 }}\n[dynamics.income.poor_area]\nshare = 0.3\nincome_ratio = 0.75\ngrowth_gap = {{ 2023 = 0.02 }}\ntable_year = 2026\n{extra}"
+            ),
+            "t",
+        )
+        .unwrap()
+        .scenario
+    }
+
+    #[test]
+    fn poor_areas_stand_at_the_ratio_in_the_table_year_and_keep_the_rural_mean() {
+        let s = poor_area_scenario("");
+        let p = YearPaths::new(&s.dynamics, &s.simulation);
+        let pa = p.poor_area.as_ref().expect("on");
+        // 2026 is t = 3: the table's incomes, for both groups.
+        assert_eq!(pa.ln[0][3], 0.0);
+        assert_eq!(pa.ln[1][3], 0.0);
+        let step = (1.0 + 0.02 / (1.06 * 1.02f64)).ln();
+        let share_income = 0.3 * 0.75;
+        for t in 0..7 {
+            // Before 2026 the poor areas were further behind, after it closer.
+            assert!(
+                (pa.ln[0][t] - (t as f64 - 3.0) * step).abs() < 1e-12,
+                "t {t}"
+            );
+            // The rural mean is the stratum index's: p ρ rel + (1 − p ρ) rest = 1.
+            let mean = share_income * pa.ln[0][t].exp() + (1.0 - share_income) * pa.ln[1][t].exp();
+            assert!((mean - 1.0).abs() < 1e-12, "t {t}: {mean}");
+        }
+        // Off: no paths; a zero gap: every multiplier exactly 1.
+        let off = poor_area_scenario("").dynamics.income.poor_area.clone();
+        let mut d = s.dynamics.clone();
+        d.income.poor_area = PoorArea { share: 0.0, ..off };
+        assert!(YearPaths::new(&d, &s.simulation).poor_area.is_none());
+        let zero = poor_area_scenario("").dynamics;
+        let mut z = zero.clone();
+        z.income.poor_area.growth_gap = Schedule::constant(2023, 0.0);
+        let pz = YearPaths::new(&z, &s.simulation).poor_area.unwrap();
+        assert!(pz.ln.iter().flatten().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn the_poor_area_trait_takes_its_share_from_the_low_end_of_a_stratum() {
+        let s = poor_area_scenario("");
+        let pop = PopulationModel::new(&s, "t").unwrap();
+        let p = YearPaths::new(&s.dynamics, &s.simulation);
+        let pa = p.poor_area.as_ref().unwrap();
+        let (s_idx, st) = pop
+            .strata
+            .strata
+            .iter()
+            .enumerate()
+            .find(|(_, st)| st.region == crate::population::Region::Rural)
+            .unwrap();
+        let n = 40_000u64;
+        let (mut k, mut inc_in, mut inc_all) = (0usize, 0.0, 0.0);
+        for i in 0..n {
+            let mut rng = stream(7, 0, i, Purpose::Population);
+            let hh = pop.draw_household(&mut rng, i, s_idx);
+            let y = hh.log_income_perm.exp();
+            inc_all += y;
+            if pa.member(&hh, st, 7, 0) {
+                k += 1;
+                inc_in += y;
+            }
+            // Drawn once: the same household, the same answer.
+            assert_eq!(pa.member(&hh, st, 7, 0), pa.member(&hh, st, 7, 0));
+        }
+        // The share: the score is the household's permanent income, whose no-worker and
+        // low-income households sit below the lognormal the threshold is set on, so a little
+        // more than `share` falls under it (0.31 here); within 0.02, beyond 3 se of a binomial
+        // proportion (0.007 at this sample).
+        let share = k as f64 / n as f64;
+        let se = (0.3 * 0.7 / n as f64).sqrt();
+        assert!(3.0 * se < 0.02);
+        assert!((share - 0.3).abs() < 0.02, "share {share}");
+        // Their mean permanent income is `income_ratio` of the stratum's (0.746 here): within
+        // 0.03, several times the sample's se of a ratio of means (about 0.005).
+        let ratio = (inc_in / k as f64) / (inc_all / n as f64);
+        assert!((ratio - 0.75).abs() < 0.03, "ratio {ratio}");
+        // An urban household is never in them.
+        let (u_idx, ust) = pop
+            .strata
+            .strata
+            .iter()
+            .enumerate()
+            .find(|(_, st)| st.region == crate::population::Region::Urban)
+            .unwrap();
+        let mut rng = stream(7, 0, 1, Purpose::Population);
+        let hh = pop.draw_household(&mut rng, 1, u_idx);
+        assert!(pa.of(&hh, ust, 7, 0).is_none());
+    }
+
+    #[test]
+    fn bad_poor_area_keys_are_refused_naming_the_key() {
+        let text = "[dynamics.income.poor_area]\nshare = 1.5\n";
+        let e = crate::scenario::load_str(text, "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dynamics.income.poor_area.share"), "{e}");
+        // On, the gap needs a value for the year after the start (a 2020 start: the defaults'
+        // gap begins in 2023; other keys fail too, the gap among them).
+        let text = "[simulation]\nstart_year = 2020\n[dynamics.income]\ngrowth = { 2020 = 0.05 }\n[dynamics.prices]\ninflation = { 2020 = 0.02 }\n[dynamics.income.poor_area]\nshare = 0.3\n";
+        let e = crate::scenario::load_str(text, "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dynamics.income.poor_area.growth_gap"), "{e}");
+        assert!(e.contains("2021"), "{e}");
+        let off = text.replace("share = 0.3", "share = 0.0");
+        let e = crate::scenario::load_str(&off, "t")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("poor_area"), "checked only when on: {e}");
+        let ok = "[dynamics.income.poor_area]\nshare = 0.3\n";
+        assert!(crate::scenario::load_str(ok, "t").is_ok());
+        let e = crate::scenario::load_str(&format!("{ok}income_ratio = 0.0\n"), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dynamics.income.poor_area.income_ratio"), "{e}");
+    }
+
     #[test]
     fn regional_growth_needs_the_year_after_the_start_with_by_region() {
         // A 2020 start: the defaults' regional schedules begin in 2023, so 2021 has no value.
@@ -982,7 +1283,7 @@ mod tests {
                 var += q * (1.0 - q);
             }
             let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
-            if inc.age_one_year(&s.dynamics, &mut hh, m, &pop, 2024) {
+            if inc.age_one_year(&s.dynamics, &mut hh, m, &pop, 2024) == Renewal::Replaced {
                 died += before;
                 replaced += 1;
                 assert!(hh.size >= 1, "a replacement household has members");
@@ -1023,7 +1324,10 @@ mod tests {
                 let mut hh = pop.household(&s.simulation, 0, i);
                 let before = hh.clone();
                 let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
-                assert!(!inc.age_one_year(&s.dynamics, &mut hh, &s.population.members, pop, 2024));
+                assert_eq!(
+                    inc.age_one_year(&s.dynamics, &mut hh, &s.population.members, pop, 2024),
+                    Renewal::Kept
+                );
                 assert_eq!(hh.size, before.size);
             }
         }

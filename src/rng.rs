@@ -49,6 +49,9 @@ pub enum Purpose {
     /// waiting times between a household's switches, one generator per switch, so its
     /// hidden-income path depends on no other draw and on no month a rule looks at.
     Spells = 15,
+    /// Whether a rural household is in the poor areas (`dynamics.income.poor_area`): one
+    /// normal per household, drawn once, so the trait depends on no other draw.
+    PoorArea = 16,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

@@ -64,6 +64,10 @@ VOCAB = {
     "income_pc_national": (INC, "annual"),
     "income_pc_urban": (INC, "annual"),
     "income_pc_rural": (INC, "annual"),
+    # Rural residents of the poor areas (贫困地区 to 2020, 脱贫县 from 2021: the 832 counties),
+    # NBS rural poverty monitoring; growth nominal, from the year before
+    "income_pc_poor_area_rural": (INC, "annual"),
+    "income_pc_poor_area_rural_growth": (PCT, "annual"),
     "income_pc_median_national": (INC, "annual"),
     "income_pc_median_urban": (INC, "annual"),
     "income_pc_median_rural": (INC, "annual"),

@@ -98,6 +98,11 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "population change (deaths, weights that follow the population) is switched on here",
     ),
     (
+        "population.demography.urban_arrival_share",
+        &[("population.demography.urban_arrivals", "true")],
+        "their share of the urban growth is read only with arrivals on (set here, whatever the baseline says)",
+    ),
+    (
         "dynamics.shocks.disability_onset.elderly_age",
         &[(
             "dynamics.shocks.disability_onset.yearly_prob_elderly",
@@ -134,6 +139,15 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
             "{ 2000 = 0.0, 2022 = 0.0234, 2023 = 0.05 }",
         )],
         "the epidemic rule is dated 2022 in the baseline, before the run's start",
+    ),
+    (
+        "dynamics.income.poor_area.",
+        &[
+            ("dynamics.income.poor_area.share", "0.3"),
+            ("dynamics.income.poor_area.growth_gap", "{ 2023 = 0.05 }"),
+        ],
+        "the poor areas are off in full-system-2023: here 30 % of rural households, whose \
+         incomes grow 5 points faster a year",
     ),
     (
         "programs.dibao.standard.convergence_ratio",

@@ -29,6 +29,7 @@ const FROZEN: &[&str] = &[
     "dynamics.income.growth={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "dynamics.income.growth_urban={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "dynamics.income.growth_rural={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
+    "dynamics.income.poor_area.growth_gap={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "dynamics.prices.inflation={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "programs.dibao.standard.growth_urban={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "programs.dibao.standard.growth_rural={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",

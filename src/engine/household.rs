@@ -12,7 +12,7 @@
 
 use super::{Model, RepTables};
 use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
-use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Windows};
+use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Renewal, Windows};
 use crate::population::Household;
 use crate::programs::{charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
 
@@ -133,6 +133,13 @@ fn simulate<const WANT_INCOME: bool>(
     let rules = &model.rules;
     let mut hh = model.pop.household(sim, rep, index);
     let st_idx = hh.stratum as usize;
+    // The poor areas' log income multipliers by year (`dynamics.income.poor_area`), if any.
+    let poor_area = |hh: &crate::population::Household| {
+        let pa = tables.paths.poor_area.as_ref()?;
+        pa.of(hh, &model.pop.strata.strata[st_idx], sim.seed, rep)
+    };
+    let mut pa_ln = poor_area(&hh);
+    let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
     let mut income = IncomeState::new(d, &hh, sim, rep);
     let key = HouseholdKey::new(sim.seed, rep, index);
     let mut progs = rules.household(&key);
@@ -238,7 +245,7 @@ fn simulate<const WANT_INCOME: bool>(
     // Burn-in at start-year incomes and standards, so the caseload starts in its steady state.
     {
         let mut yc = None;
-        let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, 0.0, &mut yc);
+        let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, pa_ln0, &mut yc);
         standing.busy = rules.busy(&progs);
         // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
         if burn > 0 {
@@ -251,7 +258,7 @@ fn simulate<const WANT_INCOME: bool>(
                         d,
                         windows,
                         &hh,
-                        0.0,
+                        pa_ln0,
                         disaster,
                         dstart,
                         grid,
@@ -268,10 +275,10 @@ fn simulate<const WANT_INCOME: bool>(
                     match pending {
                         Some(p) => p,
                         None if mb == burn as usize => break,
-                        None => income_month!(mb, 0.0),
+                        None => income_month!(mb, pa_ln0),
                     }
                 } else {
-                    income_month!(mb, 0.0)
+                    income_month!(mb, pa_ln0)
                 };
                 month_rest!(mi, kinds, yc, 0, &mut year0, mb as i32 - burn, &mut scratch);
                 mb += 1;
@@ -285,14 +292,25 @@ fn simulate<const WANT_INCOME: bool>(
     for t in 0..years {
         if t > 0 {
             let year = sim.start_year + t as i32;
-            if income.age_one_year(d, &mut hh, members, &model.pop, year) {
+            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, year);
+            if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = rules.household(&key);
                 standing.busy = rules.busy(&progs);
+                pa_ln = poor_area(&hh);
+            }
+            if renewal == Renewal::Arrived {
+                // The household replaced by an arrival is still in town (the others' weights
+                // carry it): its spells leave observation, they do not end, so no exit counts.
+                assist = SpellTracker::new(false);
+                poverty = SpellTracker::new(false);
             }
             has_worker = hh.workers(members) > 0;
         }
-        let ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
+        let mut ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
+        if let Some(v) = pa_ln {
+            ln_index += v[t];
+        }
         let mut yc = None;
         let mut year = year_facts(model, tables, rules, &mut progs, &hh, t, ln_index, &mut yc);
         let mut fall_base = false;
@@ -468,7 +486,12 @@ fn year_facts<'a>(
     Year {
         line: tables.lines[i],
         ln_line,
-        ln_near,
+        // No month's income is at or above an infinite line.
+        ln_near: if tables.step_every_month {
+            f64::INFINITY
+        } else {
+            ln_near
+        },
         ill_months: s.dynamics.shocks.illness.medical_cost_months,
         ln_ill_base: hh.log_income_perm + ln_index,
         facts_due,
