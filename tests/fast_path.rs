@@ -198,3 +198,107 @@ fn yearly_facts_made_late_for_migrants_leave_the_counters_of_every_year() {
         assert!(nonzero > 100, "counters are empty");
     }
 }
+
+/// The programs' lines (`Step::year`, `Step::line`), `busy` and `illness_matters` say when a
+/// month may skip the steps; a line too low (a month above it in which some program would
+/// still act) is a bug. Every household of replication `rep` is run as the engine runs it and
+/// with every month taking the steps (`RepTables::step_every_month`): the counters must be
+/// equal, integer for integer. Returns the counters' non-zero slots (not vacuous) and the
+/// skipped months of the engine's run (the fast path was taken).
+fn same_counters_with_every_month_stepped(m: &Model, rep: u32) -> (usize, u64) {
+    use safetynet::counters::{c, Counters};
+    use safetynet::engine::{simulate_household, RepTables};
+    let fast = RepTables::new(m, rep);
+    let mut every = fast.clone();
+    every.step_every_month = true;
+    every.static_near = None;
+    let s = &m.scenario().simulation;
+    let strata = m.pop.strata.strata.len();
+    let mut a = Counters::new(strata, s.years as usize);
+    let mut b = Counters::new(strata, s.years as usize);
+    let mut skipped = 0u64;
+    for i in 0..s.households {
+        skipped += simulate_household(m, &fast, rep, i, &mut a).skipped_months as u64;
+        assert_eq!(
+            simulate_household(m, &every, rep, i, &mut b).skipped_months,
+            0
+        );
+    }
+    let mut differ = vec![0usize; c::N];
+    for (x, y) in a.data.iter().zip(&b.data) {
+        for k in 0..c::N {
+            differ[k] += (x[k] != y[k]) as usize;
+        }
+    }
+    let which: Vec<(usize, usize)> = differ
+        .iter()
+        .enumerate()
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, &n)| (k, n))
+        .collect();
+    assert!(
+        which.is_empty(),
+        "{}: (counter index, slots that differ) with every month stepped: {which:?}",
+        m.scenario().name
+    );
+    (
+        a.data.iter().flatten().filter(|&&x| x != 0).count(),
+        skipped,
+    )
+}
+
+fn every_month_stepped(file: &str, sets: &[&str]) {
+    let mut all = vec!["simulation.households=6000", "simulation.years=4"];
+    all.extend_from_slice(sets);
+    let m = common::model_of(file, &all, "test");
+    for rep in 0..2 {
+        let (nonzero, skipped) = same_counters_with_every_month_stepped(&m, rep);
+        assert!(nonzero > 100, "{file}: counters are empty");
+        assert!(skipped > 0, "{file}: no month was skipped");
+    }
+}
+
+#[test]
+fn stepping_every_month_leaves_the_counters_of_the_fast_path_baseline() {
+    // The baseline's rigid-expenditure assistance starts in 2025: four years from 2023 run
+    // two years before it and two with it.
+    every_month_stepped("baseline.toml", &[]);
+}
+
+#[test]
+fn stepping_every_month_leaves_the_counters_of_the_fast_path_full_system() {
+    every_month_stepped("full-system-2023.toml", &[]);
+}
+
+#[test]
+fn stepping_every_month_leaves_the_counters_of_the_fast_path_reference_model() {
+    every_month_stepped("reference-model.toml", &[]);
+}
+
+#[test]
+fn stepping_every_month_leaves_the_counters_of_the_fast_path_epidemic_and_rigid_deduction() {
+    // 2022 has the epidemic-era temporary assistance: its line is above the standard (which
+    // every month below it takes the steps for) only with a threshold above 1. The deduction
+    // of essential spending in the means test raises dibao's, tekun's and marginal's reach.
+    every_month_stepped("baseline-2022.toml", &[]);
+    every_month_stepped(
+        "baseline-2022.toml",
+        &["programs.temporary.income_threshold_multiple=1.6"],
+    );
+    every_month_stepped("rigid-expenditure-deduction.toml", &[]);
+}
+
+#[test]
+fn stepping_every_month_leaves_the_counters_of_the_fast_path_without_dibao() {
+    // With dibao off, its line (the highest in the baseline) no longer hides the lower
+    // lines of tekun and rigid-expenditure assistance (in force from 2025), which with four
+    // times the education spending reaches above the standard.
+    every_month_stepped("baseline.toml", &["programs.dibao.enabled=false"]);
+    every_month_stepped(
+        "baseline.toml",
+        &[
+            "programs.dibao.enabled=false",
+            "population.spending.education_per_pupil=600",
+        ],
+    );
+}

@@ -483,7 +483,12 @@ fn year_facts<'a>(
     Year {
         line: tables.lines[i],
         ln_line,
-        ln_near,
+        // No month's income is at or above an infinite line.
+        ln_near: if tables.step_every_month {
+            f64::INFINITY
+        } else {
+            ln_near
+        },
         ill_months: s.dynamics.shocks.illness.medical_cost_months,
         ln_ill_base: hh.log_income_perm + ln_index,
         facts_due,

@@ -139,6 +139,9 @@ pub struct RepTables {
     /// (`programs::Step::line`): the engine then makes a household-year's context and
     /// yearly facts only when one of its months needs the steps.
     pub static_near: Option<Vec<f64>>,
+    /// Every month takes the steps (no fast path, no skipped window): for tests that check
+    /// the programs' lines, which must leave the same counters. Off in runs.
+    pub step_every_month: bool,
 }
 
 impl RepTables {
@@ -207,6 +210,7 @@ impl RepTables {
             quota_cut: None,
             decile_cuts: None,
             static_near: None,
+            step_every_month: false,
         };
         tables.static_near = household::static_near(model, &tables);
         tables

@@ -103,6 +103,8 @@ pub struct Marginal {
     single: bool,
     ln_multiple: f64,
     ln_counted: f64,
+    /// Essential spending is deducted in the means test (`programs.rigid.deduct_in_means_test`).
+    deduct: bool,
 }
 
 /// A household's application propensity, standing and yearly facts.
@@ -135,6 +137,7 @@ impl Step for Marginal {
             single: p.marginal.single_person_inclusion && p.dibao.enabled,
             ln_multiple: p.marginal.income_multiple.ln(),
             ln_counted: p.dibao.assessment.income_counted_share.ln(),
+            deduct: p.rigid.deduct_in_means_test,
         })
     }
 
@@ -163,8 +166,18 @@ impl Step for Marginal {
                 h.single += self.dibao.single_person(m, y.standard);
             }
         }
-        // The top of the band, on counted income.
-        y.ln_standard + self.ln_multiple - self.ln_counted
+        // The top of the band, on counted income, for a household that would apply: one that
+        // would not is never recognised (a recognised one, or one that applied, is busy).
+        // With essential spending deducted (outside illness months, which take the steps)
+        // counted income is the share counted of y (1 - medical share) - education / size.
+        if !h.applies {
+            f64::NEG_INFINITY
+        } else if self.deduct {
+            let top = (y.ln_standard + self.ln_multiple - self.ln_counted).exp();
+            ((top + y.education / y.size) / (1.0 - y.medical_share)).ln()
+        } else {
+            y.ln_standard + self.ln_multiple - self.ln_counted
+        }
     }
 
     /// A recognised family is paid whatever its income until a review.

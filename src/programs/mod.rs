@@ -274,6 +274,11 @@ pub trait Step: Sized {
         led: &mut Ledger,
         rec: &mut Record,
     );
+    /// After every step of a month, the month's whole ledger (what later programs decided):
+    /// what the program must remember of it for the next month, which it may make
+    /// [`busy`](Step::busy) (a month that skips the steps runs no `after`).
+    #[inline(always)]
+    fn after(&self, _h: &mut Self::Household, _led: &Ledger) {}
 }
 
 /// Declares the programs: the module `<name>` (file `src/programs/<name>.rs`), its parameters
@@ -406,6 +411,9 @@ macro_rules! programs {
                 };
                 $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                     x.step(s, y, mo, led, rec);
+                })*
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                    x.after(s, led);
                 })*
             }
         }

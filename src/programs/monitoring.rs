@@ -17,8 +17,8 @@
 
 use super::MAX_PROPENSITIES;
 use super::{
-    check_from_year, in_force, in_force_in_year, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams,
-    Record, Step, YearCtx,
+    check_from_year, in_force, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record,
+    Step, YearCtx,
 };
 use crate::check::Checker;
 use crate::counters::c;
@@ -196,7 +196,6 @@ impl MonitoringState {
 pub struct Monitoring {
     p: MonitoringParams,
     ln_alert: f64,
-    ln_counted: f64,
 }
 
 /// A household's standing with the platform, its reach propensity and the year's alert line.
@@ -208,6 +207,11 @@ pub struct MonitoringHouse {
     /// Key of its monthly stream: whether data sharing reveals a shock (see
     /// [`super::month_draws`]).
     reveal: u64,
+    /// Last month's ledger registers the household ([`MonitoringParams::registers`]), and it
+    /// was on dibao or tekun: set after every month that took the steps ([`Step::after`]),
+    /// so the registration does not depend on whether this month's income is near a line.
+    by_program: bool,
+    was_regular: bool,
 }
 
 impl Step for Monitoring {
@@ -219,7 +223,6 @@ impl Step for Monitoring {
         p.monitoring.enabled.then(|| Monitoring {
             p: p.monitoring.clone(),
             ln_alert: p.monitoring.alert_multiple.ln(),
-            ln_counted: p.dibao.assessment.income_counted_share.ln(),
         })
     }
 
@@ -229,25 +232,31 @@ impl Step for Monitoring {
             reached: u[6] < self.p.reach_share,
             ln_alert: 0.0,
             reveal: key.stream_key(Purpose::Monitoring),
+            by_program: false,
+            was_regular: false,
         }
     }
 
     fn year(&self, h: &mut MonitoringHouse, y: &YearCtx) -> f64 {
         h.ln_alert = y.ln_standard + self.ln_alert;
-        if !in_force_in_year(self.p.from_year, y.year) {
-            // Not yet in force: only the database is kept, and it changes only in months some
-            // program or a shock already needs, or for households registered (busy).
-            return f64::NEG_INFINITY;
-        }
-        // Screening compares counted income with the alert line.
-        h.ln_alert - self.ln_counted
+        // No line: off the database the platform acts only in a month a shock starts (always
+        // stepped) or after a month whose programs register the household; in the database,
+        // and in that month, it is busy. A warning still active off the database only helps a
+        // dibao application, below dibao's own line.
+        f64::NEG_INFINITY
     }
 
     /// A registered household is screened whatever its income: a screening above the alert
-    /// line is what removes it.
+    /// line is what removes it; last month's programs register it this month.
     #[inline(always)]
     fn busy(&self, h: &MonitoringHouse) -> bool {
-        h.state.registered_until != i32::MIN
+        h.state.registered_until != i32::MIN || h.by_program
+    }
+
+    #[inline(always)]
+    fn after(&self, h: &mut MonitoringHouse, led: &Ledger) {
+        h.by_program = MonitoringParams::registers(led);
+        h.was_regular = led.dibao_on || led.tekun;
     }
 
     fn step(
@@ -274,7 +283,7 @@ impl Step for Monitoring {
         st.registered_until = self.p.registered_until(
             st.registered_until,
             m,
-            MonitoringParams::registers(mo.prev),
+            h.by_program,
             revealed,
             below_alert,
         );
@@ -297,7 +306,7 @@ impl Step for Monitoring {
         // on a household not on dibao (its application chance), and only such warnings are
         // counted.
         if registered && self.p.warns(m, shock, below_alert) {
-            if !warned && !mo.prev.dibao_on && !mo.prev.tekun {
+            if !warned && !h.was_regular {
                 rec[c::WARNINGS] += 1;
             }
             st.warned_until = m + self.p.response_months as i32 - 1;
@@ -329,6 +338,7 @@ impl Step for Monitoring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::programs::in_force_in_year;
 
     fn params() -> MonitoringParams {
         crate::scenario::load_str("", "t")

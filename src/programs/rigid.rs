@@ -137,7 +137,8 @@ impl Step for Rigid {
         let ms = y.medical_share;
         let mut line = f64::NEG_INFINITY;
         h.in_force = r.enabled && in_force_in_year(r.from_year, y.year);
-        if h.in_force {
+        // A household that would not apply is never paid.
+        if h.in_force && h.applies {
             // Below the income limit, and (outside illness months) education spending over
             // the threshold share of income.
             let mut bound = r.income_limit_multiple * y.mean_income;

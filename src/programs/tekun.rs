@@ -293,8 +293,14 @@ impl Step for Tekun {
         let (share, needing) = self.p.care(y.hh);
         h.care_share = share;
         h.care_needing = needing as f64;
-        // Eligibility needs counted income below the standard.
-        y.ln_standard - self.ln_counted
+        // Eligibility needs counted income below the standard, and no one able to work, no
+        // supporter and assets within the limit: a household without them this year cannot
+        // become eligible (a supported one is busy).
+        if h.no_one_can_work && h.no_supporter && h.assets_ok {
+            y.ln_standard - self.ln_counted
+        } else {
+            f64::NEG_INFINITY
+        }
     }
 
     #[inline(always)]

@@ -178,14 +178,13 @@ impl Step for Temporary {
                 }
             }
         }
-        // It acts only in months a shock starts, and those always take the steps (and in a
-        // year of an epidemic hardship, every month: see `busy`).
-        f64::NEG_INFINITY
-    }
-
-    #[inline(always)]
-    fn busy(&self, h: &TemporaryHouse) -> bool {
-        h.epidemic_month.is_some()
+        // It acts in months a shock starts, which always take the steps, and in the month of
+        // an epidemic hardship when income is below its line.
+        if h.epidemic_month.is_some() {
+            h.ln_line
+        } else {
+            f64::NEG_INFINITY
+        }
     }
 
     fn step(
