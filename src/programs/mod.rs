@@ -359,6 +359,38 @@ macro_rules! programs {
                 line
             }
 
+            /// The highest of the enabled programs' lines, making now only the yearly facts
+            /// of the programs whose line needs them ([`Step::line`] is `None`): the others'
+            /// wait for [`Rules::facts`], at the first month of the year that takes the
+            /// steps. The value [`Rules::year`] returns.
+            #[inline]
+            pub fn year_lines(&self, h: &mut Households, y: &YearCtx) -> f64 {
+                let mut line = f64::NEG_INFINITY;
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                    line = line.max(match x.line(y) {
+                        Some(l) => l,
+                        None => x.year(s, y),
+                    });
+                })*
+                line
+            }
+
+            /// The yearly facts [`Rules::year_lines`] (or the line table,
+            /// `Rules::line`) left: those of the programs whose line follows from the year's
+            /// context; the highest of their lines.
+            #[inline]
+            pub fn facts(&self, h: &mut Households, y: &YearCtx) -> f64 {
+                let mut line = f64::NEG_INFINITY;
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                    if let Some(_l) = x.line(y) {
+                        let l = x.year(s, y);
+                        debug_assert_eq!(_l, l, "Step::line differs from year");
+                        line = line.max(l);
+                    }
+                })*
+                line
+            }
+
             /// The highest of the enabled programs' lines when every one is known from
             /// the year's context alone ([`Step::line`]): the value [`Rules::year`] returns,
             /// without the yearly facts; `None` when some program needs them for its line.
