@@ -265,6 +265,13 @@ pub trait Step: Sized {
     fn illness_matters(&self) -> bool {
         false
     }
+    /// After [`year`](Step::year), with [`illness_matters`](Step::illness_matters): whether
+    /// an illness month of this household may need the step this year (a program that
+    /// cannot act on it this year says no, and its illness months may skip the steps).
+    #[inline(always)]
+    fn illness_matters_for(&self, _h: &Self::Household) -> bool {
+        true
+    }
     /// One month: read the ledger, write the award, record the counters.
     fn step(
         &self,
@@ -373,6 +380,18 @@ macro_rules! programs {
                     });
                 })*
                 line
+            }
+
+            /// After [`Rules::year_lines`]: some enabled program needs this household's
+            /// illness months this year ([`Step::illness_matters_for`]; a program whose facts
+            /// wait is taken to need them when it needs illness months at all).
+            #[inline]
+            pub fn illness_matters_for(&self, h: &Households, y: &YearCtx) -> bool {
+                $((if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+                    x.illness_matters() && (x.line(y).is_some() || x.illness_matters_for(s))
+                } else {
+                    false
+                }) ||)* false
             }
 
             /// The yearly facts [`Rules::year_lines`] (or the line table,
