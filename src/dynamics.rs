@@ -731,9 +731,11 @@ impl IncomeState {
     /// with `population.demography` on, deaths in calendar year `year` (MAX_MEMBERS uniforms
     /// from the demography stream, whatever the size) and, in rural strata with
     /// `population.demography.rural_migration`, able adults leaving for the towns
-    /// (MAX_MEMBERS more). A household whose last member died is
-    /// replaced by a new one drawn from its stratum, its persistent income drawn afresh:
-    /// returns true then, so the caller starts its programs' standing anew. With
+    /// (MAX_MEMBERS more), and in urban strata with `population.demography.urban_arrivals`
+    /// one uniform for whether an arriving household replaces it. A household whose last
+    /// member died is replaced by a new one drawn from its stratum (an arriving one by
+    /// [`PopulationModel::draw_arrival`]), its persistent income drawn afresh: returns which
+    /// ([`Renewal`]), so the caller starts its programs' standing anew. With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
     pub fn age_one_year(
@@ -743,9 +745,9 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         year: i32,
-    ) -> bool {
+    ) -> Renewal {
         if !m.ageing {
-            return false;
+            return Renewal::Kept;
         }
         let on = &d.shocks.disability_onset;
         let size = hh.size as usize;
@@ -759,7 +761,7 @@ impl IncomeState {
             }
         }
         if !pop.demography.enabled() {
-            return false;
+            return Renewal::Kept;
         }
         let (seed, rep, index) = (self.seed, self.rep, hh.index);
         let rng = self
@@ -769,15 +771,32 @@ impl IncomeState {
         pop.demography.deaths(hh, year, &u);
         let st = &pop.strata.strata[hh.stratum as usize];
         pop.demography.migrate(hh, year, m, st, rng);
-        if hh.size > 0 {
-            return false;
-        }
-        *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
+        let renewal = if pop.demography.arrives(year, st, rng) {
+            *hh = pop.draw_arrival(rng, hh.index, hh.stratum as usize);
+            Renewal::Arrived
+        } else if hh.size > 0 {
+            return Renewal::Kept;
+        } else {
+            *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
+            Renewal::Replaced
+        };
         // The shock clock runs on: its waiting times are memoryless, so the new household's
         // next shocks are as likely as anyone's (a spell under way ends as scheduled).
         self.persistent = hh.persistent0;
-        true
+        renewal
     }
+}
+
+/// What the January step did to a sample household (`IncomeState::age_one_year`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// The same household (members may have aged, died or left).
+    Kept,
+    /// Its last member died: a new household of its stratum took its place.
+    Replaced,
+    /// An arriving urban household took its place (`population.demography.urban_arrivals`);
+    /// the household it replaced is still there, carried by the others' weights.
+    Arrived,
 }
 
 /// Longest window of the persistent term: a calendar year (windows never cross one).
@@ -1239,7 +1258,7 @@ mod tests {
                 var += q * (1.0 - q);
             }
             let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
-            if inc.age_one_year(&s.dynamics, &mut hh, m, &pop, 2024) {
+            if inc.age_one_year(&s.dynamics, &mut hh, m, &pop, 2024) == Renewal::Replaced {
                 died += before;
                 replaced += 1;
                 assert!(hh.size >= 1, "a replacement household has members");
@@ -1280,7 +1299,10 @@ mod tests {
                 let mut hh = pop.household(&s.simulation, 0, i);
                 let before = hh.clone();
                 let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
-                assert!(!inc.age_one_year(&s.dynamics, &mut hh, &s.population.members, pop, 2024));
+                assert_eq!(
+                    inc.age_one_year(&s.dynamics, &mut hh, &s.population.members, pop, 2024),
+                    Renewal::Kept
+                );
                 assert_eq!(hh.size, before.size);
             }
         }

@@ -98,6 +98,11 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "population change (deaths, weights that follow the population) is switched on here",
     ),
     (
+        "population.demography.urban_arrival_share",
+        &[("population.demography.urban_arrivals", "true")],
+        "their share of the urban growth is read only with arrivals on (set here, whatever the baseline says)",
+    ),
+    (
         "dynamics.shocks.disability_onset.elderly_age",
         &[(
             "dynamics.shocks.disability_onset.yearly_prob_elderly",

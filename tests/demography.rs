@@ -58,3 +58,65 @@ fn without_population_change_the_population_stays() {
     );
     assert_eq!(p0, p3);
 }
+
+#[test]
+fn arrivals_carry_the_urban_growth_and_leave_the_first_year_and_the_villages_alone() {
+    // A steep urban growth (20 % a year, all of it arrivals) so that the paired effect is far
+    // beyond the noise of a small run.
+    let common = [
+        "population.demography.enabled=true",
+        "population.demography.urban_growth={2024=0.2,2025=0.2,2026=0.2}",
+        "population.demography.urban_arrival_share=1.0",
+    ];
+    let with = |on: &str| {
+        let mut s = common.to_vec();
+        s.push(on);
+        run(&s)
+    };
+    let (off, start) = with("population.demography.urban_arrivals=false");
+    let (on, _) = with("population.demography.urban_arrivals=true");
+    let fy = |r: &output::ScenarioResults, y, region, m| r.values(y, Period::FullYear, region, m);
+    for t in 0..4 {
+        // The weights still put each region on its series.
+        for region in ["urban", "rural"] {
+            let (a, b) = (
+                fy(&off, start + t, region, "population_persons"),
+                fy(&on, start + t, region, "population_persons"),
+            );
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x / y - 1.0).abs() < 1e-9, "{region} {t}: {x} against {y}");
+            }
+        }
+        // Rural households draw nothing new: every rural figure is the same, bit for bit.
+        for m in ["recipients_persons", "cost_dibao", "tekun_persons"] {
+            assert_eq!(
+                fy(&off, start + t, "rural", m),
+                fy(&on, start + t, "rural", m),
+                "rural {m} year {t}"
+            );
+        }
+    }
+    // Arrivals come each January after the first year: the first year is the same.
+    for m in ["recipients_persons", "cost_dibao", "poor_persons_pre"] {
+        assert_eq!(
+            fy(&off, start, "urban", m),
+            fy(&on, start, "urban", m),
+            "urban {m}"
+        );
+    }
+    // Able working arrivals rarely need dibao: the urban caseload of the last year is lower
+    // (paired over replications, beyond 3 standard errors of the mean difference).
+    let (a, b) = (
+        fy(&off, start + 3, "urban", "recipients_persons"),
+        fy(&on, start + 3, "urban", "recipients_persons"),
+    );
+    let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| y - x).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    assert!(
+        mean < -3.0 * sd / n.sqrt() && mean < 0.0,
+        "urban dibao persons, arrivals minus none: {mean:.4} m (se {:.4})",
+        sd / n.sqrt()
+    );
+}

@@ -12,7 +12,7 @@
 
 use super::{Model, RepTables};
 use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
-use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Windows};
+use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Renewal, Windows};
 use crate::population::Household;
 use crate::programs::{charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
 
@@ -299,11 +299,18 @@ fn simulate<const WANT_INCOME: bool>(
     for t in 0..years {
         if t > 0 {
             let year = sim.start_year + t as i32;
-            if income.age_one_year(d, &mut hh, members, &model.pop, year) {
+            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, year);
+            if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = rules.household(&key);
                 standing.busy = rules.busy(&progs);
                 pa_ln = poor_area(&hh);
+            }
+            if renewal == Renewal::Arrived {
+                // The household replaced by an arrival is still in town (the others' weights
+                // carry it): its spells leave observation, they do not end, so no exit counts.
+                assist = SpellTracker::new(false);
+                poverty = SpellTracker::new(false);
             }
             has_worker = hh.workers(members) > 0;
         }

@@ -7,8 +7,11 @@
 //! Migration from village to town is carried by the weights (rural strata's weights shrink and
 //! urban strata's grow with the two series) and, with `rural_migration`, also by members: able
 //! adults leave rural households each January, so the villages keep their old, young and
-//! disabled. Households do not move between strata and no one is born into the sample; the
-//! reweighting keeps each region's weighted persons on its series. Known limitation: a
+//! disabled. With `urban_arrivals`, the urban growth is carried by arriving households of able
+//! working adults that replace a random few urban sample households each January (the others'
+//! weights grow by as much), not by every urban household alike. Households do not move
+//! between strata and no one is born into the sample; the reweighting keeps each region's
+//! weighted persons on its series. Known limitation: a
 //! household's income does not change when an earner leaves (the no-worker income shift
 //! applies only when a household is drawn).
 
@@ -56,6 +59,29 @@ pub struct DemographyParams {
     /// Read only with `enabled` (population change off: no migration either).
     #[serde(default)]
     pub rural_migration: bool,
+    /// The urban growth is carried by arrivals, not by every urban household alike: each
+    /// January (with `population.members.ageing`, required) every urban sample household is
+    /// replaced, with the yearly probability [`Demography::arrival_prob`], by an arriving
+    /// household of able working adults (and children) drawn from its stratum
+    /// ([`crate::population::PopulationModel::draw_arrival`]), registered elsewhere. The
+    /// households that stay then carry a growing weight, so the weighted households that were
+    /// there change only by deaths and the part of the growth that is not arrivals, while the
+    /// arrivals carry `urban_arrival_share` of it. False: every urban household alike grows
+    /// with the urban weights. Read only with `enabled`.
+    #[serde(default)]
+    pub urban_arrivals: bool,
+    /// Share 0–1 of the urban population's yearly growth carried by arriving households (net
+    /// rural-to-urban migration), with `urban_arrivals`; the rest (natural increase and areas
+    /// reclassified as urban, whose people keep their household type) is carried by the
+    /// weights of every urban household alike.
+    #[serde(default = "default_urban_arrival_share")]
+    pub urban_arrival_share: f64,
+}
+
+/// Net migration's share of the growth of the urban population, 1991–2010 (see
+/// `scenarios/README.md`, `population.demography.urban_arrival_share`).
+fn default_urban_arrival_share() -> f64 {
+    0.56
 }
 
 impl DemographyParams {
@@ -75,6 +101,18 @@ impl DemographyParams {
                  the yearly ageing step); set it to false or turn ageing on",
             );
         }
+        if self.urban_arrivals && !ageing {
+            c.fail(
+                "population.demography.urban_arrivals",
+                true,
+                "allowed: true only with population.members.ageing = true (households arrive \
+                 in the yearly ageing step); set it to false or turn ageing on",
+            );
+        }
+        c.share(
+            "population.demography.urban_arrival_share",
+            self.urban_arrival_share,
+        );
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         c.schedule(
             "population.demography.mortality_factor",
@@ -221,6 +259,50 @@ impl Demography {
         hh.size = kept as u8;
         hh.left = hh.left.saturating_add(left);
         left
+    }
+
+    /// Yearly probability 0–1 that an urban sample household is replaced by an arriving one in
+    /// January of `year` (`urban_arrivals`): `urban_arrival_share` × g / (1 + g), g the urban
+    /// growth of `year`, so that the arrivals are that share of the growth as a share of the
+    /// year's urban persons when they are as large as the households they replace (both are
+    /// drawn from the stratum's sizes; the weights then put the total on the series exactly).
+    /// 0 when the key is off or the urban population does not grow.
+    pub fn arrival_prob(&self, year: i32) -> f64 {
+        if !self.params.urban_arrivals {
+            return 0.0;
+        }
+        let g = self.params.urban_growth.at(year).unwrap_or(0.0);
+        if g > 0.0 {
+            (self.params.urban_arrival_share * g / (1.0 + g)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// Whether an urban household is replaced by an arriving one in January of `year`: one
+    /// uniform from `rng` (the demography stream, after the deaths) when `urban_arrivals` is on
+    /// and the stratum is urban; no draw otherwise, so no other draw moves.
+    pub fn arrives(&self, year: i32, st: &Stratum, rng: &mut crate::rng::StreamRng) -> bool {
+        if !self.params.urban_arrivals || st.region != Region::Urban {
+            return false;
+        }
+        let u: f64 = rng.random();
+        u < self.arrival_prob(year)
+    }
+
+    /// Share 0–1 of an urban stratum's households in `table_year` that arrived after the start
+    /// year: 1 − Π (1 − [`Self::arrival_prob`]) over the years after the start up to the
+    /// table's year. 0 when arrivals or population change are off or the run does not start
+    /// before the table's year.
+    pub fn arrived_since_start(&self, sim: &SimulationParams) -> f64 {
+        let ty = self.params.table_year;
+        if !self.enabled() || !self.params.urban_arrivals || ty <= sim.start_year {
+            return 0.0;
+        }
+        let stay: f64 = (sim.start_year + 1..=ty)
+            .map(|y| 1.0 - self.arrival_prob(y))
+            .product();
+        1.0 - stay
     }
 
     /// Population index of each region in year t of the horizon relative to the start year
@@ -583,6 +665,105 @@ mod tests {
                 .to_string();
         assert!(e.contains("population.demography.rural_migration"), "{e}");
         assert!(e.contains("population.members.ageing"), "{e}");
+        assert!(crate::scenario::load_str(on, "t").is_ok());
+    }
+
+    #[test]
+    fn arrivals_replace_urban_households_at_the_arrival_share_of_the_growth() {
+        let (_, t) = defaults();
+        let (urban, rural) = (first(&t, Region::Urban), first(&t, Region::Rural));
+        let mut d = demog(true);
+        d.params.urban_growth = Schedule::constant(2020, 0.02);
+        d.params.urban_arrival_share = 0.5;
+        // Off: no arrivals and no draw.
+        let mut rng = crate::rng::stream(5, 0, 0, crate::rng::Purpose::Demography);
+        let fresh = rng.clone();
+        assert_eq!(d.arrival_prob(2024), 0.0);
+        assert!(!d.arrives(2024, urban, &mut rng));
+        assert_eq!(rng.random::<u64>(), fresh.clone().random::<u64>());
+        d.params.urban_arrivals = true;
+        let p = 0.5 * 0.02 / 1.02;
+        assert!((d.arrival_prob(2024) - p).abs() < 1e-15);
+        // Rural households never arrive and draw nothing.
+        let mut rng = fresh.clone();
+        assert!(!d.arrives(2024, rural, &mut rng));
+        assert_eq!(rng.random::<u64>(), fresh.clone().random::<u64>());
+        // A shrinking or flat urban population has no arrivals.
+        let mut flat = d.clone();
+        flat.params.urban_growth = Schedule::constant(2020, -0.01);
+        assert_eq!(flat.arrival_prob(2024), 0.0);
+        // Binomial: the share replaced is p within four standard errors.
+        let mut rng = fresh.clone();
+        let n = 200_000;
+        let hits = (0..n).filter(|_| d.arrives(2024, urban, &mut rng)).count();
+        let share = hits as f64 / n as f64;
+        let se = (p * (1.0 - p) / n as f64).sqrt();
+        assert!(
+            (share - p).abs() < 4.0 * se,
+            "{share} against {p} (se {se})"
+        );
+    }
+
+    #[test]
+    fn an_arriving_household_is_able_working_adults_registered_elsewhere() {
+        let (s, _) = defaults();
+        let pm = crate::population::PopulationModel::new(&s, "t").unwrap();
+        let m = &s.population.members;
+        let urban = pm
+            .strata
+            .strata
+            .iter()
+            .position(|st| st.region == Region::Urban)
+            .unwrap();
+        let (mut adults, mut children, mut persons) = (0u32, 0u32, 0u32);
+        for i in 0..5_000u64 {
+            let mut rng = crate::rng::stream(9, 1, i, crate::rng::Purpose::Demography);
+            let hh = pm.draw_arrival(&mut rng.clone(), 77, urban);
+            // A pure function of its stream.
+            assert_eq!(hh, pm.draw_arrival(&mut rng, 77, urban));
+            assert!(hh.migrant && hh.left == 0 && hh.size >= 1);
+            assert_eq!((hh.index, hh.stratum as usize), (77, urban));
+            assert!(
+                hh.members()[0].age >= MIGRANT_MIN_AGE,
+                "the head is an adult"
+            );
+            assert!(hh.workers(m) >= 1);
+            for p in hh.members() {
+                assert!(!p.severe_disability && !p.severe_illness);
+                assert!(p.age <= m.working_age_max, "no one past working age");
+                if p.age >= MIGRANT_MIN_AGE {
+                    assert!(can_work(p, m));
+                    adults += 1;
+                } else {
+                    children += 1;
+                }
+                persons += 1;
+            }
+        }
+        // Sizes come from the stratum (mean size within 5 %), and some bring children.
+        let mean = persons as f64 / 5_000.0;
+        let want = pm.strata.strata[urban].mean_size;
+        assert!((mean / want - 1.0).abs() < 0.05, "{mean} against {want}");
+        assert!(children > 0 && adults > children);
+    }
+
+    #[test]
+    fn arrivals_without_ageing_or_a_share_outside_0_1_are_refused_naming_the_key() {
+        let on = "[population.demography]\nenabled = true\nurban_arrivals = true\n";
+        let e =
+            crate::scenario::load_str(&format!("{on}[population.members]\nageing = false\n"), "t")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("population.demography.urban_arrivals"), "{e}");
+        assert!(e.contains("population.members.ageing"), "{e}");
+        let e = crate::scenario::load_str(&format!("{on}urban_arrival_share = 1.5\n"), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("population.demography.urban_arrival_share"),
+            "{e}"
+        );
+        assert!(e.contains("1.5"), "{e}");
         assert!(crate::scenario::load_str(on, "t").is_ok());
     }
 

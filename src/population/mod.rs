@@ -476,6 +476,10 @@ pub struct PopulationModel {
     pub microdata: Option<Arc<Microdata>>,
     /// Deaths, replacement households and the yearly population totals.
     pub demography: Demography,
+    /// Share 0–1 of an urban stratum's households in `population.demography.table_year` that
+    /// arrived after the start year (`urban_arrivals`, a run starting before the table's year):
+    /// the start population is the table's less them ([`Self::household`]). 0 otherwise.
+    pub start_arrivals: f64,
 }
 
 impl PopulationModel {
@@ -493,6 +497,8 @@ impl PopulationModel {
                 params: s.population.clone(),
                 microdata: Some(Arc::new(md)),
                 demography: Demography::new(&s.population.demography),
+                // A survey's records are the population itself: nothing is taken out.
+                start_arrivals: 0.0,
             });
         }
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
@@ -511,6 +517,8 @@ impl PopulationModel {
             params: s.population.clone(),
             microdata: None,
             demography: Demography::new(&s.population.demography),
+            start_arrivals: Demography::new(&s.population.demography)
+                .arrived_since_start(s.simulation),
         })
     }
 
@@ -534,7 +542,64 @@ impl PopulationModel {
         }
         let s_idx = self.alloc.stratum_of(index);
         let mut rng = stream(sim.seed, rep, index, Purpose::Population);
-        self.draw_household(&mut rng, index, s_idx)
+        let mut hh = self.draw_household(&mut rng, index, s_idx);
+        let a = self.start_arrivals;
+        if a == 0.0 || self.strata.strata[s_idx].region != Region::Urban {
+            return hh;
+        }
+        // The table's urban population holds the households that arrived after the start
+        // year, a share `a`: the start population is the table's less them, drawn by
+        // rejection. A household is kept with the chance 1 − a r, r = f_arrival / f_table
+        // its density ratio ([`Self::arrival_ratio`]), so the kept ones have density
+        // (f_table − a f_arrival) / (1 − a); r = 0 (no arrival could look like it, most
+        // households) is kept with no draw. Where a r > 1 (large households of able adults
+        // only) every such draw is refused, taking out less than `a` of them.
+        for _ in 0..1000 {
+            let r = self.arrival_ratio(&hh);
+            if r == 0.0 || rng.random::<f64>() >= a * r {
+                break;
+            }
+            hh = self.draw_household(&mut rng, index, s_idx);
+        }
+        hh
+    }
+
+    /// Density of `hh` under [`Self::draw_arrival`] over its density under
+    /// [`Self::draw_household`] (the same draws, in the same order): the size, income and
+    /// asset draws are alike (a household with a worker has no low-income draw that matters),
+    /// so the ratio is the product over members of (age class and age, disability, illness)
+    /// and the registration. 0 for any household an arrival cannot be.
+    pub fn arrival_ratio(&self, hh: &Household) -> f64 {
+        let st = &self.strata.strata[hh.stratum as usize];
+        let m = &self.params.members;
+        if !hh.migrant || st.migrant_share <= 0.0 {
+            return 0.0;
+        }
+        let (wmin, wmax) = (m.working_age_min as f64, m.working_age_max as f64);
+        let amin = m.working_age_min.max(demography::MIGRANT_MIN_AGE);
+        let mut r = 1.0 / st.migrant_share;
+        for (i, p) in hh.members().iter().enumerate() {
+            if p.severe_disability || p.severe_illness || p.age > m.working_age_max {
+                return 0.0;
+            }
+            let p_child = if i == 0 { 0.0 } else { st.child_share_nonhead };
+            let f_arr = if p.age < amin {
+                p_child / amin as f64
+            } else {
+                (1.0 - p_child) / (wmax - amin as f64 + 1.0)
+            };
+            let f_tab = if p.age < m.working_age_min {
+                p_child / wmin
+            } else {
+                (1.0 - p_child - st.share_60plus) / (wmax - wmin + 1.0)
+            } * (1.0 - st.severe_disability)
+                * (1.0 - m.severe_illness_prevalence);
+            if f_arr == 0.0 || f_tab <= 0.0 {
+                return 0.0;
+            }
+            r *= f_arr / f_tab;
+        }
+        r
     }
 
     /// A new household of stratum `s_idx` drawn from `rng` (the generator's draws in their
@@ -546,6 +611,44 @@ impl PopulationModel {
         s_idx: usize,
     ) -> Household {
         let st = &self.strata.strata[s_idx];
+        self.draw_from(rng, index, s_idx, st, &self.params.members)
+    }
+
+    /// An arriving urban household (`population.demography.urban_arrivals`) for stratum
+    /// `s_idx`, drawn from `rng` as [`Self::draw_household`] draws one, from the stratum's
+    /// household sizes and incomes but with able working adults only: no one aged 60+, no
+    /// severe disability or illness, adults 18 or older (`MIGRANT_MIN_AGE`, as the rural
+    /// leavers), children (under 18) at the stratum's share of non-head members; registered
+    /// elsewhere (`migrant`: rural-to-urban movers keep their hukou where they came from).
+    /// Drawn from the urban stratum rather than made of the rural leavers because a household
+    /// is a pure function of its own key: a leaver belongs to another sample household.
+    pub fn draw_arrival(
+        &self,
+        rng: &mut crate::rng::StreamRng,
+        index: u64,
+        s_idx: usize,
+    ) -> Household {
+        let mut st = self.strata.strata[s_idx].clone();
+        st.share_60plus = 0.0;
+        st.severe_disability = 0.0;
+        let mut m = self.params.members.clone();
+        m.severe_illness_prevalence = 0.0;
+        m.working_age_min = m.working_age_min.max(demography::MIGRANT_MIN_AGE);
+        let mut hh = self.draw_from(rng, index, s_idx, &st, &m);
+        hh.migrant = true;
+        hh
+    }
+
+    /// The generator's draws in their fixed order, from stratum facts `st` and member rules
+    /// `m` (the scenario's own for every household but an arriving one).
+    fn draw_from(
+        &self,
+        rng: &mut crate::rng::StreamRng,
+        index: u64,
+        s_idx: usize,
+        st: &Stratum,
+        m: &MemberParams,
+    ) -> Household {
         let p = &self.params;
         let u: f64 = rng.random();
         let size = st
@@ -559,7 +662,6 @@ impl PopulationModel {
         let migrant = rng.random::<f64>() < st.migrant_share;
         let z_assets: f64 = rng.sample(StandardNormal);
 
-        let m = &p.members;
         let members = draw_members(rng, st, m, size);
         // Drawn last, so that every earlier draw stays what it was before this key existed.
         let u_low: f64 = rng.random();
@@ -659,6 +761,63 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.size >= 1 && a.members()[0].age >= 16);
+    }
+
+    #[test]
+    fn a_run_before_the_tables_year_starts_without_the_arrivals_since() {
+        // The baseline's population change with arrivals, started in 2017 with the 2023 table.
+        let text = "[population.demography]\nenabled = true\ntable_year = 2023\n\
+                    urban_arrivals = true\n";
+        let mut s = crate::scenario::load_str(text, "t").unwrap().scenario;
+        // The population layer alone (the other layers' schedules would need 2018 on).
+        s.simulation.start_year = 2017;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        let a = pm.start_arrivals;
+        // 1 − Π(1 − 0.56 g/(1 + g)) over 2018..=2023: about 5 % of the households.
+        let want: f64 = 1.0
+            - (2018..=2023)
+                .map(|y| 1.0 - pm.demography.arrival_prob(y))
+                .product::<f64>();
+        assert!((a - want).abs() < 1e-15 && a > 0.03 && a < 0.08, "{a}");
+        // Arrivals are all registered elsewhere, so the start's migrant share of urban
+        // households is (m − a) / (1 − a), m the table's; the 2023 start keeps m. Binomial:
+        // within four standard errors.
+        let mut s23 = s.clone();
+        s23.simulation.start_year = 2023;
+        let p23 = PopulationModel::new(&s23, "t").unwrap();
+        assert_eq!(p23.start_arrivals, 0.0);
+        let (mut n, mut mig, mut n23, mut mig23, mut refused_outright) = (0u32, 0u32, 0, 0, 0);
+        for i in 0..pm.alloc.total() {
+            let s_idx = pm.alloc.stratum_of(i);
+            let st = &pm.strata.strata[s_idx];
+            if st.region != Region::Urban {
+                assert_eq!(
+                    pm.household(&s.simulation, 0, i),
+                    p23.household(&s23.simulation, 0, i),
+                    "rural households are the table's"
+                );
+                continue;
+            }
+            let hh = pm.household(&s.simulation, 0, i);
+            n += 1;
+            mig += hh.migrant as u32;
+            let h23 = p23.household(&s23.simulation, 0, i);
+            n23 += 1;
+            mig23 += h23.migrant as u32;
+            if a * p23.arrival_ratio(&h23) > 1.0 {
+                refused_outright += 1;
+            }
+        }
+        let m = pm.strata.strata[0].migrant_share;
+        let expect = (m - a) / (1.0 - a);
+        let (share, share23) = (mig as f64 / n as f64, mig23 as f64 / n23 as f64);
+        let se = (expect * (1.0 - expect) / n as f64).sqrt();
+        assert!(
+            (share - expect).abs() < 4.0 * se,
+            "{share} against {expect} (se {se}; {refused_outright} of {n23} refused outright)"
+        );
+        let se23 = (m * (1.0 - m) / n23 as f64).sqrt();
+        assert!((share23 - m).abs() < 4.0 * se23, "{share23} against {m}");
     }
 
     #[test]
