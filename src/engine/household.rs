@@ -28,6 +28,8 @@ struct Year {
     /// per-capita income, whose log is `ln_ill_base` (taken only in an illness month).
     ill_months: f64,
     ln_ill_base: f64,
+    /// An illness month needs the steps this year (`Rules::illness_matters_for`).
+    illness_matters: bool,
     /// The programs' yearly facts wait for the first month that takes the steps (their
     /// lines follow from the year's context alone, `Rules::line`).
     facts_due: bool,
@@ -163,7 +165,6 @@ fn simulate<const WANT_INCOME: bool>(
     let grid = &tables.window_end[st_idx * disaster.len()..(st_idx + 1) * disaster.len()];
     let windows = &tables.windows;
     let mut skipped = 0u32;
-    let illness_matters = rules.illness_matters;
 
     // One month's income and the shocks that start in it.
     macro_rules! income_month {
@@ -192,7 +193,11 @@ fn simulate<const WANT_INCOME: bool>(
                 last_income = ly.exp();
             }
             let year: &mut Year = $year;
-            if kinds == 0 && !(mi.ill && illness_matters) && ly >= year.ln_near && !standing.busy {
+            if kinds == 0
+                && !(mi.ill && year.illness_matters)
+                && ly >= year.ln_near
+                && !standing.busy
+            {
                 standing.was_poor = false;
                 standing.prev_slow = false;
                 MonthEnd {
@@ -205,11 +210,16 @@ fn simulate<const WANT_INCOME: bool>(
                 // The year's context, when it was left for a month that needs it.
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
                 if year.facts_due {
-                    let _line = rules.year(&mut progs, yc);
-                    debug_assert_eq!(Some(_line), rules.line(yc), "Step::line differs from year");
-                    debug_assert_eq!(
-                        year.ln_near,
-                        year.ln_line.max(yc.ln_local_standard).max(_line),
+                    let _line = rules.facts(&mut progs, yc);
+                    // The line table's row is the household's own line; a line made with some
+                    // facts left is at least the line of those left.
+                    let _own = year.ln_line.max(yc.ln_local_standard).max(_line);
+                    debug_assert!(
+                        if tables.static_near.is_some() && !tables.step_every_month {
+                            year.ln_near == _own
+                        } else {
+                            year.ln_near >= _own
+                        },
                         "the line table's row differs from the household's own line"
                     );
                     year.facts_due = false;
@@ -247,39 +257,42 @@ fn simulate<const WANT_INCOME: bool>(
         let mut yc = None;
         let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, pa_ln0, &mut yc);
         standing.busy = rules.busy(&progs);
-        let mut scratch = [0i64; c::N];
-        let mut mb = 0usize;
-        while mb < burn as usize {
-            let (mi, kinds) = if quiet!() {
-                let (next, pending, skip) = fast_run(
-                    &mut income,
-                    d,
-                    windows,
-                    &hh,
-                    pa_ln0,
-                    disaster,
-                    dstart,
-                    grid,
-                    mb..burn as usize,
-                    year0.ln_near,
-                    illness_matters,
-                );
-                if next > mb {
-                    standing.was_poor = false;
-                    standing.prev_slow = false;
-                }
-                mb = next;
-                skipped += skip;
-                match pending {
-                    Some(p) => p,
-                    None if mb == burn as usize => break,
-                    None => income_month!(mb, pa_ln0),
-                }
-            } else {
-                income_month!(mb, pa_ln0)
-            };
-            month_rest!(mi, kinds, yc, 0, &mut year0, mb as i32 - burn, &mut scratch);
-            mb += 1;
+        // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
+        if burn > 0 {
+            let mut scratch = [0i64; c::N];
+            let mut mb = 0usize;
+            while mb < burn as usize {
+                let (mi, kinds) = if quiet!() {
+                    let (next, pending, skip) = fast_run(
+                        &mut income,
+                        d,
+                        windows,
+                        &hh,
+                        pa_ln0,
+                        disaster,
+                        dstart,
+                        grid,
+                        mb..burn as usize,
+                        year0.ln_near,
+                        year0.illness_matters,
+                    );
+                    if next > mb {
+                        standing.was_poor = false;
+                        standing.prev_slow = false;
+                    }
+                    mb = next;
+                    skipped += skip;
+                    match pending {
+                        Some(p) => p,
+                        None if mb == burn as usize => break,
+                        None => income_month!(mb, pa_ln0),
+                    }
+                } else {
+                    income_month!(mb, pa_ln0)
+                };
+                month_rest!(mi, kinds, yc, 0, &mut year0, mb as i32 - burn, &mut scratch);
+                mb += 1;
+            }
         }
     }
 
@@ -342,7 +355,7 @@ fn simulate<const WANT_INCOME: bool>(
                     grid,
                     from..burn as usize + t * 12 + 12,
                     year.ln_near,
-                    illness_matters,
+                    year.illness_matters,
                 );
                 if next > from {
                     standing.was_poor = false;
@@ -389,13 +402,13 @@ fn simulate<const WANT_INCOME: bool>(
         }
         // As `YearCtx::k` and `local_standard` (the context may not have been needed).
         let k = hh.size as i64;
-        let local_standard = tables.standards.get(st_idx, t);
+        // The average standard where people live (as published), not where they apply.
+        let standard_fen = 6 * k * tables.fen_standards[st_idx * years + t];
         for half in 0..2 {
             let slot = acc.slot(st_idx, t, half);
             slot[c::HH_MONTHS] += 6;
             slot[c::PERSON_MONTHS] += 6 * k;
-            // The average standard where people live (as published), not where they apply.
-            slot[c::STANDARD_PERSON_FEN] += 6 * k * fen(local_standard);
+            slot[c::STANDARD_PERSON_FEN] += standard_fen;
         }
         let slot = acc.slot(st_idx, t, 1);
         slot[c::FALL_BASE] += fall_base as i64;
@@ -472,12 +485,19 @@ fn year_facts<'a>(
     let st = hh.stratum as usize;
     let i = st * years + t;
     let ln_line = tables.ln_lines[i];
-    let (ln_near, facts_due) = match &tables.static_near {
-        Some(near) => (near[(st * 2 + hh.migrant as usize) * years + t], true),
+    let (ln_near, illness_matters) = match &tables.static_near {
+        Some(near) => (
+            near[(st * 2 + hh.migrant as usize) * years + t],
+            rules.illness_matters,
+        ),
         None => {
+            // The facts of programs whose line follows from the context wait (`Rules::facts`).
             let yc = yc.insert(year_ctx(model, tables, hh, t));
-            let programs = rules.year(progs, yc);
-            (ln_line.max(yc.ln_local_standard).max(programs), false)
+            let programs = rules.year_lines(progs, yc);
+            (
+                ln_line.max(yc.ln_local_standard).max(programs),
+                rules.illness_matters && rules.illness_matters_for(progs, yc),
+            )
         }
     };
     Year {
@@ -491,7 +511,8 @@ fn year_facts<'a>(
         },
         ill_months: s.dynamics.shocks.illness.medical_cost_months,
         ln_ill_base: hh.log_income_perm + ln_index,
-        facts_due,
+        illness_matters,
+        facts_due: true,
     }
 }
 

@@ -239,6 +239,12 @@ pub trait Step: Sized {
     /// program appends its slots at the end so earlier ones keep their draws).
     const PROPENSITIES: usize = 0;
 
+    /// Slots it reads under its scenario's parameters, at most `PROPENSITIES`: slots past
+    /// them that only an unused parameter reads need not be drawn (the stream's earlier
+    /// draws are the same either way; an undrawn slot holds 0).
+    fn propensities(&self) -> usize {
+        Self::PROPENSITIES
+    }
     /// The rule of a scenario's programs, `None` when this program is off.
     fn new(p: &ProgramsParams) -> Option<Self>;
     /// Set up a household: `u` holds its propensity draws.
@@ -264,6 +270,13 @@ pub trait Step: Sized {
     /// A month with a severe illness needs this program's step whatever the income.
     fn illness_matters(&self) -> bool {
         false
+    }
+    /// After [`year`](Step::year), with [`illness_matters`](Step::illness_matters): whether
+    /// an illness month of this household may need the step this year (a program that
+    /// cannot act on it this year says no, and its illness months may skip the steps).
+    #[inline(always)]
+    fn illness_matters_for(&self, _h: &Self::Household) -> bool {
+        true
     }
     /// One month: read the ledger, write the award, record the counters.
     fn step(
@@ -328,7 +341,7 @@ macro_rules! programs {
                     means: dibao::MeansTest::new(p),
                 };
                 $(if let Some(x) = &r.$name {
-                    r.propensities = r.propensities.max(<$name::$rule as Step>::PROPENSITIES);
+                    r.propensities = r.propensities.max(x.propensities());
                     r.illness_matters |= x.illness_matters();
                 })*
                 r
@@ -355,6 +368,50 @@ macro_rules! programs {
                 let mut line = f64::NEG_INFINITY;
                 $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                     line = line.max(x.year(s, y));
+                })*
+                line
+            }
+
+            /// The highest of the enabled programs' lines, making now only the yearly facts
+            /// of the programs whose line needs them ([`Step::line`] is `None`): the others'
+            /// wait for [`Rules::facts`], at the first month of the year that takes the
+            /// steps. The value [`Rules::year`] returns.
+            #[inline]
+            pub fn year_lines(&self, h: &mut Households, y: &YearCtx) -> f64 {
+                let mut line = f64::NEG_INFINITY;
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                    line = line.max(match x.line(y) {
+                        Some(l) => l,
+                        None => x.year(s, y),
+                    });
+                })*
+                line
+            }
+
+            /// After [`Rules::year_lines`]: some enabled program needs this household's
+            /// illness months this year ([`Step::illness_matters_for`]; a program whose facts
+            /// wait is taken to need them when it needs illness months at all).
+            #[inline]
+            pub fn illness_matters_for(&self, h: &Households, y: &YearCtx) -> bool {
+                $((if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+                    x.illness_matters() && (x.line(y).is_some() || x.illness_matters_for(s))
+                } else {
+                    false
+                }) ||)* false
+            }
+
+            /// The yearly facts [`Rules::year_lines`] (or the line table,
+            /// `Rules::line`) left: those of the programs whose line follows from the year's
+            /// context; the highest of their lines.
+            #[inline]
+            pub fn facts(&self, h: &mut Households, y: &YearCtx) -> f64 {
+                let mut line = f64::NEG_INFINITY;
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                    if let Some(_l) = x.line(y) {
+                        let l = x.year(s, y);
+                        debug_assert_eq!(_l, l, "Step::line differs from year");
+                        line = line.max(l);
+                    }
                 })*
                 line
             }

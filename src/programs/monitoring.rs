@@ -246,6 +246,10 @@ impl Step for Monitoring {
         f64::NEG_INFINITY
     }
 
+    fn line(&self, _y: &YearCtx) -> Option<f64> {
+        Some(f64::NEG_INFINITY)
+    }
+
     /// A registered household is screened whatever its income: a screening above the alert
     /// line is what removes it; last month's programs register it this month.
     #[inline(always)]

@@ -130,6 +130,12 @@ impl Step for Rigid {
         true
     }
 
+    /// Illness months count in the deduction, or in the assistance where it may pay.
+    #[inline(always)]
+    fn illness_matters_for(&self, h: &RigidHouse) -> bool {
+        self.p.deduct_in_means_test || (h.in_force && h.applies)
+    }
+
     fn year(&self, h: &mut RigidHouse, y: &YearCtx) -> f64 {
         let r = &self.p;
         h.mean_income = y.mean_income;

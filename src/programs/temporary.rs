@@ -121,6 +121,8 @@ pub struct Temporary {
     migrant_factor: f64,
     /// Some year of the epidemic rule has a chance above 0.
     epidemic: bool,
+    /// Calendar years `from..until` hold every year whose epidemic chance is above 0.
+    epidemic_years: std::ops::Range<i32>,
 }
 
 /// Salt of the epidemic stream (derived from the temporary-assistance key, so the application
@@ -152,6 +154,16 @@ impl Step for Temporary {
                 p.residence.take_up_factor(true)
             },
             epidemic: t.epidemic_yearly_prob.iter().any(|(_, v)| v > 0.0),
+            epidemic_years: {
+                // From the first key above 0 to the key after the last one above 0.
+                let keys: Vec<(i32, f64)> = t.epidemic_yearly_prob.iter().collect();
+                let first = keys.iter().position(|&(_, v)| v > 0.0);
+                let last = keys.iter().rposition(|&(_, v)| v > 0.0);
+                match (first, last) {
+                    (Some(f), Some(l)) => keys[f].0..keys.get(l + 1).map_or(i32::MAX, |k| k.0),
+                    _ => 0..0,
+                }
+            },
         })
     }
 
@@ -185,6 +197,14 @@ impl Step for Temporary {
         } else {
             f64::NEG_INFINITY
         }
+    }
+
+    /// No line in a year without the epidemic rule (its facts then wait for a month that
+    /// takes the steps); in a year with it, the line depends on the household's draw.
+    fn line(&self, y: &YearCtx) -> Option<f64> {
+        let quiet = !self.epidemic_years.contains(&y.year)
+            || self.p.epidemic_yearly_prob.at(y.year).unwrap_or(0.0) <= 0.0;
+        quiet.then_some(f64::NEG_INFINITY)
     }
 
     fn step(
