@@ -469,12 +469,12 @@ pub struct IncomeState {
     month: u32,
     next_change: u32,
     /// The window the persistent term is in (see [`Windows`]): the month it ends (first
-    /// month after it), and per month, by the months k left after it, what the bridge adds
-    /// to a_k times the previous month's term (b_k y + c_k z) and the transitory noise, drawn
-    /// when the window opened (so the monthly loop makes no call and keeps its state in
-    /// registers).
+    /// month after it), and per month, by the months k left after it, the persistent term
+    /// on the bridge (a_k times the previous month's term plus b_k y + c_k z) and the
+    /// transitory noise, drawn and chained when the window opened (so the monthly loop makes
+    /// no call and waits on no multiply-add chain: it reads the month's term).
     win_end: u32,
-    win_add: [f64; MAX_WINDOW],
+    win_path: [f64; MAX_WINDOW],
     win_noise: [f64; MAX_WINDOW],
     /// Key of the windows' generators (`Purpose::Window`), one per (household, opening month).
     win_key: u64,
@@ -525,7 +525,7 @@ impl IncomeState {
             month: 0,
             next_change: 0,
             win_end: 0,
-            win_add: [0.0; MAX_WINDOW],
+            win_path: [0.0; MAX_WINDOW],
             win_noise: [0.0; MAX_WINDOW],
             win_key: purpose_key(unit, Purpose::Window),
             clock: ShockClock::default(),
@@ -578,10 +578,10 @@ impl IncomeState {
                 grid_end.min(self.next_change)
             };
             let y = self.window_end_value(w, self.persistent, n, end);
-            self.fill(d.income.transitory_sd, w, y, n, end);
+            self.fill(d.income.transitory_sd, w, self.persistent, y, n, end);
             self.win_end = end;
         }
-        self.income(w, hh, ln_index, ln_disaster, started)
+        self.income(hh, ln_index, ln_disaster, started)
     }
 
     /// The persistent term in the last month of the window `n..end` opening after `p`: one
@@ -593,20 +593,23 @@ impl IncomeState {
         w.rho_pow[len] * p + w.s[len] * z
     }
 
-    /// Draw the months of the window `n..end` ending at `y` from its own generator, month by
-    /// month: the bridge's normal (none in the last month), then the transitory noise's (when
-    /// it is on).
+    /// Draw the months of the window `n..end` from `p` (the term before it) to `y` from its
+    /// own generator, month by month: the bridge's normal (none in the last month), then the
+    /// transitory noise's (when it is on); the term's path is chained here, beside the
+    /// draws, operation for operation as a month would step it.
     #[inline(never)]
-    fn fill(&mut self, tsd: f64, w: &Windows, y: f64, n: u32, end: u32) {
+    fn fill(&mut self, tsd: f64, w: &Windows, p: f64, y: f64, n: u32, end: u32) {
         let mut rng = month_stream(self.win_key, n as i32);
+        let mut q = p;
         for k in (0..(end - n) as usize).rev() {
             let z: f64 = if k > 0 {
                 StandardNormal.sample(&mut rng)
             } else {
                 0.0
             };
-            let [_, b, c] = w.bridge[k];
-            self.win_add[k] = b * y + c * z;
+            let [a, b, c] = w.bridge[k];
+            q = a * q + (b * y + c * z);
+            self.win_path[k] = q;
             self.win_noise[k] = if tsd > 0.0 {
                 let e: f64 = StandardNormal.sample(&mut rng);
                 tsd * e
@@ -670,16 +673,16 @@ impl IncomeState {
                         continue;
                     }
                 }
-                self.fill(tsd, w, y, mb as u32, e as u32);
+                self.fill(tsd, w, p, y, mb as u32, e as u32);
             }
-            // The window's months up to the end of the run: a loop with no call in it, so
-            // the persistent term stays in a register.
+            // The window's months up to the end of the run: a loop with no call in it, that
+            // reads each month's term (chained in `fill`).
             let stop = win_end.min(end);
             let mut q = p;
             while mb < stop {
-                // As `income`, operation for operation.
+                // As `income`.
                 let k = (win_end - mb - 1).min(MAX_WINDOW - 1);
-                q = w.bridge[k][0] * q + self.win_add[k];
+                q = self.win_path[k];
                 let log_y = level + q + ln_disaster[mb] + self.win_noise[k];
                 let mi = MonthIncome {
                     log_per_capita: log_y,
@@ -704,11 +707,11 @@ impl IncomeState {
     }
 
     /// The month's income once the shocks are settled and its window is open: the
-    /// persistent term steps on the bridge to the window's end value.
+    /// persistent term steps on the bridge to the window's end value (its path chained when
+    /// the window opened).
     #[inline(always)]
     fn income(
         &mut self,
-        w: &Windows,
         hh: &Household,
         ln_index: f64,
         ln_disaster: f64,
@@ -716,7 +719,7 @@ impl IncomeState {
     ) -> MonthIncome {
         let k = ((self.win_end - self.month - 1) as usize).min(MAX_WINDOW - 1);
         self.month += 1;
-        self.persistent = w.bridge[k][0] * self.persistent + self.win_add[k];
+        self.persistent = self.win_path[k];
         // Adding 0.0 when no shock is in force leaves the income exact.
         let level = hh.log_income_perm + ln_index + self.clock.shift;
         let log_y = level + self.persistent + ln_disaster + self.win_noise[k];
@@ -738,6 +741,7 @@ impl IncomeState {
     /// ([`Renewal`]), so the caller starts its programs' standing anew. With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
+    #[inline]
     pub fn age_one_year(
         &mut self,
         d: &DynamicsParams,
@@ -749,6 +753,27 @@ impl IncomeState {
         if !m.ageing {
             return Renewal::Kept;
         }
+        // Ageing alone (no onset risk, no population change), in line: most years of most
+        // scenarios' households.
+        if d.shocks.disability_onset.yearly_prob_elderly <= 0.0 && !pop.demography.enabled() {
+            for p in hh.members[..hh.size as usize].iter_mut() {
+                p.age = p.age.saturating_add(1).min(m.max_age);
+            }
+            return Renewal::Kept;
+        }
+        self.age_with_changes(d, hh, m, pop, year)
+    }
+
+    /// [`age_one_year`](IncomeState::age_one_year) with onset risk or population change.
+    #[inline(never)]
+    fn age_with_changes(
+        &mut self,
+        d: &DynamicsParams,
+        hh: &mut Household,
+        m: &MemberParams,
+        pop: &PopulationModel,
+        year: i32,
+    ) -> Renewal {
         let on = &d.shocks.disability_onset;
         let size = hh.size as usize;
         for p in hh.members[..size].iter_mut() {

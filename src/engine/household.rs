@@ -257,39 +257,42 @@ fn simulate<const WANT_INCOME: bool>(
         let mut yc = None;
         let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, pa_ln0, &mut yc);
         standing.busy = rules.busy(&progs);
-        let mut scratch = [0i64; c::N];
-        let mut mb = 0usize;
-        while mb < burn as usize {
-            let (mi, kinds) = if quiet!() {
-                let (next, pending, skip) = fast_run(
-                    &mut income,
-                    d,
-                    windows,
-                    &hh,
-                    pa_ln0,
-                    disaster,
-                    dstart,
-                    grid,
-                    mb..burn as usize,
-                    year0.ln_near,
-                    year0.illness_matters,
-                );
-                if next > mb {
-                    standing.was_poor = false;
-                    standing.prev_slow = false;
-                }
-                mb = next;
-                skipped += skip;
-                match pending {
-                    Some(p) => p,
-                    None if mb == burn as usize => break,
-                    None => income_month!(mb, pa_ln0),
-                }
-            } else {
-                income_month!(mb, pa_ln0)
-            };
-            month_rest!(mi, kinds, yc, 0, &mut year0, mb as i32 - burn, &mut scratch);
-            mb += 1;
+        // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
+        if burn > 0 {
+            let mut scratch = [0i64; c::N];
+            let mut mb = 0usize;
+            while mb < burn as usize {
+                let (mi, kinds) = if quiet!() {
+                    let (next, pending, skip) = fast_run(
+                        &mut income,
+                        d,
+                        windows,
+                        &hh,
+                        pa_ln0,
+                        disaster,
+                        dstart,
+                        grid,
+                        mb..burn as usize,
+                        year0.ln_near,
+                        year0.illness_matters,
+                    );
+                    if next > mb {
+                        standing.was_poor = false;
+                        standing.prev_slow = false;
+                    }
+                    mb = next;
+                    skipped += skip;
+                    match pending {
+                        Some(p) => p,
+                        None if mb == burn as usize => break,
+                        None => income_month!(mb, pa_ln0),
+                    }
+                } else {
+                    income_month!(mb, pa_ln0)
+                };
+                month_rest!(mi, kinds, yc, 0, &mut year0, mb as i32 - burn, &mut scratch);
+                mb += 1;
+            }
         }
     }
 
@@ -399,13 +402,13 @@ fn simulate<const WANT_INCOME: bool>(
         }
         // As `YearCtx::k` and `local_standard` (the context may not have been needed).
         let k = hh.size as i64;
-        let local_standard = tables.standards.get(st_idx, t);
+        // The average standard where people live (as published), not where they apply.
+        let standard_fen = 6 * k * tables.fen_standards[st_idx * years + t];
         for half in 0..2 {
             let slot = acc.slot(st_idx, t, half);
             slot[c::HH_MONTHS] += 6;
             slot[c::PERSON_MONTHS] += 6 * k;
-            // The average standard where people live (as published), not where they apply.
-            slot[c::STANDARD_PERSON_FEN] += 6 * k * fen(local_standard);
+            slot[c::STANDARD_PERSON_FEN] += standard_fen;
         }
         let slot = acc.slot(st_idx, t, 1);
         slot[c::FALL_BASE] += fall_base as i64;

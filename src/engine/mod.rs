@@ -114,6 +114,8 @@ pub struct RepTables {
     pub lines: Vec<f64>,
     /// Logs of the standards and the lines (computed once, not per household).
     pub ln_standards: Vec<f64>,
+    /// The standards in fen (`programs::fen`), per (stratum, year), for the yearly counters.
+    pub fen_standards: Vec<i64>,
     pub ln_lines: Vec<f64>,
     /// Log of the nominal income multiplier per (stratum, year): its region's
     /// (`dynamics.income.by_region`), else the national one.
@@ -188,6 +190,9 @@ impl RepTables {
         let ln_standards = (0..lines.len())
             .map(|i| standards.get(i / years, i % years).ln())
             .collect();
+        let fen_standards = (0..lines.len())
+            .map(|i| crate::programs::fen(standards.get(i / years, i % years)))
+            .collect();
         let ln_lines = lines.iter().map(|l| l.ln()).collect();
         let ln_stratum_income_index = model
             .pop
@@ -201,6 +206,7 @@ impl RepTables {
             standards,
             lines,
             ln_standards,
+            fen_standards,
             ln_lines,
             ln_stratum_income_index,
             disaster,

@@ -775,6 +775,27 @@ impl DibaoParams {
         ln_standard: f64,
         d: DibaoDraws,
     ) -> f64 {
+        self.month_known(st, hh, m, log_y, standard, ln_standard, d, (f64::NAN, f64::NAN))
+    }
+
+    /// As [`month`](DibaoParams::month), with `known` = (l, exp(l)) a log income whose `exp`
+    /// the caller has taken: an assessment of exactly l reuses it (the same bits, one `exp`
+    /// less in a recipient's month when nothing shifts the counted income).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn month_known(
+        &self,
+        st: &mut DibaoState,
+        hh: &DibaoHousehold,
+        m: i32,
+        log_y: f64,
+        standard: f64,
+        ln_standard: f64,
+        d: DibaoDraws,
+        known: (f64, f64),
+    ) -> f64 {
+        // exp is a function: an equal argument (+0 and -0 alike) gives the same value.
+        let exp = |l: f64| if l == known.0 { known.1 } else { l.exp() };
         let log_assessed = if self.assessment.error_sd > 0.0 {
             log_y + self.assessment.error_sd * d.assess_z
         } else {
@@ -784,7 +805,7 @@ impl DibaoParams {
             if m >= st.next_review {
                 st.next_review = m + hh.review_interval;
                 if self.passes(hh, log_assessed, ln_standard, standard) {
-                    st.assessed_pc = log_assessed.exp();
+                    st.assessed_pc = exp(log_assessed);
                     st.exit_at = NEVER;
                 } else if st.exit_at == NEVER {
                     st.exit_at = m + self.review.gradual_exit_months as i32;
@@ -809,7 +830,7 @@ impl DibaoParams {
         }
         st.decision_at = NEVER;
         if self.passes(hh, log_assessed, ln_standard, standard) {
-            let assessed = log_assessed.exp();
+            let assessed = exp(log_assessed);
             st.on = true;
             st.assessed_pc = assessed;
             st.next_review = m + hh.review_interval;
@@ -931,6 +952,8 @@ pub struct Dibao {
     draw_match: bool,
     /// Hidden income as renewing spells (`admin.hidden_spell_years`).
     spells: bool,
+    /// Propensity slots read under these parameters (see [`Step::propensities`]).
+    propensities: usize,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -1018,6 +1041,26 @@ impl Dibao {
     }
 }
 
+impl Dibao {
+    /// One past the last propensity slot `p` reads: a slot compared with a share of 0 reads
+    /// false whatever its draw (an undrawn slot holds 0, and 0 < 0 is false), and the
+    /// supporter's slot only scales `admin.support_share`.
+    fn slots_read(p: &DibaoParams) -> usize {
+        let (a, u) = (&p.admin, &p.units);
+        if a.hidden_share_urban > 0.0 || a.hidden_share_rural > 0.0 {
+            10
+        } else if u.severe_apart > 0.0 {
+            9
+        } else if u.elderly_apart_urban > 0.0 || u.elderly_apart_rural > 0.0 {
+            8
+        } else if a.support_share != 0.0 {
+            2
+        } else {
+            1
+        }
+    }
+}
+
 impl Step for Dibao {
     type Household = DibaoHouse;
     /// Slot 0: the take-up propensity; slots 7 and 8: elderly and severe members registered
@@ -1040,7 +1083,12 @@ impl Step for Dibao {
             spells: p.dibao.admin.spells_on()
                 && (p.dibao.admin.hidden_share_urban > 0.0
                     || p.dibao.admin.hidden_share_rural > 0.0),
+            propensities: Self::slots_read(&p.dibao),
         })
+    }
+
+    fn propensities(&self) -> usize {
+        self.propensities
     }
 
     fn household(&self, key: &HouseholdKey, u: &[f64; MAX_PROPENSITIES]) -> DibaoHouse {
@@ -1147,6 +1195,8 @@ impl Step for Dibao {
         h.state.busy()
     }
 
+    // Inlined into the engine's month (dibao takes most of the steps): no call, no spills.
+    #[inline(always)]
     fn step(
         &self,
         h: &mut DibaoHouse,
@@ -1208,7 +1258,7 @@ impl Step for Dibao {
             } else {
                 f
             };
-            paid = self.p.month(
+            paid = self.p.month_known(
                 &mut h.state,
                 &dh,
                 mo.m,
@@ -1216,6 +1266,7 @@ impl Step for Dibao {
                 y.standard,
                 y.ln_standard,
                 dr,
+                (mo.ly, mo.y),
             );
         }
         let on = paid > 0.0;
@@ -1768,5 +1819,49 @@ mod tests {
             month(&p, &mut st, &h, 0, 0.0, 769.0, DibaoDraws::default()),
             0.0
         );
+    }
+
+    #[test]
+    fn a_known_exp_gives_the_award_of_taking_it_and_a_stale_one_is_ignored() {
+        let p = params(IMMEDIATE);
+        let (std, ln_std) = (601.0, 601f64.ln());
+        for y in [10.0, 250.3, 600.9, 700.0] {
+            for on in [false, true] {
+                let mut a = DibaoState::default();
+                if on {
+                    month(&p, &mut a, &hh(3.0, 0.0), 0, 100.0, std, DibaoDraws::default());
+                }
+                let l = f64::ln(y);
+                let d = DibaoDraws::default();
+                let mut want = a;
+                let x = p.month(&mut want, &hh(3.0, 0.0), 1, l, std, ln_std, d);
+                // The exp of this very log, and one of another log: the first is reused,
+                // the second must not be.
+                for known in [(l, l.exp()), (l + 1e-9, 12345.0)] {
+                    let mut got = a;
+                    let z = p.month_known(&mut got, &hh(3.0, 0.0), 1, l, std, ln_std, d, known);
+                    assert_eq!(z.to_bits(), x.to_bits(), "y {y}, on {on}, known {known:?}");
+                    assert_eq!(got.assessed_pc.to_bits(), want.assessed_pc.to_bits());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_propensity_slots_the_keys_read_are_drawn() {
+        let slots = |extra: &str| {
+            let s = crate::scenario::load_str(extra, "t").unwrap().scenario;
+            Dibao::new(&s.programs).unwrap().propensities()
+        };
+        assert_eq!(slots(""), 1, "the defaults read the take-up slot only");
+        let cases = [
+            ("[programs.dibao.admin]\nsupport_share = 0.2", 2),
+            ("[programs.dibao.units]\nelderly_apart_rural = 0.3", 8),
+            ("[programs.dibao.units]\nsevere_apart = 0.3", 9),
+            ("[programs.dibao.admin]\nhidden_share_urban = 0.1", 10),
+        ];
+        for (extra, want) in cases {
+            assert_eq!(slots(extra), want, "{extra}");
+        }
     }
 }

@@ -239,6 +239,12 @@ pub trait Step: Sized {
     /// program appends its slots at the end so earlier ones keep their draws).
     const PROPENSITIES: usize = 0;
 
+    /// Slots it reads under its scenario's parameters, at most `PROPENSITIES`: slots past
+    /// them that only an unused parameter reads need not be drawn (the stream's earlier
+    /// draws are the same either way; an undrawn slot holds 0).
+    fn propensities(&self) -> usize {
+        Self::PROPENSITIES
+    }
     /// The rule of a scenario's programs, `None` when this program is off.
     fn new(p: &ProgramsParams) -> Option<Self>;
     /// Set up a household: `u` holds its propensity draws.
@@ -335,7 +341,7 @@ macro_rules! programs {
                     means: dibao::MeansTest::new(p),
                 };
                 $(if let Some(x) = &r.$name {
-                    r.propensities = r.propensities.max(<$name::$rule as Step>::PROPENSITIES);
+                    r.propensities = r.propensities.max(x.propensities());
                     r.illness_matters |= x.illness_matters();
                 })*
                 r
