@@ -1603,21 +1603,23 @@ mod tests {
         );
     }
 
+    /// Standards, incomes and prices for 2022 and 2023: the drivers two overlay tests share.
+    const DRIVERS_2022_2023: &str = "dibao_std_urban,2022,yuan/person/month,740,s,yes\n\
+        dibao_std_urban,2023,yuan/person/month,780,s,yes\n\
+        dibao_std_rural,2022,yuan/person/month,550,s,yes\n\
+        dibao_std_rural,2023,yuan/person/month,600,s,yes\n\
+        income_pc_urban,2022,yuan/person/year,48000,s,yes\n\
+        income_pc_urban,2023,yuan/person/year,50000,s,yes\n\
+        income_pc_rural,2022,yuan/person/year,20000,s,yes\n\
+        income_pc_rural,2023,yuan/person/year,21000,s,yes\n\
+        cpi_index,2023,previous year = 100,102,s,yes\n";
+
     #[test]
     fn the_overlay_sets_standards_incomes_and_prices_from_the_history() {
         let h = History::parse(
             &format!(
                 "{HEAD}dibao_std_urban,2021,yuan/person/month,700,s,yes\n\
-                 dibao_std_urban,2022,yuan/person/month,740,s,yes\n\
-                 dibao_std_urban,2023,yuan/person/month,780,s,yes\n\
-                 dibao_std_rural,2021,yuan/person/month,500,s,yes\n\
-                 dibao_std_rural,2022,yuan/person/month,550,s,yes\n\
-                 dibao_std_rural,2023,yuan/person/month,600,s,yes\n\
-                 income_pc_urban,2022,yuan/person/year,48000,s,yes\n\
-                 income_pc_urban,2023,yuan/person/year,50000,s,yes\n\
-                 income_pc_rural,2022,yuan/person/year,20000,s,yes\n\
-                 income_pc_rural,2023,yuan/person/year,21000,s,yes\n\
-                 cpi_index,2023,previous year = 100,102,s,yes\n"
+                 dibao_std_rural,2021,yuan/person/month,500,s,yes\n{DRIVERS_2022_2023}"
             ),
             "h.csv",
         )
@@ -1680,15 +1682,7 @@ mod tests {
 
     #[test]
     fn the_overlay_sets_the_poor_areas_gap_only_when_they_are_on() {
-        let rows = "dibao_std_urban,2022,yuan/person/month,740,s,yes\n\
-                    dibao_std_urban,2023,yuan/person/month,780,s,yes\n\
-                    dibao_std_rural,2022,yuan/person/month,550,s,yes\n\
-                    dibao_std_rural,2023,yuan/person/month,600,s,yes\n\
-                    income_pc_urban,2022,yuan/person/year,48000,s,yes\n\
-                    income_pc_urban,2023,yuan/person/year,50000,s,yes\n\
-                    income_pc_rural,2022,yuan/person/year,20000,s,yes\n\
-                    income_pc_rural,2023,yuan/person/year,21000,s,yes\n\
-                    cpi_index,2023,previous year = 100,102,s,yes\n";
+        let rows = DRIVERS_2022_2023;
         let h = History::parse(
             &format!("{HEAD}{rows}income_pc_poor_area_rural_growth,2023,percent,7.0,s,no\n"),
             "h.csv",
