@@ -297,13 +297,14 @@ pub fn delta_table(rows: &[DeltaRow], reform: &str, start_year: i32, years: u32)
 // ---------------------------------------------------------------------------------------------
 
 /// Simulation settings every grid point must share (they define the households and shocks).
-const SHARED_KEYS: [&str; 6] = [
+const SHARED_KEYS: [&str; 7] = [
     "simulation.households",
     "simulation.replications",
     "simulation.seed",
     "simulation.years",
     "simulation.start_year",
     "simulation.burn_in_months",
+    "simulation.start",
 ];
 
 /// A grid over scenario keys: every combination of the listed values is one point.

@@ -22,10 +22,29 @@ pub struct SimulationParams {
     pub chunk_size: u32,
     /// Months simulated before `start_year` so the caseload starts in its steady state.
     pub burn_in_months: u32,
+    /// How the programs' take-up states start, at the first burn-in month (README "Steady
+    /// state").
+    pub start: Start,
     /// Probability per skipped window (up to a year of a household's quiet months) that some
     /// month of it would have reached a line that matters: a window whose bound is at most
     /// this is skipped whole. 0 = never skip (every month stepped). 0 ≤ x < 1e-3.
     pub skip_tolerance: f64,
+}
+
+/// `simulation.start`: the programs' take-up states at the first month simulated (the first
+/// burn-in month, or the start year's first with no burn-in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Start {
+    /// Nobody is on any program: the burn-in fills the caseload at the application chances'
+    /// pace (a time constant of about a year in the baseline).
+    Empty,
+    /// Every household eligible and willing in the first month applies to dibao and marginal
+    /// families and is identified by tekun in it (its chance that month is 1): the stationary
+    /// law of a household whose eligibility has lasted, which is most of them. The burn-in then
+    /// only settles the fast states (processing, reviews, gradual exits, shocks) and the few
+    /// recently eligible households taken up early.
+    Enrolled,
 }
 
 impl SimulationParams {

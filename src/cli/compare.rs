@@ -143,6 +143,7 @@ fn check_same_settings(models: &[Model], a: &CompareArgs) -> Result<()> {
             ("simulation.start_year", s.start_year.to_string()),
             ("simulation.years", s.years.to_string()),
             ("simulation.burn_in_months", s.burn_in_months.to_string()),
+            ("simulation.start", format!("{:?}", s.start).to_lowercase()),
             ("strata", m.pop.strata.strata.len().to_string()),
         ]
     };

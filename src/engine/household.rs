@@ -49,6 +49,9 @@ struct Standing {
     /// Some program is busy with the household (see `Step::busy`): set after the steps, the
     /// only place a program's standing changes.
     busy: bool,
+    /// The month the programs take up whoever is eligible and willing (`simulation.start`),
+    /// or `i32::MIN`.
+    enrol_at: i32,
 }
 
 /// What a month leaves for the trackers.
@@ -154,6 +157,10 @@ fn simulate<const WANT_INCOME: bool>(
         cur: 0,
         prev_slow: false,
         busy: false,
+        enrol_at: match sim.start {
+            crate::simulation::Start::Empty => i32::MIN,
+            crate::simulation::Start::Enrolled => -(sim.burn_in_months as i32),
+        },
     };
     let disaster = tables.disaster.row(st_idx);
     let burn = sim.burn_in_months as i32;
@@ -602,6 +609,7 @@ fn steps(
         poor,
         newly_poor,
         prev: if st.prev_slow { last } else { &Ledger::EMPTY },
+        enrol: m == st.enrol_at,
     };
     rules.month_into(progs, yc, &mo, local, led);
     let led: &Ledger = led;

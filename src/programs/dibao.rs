@@ -841,6 +841,35 @@ impl DibaoParams {
 }
 
 impl DibaoParams {
+    /// The stationary start (`simulation.start = "enrolled"`): a household eligible now (log
+    /// counted per-capita income `log_y` below the standard, assets within the limit) that
+    /// would apply is on the roll already, as one whose eligibility has lasted would be (it
+    /// applied at the monthly chance until an assessment passed). Its award rests on this
+    /// month's assessment, at most the standard (a household that failed it now passed an
+    /// earlier one), and the months to its next review are uniform (`review_phase`, drawn
+    /// from the month's application draw, which the start does not need).
+    #[allow(clippy::too_many_arguments)]
+    pub fn enrol(
+        &self,
+        st: &mut DibaoState,
+        hh: &DibaoHousehold,
+        m: i32,
+        log_y: f64,
+        standard: f64,
+        ln_standard: f64,
+        d: DibaoDraws,
+    ) {
+        if st.busy() || !hh.would_apply || !self.passes(hh, log_y, ln_standard, standard) {
+            return;
+        }
+        let log_assessed = log_y + self.assessment.error_sd * d.assess_z;
+        st.on = true;
+        st.assessed_pc = log_assessed.min(ln_standard).exp();
+        st.next_review = m + super::review_phase(d.apply_u, hh.review_interval);
+        st.exit_at = NEVER;
+        st.decision_at = NEVER;
+    }
+
     /// A member's classified add-ons, as a share of the standard: elderly, child, severely
     /// disabled, severely ill (each that applies).
     #[inline]
@@ -1258,6 +1287,10 @@ impl Step for Dibao {
             } else {
                 f
             };
+            if mo.enrol {
+                self.p
+                    .enrol(&mut h.state, &dh, mo.m, lm, y.standard, y.ln_standard, dr);
+            }
             paid = self.p.month_known(
                 &mut h.state,
                 &dh,
@@ -1448,6 +1481,59 @@ mod tests {
             0.0
         );
         assert!(!st.on);
+    }
+
+    #[test]
+    fn enrolled_start_puts_an_eligible_willing_household_on_with_a_review_within_its_interval() {
+        let p = params("");
+        let std = 769.0f64;
+        let draws = |apply_u, assess_z| DibaoDraws {
+            apply_u,
+            assess_z,
+            match_u: 1.0,
+        };
+        let h = hh(2.0, 0.0);
+        // Eligible and willing, and this month's assessment error far above the standard: on
+        // all the same (an earlier assessment passed), at most the standard counted, so the
+        // floor is paid; the review is due within its 6 months (the last with u near 1).
+        let mut st = DibaoState::default();
+        p.enrol(&mut st, &h, -12, 500f64.ln(), std, std.ln(), draws(0.999, 10.0));
+        assert!(st.on);
+        assert!((st.assessed_pc - std).abs() < 1e-9);
+        assert_eq!(st.next_review, -12 + 6);
+        let paid = p.month(&mut st, &h, -12, 500f64.ln(), std, std.ln(), draws(0.5, 0.0));
+        assert!((paid - 2.0 * p.benefit.floor_share * std).abs() < 1e-9);
+        // A small error: the award rests on it; the review is due next month with u = 0.
+        let mut st = DibaoState::default();
+        p.enrol(&mut st, &h, 0, 500f64.ln(), std, std.ln(), draws(0.0, 0.1));
+        let assessed = (500f64.ln() + p.assessment.error_sd * 0.1).exp();
+        assert!((st.assessed_pc - assessed).abs() < 1e-9);
+        assert_eq!(st.next_review, 1);
+        // Above the standard, or not willing: not enrolled.
+        let mut st = DibaoState::default();
+        p.enrol(&mut st, &h, 0, 800f64.ln(), std, std.ln(), draws(0.5, -10.0));
+        assert!(!st.busy());
+        let unwilling = DibaoHousehold {
+            would_apply: false,
+            ..h
+        };
+        p.enrol(&mut st, &unwilling, 0, 100f64.ln(), std, std.ln(), draws(0.5, 0.0));
+        assert!(!st.busy());
+    }
+
+    #[test]
+    fn review_phases_of_an_enrolled_start_cover_the_interval_evenly() {
+        let interval = 12;
+        let mut hits = [0; 12];
+        for i in 0..1200 {
+            let u = (i as f64 + 0.5) / 1200.0;
+            let k = super::super::review_phase(u, interval);
+            assert!((1..=interval).contains(&k));
+            hits[(k - 1) as usize] += 1;
+        }
+        assert_eq!(hits, [100; 12]);
+        assert_eq!(super::super::review_phase(0.0, 1), 1);
+        assert_eq!(super::super::review_phase(0.999_999_999, 6), 6);
     }
 
     #[test]

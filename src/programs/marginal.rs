@@ -210,7 +210,7 @@ impl Step for Marginal {
         } else if h.applies
             && !regular
             && self.p.in_band(mo.lm, y.ln_standard)
-            && month_draws(h.behaviour, m).random::<f64>() < self.p.monthly_apply_prob
+            && (mo.enrol || month_draws(h.behaviour, m).random::<f64>() < self.p.monthly_apply_prob)
         {
             // The household applies on its own counted income; the office assesses it.
             h.applied = true;
@@ -218,6 +218,11 @@ impl Step for Marginal {
             if passes {
                 h.recognised = true;
                 h.next_review = m + self.p.review_months as i32;
+                if mo.enrol {
+                    // The stationary start: the months to the next review are uniform.
+                    let u: f64 = month_draws(h.behaviour, m).random();
+                    h.next_review = m + super::review_phase(u, self.p.review_months as i32);
+                }
             }
         }
         if !h.recognised {

@@ -124,6 +124,9 @@ pub struct MonthCtx<'a> {
     pub newly_poor: bool,
     /// The ledger of last month (empty after a month no program needed).
     pub prev: &'a Ledger,
+    /// The run's first month under `simulation.start = "enrolled"`: a program whose take-up
+    /// has memory takes up whoever is eligible and willing now (its chance is 1 this month).
+    pub enrol: bool,
 }
 
 /// One household-month's awards and standings, written by the steps in order.
@@ -552,6 +555,15 @@ pub fn in_force_in_year(from_year: i32, year: i32) -> bool {
 /// Check a `from_year` key (a calendar year).
 pub(crate) fn check_from_year(c: &mut Checker, key: &str, from_year: i32) {
     c.int_range(key, from_year as i64, 1949, 2100);
+}
+
+/// Months to the next review of a household taken up at the stationary start
+/// (`simulation.start = "enrolled"`), for a uniform draw `u` in [0, 1) and a review every
+/// `interval` months: 1 to `interval`, each equally likely, as in a steady state where
+/// awards began in every month alike.
+#[inline]
+pub fn review_phase(u: f64, interval: i32) -> i32 {
+    1 + ((u * interval as f64) as i32).min(interval - 1)
 }
 
 /// Money in fen, for counters.

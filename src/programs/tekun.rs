@@ -323,6 +323,12 @@ impl Step for Tekun {
         };
         let eligible = unable && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok;
         let u = h.rng.map_or(0.0, |k| month_draws(k, mo.m).random());
+        if mo.enrol && eligible && !h.state.on {
+            // The stationary start: identified, the months to its review uniform.
+            h.state.on = true;
+            let interval = self.p.review_interval_months as i32;
+            h.state.next_review = mo.m + super::review_phase(u, interval);
+        }
         if !h.state.month(&self.p, mo.m, eligible, u) {
             return;
         }
@@ -500,6 +506,7 @@ mod tests {
                 poor: true,
                 newly_poor: false,
                 prev: &prev,
+                enrol: false,
             };
             let mut led = Ledger::default();
             let mut rec = [0i64; c::N];
