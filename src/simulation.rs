@@ -41,9 +41,11 @@ pub enum Start {
     Empty,
     /// Every household eligible and willing in the first month applies to dibao and marginal
     /// families and is identified by tekun in it (its chance that month is 1): the stationary
-    /// law of a household whose eligibility has lasted, which is most of them. The burn-in then
-    /// only settles the fast states (processing, reviews, gradual exits, shocks) and the few
-    /// recently eligible households taken up early.
+    /// law of a household whose eligibility has lasted, which is most of them; the months to
+    /// each one's next review are uniform, and with hidden-income spells matching's bars start
+    /// at their stationary chance (`programs::dibao`). The burn-in then only settles the fast
+    /// states (processing, reviews, gradual exits, shocks) and the few recently eligible
+    /// households taken up early.
     Enrolled,
 }
 

@@ -1056,6 +1056,37 @@ impl Dibao {
         switched
     }
 
+    /// The stationary start's chance that a household on the roll in a spell of hidden income
+    /// has been found by data matching during it: matching finds it at the monthly hazard
+    /// λ = −ln(1 − this year's monthly chance) while it is on, and the spell's age is
+    /// exponential at its end rate μ = 1 / (12 × `hidden_spell_years`) (the chain is
+    /// stationary), so P(found) = 1 − E[e^{−λ A}] = λ / (λ + μ), for a household on
+    /// throughout its spell (most are: eligibility lasts).
+    fn found_share(&self, h: &DibaoHouse) -> f64 {
+        let lambda = -(1.0 - h.match_prob).ln();
+        let mu = self.p.admin.spell_switch_rate(true, h.hidden_share);
+        if lambda > 0.0 {
+            lambda / (lambda + mu)
+        } else {
+            0.0
+        }
+    }
+
+    /// The stationary start's chance that a household out of a spell of hidden income has not
+    /// applied again since its last spell ended: the time since is exponential at the rate
+    /// ν = μ h / (1 − h) of starting a spell, and it applies at the monthly hazard
+    /// p = −ln(1 − its monthly chance), so E[e^{−p A}] = ν / (ν + p). Times
+    /// [`Self::found_share`], the chance that spell ended its award.
+    fn not_reapplied(&self, h: &DibaoHouse, dh: &DibaoHousehold) -> f64 {
+        let nu = self.p.admin.spell_switch_rate(false, h.hidden_share);
+        let p = -(1.0 - dh.apply_prob).ln();
+        if nu > 0.0 {
+            nu / (nu + p)
+        } else {
+            0.0
+        }
+    }
+
     /// Months until the household's next switch out of its current state (infinite where the
     /// state is absorbing); draws the next unit exponential of its spell stream.
     fn spell_wait(&self, h: &mut DibaoHouse, key: u64) -> f64 {
@@ -1290,17 +1321,32 @@ impl Step for Dibao {
             if mo.enrol {
                 self.p
                     .enrol(&mut h.state, &dh, mo.m, lm, y.standard, y.ln_standard, dr);
+                // With spells of hidden income, this month's matching draw is free (nobody is
+                // on before the start): in a spell, data matching found the household during
+                // it with the stationary chance, and it is barred instead; out of one, its
+                // last spell may have ended its award, and it has not applied again since.
+                if self.spells && h.state.on {
+                    let found = self.found_share(h);
+                    if h.hidden && dr.match_u < found {
+                        h.found = true;
+                        h.state = DibaoState::default();
+                    } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, &dh) {
+                        h.state = DibaoState::default();
+                    }
+                }
             }
-            paid = self.p.month_known(
-                &mut h.state,
-                &dh,
-                mo.m,
-                lm,
-                y.standard,
-                y.ln_standard,
-                dr,
-                (mo.ly, mo.y),
-            );
+            if !h.found {
+                paid = self.p.month_known(
+                    &mut h.state,
+                    &dh,
+                    mo.m,
+                    lm,
+                    y.standard,
+                    y.ln_standard,
+                    dr,
+                    (mo.ly, mo.y),
+                );
+            }
         }
         let on = paid > 0.0;
         led.dibao = paid;
@@ -1648,6 +1694,38 @@ mod tests {
         assert!(!passes(&p), "assets growing with incomes stay above the limit");
         p.assets.grow_with = AssetGrowth::Prices;
         assert!(passes(&p), "assets growing with prices fall below the grown limit");
+    }
+
+    #[test]
+    fn an_enrolled_start_bars_households_in_a_spell_at_the_stationary_chance() {
+        // Matching finds 20 % a year, spells last 3 years, 40 % of households in one.
+        let p = crate::scenario::load_str(
+            "[programs.dibao.admin]\nhidden_share_urban = 0.4\nhidden_share_rural = 0.4\n\
+             match_yearly_prob = 0.2\nhidden_spell_years = 3.0\n",
+            "t",
+        )
+        .unwrap()
+        .scenario
+        .programs;
+        let d = Dibao::new(&p).unwrap();
+        let mut h = d.household(&HouseholdKey::new(7, 0, 0), &[0.0; MAX_PROPENSITIES]);
+        h.hidden_share = 0.4;
+        h.match_prob = p.dibao.admin.monthly_match_prob(2023);
+        // Hazards a month: matching λ = −ln(0.8) / 12, spells end at μ = 1/36 and start at
+        // ν = μ × 0.4 / 0.6; applying at p = −ln(1 − 0.13).
+        let (lambda, mu) = (-(0.8f64.ln()) / 12.0, 1.0 / 36.0);
+        let found = d.found_share(&h);
+        assert!((found - lambda / (lambda + mu)).abs() < 1e-12);
+        assert!((found - 0.401).abs() < 1e-3);
+        let dh = DibaoHousehold {
+            apply_prob: 0.13,
+            ..hh(1.0, 0.0)
+        };
+        let (nu, pp) = (mu * 0.4 / 0.6, -(0.87f64.ln()));
+        assert!((d.not_reapplied(&h, &dh) - nu / (nu + pp)).abs() < 1e-12);
+        // Without matching nobody was found.
+        h.match_prob = 0.0;
+        assert_eq!(d.found_share(&h), 0.0);
     }
 
     #[test]
