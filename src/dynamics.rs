@@ -535,6 +535,21 @@ impl IncomeState {
     ) -> IncomeState {
         // One key for the household's three streams here (one mix each after it).
         let unit = unit_key(sim.seed, rep, hh.index);
+        let rates = ShockClock::rates(&_d.shocks);
+        IncomeState::of_unit(hh, sim, rep, unit, rates)
+    }
+
+    /// [`IncomeState::new`] for a run that knows the household's `unit`
+    /// (`rng::unit_key(sim.seed, rep, hh.index)`) and the shocks' rates ([`shock_rates`]),
+    /// both taken once.
+    #[inline]
+    pub fn of_unit(
+        hh: &Household,
+        sim: &SimulationParams,
+        rep: u32,
+        unit: u64,
+        rates: [f64; 3],
+    ) -> IncomeState {
         IncomeState {
             persistent: hh.persistent0,
             month: 0,
@@ -543,7 +558,10 @@ impl IncomeState {
             win_path: [0.0; MAX_WINDOW],
             win_noise: [0.0; MAX_WINDOW],
             win_key: purpose_key(unit, Purpose::Window),
-            clock: ShockClock::default(),
+            clock: ShockClock {
+                rate: rates,
+                ..ShockClock::default()
+            },
             rng_income: unit_stream(unit, Purpose::Income),
             rng_shocks: unit_stream(unit, Purpose::Shocks),
             rng_demog: None,
@@ -995,6 +1013,12 @@ fn normal_upper_quantile(q: f64) -> f64 {
     hi
 }
 
+/// The rates of the household shocks' waiting times, taken once per run and handed to
+/// [`IncomeState::of_unit`].
+pub fn shock_rates(sh: &Shocks) -> [f64; 3] {
+    ShockClock::rates(sh)
+}
+
 /// When a household's shocks (hardship, illness, job loss) start and end. Each kind carries
 /// its own waiting time to its next start, drawn from the shocks stream as a geometric
 /// number of months (the months before the next start of a monthly chance `monthly_prob`,
@@ -1018,6 +1042,18 @@ struct ShockClock {
 
 impl ShockClock {
     const NEVER: u32 = u32::MAX;
+
+    /// Per kind (hardship, illness, job loss): the rate of starts, -ln(1 - monthly chance)
+    /// per month. p = 1: an infinite rate, every month a start; p = 0: rate 0 (never), with
+    /// no `ln_1p` to take.
+    fn rates(sh: &Shocks) -> [f64; 3] {
+        [
+            sh.hardship.monthly_prob,
+            sh.illness.monthly_prob,
+            sh.job_loss.monthly_prob,
+        ]
+        .map(|p| if p == 0.0 { 0.0 } else { -(-p).ln_1p() })
+    }
 
     /// Month `n` is a month of change: start what starts (a job loss only with a worker in
     /// the household; the next one is drawn either way), draw the next waiting times, end
@@ -1062,10 +1098,7 @@ impl ShockClock {
         };
         if !self.drawn {
             self.drawn = true;
-            for (k, &(p, _, _)) in kinds.iter().enumerate() {
-                // p = 1: an infinite rate, every month a start; p = 0: rate 0 (never), with
-                // no `ln_1p` to take.
-                self.rate[k] = if p == 0.0 { 0.0 } else { -(-p).ln_1p() };
+            for k in 0..kinds.len() {
                 self.start[k] = wait(rng, self.rate[k], n);
             }
         }
@@ -1426,7 +1459,10 @@ mod tests {
         let sh = &s.dynamics.shocks;
         let n_months = 400_000u32;
         for has_worker in [true, false] {
-            let mut clock = ShockClock::default();
+            let mut clock = ShockClock {
+                rate: shock_rates(sh),
+                ..ShockClock::default()
+            };
             let mut rng = stream(1, 0, 0, Purpose::Shocks);
             let (mut next, mut starts, mut ill) = (0u32, [0u32; 3], 0u32);
             for n in 0..n_months {

@@ -133,7 +133,11 @@ fn simulate<const WANT_INCOME: bool>(
     let d = &s.dynamics;
     let members = &s.population.members;
     let rules = &model.rules;
-    let mut hh = model.pop.household(sim, rep, index);
+    // One key for every stream of the household.
+    let key = HouseholdKey::new(sim.seed, rep, index);
+    let mut hh = model
+        .pop
+        .household_of_unit(sim, rep, index, key.unit(), tables.assets_read);
     let st_idx = hh.stratum as usize;
     // The poor areas' log income multipliers by year (`dynamics.income.poor_area`), if any.
     let poor_area = |hh: &crate::population::Household| {
@@ -142,8 +146,7 @@ fn simulate<const WANT_INCOME: bool>(
     };
     let mut pa_ln = poor_area(&hh);
     let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
-    let mut income = IncomeState::new(d, &hh, sim, rep);
-    let key = HouseholdKey::new(sim.seed, rep, index);
+    let mut income = IncomeState::of_unit(&hh, sim, rep, key.unit(), tables.shock_rates);
     let mut progs = rules.household(&key);
     let mut has_worker = hh.workers(members) > 0;
     let mut standing = Standing {

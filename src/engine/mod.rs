@@ -150,6 +150,11 @@ pub struct RepTables {
     pub disaster_start: Vec<u8>,
     /// The persistent income term's windows and the bound on which quiet ones are skipped.
     pub windows: Windows,
+    /// The household shocks' rates, per month (`dynamics::shock_rates`), taken once.
+    pub shock_rates: [f64; 3],
+    /// Some enabled rule reads a household's financial assets (`DibaoParams::assets_read`):
+    /// without, the population draw takes no `exp` for them.
+    pub assets_read: bool,
     /// Per (stratum, month from the start of burn-in), laid out as `disaster_start`: the end
     /// (first month after) of a window opening that month: the next calendar-year boundary
     /// (in the burn-in, counted back from its end) or disaster start; the month after a
@@ -236,6 +241,8 @@ impl RepTables {
             disaster,
             disaster_start,
             windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
+            shock_rates: crate::dynamics::shock_rates(&s.dynamics.shocks),
+            assets_read: s.programs.dibao.assets_read(),
             window_end,
             quota_cut: None,
             decile_cuts: None,

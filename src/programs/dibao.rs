@@ -894,6 +894,13 @@ impl DibaoParams {
         }
     }
 
+    /// Whether any rule reads a household's financial assets: only the asset test does (here,
+    /// and tekun's and marginal families' through [`DibaoParams::assets_pass`]), when it is on.
+    #[inline]
+    pub fn assets_read(&self) -> bool {
+        self.assets.enabled
+    }
+
     /// Whether financial assets of `assets_per_capita` yuan per person (nominal) pass the
     /// asset test at `standard` yuan per person per month (tekun and marginal families use it
     /// too).

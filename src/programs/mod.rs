@@ -46,6 +46,12 @@ impl HouseholdKey {
         }
     }
 
+    /// `rng::unit_key(seed, rep, index)`: the household's other streams are keyed by it too.
+    #[inline]
+    pub fn unit(&self) -> u64 {
+        self.unit
+    }
+
     /// The household's stream of one purpose.
     #[inline]
     pub fn stream(&self, purpose: Purpose) -> StreamRng {
