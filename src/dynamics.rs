@@ -548,7 +548,7 @@ impl IncomeState {
         sim: &SimulationParams,
         rep: u32,
         unit: u64,
-        rates: [f64; 3],
+        rates: ShockRates,
     ) -> IncomeState {
         IncomeState {
             persistent: hh.persistent0,
@@ -559,7 +559,8 @@ impl IncomeState {
             win_noise: [0.0; MAX_WINDOW],
             win_key: purpose_key(unit, Purpose::Window),
             clock: ShockClock {
-                rate: rates,
+                rate: rates.rate,
+                ln_factor: rates.ln_factor,
                 ..ShockClock::default()
             },
             rng_income: unit_stream(unit, Purpose::Income),
@@ -1013,9 +1014,17 @@ fn normal_upper_quantile(q: f64) -> f64 {
     hi
 }
 
-/// The rates of the household shocks' waiting times, taken once per run and handed to
-/// [`IncomeState::of_unit`].
-pub fn shock_rates(sh: &Shocks) -> [f64; 3] {
+/// Per kind of household shock, what [`ShockClock`] would otherwise take per household: the
+/// rate of its waiting times and the log of its income factor. Taken once per run
+/// ([`shock_rates`]) and handed to [`IncomeState::of_unit`].
+#[derive(Debug, Clone, Copy)]
+pub struct ShockRates {
+    rate: [f64; 3],
+    ln_factor: [f64; 3],
+}
+
+/// The [`ShockRates`] of `sh`.
+pub fn shock_rates(sh: &Shocks) -> ShockRates {
     ShockClock::rates(sh)
 }
 
@@ -1028,8 +1037,10 @@ pub fn shock_rates(sh: &Shocks) -> [f64; 3] {
 struct ShockClock {
     /// The first waiting times are drawn.
     drawn: bool,
-    /// Per kind: the rate of starts, -ln(1 - monthly chance) per month.
+    /// Per kind: the rate of starts, -ln(1 - monthly chance) per month, and the log of its
+    /// income factor (both taken once per run, [`shock_rates`]).
     rate: [f64; 3],
+    ln_factor: [f64; 3],
     /// Per kind: month its next shock starts (`NEVER` when its chance is 0).
     start: [u32; 3],
     /// Per kind: first month after the shock in force (at or before the current month: none).
@@ -1044,15 +1055,23 @@ impl ShockClock {
     const NEVER: u32 = u32::MAX;
 
     /// Per kind (hardship, illness, job loss): the rate of starts, -ln(1 - monthly chance)
-    /// per month. p = 1: an infinite rate, every month a start; p = 0: rate 0 (never), with
-    /// no `ln_1p` to take.
-    fn rates(sh: &Shocks) -> [f64; 3] {
-        [
-            sh.hardship.monthly_prob,
-            sh.illness.monthly_prob,
-            sh.job_loss.monthly_prob,
-        ]
-        .map(|p| if p == 0.0 { 0.0 } else { -(-p).ln_1p() })
+    /// per month (p = 1: an infinite rate, every month a start; p = 0: rate 0, never, with
+    /// no `ln_1p` to take), and the log of the income factor.
+    fn rates(sh: &Shocks) -> ShockRates {
+        ShockRates {
+            rate: [
+                sh.hardship.monthly_prob,
+                sh.illness.monthly_prob,
+                sh.job_loss.monthly_prob,
+            ]
+            .map(|p| if p == 0.0 { 0.0 } else { -(-p).ln_1p() }),
+            ln_factor: [
+                sh.hardship.income_factor,
+                sh.illness.income_factor,
+                sh.job_loss.income_factor,
+            ]
+            .map(f64::ln),
+        }
     }
 
     /// Month `n` is a month of change: start what starts (a job loss only with a worker in
@@ -1078,13 +1097,6 @@ impl ShockClock {
                 shock::JOB_LOSS,
             ),
         ];
-        // Log income factors, taken only for the kinds in force (a `ln` per household
-        // costs more than the rare shocks).
-        let factor = [
-            sh.hardship.income_factor,
-            sh.illness.income_factor,
-            sh.job_loss.income_factor,
-        ];
         // Months from `from` to the next start: an exponential waiting time at rate
         // -ln(1 - p) per month, floored, is geometric with P(wait >= k) = (1 - p)^k, as a
         // coin of chance p per month; NEVER for a chance of 0.
@@ -1093,7 +1105,9 @@ impl ShockClock {
                 return Self::NEVER;
             }
             let e: f64 = Exp1.sample(rng);
-            let g = (e / rate).floor().min(Self::NEVER as f64) as u64;
+            // e / rate >= 0 (or +inf), so the cast's truncation is the floor (and `floor` is
+            // a library call on the baseline target); NEVER is whole, so capping first is alike.
+            let g = (e / rate).min(Self::NEVER as f64) as u64;
             (from as u64).saturating_add(g).min(Self::NEVER as u64) as u32
         };
         if !self.drawn {
@@ -1114,10 +1128,10 @@ impl ShockClock {
         }
         self.shift = 0.0;
         let mut next = Self::NEVER;
-        for ((&start, &end), &f) in self.start.iter().zip(&self.end).zip(&factor) {
+        for ((&start, &end), &ln_f) in self.start.iter().zip(&self.end).zip(&self.ln_factor) {
             next = next.min(start);
             if n < end {
-                self.shift += f.ln();
+                self.shift += ln_f;
                 next = next.min(end);
             }
         }
@@ -1459,8 +1473,10 @@ mod tests {
         let sh = &s.dynamics.shocks;
         let n_months = 400_000u32;
         for has_worker in [true, false] {
+            let r = shock_rates(sh);
             let mut clock = ShockClock {
-                rate: shock_rates(sh),
+                rate: r.rate,
+                ln_factor: r.ln_factor,
                 ..ShockClock::default()
             };
             let mut rng = stream(1, 0, 0, Purpose::Shocks);

@@ -151,7 +151,10 @@ pub struct RepTables {
     /// The persistent income term's windows and the bound on which quiet ones are skipped.
     pub windows: Windows,
     /// The household shocks' rates, per month (`dynamics::shock_rates`), taken once.
-    pub shock_rates: [f64; 3],
+    pub shock_rates: crate::dynamics::ShockRates,
+    /// Dibao is the only enabled program (`Rules::dibao_only`): households run the engine's
+    /// month compiled for it alone.
+    pub dibao_only: bool,
     /// Some enabled rule reads a household's financial assets (`DibaoParams::assets_read`):
     /// without, the population draw takes no `exp` for them.
     pub assets_read: bool,
@@ -243,6 +246,7 @@ impl RepTables {
             windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
             shock_rates: crate::dynamics::shock_rates(&s.dynamics.shocks),
             assets_read: s.programs.dibao.assets_read(),
+            dibao_only: model.rules.dibao_only(),
             window_end,
             quota_cut: None,
             decile_cuts: None,

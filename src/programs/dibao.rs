@@ -782,7 +782,7 @@ impl DibaoParams {
     /// the caller has taken: an assessment of exactly l reuses it (the same bits, one `exp`
     /// less in a recipient's month when nothing shifts the counted income).
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     pub fn month_known(
         &self,
         st: &mut DibaoState,
