@@ -151,7 +151,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
     let mut income = IncomeState::of_unit(&hh, sim, rep, key.unit(), tables.shock_rates);
     let mut progs = rules.household(&key);
-    let mut has_worker = hh.workers(members) > 0;
+    // Read only when a job loss starts (`ShockClock`): none can without its chance.
+    let job_loss = d.shocks.job_loss.monthly_prob > 0.0;
+    let mut has_worker = job_loss && hh.workers(members) > 0;
     let mut standing = Standing {
         was_poor: false,
         regular_last: false,
@@ -321,7 +323,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 assist = SpellTracker::new(false);
                 poverty = SpellTracker::new(false);
             }
-            has_worker = hh.workers(members) > 0;
+            has_worker = job_loss && hh.workers(members) > 0;
         }
         let mut ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
         if let Some(v) = pa_ln {

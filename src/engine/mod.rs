@@ -454,28 +454,32 @@ fn simulate_rep(
             .map(|&k| zero_counters(&models[k], years, incidence))
             .collect()
     };
+    let chunk_of = |mut acc: Vec<Counters>, j: u64| {
+        let mut sums =
+            vec![vec![YearSummary::default(); years]; if incidence { picked.len() } else { 0 }];
+        for i in chunk_range(j, chunk, n) {
+            for (pos, (a, &k)) in acc.iter_mut().zip(picked).enumerate() {
+                let summary = sums.get_mut(pos).map(|v| v.as_mut_slice());
+                simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
+            }
+            if incidence {
+                record_incidence(&sums, &tables[0], &mut acc);
+            }
+        }
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+        acc
+    };
+    // One thread: the chunks in order on the calling thread, as a hand-written loop runs
+    // (no hand-over to a pool's fresh thread); the integer sums are the same.
+    if pool.current_num_threads() == 1 {
+        return (0..chunks).fold(zero(), chunk_of);
+    }
     pool.install(|| {
         (0..chunks)
             .into_par_iter()
-            .fold(zero, |mut acc, j| {
-                let mut sums = vec![
-                    vec![YearSummary::default(); years];
-                    if incidence { picked.len() } else { 0 }
-                ];
-                for i in chunk_range(j, chunk, n) {
-                    for (pos, (a, &k)) in acc.iter_mut().zip(picked).enumerate() {
-                        let summary = sums.get_mut(pos).map(|v| v.as_mut_slice());
-                        simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
-                    }
-                    if incidence {
-                        record_incidence(&sums, &tables[0], &mut acc);
-                    }
-                }
-                if let Some(pb) = progress {
-                    pb.inc(1);
-                }
-                acc
-            })
+            .fold(zero, chunk_of)
             .reduce(zero, |mut a, b| {
                 for (x, y) in a.iter_mut().zip(&b) {
                     x.merge(y);
