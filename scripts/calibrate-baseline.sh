@@ -11,10 +11,16 @@
 # its input, so it is not a drop-in replacement), then regenerate scenarios/backtest-2017.toml
 # (its header says how).
 #
-#   scripts/calibrate-baseline.sh [2023|2022|both|path|spells]   (path: 20-40 minutes on 2 cores)
+#   scripts/calibrate-baseline.sh [2023|2022|both|path|spells] [warm]   (path: 20-40 minutes on 2 cores)
+#
+# `warm` (2023, 2022, both): start from the scenario's own fitted values instead of the round
+# start values below, for a re-fit after a change of draws (e.g. the enrolled start): far fewer
+# iterations (MAX_ITERS, default 300). The runs take simulation.start and burn_in_months from
+# the scenario (defaults.toml: the enrolled start, 12 months).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which="${1:-2023}"   # the shipped baseline is the 2023 fit; the path fit is not shipped (README)
+mode="${2:-cold}"
 
 # Start values: round numbers, the same for both years, so neither fit starts from the other.
 start=(
@@ -58,6 +64,13 @@ path_free=(
 cargo build --release --quiet
 bin=target/release/safetynet
 sample=(--households 10000 --reps 20 --years 1 --max-iters 1500)
+if [[ "$mode" == warm ]]; then
+  start=()   # the scenario's own values are the start
+  sample=(--households 10000 --reps 20 --years 1 --max-iters "${MAX_ITERS:-300}")
+elif [[ "$mode" != cold ]]; then
+  echo "unknown mode '$mode' (allowed: warm, or nothing for the round start values)" >&2
+  exit 2
+fi
 
 if [[ "$which" == path ]]; then
   "$bin" calibrate scenarios/backtest-2017.toml --history synthetic-data/history.csv \
