@@ -535,6 +535,21 @@ impl IncomeState {
     ) -> IncomeState {
         // One key for the household's three streams here (one mix each after it).
         let unit = unit_key(sim.seed, rep, hh.index);
+        let rates = ShockClock::rates(&_d.shocks);
+        IncomeState::of_unit(hh, sim, rep, unit, rates)
+    }
+
+    /// [`IncomeState::new`] for a run that knows the household's `unit`
+    /// (`rng::unit_key(sim.seed, rep, hh.index)`) and the shocks' rates ([`shock_rates`]),
+    /// both taken once.
+    #[inline]
+    pub fn of_unit(
+        hh: &Household,
+        sim: &SimulationParams,
+        rep: u32,
+        unit: u64,
+        rates: ShockRates,
+    ) -> IncomeState {
         IncomeState {
             persistent: hh.persistent0,
             month: 0,
@@ -543,7 +558,11 @@ impl IncomeState {
             win_path: [0.0; MAX_WINDOW],
             win_noise: [0.0; MAX_WINDOW],
             win_key: purpose_key(unit, Purpose::Window),
-            clock: ShockClock::default(),
+            clock: ShockClock {
+                rate: rates.rate,
+                ln_factor: rates.ln_factor,
+                ..ShockClock::default()
+            },
             rng_income: unit_stream(unit, Purpose::Income),
             rng_shocks: unit_stream(unit, Purpose::Shocks),
             rng_demog: None,
@@ -995,6 +1014,20 @@ fn normal_upper_quantile(q: f64) -> f64 {
     hi
 }
 
+/// Per kind of household shock, what [`ShockClock`] would otherwise take per household: the
+/// rate of its waiting times and the log of its income factor. Taken once per run
+/// ([`shock_rates`]) and handed to [`IncomeState::of_unit`].
+#[derive(Debug, Clone, Copy)]
+pub struct ShockRates {
+    rate: [f64; 3],
+    ln_factor: [f64; 3],
+}
+
+/// The [`ShockRates`] of `sh`.
+pub fn shock_rates(sh: &Shocks) -> ShockRates {
+    ShockClock::rates(sh)
+}
+
 /// When a household's shocks (hardship, illness, job loss) start and end. Each kind carries
 /// its own waiting time to its next start, drawn from the shocks stream as a geometric
 /// number of months (the months before the next start of a monthly chance `monthly_prob`,
@@ -1004,8 +1037,10 @@ fn normal_upper_quantile(q: f64) -> f64 {
 struct ShockClock {
     /// The first waiting times are drawn.
     drawn: bool,
-    /// Per kind: the rate of starts, -ln(1 - monthly chance) per month.
+    /// Per kind: the rate of starts, -ln(1 - monthly chance) per month, and the log of its
+    /// income factor (both taken once per run, [`shock_rates`]).
     rate: [f64; 3],
+    ln_factor: [f64; 3],
     /// Per kind: month its next shock starts (`NEVER` when its chance is 0).
     start: [u32; 3],
     /// Per kind: first month after the shock in force (at or before the current month: none).
@@ -1018,6 +1053,26 @@ struct ShockClock {
 
 impl ShockClock {
     const NEVER: u32 = u32::MAX;
+
+    /// Per kind (hardship, illness, job loss): the rate of starts, -ln(1 - monthly chance)
+    /// per month (p = 1: an infinite rate, every month a start; p = 0: rate 0, never, with
+    /// no `ln_1p` to take), and the log of the income factor.
+    fn rates(sh: &Shocks) -> ShockRates {
+        ShockRates {
+            rate: [
+                sh.hardship.monthly_prob,
+                sh.illness.monthly_prob,
+                sh.job_loss.monthly_prob,
+            ]
+            .map(|p| if p == 0.0 { 0.0 } else { -(-p).ln_1p() }),
+            ln_factor: [
+                sh.hardship.income_factor,
+                sh.illness.income_factor,
+                sh.job_loss.income_factor,
+            ]
+            .map(f64::ln),
+        }
+    }
 
     /// Month `n` is a month of change: start what starts (a job loss only with a worker in
     /// the household; the next one is drawn either way), draw the next waiting times, end
@@ -1042,13 +1097,6 @@ impl ShockClock {
                 shock::JOB_LOSS,
             ),
         ];
-        // Log income factors, taken only for the kinds in force (a `ln` per household
-        // costs more than the rare shocks).
-        let factor = [
-            sh.hardship.income_factor,
-            sh.illness.income_factor,
-            sh.job_loss.income_factor,
-        ];
         // Months from `from` to the next start: an exponential waiting time at rate
         // -ln(1 - p) per month, floored, is geometric with P(wait >= k) = (1 - p)^k, as a
         // coin of chance p per month; NEVER for a chance of 0.
@@ -1057,15 +1105,14 @@ impl ShockClock {
                 return Self::NEVER;
             }
             let e: f64 = Exp1.sample(rng);
-            let g = (e / rate).floor().min(Self::NEVER as f64) as u64;
+            // e / rate >= 0 (or +inf), so the cast's truncation is the floor (and `floor` is
+            // a library call on the baseline target); NEVER is whole, so capping first is alike.
+            let g = (e / rate).min(Self::NEVER as f64) as u64;
             (from as u64).saturating_add(g).min(Self::NEVER as u64) as u32
         };
         if !self.drawn {
             self.drawn = true;
-            for (k, &(p, _, _)) in kinds.iter().enumerate() {
-                // p = 1: an infinite rate, every month a start; p = 0: rate 0 (never), with
-                // no `ln_1p` to take.
-                self.rate[k] = if p == 0.0 { 0.0 } else { -(-p).ln_1p() };
+            for k in 0..kinds.len() {
                 self.start[k] = wait(rng, self.rate[k], n);
             }
         }
@@ -1081,10 +1128,10 @@ impl ShockClock {
         }
         self.shift = 0.0;
         let mut next = Self::NEVER;
-        for ((&start, &end), &f) in self.start.iter().zip(&self.end).zip(&factor) {
+        for ((&start, &end), &ln_f) in self.start.iter().zip(&self.end).zip(&self.ln_factor) {
             next = next.min(start);
             if n < end {
-                self.shift += f.ln();
+                self.shift += ln_f;
                 next = next.min(end);
             }
         }
@@ -1426,7 +1473,12 @@ mod tests {
         let sh = &s.dynamics.shocks;
         let n_months = 400_000u32;
         for has_worker in [true, false] {
-            let mut clock = ShockClock::default();
+            let r = shock_rates(sh);
+            let mut clock = ShockClock {
+                rate: r.rate,
+                ln_factor: r.ln_factor,
+                ..ShockClock::default()
+            };
             let mut rng = stream(1, 0, 0, Purpose::Shocks);
             let (mut next, mut starts, mut ill) = (0u32, [0u32; 3], 0u32);
             for n in 0..n_months {

@@ -109,17 +109,20 @@ pub fn simulate_household_summary(
     acc: &mut Counters,
     summary: Option<&mut [YearSummary]>,
 ) -> Trajectory {
-    // Two copies: without a summary, the monthly `exp` is not even there to be speculated
-    // (the optimiser hoists a pure call out of its branch).
+    // Three copies: without a summary, the monthly `exp` is not even there to be speculated
+    // (the optimiser hoists a pure call out of its branch); with dibao the only program (the
+    // reference model), the month carries nothing of the others.
     if summary.is_some() {
-        simulate::<true>(model, tables, rep, index, acc, summary)
+        simulate::<true, false>(model, tables, rep, index, acc, summary)
+    } else if tables.dibao_only {
+        simulate::<false, true>(model, tables, rep, index, acc, None)
     } else {
-        simulate::<false>(model, tables, rep, index, acc, None)
+        simulate::<false, false>(model, tables, rep, index, acc, None)
     }
 }
 
 #[inline(always)]
-fn simulate<const WANT_INCOME: bool>(
+fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     model: &Model,
     tables: &RepTables,
     rep: u32,
@@ -133,7 +136,11 @@ fn simulate<const WANT_INCOME: bool>(
     let d = &s.dynamics;
     let members = &s.population.members;
     let rules = &model.rules;
-    let mut hh = model.pop.household(sim, rep, index);
+    // One key for every stream of the household.
+    let key = HouseholdKey::new(sim.seed, rep, index);
+    let mut hh = model
+        .pop
+        .household_of_unit(sim, rep, index, key.unit(), tables.assets_read);
     let st_idx = hh.stratum as usize;
     // The poor areas' log income multipliers by year (`dynamics.income.poor_area`), if any.
     let poor_area = |hh: &crate::population::Household| {
@@ -142,10 +149,11 @@ fn simulate<const WANT_INCOME: bool>(
     };
     let mut pa_ln = poor_area(&hh);
     let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
-    let mut income = IncomeState::new(d, &hh, sim, rep);
-    let key = HouseholdKey::new(sim.seed, rep, index);
+    let mut income = IncomeState::of_unit(&hh, sim, rep, key.unit(), tables.shock_rates);
     let mut progs = rules.household(&key);
-    let mut has_worker = hh.workers(members) > 0;
+    // Read only when a job loss starts (`ShockClock`): none can without its chance.
+    let job_loss = d.shocks.job_loss.monthly_prob > 0.0;
+    let mut has_worker = job_loss && hh.workers(members) > 0;
     let mut standing = Standing {
         was_poor: false,
         regular_last: false,
@@ -224,7 +232,7 @@ fn simulate<const WANT_INCOME: bool>(
                     );
                     year.facts_due = false;
                 }
-                let end = steps(
+                let end = steps::<DIBAO_ONLY>(
                     rules,
                     &mut progs,
                     yc,
@@ -237,7 +245,7 @@ fn simulate<const WANT_INCOME: bool>(
                     $local,
                 );
                 // Only the steps change a program's standing.
-                standing.busy = rules.busy(&progs);
+                standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
                 end
             }
         }};
@@ -256,7 +264,7 @@ fn simulate<const WANT_INCOME: bool>(
     {
         let mut yc = None;
         let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, pa_ln0, &mut yc);
-        standing.busy = rules.busy(&progs);
+        standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
         // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
         if burn > 0 {
             let mut scratch = [0i64; c::N];
@@ -306,7 +314,7 @@ fn simulate<const WANT_INCOME: bool>(
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = rules.household(&key);
-                standing.busy = rules.busy(&progs);
+                standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
                 pa_ln = poor_area(&hh);
             }
             if renewal == Renewal::Arrived {
@@ -315,7 +323,7 @@ fn simulate<const WANT_INCOME: bool>(
                 assist = SpellTracker::new(false);
                 poverty = SpellTracker::new(false);
             }
-            has_worker = hh.workers(members) > 0;
+            has_worker = job_loss && hh.workers(members) > 0;
         }
         let mut ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
         if let Some(v) = pa_ln {
@@ -418,6 +426,17 @@ fn simulate<const WANT_INCOME: bool>(
         stratum: st_idx,
         charity_ranks: claimed,
         skipped_months: skipped,
+    }
+}
+
+/// Some program is busy with the household (`Rules::busy`), compiled for dibao alone when it
+/// is the only program.
+#[inline(always)]
+fn busy<const DIBAO_ONLY: bool>(rules: &Rules, progs: &Households) -> bool {
+    if DIBAO_ONLY {
+        rules.busy_dibao(progs)
+    } else {
+        rules.busy(progs)
     }
 }
 
@@ -555,7 +574,7 @@ pub(super) fn static_near(model: &Model, tables: &RepTables) -> Option<Vec<f64>>
 /// poverty, coverage and the months from a shock to assistance.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn steps(
+fn steps<const DIBAO_ONLY: bool>(
     rules: &Rules,
     progs: &mut Households,
     yc: &YearCtx,
@@ -578,6 +597,16 @@ fn steps(
             0.0
         };
     let lm = rules.means.log_income(ly, yv, essential, size);
+    // The pre-transfer gap first: its division and roundings wait on the month's `exp` and
+    // overlap with the programs' steps, which do not read it.
+    if ly < y.ln_line {
+        let g = (y.line - yv) / y.line;
+        local[c::PRE_POOR_HH_MONTHS] += 1;
+        local[c::PRE_POOR_PERSON_MONTHS] += k;
+        local[c::PRE_GAP1] += round_i64(g * GAP_SCALE) * k;
+        local[c::PRE_GAP2] += round_i64(g * g * GAP_SCALE) * k;
+        local[c::ESSENTIAL_POOR_FEN] += fen(essential);
+    }
     // Newly poor households (true income below the local standard).
     let poor = ly < yc.ln_local_standard;
     let newly_poor = poor && !st.was_poor;
@@ -603,23 +632,24 @@ fn steps(
         newly_poor,
         prev: if st.prev_slow { last } else { &Ledger::EMPTY },
     };
-    rules.month_into(progs, yc, &mo, local, led);
+    if DIBAO_ONLY {
+        rules.month_into_dibao(progs, yc, &mo, local, led);
+    } else {
+        rules.month_into(progs, yc, &mo, local, led);
+    }
     let led: &Ledger = led;
 
     let regular = led.regular();
-    let government = led.government();
+    // With dibao alone every other award is +0.0, which `government` adds.
+    let government = if DIBAO_ONLY {
+        led.dibao + 0.0
+    } else {
+        led.government()
+    };
     // The programs' order keeps this 0: tekun runs before dibao, which it excludes.
     local[c::OVERLAP_DIBAO_TEKUN] += (led.on_dibao() && led.tekun) as i64;
     local[c::POOR_HH_MONTHS] += poor as i64;
     local[c::POOR_RECIP_HH_MONTHS] += (poor && regular) as i64;
-    if ly < y.ln_line {
-        let g = (y.line - yv) / y.line;
-        local[c::PRE_POOR_HH_MONTHS] += 1;
-        local[c::PRE_POOR_PERSON_MONTHS] += k;
-        local[c::PRE_GAP1] += round_i64(g * GAP_SCALE) * k;
-        local[c::PRE_GAP2] += round_i64(g * g * GAP_SCALE) * k;
-        local[c::ESSENTIAL_POOR_FEN] += fen(essential);
-    }
     // Charity is settled after the run (`CharityParams::settle`): here its claim is only
     // recorded with what paying it in full would take off poverty.
     let y_post = yv + government / size;

@@ -150,6 +150,14 @@ pub struct RepTables {
     pub disaster_start: Vec<u8>,
     /// The persistent income term's windows and the bound on which quiet ones are skipped.
     pub windows: Windows,
+    /// The household shocks' rates, per month (`dynamics::shock_rates`), taken once.
+    pub shock_rates: crate::dynamics::ShockRates,
+    /// Dibao is the only enabled program (`Rules::dibao_only`): households run the engine's
+    /// month compiled for it alone.
+    pub dibao_only: bool,
+    /// Some enabled rule reads a household's financial assets (`DibaoParams::assets_read`):
+    /// without, the population draw takes no `exp` for them.
+    pub assets_read: bool,
     /// Per (stratum, month from the start of burn-in), laid out as `disaster_start`: the end
     /// (first month after) of a window opening that month: the next calendar-year boundary
     /// (in the burn-in, counted back from its end) or disaster start; the month after a
@@ -236,6 +244,9 @@ impl RepTables {
             disaster,
             disaster_start,
             windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
+            shock_rates: crate::dynamics::shock_rates(&s.dynamics.shocks),
+            assets_read: s.programs.dibao.assets_read(),
+            dibao_only: model.rules.dibao_only(),
             window_end,
             quota_cut: None,
             decile_cuts: None,
@@ -443,28 +454,32 @@ fn simulate_rep(
             .map(|&k| zero_counters(&models[k], years, incidence))
             .collect()
     };
+    let chunk_of = |mut acc: Vec<Counters>, j: u64| {
+        let mut sums =
+            vec![vec![YearSummary::default(); years]; if incidence { picked.len() } else { 0 }];
+        for i in chunk_range(j, chunk, n) {
+            for (pos, (a, &k)) in acc.iter_mut().zip(picked).enumerate() {
+                let summary = sums.get_mut(pos).map(|v| v.as_mut_slice());
+                simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
+            }
+            if incidence {
+                record_incidence(&sums, &tables[0], &mut acc);
+            }
+        }
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+        acc
+    };
+    // One thread: the chunks in order on the calling thread, as a hand-written loop runs
+    // (no hand-over to a pool's fresh thread); the integer sums are the same.
+    if pool.current_num_threads() == 1 {
+        return (0..chunks).fold(zero(), chunk_of);
+    }
     pool.install(|| {
         (0..chunks)
             .into_par_iter()
-            .fold(zero, |mut acc, j| {
-                let mut sums = vec![
-                    vec![YearSummary::default(); years];
-                    if incidence { picked.len() } else { 0 }
-                ];
-                for i in chunk_range(j, chunk, n) {
-                    for (pos, (a, &k)) in acc.iter_mut().zip(picked).enumerate() {
-                        let summary = sums.get_mut(pos).map(|v| v.as_mut_slice());
-                        simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
-                    }
-                    if incidence {
-                        record_incidence(&sums, &tables[0], &mut acc);
-                    }
-                }
-                if let Some(pb) = progress {
-                    pb.inc(1);
-                }
-                acc
-            })
+            .fold(zero, chunk_of)
             .reduce(zero, |mut a, b| {
                 for (x, y) in a.iter_mut().zip(&b) {
                     x.merge(y);

@@ -13,7 +13,7 @@ pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
 
 use crate::check::Checker;
 use crate::error::{Error, Result};
-use crate::rng::{stream, Purpose};
+use crate::rng::Purpose;
 use crate::simulation::SimulationParams;
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -537,12 +537,31 @@ impl PopulationModel {
 
     /// Generate household `index` of replication `rep`: a pure function of its arguments.
     pub fn household(&self, sim: &SimulationParams, rep: u32, index: u64) -> Household {
+        let unit = crate::rng::unit_key(sim.seed, rep, index);
+        self.household_of_unit(sim, rep, index, unit, true)
+    }
+
+    /// [`Self::household`] for a run that knows the household's `unit`
+    /// (`rng::unit_key(sim.seed, rep, index)`, taken once for all its streams). Without
+    /// `assets` (no enabled rule reads them), the asset draw is made, so every later draw is
+    /// the same, but its two `exp` are not taken: `assets_per_capita` is NaN, which fails any
+    /// asset test that would read it by mistake.
+    #[inline]
+    pub fn household_of_unit(
+        &self,
+        sim: &SimulationParams,
+        rep: u32,
+        index: u64,
+        unit: u64,
+        assets: bool,
+    ) -> Household {
         if let Some(md) = &self.microdata {
             return md.household(self, sim, rep, index);
         }
         let s_idx = self.alloc.stratum_of(index);
-        let mut rng = stream(sim.seed, rep, index, Purpose::Population);
-        let mut hh = self.draw_household(&mut rng, index, s_idx);
+        let mut rng = crate::rng::unit_stream(unit, Purpose::Population);
+        let st = &self.strata.strata[s_idx];
+        let mut hh = self.draw_from(&mut rng, index, s_idx, st, &self.params.members, assets);
         let a = self.start_arrivals;
         if a == 0.0 || self.strata.strata[s_idx].region != Region::Urban {
             return hh;
@@ -559,7 +578,7 @@ impl PopulationModel {
             if r == 0.0 || rng.random::<f64>() >= a * r {
                 break;
             }
-            hh = self.draw_household(&mut rng, index, s_idx);
+            hh = self.draw_from(&mut rng, index, s_idx, st, &self.params.members, assets);
         }
         hh
     }
@@ -611,7 +630,7 @@ impl PopulationModel {
         s_idx: usize,
     ) -> Household {
         let st = &self.strata.strata[s_idx];
-        self.draw_from(rng, index, s_idx, st, &self.params.members)
+        self.draw_from(rng, index, s_idx, st, &self.params.members, true)
     }
 
     /// An arriving urban household (`population.demography.urban_arrivals`) for stratum
@@ -634,13 +653,15 @@ impl PopulationModel {
         let mut m = self.params.members.clone();
         m.severe_illness_prevalence = 0.0;
         m.working_age_min = m.working_age_min.max(demography::MIGRANT_MIN_AGE);
-        let mut hh = self.draw_from(rng, index, s_idx, &st, &m);
+        let mut hh = self.draw_from(rng, index, s_idx, &st, &m, true);
         hh.migrant = true;
         hh
     }
 
     /// The generator's draws in their fixed order, from stratum facts `st` and member rules
-    /// `m` (the scenario's own for every household but an arriving one).
+    /// `m` (the scenario's own for every household but an arriving one); without `assets`,
+    /// `assets_per_capita` is NaN (the draw is made, its `exp` not taken).
+    #[inline]
     fn draw_from(
         &self,
         rng: &mut crate::rng::StreamRng,
@@ -648,6 +669,7 @@ impl PopulationModel {
         s_idx: usize,
         st: &Stratum,
         m: &MemberParams,
+        assets: bool,
     ) -> Household {
         let p = &self.params;
         let u: f64 = rng.random();
@@ -688,9 +710,13 @@ impl PopulationModel {
             st.income_mu + st.income_perm_sd * z_alpha + shift
         };
         hh.persistent0 = st.persistent_initial_sd * z_persistent;
-        hh.assets_per_capita = p.assets.median_months_of_income
-            * hh.log_income_perm.exp()
-            * (p.assets.log_sd * z_assets).exp();
+        hh.assets_per_capita = if assets {
+            p.assets.median_months_of_income
+                * hh.log_income_perm.exp()
+                * (p.assets.log_sd * z_assets).exp()
+        } else {
+            f64::NAN
+        };
         hh
     }
 }

@@ -794,7 +794,7 @@ impl DibaoParams {
     /// the caller has taken: an assessment of exactly l reuses it (the same bits, one `exp`
     /// less in a recipient's month when nothing shifts the counted income).
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     pub fn month_known(
         &self,
         st: &mut DibaoState,
@@ -904,6 +904,13 @@ impl DibaoParams {
             AssetGrowth::Prices => y.price_index,
             AssetGrowth::Income => y.income_index,
         }
+    }
+
+    /// Whether any rule reads a household's financial assets: only the asset test does (here,
+    /// and tekun's and marginal families' through [`DibaoParams::assets_pass`]), when it is on.
+    #[inline]
+    pub fn assets_read(&self) -> bool {
+        self.assets.enabled
     }
 
     /// Whether financial assets of `assets_per_capita` yuan per person (nominal) pass the

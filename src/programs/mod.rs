@@ -46,6 +46,12 @@ impl HouseholdKey {
         }
     }
 
+    /// `rng::unit_key(seed, rep, index)`: the household's other streams are keyed by it too.
+    #[inline]
+    pub fn unit(&self) -> u64 {
+        self.unit
+    }
+
     /// The household's stream of one purpose.
     #[inline]
     pub fn stream(&self, purpose: Purpose) -> StreamRng {
@@ -428,6 +434,11 @@ macro_rules! programs {
                 Some(line)
             }
 
+            /// How many programs are enabled (have a rule).
+            pub fn enabled(&self) -> usize {
+                0 $(+ self.$name.is_some() as usize)*
+            }
+
             /// Some program needs this household's month whatever its income.
             #[inline(always)]
             pub fn busy(&self, h: &Households) -> bool {
@@ -493,6 +504,44 @@ programs! {
     services: ServicesParams => Services,
     charity: CharityParams => Charity,
     residence: ResidenceParams => Residence,
+}
+
+impl Rules {
+    /// Dibao is the only enabled program (the reference model): the engine then runs
+    /// [`Rules::month_into_dibao`] and [`Rules::busy_dibao`], compiled for dibao alone.
+    pub fn dibao_only(&self) -> bool {
+        self.dibao.is_some() && self.enabled() == 1
+    }
+
+    /// [`Rules::month_into`] when [`Rules::dibao_only`]: dibao's step, then its `after`.
+    #[inline(always)]
+    pub fn month_into_dibao(
+        &self,
+        h: &mut Households,
+        y: &YearCtx,
+        mo: &MonthCtx,
+        rec: &mut Record,
+        led: &mut Ledger,
+    ) {
+        debug_assert!(self.dibao_only());
+        *led = Ledger {
+            log_assessed: mo.lm,
+            ..Ledger::default()
+        };
+        if let (Some(x), Some(s)) = (&self.dibao, h.dibao.as_mut()) {
+            x.step(s, y, mo, led, rec);
+            x.after(s, led);
+        }
+    }
+
+    /// [`Rules::busy`] when [`Rules::dibao_only`].
+    #[inline(always)]
+    pub fn busy_dibao(&self, h: &Households) -> bool {
+        match (&self.dibao, h.dibao.as_ref()) {
+            (Some(x), Some(s)) => x.busy(s),
+            _ => false,
+        }
+    }
 }
 
 /// The payers whose costs are reported separately; their costs sum to `cost_total`.
