@@ -134,3 +134,27 @@ fn a_tolerance_out_of_range_is_a_clear_error() {
         .stderr(predicates::str::contains("below 1e-3"));
     }
 }
+
+/// The share of household-months skipped in replication 0 of three shipped scenarios at their
+/// own horizon and burn-in, printed (`cargo test --release --test skip -- --ignored
+/// --nocapture`; `SKIP_SHARE_HOUSEHOLDS` households, default 50,000): the figure of README
+/// "## Performance". Asserts only that some months are skipped.
+#[test]
+#[ignore]
+fn print_skipped_shares() {
+    let n: u64 = std::env::var("SKIP_SHARE_HOUSEHOLDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    for file in [
+        "reference-model.toml",
+        "baseline.toml",
+        "full-system-2023.toml",
+    ] {
+        let set = format!("simulation.households={n}");
+        let m = common::model_of(file, &[&set], "test");
+        let share = skipped_share(&m, n);
+        println!("{file}: {:.1} % of household-months skipped", 100.0 * share);
+        assert!(share > 0.0, "{file}");
+    }
+}
