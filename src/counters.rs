@@ -147,6 +147,67 @@ pub fn round_i64(x: f64) -> i64 {
     t.saturating_add((f >= 0.5) as i64 - (f <= -0.5) as i64)
 }
 
+/// One household's poverty-gap sums over one counter period (a half-year), rounded once
+/// when the period closes ([`GapSums::flush`]) instead of month by month: gaps are shares of
+/// the line (0–1), summed per person of the household. What paying the charity claims of
+/// each rank would take off the post-transfer gap (`CHARITY_GAP*`) is rounded from the same
+/// sums, as the differences between the rounded gaps with ranks 0..r paid and 0..r-1 paid:
+/// each is ≥ 0 and together they are at most the post-transfer gap, so a settled
+/// post-charity gap is never negative, and with no budget it is the gap without charity.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GapSums {
+    /// Σ g and Σ g² of pre-transfer poor months.
+    pub pre: [f64; 2],
+    /// Essential spending of pre-transfer poor months, yuan.
+    pub essential: f64,
+    /// Σ g and Σ g² of post-transfer poor months.
+    pub post: [f64; 2],
+    /// By charity claim rank: Σ (g − g') and Σ (g² − g'²) over months with a claim of the
+    /// rank, g' the gap as it would be with the claim paid (≤ g).
+    pub paid: [[f64; 2]; 3],
+    /// Bit `r`: some month of rank `r` was recorded; [`GapSums::ANY`]: anything was.
+    pub ranks: u8,
+}
+
+impl GapSums {
+    /// Bit of [`GapSums::ranks`] set when any month was recorded.
+    pub const ANY: u8 = 0x80;
+
+    /// Add the sums to the counters of their period (`slot`, household of `k` members),
+    /// each rounded once, and start over.
+    #[inline]
+    pub fn flush(&mut self, k: i64, slot: &mut [i64; c::N]) {
+        if self.ranks == 0 {
+            return;
+        }
+        let r = |x: f64| round_i64(x * GAP_SCALE) * k;
+        slot[c::PRE_GAP1] += r(self.pre[0]);
+        slot[c::PRE_GAP2] += r(self.pre[1]);
+        slot[c::ESSENTIAL_POOR_FEN] += round_i64(self.essential * 100.0);
+        for (j, (gap, charity)) in [
+            (c::POST_GAP1, c::CHARITY_GAP1_0),
+            (c::POST_GAP2, c::CHARITY_GAP2_0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut left = self.post[j];
+            let mut before = r(left);
+            slot[gap] += before;
+            if self.ranks & 7 != 0 {
+                for rank in 0..3 {
+                    // Each difference is ≥ 0: rounding is monotone and `paid` ≥ 0.
+                    left -= self.paid[rank][j];
+                    let after = r(left);
+                    slot[charity + rank] += before - after;
+                    before = after;
+                }
+            }
+        }
+        *self = GapSums::default();
+    }
+}
+
 /// Named axes of [`Counters::view`].
 pub mod axis {
     use ndarray::Axis;

@@ -11,7 +11,7 @@
 //! `simulation.skip_tolerance`, is skipped without drawing its months (`dynamics::Windows`).
 
 use super::{Model, RepTables};
-use crate::counters::{c, round_i64, Counters, SpellTracker, GAP_SCALE};
+use crate::counters::{c, Counters, GapSums, SpellTracker};
 use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Renewal, Windows};
 use crate::population::Household;
 use crate::programs::{charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
@@ -193,7 +193,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
 
     // The rest of a month: the fast path or the steps.
     macro_rules! month_rest {
-        ($mi:expr, $kinds:expr, $yc:expr, $t:expr, $year:expr, $m:expr, $local:expr) => {{
+        ($mi:expr, $kinds:expr, $yc:expr, $t:expr, $year:expr, $m:expr, $local:expr, $gaps:expr) => {{
             let mi: MonthIncome = $mi;
             let kinds: u8 = $kinds;
             let ly = mi.log_per_capita;
@@ -243,6 +243,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                     kinds,
                     mi.ill,
                     $local,
+                    $gaps,
                 );
                 // Only the steps change a program's standing.
                 standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
@@ -268,6 +269,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
         if burn > 0 {
             let mut scratch = [0i64; c::N];
+            let mut scratch_gaps = GapSums::default();
             let mut mb = 0usize;
             while mb < burn as usize {
                 let (mi, kinds) = if quiet!() {
@@ -298,7 +300,16 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 } else {
                     income_month!(mb, pa_ln0)
                 };
-                month_rest!(mi, kinds, yc, 0, &mut year0, mb as i32 - burn, &mut scratch);
+                month_rest!(
+                    mi,
+                    kinds,
+                    yc,
+                    0,
+                    &mut year0,
+                    mb as i32 - burn,
+                    &mut scratch,
+                    &mut scratch_gaps
+                );
                 mb += 1;
             }
         }
@@ -333,6 +344,8 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         let mut year = year_facts(model, tables, rules, &mut progs, &hh, t, ln_index, &mut yc);
         let mut fall_base = false;
         let mut fell = false;
+        // The half-years' gap sums, rounded once when the year closes.
+        let mut gaps = [GapSums::default(); 2];
         if WANT_INCOME {
             if let Some(sum) = summary.as_deref_mut() {
                 sum[t] = YearSummary {
@@ -384,7 +397,16 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             };
             let m = (t * 12 + mm) as i32;
             let half = mm / 6;
-            let end = month_rest!(mi, kinds, yc, t, &mut year, m, acc.slot(st_idx, t, half));
+            let end = month_rest!(
+                mi,
+                kinds,
+                yc,
+                t,
+                &mut year,
+                m,
+                acc.slot(st_idx, t, half),
+                &mut gaps[half]
+            );
             if WANT_INCOME {
                 if let Some(sum) = summary.as_deref_mut() {
                     let ys = &mut sum[t];
@@ -412,8 +434,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         let k = hh.size as i64;
         // The average standard where people live (as published), not where they apply.
         let standard_fen = 6 * k * tables.fen_standards[st_idx * years + t];
-        for half in 0..2 {
+        for (half, g) in gaps.iter_mut().enumerate() {
             let slot = acc.slot(st_idx, t, half);
+            g.flush(k, slot);
             slot[c::HH_MONTHS] += 6;
             slot[c::PERSON_MONTHS] += 6 * k;
             slot[c::STANDARD_PERSON_FEN] += standard_fen;
@@ -585,6 +608,7 @@ fn steps<const DIBAO_ONLY: bool>(
     kinds: u8,
     ill: bool,
     local: &mut [i64; c::N],
+    gaps: &mut GapSums,
 ) -> MonthEnd {
     let k = yc.k;
     let size = yc.size;
@@ -603,9 +627,11 @@ fn steps<const DIBAO_ONLY: bool>(
         let g = (y.line - yv) / y.line;
         local[c::PRE_POOR_HH_MONTHS] += 1;
         local[c::PRE_POOR_PERSON_MONTHS] += k;
-        local[c::PRE_GAP1] += round_i64(g * GAP_SCALE) * k;
-        local[c::PRE_GAP2] += round_i64(g * g * GAP_SCALE) * k;
-        local[c::ESSENTIAL_POOR_FEN] += fen(essential);
+        // Rounded once per half-year (`GapSums::flush`).
+        gaps.pre[0] += g;
+        gaps.pre[1] += g * g;
+        gaps.essential += essential;
+        gaps.ranks |= GapSums::ANY;
     }
     // Newly poor households (true income below the local standard).
     let poor = ly < yc.ln_local_standard;
@@ -657,10 +683,20 @@ fn steps<const DIBAO_ONLY: bool>(
     if poor_post {
         let g = (y.line - y_post) / y.line;
         local[c::POST_POOR_PERSON_MONTHS] += k;
-        local[c::POST_GAP1] += round_i64(g * GAP_SCALE) * k;
-        local[c::POST_GAP2] += round_i64(g * g * GAP_SCALE) * k;
+        // Rounded once per half-year (`GapSums::flush`), as the claim's effect.
+        gaps.post[0] += g;
+        gaps.post[1] += g * g;
+        gaps.ranks |= GapSums::ANY;
         if led.claimed != 0 {
-            charity::record_if_paid(y_post, led.charity / size, y.line, k, led.claimed, local);
+            charity::record_if_paid(
+                y_post,
+                led.charity / size,
+                y.line,
+                k,
+                led.claimed,
+                local,
+                gaps,
+            );
         }
     }
     // Months from a shock to regular assistance.
