@@ -80,6 +80,11 @@ pub struct AdminParams {
     /// stay on while they pass the reviews.
     #[serde(deserialize_with = "number_or_schedule")]
     pub enrolment_drive: Schedule,
+    /// Share 0–0.95 of its income that a household with hidden income keeps from the means
+    /// test (counted income × (1 − this)), so it may be awarded dibao above the standard
+    /// until data matching finds it; 0 (the default) = the hidden income is outside the
+    /// model's income and only marks who matching can remove.
+    pub undeclared_share: f64,
 }
 
 /// A number (in force every year) or a year schedule.
@@ -517,6 +522,13 @@ impl DibaoParams {
             0.0,
             100.0,
             "mean years of a spell of hidden income (0 = a fixed trait)",
+        );
+        c.range(
+            &format!("{k}.admin.undeclared_share"),
+            self.admin.undeclared_share,
+            0.0,
+            0.95,
+            "a share of the income of a household with hidden income",
         );
         c.int_range(
             &format!("{k}.admin.match_bar_months"),
@@ -990,6 +1002,9 @@ pub struct Dibao {
     spells: bool,
     /// Propensity slots read under these parameters (see [`Step::propensities`]).
     propensities: usize,
+    /// Log of the share of income a household with hidden income declares
+    /// (`admin.undeclared_share`), 0 when it declares all.
+    ln_declared: f64,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -1109,6 +1124,19 @@ impl Dibao {
 }
 
 impl Dibao {
+    /// Log true per-capita income at or above which no household of the year's region passes
+    /// the means test: the standard over the counted share, higher by the undeclared share
+    /// where some households hide income (any of them may be in a spell this year).
+    #[inline]
+    fn line_of(&self, y: &YearCtx) -> f64 {
+        let line = y.ln_standard - self.ln_counted;
+        if self.ln_declared != 0.0 && self.p.admin.hidden_share(y.urban) > 0.0 {
+            line - self.ln_declared
+        } else {
+            line
+        }
+    }
+
     /// One past the last propensity slot `p` reads: a slot compared with a share of 0 reads
     /// false whatever its draw (an undrawn slot holds 0, and 0 < 0 is false), and the
     /// supporter's slot only scales `admin.support_share`.
@@ -1151,6 +1179,7 @@ impl Step for Dibao {
                 && (p.dibao.admin.hidden_share_urban > 0.0
                     || p.dibao.admin.hidden_share_rural > 0.0),
             propensities: Self::slots_read(&p.dibao),
+            ln_declared: (1.0 - p.dibao.admin.undeclared_share).ln(),
         })
     }
 
@@ -1250,11 +1279,11 @@ impl Step for Dibao {
             h.severe_apart_u < u.severe_apart,
         ) as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
-        y.ln_standard - self.ln_counted
+        self.line_of(y)
     }
 
     fn line(&self, y: &YearCtx) -> Option<f64> {
-        Some(y.ln_standard - self.ln_counted)
+        Some(self.line_of(y))
     }
 
     #[inline(always)]
@@ -1307,6 +1336,13 @@ impl Step for Dibao {
             h.state = DibaoState::default();
         }
         let lm = AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc);
+        // Hidden income kept from the test (`admin.undeclared_share`); `lm` stays the true
+        // counted income, by which a household is eligible or not.
+        let declared = if h.hidden && self.ln_declared != 0.0 {
+            lm + self.ln_declared
+        } else {
+            lm
+        };
         // An application in process at the start of the month is decided in it or later.
         let pending = h.state.busy() && !h.state.on;
         if led.tekun || mo.m < h.barred_until || h.found {
@@ -1327,7 +1363,7 @@ impl Step for Dibao {
             };
             if mo.enrol {
                 self.p
-                    .enrol(&mut h.state, &dh, mo.m, lm, y.standard, y.ln_standard, dr);
+                    .enrol(&mut h.state, &dh, mo.m, declared, y.standard, y.ln_standard, dr);
                 // With spells of hidden income, this month's matching draw is free (nobody is
                 // on before the start): in a spell, data matching found the household during
                 // it with the stationary chance, and it is barred instead; out of one, its
@@ -1347,7 +1383,7 @@ impl Step for Dibao {
                     &mut h.state,
                     &dh,
                     mo.m,
-                    lm,
+                    declared,
                     y.standard,
                     y.ln_standard,
                     dr,
@@ -1359,7 +1395,7 @@ impl Step for Dibao {
         led.dibao = paid;
         led.dibao_on = h.state.on;
         led.dibao_assessed_pc = h.state.assessed_pc;
-        led.log_assessed = lm + self.p.assessment.error_sd * dr.assess_z;
+        led.log_assessed = declared + self.p.assessment.error_sd * dr.assess_z;
         led.would_apply_dibao = f.would_apply;
         led.dibao_applied = pending || (h.state.busy() && !h.state.on);
         rec[c::COST_DIBAO_FEN] += fen(paid);
