@@ -63,6 +63,31 @@ pub struct ResultsFolder {
     delta_index: HashMap<(String, i32, String, String, String), usize>,
 }
 
+impl Row {
+    /// The row as a chart point at `x`: mean and 90 % interval times `scale` (display units).
+    fn point(&self, x: f64, scale: f64) -> Point {
+        Point {
+            x,
+            mean: self.mean * scale,
+            lo: self.p05 * scale,
+            hi: self.p95 * scale,
+        }
+    }
+}
+
+/// The swept keys of a sweep's manifest, in grid order (none for other runs).
+fn grid_keys(manifest: &serde_json::Value) -> Vec<String> {
+    manifest
+        .pointer("/grid/keys")
+        .and_then(|k| k.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
@@ -475,15 +500,7 @@ impl ResultsFolder {
 
 /// `(key, value)` of a sweep point, from the manifest.
 fn sweep_values(manifest: &serde_json::Value, point: &str) -> Vec<(String, String)> {
-    let keys: Vec<String> = manifest
-        .pointer("/grid/keys")
-        .and_then(|k| k.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let keys = grid_keys(manifest);
     let Some(p) = manifest
         .pointer("/grid/points")
         .and_then(|p| p.as_array())
@@ -631,15 +648,7 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
 /// per combination of the other keys. Returns (key, svg) pairs; none when no key is numeric.
 fn sweep_charts(f: &ResultsFolder, reach: &[&str]) -> Result<Vec<(String, String)>> {
     let m = &f.manifest;
-    let keys: Vec<String> = m
-        .pointer("/grid/keys")
-        .and_then(|k| k.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let keys = grid_keys(m);
     let points: Vec<(String, Vec<(String, String)>)> = f
         .scenarios
         .iter()
@@ -702,12 +711,7 @@ fn sweep_charts(f: &ResultsFolder, reach: &[&str]) -> Result<Vec<(String, String
                     .filter_map(|(s, v)| {
                         let x = v[xk].1.parse::<f64>().ok()?;
                         let r = f.get(s, year, "FY", "national", metric)?;
-                        Some(Point {
-                            x,
-                            mean: r.mean * scale,
-                            lo: r.p05 * scale,
-                            hi: r.p95 * scale,
-                        })
+                        Some(r.point(x, scale))
                     })
                     .collect(),
             })

@@ -200,12 +200,7 @@ fn payers(f: &ResultsFolder, section: &mut usize, h: &mut String) -> Result<()> 
         points: years
             .iter()
             .filter_map(|&y| f.get(s, y, "FY", "national", metric))
-            .map(|r| Point {
-                x: r.year as f64,
-                mean: r.mean,
-                lo: r.p05,
-                hi: r.p95,
-            })
+            .map(|r| r.point(r.year as f64, 1.0))
             .collect(),
     };
     let series = vec![

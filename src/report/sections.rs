@@ -1,9 +1,9 @@
 //! The sections of `report.html`, one function each, in page order (see [`render`]).
 
-use super::chart::{self, line_chart, Point, Series, XAxis};
+use super::chart::{self, line_chart, Series, XAxis};
 use super::{
-    delta_html, digits, display_unit, esc, level_cell, shell_word, sweep_charts, sweep_values,
-    thousands, Kind, ResultsFolder, STYLE,
+    delta_html, digits, display_unit, esc, grid_keys, level_cell, shell_word, sweep_charts,
+    sweep_values, thousands, Kind, ResultsFolder, STYLE,
 };
 use crate::error::Result;
 use crate::metrics::{label_of, short_of, title_of};
@@ -175,12 +175,7 @@ fn level_chart(p: &Page, metric: &str) -> Result<Option<String>> {
             points: years
                 .iter()
                 .filter_map(|&y| f.get(s, y, "FY", "national", metric))
-                .map(|r| Point {
-                    x: r.year as f64,
-                    mean: r.mean * scale,
-                    lo: r.p05 * scale,
-                    hi: r.p95 * scale,
-                })
+                .map(|r| r.point(r.year as f64, scale))
                 .collect(),
         })
         .collect();
@@ -285,12 +280,7 @@ fn changes(p: &Page, h: &mut String, section: &mut usize) -> Result<()> {
                 points: years
                     .iter()
                     .filter_map(|&y| f.delta(s, y, "FY", "national", metric))
-                    .map(|r| Point {
-                        x: r.year as f64,
-                        mean: r.mean * scale,
-                        lo: r.p05 * scale,
-                        hi: r.p95 * scale,
-                    })
+                    .map(|r| r.point(r.year as f64, scale))
                     .collect(),
             })
             .collect();
@@ -424,15 +414,7 @@ fn tables(p: &Page, h: &mut String, section: &mut usize, costs: &[String]) {
 /// The grid points of a sweep and their figures in the last year.
 fn grid(p: &Page, h: &mut String, section: &mut usize) {
     let (f, m, last, scen) = (p.f, p.m, p.last, &p.scen);
-    let keys: Vec<String> = m
-        .pointer("/grid/keys")
-        .and_then(|k| k.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let keys = grid_keys(m);
     let _ = writeln!(
         h,
         "<h2 id=\"grid\">{section}. Grid points, {last}</h2>\n<p class=\"note\">Each point is the base \
