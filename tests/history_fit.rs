@@ -99,6 +99,47 @@ fn an_enrolment_drive_adds_recipients_from_its_year() {
 }
 
 #[test]
+fn a_relaxed_rural_year_adds_a_cohort_that_empties_once() {
+    // The 2020 rural expansion (`rural_expansion_multiple`), at 1.2 for a clear signal, against
+    // none; 2017-2023 (the backtest scenario for seven years), paired.
+    let run = |m: &str| {
+        let key = format!(
+            "programs.dibao.admin.rural_expansion_multiple={{ 2000 = 1.0, 2020 = {m}, 2021 = 1.0 }}"
+        );
+        results_of(&model_of(
+            "backtest-2017.toml",
+            &[
+                "simulation.households=20000",
+                "simulation.replications=8",
+                "simulation.years=7",
+                &key,
+            ],
+            "history_fit test",
+        ))
+    };
+    let (a, b) = (run("1.0"), run("1.2"));
+    let persons = |r: &ScenarioResults, y, region| {
+        r.values(y, Period::FullYear, region, "recipients_persons")
+    };
+    assert_eq!(
+        persons(&a, 2019, "rural"),
+        persons(&b, 2019, "rural"),
+        "the relaxed year acts before it"
+    );
+    let (d2020, se) = paired(&persons(&a, 2020, "rural"), &persons(&b, 2020, "rural"));
+    assert!(
+        d2020 > 3.0 * se && d2020 > 0.0,
+        "rural dibao persons 2020: relaxed minus none {d2020:.3} m (se {se:.3})"
+    );
+    // The cohort leaves at its reviews in 2021-2022: by 2023 less than a tenth is left.
+    let (d2023, se) = paired(&persons(&a, 2023, "rural"), &persons(&b, 2023, "rural"));
+    assert!(
+        d2023 < 0.1 * d2020,
+        "rural dibao persons 2023: relaxed minus none {d2023:.3} m (se {se:.3}) against {d2020:.3} m in 2020"
+    );
+}
+
+#[test]
 fn undeclared_income_admits_households_that_matching_removes() {
     // Hidden income as spells in 30 % of households, matching at 2 % a year; with
     // `undeclared_share` 0.3 such a household keeps 30 % of its income from the means test,
