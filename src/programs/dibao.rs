@@ -85,6 +85,14 @@ pub struct AdminParams {
     /// until data matching finds it; 0 (the default) = the hidden income is outside the
     /// model's income and only marks who matching can remove.
     pub undeclared_share: f64,
+    /// The 2020 rural expansion: multiple (1–3) of the standard below which a rural
+    /// household's counted per-capita income passes the means test in that year, at
+    /// application and at review, a number or a year schedule (`{ 2017 = 1.0, 2020 = 1.2,
+    /// 2021 = 1.0 }`); 1 = the standard. Households admitted above the standard in a relaxed
+    /// year leave at their first review after it (and the gradual exit), so the cohort
+    /// empties once.
+    #[serde(deserialize_with = "number_or_schedule")]
+    pub rural_expansion_multiple: Schedule,
 }
 
 /// A number (in force every year) or a year schedule.
@@ -140,6 +148,18 @@ impl AdminParams {
             self.hidden_share_urban
         } else {
             self.hidden_share_rural
+        }
+    }
+
+    /// Log of the multiple of the standard below which counted income passes the means test
+    /// in `year` in a region (`rural_expansion_multiple`; 0 in urban areas and where unset).
+    pub fn ln_relaxed(&self, urban: bool, year: i32) -> f64 {
+        if urban {
+            return 0.0;
+        }
+        match self.rural_expansion_multiple.at(year) {
+            Some(m) if m != 1.0 => m.ln(),
+            _ => 0.0,
         }
     }
 
@@ -567,6 +587,21 @@ impl DibaoParams {
                 _ => c.schedule(&key, s, all_years.clone(), 0.0, 1.0, what),
             }
         }
+        let key = format!("{k}.admin.rural_expansion_multiple");
+        let what = "a multiple of the standard (1 = the standard)";
+        match self.admin.rural_expansion_multiple.0.iter().next() {
+            Some((&1900, &v)) if self.admin.rural_expansion_multiple.0.len() == 1 => {
+                c.range(&key, v, 1.0, 3.0, what)
+            }
+            _ => c.schedule(
+                &key,
+                &self.admin.rural_expansion_multiple,
+                all_years.clone(),
+                1.0,
+                3.0,
+                what,
+            ),
+        }
         c.int_range(
             &format!("{k}.review.gradual_exit_months"),
             self.review.gradual_exit_months as i64,
@@ -670,6 +705,10 @@ pub struct DibaoHousehold {
     /// With a quota, ln(1 − the stratum's need cut-off): assessed income must be below the
     /// standard times (1 − cut-off). 0 without a quota.
     pub ln_quota: f64,
+    /// Log of the year's relaxed means test (`admin.rural_expansion_multiple`), 0 without one:
+    /// households apply, and pass, below the standard times its exp (the quota's cut applies
+    /// on top, in `ln_quota`).
+    pub ln_relax: f64,
     /// Assistance units the household forms (see [`UnitParams`]), 1 or more.
     pub units: i64,
 }
@@ -704,6 +743,7 @@ impl DibaoHousehold {
             } as i32,
             assets_per_capita: hh.assets_per_capita * asset_index,
             ln_quota: 0.0,
+            ln_relax: 0.0,
             units: 1,
         }
     }
@@ -831,7 +871,7 @@ impl DibaoParams {
             return self.benefit(hh, st.assessed_pc, standard);
         }
         if st.decision_at == NEVER {
-            if hh.would_apply && log_y < ln_standard && d.apply_u < hh.apply_prob {
+            if hh.would_apply && log_y < ln_standard + hh.ln_relax && d.apply_u < hh.apply_prob {
                 st.decision_at = m + self.assessment.processing_months as i32;
             } else {
                 return 0.0;
@@ -921,6 +961,7 @@ impl DibaoParams {
             review_interval: 1,
             assets_per_capita: 0.0,
             ln_quota: 0.0,
+            ln_relax: 0.0,
             units: 1,
         };
         self.benefit(&unit, 0.0, standard)
@@ -1130,10 +1171,15 @@ impl Dibao {
     #[inline]
     fn line_of(&self, y: &YearCtx) -> f64 {
         let line = y.ln_standard - self.ln_counted;
-        if self.ln_declared != 0.0 && self.p.admin.hidden_share(y.urban) > 0.0 {
+        let line = if self.ln_declared != 0.0 && self.p.admin.hidden_share(y.urban) > 0.0 {
             line - self.ln_declared
         } else {
             line
+        };
+        // A relaxed year's test passes up to its multiple of the standard.
+        match self.p.admin.ln_relaxed(y.urban, y.year) {
+            0.0 => line,
+            r => line + r,
         }
     }
 
@@ -1198,6 +1244,7 @@ impl Step for Dibao {
                 review_interval: 1,
                 assets_per_capita: 0.0,
                 ln_quota: 0.0,
+                ln_relax: 0.0,
                 units: 1,
             },
             take_up_u: u[0],
@@ -1232,6 +1279,11 @@ impl Step for Dibao {
         );
         if let Some(cut) = y.quota_cut {
             h.facts.ln_quota = (1.0 - cut).ln();
+        }
+        let relax = self.p.admin.ln_relaxed(y.urban, y.year);
+        if relax != 0.0 {
+            h.facts.ln_relax = relax;
+            h.facts.ln_quota += relax;
         }
         let u = &self.p.units;
         let elderly_share = if y.urban {
@@ -1450,6 +1502,7 @@ mod tests {
             review_interval: 6,
             assets_per_capita: 0.0,
             ln_quota: 0.0,
+            ln_relax: 0.0,
             units: 1,
         }
     }
@@ -1841,6 +1894,55 @@ mod tests {
         assert!(!a.would_apply(0.65, 0.6, 2021));
         // Everyone applies alone: the drive has nobody left to bring in.
         assert!(a.would_apply(0.99, 1.0, 2020));
+    }
+
+    #[test]
+    fn a_relaxed_rural_year_admits_above_the_standard_and_its_cohort_leaves_at_review() {
+        let p = params(&format!(
+            "{IMMEDIATE}[programs.dibao.admin]\nrural_expansion_multiple = {{ 2017 = 1.0, 2020 = 1.2, 2021 = 1.0 }}"
+        ));
+        let a = &p.admin;
+        assert_eq!(a.ln_relaxed(false, 2019), 0.0);
+        assert!((a.ln_relaxed(false, 2020) - 1.2f64.ln()).abs() < 1e-15);
+        assert_eq!(a.ln_relaxed(true, 2020), 0.0, "urban households are never relaxed");
+        assert_eq!(a.ln_relaxed(false, 2021), 0.0);
+        // Income 10 % above a 600 standard: refused in 2019, awarded (at the floor) in 2020.
+        let relaxed = DibaoHousehold {
+            ln_relax: a.ln_relaxed(false, 2020),
+            ln_quota: a.ln_relaxed(false, 2020),
+            ..hh(2.0, 0.0)
+        };
+        let mut st = DibaoState::default();
+        let d = DibaoDraws::default();
+        assert_eq!(month(&p, &mut st, &hh(2.0, 0.0), 0, 660.0, 600.0, d), 0.0);
+        assert!(!st.busy());
+        let paid = month(&p, &mut st, &relaxed, 1, 660.0, 600.0, d);
+        assert!((paid - 2.0 * p.benefit.floor_share * 600.0).abs() < 1e-9);
+        assert!(st.on);
+        // 20 % above is above the relaxed line too.
+        let mut other = DibaoState::default();
+        assert_eq!(month(&p, &mut other, &relaxed, 1, 721.0, 600.0, d), 0.0);
+        // In 2021 the normal test is back: the review (6 months on) fails, the gradual exit
+        // follows, and the award ends.
+        let normal = hh(2.0, 0.0);
+        let review = 1 + normal.review_interval;
+        assert!(month(&p, &mut st, &normal, review - 1, 660.0, 600.0, d) > 0.0);
+        assert!(month(&p, &mut st, &normal, review, 660.0, 600.0, d) > 0.0);
+        let end = review + p.review.gradual_exit_months as i32;
+        assert!(month(&p, &mut st, &normal, end - 1, 660.0, 600.0, d) > 0.0);
+        assert_eq!(month(&p, &mut st, &normal, end, 660.0, 600.0, d), 0.0);
+        assert!(!st.on);
+    }
+
+    #[test]
+    fn a_rural_expansion_multiple_outside_one_to_three_is_refused() {
+        for bad in ["0.9", "3.5"] {
+            let r = crate::scenario::load_str(
+                &format!("[programs.dibao.admin]\nrural_expansion_multiple = {bad}"),
+                "t",
+            );
+            assert!(r.is_err(), "{bad} accepted");
+        }
     }
 
     #[test]
