@@ -50,6 +50,12 @@ VOCAB = {
     "temp_assist_avg_per_case": ("yuan/person-time", "flow"),
     "temp_assist_covid_cases": ("million person-times", "flow"),
     "temp_assist_covid_spend": (BN, "flow"),
+    # One-off payments of 2022 to recipients (dibao and tekun: a one-off living subsidy;
+    # the price-linkage subsidy to needy groups)
+    "one_off_subsidy_persons": (M_PERSONS, "flow"),
+    "one_off_subsidy_spend": (BN, "flow"),
+    "price_linkage_subsidy_persons": (M_PERSONS, "flow"),
+    "price_linkage_subsidy_spend": (BN, "flow"),
     # Totals, funds, monitoring
     "assist_spend_dibao_tekun_temp": (BN, "flow"),
     "central_subsidy_needy_assistance_funds": (BN, "annual"),

@@ -50,6 +50,15 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "the admin rules are off in full-system-2023 (hidden income found at a yearly chance; imputed earnings of one standard, so that a small change binds)",
     ),
     (
+        "programs.one_off.",
+        &[
+            ("programs.one_off.year", "2024"),
+            ("programs.one_off.month", "6"),
+        ],
+        "the baseline pays it in August 2022, before the small run starts (2023): here in June \
+         2024, so that a month later moves it out of the first half",
+    ),
+    (
         "programs.quota.",
         &[("programs.quota.enabled", "true")],
         "quotas are off in full-system-2023",

@@ -504,6 +504,7 @@ programs! {
     marginal: MarginalParams => Marginal,
     rigid: RigidParams => Rigid,
     temporary: TemporaryParams => Temporary,
+    one_off: OneOffParams => OneOff,
     services: ServicesParams => Services,
     charity: CharityParams => Charity,
     residence: ResidenceParams => Residence,

@@ -1,7 +1,8 @@
 //! Temporary assistance: a one-off payment to households hit by an emergency or sudden
 //! hardship (the shock process: hardship, illness, job loss, disaster), paid where it happened
-//! (migrants included, since 2023 without registration restriction), of k months of the local
-//! dibao standard per member, k by the kind of shock; also for households already on dibao.
+//! (migrants included, as local rules now do without registration restriction), of k months of
+//! the local dibao standard per member, k by the kind of shock; also for households already on
+//! dibao.
 
 use super::MAX_PROPENSITIES;
 use super::{
@@ -30,8 +31,10 @@ pub struct TemporaryParams {
     pub months_illness: f64,
     pub months_job_loss: f64,
     pub months_disaster: f64,
-    /// Migrants apply where the emergency happened, like residents (2023 rule); when false they
-    /// apply with the registered-place take-up factor of `programs.residence`.
+    /// Migrants apply where the emergency happened, like residents (local rules that dropped the
+    /// registration and residence restriction; the 2014 rule, 国发〔2014〕47号, took only local
+    /// hukou or residence-permit holders); when false they apply with the registered-place
+    /// take-up factor of `programs.residence`.
     pub migrants_included: bool,
     /// Epidemic-era temporary assistance (2020–2022: help for households in difficulty because
     /// of the epidemic, 因疫遇困), by year: yearly chance 0–1 that a household whose income is
