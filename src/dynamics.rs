@@ -500,9 +500,8 @@ pub struct IncomeState {
     /// population change on shifts no other draw. Seeded when first used: most scenarios
     /// never draw from it, and seeding costs as much as a few months.
     rng_demog: Option<StreamRng>,
-    /// Seed and replication of the streams, for seeding the demography stream.
-    seed: u64,
-    rep: u32,
+    /// The household's `rng::unit_key`, for seeding the demography and arrival streams.
+    unit: u64,
 }
 
 /// What one month brings a household.
@@ -536,20 +535,14 @@ impl IncomeState {
         // One key for the household's three streams here (one mix each after it).
         let unit = unit_key(sim.seed, rep, hh.index);
         let rates = ShockClock::rates(&_d.shocks);
-        IncomeState::of_unit(hh, sim, rep, unit, rates)
+        IncomeState::of_unit(hh, unit, rates)
     }
 
     /// [`IncomeState::new`] for a run that knows the household's `unit`
     /// (`rng::unit_key(sim.seed, rep, hh.index)`) and the shocks' rates ([`shock_rates`]),
     /// both taken once.
     #[inline]
-    pub fn of_unit(
-        hh: &Household,
-        sim: &SimulationParams,
-        rep: u32,
-        unit: u64,
-        rates: ShockRates,
-    ) -> IncomeState {
+    pub fn of_unit(hh: &Household, unit: u64, rates: ShockRates) -> IncomeState {
         IncomeState {
             persistent: hh.persistent0,
             month: 0,
@@ -566,8 +559,7 @@ impl IncomeState {
             rng_income: unit_stream(unit, Purpose::Income),
             rng_shocks: unit_stream(unit, Purpose::Shocks),
             rng_demog: None,
-            seed: sim.seed,
-            rep,
+            unit,
         }
     }
 
@@ -823,10 +815,11 @@ impl IncomeState {
         if !pop.demography.enabled() {
             return Renewal::Kept;
         }
-        let (seed, rep, index) = (self.seed, self.rep, hh.index);
+        // The streams of (seed, rep, hh.index): a replacing household keeps the index.
+        let unit = self.unit;
         let rng = self
             .rng_demog
-            .get_or_insert_with(|| stream(seed, rep, index, Purpose::Demography));
+            .get_or_insert_with(|| unit_stream(unit, Purpose::Demography));
         let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
         pop.demography.deaths(hh, year, &u);
         let st = &pop.strata.strata[hh.stratum as usize];
@@ -835,7 +828,7 @@ impl IncomeState {
         // household's deaths and migrations, and this one's until it is replaced, as they were.
         let mut arrival = (pop.demography.params.urban_arrivals
             && st.region == crate::population::Region::Urban)
-            .then(|| crate::rng::year_stream(seed, rep, index, Purpose::Arrival, year));
+            .then(|| crate::rng::unit_year_stream(unit, Purpose::Arrival, year));
         let arrives = match arrival.as_mut() {
             Some(a) => pop.demography.arrives(year, st, a),
             None => false,

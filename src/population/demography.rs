@@ -193,7 +193,18 @@ impl Demography {
 
     /// Yearly death probability at `age` in calendar year `year`, 0–1.
     pub fn death_prob(&self, age: u8, year: i32) -> f64 {
-        let f = self.params.mortality_factor.at(year).unwrap_or(1.0);
+        self.death_prob_by(age, self.mortality_factor(year))
+    }
+
+    /// The factor on the 2020 death probabilities in calendar year `year`.
+    #[inline]
+    fn mortality_factor(&self, year: i32) -> f64 {
+        self.params.mortality_factor.at(year).unwrap_or(1.0)
+    }
+
+    /// [`Self::death_prob`] with the year's [`Self::mortality_factor`] `f` taken once.
+    #[inline]
+    fn death_prob_by(&self, age: u8, f: f64) -> f64 {
         (self.q[(age as usize).min(TOP_AGE)] * f).min(1.0)
     }
 
@@ -202,9 +213,10 @@ impl Demography {
     /// died is left with size 0 (the caller replaces it).
     pub fn deaths(&self, hh: &mut Household, year: i32, u: &[f64; MAX_MEMBERS]) -> u8 {
         let size = hh.size as usize;
+        let f = self.mortality_factor(year);
         let mut kept = 0;
         for (i, &ui) in u.iter().enumerate().take(size) {
-            if ui >= self.death_prob(hh.members[i].age, year) {
+            if ui >= self.death_prob_by(hh.members[i].age, f) {
                 hh.members[kept] = hh.members[i];
                 kept += 1;
             }
