@@ -327,8 +327,8 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     let mut claimed = 0u8;
     for t in 0..years {
         if t > 0 {
-            let year = sim.start_year + t as i32;
-            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, year);
+            let yv = &tables.demog_years[t];
+            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv);
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = rules.household(&key);
