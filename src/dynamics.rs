@@ -4,6 +4,7 @@
 //! stratum at once. Randomness comes only from the streams the engine hands in.
 
 use crate::check::Checker;
+use crate::population::demography::DemogYear;
 use crate::population::{Household, MemberParams, PopulationModel, StrataTable, MAX_MEMBERS};
 use crate::rng::{month_stream, purpose_key, stream, unit_key, unit_stream, Purpose, StreamRng};
 use crate::schedule::Schedule;
@@ -500,9 +501,8 @@ pub struct IncomeState {
     /// population change on shifts no other draw. Seeded when first used: most scenarios
     /// never draw from it, and seeding costs as much as a few months.
     rng_demog: Option<StreamRng>,
-    /// Seed and replication of the streams, for seeding the demography stream.
-    seed: u64,
-    rep: u32,
+    /// The household's `rng::unit_key`, for seeding the demography and arrival streams.
+    unit: u64,
 }
 
 /// What one month brings a household.
@@ -536,20 +536,14 @@ impl IncomeState {
         // One key for the household's three streams here (one mix each after it).
         let unit = unit_key(sim.seed, rep, hh.index);
         let rates = ShockClock::rates(&_d.shocks);
-        IncomeState::of_unit(hh, sim, rep, unit, rates)
+        IncomeState::of_unit(hh, unit, rates)
     }
 
     /// [`IncomeState::new`] for a run that knows the household's `unit`
     /// (`rng::unit_key(sim.seed, rep, hh.index)`) and the shocks' rates ([`shock_rates`]),
     /// both taken once.
     #[inline]
-    pub fn of_unit(
-        hh: &Household,
-        sim: &SimulationParams,
-        rep: u32,
-        unit: u64,
-        rates: ShockRates,
-    ) -> IncomeState {
+    pub fn of_unit(hh: &Household, unit: u64, rates: ShockRates) -> IncomeState {
         IncomeState {
             persistent: hh.persistent0,
             month: 0,
@@ -566,8 +560,7 @@ impl IncomeState {
             rng_income: unit_stream(unit, Purpose::Income),
             rng_shocks: unit_stream(unit, Purpose::Shocks),
             rng_demog: None,
-            seed: sim.seed,
-            rep,
+            unit,
         }
     }
 
@@ -765,7 +758,8 @@ impl IncomeState {
     }
 
     /// Yearly ageing and disability onset (one uniform per member when the risk is on), then,
-    /// with `population.demography` on, deaths in calendar year `year` (MAX_MEMBERS uniforms
+    /// with `population.demography` on, deaths in the calendar year of `yv` (its values taken
+    /// once, [`DemogYear`]; MAX_MEMBERS uniforms
     /// from the demography stream, whatever the size) and, in rural strata with
     /// `population.demography.rural_migration`, able adults leaving for the towns
     /// (MAX_MEMBERS more), and in urban strata with `population.demography.urban_arrivals`
@@ -783,7 +777,7 @@ impl IncomeState {
         hh: &mut Household,
         m: &MemberParams,
         pop: &PopulationModel,
-        year: i32,
+        yv: &DemogYear,
     ) -> Renewal {
         if !m.ageing {
             return Renewal::Kept;
@@ -796,7 +790,7 @@ impl IncomeState {
             }
             return Renewal::Kept;
         }
-        self.age_with_changes(d, hh, m, pop, year)
+        self.age_with_changes(d, hh, m, pop, yv)
     }
 
     /// [`age_one_year`](IncomeState::age_one_year) with onset risk or population change.
@@ -807,7 +801,7 @@ impl IncomeState {
         hh: &mut Household,
         m: &MemberParams,
         pop: &PopulationModel,
-        year: i32,
+        yv: &DemogYear,
     ) -> Renewal {
         let on = &d.shocks.disability_onset;
         let size = hh.size as usize;
@@ -823,21 +817,22 @@ impl IncomeState {
         if !pop.demography.enabled() {
             return Renewal::Kept;
         }
-        let (seed, rep, index) = (self.seed, self.rep, hh.index);
+        // The streams of (seed, rep, hh.index): a replacing household keeps the index.
+        let unit = self.unit;
         let rng = self
             .rng_demog
-            .get_or_insert_with(|| stream(seed, rep, index, Purpose::Demography));
+            .get_or_insert_with(|| unit_stream(unit, Purpose::Demography));
         let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
-        pop.demography.deaths(hh, year, &u);
+        pop.demography.deaths_in(hh, yv, &u);
         let st = &pop.strata.strata[hh.stratum as usize];
-        pop.demography.migrate(hh, year, m, st, rng);
+        pop.demography.migrate_in(hh, yv, m, st, rng);
         // Arrivals on a stream of their own (per year): turning them on leaves every other
         // household's deaths and migrations, and this one's until it is replaced, as they were.
         let mut arrival = (pop.demography.params.urban_arrivals
             && st.region == crate::population::Region::Urban)
-            .then(|| crate::rng::year_stream(seed, rep, index, Purpose::Arrival, year));
+            .then(|| crate::rng::unit_year_stream(unit, Purpose::Arrival, yv.year));
         let arrives = match arrival.as_mut() {
-            Some(a) => pop.demography.arrives(year, st, a),
+            Some(a) => pop.demography.arrives_in(yv, st, a),
             None => false,
         };
         let renewal = if let Some(a) = arrival.as_mut().filter(|_| arrives) {
@@ -1428,7 +1423,14 @@ mod tests {
                 var += q * (1.0 - q);
             }
             let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
-            if inc.age_one_year(&s.dynamics, &mut hh, m, &pop, 2024) == Renewal::Replaced {
+            if inc.age_one_year(
+                &s.dynamics,
+                &mut hh,
+                m,
+                &pop,
+                &pop.demography.year_values(2024),
+            ) == Renewal::Replaced
+            {
                 died += before;
                 replaced += 1;
                 assert!(hh.size >= 1, "a replacement household has members");
@@ -1470,7 +1472,13 @@ mod tests {
                 let before = hh.clone();
                 let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
                 assert_eq!(
-                    inc.age_one_year(&s.dynamics, &mut hh, &s.population.members, pop, 2024),
+                    inc.age_one_year(
+                        &s.dynamics,
+                        &mut hh,
+                        &s.population.members,
+                        pop,
+                        &pop.demography.year_values(2024),
+                    ),
                     Renewal::Kept
                 );
                 assert_eq!(hh.size, before.size);

@@ -112,9 +112,15 @@ pub fn year_stream(
     purpose: Purpose,
     year: i32,
 ) -> StreamRng {
+    unit_year_stream(unit_key(seed, replication, unit), purpose, year)
+}
+
+/// [`year_stream`] for a unit of key `unit` (see [`unit_key`]): the same generator, with the
+/// unit's key taken once.
+#[inline]
+pub fn unit_year_stream(unit: u64, purpose: Purpose, year: i32) -> StreamRng {
     StreamRng::seed_from_u64(mix64(
-        stream_key(seed, replication, unit, purpose)
-            ^ (year as i64 as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
+        purpose_key(unit, purpose) ^ (year as i64 as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
     ))
 }
 

@@ -152,7 +152,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     };
     let mut pa_ln = poor_area(&hh);
     let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
-    let mut income = IncomeState::of_unit(&hh, sim, rep, key.unit(), tables.shock_rates);
+    let mut income = IncomeState::of_unit(&hh, key.unit(), tables.shock_rates);
     let mut progs = rules.household(&key);
     // Read only when a job loss starts (`ShockClock`): none can without its chance.
     let job_loss = d.shocks.job_loss.monthly_prob > 0.0;
@@ -327,8 +327,8 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     let mut claimed = 0u8;
     for t in 0..years {
         if t > 0 {
-            let year = sim.start_year + t as i32;
-            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, year);
+            let yv = &tables.demog_years[t];
+            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv);
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = rules.household(&key);

@@ -152,6 +152,9 @@ pub struct RepTables {
     pub windows: Windows,
     /// The household shocks' rates, per month (`dynamics::shock_rates`), taken once.
     pub shock_rates: crate::dynamics::ShockRates,
+    /// Population change's values of each year of the horizon
+    /// (`Demography::year_values`), taken once.
+    pub demog_years: Vec<crate::population::demography::DemogYear>,
     /// Dibao is the only enabled program (`Rules::dibao_only`): households run the engine's
     /// month compiled for it alone.
     pub dibao_only: bool,
@@ -245,6 +248,9 @@ impl RepTables {
             disaster_start,
             windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
             shock_rates: crate::dynamics::shock_rates(&s.dynamics.shocks),
+            demog_years: (0..sim.years as i32)
+                .map(|t| model.pop.demography.year_values(sim.start_year + t))
+                .collect(),
             assets_read: s.programs.dibao.assets_read(),
             dibao_only: model.rules.dibao_only(),
             window_end,

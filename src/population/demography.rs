@@ -173,6 +173,20 @@ pub fn migrant_share(st: &Stratum, m: &MemberParams) -> f64 {
     working * adult * (1.0 - st.severe_disability) * (1.0 - m.severe_illness_prevalence)
 }
 
+/// The values of one calendar year that population change reads, taken once
+/// ([`Demography::year_values`]; the engine makes them once per run, not per household).
+#[derive(Debug, Clone, Copy)]
+pub struct DemogYear {
+    /// The calendar year.
+    pub year: i32,
+    /// Factor on the 2020 death probabilities (`mortality_factor`).
+    mortality: f64,
+    /// Rural population growth, a share (`rural_growth`; 0 before its first key).
+    rural_growth: f64,
+    /// [`Demography::arrival_prob`] of the year, 0–1.
+    arrival: f64,
+}
+
 /// What the population layer precomputes for population change.
 #[derive(Debug, Clone)]
 pub struct Demography {
@@ -193,7 +207,18 @@ impl Demography {
 
     /// Yearly death probability at `age` in calendar year `year`, 0–1.
     pub fn death_prob(&self, age: u8, year: i32) -> f64 {
-        let f = self.params.mortality_factor.at(year).unwrap_or(1.0);
+        self.death_prob_by(age, self.mortality_factor(year))
+    }
+
+    /// The factor on the 2020 death probabilities in calendar year `year`.
+    #[inline]
+    fn mortality_factor(&self, year: i32) -> f64 {
+        self.params.mortality_factor.at(year).unwrap_or(1.0)
+    }
+
+    /// [`Self::death_prob`] with the year's [`Self::mortality_factor`] `f` taken once.
+    #[inline]
+    fn death_prob_by(&self, age: u8, f: f64) -> f64 {
         (self.q[(age as usize).min(TOP_AGE)] * f).min(1.0)
     }
 
@@ -201,10 +226,28 @@ impl Demography {
     /// The survivors keep their order; returns how many died. A household whose members all
     /// died is left with size 0 (the caller replaces it).
     pub fn deaths(&self, hh: &mut Household, year: i32, u: &[f64; MAX_MEMBERS]) -> u8 {
+        self.deaths_in(hh, &self.year_values(year), u)
+    }
+
+    /// The values of calendar year `year` that [`Self::deaths_in`], [`Self::migrate_in`] and
+    /// [`Self::arrives_in`] read.
+    pub fn year_values(&self, year: i32) -> DemogYear {
+        DemogYear {
+            year,
+            mortality: self.mortality_factor(year),
+            rural_growth: self.params.rural_growth.at(year).unwrap_or(0.0),
+            arrival: self.arrival_prob(year),
+        }
+    }
+
+    /// [`Self::deaths`] in the year of `yv`.
+    #[inline]
+    pub fn deaths_in(&self, hh: &mut Household, yv: &DemogYear, u: &[f64; MAX_MEMBERS]) -> u8 {
         let size = hh.size as usize;
+        let f = yv.mortality;
         let mut kept = 0;
         for (i, &ui) in u.iter().enumerate().take(size) {
-            if ui >= self.death_prob(hh.members[i].age, year) {
+            if ui >= self.death_prob_by(hh.members[i].age, f) {
                 hh.members[kept] = hh.members[i];
                 kept += 1;
             }
@@ -230,12 +273,25 @@ impl Demography {
         st: &Stratum,
         rng: &mut crate::rng::StreamRng,
     ) -> u8 {
+        self.migrate_in(hh, &self.year_values(year), m, st, rng)
+    }
+
+    /// [`Self::migrate`] in the year of `yv`.
+    #[inline]
+    pub fn migrate_in(
+        &self,
+        hh: &mut Household,
+        yv: &DemogYear,
+        m: &MemberParams,
+        st: &Stratum,
+        rng: &mut crate::rng::StreamRng,
+    ) -> u8 {
         if !self.params.rural_migration || st.region != Region::Rural {
             return 0;
         }
         let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
         let share = migrant_share(st, m);
-        let g = self.params.rural_growth.at(year).unwrap_or(0.0);
+        let g = yv.rural_growth;
         // A stratum with no one eligible has no one to send (share 0: no migration).
         let p = if share > 0.0 {
             ((-g) / share).clamp(0.0, 1.0)
@@ -283,11 +339,22 @@ impl Demography {
     /// uniform from `rng` (the household's arrival stream of the year, `Purpose::Arrival`)
     /// when `urban_arrivals` is on and the stratum is urban; no draw otherwise.
     pub fn arrives(&self, year: i32, st: &Stratum, rng: &mut crate::rng::StreamRng) -> bool {
+        self.arrives_in(&self.year_values(year), st, rng)
+    }
+
+    /// [`Self::arrives`] in the year of `yv`.
+    #[inline]
+    pub fn arrives_in(
+        &self,
+        yv: &DemogYear,
+        st: &Stratum,
+        rng: &mut crate::rng::StreamRng,
+    ) -> bool {
         if !self.params.urban_arrivals || st.region != Region::Urban {
             return false;
         }
         let u: f64 = rng.random();
-        u < self.arrival_prob(year)
+        u < yv.arrival
     }
 
     /// Share 0–1 of an urban stratum's households in `table_year` that arrived after the start

@@ -1357,8 +1357,9 @@ impl Step for Dibao {
         // The administrative stream of the month: the assessment error first, then data
         // matching's draw (only when matching is on, so the error keeps its draw).
         let mut admin = h.admin.map(|k| month_draws(k, mo.m));
-        let dr = DibaoDraws {
-            apply_u: h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random()),
+        let mut dr = DibaoDraws {
+            // Drawn below, where it may be read.
+            apply_u: 0.0,
             assess_z: match admin.as_mut() {
                 Some(r) if self.draw_error => StandardNormal.sample(r),
                 _ => 0.0,
@@ -1413,6 +1414,12 @@ impl Step for Dibao {
             } else {
                 f
             };
+            // The application draw is read only by a household with no award and no
+            // application in process, and at the stationary start; keyed by month, so leaving
+            // it undrawn in other months shifts no draw.
+            if mo.enrol || !h.state.busy() {
+                dr.apply_u = h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random());
+            }
             if mo.enrol {
                 self.p
                     .enrol(&mut h.state, &dh, mo.m, declared, y.standard, y.ln_standard, dr);

@@ -155,6 +155,12 @@ impl Step for Marginal {
     }
 
     fn year(&self, h: &mut MarginalHouse, y: &YearCtx) -> f64 {
+        // A family that would not apply is never recognised (only an application recognises
+        // one), so its step reads none of the facts below: they are not made.
+        if !h.applies {
+            debug_assert!(!h.recognised && !h.applied);
+            return f64::NEG_INFINITY;
+        }
         h.assets_ok = self
             .dibao
             .assets_pass(y.hh.assets_per_capita * self.dibao.asset_index(y), y.standard);
@@ -170,9 +176,7 @@ impl Step for Marginal {
         // would not is never recognised (a recognised one, or one that applied, is busy).
         // With essential spending deducted (outside illness months, which take the steps)
         // counted income is the share counted of y (1 - medical share) - education / size.
-        if !h.applies {
-            f64::NEG_INFINITY
-        } else if self.deduct {
+        if self.deduct {
             let top = (y.ln_standard + self.ln_multiple - self.ln_counted).exp();
             ((top + y.education / y.size) / (1.0 - y.medical_share)).ln()
         } else {

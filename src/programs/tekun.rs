@@ -275,6 +275,12 @@ impl Step for Tekun {
 
     fn year(&self, h: &mut TekunHouse, y: &YearCtx) -> f64 {
         h.no_one_can_work = no_one_can_work(y.hh, y.members);
+        // A household not supported now with someone able to work cannot become eligible this
+        // year (nor, then, supported): its step reads no other fact, so they are not made
+        // (most households; a supported one reads them all).
+        if !h.state.on && !h.no_one_can_work {
+            return f64::NEG_INFINITY;
+        }
         let from = self.p.minors_kept_to_18_from;
         h.no_one_can_work_kept = if from != 0 && y.year >= from {
             no_one_can_work_minors_kept(y.hh, y.members)
@@ -322,7 +328,13 @@ impl Step for Tekun {
             h.no_one_can_work
         };
         let eligible = unable && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok;
-        let u = h.rng.map_or(0.0, |k| month_draws(k, mo.m).random());
+        // The identification draw is read only for an eligible household not supported yet;
+        // keyed by month, so leaving it undrawn in other months shifts no draw.
+        let u = if eligible && !h.state.on {
+            h.rng.map_or(0.0, |k| month_draws(k, mo.m).random())
+        } else {
+            0.0
+        };
         if mo.enrol && eligible && !h.state.on {
             // The stationary start: identified, the months to its review uniform.
             h.state.on = true;
