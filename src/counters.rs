@@ -174,12 +174,18 @@ impl GapSums {
     pub const ANY: u8 = 0x80;
 
     /// Add the sums to the counters of their period (`slot`, household of `k` members),
-    /// each rounded once, and start over.
-    #[inline]
+    /// each rounded once, and start over. A period with nothing recorded (most household
+    /// half-years) is still all zeros and adds nothing: that test is made in line, the
+    /// rounding out of line.
+    #[inline(always)]
     pub fn flush(&mut self, k: i64, slot: &mut [i64; c::N]) {
-        if self.ranks == 0 {
-            return;
+        if self.ranks != 0 {
+            self.flush_recorded(k, slot);
         }
+    }
+
+    #[inline(never)]
+    fn flush_recorded(&mut self, k: i64, slot: &mut [i64; c::N]) {
         let r = |x: f64| round_i64(x * GAP_SCALE) * k;
         slot[c::PRE_GAP1] += r(self.pre[0]);
         slot[c::PRE_GAP2] += r(self.pre[1]);

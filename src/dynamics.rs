@@ -624,25 +624,36 @@ impl IncomeState {
     /// own generator, month by month: the bridge's normal (none in the last month), then the
     /// transitory noise's (when it is on); the term's path is chained here, beside the
     /// draws, operation for operation as a month would step it.
+    ///
+    /// The last month (k = 0, no bridge normal) is peeled off the loop, so the loop's months
+    /// test no `k > 0`; with no transitory noise the noise slots are left as they are: only
+    /// this writes them, so they hold the 0.0 they started with.
     #[inline(never)]
     fn fill(&mut self, tsd: f64, w: &Windows, p: f64, y: f64, n: u32, end: u32) {
+        let len = (end - n) as usize;
+        if len == 0 {
+            return;
+        }
         let mut rng = month_stream(self.win_key, n as i32);
         let mut q = p;
-        for k in (0..(end - n) as usize).rev() {
-            let z: f64 = if k > 0 {
-                StandardNormal.sample(&mut rng)
-            } else {
-                0.0
-            };
+        for k in (1..len).rev() {
+            let z: f64 = StandardNormal.sample(&mut rng);
             let [a, b, c] = w.bridge[k];
             q = a * q + (b * y + c * z);
             self.win_path[k] = q;
-            self.win_noise[k] = if tsd > 0.0 {
+            if tsd > 0.0 {
                 let e: f64 = StandardNormal.sample(&mut rng);
-                tsd * e
-            } else {
-                0.0
-            };
+                self.win_noise[k] = tsd * e;
+            }
+        }
+        // As a month of the loop with z = 0.0 (the same operations, so the same bits).
+        let z = 0.0;
+        let [a, b, c] = w.bridge[0];
+        q = a * q + (b * y + c * z);
+        self.win_path[0] = q;
+        if tsd > 0.0 {
+            let e: f64 = StandardNormal.sample(&mut rng);
+            self.win_noise[0] = tsd * e;
         }
     }
 

@@ -325,6 +325,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     let mut assist = SpellTracker::new(false);
     let mut poverty = SpellTracker::new(false);
     let mut claimed = 0u8;
+    // The half-years' gap sums, rounded once when the year closes (`GapSums::flush` leaves
+    // them at zero for the next year, as a half-year with nothing recorded already is).
+    let mut gaps = [GapSums::default(); 2];
     for t in 0..years {
         if t > 0 {
             let yv = &tables.demog_years[t];
@@ -351,8 +354,6 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         let mut year = year_facts(model, tables, rules, &mut progs, &hh, t, ln_index, &mut yc);
         let mut fall_base = false;
         let mut fell = false;
-        // The half-years' gap sums, rounded once when the year closes.
-        let mut gaps = [GapSums::default(); 2];
         if WANT_INCOME {
             if let Some(sum) = summary.as_deref_mut() {
                 sum[t] = YearSummary {

@@ -1046,6 +1046,10 @@ pub struct Dibao {
     /// Log of the share of income a household with hidden income declares
     /// (`admin.undeclared_share`), 0 when it declares all.
     ln_declared: f64,
+    /// No monthly draw, hidden income, data matching, relatives' support or imputed
+    /// earnings (the reference model's dibao): the step is compiled without their tests
+    /// (`Dibao::step_of`), as they would all read as off.
+    plain: bool,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -1200,6 +1204,164 @@ impl Dibao {
             1
         }
     }
+
+    /// Whether the step can take [`Dibao::step_of`]'s plain copy: no monthly draw (no
+    /// application chance below 1, no monitoring, no assessment error, no data matching),
+    /// no hidden income (so no spells and nothing undeclared), and no relatives' support or
+    /// imputed earnings (counted income is the month's own, `AdminParams::counted_log_income`).
+    fn plain(p: &ProgramsParams) -> bool {
+        let d = &p.dibao;
+        let a = &d.admin;
+        d.take_up.monthly_apply_prob >= 1.0
+            && !p.monitoring.enabled
+            && d.assessment.error_sd <= 0.0
+            && !a.matching_on()
+            && a.hidden_share_urban <= 0.0
+            && a.hidden_share_rural <= 0.0
+            && a.support_share == 0.0
+            && a.imputed_earnings_share == 0.0
+    }
+
+    /// One month of the step, `PLAIN` when [`Dibao::plain`] held: then the household has no
+    /// monthly stream (`behaviour`, `admin` and `spell` are `None`), is never hidden, found or
+    /// barred, and its counted income is `mo.lm`, so those tests are left out.
+    #[inline(always)]
+    fn step_of<const PLAIN: bool>(
+        &self,
+        h: &mut DibaoHouse,
+        y: &YearCtx,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+        rec: &mut Record,
+    ) {
+        let f = h.facts;
+        // The administrative stream of the month: the assessment error first, then data
+        // matching's draw (only when matching is on, so the error keeps its draw).
+        let mut admin = if PLAIN {
+            None
+        } else {
+            h.admin.map(|k| month_draws(k, mo.m))
+        };
+        let mut dr = DibaoDraws {
+            // Drawn below, where it may be read.
+            apply_u: 0.0,
+            assess_z: match admin.as_mut() {
+                Some(r) if self.draw_error => StandardNormal.sample(r),
+                _ => 0.0,
+            },
+            match_u: match admin.as_mut() {
+                Some(r) if self.draw_match => r.random(),
+                _ => 1.0,
+            },
+        };
+        // Hidden income as spells: play the switches due by this month.
+        if let Some(key) = h.spell.filter(|_| !PLAIN) {
+            if self.advance_spells(h, key, mo.m) {
+                // A spell that ended ends what matching found: the income is gone.
+                h.found = false;
+            }
+        }
+        let mut paid = 0.0;
+        // Data matching finds a recipient's hidden income or assets: the award ends and the
+        // household is barred for `match_bar_months` (for good at 0), or with spells while
+        // its spell lasts.
+        if !PLAIN && self.draw_match && h.hidden && h.state.on && dr.match_u < h.match_prob {
+            if self.spells {
+                h.found = true;
+            } else {
+                h.barred_until = self.p.admin.barred_until(mo.m);
+            }
+            h.state = DibaoState::default();
+        }
+        let lm = if PLAIN {
+            mo.lm
+        } else {
+            AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc)
+        };
+        // Hidden income kept from the test (`admin.undeclared_share`); `lm` stays the true
+        // counted income, by which a household is eligible or not.
+        let declared = if !PLAIN && h.hidden && self.ln_declared != 0.0 {
+            lm + self.ln_declared
+        } else {
+            lm
+        };
+        // An application in process at the start of the month is decided in it or later.
+        let pending = h.state.busy() && !h.state.on;
+        if led.tekun || (!PLAIN && (mo.m < h.barred_until || h.found)) {
+            // A tekun household gets no dibao: it leaves the roll (or its application lapses).
+            if h.state.busy() {
+                h.state = DibaoState::default();
+            }
+        } else {
+            // An early warning helps the household apply (see `programs.monitoring`).
+            let dh = if led.warned {
+                DibaoHousehold {
+                    would_apply: f.would_apply || led.reached,
+                    apply_prob: f.apply_prob.max(led.proactive_apply_prob),
+                    ..f
+                }
+            } else {
+                f
+            };
+            // The application draw is read only by a household with no award and no
+            // application in process, and at the stationary start; keyed by month, so leaving
+            // it undrawn in other months shifts no draw (a plain step has no such stream).
+            if !PLAIN && (mo.enrol || !h.state.busy()) {
+                dr.apply_u = h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random());
+            }
+            if mo.enrol {
+                self.p
+                    .enrol(&mut h.state, &dh, mo.m, declared, y.standard, y.ln_standard, dr);
+                // With spells of hidden income, this month's matching draw is free (nobody is
+                // on before the start): in a spell, data matching found the household during
+                // it with the stationary chance, and it is barred instead; out of one, its
+                // last spell may have ended its award, and it has not applied again since.
+                if !PLAIN && self.spells && h.state.on {
+                    let found = self.found_share(h);
+                    if h.hidden && dr.match_u < found {
+                        h.found = true;
+                        h.state = DibaoState::default();
+                    } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, &dh) {
+                        h.state = DibaoState::default();
+                    }
+                }
+            }
+            if PLAIN || !h.found {
+                paid = self.p.month_known(
+                    &mut h.state,
+                    &dh,
+                    mo.m,
+                    declared,
+                    y.standard,
+                    y.ln_standard,
+                    dr,
+                    (mo.ly, mo.y),
+                );
+            }
+        }
+        let on = paid > 0.0;
+        led.dibao = paid;
+        led.dibao_on = h.state.on;
+        led.dibao_assessed_pc = h.state.assessed_pc;
+        led.log_assessed = declared + self.p.assessment.error_sd * dr.assess_z;
+        led.would_apply_dibao = f.would_apply;
+        led.dibao_applied = pending || (h.state.busy() && !h.state.on);
+        rec[c::COST_DIBAO_FEN] += fen(paid);
+        rec[c::RECIP_HH_MONTHS] += on as i64;
+        rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };
+        rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
+        // Targeting: eligible by the rule (true counted income) against who receives.
+        // Hidden income or assets make a household ineligible whether or not they are found.
+        let eligible = (PLAIN || !h.hidden) && self.p.passes(&f, lm, y.ln_standard, y.standard);
+        rec[c::ELIG_HH_MONTHS] += eligible as i64;
+        rec[c::ELIG_RECIP_HH_MONTHS] += (eligible && led.regular()) as i64;
+        rec[c::INELIG_RECIP_HH_MONTHS] += (on && !eligible) as i64;
+        rec[c::ELIG_UNASSISTED_PERSON_MONTHS] += if eligible && !led.regular() {
+            y.k
+        } else {
+            0
+        };
+    }
 }
 
 impl Step for Dibao {
@@ -1226,6 +1388,7 @@ impl Step for Dibao {
                     || p.dibao.admin.hidden_share_rural > 0.0),
             propensities: Self::slots_read(&p.dibao),
             ln_declared: (1.0 - p.dibao.admin.undeclared_share).ln(),
+            plain: Self::plain(p),
         })
     }
 
@@ -1353,125 +1516,11 @@ impl Step for Dibao {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        let f = h.facts;
-        // The administrative stream of the month: the assessment error first, then data
-        // matching's draw (only when matching is on, so the error keeps its draw).
-        let mut admin = h.admin.map(|k| month_draws(k, mo.m));
-        let mut dr = DibaoDraws {
-            // Drawn below, where it may be read.
-            apply_u: 0.0,
-            assess_z: match admin.as_mut() {
-                Some(r) if self.draw_error => StandardNormal.sample(r),
-                _ => 0.0,
-            },
-            match_u: match admin.as_mut() {
-                Some(r) if self.draw_match => r.random(),
-                _ => 1.0,
-            },
-        };
-        // Hidden income as spells: play the switches due by this month.
-        if let Some(key) = h.spell {
-            if self.advance_spells(h, key, mo.m) {
-                // A spell that ended ends what matching found: the income is gone.
-                h.found = false;
-            }
-        }
-        let mut paid = 0.0;
-        // Data matching finds a recipient's hidden income or assets: the award ends and the
-        // household is barred for `match_bar_months` (for good at 0), or with spells while
-        // its spell lasts.
-        if self.draw_match && h.hidden && h.state.on && dr.match_u < h.match_prob {
-            if self.spells {
-                h.found = true;
-            } else {
-                h.barred_until = self.p.admin.barred_until(mo.m);
-            }
-            h.state = DibaoState::default();
-        }
-        let lm = AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc);
-        // Hidden income kept from the test (`admin.undeclared_share`); `lm` stays the true
-        // counted income, by which a household is eligible or not.
-        let declared = if h.hidden && self.ln_declared != 0.0 {
-            lm + self.ln_declared
+        if self.plain {
+            self.step_of::<true>(h, y, mo, led, rec)
         } else {
-            lm
-        };
-        // An application in process at the start of the month is decided in it or later.
-        let pending = h.state.busy() && !h.state.on;
-        if led.tekun || mo.m < h.barred_until || h.found {
-            // A tekun household gets no dibao: it leaves the roll (or its application lapses).
-            if h.state.busy() {
-                h.state = DibaoState::default();
-            }
-        } else {
-            // An early warning helps the household apply (see `programs.monitoring`).
-            let dh = if led.warned {
-                DibaoHousehold {
-                    would_apply: f.would_apply || led.reached,
-                    apply_prob: f.apply_prob.max(led.proactive_apply_prob),
-                    ..f
-                }
-            } else {
-                f
-            };
-            // The application draw is read only by a household with no award and no
-            // application in process, and at the stationary start; keyed by month, so leaving
-            // it undrawn in other months shifts no draw.
-            if mo.enrol || !h.state.busy() {
-                dr.apply_u = h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random());
-            }
-            if mo.enrol {
-                self.p
-                    .enrol(&mut h.state, &dh, mo.m, declared, y.standard, y.ln_standard, dr);
-                // With spells of hidden income, this month's matching draw is free (nobody is
-                // on before the start): in a spell, data matching found the household during
-                // it with the stationary chance, and it is barred instead; out of one, its
-                // last spell may have ended its award, and it has not applied again since.
-                if self.spells && h.state.on {
-                    let found = self.found_share(h);
-                    if h.hidden && dr.match_u < found {
-                        h.found = true;
-                        h.state = DibaoState::default();
-                    } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, &dh) {
-                        h.state = DibaoState::default();
-                    }
-                }
-            }
-            if !h.found {
-                paid = self.p.month_known(
-                    &mut h.state,
-                    &dh,
-                    mo.m,
-                    declared,
-                    y.standard,
-                    y.ln_standard,
-                    dr,
-                    (mo.ly, mo.y),
-                );
-            }
+            self.step_of::<false>(h, y, mo, led, rec)
         }
-        let on = paid > 0.0;
-        led.dibao = paid;
-        led.dibao_on = h.state.on;
-        led.dibao_assessed_pc = h.state.assessed_pc;
-        led.log_assessed = declared + self.p.assessment.error_sd * dr.assess_z;
-        led.would_apply_dibao = f.would_apply;
-        led.dibao_applied = pending || (h.state.busy() && !h.state.on);
-        rec[c::COST_DIBAO_FEN] += fen(paid);
-        rec[c::RECIP_HH_MONTHS] += on as i64;
-        rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };
-        rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
-        // Targeting: eligible by the rule (true counted income) against who receives.
-        // Hidden income or assets make a household ineligible whether or not they are found.
-        let eligible = !h.hidden && self.p.passes(&f, lm, y.ln_standard, y.standard);
-        rec[c::ELIG_HH_MONTHS] += eligible as i64;
-        rec[c::ELIG_RECIP_HH_MONTHS] += (eligible && led.regular()) as i64;
-        rec[c::INELIG_RECIP_HH_MONTHS] += (on && !eligible) as i64;
-        rec[c::ELIG_UNASSISTED_PERSON_MONTHS] += if eligible && !led.regular() {
-            y.k
-        } else {
-            0
-        };
     }
 }
 
