@@ -2,7 +2,7 @@
 """Paired decomposition of the backtest's change of dibao persons from September 2021 to
 September 2023 (README "Why the model's caseload rose from 2021 to 2023").
 
-usage: scripts/decompose-change.py [HOUSEHOLDS [REPLICATIONS]] [--candidates]
+usage: scripts/decompose-change.py [HOUSEHOLDS [REPLICATIONS]] [--candidates | --split]
 
 Runs `safetynet backtest --projection scenarios/backtest-2017.toml` (release build) as driven
 and with one channel frozen at its 2021 value for 2022 and 2023 (or, with --candidates, with
@@ -10,12 +10,18 @@ each candidate mechanism), all with the same seed (common random numbers), and p
 change (mean over replications and its se) and the paired difference against the run as
 driven (its se from the paired differences). The September stocks are matched as the backtest
 matches them: between the half-year averages, centred at months 3.5 and 9.5.
+
+With --split (README "The 2020 expansion cohort"), the run goes on to 2024 and each channel is
+frozen by region from 2022 (weights, migration, arrivals, deaths, standards, real incomes), and
+the urban and rural changes Sep 2021 -> Sep 2023 and Jun 2022 -> Jun 2024 and the national
+change Sep 2023 -> Jun 2024 are printed, each with its paired difference.
 """
 import collections, csv, math, os, subprocess, sys, tempfile, tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 CANDIDATES = "--candidates" in sys.argv
+SPLIT = "--split" in sys.argv
 HH = args[0] if args else "200000"
 REPS = args[1] if len(args) > 1 else "8"
 SCEN = "scenarios/backtest-2017.toml"
@@ -71,18 +77,32 @@ if CANDIDATES:
     runs["hidden-income spells (0.2, 3 years), matching 0.05 throughout"] = spells + ["programs.dibao.admin.match_yearly_prob=0.05"]
     runs["hidden-income spells (0.2, 3 years), matching 0.05 -> 0.6 from 2021"] = spells + ["programs.dibao.admin.match_yearly_prob={ 2017 = 0.05, 2021 = 0.6 }"]
     runs["no ageing"] = ["population.members.ageing=false"]
+if SPLIT:
+    F = {2022: 0.0, 2023: 0.0, 2024: 0.0}
+    runs = collections.OrderedDict()
+    runs["as driven"] = []
+    runs["rural weights frozen"] = [sched("population.demography.rural_growth", F)]
+    runs["urban weights frozen"] = [sched("population.demography.urban_growth", F)]
+    runs["rural_migration off"] = ["population.demography.rural_migration=false"]
+    runs["urban_arrivals off"] = ["population.demography.urban_arrivals=false"]
+    runs["deaths off"] = [sched("population.demography.mortality_factor", F)]
+    runs["urban standard frozen"] = [sched("programs.dibao.standard.growth_urban", F)]
+    runs["rural standard frozen"] = [sched("programs.dibao.standard.growth_rural", F)]
+    runs["urban real incomes frozen"] = [sched("dynamics.income.growth_urban", F)]
 
 
-def sep(rows, year, region="national", metric="recipients_persons"):
+def sep(rows, year, region="national", metric="recipients_persons", month=9):
     h1 = rows[(year, "H1", region, metric)]
     fy = rows[(year, "FY", region, metric)]
     h2 = [2 * f - h for f, h in zip(fy, h1)]
-    f = (9 - 3.5) / 6
+    f = (month - 3.5) / 6
     return [a + f * (b - a) for a, b in zip(h1, h2)]
 
 
 def run(sets, out):
     cmd = [BIN, "backtest", "--projection", SCEN, "--households", HH, "--reps", REPS, "--quiet", "--out", out]
+    if SPLIT:
+        cmd += ["--years", "8"]
     for s in sets:
         cmd += ["--set", s]
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -93,8 +113,9 @@ def run(sets, out):
     return rows
 
 
-def chg(rows, region="national"):
-    a, b = sep(rows, 2021, region), sep(rows, 2023, region)
+def chg(rows, region="national", frm=(2021, 9), to=(2023, 9)):
+    a = sep(rows, frm[0], region, month=frm[1])
+    b = sep(rows, to[0], region, month=to[1])
     return [100 * (y / x - 1) for x, y in zip(a, b)]
 
 
@@ -104,7 +125,27 @@ def ms(v):
     return m, math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1) / n)
 
 
+def split_table(tmp):
+    spans = [("urban", (2021, 9), (2023, 9)), ("rural", (2021, 9), (2023, 9)), ("urban", (2022, 6), (2024, 6)),
+             ("rural", (2022, 6), (2024, 6)), ("national", (2023, 9), (2024, 6))]
+    print(f"sample {HH} households x {REPS} replications; change % (se) and minus as driven pp (se)")
+    print(f"{'':26s}" + "".join(f" {r[:5]} {a[0] % 100:02d}-{a[1]:02d}>{b[0] % 100:02d}-{b[1]:02d}{'':13s}" for r, a, b in spans))
+    base = None
+    for i, (name, sets) in enumerate(runs.items()):
+        r = run(sets, os.path.join(tmp, str(i)))
+        c = [chg(r, reg, a, b) for reg, a, b in spans]
+        base = base or c
+        line = f"{name[:26]:26s}"
+        for x, y in zip(c, base):
+            (m, s), (dm, ds) = ms(x), ms([p - q for p, q in zip(x, y)])
+            line += f" {m:+6.2f} ({s:.2f}) {dm:+6.2f} ({ds:.2f})"
+        print(line, flush=True)
+
+
 with tempfile.TemporaryDirectory() as tmp:
+    if SPLIT:
+        split_table(tmp)
+        sys.exit(0)
     print(f"sample {HH} households x {REPS} replications")
     print(f"{'':60s} {'change %':>16s} {'minus as driven (pp)':>22s}  urban %  rural %")
     base = None
