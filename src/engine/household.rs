@@ -667,11 +667,7 @@ fn steps<const DIBAO_ONLY: bool>(
         prev: if st.prev_slow { last } else { &Ledger::EMPTY },
         enrol: m == st.enrol_at,
     };
-    if DIBAO_ONLY {
-        rules.month_into_dibao(progs, yc, &mo, local, led);
-    } else {
-        rules.month_into(progs, yc, &mo, local, led);
-    }
+    rules.month_into::<DIBAO_ONLY>(progs, yc, &mo, local, led);
     let led: &Ledger = led;
 
     let regular = led.regular();

@@ -19,7 +19,7 @@ use crate::programs::temporary::shock;
 use crate::programs::Rules;
 use crate::scenario::{LoadedScenario, Scenario};
 use indicatif::ProgressBar;
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A scenario ready to simulate.
 #[derive(Debug, Clone)]
@@ -349,10 +349,7 @@ pub fn run_replications(
     }
     check_compatible(models)?;
     let sim = models[0].scenario().simulation.clone();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    let pool = Workers::new(opts.threads)?;
     let mut per_scenario: Vec<Vec<Counters>> = vec![Vec::new(); models.len()];
     let mut draws: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); models.len()];
     let uncertain = models.iter().any(|m| !m.loaded.uncertain.is_empty());
@@ -439,10 +436,76 @@ fn zero_counters(model: &Model, years: usize, incidence: bool) -> Counters {
     }
 }
 
+/// The threads a run works on: the calling thread, and a pool of the others (none for one
+/// thread). Every thread claims the next work item from a shared counter and adds it into
+/// its own accumulator, so no thread waits while items are left (at the end, for at most the
+/// item each is finishing) and each thread makes one accumulator per region, not one per split.
+struct Workers {
+    /// Threads in all, the calling one included.
+    threads: usize,
+    /// The other `threads - 1` threads.
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl Workers {
+    /// `threads` in all; 0 = all cores (`RAYON_NUM_THREADS` when set, as rayon reads it).
+    fn new(threads: usize) -> Result<Workers> {
+        let threads = match threads {
+            0 => std::env::var("RAYON_NUM_THREADS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            n => n,
+        };
+        let pool = if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads - 1)
+                .build()
+                .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+            Some(pool)
+        } else {
+            None
+        };
+        Ok(Workers { threads, pool })
+    }
+
+    /// Run `item(acc, j)` for every `j` in `0..items`, each on some thread into that thread's
+    /// accumulator (made by `init`); the accumulators, one per thread, in no set order.
+    fn each<A: Send>(
+        &self,
+        items: u64,
+        init: impl Fn() -> A,
+        item: impl Fn(&mut A, u64) + Sync,
+    ) -> Vec<A> {
+        let next = AtomicU64::new(0);
+        let work = |acc: &mut A| loop {
+            let j = next.fetch_add(1, Ordering::Relaxed);
+            if j >= items {
+                break;
+            }
+            item(acc, j);
+        };
+        let mut accs: Vec<A> = (0..self.threads).map(|_| init()).collect();
+        let (mine, others) = accs.split_first_mut().expect("at least one thread");
+        match &self.pool {
+            None => work(mine),
+            Some(pool) => pool.in_place_scope(|s| {
+                let work = &work;
+                for acc in others {
+                    s.spawn(move |_| work(acc));
+                }
+                work(mine);
+            }),
+        }
+        accs
+    }
+}
+
 /// One replication of the models `picked`, in parallel over chunks, summed exactly; counters
 /// in the order of `picked`.
 fn simulate_rep(
-    pool: &rayon::ThreadPool,
+    pool: &Workers,
     models: &[Model],
     tables: &[RepTables],
     picked: &[usize],
@@ -461,7 +524,7 @@ fn simulate_rep(
             .map(|&k| zero_counters(&models[k], years, incidence))
             .collect()
     };
-    let chunk_of = |mut acc: Vec<Counters>, j: u64| {
+    let chunk_of = |acc: &mut Vec<Counters>, j: u64| {
         let mut sums =
             vec![vec![YearSummary::default(); years]; if incidence { picked.len() } else { 0 }];
         for i in chunk_range(j, chunk, n) {
@@ -470,30 +533,22 @@ fn simulate_rep(
                 simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
             }
             if incidence {
-                record_incidence(&sums, &tables[0], &mut acc);
+                record_incidence(&sums, &tables[0], acc);
             }
         }
         if let Some(pb) = progress {
             pb.inc(1);
         }
-        acc
     };
-    // One thread: the chunks in order on the calling thread, as a hand-written loop runs
-    // (no hand-over to a pool's fresh thread); the integer sums are the same.
-    if pool.current_num_threads() == 1 {
-        return (0..chunks).fold(zero(), chunk_of);
+    // The integer sums are the same whichever thread added which chunk.
+    let mut accs = pool.each(chunks, zero, chunk_of).into_iter();
+    let mut total = accs.next().expect("at least one thread");
+    for other in accs {
+        for (x, y) in total.iter_mut().zip(&other) {
+            x.merge(y);
+        }
     }
-    pool.install(|| {
-        (0..chunks)
-            .into_par_iter()
-            .fold(zero, chunk_of)
-            .reduce(zero, |mut a, b| {
-                for (x, y) in a.iter_mut().zip(&b) {
-                    x.merge(y);
-                }
-                a
-            })
-    })
+    total
 }
 
 /// Most households a pilot sample for decile cut-offs holds (memory stays bounded).
@@ -502,38 +557,43 @@ const PILOT_HOUSEHOLDS: u64 = 20_000;
 /// Decile cut-offs of pre-transfer per-capita income per year, from a pilot: every
 /// `stride`-th household of the replication (at most [`PILOT_HOUSEHOLDS`]) under the first
 /// scenario, weighted, collected in household order so the result is thread-independent.
-fn decile_cuts(
-    pool: &rayon::ThreadPool,
-    model: &Model,
-    tables: &RepTables,
-    rep: u32,
-) -> Vec<[f64; 9]> {
+fn decile_cuts(pool: &Workers, model: &Model, tables: &RepTables, rep: u32) -> Vec<[f64; 9]> {
     let sim = &model.scenario().simulation;
     let years = sim.years as usize;
     let stride = sim.households.div_ceil(PILOT_HOUSEHOLDS).max(1);
-    let pilot: Vec<Vec<YearSummary>> = pool.install(|| {
-        (0..sim.households.div_ceil(stride))
-            .into_par_iter()
-            .map(|j| {
-                let mut acc = Counters::new(model.pop.strata.strata.len(), years);
+    // Collected on any thread, then put back in household order.
+    let scratch = || {
+        (
+            Counters::new(model.pop.strata.strata.len(), years),
+            Vec::new(),
+        )
+    };
+    let mut pilot: Vec<(u64, Vec<YearSummary>)> = pool
+        .each(
+            sim.households.div_ceil(stride),
+            scratch,
+            |(counters, out), j| {
                 let mut sum = vec![YearSummary::default(); years];
                 simulate_household_summary(
                     model,
                     tables,
                     rep,
                     j * stride,
-                    &mut acc,
+                    counters,
                     Some(&mut sum),
                 );
-                sum
-            })
-            .collect()
-    });
+                out.push((j, sum));
+            },
+        )
+        .into_iter()
+        .flat_map(|(_, out)| out)
+        .collect();
+    pilot.sort_unstable_by_key(|(j, _)| *j);
     (0..years)
         .map(|t| {
             let mut v: Vec<(f64, f64)> = pilot
                 .iter()
-                .map(|s| {
+                .map(|(_, s)| {
                     (
                         s[t].income_pc,
                         model.pop.alloc.weight[s[t].stratum as usize] * s[t].size as f64,
@@ -608,4 +668,25 @@ fn quota_cut(model: &Model, first: &Counters) -> Vec<f64> {
 pub fn work_items(models: &[Model]) -> u64 {
     let sim = &models[0].scenario().simulation;
     sim.households.div_ceil(sim.chunk_size as u64) * sim.replications as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every item runs exactly once, one accumulator per thread, whatever the thread count
+    /// (more threads than items included).
+    #[test]
+    fn each_item_runs_once_on_any_thread_count() {
+        for threads in [1, 2, 3, 5] {
+            let workers = Workers::new(threads).unwrap();
+            for items in [0u64, 1, 2, 7, 1000] {
+                let accs = workers.each(items, Vec::new, |acc: &mut Vec<u64>, j| acc.push(j));
+                assert_eq!(accs.len(), threads);
+                let mut all = accs.concat();
+                all.sort_unstable();
+                assert_eq!(all, (0..items).collect::<Vec<_>>(), "{threads} threads");
+            }
+        }
+    }
 }

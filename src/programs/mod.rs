@@ -213,6 +213,16 @@ impl Ledger {
         claimed: 0,
     };
 
+    /// The ledger a month that takes the steps starts from: nothing awarded yet, and dibao's
+    /// assessment of the month, `log_assessed` (log yuan per person per month).
+    #[inline(always)]
+    pub const fn open(log_assessed: f64) -> Ledger {
+        Ledger {
+            log_assessed,
+            ..Ledger::EMPTY
+        }
+    }
+
     /// On dibao this month (dibao is paid to recipients only).
     #[inline]
     pub fn on_dibao(&self) -> bool {
@@ -462,13 +472,16 @@ macro_rules! programs {
                 rec: &mut Record,
             ) -> Ledger {
                 let mut led = Ledger::EMPTY;
-                self.month_into(h, y, mo, rec, &mut led);
+                self.month_into::<false>(h, y, mo, rec, &mut led);
                 led
             }
 
             /// As [`Rules::month`], into `led` (the engine keeps its ledgers in place).
-            #[inline]
-            pub fn month_into(
+            /// `DIBAO_ONLY` when [`Rules::dibao_only`] (the reference model): the month
+            /// compiled for dibao alone, its step then its `after`, with no other program's
+            /// checks.
+            #[inline(always)]
+            pub fn month_into<const DIBAO_ONLY: bool>(
                 &self,
                 h: &mut Households,
                 y: &YearCtx,
@@ -476,10 +489,15 @@ macro_rules! programs {
                 rec: &mut Record,
                 led: &mut Ledger,
             ) {
-                *led = Ledger {
-                    log_assessed: mo.lm,
-                    ..Ledger::default()
-                };
+                *led = Ledger::open(mo.lm);
+                if DIBAO_ONLY {
+                    debug_assert!(self.dibao_only());
+                    if let (Some(x), Some(s)) = (&self.dibao, h.dibao.as_mut()) {
+                        x.step(s, y, mo, led, rec);
+                        x.after(s, led);
+                    }
+                    return;
+                }
                 $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                     x.step(s, y, mo, led, rec);
                 })*
@@ -512,30 +530,9 @@ programs! {
 
 impl Rules {
     /// Dibao is the only enabled program (the reference model): the engine then runs
-    /// [`Rules::month_into_dibao`] and [`Rules::busy_dibao`], compiled for dibao alone.
+    /// `Rules::month_into::<true>` and [`Rules::busy_dibao`], compiled for dibao alone.
     pub fn dibao_only(&self) -> bool {
         self.dibao.is_some() && self.enabled() == 1
-    }
-
-    /// [`Rules::month_into`] when [`Rules::dibao_only`]: dibao's step, then its `after`.
-    #[inline(always)]
-    pub fn month_into_dibao(
-        &self,
-        h: &mut Households,
-        y: &YearCtx,
-        mo: &MonthCtx,
-        rec: &mut Record,
-        led: &mut Ledger,
-    ) {
-        debug_assert!(self.dibao_only());
-        *led = Ledger {
-            log_assessed: mo.lm,
-            ..Ledger::default()
-        };
-        if let (Some(x), Some(s)) = (&self.dibao, h.dibao.as_mut()) {
-            x.step(s, y, mo, led, rec);
-            x.after(s, led);
-        }
     }
 
     /// [`Rules::busy`] when [`Rules::dibao_only`].
