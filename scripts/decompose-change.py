@@ -2,7 +2,7 @@
 """Paired decomposition of the backtest's change of dibao persons from September 2021 to
 September 2023 (README "Why the model's caseload rose from 2021 to 2023").
 
-usage: scripts/decompose-change.py [HOUSEHOLDS [REPLICATIONS]] [--candidates | --split]
+usage: scripts/decompose-change.py [HOUSEHOLDS [REPLICATIONS]] [--candidates | --split | --projection]
 
 Runs `safetynet backtest --projection scenarios/backtest-2017.toml` (release build) as driven
 and with one channel frozen at its 2021 value for 2022 and 2023 (or, with --candidates, with
@@ -15,16 +15,24 @@ With --split (README "The 2020 expansion cohort"), the run goes on to 2024 and e
 frozen by region from 2022 (weights, migration, arrivals, deaths, standards, real incomes), and
 the urban and rural changes Sep 2021 -> Sep 2023 and Jun 2022 -> Jun 2024 and the national
 change Sep 2023 -> Jun 2024 are printed, each with its paired difference.
+
+With --projection (README "Why the projection falls after 2023"), the default projection
+(`backtest --projection scenarios/baseline.toml --years 3`) is run as shipped and with one
+channel frozen from 2024 (its schedules' 2024 and later values set to 0, earlier values kept, read
+from the resolved scenario of the run as shipped) or switched off, and the national changes
+Sep 2023 -> Jun 2024, Sep 2023 -> Sep 2025 and Jun 2024 -> Sep 2025 and the urban and rural
+changes Sep 2023 -> Jun 2024 and Sep 2023 -> Sep 2025 are printed with their paired differences.
 """
-import collections, csv, math, os, subprocess, sys, tempfile, tomllib
+import collections, csv, json, math, os, subprocess, sys, tempfile, tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 CANDIDATES = "--candidates" in sys.argv
 SPLIT = "--split" in sys.argv
+PROJ = "--projection" in sys.argv
 HH = args[0] if args else "200000"
 REPS = args[1] if len(args) > 1 else "8"
-SCEN = "scenarios/backtest-2017.toml"
+SCEN = "scenarios/baseline.toml" if PROJ else "scenarios/backtest-2017.toml"
 BIN = os.path.join(ROOT, "target", "release", "safetynet")
 
 
@@ -34,7 +42,7 @@ def sched(key, vals):
 
 # Observed real income growth 2022 and 2023 and CPI inflation, as the backtest scenario drives
 # them (read from it, so a regenerated file is followed).
-with open(os.path.join(ROOT, SCEN), "rb") as f:
+with open(os.path.join(ROOT, "scenarios/backtest-2017.toml"), "rb") as f:
     _d = tomllib.load(f)["dynamics"]
 _inc = _d["income"]
 
@@ -91,6 +99,65 @@ if SPLIT:
     runs["urban real incomes frozen"] = [sched("dynamics.income.growth_urban", F)]
 
 
+def resolved(out):
+    """The resolved scenario of a finished run (manifest.json)."""
+    with open(os.path.join(out, "manifest.json")) as f:
+        return json.load(f)["scenarios"][0]["resolved"]
+
+
+def table(res, key):
+    """`key`'s year schedule in the resolved scenario, keyed by int year (a number: from 2000)."""
+    t = res
+    for k in key.split("."):
+        t = t[k]
+    return {int(y): v for y, v in t.items()} if isinstance(t, dict) else {2000: t}
+
+
+def at(t, y):
+    """A schedule's value at year y (the last key at or before it)."""
+    return t[max(k for k in t if k <= y)]
+
+
+FROM = (2024, 2025, 2026)
+
+
+def frozen(res, key, f=lambda t, y: 0.0):
+    """`key` with its values from 2024 on replaced by f(schedule, year) (0: frozen), earlier kept."""
+    t = table(res, key)
+    t.update({y: round(f(t, y), 6) for y in FROM})
+    return sched(key, dict(sorted(t.items())))
+
+
+def projection_runs(res):
+    """The channels of the default projection, each frozen from 2024 or switched off."""
+    pi = table(res, "dynamics.prices.inflation")
+    inc = ["dynamics.income.growth", "dynamics.income.growth_urban", "dynamics.income.growth_rural"]
+    std = ["programs.dibao.standard.growth_urban", "programs.dibao.standard.growth_rural"]
+    dem = ["population.demography." + k for k in ("rural_growth", "urban_growth", "mortality_factor")]
+    fr = lambda *keys: [frozen(res, k) for k in keys]
+    nominal_frozen = [frozen(res, k, lambda t, y: 1 / (1 + at(pi, y)) - 1) for k in inc]
+    nominal_kept = [frozen(res, k, lambda t, y: (1 + at(t, y)) * (1 + at(pi, y)) - 1) for k in inc]
+    r = collections.OrderedDict()
+    r["standards frozen"] = fr(*std)
+    r["real incomes frozen"] = fr(*inc)
+    r["standards and nominal incomes frozen"] = fr(*std) + nominal_frozen
+    r["prices frozen (nominal incomes kept)"] = fr("dynamics.prices.inflation") + nominal_kept
+    r["poor-area gap frozen"] = fr("dynamics.income.poor_area.growth_gap")
+    r["rural weights frozen"] = fr(dem[0])
+    r["urban weights frozen"] = fr(dem[1])
+    r["rural_migration off"] = ["population.demography.rural_migration=false"]
+    r["urban_arrivals off"] = ["population.demography.urban_arrivals=false"]
+    r["deaths off"] = fr(dem[2])
+    r["ageing off (and migration, arrivals)"] = ["population.members.ageing=false", "population.demography.rural_migration=false",
+                                                 "population.demography.urban_arrivals=false"]
+    r["monitoring from 2030"] = ["programs.monitoring.from_year=2030"]
+    r["gradual exit 0 months"] = ["programs.dibao.review.gradual_exit_months=0"]
+    r["single-person inclusion from 2030"] = ["programs.marginal.single_person_from_year=2030"]
+    r["everything above frozen"] = (fr(*std, *inc, "dynamics.prices.inflation", "dynamics.income.poor_area.growth_gap", *dem)
+                                    + r["ageing off (and migration, arrivals)"] + ["programs.monitoring.from_year=2030"])
+    return r
+
+
 def sep(rows, year, region="national", metric="recipients_persons", month=9):
     h1 = rows[(year, "H1", region, metric)]
     fy = rows[(year, "FY", region, metric)]
@@ -103,6 +170,8 @@ def run(sets, out):
     cmd = [BIN, "backtest", "--projection", SCEN, "--households", HH, "--reps", REPS, "--quiet", "--out", out]
     if SPLIT:
         cmd += ["--years", "8"]
+    if PROJ:
+        cmd += ["--years", "3"]
     for s in sets:
         cmd += ["--set", s]
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -125,24 +194,53 @@ def ms(v):
     return m, math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1) / n)
 
 
-def split_table(tmp):
-    spans = [("urban", (2021, 9), (2023, 9)), ("rural", (2021, 9), (2023, 9)), ("urban", (2022, 6), (2024, 6)),
-             ("rural", (2022, 6), (2024, 6)), ("national", (2023, 9), (2024, 6))]
-    print(f"sample {HH} households x {REPS} replications; change % (se) and minus as driven pp (se)")
-    print(f"{'':26s}" + "".join(f" {r[:5]} {a[0] % 100:02d}-{a[1]:02d}>{b[0] % 100:02d}-{b[1]:02d}{'':13s}" for r, a, b in spans))
-    base = None
-    for i, (name, sets) in enumerate(runs.items()):
+def span_table(tmp, spans, runs, against, width, more=None, extra=None, title=""):
+    """Run `runs` (then, with `more`, the runs it returns from the first run's folder) and print
+    each one's changes over `spans` (and `extra(rows)`) with the paired difference from the first."""
+    print(f"sample {HH} households x {REPS} replications; change % (se) and minus {against} pp (se)")
+    print(f"{'':{width}s}" + "".join(f" {r[:5]} {a[0] % 100:02d}-{a[1]:02d}>{b[0] % 100:02d}-{b[1]:02d}{'':13s}" for r, a, b in spans)
+          + title)
+    todo = list(runs.items())
+    base, i = None, 0
+    while todo:
+        name, sets = todo.pop(0)
         r = run(sets, os.path.join(tmp, str(i)))
-        c = [chg(r, reg, a, b) for reg, a, b in spans]
+        if i == 0 and more:
+            todo += list(more(os.path.join(tmp, "0")).items())
+        c = [chg(r, reg, a, b) for reg, a, b in spans] + ([extra(r)] if extra else [])
         base = base or c
-        line = f"{name[:26]:26s}"
+        line = f"{name[:width]:{width}s}"
         for x, y in zip(c, base):
             (m, s), (dm, ds) = ms(x), ms([p - q for p, q in zip(x, y)])
             line += f" {m:+6.2f} ({s:.2f}) {dm:+6.2f} ({ds:.2f})"
         print(line, flush=True)
+        i += 1
+
+
+def split_table(tmp):
+    spans = [("urban", (2021, 9), (2023, 9)), ("rural", (2021, 9), (2023, 9)), ("urban", (2022, 6), (2024, 6)),
+             ("rural", (2022, 6), (2024, 6)), ("national", (2023, 9), (2024, 6))]
+    span_table(tmp, spans, runs, "as driven", 26)
+
+
+def temp_pace(rows):
+    """Temporary-assistance cases a month in H1 2024 over Jan-Sep 2023 (H2 pro rata), % change."""
+    h1, fy, h24 = (rows[k] for k in [(2023, "H1", "national", "temporary_cases"), (2023, "FY", "national", "temporary_cases"),
+                                     (2024, "H1", "national", "temporary_cases")])
+    return [100 * ((c / 6) / ((a + (b - a) / 2) / 9) - 1) for a, b, c in zip(h1, fy, h24)]
+
+
+def projection_table(tmp):
+    spans = [("national", (2023, 9), (2024, 6)), ("national", (2023, 9), (2025, 9)), ("national", (2024, 6), (2025, 9)),
+             ("urban", (2023, 9), (2024, 6)), ("rural", (2023, 9), (2024, 6)), ("urban", (2023, 9), (2025, 9)), ("rural", (2023, 9), (2025, 9))]
+    span_table(tmp, spans, {"as shipped": []}, "as shipped", 36, more=lambda d: projection_runs(resolved(d)), extra=temp_pace,
+               title=" temporary cases a month, H1 2024 over Jan-Sep 2023")
 
 
 with tempfile.TemporaryDirectory() as tmp:
+    if PROJ:
+        projection_table(tmp)
+        sys.exit(0)
     if SPLIT:
         split_table(tmp)
         sys.exit(0)
