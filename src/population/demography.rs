@@ -927,17 +927,23 @@ mod tests {
         assert!(off.iter().all(|&x| x == 2.0));
     }
 
-    #[test]
-    fn a_table_year_after_the_start_puts_the_tables_population_in_that_year() {
-        // A backtest from 2017 of a table of 2023: the index is 1 in 2023 and the start year's
-        // population is 2023's moved back by the growth of 2018..=2023.
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let mut sim = s.simulation.clone();
+    /// A run from 2017 over 8 years, with population change on, urban growth +2 % and
+    /// resident rural growth −3 % a year.
+    fn backtest_2017() -> (SimulationParams, Demography) {
+        let mut sim = defaults().0.simulation;
         sim.start_year = 2017;
         sim.years = 8;
         let mut d = demog(true);
         d.params.urban_growth = Schedule::constant(2013, 0.02);
         d.params.rural_growth = Schedule::constant(2013, -0.03);
+        (sim, d)
+    }
+
+    #[test]
+    fn a_table_year_after_the_start_puts_the_tables_population_in_that_year() {
+        // A backtest from 2017 of a table of 2023: the index is 1 in 2023 and the start year's
+        // population is 2023's moved back by the growth of 2018..=2023.
+        let (sim, mut d) = backtest_2017();
         let plain = d.region_index(&sim);
         d.params.table_year = 2023;
         let ix = d.region_index(&sim);
@@ -961,14 +967,8 @@ mod tests {
     #[test]
     fn a_registered_basis_moves_the_rural_index_and_migration_by_the_registered_series() {
         // The same backtest as above, the rural strata following the registered series.
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let (_, t) = defaults();
-        let mut sim = s.simulation.clone();
-        sim.start_year = 2017;
-        sim.years = 8;
-        let mut d = demog(true);
-        d.params.urban_growth = Schedule::constant(2013, 0.02);
-        d.params.rural_growth = Schedule::constant(2013, -0.03);
+        let (s, t) = defaults();
+        let (sim, mut d) = backtest_2017();
         d.params.rural_registered_growth = Schedule::constant(2013, -0.01);
         d.params.table_year = 2023;
         let resident = d.region_index(&sim);
