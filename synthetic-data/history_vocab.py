@@ -92,6 +92,7 @@ VOCAB = {
     "population_rural_first_release": (M_PERSONS, "stock"),
     "urbanization_rate": (PCT, "stock"),
     "urbanization_rate_first_release": (PCT, "stock"),
+    "urbanization_rate_hukou": (PCT, "stock"),
     "population_60plus": (M_PERSONS, "stock"),
     "population_65plus": (M_PERSONS, "stock"),
     "population_60plus_share": (PCT, "stock"),

@@ -107,6 +107,11 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "population change (deaths, weights that follow the population) is switched on here",
     ),
     (
+        "population.demography.rural_registered_growth",
+        &[("population.demography.rural_basis", "\"registered\"")],
+        "the registered rural series is read only with rural_basis = \"registered\" (set here)",
+    ),
+    (
         "population.demography.urban_arrival_share",
         &[("population.demography.urban_arrivals", "true")],
         "their share of the urban growth is read only with arrivals on (set here, whatever the baseline says)",

@@ -52,7 +52,7 @@ pub struct DemographyParams {
     /// The rural decline is carried by able adults leaving for the towns: each January
     /// (with `population.members.ageing`, required) every rural member who can work and is
     /// 18 or older leaves their household with the yearly probability
-    /// −`rural_growth` / (the stratum's share of such persons, [`migrant_share`]), drawn from the
+    /// −(the rural growth followed, `rural_basis`) / (the stratum's share of such persons, [`migrant_share`]), drawn from the
     /// demography stream after the deaths; those who left stay their household's supporters
     /// (`Household::left`). The rural elderly then stay in the villages while the weights
     /// still follow both regions' totals. False: every age shrinks alike (weights only).
@@ -76,6 +76,31 @@ pub struct DemographyParams {
     /// weights of every urban household alike.
     #[serde(default = "default_urban_arrival_share")]
     pub urban_arrival_share: f64,
+    /// Which rural population the rural strata (their weights and, with `rural_migration`,
+    /// the able adults who leave) follow: the resident one (`rural_growth`, the default) or
+    /// the registered (hukou) one (`rural_registered_growth`). Dibao is granted at the place of
+    /// registration, so with `registered` the rural sample is the rural-registered
+    /// population: those who leave the villages but keep their rural registration stay in
+    /// their registered household (counted, with their income, where they are registered),
+    /// and only the registered decline (deaths and moves of registration to the towns) thins
+    /// it. Read only with `enabled`.
+    #[serde(default)]
+    pub rural_basis: RuralBasis,
+    /// Growth of the registered (hukou) rural population from year y−1 to y (share per
+    /// year), read with `rural_basis = "registered"`.
+    #[serde(default)]
+    pub rural_registered_growth: Schedule,
+}
+
+/// `population.demography.rural_basis`: the rural population the rural strata follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuralBasis {
+    /// The resident (常住) rural population, `rural_growth`.
+    #[default]
+    Resident,
+    /// The registered (户籍) rural population, `rural_registered_growth`.
+    Registered,
 }
 
 /// Net migration's share of the growth of the urban population, 1991–2010 (see
@@ -85,6 +110,24 @@ fn default_urban_arrival_share() -> f64 {
 }
 
 impl DemographyParams {
+    /// The key and schedule of the rural growth the rural strata follow (`rural_basis`).
+    pub fn rural_series(&self) -> (&'static str, &Schedule) {
+        match self.rural_basis {
+            RuralBasis::Resident => ("population.demography.rural_growth", &self.rural_growth),
+            RuralBasis::Registered => (
+                "population.demography.rural_registered_growth",
+                &self.rural_registered_growth,
+            ),
+        }
+    }
+
+    /// Growth of the rural population the rural strata follow from year y−1 to `year`
+    /// (share; 0 before its first key).
+    #[inline]
+    pub fn rural_growth_at(&self, year: i32) -> f64 {
+        self.rural_series().1.at(year).unwrap_or(0.0)
+    }
+
     /// The schedules must cover the horizon only when population change is on (a scenario
     /// starting before their first year runs without it).
     /// `ageing` is `population.members.ageing`: the January step that moves migrants runs only
@@ -124,7 +167,7 @@ impl DemographyParams {
         );
         for (key, s) in [
             ("population.demography.urban_growth", &self.urban_growth),
-            ("population.demography.rural_growth", &self.rural_growth),
+            self.rural_series(),
         ] {
             c.schedule(key, s, years.clone(), -0.5, 1.0, "a yearly growth rate");
         }
@@ -143,7 +186,7 @@ impl DemographyParams {
             let (a, b) = (ty.min(sim.start_year) + 1, ty.max(sim.start_year));
             for (k, s) in [
                 ("population.demography.urban_growth", &self.urban_growth),
-                ("population.demography.rural_growth", &self.rural_growth),
+                self.rural_series(),
             ] {
                 c.schedule(k, s, a..=b, -0.5, 1.0, "a yearly growth rate");
             }
@@ -181,7 +224,7 @@ pub struct DemogYear {
     pub year: i32,
     /// Factor on the 2020 death probabilities (`mortality_factor`).
     mortality: f64,
-    /// Rural population growth, a share (`rural_growth`; 0 before its first key).
+    /// Growth of the rural population followed (`rural_basis`), a share; 0 before its first key.
     rural_growth: f64,
     /// [`Demography::arrival_prob`] of the year, 0–1.
     arrival: f64,
@@ -235,7 +278,7 @@ impl Demography {
         DemogYear {
             year,
             mortality: self.mortality_factor(year),
-            rural_growth: self.params.rural_growth.at(year).unwrap_or(0.0),
+            rural_growth: self.params.rural_growth_at(year),
             arrival: self.arrival_prob(year),
         }
     }
@@ -263,7 +306,7 @@ impl Demography {
     /// Rural migration of one January (`rural_migration`): each member of a rural household
     /// who can work (`can_work`) and is at least `MIGRANT_MIN_AGE` leaves when its uniform
     /// (MAX_MEMBERS drawn from `rng`, whatever the size and whoever is eligible, so no other
-    /// draw moves) is below −`rural_growth(year)` / [`migrant_share`]. The others keep their
+    /// draw moves) is below −(the rural growth followed in `year`, `rural_basis`) / [`migrant_share`]. The others keep their
     /// order; returns how many left. No draw when the key is off or the household is urban.
     pub fn migrate(
         &self,
@@ -381,7 +424,7 @@ impl Demography {
             let y = sim.start_year + t as i32;
             let g = [
                 self.params.urban_growth.at(y).unwrap_or(0.0),
-                self.params.rural_growth.at(y).unwrap_or(0.0),
+                self.params.rural_growth_at(y),
             ];
             for r in 0..2 {
                 out[r][t] = out[r][t - 1] * (1.0 + g[r]);
@@ -396,7 +439,7 @@ impl Demography {
             for y in lo + 1..=hi {
                 let g = [
                     self.params.urban_growth.at(y).unwrap_or(0.0),
-                    self.params.rural_growth.at(y).unwrap_or(0.0),
+                    self.params.rural_growth_at(y),
                 ];
                 for r in 0..2 {
                     at[r] *= 1.0 + g[r];
@@ -884,17 +927,23 @@ mod tests {
         assert!(off.iter().all(|&x| x == 2.0));
     }
 
-    #[test]
-    fn a_table_year_after_the_start_puts_the_tables_population_in_that_year() {
-        // A backtest from 2017 of a table of 2023: the index is 1 in 2023 and the start year's
-        // population is 2023's moved back by the growth of 2018..=2023.
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let mut sim = s.simulation.clone();
+    /// A run from 2017 over 8 years, with population change on, urban growth +2 % and
+    /// resident rural growth −3 % a year.
+    fn backtest_2017() -> (SimulationParams, Demography) {
+        let mut sim = defaults().0.simulation;
         sim.start_year = 2017;
         sim.years = 8;
         let mut d = demog(true);
         d.params.urban_growth = Schedule::constant(2013, 0.02);
         d.params.rural_growth = Schedule::constant(2013, -0.03);
+        (sim, d)
+    }
+
+    #[test]
+    fn a_table_year_after_the_start_puts_the_tables_population_in_that_year() {
+        // A backtest from 2017 of a table of 2023: the index is 1 in 2023 and the start year's
+        // population is 2023's moved back by the growth of 2018..=2023.
+        let (sim, mut d) = backtest_2017();
         let plain = d.region_index(&sim);
         d.params.table_year = 2023;
         let ix = d.region_index(&sim);
@@ -913,5 +962,57 @@ mod tests {
         // 0: the start year's population is the table's (no byte differs).
         d.params.table_year = 0;
         assert_eq!(d.region_index(&sim), plain);
+    }
+
+    #[test]
+    fn a_registered_basis_moves_the_rural_index_and_migration_by_the_registered_series() {
+        // The same backtest as above, the rural strata following the registered series.
+        let (s, t) = defaults();
+        let (sim, mut d) = backtest_2017();
+        d.params.rural_registered_growth = Schedule::constant(2013, -0.01);
+        d.params.table_year = 2023;
+        let resident = d.region_index(&sim);
+        d.params.rural_basis = RuralBasis::Registered;
+        let registered = d.region_index(&sim);
+        assert_eq!(
+            registered[0], resident[0],
+            "urban keeps the resident series"
+        );
+        assert!(
+            (registered[1][6] - 1.0).abs() < 1e-12,
+            "1 in the table's year"
+        );
+        assert!((registered[1][0] - 0.99f64.powi(-6)).abs() < 1e-12);
+        assert!((registered[1][7] - 0.99).abs() < 1e-12);
+        // Migration's rate follows the same series: with a decline of 1 % a year a rural
+        // household's able adult leaves with probability 0.01 / share, three times fewer.
+        let st = first(&t, Region::Rural);
+        let share = migrant_share(st, &s.population.members);
+        let yv = d.year_values(2020);
+        assert!(
+            (yv.rural_growth + 0.01).abs() < 1e-15,
+            "{}",
+            yv.rural_growth
+        );
+        assert!(share > 0.0);
+        // Validation asks for the followed series only: an empty registered schedule fails,
+        // an empty resident one does not.
+        let origin = std::collections::BTreeMap::new();
+        let mut c = Checker::new(&origin, "t");
+        d.params.rural_registered_growth = Schedule::default();
+        d.params.validate(&mut c, &sim, true);
+        let e = c
+            .error
+            .expect("an empty registered schedule fails")
+            .to_string();
+        assert!(
+            e.contains("population.demography.rural_registered_growth"),
+            "{e}"
+        );
+        d.params.rural_registered_growth = Schedule::constant(2013, -0.01);
+        d.params.rural_growth = Schedule::default();
+        let mut c = Checker::new(&origin, "t");
+        d.params.validate(&mut c, &sim, true);
+        assert!(c.error.is_none(), "{:?}", c.error);
     }
 }
