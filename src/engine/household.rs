@@ -33,6 +33,9 @@ struct Year {
     /// The programs' yearly facts wait for the first month that takes the steps (their
     /// lines follow from the year's context alone, `Rules::line`).
     facts_due: bool,
+    /// The programs whose yearly facts were made at the year's start (`Rules::line_part`'s
+    /// mask): the others' are the ones due.
+    made: u16,
 }
 
 /// The household's standing beside the programs': what the metrics track across months.
@@ -225,7 +228,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 // The year's context, when it was left for a month that needs it.
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
                 if year.facts_due {
-                    let _line = rules.facts(&mut progs, yc);
+                    let _line = rules.facts(&mut progs, yc, year.made);
                     // The line table's row is the household's own line; a line made with some
                     // facts left is at least the line of those left.
                     let _own = year.ln_line.max(yc.ln_local_standard).max(_line);
@@ -471,12 +474,45 @@ fn busy<const DIBAO_ONLY: bool>(rules: &Rules, progs: &Households) -> bool {
     }
 }
 
-/// The facts of year `t` every program may read.
+/// The facts of year `t` every program may read: the row of the household's stratum,
+/// migrant or not, and year (`RepTables::ctx_rows`) with the household's own.
+#[inline]
 fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usize) -> YearCtx<'a> {
     let s = model.scenario();
     let years = s.simulation.years as usize;
     let st = hh.stratum as usize;
-    let app = if hh.migrant {
+    let r = &tables.ctx_rows[(st * 2 + hh.migrant as usize) * years + t];
+    let members = &s.population.members;
+    YearCtx {
+        hh,
+        members,
+        t,
+        year: r.year,
+        standard: r.standard,
+        ln_standard: r.ln_standard,
+        local_standard: r.local_standard,
+        ln_local_standard: r.ln_local_standard,
+        price_index: r.price_index,
+        standard_index: r.standard_index,
+        income_index: r.income_index,
+        mean_income: r.mean_income,
+        education: hh.pupils(members) as f64
+            * s.population.spending.education_per_pupil
+            * r.price_index,
+        medical_share: s.population.spending.medical_share_of_income,
+        quota_cut: tables.quota_cut.as_ref().map(|c| c[st * years + t]),
+        size: hh.size as f64,
+        k: hh.size as i64,
+        urban: r.urban,
+    }
+}
+
+/// The part of a household-year's context that follows from its stratum, migrant or not, and
+/// year (see [`CtxRow`]).
+fn ctx_row(model: &Model, tables: &RepTables, st: usize, migrant: bool, t: usize) -> CtxRow {
+    let s = model.scenario();
+    let years = s.simulation.years as usize;
+    let app = if migrant {
         model.application_strata[st]
     } else {
         st
@@ -488,11 +524,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
     } else {
         1.0
     };
-    let members = &s.population.members;
-    YearCtx {
-        hh,
-        members,
-        t,
+    CtxRow {
         year: s.simulation.start_year + t as i32,
         standard: tables.standards.get(app, t),
         ln_standard: tables.ln_standards[app * years + t],
@@ -502,15 +534,41 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         standard_index: tables.standards.get(app, t) / tables.standards.get(app, 0),
         income_index: tables.paths.region_index(region, t),
         mean_income: model.pop.strata.strata[st].target_income_mean * prior,
-        education: hh.pupils(members) as f64
-            * s.population.spending.education_per_pupil
-            * price_index,
-        medical_share: s.population.spending.medical_share_of_income,
-        quota_cut: tables.quota_cut.as_ref().map(|c| c[st * years + t]),
-        size: hh.size as f64,
-        k: hh.size as i64,
-        urban: model.pop.strata.strata[st].region == crate::population::Region::Urban,
+        urban: region == crate::population::Region::Urban,
     }
+}
+
+/// What `YearCtx` holds that is the same for every household of a stratum, migrant or not,
+/// and year (units as `YearCtx`'s), made once per replication (`RepTables::ctx_rows`).
+#[derive(Debug, Clone, Copy)]
+pub struct CtxRow {
+    year: i32,
+    standard: f64,
+    ln_standard: f64,
+    local_standard: f64,
+    ln_local_standard: f64,
+    price_index: f64,
+    standard_index: f64,
+    income_index: f64,
+    mean_income: f64,
+    urban: bool,
+}
+
+/// The rows of [`CtxRow`] per (stratum, migrant or not, year).
+pub(super) fn ctx_rows(model: &Model, tables: &RepTables) -> Vec<CtxRow> {
+    let years = model.scenario().simulation.years as usize;
+    let strata = model.pop.strata.strata.len();
+    (0..strata * 2 * years)
+        .map(|i| {
+            ctx_row(
+                model,
+                tables,
+                i / (2 * years),
+                (i / years) % 2 == 1,
+                i % years,
+            )
+        })
+        .collect()
 }
 
 /// The fast path's line of year `t` and what a month that takes the steps needs. When every
@@ -535,6 +593,7 @@ fn year_facts<'a>(
     let st = hh.stratum as usize;
     let i = st * years + t;
     let ln_line = tables.ln_lines[i];
+    let mut made = 0;
     let (ln_near, illness_matters) = match &tables.static_near {
         Some(near) => (
             near[(st * 2 + hh.migrant as usize) * years + t],
@@ -543,10 +602,14 @@ fn year_facts<'a>(
         None => {
             // The facts of programs whose line follows from the context wait (`Rules::facts`).
             let yc = yc.insert(year_ctx(model, tables, hh, t));
-            let programs = rules.year_lines(progs, yc);
+            let (part, mask) = match &tables.near_parts {
+                Some(parts) => parts[(st * 2 + hh.migrant as usize) * years + t],
+                None => near_part(rules, ln_line, yc),
+            };
+            made = mask;
             (
-                ln_line.max(yc.ln_local_standard).max(programs),
-                rules.illness_matters && rules.illness_matters_for(progs, yc),
+                part.max(rules.year_lines(progs, yc, mask)),
+                rules.illness_matters && rules.illness_matters_for(progs, mask),
             )
         }
     };
@@ -563,19 +626,27 @@ fn year_facts<'a>(
         ln_ill_base: hh.log_income_perm + ln_index,
         illness_matters,
         facts_due: true,
+        made,
     }
 }
 
-/// The fast path's line per (stratum, migrant or not, year) when every enabled program's line
-/// follows from the year's context alone (`Rules::line`), `None` otherwise: the highest of the
-/// poverty line, the local standard and the programs' lines, as `year_facts` would derive it
+/// The part of the fast path's line that follows from the year's context alone: the highest
+/// of the poverty line (log `ln_line`), the local standard and the lines of the programs
+/// whose line follows from the context (`Rules::line_part`), and the mask of the others.
+#[inline]
+fn near_part(rules: &Rules, ln_line: f64, yc: &YearCtx) -> (f64, u16) {
+    let (line, mask) = rules.line_part(yc);
+    (ln_line.max(yc.ln_local_standard).max(line), mask)
+}
+
+/// [`near_part`] per (stratum, migrant or not, year), as `year_facts` would derive it
 /// household by household. The context is made for a household of the stratum with no
 /// members, which a line that follows from the context alone does not read.
-pub(super) fn static_near(model: &Model, tables: &RepTables) -> Option<Vec<f64>> {
+pub(super) fn near_parts(model: &Model, tables: &RepTables) -> Vec<(f64, u16)> {
     let s = model.scenario();
     let years = s.simulation.years as usize;
     let strata = model.pop.strata.strata.len();
-    let mut near = vec![0.0; strata * 2 * years];
+    let mut parts = vec![(0.0, 0); strata * 2 * years];
     for st in 0..strata {
         for migrant in [false, true] {
             let hh = Household {
@@ -591,14 +662,22 @@ pub(super) fn static_near(model: &Model, tables: &RepTables) -> Option<Vec<f64>>
             };
             for t in 0..years {
                 let yc = year_ctx(model, tables, &hh, t);
-                let line = model.rules.line(&yc)?;
-                near[(st * 2 + migrant as usize) * years + t] = tables.ln_lines[st * years + t]
-                    .max(yc.ln_local_standard)
-                    .max(line);
+                parts[(st * 2 + migrant as usize) * years + t] =
+                    near_part(&model.rules, tables.ln_lines[st * years + t], &yc);
             }
         }
     }
-    Some(near)
+    parts
+}
+
+/// The fast path's line per (stratum, migrant or not, year) when every enabled program's line
+/// follows from the year's context alone (`Rules::line`; no mask of [`near_parts`] has a bit),
+/// `None` otherwise.
+pub(super) fn static_near(parts: &[(f64, u16)]) -> Option<Vec<f64>> {
+    parts
+        .iter()
+        .all(|&(_, mask)| mask == 0)
+        .then(|| parts.iter().map(|&(near, _)| near).collect())
 }
 
 /// A month that needs the programs: their steps in order, then what the engine records about

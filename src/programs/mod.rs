@@ -320,6 +320,14 @@ macro_rules! programs {
     ($($name:ident: $params:ident => $rule:ident),* $(,)?) => {
         $(pub mod $name;)*
 
+        /// Each program's bit in a mask of programs ([`Rules::line_part`]), in the list's order.
+        #[allow(non_camel_case_types, dead_code)]
+        #[derive(Clone, Copy)]
+        enum Bit {
+            $($name,)*
+        }
+        const _: () = assert!([$(Bit::$name),*].len() <= 16, "a mask of programs is a u16");
+
         /// `programs.*`.
         #[derive(Debug, Clone, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -391,44 +399,63 @@ macro_rules! programs {
                 line
             }
 
-            /// The highest of the enabled programs' lines, making now only the yearly facts
-            /// of the programs whose line needs them ([`Step::line`] is `None`): the others'
-            /// wait for [`Rules::facts`], at the first month of the year that takes the
-            /// steps. The value [`Rules::year`] returns.
+            /// The highest of the lines of the enabled programs whose line follows from the
+            /// year's context alone ([`Step::line`]), and the mask of those whose line does not
+            /// (one bit each, in the list's order): the part of [`Rules::year`]'s value that is the
+            /// same for every household of a stratum, migrant or not, and year (made once per
+            /// replication, `RepTables::near_parts`).
             #[inline]
-            pub fn year_lines(&self, h: &mut Households, y: &YearCtx) -> f64 {
+            pub fn line_part(&self, y: &YearCtx) -> (f64, u16) {
                 let mut line = f64::NEG_INFINITY;
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    line = line.max(match x.line(y) {
-                        Some(l) => l,
-                        None => x.year(s, y),
-                    });
+                let mut mask = 0u16;
+                $(if let Some(x) = &self.$name {
+                    match x.line(y) {
+                        Some(l) => line = line.max(l),
+                        None => mask |= 1 << Bit::$name as u16,
+                    }
+                })*
+                (line, mask)
+            }
+
+            /// The highest of the lines of the programs in `mask` (their yearly facts made
+            /// now); with [`Rules::line_part`]'s line, the value [`Rules::year`] returns. The
+            /// others' facts wait for [`Rules::facts`], at the first month of the year that
+            /// takes the steps.
+            #[inline]
+            pub fn year_lines(&self, h: &mut Households, y: &YearCtx, mask: u16) -> f64 {
+                let mut line = f64::NEG_INFINITY;
+                $(if mask & (1 << Bit::$name as u16) != 0 {
+                    if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                        line = line.max(x.year(s, y));
+                    }
                 })*
                 line
             }
 
-            /// After [`Rules::year_lines`]: some enabled program needs this household's
-            /// illness months this year ([`Step::illness_matters_for`]; a program whose facts
-            /// wait is taken to need them when it needs illness months at all).
+            /// After [`Rules::year_lines`] of `mask`: some enabled program needs this
+            /// household's illness months this year ([`Step::illness_matters_for`]; a program
+            /// whose facts wait, not in `mask`, is taken to need them when it needs illness
+            /// months at all).
             #[inline]
-            pub fn illness_matters_for(&self, h: &Households, y: &YearCtx) -> bool {
+            pub fn illness_matters_for(&self, h: &Households, mask: u16) -> bool {
                 $((if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
-                    x.illness_matters() && (x.line(y).is_some() || x.illness_matters_for(s))
+                    x.illness_matters()
+                        && (mask & (1 << Bit::$name as u16) == 0 || x.illness_matters_for(s))
                 } else {
                     false
                 }) ||)* false
             }
 
-            /// The yearly facts [`Rules::year_lines`] (or the line table,
-            /// `Rules::line`) left: those of the programs whose line follows from the year's
-            /// context; the highest of their lines.
+            /// The yearly facts [`Rules::year_lines`] of `mask` left: those of the programs
+            /// not in `mask`, whose line follows from the year's context; the highest of their
+            /// lines.
             #[inline]
-            pub fn facts(&self, h: &mut Households, y: &YearCtx) -> f64 {
+            pub fn facts(&self, h: &mut Households, y: &YearCtx, mask: u16) -> f64 {
                 let mut line = f64::NEG_INFINITY;
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    if let Some(_l) = x.line(y) {
+                $(if mask & (1 << Bit::$name as u16) == 0 {
+                    if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                         let l = x.year(s, y);
-                        debug_assert_eq!(_l, l, "Step::line differs from year");
+                        debug_assert_eq!(x.line(y), Some(l), "Step::line differs from year");
                         line = line.max(l);
                     }
                 })*
@@ -440,11 +467,8 @@ macro_rules! programs {
             /// without the yearly facts; `None` when some program needs them for its line.
             #[inline]
             pub fn line(&self, y: &YearCtx) -> Option<f64> {
-                let mut line = f64::NEG_INFINITY;
-                $(if let Some(x) = &self.$name {
-                    line = line.max(x.line(y)?);
-                })*
-                Some(line)
+                let (line, mask) = self.line_part(y);
+                (mask == 0).then_some(line)
             }
 
             /// How many programs are enabled (have a rule).
