@@ -150,7 +150,7 @@ fn line_parts_from_the_table_leave_the_counters_of_every_household_year() {
         );
         let parts = table.near_parts.as_ref().unwrap();
         assert!(
-            parts.iter().all(|&(_, mask)| mask != 0),
+            parts.iter().all(|p| p.mask != 0),
             "every row should leave some program's line to the household"
         );
         let mut derived = table.clone();

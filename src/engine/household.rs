@@ -14,7 +14,9 @@ use super::{Model, RepTables};
 use crate::counters::{c, Counters, GapSums, SpellTracker};
 use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Renewal, Windows};
 use crate::population::Household;
-use crate::programs::{charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
+use crate::programs::{
+    charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx, PROGRAMS,
+};
 
 /// What the engine keeps per household-year beside the programs' own facts.
 struct Year {
@@ -33,9 +35,26 @@ struct Year {
     /// The programs' yearly facts wait for the first month that takes the steps (their
     /// lines follow from the year's context alone, `Rules::line`).
     facts_due: bool,
-    /// The programs whose yearly facts were made at the year's start (`Rules::line_part`'s
+    /// The programs whose yearly facts are made before the others' (`Rules::line_part`'s
     /// mask): the others' are the ones due.
     made: u16,
+    /// Those facts wait too, for the first month below `ln_near` (or with a shock, an illness
+    /// that may matter, or a busy program), and `ln_near` and `illness_matters` are the
+    /// bounds of `Rules::line_bound` until then; `part` is the line's part from the year's
+    /// context (`RepTables::near_parts`).
+    lines_due: bool,
+    part: f64,
+}
+
+impl Year {
+    /// The lines `lines_due` left: the yearly facts of the programs in `made` and the fast
+    /// path's line and illness test they give (at or below the bounds used until now).
+    #[inline(never)]
+    fn make_lines(&mut self, rules: &Rules, progs: &mut Households, yc: &YearCtx) {
+        self.ln_near = self.part.max(rules.year_lines(progs, yc, self.made));
+        self.illness_matters = rules.illness_matters && rules.illness_matters_for(progs, self.made);
+        self.lines_due = false;
+    }
 }
 
 /// The household's standing beside the programs': what the metrics track across months.
@@ -211,11 +230,20 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 last_income = ly.exp();
             }
             let year: &mut Year = $year;
-            if kinds == 0
-                && !(mi.ill && year.illness_matters)
-                && ly >= year.ln_near
-                && !standing.busy
-            {
+            // The fast-path test; a month that fails it on the bounds makes the year's lines.
+            let fast = |year: &Year| {
+                kinds == 0
+                    && !(mi.ill && year.illness_matters)
+                    && ly >= year.ln_near
+                    && !standing.busy
+            };
+            let mut is_fast = fast(year);
+            if !is_fast && year.lines_due {
+                let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
+                year.make_lines(rules, &mut progs, yc);
+                is_fast = fast(year);
+            }
+            if is_fast {
                 standing.was_poor = false;
                 standing.prev_slow = false;
                 MonthEnd {
@@ -594,23 +622,41 @@ fn year_facts<'a>(
     let i = st * years + t;
     let ln_line = tables.ln_lines[i];
     let mut made = 0;
+    let mut part = f64::NEG_INFINITY;
+    let mut lines_due = false;
     let (ln_near, illness_matters) = match &tables.static_near {
         Some(near) => (
             near[(st * 2 + hh.migrant as usize) * years + t],
             rules.illness_matters,
         ),
         None => {
-            // The facts of programs whose line follows from the context wait (`Rules::facts`).
-            let yc = yc.insert(year_ctx(model, tables, hh, t));
-            let (part, mask) = match &tables.near_parts {
-                Some(parts) => parts[(st * 2 + hh.migrant as usize) * years + t],
-                None => near_part(rules, ln_line, yc),
+            // The facts of programs whose line follows from the context wait (`Rules::facts`);
+            // the others' wait for a month below their bound, when each has one.
+            let derived;
+            let row = match &tables.near_parts {
+                Some(parts) => &parts[(st * 2 + hh.migrant as usize) * years + t],
+                None => {
+                    derived = near_part(rules, ln_line, yc.insert(year_ctx(model, tables, hh, t)));
+                    &derived
+                }
             };
-            made = mask;
-            (
-                part.max(rules.year_lines(progs, yc, mask)),
-                rules.illness_matters && rules.illness_matters_for(progs, mask),
-            )
+            made = row.mask;
+            part = row.near;
+            let year = s.simulation.start_year + t as i32;
+            let (bound, ill) = rules.line_bound(progs, year, row.mask, &row.bounds);
+            // Only when the bounds do not raise the line: a higher line (a family that would
+            // apply for the marginal band, rigid expenditure's income limit) would skip fewer
+            // windows than the household's own, which costs more than the facts.
+            if bound <= part && !tables.step_every_month {
+                lines_due = true;
+                (part.max(bound), rules.illness_matters && ill)
+            } else {
+                let yc = yc.get_or_insert_with(|| year_ctx(model, tables, hh, t));
+                (
+                    part.max(rules.year_lines(progs, yc, row.mask)),
+                    rules.illness_matters && rules.illness_matters_for(progs, row.mask),
+                )
+            }
         }
     };
     Year {
@@ -627,26 +673,43 @@ fn year_facts<'a>(
         illness_matters,
         facts_due: true,
         made,
+        lines_due,
+        part,
     }
 }
 
-/// The part of the fast path's line that follows from the year's context alone: the highest
-/// of the poverty line (log `ln_line`), the local standard and the lines of the programs
-/// whose line follows from the context (`Rules::line_part`), and the mask of the others.
+/// The part of the fast path's line of a household-year that follows from the year's context
+/// alone (per stratum, migrant or not, and year: `RepTables::near_parts`).
+#[derive(Debug, Clone, Copy)]
+pub struct NearPart {
+    /// The highest of the poverty line, the local standard and the lines of the programs
+    /// whose line follows from the context (`Rules::line_part`), log yuan per person per month.
+    pub near: f64,
+    /// The programs whose line does not (one bit each, `Rules::line_part`).
+    pub mask: u16,
+    /// Their bounds (`Rules::line_bounds`), log yuan per person per month.
+    pub bounds: [f64; PROGRAMS],
+}
+
+/// The [`NearPart`] of the year of `yc` (`ln_line`: the log poverty line).
 #[inline]
-fn near_part(rules: &Rules, ln_line: f64, yc: &YearCtx) -> (f64, u16) {
+fn near_part(rules: &Rules, ln_line: f64, yc: &YearCtx) -> NearPart {
     let (line, mask) = rules.line_part(yc);
-    (ln_line.max(yc.ln_local_standard).max(line), mask)
+    NearPart {
+        near: ln_line.max(yc.ln_local_standard).max(line),
+        mask,
+        bounds: rules.line_bounds(yc, mask),
+    }
 }
 
 /// [`near_part`] per (stratum, migrant or not, year), as `year_facts` would derive it
 /// household by household. The context is made for a household of the stratum with no
 /// members, which a line that follows from the context alone does not read.
-pub(super) fn near_parts(model: &Model, tables: &RepTables) -> Vec<(f64, u16)> {
+pub(super) fn near_parts(model: &Model, tables: &RepTables) -> Vec<NearPart> {
     let s = model.scenario();
     let years = s.simulation.years as usize;
     let strata = model.pop.strata.strata.len();
-    let mut parts = vec![(0.0, 0); strata * 2 * years];
+    let mut parts = Vec::with_capacity(strata * 2 * years);
     for st in 0..strata {
         for migrant in [false, true] {
             let hh = Household {
@@ -662,8 +725,11 @@ pub(super) fn near_parts(model: &Model, tables: &RepTables) -> Vec<(f64, u16)> {
             };
             for t in 0..years {
                 let yc = year_ctx(model, tables, &hh, t);
-                parts[(st * 2 + migrant as usize) * years + t] =
-                    near_part(&model.rules, tables.ln_lines[st * years + t], &yc);
+                parts.push(near_part(
+                    &model.rules,
+                    tables.ln_lines[st * years + t],
+                    &yc,
+                ));
             }
         }
     }
@@ -673,11 +739,11 @@ pub(super) fn near_parts(model: &Model, tables: &RepTables) -> Vec<(f64, u16)> {
 /// The fast path's line per (stratum, migrant or not, year) when every enabled program's line
 /// follows from the year's context alone (`Rules::line`; no mask of [`near_parts`] has a bit),
 /// `None` otherwise.
-pub(super) fn static_near(parts: &[(f64, u16)]) -> Option<Vec<f64>> {
+pub(super) fn static_near(parts: &[NearPart]) -> Option<Vec<f64>> {
     parts
         .iter()
-        .all(|&(_, mask)| mask == 0)
-        .then(|| parts.iter().map(|&(near, _)| near).collect())
+        .all(|p| p.mask == 0)
+        .then(|| parts.iter().map(|p| p.near).collect())
 }
 
 /// A month that needs the programs: their steps in order, then what the engine records about

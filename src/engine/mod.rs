@@ -7,7 +7,9 @@
 
 mod household;
 
-pub use household::{simulate_household, simulate_household_summary, Trajectory, YearSummary};
+pub use household::{
+    simulate_household, simulate_household_summary, NearPart, Trajectory, YearSummary,
+};
 
 use crate::counters::{c, Counters};
 use crate::dynamics::{DisasterTable, Windows, YearPaths};
@@ -179,10 +181,12 @@ pub struct RepTables {
     /// Per (stratum, migrant or not, year): the part of the fast path's line that follows from
     /// the year's context alone (the highest of the poverty line, the local standard and the
     /// lines of the programs whose line follows from the context, log yuan per person per
-    /// month) and the mask of the programs whose line does not (`Rules::line_part`): their
-    /// yearly facts are made at each household-year's start, the others' wait. `None`: each
-    /// household-year derives it (for tests that check the table).
-    pub near_parts: Option<Vec<(f64, u16)>>,
+    /// month), the mask of the programs whose line does not (`Rules::line_part`) and their
+    /// bounds (`Rules::line_bounds`): their yearly facts are made at the first month of a
+    /// household-year that fails the fast path's test (at its start when the household's
+    /// bounds are above the part), the others' at the first month that takes the steps. `None`: each household-year derives it (for tests
+    /// that check the table).
+    pub near_parts: Option<Vec<household::NearPart>>,
     /// The part of a household-year's context that follows from its stratum, migrant or not,
     /// and year (`YearCtx`), per (stratum, migrant or not, year).
     pub ctx_rows: Vec<household::CtxRow>,

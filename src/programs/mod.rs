@@ -281,6 +281,23 @@ pub trait Step: Sized {
     fn line(&self, _y: &YearCtx) -> Option<f64> {
         None
     }
+    /// For a program whose [`line`](Step::line) is `None`: an upper bound, from the year's
+    /// context alone, of the line [`year`](Step::year) returns for any household of the
+    /// stratum and year that is not [`inert`](Step::inert) (log yuan per person per month).
+    /// With it the engine leaves a household-year's `year` until a month below the bound (or
+    /// one of the other months that take the steps) needs it, and a year none needs costs no
+    /// yearly facts. `f64::INFINITY` (the default): no bound, `year` runs at the start of
+    /// every household-year.
+    fn line_bound(&self, _y: &YearCtx) -> f64 {
+        f64::INFINITY
+    }
+    /// In calendar year `year`, [`year`](Step::year) returns `f64::NEG_INFINITY` for this
+    /// household, and [`illness_matters_for`](Step::illness_matters_for) is false, whatever
+    /// its members: its line counts for nothing in the bound.
+    #[inline(always)]
+    fn inert(&self, _h: &Self::Household, _year: i32) -> bool {
+        false
+    }
     /// The household is in the program (or in its procedure): every month needs its step.
     #[inline(always)]
     fn busy(&self, _h: &Self::Household) -> bool {
@@ -326,7 +343,9 @@ macro_rules! programs {
         enum Bit {
             $($name,)*
         }
-        const _: () = assert!([$(Bit::$name),*].len() <= 16, "a mask of programs is a u16");
+        /// How many programs are registered (bits of a mask, bounds of [`Rules::line_bounds`]).
+        pub const PROGRAMS: usize = [$(Bit::$name),*].len();
+        const _: () = assert!(PROGRAMS <= 16, "a mask of programs is a u16");
 
         /// `programs.*`.
         #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -415,6 +434,44 @@ macro_rules! programs {
                     }
                 })*
                 (line, mask)
+            }
+
+            /// Each program in `mask`'s [`Step::line_bound`] in the year of `y`, at its bit
+            /// (`f64::NEG_INFINITY` for the others).
+            pub fn line_bounds(&self, y: &YearCtx, mask: u16) -> [f64; PROGRAMS] {
+                let mut b = [f64::NEG_INFINITY; PROGRAMS];
+                $(if let Some(x) = &self.$name {
+                    if mask & (1 << Bit::$name as u16) != 0 {
+                        b[Bit::$name as usize] = x.line_bound(y);
+                    }
+                })*
+                b
+            }
+
+            /// Before [`Rules::year_lines`] of `mask`: the highest of the `bounds`
+            /// ([`Rules::line_bounds`]) of the household's programs in `mask` that are not
+            /// [`Step::inert`] in calendar year `year` (at or above [`Rules::year_lines`]),
+            /// and whether some program may need its illness months (at least
+            /// [`Rules::illness_matters_for`]).
+            #[inline]
+            pub fn line_bound(
+                &self,
+                h: &Households,
+                year: i32,
+                mask: u16,
+                bounds: &[f64; PROGRAMS],
+            ) -> (f64, bool) {
+                let mut line = f64::NEG_INFINITY;
+                let mut ill = false;
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+                    if mask & (1 << Bit::$name as u16) == 0 {
+                        ill |= x.illness_matters();
+                    } else if !x.inert(s, year) {
+                        line = line.max(bounds[Bit::$name as usize]);
+                        ill |= x.illness_matters();
+                    }
+                })*
+                (line, ill)
             }
 
             /// The highest of the lines of the programs in `mask` (their yearly facts made
