@@ -176,6 +176,8 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
     let mut income = IncomeState::of_unit(&hh, key.unit(), tables.shock_rates);
     let mut progs = rules.household(&key);
+    // Its programs whose line counts for nothing in the bound of `year_facts` (`Rules::inert`).
+    let mut inert = rules.inert(&progs);
     // Read only when a job loss starts (`ShockClock`): none can without its chance.
     let job_loss = d.shocks.job_loss.monthly_prob > 0.0;
     let mut has_worker = job_loss && hh.workers(members) > 0;
@@ -302,7 +304,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     // Burn-in at start-year incomes and standards, so the caseload starts in its steady state.
     {
         let mut yc = None;
-        let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, pa_ln0, &mut yc);
+        let mut year0 = year_facts(
+            model, tables, rules, &mut progs, inert, &hh, 0, pa_ln0, &mut yc,
+        );
         standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
         // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
         if burn > 0 {
@@ -366,6 +370,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = rules.household(&key);
+                inert = rules.inert(&progs);
                 standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
                 pa_ln = poor_area(&hh);
             }
@@ -382,7 +387,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             ln_index += v[t];
         }
         let mut yc = None;
-        let mut year = year_facts(model, tables, rules, &mut progs, &hh, t, ln_index, &mut yc);
+        let mut year = year_facts(
+            model, tables, rules, &mut progs, inert, &hh, t, ln_index, &mut yc,
+        );
         let mut fall_base = false;
         let mut fell = false;
         if WANT_INCOME {
@@ -611,6 +618,7 @@ fn year_facts<'a>(
     tables: &RepTables,
     rules: &Rules,
     progs: &mut Households,
+    inert: u16,
     hh: &'a Household,
     t: usize,
     ln_index: f64,
@@ -642,8 +650,7 @@ fn year_facts<'a>(
             };
             made = row.mask;
             part = row.near;
-            let year = s.simulation.start_year + t as i32;
-            let (bound, ill) = rules.line_bound(progs, year, row.mask, &row.bounds);
+            let (bound, ill) = rules.line_bound(inert, row.mask, &row.bounds);
             // Only when the bounds do not raise the line: a higher line (a family that would
             // apply for the marginal band, rigid expenditure's income limit) would skip fewer
             // windows than the household's own, which costs more than the facts.

@@ -196,7 +196,7 @@ impl Step for Marginal {
 
     /// A family that would not apply has no line (see `year`).
     #[inline(always)]
-    fn inert(&self, h: &MarginalHouse, _year: i32) -> bool {
+    fn inert(&self, h: &MarginalHouse) -> bool {
         !h.applies
     }
 

@@ -291,11 +291,11 @@ pub trait Step: Sized {
     fn line_bound(&self, _y: &YearCtx) -> f64 {
         f64::INFINITY
     }
-    /// In calendar year `year`, [`year`](Step::year) returns `f64::NEG_INFINITY` for this
-    /// household, and [`illness_matters_for`](Step::illness_matters_for) is false, whatever
-    /// its members: its line counts for nothing in the bound.
+    /// In every year, [`year`](Step::year) returns `f64::NEG_INFINITY` for this household,
+    /// and [`illness_matters_for`](Step::illness_matters_for) is false, whatever its members
+    /// (it reads the household's propensities only): its line counts for nothing in the bound.
     #[inline(always)]
-    fn inert(&self, _h: &Self::Household, _year: i32) -> bool {
+    fn inert(&self, _h: &Self::Household) -> bool {
         false
     }
     /// The household is in the program (or in its procedure): every month needs its step.
@@ -368,6 +368,9 @@ macro_rules! programs {
             pub propensities: usize,
             /// Some enabled program needs illness months.
             pub illness_matters: bool,
+            /// The enabled programs that need illness months (one bit each, in the list's
+            /// order).
+            pub illness_mask: u16,
             /// How the means test counts income.
             pub means: dibao::MeansTest,
         }
@@ -384,11 +387,15 @@ macro_rules! programs {
                     $($name: <$name::$rule as Step>::new(p),)*
                     propensities: 0,
                     illness_matters: false,
+                    illness_mask: 0,
                     means: dibao::MeansTest::new(p),
                 };
                 $(if let Some(x) = &r.$name {
                     r.propensities = r.propensities.max(x.propensities());
                     r.illness_matters |= x.illness_matters();
+                    if x.illness_matters() {
+                        r.illness_mask |= 1 << Bit::$name as u16;
+                    }
                 })*
                 r
             }
@@ -448,30 +455,34 @@ macro_rules! programs {
                 b
             }
 
-            /// Before [`Rules::year_lines`] of `mask`: the highest of the `bounds`
-            /// ([`Rules::line_bounds`]) of the household's programs in `mask` that are not
-            /// [`Step::inert`] in calendar year `year` (at or above [`Rules::year_lines`]),
-            /// and whether some program may need its illness months (at least
-            /// [`Rules::illness_matters_for`]).
+            /// The household's [`Step::inert`] programs (one bit each), for
+            /// [`Rules::line_bound`]: made once per household.
             #[inline]
-            pub fn line_bound(
-                &self,
-                h: &Households,
-                year: i32,
-                mask: u16,
-                bounds: &[f64; PROGRAMS],
-            ) -> (f64, bool) {
-                let mut line = f64::NEG_INFINITY;
-                let mut ill = false;
+            pub fn inert(&self, h: &Households) -> u16 {
+                let mut mask = 0u16;
                 $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
-                    if mask & (1 << Bit::$name as u16) == 0 {
-                        ill |= x.illness_matters();
-                    } else if !x.inert(s, year) {
-                        line = line.max(bounds[Bit::$name as usize]);
-                        ill |= x.illness_matters();
+                    if x.inert(s) {
+                        mask |= 1 << Bit::$name as u16;
                     }
                 })*
-                (line, ill)
+                mask
+            }
+
+            /// Before [`Rules::year_lines`] of `mask`: the highest of the `bounds`
+            /// ([`Rules::line_bounds`]) of the programs in `mask` that are not in `inert`
+            /// ([`Rules::inert`]; at or above [`Rules::year_lines`]), and whether some program
+            /// may need the household's illness months (at least
+            /// [`Rules::illness_matters_for`]).
+            #[inline(always)]
+            pub fn line_bound(&self, inert: u16, mask: u16, bounds: &[f64; PROGRAMS]) -> (f64, bool) {
+                let live = mask & !inert;
+                let mut line = f64::NEG_INFINITY;
+                let mut m = live;
+                while m != 0 {
+                    line = line.max(bounds[m.trailing_zeros() as usize]);
+                    m &= m - 1;
+                }
+                (line, ((!mask | live) & self.illness_mask) != 0)
             }
 
             /// The highest of the lines of the programs in `mask` (their yearly facts made

@@ -153,7 +153,7 @@ impl Step for Rigid {
     /// A household that would not apply, without the deduction, has no line and no illness
     /// month that matters.
     #[inline(always)]
-    fn inert(&self, h: &RigidHouse, _year: i32) -> bool {
+    fn inert(&self, h: &RigidHouse) -> bool {
         !self.p.deduct_in_means_test && !h.applies
     }
 
