@@ -76,6 +76,7 @@ fn same_counters_with_yearly_facts_made_late_or_every_year(m: &Model, rep: u32) 
     );
     let mut every_year = late.clone();
     every_year.static_near = None;
+    every_year.near_parts = None;
     let s = &m.scenario().simulation;
     let strata = m.pop.strata.strata.len();
     let mut a = Counters::new(strata, s.years as usize);
@@ -122,6 +123,47 @@ fn yearly_facts_made_only_when_a_month_needs_them_leave_the_counters_of_every_ye
             let nonzero = same_counters_with_yearly_facts_made_late_or_every_year(&m, rep);
             assert!(nonzero > 100, "counters are empty ({sets:?})");
         }
+    }
+}
+
+/// Where some program's line needs the household's yearly facts (the baseline: tekun,
+/// marginal families, rigid expenditure), the fast path's line is the table's part
+/// (`RepTables::near_parts`) with those programs' lines: the counters must be those of the
+/// part derived household-year by household-year (the debug assertion at the year's first
+/// stepped month also checks each line read against the household's own).
+#[test]
+fn line_parts_from_the_table_leave_the_counters_of_every_household_year() {
+    use safetynet::counters::Counters;
+    use safetynet::engine::{simulate_household, RepTables};
+    let m = common::model_of(
+        "baseline.toml",
+        &["simulation.households=3000", "simulation.years=4"],
+        "test",
+    );
+    let s = &m.scenario().simulation;
+    let strata = m.pop.strata.strata.len();
+    for rep in 0..2 {
+        let table = RepTables::new(&m, rep);
+        assert!(
+            table.static_near.is_none(),
+            "the baseline has household lines"
+        );
+        let parts = table.near_parts.as_ref().unwrap();
+        assert!(
+            parts.iter().all(|p| p.mask != 0),
+            "every row should leave some program's line to the household"
+        );
+        let mut derived = table.clone();
+        derived.near_parts = None;
+        let mut a = Counters::new(strata, s.years as usize);
+        let mut b = Counters::new(strata, s.years as usize);
+        for i in 0..s.households {
+            simulate_household(&m, &table, rep, i, &mut a);
+            simulate_household(&m, &derived, rep, i, &mut b);
+        }
+        let differ = a.data.iter().zip(&b.data).filter(|(x, y)| x != y).count();
+        assert_eq!(differ, 0, "{differ} counter slots differ");
+        assert!(a.data.iter().flatten().filter(|&&x| x != 0).count() > 100);
     }
 }
 
@@ -212,6 +254,7 @@ fn same_counters_with_every_month_stepped(m: &Model, rep: u32) -> (usize, u64) {
     let mut every = fast.clone();
     every.step_every_month = true;
     every.static_near = None;
+    every.near_parts = None;
     let s = &m.scenario().simulation;
     let strata = m.pop.strata.strata.len();
     let mut a = Counters::new(strata, s.years as usize);

@@ -14,7 +14,9 @@ use super::{Model, RepTables};
 use crate::counters::{c, Counters, GapSums, SpellTracker};
 use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Renewal, Windows};
 use crate::population::Household;
-use crate::programs::{charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx};
+use crate::programs::{
+    charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx, PROGRAMS,
+};
 
 /// What the engine keeps per household-year beside the programs' own facts.
 struct Year {
@@ -33,6 +35,26 @@ struct Year {
     /// The programs' yearly facts wait for the first month that takes the steps (their
     /// lines follow from the year's context alone, `Rules::line`).
     facts_due: bool,
+    /// The programs whose yearly facts are made before the others' (`Rules::line_part`'s
+    /// mask): the others' are the ones due.
+    made: u16,
+    /// Those facts wait too, for the first month below `ln_near` (or with a shock, an illness
+    /// that may matter, or a busy program), and `ln_near` and `illness_matters` are the
+    /// bounds of `Rules::line_bound` until then; `part` is the line's part from the year's
+    /// context (`RepTables::near_parts`).
+    lines_due: bool,
+    part: f64,
+}
+
+impl Year {
+    /// The lines `lines_due` left: the yearly facts of the programs in `made` and the fast
+    /// path's line and illness test they give (at or below the bounds used until now).
+    #[inline(never)]
+    fn make_lines(&mut self, rules: &Rules, progs: &mut Households, yc: &YearCtx) {
+        self.ln_near = self.part.max(rules.year_lines(progs, yc, self.made));
+        self.illness_matters = rules.illness_matters && rules.illness_matters_for(progs, self.made);
+        self.lines_due = false;
+    }
 }
 
 /// The household's standing beside the programs': what the metrics track across months.
@@ -154,6 +176,8 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
     let mut income = IncomeState::of_unit(&hh, key.unit(), tables.shock_rates);
     let mut progs = rules.household(&key);
+    // Its programs whose line counts for nothing in the bound of `year_facts` (`Rules::inert`).
+    let mut inert = rules.inert(&progs);
     // Read only when a job loss starts (`ShockClock`): none can without its chance.
     let job_loss = d.shocks.job_loss.monthly_prob > 0.0;
     let mut has_worker = job_loss && hh.workers(members) > 0;
@@ -208,11 +232,20 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 last_income = ly.exp();
             }
             let year: &mut Year = $year;
-            if kinds == 0
-                && !(mi.ill && year.illness_matters)
-                && ly >= year.ln_near
-                && !standing.busy
-            {
+            // The fast-path test; a month that fails it on the bounds makes the year's lines.
+            let fast = |year: &Year| {
+                kinds == 0
+                    && !(mi.ill && year.illness_matters)
+                    && ly >= year.ln_near
+                    && !standing.busy
+            };
+            let mut is_fast = fast(year);
+            if !is_fast && year.lines_due {
+                let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
+                year.make_lines(rules, &mut progs, yc);
+                is_fast = fast(year);
+            }
+            if is_fast {
                 standing.was_poor = false;
                 standing.prev_slow = false;
                 MonthEnd {
@@ -225,7 +258,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 // The year's context, when it was left for a month that needs it.
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
                 if year.facts_due {
-                    let _line = rules.facts(&mut progs, yc);
+                    let _line = rules.facts(&mut progs, yc, year.made);
                     // The line table's row is the household's own line; a line made with some
                     // facts left is at least the line of those left.
                     let _own = year.ln_line.max(yc.ln_local_standard).max(_line);
@@ -271,7 +304,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     // Burn-in at start-year incomes and standards, so the caseload starts in its steady state.
     {
         let mut yc = None;
-        let mut year0 = year_facts(model, tables, rules, &mut progs, &hh, 0, pa_ln0, &mut yc);
+        let mut year0 = year_facts(
+            model, tables, rules, &mut progs, inert, &hh, 0, pa_ln0, &mut yc,
+        );
         standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
         // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
         if burn > 0 {
@@ -335,6 +370,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = rules.household(&key);
+                inert = rules.inert(&progs);
                 standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
                 pa_ln = poor_area(&hh);
             }
@@ -351,7 +387,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             ln_index += v[t];
         }
         let mut yc = None;
-        let mut year = year_facts(model, tables, rules, &mut progs, &hh, t, ln_index, &mut yc);
+        let mut year = year_facts(
+            model, tables, rules, &mut progs, inert, &hh, t, ln_index, &mut yc,
+        );
         let mut fall_base = false;
         let mut fell = false;
         if WANT_INCOME {
@@ -471,12 +509,45 @@ fn busy<const DIBAO_ONLY: bool>(rules: &Rules, progs: &Households) -> bool {
     }
 }
 
-/// The facts of year `t` every program may read.
+/// The facts of year `t` every program may read: the row of the household's stratum,
+/// migrant or not, and year (`RepTables::ctx_rows`) with the household's own.
+#[inline]
 fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usize) -> YearCtx<'a> {
     let s = model.scenario();
     let years = s.simulation.years as usize;
     let st = hh.stratum as usize;
-    let app = if hh.migrant {
+    let r = &tables.ctx_rows[(st * 2 + hh.migrant as usize) * years + t];
+    let members = &s.population.members;
+    YearCtx {
+        hh,
+        members,
+        t,
+        year: r.year,
+        standard: r.standard,
+        ln_standard: r.ln_standard,
+        local_standard: r.local_standard,
+        ln_local_standard: r.ln_local_standard,
+        price_index: r.price_index,
+        standard_index: r.standard_index,
+        income_index: r.income_index,
+        mean_income: r.mean_income,
+        education: hh.pupils(members) as f64
+            * s.population.spending.education_per_pupil
+            * r.price_index,
+        medical_share: s.population.spending.medical_share_of_income,
+        quota_cut: tables.quota_cut.as_ref().map(|c| c[st * years + t]),
+        size: hh.size as f64,
+        k: hh.size as i64,
+        urban: r.urban,
+    }
+}
+
+/// The part of a household-year's context that follows from its stratum, migrant or not, and
+/// year (see [`CtxRow`]).
+fn ctx_row(model: &Model, tables: &RepTables, st: usize, migrant: bool, t: usize) -> CtxRow {
+    let s = model.scenario();
+    let years = s.simulation.years as usize;
+    let app = if migrant {
         model.application_strata[st]
     } else {
         st
@@ -488,11 +559,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
     } else {
         1.0
     };
-    let members = &s.population.members;
-    YearCtx {
-        hh,
-        members,
-        t,
+    CtxRow {
         year: s.simulation.start_year + t as i32,
         standard: tables.standards.get(app, t),
         ln_standard: tables.ln_standards[app * years + t],
@@ -502,15 +569,41 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         standard_index: tables.standards.get(app, t) / tables.standards.get(app, 0),
         income_index: tables.paths.region_index(region, t),
         mean_income: model.pop.strata.strata[st].target_income_mean * prior,
-        education: hh.pupils(members) as f64
-            * s.population.spending.education_per_pupil
-            * price_index,
-        medical_share: s.population.spending.medical_share_of_income,
-        quota_cut: tables.quota_cut.as_ref().map(|c| c[st * years + t]),
-        size: hh.size as f64,
-        k: hh.size as i64,
-        urban: model.pop.strata.strata[st].region == crate::population::Region::Urban,
+        urban: region == crate::population::Region::Urban,
     }
+}
+
+/// What `YearCtx` holds that is the same for every household of a stratum, migrant or not,
+/// and year (units as `YearCtx`'s), made once per replication (`RepTables::ctx_rows`).
+#[derive(Debug, Clone, Copy)]
+pub struct CtxRow {
+    year: i32,
+    standard: f64,
+    ln_standard: f64,
+    local_standard: f64,
+    ln_local_standard: f64,
+    price_index: f64,
+    standard_index: f64,
+    income_index: f64,
+    mean_income: f64,
+    urban: bool,
+}
+
+/// The rows of [`CtxRow`] per (stratum, migrant or not, year).
+pub(super) fn ctx_rows(model: &Model, tables: &RepTables) -> Vec<CtxRow> {
+    let years = model.scenario().simulation.years as usize;
+    let strata = model.pop.strata.strata.len();
+    (0..strata * 2 * years)
+        .map(|i| {
+            ctx_row(
+                model,
+                tables,
+                i / (2 * years),
+                (i / years) % 2 == 1,
+                i % years,
+            )
+        })
+        .collect()
 }
 
 /// The fast path's line of year `t` and what a month that takes the steps needs. When every
@@ -525,6 +618,7 @@ fn year_facts<'a>(
     tables: &RepTables,
     rules: &Rules,
     progs: &mut Households,
+    inert: u16,
     hh: &'a Household,
     t: usize,
     ln_index: f64,
@@ -535,19 +629,41 @@ fn year_facts<'a>(
     let st = hh.stratum as usize;
     let i = st * years + t;
     let ln_line = tables.ln_lines[i];
+    let mut made = 0;
+    let mut part = f64::NEG_INFINITY;
+    let mut lines_due = false;
     let (ln_near, illness_matters) = match &tables.static_near {
         Some(near) => (
             near[(st * 2 + hh.migrant as usize) * years + t],
             rules.illness_matters,
         ),
         None => {
-            // The facts of programs whose line follows from the context wait (`Rules::facts`).
-            let yc = yc.insert(year_ctx(model, tables, hh, t));
-            let programs = rules.year_lines(progs, yc);
-            (
-                ln_line.max(yc.ln_local_standard).max(programs),
-                rules.illness_matters && rules.illness_matters_for(progs, yc),
-            )
+            // The facts of programs whose line follows from the context wait (`Rules::facts`);
+            // the others' wait for a month below their bound, when each has one.
+            let derived;
+            let row = match &tables.near_parts {
+                Some(parts) => &parts[(st * 2 + hh.migrant as usize) * years + t],
+                None => {
+                    derived = near_part(rules, ln_line, yc.insert(year_ctx(model, tables, hh, t)));
+                    &derived
+                }
+            };
+            made = row.mask;
+            part = row.near;
+            let (bound, ill) = rules.line_bound(inert, row.mask, &row.bounds);
+            // Only when the bounds do not raise the line: a higher line (a family that would
+            // apply for the marginal band, rigid expenditure's income limit) would skip fewer
+            // windows than the household's own, which costs more than the facts.
+            if bound <= part && !tables.step_every_month {
+                lines_due = true;
+                (part.max(bound), rules.illness_matters && ill)
+            } else {
+                let yc = yc.get_or_insert_with(|| year_ctx(model, tables, hh, t));
+                (
+                    part.max(rules.year_lines(progs, yc, row.mask)),
+                    rules.illness_matters && rules.illness_matters_for(progs, row.mask),
+                )
+            }
         }
     };
     Year {
@@ -563,19 +679,44 @@ fn year_facts<'a>(
         ln_ill_base: hh.log_income_perm + ln_index,
         illness_matters,
         facts_due: true,
+        made,
+        lines_due,
+        part,
     }
 }
 
-/// The fast path's line per (stratum, migrant or not, year) when every enabled program's line
-/// follows from the year's context alone (`Rules::line`), `None` otherwise: the highest of the
-/// poverty line, the local standard and the programs' lines, as `year_facts` would derive it
+/// The part of the fast path's line of a household-year that follows from the year's context
+/// alone (per stratum, migrant or not, and year: `RepTables::near_parts`).
+#[derive(Debug, Clone, Copy)]
+pub struct NearPart {
+    /// The highest of the poverty line, the local standard and the lines of the programs
+    /// whose line follows from the context (`Rules::line_part`), log yuan per person per month.
+    pub near: f64,
+    /// The programs whose line does not (one bit each, `Rules::line_part`).
+    pub mask: u16,
+    /// Their bounds (`Rules::line_bounds`), log yuan per person per month.
+    pub bounds: [f64; PROGRAMS],
+}
+
+/// The [`NearPart`] of the year of `yc` (`ln_line`: the log poverty line).
+#[inline]
+fn near_part(rules: &Rules, ln_line: f64, yc: &YearCtx) -> NearPart {
+    let (line, mask) = rules.line_part(yc);
+    NearPart {
+        near: ln_line.max(yc.ln_local_standard).max(line),
+        mask,
+        bounds: rules.line_bounds(yc, mask),
+    }
+}
+
+/// [`near_part`] per (stratum, migrant or not, year), as `year_facts` would derive it
 /// household by household. The context is made for a household of the stratum with no
 /// members, which a line that follows from the context alone does not read.
-pub(super) fn static_near(model: &Model, tables: &RepTables) -> Option<Vec<f64>> {
+pub(super) fn near_parts(model: &Model, tables: &RepTables) -> Vec<NearPart> {
     let s = model.scenario();
     let years = s.simulation.years as usize;
     let strata = model.pop.strata.strata.len();
-    let mut near = vec![0.0; strata * 2 * years];
+    let mut parts = Vec::with_capacity(strata * 2 * years);
     for st in 0..strata {
         for migrant in [false, true] {
             let hh = Household {
@@ -591,14 +732,25 @@ pub(super) fn static_near(model: &Model, tables: &RepTables) -> Option<Vec<f64>>
             };
             for t in 0..years {
                 let yc = year_ctx(model, tables, &hh, t);
-                let line = model.rules.line(&yc)?;
-                near[(st * 2 + migrant as usize) * years + t] = tables.ln_lines[st * years + t]
-                    .max(yc.ln_local_standard)
-                    .max(line);
+                parts.push(near_part(
+                    &model.rules,
+                    tables.ln_lines[st * years + t],
+                    &yc,
+                ));
             }
         }
     }
-    Some(near)
+    parts
+}
+
+/// The fast path's line per (stratum, migrant or not, year) when every enabled program's line
+/// follows from the year's context alone (`Rules::line`; no mask of [`near_parts`] has a bit),
+/// `None` otherwise.
+pub(super) fn static_near(parts: &[NearPart]) -> Option<Vec<f64>> {
+    parts
+        .iter()
+        .all(|p| p.mask == 0)
+        .then(|| parts.iter().map(|p| p.near).collect())
 }
 
 /// A month that needs the programs: their steps in order, then what the engine records about

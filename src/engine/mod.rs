@@ -7,7 +7,9 @@
 
 mod household;
 
-pub use household::{simulate_household, simulate_household_summary, Trajectory, YearSummary};
+pub use household::{
+    simulate_household, simulate_household_summary, NearPart, Trajectory, YearSummary,
+};
 
 use crate::counters::{c, Counters};
 use crate::dynamics::{DisasterTable, Windows, YearPaths};
@@ -176,6 +178,18 @@ pub struct RepTables {
     /// (`programs::Step::line`): the engine then makes a household-year's context and
     /// yearly facts only when one of its months needs the steps.
     pub static_near: Option<Vec<f64>>,
+    /// Per (stratum, migrant or not, year): the part of the fast path's line that follows from
+    /// the year's context alone (the highest of the poverty line, the local standard and the
+    /// lines of the programs whose line follows from the context, log yuan per person per
+    /// month), the mask of the programs whose line does not (`Rules::line_part`) and their
+    /// bounds (`Rules::line_bounds`): their yearly facts are made at the first month of a
+    /// household-year that fails the fast path's test (at its start when the household's
+    /// bounds are above the part), the others' at the first month that takes the steps. `None`: each household-year derives it (for tests
+    /// that check the table).
+    pub near_parts: Option<Vec<household::NearPart>>,
+    /// The part of a household-year's context that follows from its stratum, migrant or not,
+    /// and year (`YearCtx`), per (stratum, migrant or not, year).
+    pub ctx_rows: Vec<household::CtxRow>,
     /// Every month takes the steps (no fast path, no skipped window): for tests that check
     /// the programs' lines, which must leave the same counters. Off in runs.
     pub step_every_month: bool,
@@ -257,9 +271,14 @@ impl RepTables {
             quota_cut: None,
             decile_cuts: None,
             static_near: None,
+            near_parts: None,
+            ctx_rows: Vec::new(),
             step_every_month: false,
         };
-        tables.static_near = household::static_near(model, &tables);
+        tables.ctx_rows = household::ctx_rows(model, &tables);
+        let parts = household::near_parts(model, &tables);
+        tables.static_near = household::static_near(&parts);
+        tables.near_parts = Some(parts);
         tables
     }
 }

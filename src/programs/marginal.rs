@@ -184,6 +184,22 @@ impl Step for Marginal {
         }
     }
 
+    /// The top of the band on counted income; none with essential spending deducted (it
+    /// depends on the household's education spending).
+    fn line_bound(&self, y: &YearCtx) -> f64 {
+        if self.deduct {
+            f64::INFINITY
+        } else {
+            y.ln_standard + self.ln_multiple - self.ln_counted
+        }
+    }
+
+    /// A family that would not apply has no line (see `year`).
+    #[inline(always)]
+    fn inert(&self, h: &MarginalHouse) -> bool {
+        !h.applies
+    }
+
     /// A recognised family is paid whatever its income until a review.
     #[inline(always)]
     fn busy(&self, h: &MarginalHouse) -> bool {

@@ -281,6 +281,23 @@ pub trait Step: Sized {
     fn line(&self, _y: &YearCtx) -> Option<f64> {
         None
     }
+    /// For a program whose [`line`](Step::line) is `None`: an upper bound, from the year's
+    /// context alone, of the line [`year`](Step::year) returns for any household of the
+    /// stratum and year that is not [`inert`](Step::inert) (log yuan per person per month).
+    /// With it the engine leaves a household-year's `year` until a month below the bound (or
+    /// one of the other months that take the steps) needs it, and a year none needs costs no
+    /// yearly facts. `f64::INFINITY` (the default): no bound, `year` runs at the start of
+    /// every household-year.
+    fn line_bound(&self, _y: &YearCtx) -> f64 {
+        f64::INFINITY
+    }
+    /// In every year, [`year`](Step::year) returns `f64::NEG_INFINITY` for this household,
+    /// and [`illness_matters_for`](Step::illness_matters_for) is false, whatever its members
+    /// (it reads the household's propensities only): its line counts for nothing in the bound.
+    #[inline(always)]
+    fn inert(&self, _h: &Self::Household) -> bool {
+        false
+    }
     /// The household is in the program (or in its procedure): every month needs its step.
     #[inline(always)]
     fn busy(&self, _h: &Self::Household) -> bool {
@@ -320,6 +337,16 @@ macro_rules! programs {
     ($($name:ident: $params:ident => $rule:ident),* $(,)?) => {
         $(pub mod $name;)*
 
+        /// Each program's bit in a mask of programs ([`Rules::line_part`]), in the list's order.
+        #[allow(non_camel_case_types, dead_code)]
+        #[derive(Clone, Copy)]
+        enum Bit {
+            $($name,)*
+        }
+        /// How many programs are registered (bits of a mask, bounds of [`Rules::line_bounds`]).
+        pub const PROGRAMS: usize = [$(Bit::$name),*].len();
+        const _: () = assert!(PROGRAMS <= 16, "a mask of programs is a u16");
+
         /// `programs.*`.
         #[derive(Debug, Clone, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -341,6 +368,9 @@ macro_rules! programs {
             pub propensities: usize,
             /// Some enabled program needs illness months.
             pub illness_matters: bool,
+            /// The enabled programs that need illness months (one bit each, in the list's
+            /// order).
+            pub illness_mask: u16,
             /// How the means test counts income.
             pub means: dibao::MeansTest,
         }
@@ -357,11 +387,15 @@ macro_rules! programs {
                     $($name: <$name::$rule as Step>::new(p),)*
                     propensities: 0,
                     illness_matters: false,
+                    illness_mask: 0,
                     means: dibao::MeansTest::new(p),
                 };
                 $(if let Some(x) = &r.$name {
                     r.propensities = r.propensities.max(x.propensities());
                     r.illness_matters |= x.illness_matters();
+                    if x.illness_matters() {
+                        r.illness_mask |= 1 << Bit::$name as u16;
+                    }
                 })*
                 r
             }
@@ -391,44 +425,105 @@ macro_rules! programs {
                 line
             }
 
-            /// The highest of the enabled programs' lines, making now only the yearly facts
-            /// of the programs whose line needs them ([`Step::line`] is `None`): the others'
-            /// wait for [`Rules::facts`], at the first month of the year that takes the
-            /// steps. The value [`Rules::year`] returns.
+            /// The highest of the lines of the enabled programs whose line follows from the
+            /// year's context alone ([`Step::line`]), and the mask of those whose line does not
+            /// (one bit each, in the list's order): the part of [`Rules::year`]'s value that is the
+            /// same for every household of a stratum, migrant or not, and year (made once per
+            /// replication, `RepTables::near_parts`).
             #[inline]
-            pub fn year_lines(&self, h: &mut Households, y: &YearCtx) -> f64 {
+            pub fn line_part(&self, y: &YearCtx) -> (f64, u16) {
                 let mut line = f64::NEG_INFINITY;
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    line = line.max(match x.line(y) {
-                        Some(l) => l,
-                        None => x.year(s, y),
-                    });
+                let mut mask = 0u16;
+                $(if let Some(x) = &self.$name {
+                    match x.line(y) {
+                        Some(l) => line = line.max(l),
+                        None => mask |= 1 << Bit::$name as u16,
+                    }
+                })*
+                (line, mask)
+            }
+
+            /// Each program in `mask`'s [`Step::line_bound`] in the year of `y`, at its bit
+            /// (`f64::NEG_INFINITY` for the others).
+            pub fn line_bounds(&self, y: &YearCtx, mask: u16) -> [f64; PROGRAMS] {
+                let mut b = [f64::NEG_INFINITY; PROGRAMS];
+                $(if let Some(x) = &self.$name {
+                    if mask & (1 << Bit::$name as u16) != 0 {
+                        b[Bit::$name as usize] = x.line_bound(y);
+                    }
+                })*
+                b
+            }
+
+            /// The household's [`Step::inert`] programs (one bit each), for
+            /// [`Rules::line_bound`]: made once per household.
+            #[inline]
+            pub fn inert(&self, h: &Households) -> u16 {
+                let mut mask = 0u16;
+                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+                    if x.inert(s) {
+                        mask |= 1 << Bit::$name as u16;
+                    }
+                })*
+                mask
+            }
+
+            /// Before [`Rules::year_lines`] of `mask`: the highest of the `bounds`
+            /// ([`Rules::line_bounds`]) of the programs in `mask` that are not in `inert`
+            /// ([`Rules::inert`]; at or above [`Rules::year_lines`]), and whether some program
+            /// may need the household's illness months (at least
+            /// [`Rules::illness_matters_for`]).
+            #[inline(always)]
+            pub fn line_bound(&self, inert: u16, mask: u16, bounds: &[f64; PROGRAMS]) -> (f64, bool) {
+                let live = mask & !inert;
+                let mut line = f64::NEG_INFINITY;
+                let mut m = live;
+                while m != 0 {
+                    line = line.max(bounds[m.trailing_zeros() as usize]);
+                    m &= m - 1;
+                }
+                (line, ((!mask | live) & self.illness_mask) != 0)
+            }
+
+            /// The highest of the lines of the programs in `mask` (their yearly facts made
+            /// now); with [`Rules::line_part`]'s line, the value [`Rules::year`] returns. The
+            /// others' facts wait for [`Rules::facts`], at the first month of the year that
+            /// takes the steps.
+            #[inline]
+            pub fn year_lines(&self, h: &mut Households, y: &YearCtx, mask: u16) -> f64 {
+                let mut line = f64::NEG_INFINITY;
+                $(if mask & (1 << Bit::$name as u16) != 0 {
+                    if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                        line = line.max(x.year(s, y));
+                    }
                 })*
                 line
             }
 
-            /// After [`Rules::year_lines`]: some enabled program needs this household's
-            /// illness months this year ([`Step::illness_matters_for`]; a program whose facts
-            /// wait is taken to need them when it needs illness months at all).
+            /// After [`Rules::year_lines`] of `mask`: some enabled program needs this
+            /// household's illness months this year ([`Step::illness_matters_for`]; a program
+            /// whose facts wait, not in `mask`, is taken to need them when it needs illness
+            /// months at all).
             #[inline]
-            pub fn illness_matters_for(&self, h: &Households, y: &YearCtx) -> bool {
+            pub fn illness_matters_for(&self, h: &Households, mask: u16) -> bool {
                 $((if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
-                    x.illness_matters() && (x.line(y).is_some() || x.illness_matters_for(s))
+                    x.illness_matters()
+                        && (mask & (1 << Bit::$name as u16) == 0 || x.illness_matters_for(s))
                 } else {
                     false
                 }) ||)* false
             }
 
-            /// The yearly facts [`Rules::year_lines`] (or the line table,
-            /// `Rules::line`) left: those of the programs whose line follows from the year's
-            /// context; the highest of their lines.
+            /// The yearly facts [`Rules::year_lines`] of `mask` left: those of the programs
+            /// not in `mask`, whose line follows from the year's context; the highest of their
+            /// lines.
             #[inline]
-            pub fn facts(&self, h: &mut Households, y: &YearCtx) -> f64 {
+            pub fn facts(&self, h: &mut Households, y: &YearCtx, mask: u16) -> f64 {
                 let mut line = f64::NEG_INFINITY;
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    if let Some(_l) = x.line(y) {
+                $(if mask & (1 << Bit::$name as u16) == 0 {
+                    if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                         let l = x.year(s, y);
-                        debug_assert_eq!(_l, l, "Step::line differs from year");
+                        debug_assert_eq!(x.line(y), Some(l), "Step::line differs from year");
                         line = line.max(l);
                     }
                 })*
@@ -440,11 +535,8 @@ macro_rules! programs {
             /// without the yearly facts; `None` when some program needs them for its line.
             #[inline]
             pub fn line(&self, y: &YearCtx) -> Option<f64> {
-                let mut line = f64::NEG_INFINITY;
-                $(if let Some(x) = &self.$name {
-                    line = line.max(x.line(y)?);
-                })*
-                Some(line)
+                let (line, mask) = self.line_part(y);
+                (mask == 0).then_some(line)
             }
 
             /// How many programs are enabled (have a rule).

@@ -136,6 +136,27 @@ impl Step for Rigid {
         self.p.deduct_in_means_test || (h.in_force && h.applies)
     }
 
+    /// The income limit where the rule is in force (the education test only lowers the
+    /// line); none with essential spending deducted in the means test (the deduction's line
+    /// depends on the household's education spending).
+    fn line_bound(&self, y: &YearCtx) -> f64 {
+        let r = &self.p;
+        if r.deduct_in_means_test {
+            f64::INFINITY
+        } else if r.enabled && in_force_in_year(r.from_year, y.year) {
+            (r.income_limit_multiple * y.mean_income).ln()
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+
+    /// A household that would not apply, without the deduction, has no line and no illness
+    /// month that matters.
+    #[inline(always)]
+    fn inert(&self, h: &RigidHouse) -> bool {
+        !self.p.deduct_in_means_test && !h.applies
+    }
+
     fn year(&self, h: &mut RigidHouse, y: &YearCtx) -> f64 {
         let r = &self.p;
         h.mean_income = y.mean_income;

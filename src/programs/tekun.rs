@@ -309,6 +309,11 @@ impl Step for Tekun {
         }
     }
 
+    /// The standard over the counted share (the line of a household that can be eligible).
+    fn line_bound(&self, y: &YearCtx) -> f64 {
+        y.ln_standard - self.ln_counted
+    }
+
     #[inline(always)]
     fn busy(&self, h: &TekunHouse) -> bool {
         h.state.on

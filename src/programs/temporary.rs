@@ -210,6 +210,11 @@ impl Step for Temporary {
         quiet.then_some(f64::NEG_INFINITY)
     }
 
+    /// Its line in an epidemic year: the local standard times the income threshold.
+    fn line_bound(&self, y: &YearCtx) -> f64 {
+        y.ln_local_standard + self.ln_threshold
+    }
+
     fn step(
         &self,
         h: &mut TemporaryHouse,
