@@ -198,9 +198,11 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         }};
     }
 
-    // The rest of a month: the fast path or the steps.
+    // The rest of a month: the fast path or the steps. `$slow`: the month is known to need
+    // the steps (`fast_run` stopped at it: it failed the same test), so it is not tested
+    // again, and the test's branch sees only the months it decides.
     macro_rules! month_rest {
-        ($mi:expr, $kinds:expr, $yc:expr, $t:expr, $year:expr, $m:expr, $local:expr, $gaps:expr) => {{
+        ($slow:expr, $mi:expr, $kinds:expr, $yc:expr, $t:expr, $year:expr, $m:expr, $local:expr, $gaps:expr) => {{
             let mi: MonthIncome = $mi;
             let kinds: u8 = $kinds;
             let ly = mi.log_per_capita;
@@ -208,7 +210,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 last_income = ly.exp();
             }
             let year: &mut Year = $year;
-            if kinds == 0
+            let slow: bool = $slow;
+            if !slow
+                && kinds == 0
                 && !(mi.ill && year.illness_matters)
                 && ly >= year.ln_near
                 && !standing.busy
@@ -279,7 +283,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             let mut scratch_gaps = GapSums::default();
             let mut mb = 0usize;
             while mb < burn as usize {
-                let (mi, kinds) = if quiet!() {
+                let (slow, (mi, kinds)) = if quiet!() {
                     let (next, pending, skip) = fast_run(
                         &mut income,
                         d,
@@ -300,14 +304,15 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                     mb = next;
                     skipped += skip;
                     match pending {
-                        Some(p) => p,
+                        Some(p) => (true, p),
                         None if mb == burn as usize => break,
-                        None => income_month!(mb, pa_ln0),
+                        None => (false, income_month!(mb, pa_ln0)),
                     }
                 } else {
-                    income_month!(mb, pa_ln0)
+                    (false, income_month!(mb, pa_ln0))
                 };
                 month_rest!(
+                    slow,
                     mi,
                     kinds,
                     yc,
@@ -368,7 +373,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         // its half-year's slot.
         let mut mm = 0usize;
         while mm < 12 {
-            let (mi, kinds) = if quiet!() && !assist.in_state() && !poverty.in_state() {
+            let (slow, (mi, kinds)) = if quiet!() && !assist.in_state() && !poverty.in_state() {
                 // A fast month with no spell running changes no tracker (month 0 would
                 // start them out of their state, as they are); it only sets the year's
                 // fall-into-poverty base when it is the year's first month.
@@ -396,16 +401,17 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 mm += next - from;
                 skipped += skip;
                 match pending {
-                    Some(p) => p,
+                    Some(p) => (true, p),
                     None if mm == 12 => break,
-                    None => income_month!(next, ln_index),
+                    None => (false, income_month!(next, ln_index)),
                 }
             } else {
-                income_month!(burn as usize + t * 12 + mm, ln_index)
+                (false, income_month!(burn as usize + t * 12 + mm, ln_index))
             };
             let m = (t * 12 + mm) as i32;
             let half = mm / 6;
             let end = month_rest!(
+                slow,
                 mi,
                 kinds,
                 yc,
