@@ -198,11 +198,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         }};
     }
 
-    // The rest of a month: the fast path or the steps. `$slow`: the month is known to need
-    // the steps (`fast_run` stopped at it: it failed the same test), so it is not tested
-    // again, and the test's branch sees only the months it decides.
+    // The rest of a month: the fast path or the steps.
     macro_rules! month_rest {
-        ($slow:expr, $mi:expr, $kinds:expr, $yc:expr, $t:expr, $year:expr, $m:expr, $local:expr, $gaps:expr) => {{
+        ($mi:expr, $kinds:expr, $yc:expr, $t:expr, $year:expr, $m:expr, $local:expr, $gaps:expr) => {{
             let mi: MonthIncome = $mi;
             let kinds: u8 = $kinds;
             let ly = mi.log_per_capita;
@@ -210,9 +208,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 last_income = ly.exp();
             }
             let year: &mut Year = $year;
-            let slow: bool = $slow;
-            if !slow
-                && kinds == 0
+            if kinds == 0
                 && !(mi.ill && year.illness_matters)
                 && ly >= year.ln_near
                 && !standing.busy
@@ -283,7 +279,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             let mut scratch_gaps = GapSums::default();
             let mut mb = 0usize;
             while mb < burn as usize {
-                let (slow, (mi, kinds)) = if quiet!() {
+                let (mi, kinds) = if quiet!() {
                     let (next, pending, skip) = fast_run(
                         &mut income,
                         d,
@@ -304,15 +300,14 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                     mb = next;
                     skipped += skip;
                     match pending {
-                        Some(p) => (true, p),
+                        Some(p) => p,
                         None if mb == burn as usize => break,
-                        None => (false, income_month!(mb, pa_ln0)),
+                        None => income_month!(mb, pa_ln0),
                     }
                 } else {
-                    (false, income_month!(mb, pa_ln0))
+                    income_month!(mb, pa_ln0)
                 };
                 month_rest!(
-                    slow,
                     mi,
                     kinds,
                     yc,
@@ -373,7 +368,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         // its half-year's slot.
         let mut mm = 0usize;
         while mm < 12 {
-            let (slow, (mi, kinds)) = if quiet!() && !assist.in_state() && !poverty.in_state() {
+            let (mi, kinds) = if quiet!() && !assist.in_state() && !poverty.in_state() {
                 // A fast month with no spell running changes no tracker (month 0 would
                 // start them out of their state, as they are); it only sets the year's
                 // fall-into-poverty base when it is the year's first month.
@@ -401,17 +396,16 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 mm += next - from;
                 skipped += skip;
                 match pending {
-                    Some(p) => (true, p),
+                    Some(p) => p,
                     None if mm == 12 => break,
-                    None => (false, income_month!(next, ln_index)),
+                    None => income_month!(next, ln_index),
                 }
             } else {
-                (false, income_month!(burn as usize + t * 12 + mm, ln_index))
+                income_month!(burn as usize + t * 12 + mm, ln_index)
             };
             let m = (t * 12 + mm) as i32;
             let half = mm / 6;
             let end = month_rest!(
-                slow,
                 mi,
                 kinds,
                 yc,
