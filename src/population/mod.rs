@@ -673,12 +673,10 @@ impl PopulationModel {
     ) -> Household {
         let p = &self.params;
         let u: f64 = rng.random();
-        let size = st
-            .size_cdf
-            .iter()
-            .position(|&c| u < c)
-            .unwrap_or(st.size_cdf.len() - 1) as u8
-            + 1;
+        // The first size whose cumulative share exceeds u, as the count of shares at or
+        // below u (they rise, and the last is 1 > u): no branch on the drawn size.
+        let below: usize = st.size_cdf.iter().map(|&c| (u >= c) as usize).sum();
+        let size = below.min(st.size_cdf.len() - 1) as u8 + 1;
         let z_alpha: f64 = rng.sample(StandardNormal);
         let z_persistent: f64 = rng.sample(StandardNormal);
         let migrant = rng.random::<f64>() < st.migrant_share;

@@ -1050,6 +1050,16 @@ pub struct Dibao {
     /// earnings (the reference model's dibao): the step is compiled without their tests
     /// (`Dibao::step_of`), as they would all read as off.
     plain: bool,
+    /// Some year has a rural expansion multiple other than 1 (`admin.rural_expansion_multiple`):
+    /// else its log is 0 every year and the yearly facts do not look the year up.
+    relaxes: bool,
+    /// Some year has an enrolment drive above 0 (`admin.enrolment_drive`): else only those
+    /// below the take-up share apply, and the yearly facts do not look the year up.
+    drives: bool,
+    /// Relatives' support or imputed earnings can be counted (`admin.support_share` or
+    /// `admin.imputed_earnings_share` not 0): else both are 0 yuan and the yearly facts
+    /// count no workers for them.
+    supports: bool,
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -1181,6 +1191,9 @@ impl Dibao {
             line
         };
         // A relaxed year's test passes up to its multiple of the standard.
+        if !self.relaxes {
+            return line;
+        }
         match self.p.admin.ln_relaxed(y.urban, y.year) {
             0.0 => line,
             r => line + r,
@@ -1389,6 +1402,15 @@ impl Step for Dibao {
             propensities: Self::slots_read(&p.dibao),
             ln_declared: (1.0 - p.dibao.admin.undeclared_share).ln(),
             plain: Self::plain(p),
+            relaxes: p
+                .dibao
+                .admin
+                .rural_expansion_multiple
+                .iter()
+                .any(|(_, m)| m != 1.0),
+            drives: p.dibao.admin.enrolment_drive.iter().any(|(_, d)| d > 0.0),
+            supports: p.dibao.admin.support_share != 0.0
+                || p.dibao.admin.imputed_earnings_share != 0.0,
         })
     }
 
@@ -1443,7 +1465,11 @@ impl Step for Dibao {
         if let Some(cut) = y.quota_cut {
             h.facts.ln_quota = (1.0 - cut).ln();
         }
-        let relax = self.p.admin.ln_relaxed(y.urban, y.year);
+        let relax = if self.relaxes {
+            self.p.admin.ln_relaxed(y.urban, y.year)
+        } else {
+            0.0
+        };
         if relax != 0.0 {
             h.facts.ln_relax = relax;
             h.facts.ln_quota += relax;
@@ -1456,11 +1482,10 @@ impl Step for Dibao {
         };
         let a = &self.p.admin;
         // The enrolment drive of the year brings in households that would not apply alone.
-        h.facts.would_apply = a.would_apply(
-            h.take_up_u,
-            self.p.take_up.ever_apply * factor,
-            y.year,
-        );
+        // `AdminParams::would_apply`, its drive looked up only where some year has one.
+        let share = self.p.take_up.ever_apply * factor;
+        h.facts.would_apply =
+            h.take_up_u < share || (self.drives && a.would_apply(h.take_up_u, share, y.year));
         h.hidden_share = a.hidden_share(y.urban);
         if !self.spells {
             h.hidden = h.hidden_u < h.hidden_share;
@@ -1471,22 +1496,28 @@ impl Step for Dibao {
         } else {
             0.0
         };
-        let mut workers = 0.0;
-        for m in y.hh.members() {
-            workers += can_work(m, y.members) as u8 as f64;
+        if self.supports {
+            let mut workers = 0.0;
+            for m in y.hh.members() {
+                workers += can_work(m, y.members) as u8 as f64;
+            }
+            let no_supporter = if y.urban {
+                self.no_supporter.0
+            } else {
+                self.no_supporter.1
+            };
+            // Members who left for the towns remain supporters (as for tekun).
+            h.support_pc = if workers == 0.0 && !super::tekun::no_supporter(h.supporter_u, no_supporter, y.hh) {
+                a.support_share * y.standard
+            } else {
+                0.0
+            };
+            h.imputed_pc = a.imputed_earnings_share * y.standard * workers / y.size;
+        } else {
+            // What the shares of 0 would give (a positive standard times 0).
+            h.support_pc = 0.0;
+            h.imputed_pc = 0.0;
         }
-        let no_supporter = if y.urban {
-            self.no_supporter.0
-        } else {
-            self.no_supporter.1
-        };
-        // Members who left for the towns remain supporters (as for tekun).
-        h.support_pc = if workers == 0.0 && !super::tekun::no_supporter(h.supporter_u, no_supporter, y.hh) {
-            a.support_share * y.standard
-        } else {
-            0.0
-        };
-        h.imputed_pc = a.imputed_earnings_share * y.standard * workers / y.size;
         h.facts.units = u.count(
             y.hh.members(),
             self.p.addons.child_age,
