@@ -230,6 +230,8 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                         rho: d.income.persistent_rho,
                         persistent_sd: d.income.persistent_sd,
                         transitory_sd: d.income.transitory_sd,
+                        decay: b.decay,
+                        margin: b.margin,
                     });
                 }
             }

@@ -322,11 +322,7 @@ impl LookBackBound {
     /// and noise `e0`, may have been below `ln_near` in the months replayed.
     #[inline]
     pub fn may_have_been_below(&self, ly: f64, x0: f64, e0: f64, ln_near: f64) -> bool {
-        // A NaN income is below (it is stepped, as the fast-path test would).
-        !matches!(
-            (ly - e0 - self.decay * x0.max(0.0) - self.margin).partial_cmp(&ln_near),
-            Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
-        )
+        crate::programs::LookBack::may_have_been_below(ly, x0, e0, self.decay, self.margin, ln_near)
     }
 }
 

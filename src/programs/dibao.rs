@@ -1239,6 +1239,11 @@ impl Dibao {
         declared: f64,
         past: &LookBack,
     ) {
+        // A household that would not apply, or whose income stayed above the line at which
+        // it would, was never on (nor applying).
+        if !dh.would_apply || !past.may_fall_below(declared, y.ln_standard + dh.ln_relax) {
+            return;
+        }
         let l = ((dh.review_interval + self.p.review.gradual_exit_months as i32).max(1) as usize)
             .min(MAX_LOOK_BACK);
         let mut change = [0.0; MAX_LOOK_BACK];

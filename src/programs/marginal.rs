@@ -182,7 +182,7 @@ impl Marginal {
     /// past the band until its review starts as it would in the steady state. The months
     /// before are taken as off dibao and tekun, and the year's facts stand for them.
     fn look_back(&self, h: &mut MarginalHouse, y: &YearCtx, mo: &MonthCtx, past: &LookBack) {
-        if !h.applies {
+        if !h.applies || !past.may_fall_below(mo.lm, y.ln_standard + self.ln_multiple) {
             return;
         }
         let l = (self.p.review_months as usize).min(MAX_LOOK_BACK);

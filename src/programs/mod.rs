@@ -157,12 +157,51 @@ pub struct LookBack {
     pub rho: f64,
     pub persistent_sd: f64,
     pub transitory_sd: f64,
+    /// The bound on which the months before are not drawn ([`LookBack::may_fall_below`]):
+    /// 1 − ρᴸ over the longest look-back L, and the margin z σ_L, log points.
+    pub decay: f64,
+    pub margin: f64,
 }
 
 /// The most months a program replays before the stationary start (its review interval).
 pub const MAX_LOOK_BACK: usize = 120;
 
 impl LookBack {
+    /// Whether a log income `now` in the month, with persistent term `x0` and noise `e0`,
+    /// may have been below `line` in some month of the look-back: unless `now` less `e0`,
+    /// less the farthest the path's mean falls below it ((1 − ρᴸ) max(x0, 0), `decay` =
+    /// 1 − ρᴸ) and less `margin` (z times the largest sd of a month's income before it) is
+    /// still at or above the line. A NaN income may have been.
+    #[inline]
+    pub fn may_have_been_below(
+        now: f64,
+        x0: f64,
+        e0: f64,
+        decay: f64,
+        margin: f64,
+        line: f64,
+    ) -> bool {
+        !matches!(
+            (now - e0 - decay * x0.max(0.0) - margin).partial_cmp(&line),
+            Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+        )
+    }
+
+    /// [`LookBack::may_have_been_below`] for this household, `now` a log income of the month
+    /// as a program counts it (the path shifts every count of income alike): a program whose
+    /// standing needs income below `line` replays nothing when it is false.
+    #[inline]
+    pub fn may_fall_below(&self, now: f64, line: f64) -> bool {
+        Self::may_have_been_below(
+            now,
+            self.persistent,
+            self.noise,
+            self.decay,
+            self.margin,
+            line,
+        )
+    }
+
     /// Fill `out[j - 1]` with the change of log income from the month to j months before it,
     /// j = 1..=`out.len()` (at most [`MAX_LOOK_BACK`]): the same numbers for every caller.
     pub fn changes(&self, out: &mut [f64]) {
@@ -685,6 +724,8 @@ mod tests {
                 rho,
                 persistent_sd: sd,
                 transitory_sd: tsd,
+                decay: 0.0,
+                margin: 0.0,
             };
             let mut c = [0.0; 12];
             lb.changes(&mut c);

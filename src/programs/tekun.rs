@@ -266,7 +266,8 @@ impl Tekun {
     /// identified yet, starts as it would in the steady state. The year's facts stand for
     /// the months before it.
     fn look_back(&self, h: &mut TekunHouse, y: &YearCtx, mo: &MonthCtx, past: &LookBack) {
-        if !(h.no_one_can_work && h.no_supporter && h.assets_ok) {
+        let may = h.no_one_can_work && h.no_supporter && h.assets_ok;
+        if !(may && past.may_fall_below(mo.lm, y.ln_standard)) {
             return;
         }
         let interval = self.p.review_interval_months as i32;
