@@ -768,12 +768,6 @@ impl IncomeState {
         }
     }
 
-    /// The persistent term and the transitory noise of the month stepped last, log points.
-    pub fn last_terms(&self) -> (f64, f64) {
-        let k = ((self.win_end - self.month) as usize).min(MAX_WINDOW - 1);
-        (self.persistent, self.win_noise[k])
-    }
-
     /// Yearly ageing and disability onset (one uniform per member when the risk is on), then,
     /// with `population.demography` on, deaths in the calendar year of `yv` (its values taken
     /// once, [`DemogYear`]; MAX_MEMBERS uniforms
@@ -1034,7 +1028,7 @@ impl Windows {
 
 /// z with P(Z > z) = q for a standard normal Z, 0 < q < 1/2 (bisection on libm's erfc:
 /// done a dozen times per run).
-pub(crate) fn normal_upper_quantile(q: f64) -> f64 {
+fn normal_upper_quantile(q: f64) -> f64 {
     let (mut lo, mut hi) = (0.0f64, 40.0f64);
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);

@@ -57,9 +57,6 @@ pub enum Purpose {
     /// per (household, year) (see [`year_stream`]), so turning arrivals on moves no death's
     /// or migration's draw.
     Arrival = 17,
-    /// The stationary start's look-back (`programs::LookBack`): the income path before the
-    /// first month, one generator per household, drawn only where a program replays it.
-    LookBack = 18,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

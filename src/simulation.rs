@@ -47,13 +47,6 @@ pub enum Start {
     /// states (processing, reviews, gradual exits, shocks) and the few recently eligible
     /// households taken up early.
     Enrolled,
-    /// As `Enrolled`, with the states the enrolled start leaves to the burn-in drawn too
-    /// (`programs::LookBack`): tekun's and marginal families' standings are replayed by their
-    /// own rules over the review interval before the first month, on an income path drawn
-    /// from its law given the first month's (the persistent term's AR(1) run backwards), so
-    /// the households supported past eligibility until their review are there from the first
-    /// month. Meant for no burn-in.
-    Stationary,
 }
 
 impl SimulationParams {

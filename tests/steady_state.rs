@@ -54,10 +54,7 @@ const METRICS: &[&str] = &[
     "recipients_persons",
     "recipients_households",
     "tekun_persons",
-    MARGINAL,
 ];
-
-const MARGINAL: &str = "marginal_persons";
 
 /// Per metric: its yearly changes t = 1..5, each as (mean over replications of X_t / X_{t-1} - 1,
 /// its standard error), and the trend over years 0–5 as (mean over replications of the
@@ -114,14 +111,6 @@ fn frozen_inputs_keep_the_caseload_within_one_percent_a_year() {
     assert_steady(&[]);
 }
 
-/// The stationary start with no burn-in: the programs' look-back replaces it.
-const STATIONARY: &[&str] = &["simulation.start=stationary", "simulation.burn_in_months=0"];
-
-#[test]
-fn the_stationary_start_without_burn_in_keeps_the_caseload_within_one_percent_a_year() {
-    assert_steady(STATIONARY);
-}
-
 /// The empty start (the default before the enrolled one) and the 48 burn-in months it needs.
 const EMPTY: &[&str] = &["simulation.start=empty", "simulation.burn_in_months=48"];
 
@@ -150,18 +139,6 @@ fn assert_steady_of(file: &str, extra: &[&str]) {
             100.0 * slope,
             100.0 * slope_se
         );
-        // Marginal families are few in the sample (trend se about 0.3-0.5 %): their trend is
-        // held to 1 % plus 2 of its se, the caseloads' to 1 % at an se below 0.3 %.
-        if m == MARGINAL {
-            assert!(
-                slope.abs() < 0.01 + 2.0 * slope_se,
-                "{m}: trend {:+.2} % a year (se {:.2} %)",
-                100.0 * slope,
-                100.0 * slope_se
-            );
-            continue_years(m, &yearly);
-            continue;
-        }
         assert!(
             slope_se < 0.003,
             "{m}: trend se {slope_se} too large to test 1 %"
@@ -172,21 +149,17 @@ fn assert_steady_of(file: &str, extra: &[&str]) {
             100.0 * slope,
             100.0 * slope_se
         );
-        continue_years(m, &yearly);
-    }
-}
-
-/// Every single year too, at its own (wider) standard error: the filling of a short burn-in
-/// shows in year 1 first.
-fn continue_years(m: &str, yearly: &[(f64, f64)]) {
-    for (t, (mean, se)) in yearly.iter().enumerate() {
-        assert!(
-            mean.abs() < 0.01 + 2.0 * se,
-            "{m} year {}: change {:+.2} % (se {:.2} %)",
-            t + 1,
-            100.0 * mean,
-            100.0 * se
-        );
+        // Every single year too, at its own (wider) standard error: the filling of a short
+        // burn-in shows in year 1 first.
+        for (t, (mean, se)) in yearly.iter().enumerate() {
+            assert!(
+                mean.abs() < 0.01 + 2.0 * se,
+                "{m} year {}: change {:+.2} % (se {:.2} %)",
+                t + 1,
+                100.0 * mean,
+                100.0 * se
+            );
+        }
     }
 }
 

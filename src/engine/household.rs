@@ -15,7 +15,7 @@ use crate::counters::{c, Counters, GapSums, SpellTracker};
 use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, Renewal, Windows};
 use crate::population::Household;
 use crate::programs::{
-    charity, fen, HouseholdKey, Households, Ledger, LookBack, MonthCtx, Rules, YearCtx, PROGRAMS,
+    charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx, PROGRAMS,
 };
 
 /// What the engine keeps per household-year beside the programs' own facts.
@@ -74,9 +74,6 @@ struct Standing {
     /// The month the programs take up whoever is eligible and willing (`simulation.start`),
     /// or `i32::MIN`.
     enrol_at: i32,
-    /// With `simulation.start = "stationary"`, in that month: the law of the income path
-    /// before it (`programs::LookBack`), for the programs to replay their rules over.
-    past: Option<LookBack>,
 }
 
 /// What a month leaves for the trackers.
@@ -194,11 +191,8 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         busy: false,
         enrol_at: match sim.start {
             crate::simulation::Start::Empty => i32::MIN,
-            crate::simulation::Start::Enrolled | crate::simulation::Start::Stationary => {
-                -(sim.burn_in_months as i32)
-            }
+            crate::simulation::Start::Enrolled => -(sim.burn_in_months as i32),
         },
-        past: None,
     };
     let disaster = tables.disaster.row(st_idx);
     let burn = sim.burn_in_months as i32;
@@ -238,25 +232,6 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 last_income = ly.exp();
             }
             let year: &mut Year = $year;
-            // The stationary start's first month steps a household that may have been below
-            // a line in the months the programs replay (it was left busy for it).
-            if standing.busy && $m == standing.enrol_at {
-                if let Some(b) = &tables.look_back {
-                    let (x0, e0) = income.last_terms();
-                    standing.busy = busy::<DIBAO_ONLY>(rules, &progs)
-                        || b.may_have_been_below(ly, x0, e0, year.ln_near);
-                    standing.past = standing.busy.then(|| LookBack {
-                        key: key.stream_key(crate::rng::Purpose::LookBack),
-                        persistent: x0,
-                        noise: e0,
-                        rho: d.income.persistent_rho,
-                        persistent_sd: d.income.persistent_sd,
-                        transitory_sd: d.income.transitory_sd,
-                        decay: b.decay,
-                        margin: b.margin,
-                    });
-                }
-            }
             // The fast-path test; a month that fails it on the bounds makes the year's lines.
             let fast = |year: &Year| {
                 kinds == 0
@@ -332,8 +307,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         let mut year0 = year_facts(
             model, tables, rules, &mut progs, inert, &hh, 0, pa_ln0, &mut yc,
         );
-        // The stationary start's first month is not run ahead (`month_rest!` decides it).
-        standing.busy = busy::<DIBAO_ONLY>(rules, &progs) || tables.look_back.is_some();
+        standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
         // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
         if burn > 0 {
             let mut scratch = [0i64; c::N];
@@ -844,7 +818,6 @@ fn steps<const DIBAO_ONLY: bool>(
         newly_poor,
         prev: if st.prev_slow { last } else { &Ledger::EMPTY },
         enrol: m == st.enrol_at,
-        past: if m == st.enrol_at { st.past } else { None },
     };
     rules.month_into::<DIBAO_ONLY>(progs, yc, &mo, local, led);
     let led: &Ledger = led;

@@ -152,9 +152,6 @@ pub struct RepTables {
     pub disaster_start: Vec<u8>,
     /// The persistent income term's windows and the bound on which quiet ones are skipped.
     pub windows: Windows,
-    /// With `simulation.start = "stationary"`: which households the first month must step
-    /// for the programs' look-back (`LookBackBound`).
-    pub look_back: Option<LookBackBound>,
     /// The household shocks' rates, per month (`dynamics::shock_rates`), taken once.
     pub shock_rates: crate::dynamics::ShockRates,
     /// Population change's values of each year of the horizon
@@ -264,7 +261,6 @@ impl RepTables {
             disaster,
             disaster_start,
             windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
-            look_back: LookBackBound::new(s),
             shock_rates: crate::dynamics::shock_rates(&s.dynamics.shocks),
             demog_years: (0..sim.years as i32)
                 .map(|t| model.pop.demography.year_values(sim.start_year + t))
@@ -284,64 +280,6 @@ impl RepTables {
         tables.static_near = household::static_near(&parts);
         tables.near_parts = Some(parts);
         tables
-    }
-}
-
-/// The stationary start's bound (`simulation.start = "stationary"`): the programs replay up
-/// to `months` months before the first month on an income path drawn given it
-/// (`programs::LookBack`), so a household above every line in the first month may still
-/// have been below one before. Its first month takes the steps unless its log income less
-/// the month's noise e₀ and less (1 − ρᴸ) max(x₀, 0) (the farthest the path's mean, ρʲ x₀ +
-/// e-free, falls below x₀ over j ≤ L months) stays `margin` above the line: z σ_L, σ_L² =
-/// σ²(1 − ρ²ᴸ)/(1 − ρ²) + τ² the largest variance of a month's income before it given
-/// x₀, z the normal quantile of `simulation.skip_tolerance` / L (each month's chance), so a
-/// household skipped has a chance below the tolerance of a month under the line.
-#[derive(Debug, Clone, Copy)]
-pub struct LookBackBound {
-    /// L, months (the longest look-back of a program: a review interval, and dibao's gradual
-    /// exit after it).
-    pub months: usize,
-    /// 1 − ρᴸ.
-    pub decay: f64,
-    /// z σ_L, log points (infinite when the tolerance is 0: every household steps).
-    pub margin: f64,
-}
-
-impl LookBackBound {
-    fn new(s: &crate::scenario::Scenario) -> Option<LookBackBound> {
-        if s.simulation.start != crate::simulation::Start::Stationary {
-            return None;
-        }
-        let p = &s.programs;
-        let r = &p.dibao.review;
-        let dibao = r.interval_months_stable.max(r.interval_months_unstable) as usize
-            + r.gradual_exit_months as usize;
-        let months = (p.tekun.review_interval_months.max(p.marginal.review_months) as usize)
-            .max(dibao)
-            .min(crate::programs::MAX_LOOK_BACK);
-        let inc = &s.dynamics.income;
-        let rho_l = inc.persistent_rho.powi(months as i32);
-        let var = inc.persistent_sd.powi(2) * (1.0 - rho_l * rho_l)
-            / (1.0 - inc.persistent_rho.powi(2))
-            + inc.transitory_sd.powi(2);
-        let tol = s.simulation.skip_tolerance;
-        let margin = if tol > 0.0 && months > 0 {
-            crate::dynamics::normal_upper_quantile(tol / months as f64) * var.sqrt()
-        } else {
-            f64::INFINITY
-        };
-        Some(LookBackBound {
-            months,
-            decay: 1.0 - rho_l,
-            margin,
-        })
-    }
-
-    /// Whether a household whose first month's log income is `ly`, with persistent term `x0`
-    /// and noise `e0`, may have been below `ln_near` in the months replayed.
-    #[inline]
-    pub fn may_have_been_below(&self, ly: f64, x0: f64, e0: f64, ln_near: f64) -> bool {
-        crate::programs::LookBack::may_have_been_below(ly, x0, e0, self.decay, self.margin, ln_near)
     }
 }
 

@@ -7,7 +7,7 @@
 //! keep the benefit for a gradual-exit period.
 
 use super::{fen, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
-use super::{residence::ResidenceParams, LookBack, MAX_LOOK_BACK, MAX_PROPENSITIES};
+use super::{residence::ResidenceParams, MAX_PROPENSITIES};
 use crate::check::Checker;
 use crate::counters::c;
 use crate::dynamics::YearPaths;
@@ -1235,54 +1235,6 @@ impl Dibao {
             && a.imputed_earnings_share == 0.0
     }
 
-    /// The stationary start (`simulation.start = "stationary"`): the household's standing
-    /// replayed over its review interval and the gradual exit before the month, on the income
-    /// path drawn from its law (`LookBack`, added to this month's declared log income
-    /// `declared`), from the enrolled start's in the first of those months by the monthly
-    /// rule after, each month's draws from the household's streams keyed by it, so that the
-    /// recipients kept past eligibility by the review lag and the gradual exit, and the
-    /// eligible still applying, start as they would in the steady state. The year's facts
-    /// stand for the months before it.
-    fn look_back(
-        &self,
-        h: &mut DibaoHouse,
-        dh: &DibaoHousehold,
-        y: &YearCtx,
-        m: i32,
-        declared: f64,
-        past: &LookBack,
-    ) {
-        // A household that would not apply, or whose income stayed above the line at which
-        // it would, was never on (nor applying).
-        if !dh.would_apply || !past.may_fall_below(declared, y.ln_standard + dh.ln_relax) {
-            return;
-        }
-        let l = ((dh.review_interval + self.p.review.gradual_exit_months as i32).max(1) as usize)
-            .min(MAX_LOOK_BACK);
-        let mut change = [0.0; MAX_LOOK_BACK];
-        past.changes(&mut change[..l]);
-        for j in (1..=l).rev() {
-            let mj = m - j as i32;
-            let mut admin = h.admin.map(|k| month_draws(k, mj));
-            let d = DibaoDraws {
-                apply_u: h.behaviour.map_or(0.0, |k| month_draws(k, mj).random()),
-                assess_z: match admin.as_mut() {
-                    Some(r) if self.draw_error => StandardNormal.sample(r),
-                    _ => 0.0,
-                },
-                match_u: 1.0,
-            };
-            let lj = declared + change[j - 1];
-            if j == l {
-                self.p
-                    .enrol(&mut h.state, dh, mj, lj, y.standard, y.ln_standard, d);
-            } else {
-                self.p
-                    .month(&mut h.state, dh, mj, lj, y.standard, y.ln_standard, d);
-            }
-        }
-    }
-
     /// One month of the step, `PLAIN` when [`Dibao::plain`] held: then the household has no
     /// monthly stream (`behaviour`, `admin` and `spell` are `None`), is never hidden, found or
     /// barred, and its counted income is `mo.lm`, so those tests are left out.
@@ -1371,18 +1323,8 @@ impl Dibao {
                 dr.apply_u = h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random());
             }
             if mo.enrol {
-                match &mo.past {
-                    Some(past) => self.look_back(h, &dh, y, mo.m, declared, past),
-                    None => self.p.enrol(
-                        &mut h.state,
-                        &dh,
-                        mo.m,
-                        declared,
-                        y.standard,
-                        y.ln_standard,
-                        dr,
-                    ),
-                }
+                self.p
+                    .enrol(&mut h.state, &dh, mo.m, declared, y.standard, y.ln_standard, dr);
                 // With spells of hidden income, this month's matching draw is free (nobody is
                 // on before the start): in a spell, data matching found the household during
                 // it with the stationary chance, and it is barred instead; out of one, its

@@ -8,8 +8,7 @@
 //! monthly amount; and with single-person inclusion, its severely ill or severely disabled
 //! members may be covered by dibao individually, as single-person households.
 
-use super::{dibao::DibaoParams, LookBack, MAX_LOOK_BACK, MAX_PROPENSITIES};
-use rand_distr::{Distribution, StandardNormal};
+use super::{dibao::DibaoParams, MAX_PROPENSITIES};
 use super::{
     check_from_year, fen, in_force, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step,
     YearCtx,
@@ -126,85 +125,6 @@ pub struct MarginalHouse {
     single: f64,
 }
 
-impl Marginal {
-    /// One month of a family's standing: a recognised family leaves for dibao or tekun
-    /// (`regular`) or is reviewed on schedule (kept if it `passes`: assets within the limit,
-    /// dibao's assessment in the band); another that would apply, with its counted income
-    /// `lm` in the band, applies at the monthly chance (surely at the enrolled start, `enrol`,
-    /// its months to review then uniform) and is recognised if it passes. Returns whether it
-    /// applied.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
-    fn advance(
-        &self,
-        h: &mut MarginalHouse,
-        m: i32,
-        regular: bool,
-        passes: bool,
-        lm: f64,
-        ln_standard: f64,
-        enrol: bool,
-    ) -> bool {
-        if h.recognised {
-            if regular {
-                h.recognised = false;
-            } else if m >= h.next_review {
-                h.recognised = passes;
-                h.next_review = m + self.p.review_months as i32;
-            }
-            false
-        } else if h.applies
-            && !regular
-            && self.p.in_band(lm, ln_standard)
-            && (enrol || month_draws(h.behaviour, m).random::<f64>() < self.p.monthly_apply_prob)
-        {
-            // The household applies on its own counted income; the office assesses it.
-            if passes {
-                h.recognised = true;
-                h.next_review = m + self.p.review_months as i32;
-                if enrol {
-                    // The stationary start: the months to the next review are uniform.
-                    let u: f64 = month_draws(h.behaviour, m).random();
-                    h.next_review = m + super::review_phase(u, self.p.review_months as i32);
-                }
-            }
-            true
-        } else {
-            false
-        }
-    }
-
-    /// The stationary start (`simulation.start = "stationary"`) for a family on neither dibao
-    /// nor tekun: its standing replayed over the review interval before the month, on the
-    /// income path drawn from its law (`LookBack`), from the enrolled start's in the first of
-    /// those months by the monthly rule after (each month's assessment with dibao's error,
-    /// drawn from the family's stream after its application draw), so that a family kept
-    /// past the band until its review starts as it would in the steady state. The months
-    /// before are taken as off dibao and tekun, and the year's facts stand for them.
-    fn look_back(&self, h: &mut MarginalHouse, y: &YearCtx, mo: &MonthCtx, past: &LookBack) {
-        if !h.applies || !past.may_fall_below(mo.lm, y.ln_standard + self.ln_multiple) {
-            return;
-        }
-        let l = (self.p.review_months as usize).min(MAX_LOOK_BACK);
-        let mut change = [0.0; MAX_LOOK_BACK];
-        past.changes(&mut change[..l]);
-        let error_sd = if self.dibao.enabled {
-            self.dibao.assessment.error_sd
-        } else {
-            0.0
-        };
-        for j in (1..=l).rev() {
-            let m = mo.m - j as i32;
-            let lm = mo.lm + change[j - 1];
-            let mut r = month_draws(h.behaviour, m);
-            let _apply: f64 = r.random();
-            let z: f64 = StandardNormal.sample(&mut r);
-            let passes = h.assets_ok && self.p.in_band(lm + error_sd * z, y.ln_standard);
-            self.advance(h, m, false, passes, lm, y.ln_standard, j == l);
-        }
-    }
-}
-
 impl Step for Marginal {
     type Household = MarginalHouse;
     /// Slot 3: would apply when in the band.
@@ -298,17 +218,32 @@ impl Step for Marginal {
         h.applied = false;
         // Dibao and tekun are the higher tier: a family on either is not marginal.
         let regular = led.on_dibao() || led.tekun;
-        if let (true, Some(past)) = (mo.enrol, &mo.past) {
-            if !regular {
-                self.look_back(h, y, mo, past);
-            }
-        }
         let passes =
             !regular && h.assets_ok && self.p.in_band(led.log_assessed, y.ln_standard);
-        let enrol = mo.enrol && mo.past.is_none();
-        if self.advance(h, m, regular, passes, mo.lm, y.ln_standard, enrol) {
+        if h.recognised {
+            if regular {
+                h.recognised = false;
+            } else if m >= h.next_review {
+                h.recognised = passes;
+                h.next_review = m + self.p.review_months as i32;
+            }
+        } else if h.applies
+            && !regular
+            && self.p.in_band(mo.lm, y.ln_standard)
+            && (mo.enrol || month_draws(h.behaviour, m).random::<f64>() < self.p.monthly_apply_prob)
+        {
+            // The household applies on its own counted income; the office assesses it.
             h.applied = true;
             led.marginal_applied = true;
+            if passes {
+                h.recognised = true;
+                h.next_review = m + self.p.review_months as i32;
+                if mo.enrol {
+                    // The stationary start: the months to the next review are uniform.
+                    let u: f64 = month_draws(h.behaviour, m).random();
+                    h.next_review = m + super::review_phase(u, self.p.review_months as i32);
+                }
+            }
         }
         if !h.recognised {
             return;

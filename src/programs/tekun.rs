@@ -5,7 +5,7 @@
 //! dibao standard plus a care subsidy by self-care level, in cash or in an institution with its
 //! own unit cost. Tekun and dibao are exclusive: a tekun household gets no dibao.
 
-use super::{dibao::DibaoParams, LookBack, MAX_LOOK_BACK, MAX_PROPENSITIES};
+use super::{dibao::DibaoParams, MAX_PROPENSITIES};
 use super::{fen, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use crate::check::Checker;
 use crate::counters::c;
@@ -244,56 +244,6 @@ pub struct TekunHouse {
     care_needing: f64,
 }
 
-impl Tekun {
-    /// Whether the household is eligible in a month whose log counted per-capita income is
-    /// `lm`: nobody able to work (minors kept to 18 once supported, when the rule holds), no
-    /// supporter, assets within the limit and counted income below the standard.
-    #[inline(always)]
-    fn eligible(&self, h: &TekunHouse, y: &YearCtx, lm: f64) -> bool {
-        let unable = if h.state.on {
-            h.no_one_can_work_kept
-        } else {
-            h.no_one_can_work
-        };
-        unable && h.no_supporter && lm < y.ln_standard && h.assets_ok
-    }
-
-    /// The stationary start (`simulation.start = "stationary"`): the household's standing
-    /// replayed over the review interval before the month, on the income path drawn from
-    /// its law (`LookBack`), from the enrolled start's in the first of those months
-    /// (eligible: supported, the months to its review uniform) by the monthly rule after, so
-    /// that a household supported past eligibility until its review, or eligible but not
-    /// identified yet, starts as it would in the steady state. The year's facts stand for
-    /// the months before it.
-    fn look_back(&self, h: &mut TekunHouse, y: &YearCtx, mo: &MonthCtx, past: &LookBack) {
-        let may = h.no_one_can_work && h.no_supporter && h.assets_ok;
-        if !(may && past.may_fall_below(mo.lm, y.ln_standard)) {
-            return;
-        }
-        let interval = self.p.review_interval_months as i32;
-        let l = (interval as usize).min(MAX_LOOK_BACK);
-        let mut change = [0.0; MAX_LOOK_BACK];
-        past.changes(&mut change[..l]);
-        for j in (1..=l).rev() {
-            let m = mo.m - j as i32;
-            let eligible = self.eligible(h, y, mo.lm + change[j - 1]);
-            let u = if eligible && !h.state.on {
-                h.rng.map_or(0.0, |k| month_draws(k, m).random())
-            } else {
-                0.0
-            };
-            if j == l {
-                if eligible {
-                    h.state.on = true;
-                    h.state.next_review = m + super::review_phase(u, interval);
-                }
-            } else {
-                h.state.month(&self.p, m, eligible, u);
-            }
-        }
-    }
-}
-
 impl Step for Tekun {
     type Household = TekunHouse;
     /// Slot 1: no supporter; slot 2: institutional care.
@@ -377,10 +327,12 @@ impl Step for Tekun {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        if let (true, Some(past)) = (mo.enrol, &mo.past) {
-            self.look_back(h, y, mo, past);
-        }
-        let eligible = self.eligible(h, y, mo.lm);
+        let unable = if h.state.on {
+            h.no_one_can_work_kept
+        } else {
+            h.no_one_can_work
+        };
+        let eligible = unable && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok;
         // The identification draw is read only for an eligible household not supported yet;
         // keyed by month, so leaving it undrawn in other months shifts no draw.
         let u = if eligible && !h.state.on {
@@ -388,7 +340,7 @@ impl Step for Tekun {
         } else {
             0.0
         };
-        if mo.enrol && mo.past.is_none() && eligible && !h.state.on {
+        if mo.enrol && eligible && !h.state.on {
             // The stationary start: identified, the months to its review uniform.
             h.state.on = true;
             let interval = self.p.review_interval_months as i32;
@@ -572,7 +524,6 @@ mod tests {
                 newly_poor: false,
                 prev: &prev,
                 enrol: false,
-                past: None,
             };
             let mut led = Ledger::default();
             let mut rec = [0i64; c::N];
