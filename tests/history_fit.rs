@@ -202,6 +202,67 @@ fn undeclared_income_admits_households_that_matching_removes() {
     );
 }
 
+#[test]
+fn unverified_urban_households_leave_as_the_verification_reaches_them() {
+    // 20 % of urban households unseen by the household economic-status verification in 2017,
+    // 10 % in 2018, 5 % in 2019; they keep 60 % of their income from the means test.
+    let on = [
+        "programs.dibao.admin.unverified_share_urban={ 2017 = 0.2, 2018 = 0.1, 2019 = 0.05 }",
+        "programs.dibao.admin.undeclared_share=0.6",
+    ];
+    let a = backtest_run(&[]);
+    let b = backtest_run(&on);
+    let persons = |r: &ScenarioResults, y, region| {
+        r.values(y, Period::FullYear, region, "recipients_persons")
+    };
+    // Rural households are not in it: the same draws, the same figures.
+    for y in [2017, 2019] {
+        assert_eq!(
+            persons(&a, y, "rural"),
+            persons(&b, y, "rural"),
+            "rural {y}"
+        );
+    }
+    let (d17, se17) = paired(&persons(&a, 2017, "urban"), &persons(&b, 2017, "urban"));
+    assert!(
+        d17 > 3.0 * se17 && d17 > 0.0,
+        "urban dibao persons 2017: unverified minus none {d17:.3} m (se {se17:.3})"
+    );
+    // By 2019 three quarters of them are verified: the extra recipients fall with the share
+    // (by more than a third of 2017's, beyond 3 se of the difference).
+    let (d19, se19) = paired(&persons(&a, 2019, "urban"), &persons(&b, 2019, "urban"));
+    let gap = d17 - d19;
+    assert!(
+        gap > d17 / 3.0 && gap > 3.0 * (se17.powi(2) + se19.powi(2)).sqrt(),
+        "urban extra dibao persons {d17:.3} m in 2017 (se {se17:.3}), {d19:.3} m in 2019 (se {se19:.3})"
+    );
+}
+
+/// The unverified households' undeclared income raises the urban line the engine skips quiet
+/// months on: skipping and stepping every month give the same counters.
+#[test]
+fn unverified_income_skips_no_month_it_needs() {
+    let m = |tol: &str| {
+        model_of(
+            "backtest-2017.toml",
+            &[
+                "simulation.households=4000",
+                "simulation.replications=4",
+                "simulation.years=3",
+                "programs.dibao.admin.unverified_share_urban={ 2017 = 0.2, 2018 = 0.1, 2019 = 0.05 }",
+                "programs.dibao.admin.undeclared_share=0.6",
+                tol,
+            ],
+            "history_fit test",
+        )
+    };
+    assert_eq!(
+        common::counters_of(&m("simulation.skip_tolerance=1e-12"), 2),
+        common::counters_of(&m("simulation.skip_tolerance=0"), 2),
+        "skipping changed a counter with unverified urban households"
+    );
+}
+
 /// Undeclared income moves the means test's line for households with hidden income, so the
 /// engine's skipping of quiet months must use the higher line: skipping (the default
 /// tolerance) and stepping every month give the same counters.

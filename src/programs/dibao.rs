@@ -93,6 +93,19 @@ pub struct AdminParams {
     /// empties once.
     #[serde(deserialize_with = "number_or_schedule")]
     pub rural_expansion_multiple: Schedule,
+    /// Share 0–1 of urban households whose income the household economic-status
+    /// verification (居民家庭经济状况核对) has not yet seen in that year, a number or a year
+    /// schedule (`{ 2017 = 0.2, 2018 = 0.155, 2019 = 0.12 }`: the share still unreached as the
+    /// verification finds them year by year); 0 = every urban household verified (the
+    /// default). Such a household keeps `undeclared_share` of its income from the means test
+    /// (as hidden income does, with the fixed trait: `hidden_spell_years` 0), so it may be on
+    /// dibao above the standard; the households are those with the lowest hidden-income
+    /// propensities above `hidden_share_urban`, so a falling share verifies a household for
+    /// good, and the state in a year depends only on the household and the year (a 2023
+    /// start sees only the 2023 share). A verified recipient above the standard leaves at its
+    /// next review and the gradual exit.
+    #[serde(deserialize_with = "number_or_schedule")]
+    pub unverified_share_urban: Schedule,
 }
 
 /// A number (in force every year) or a year schedule.
@@ -149,6 +162,36 @@ impl AdminParams {
         } else {
             self.hidden_share_rural
         }
+    }
+
+    /// Share, 0–1, of urban households the verification has not yet seen in `year`
+    /// (`unverified_share_urban`; 0 in rural areas and where unset).
+    pub fn unverified_share(&self, urban: bool, year: i32) -> f64 {
+        if urban {
+            self.unverified_share_urban.at(year).unwrap_or(0.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// Share of households of a region whose income the means test does not fully see in
+    /// `year`: those with hidden income and, above them, the urban households the
+    /// verification has not yet seen (at most 1).
+    pub fn unseen_share(&self, urban: bool, year: i32) -> f64 {
+        (self.hidden_share(urban) + self.unverified_share(urban, year)).min(1.0)
+    }
+
+    /// Whether a household with hidden-income propensity `u` (uniform 0–1) of a region has
+    /// income the means test does not fully see in `year`, hidden income being a fixed trait:
+    /// below the hidden share, or below it plus the share the verification has not yet seen
+    /// (so a falling share verifies the household for good).
+    pub fn unseen(&self, u: f64, urban: bool, year: i32) -> bool {
+        u < self.hidden_share(urban) || u < self.unseen_share(urban, year)
+    }
+
+    /// Some year has urban households the verification has not seen.
+    pub fn unverified_on(&self) -> bool {
+        self.unverified_share_urban.iter().any(|(_, v)| v > 0.0)
     }
 
     /// Log of the multiple of the standard below which counted income passes the means test
@@ -216,7 +259,7 @@ impl AdminParams {
 
     /// Whether data matching can ever act: some hidden income and a chance to find it.
     fn matching_on(&self) -> bool {
-        (self.hidden_share_urban > 0.0 || self.hidden_share_rural > 0.0)
+        (self.hidden_share_urban > 0.0 || self.hidden_share_rural > 0.0 || self.unverified_on())
             && self.match_yearly_prob.iter().any(|(_, v)| v > 0.0)
     }
 }
@@ -566,6 +609,16 @@ impl DibaoParams {
                  while its spell of hidden income lasts)",
             );
         }
+        // The verification's unseen households are a fixed trait that the year's share selects;
+        // with spells the hidden state is the chain's, which would leave them out silently.
+        if self.admin.spells_on() && self.admin.unverified_on() {
+            c.fail(
+                &format!("{k}.admin.unverified_share_urban"),
+                "a share above 0",
+                "0 when admin.hidden_spell_years is above 0 (the unverified households are a \
+                 fixed trait)",
+            );
+        }
         // Burn-in months run at the start year's values, so the start year needs one.
         let all_years = sim.start_year..=sim.start_year + sim.years as i32 - 1;
         for (name, s, what) in [
@@ -578,6 +631,11 @@ impl DibaoParams {
                 "enrolment_drive",
                 &self.admin.enrolment_drive,
                 "a share of the households that would not apply on their own",
+            ),
+            (
+                "unverified_share_urban",
+                &self.admin.unverified_share_urban,
+                "a share of the urban households",
             ),
         ] {
             let key = format!("{k}.admin.{name}");
@@ -1056,6 +1114,9 @@ pub struct Dibao {
     /// Some year has an enrolment drive above 0 (`admin.enrolment_drive`): else only those
     /// below the take-up share apply, and the yearly facts do not look the year up.
     drives: bool,
+    /// Some year has urban households the verification has not seen
+    /// (`admin.unverified_share_urban`): else the yearly facts do not look the year up.
+    unverified: bool,
     /// Relatives' support or imputed earnings can be counted (`admin.support_share` or
     /// `admin.imputed_earnings_share` not 0): else both are 0 yuan and the yearly facts
     /// count no workers for them.
@@ -1185,7 +1246,7 @@ impl Dibao {
     #[inline]
     fn line_of(&self, y: &YearCtx) -> f64 {
         let line = y.ln_standard - self.ln_counted;
-        let line = if self.ln_declared != 0.0 && self.p.admin.hidden_share(y.urban) > 0.0 {
+        let line = if self.ln_declared != 0.0 && self.p.admin.unseen_share(y.urban, y.year) > 0.0 {
             line - self.ln_declared
         } else {
             line
@@ -1205,7 +1266,7 @@ impl Dibao {
     /// supporter's slot only scales `admin.support_share`.
     fn slots_read(p: &DibaoParams) -> usize {
         let (a, u) = (&p.admin, &p.units);
-        if a.hidden_share_urban > 0.0 || a.hidden_share_rural > 0.0 {
+        if a.hidden_share_urban > 0.0 || a.hidden_share_rural > 0.0 || a.unverified_on() {
             10
         } else if u.severe_apart > 0.0 {
             9
@@ -1231,6 +1292,7 @@ impl Dibao {
             && !a.matching_on()
             && a.hidden_share_urban <= 0.0
             && a.hidden_share_rural <= 0.0
+            && !a.unverified_on()
             && a.support_share == 0.0
             && a.imputed_earnings_share == 0.0
     }
@@ -1409,6 +1471,7 @@ impl Step for Dibao {
                 .iter()
                 .any(|(_, m)| m != 1.0),
             drives: p.dibao.admin.enrolment_drive.iter().any(|(_, d)| d > 0.0),
+            unverified: p.dibao.admin.unverified_on(),
             supports: p.dibao.admin.support_share != 0.0
                 || p.dibao.admin.imputed_earnings_share != 0.0,
         })
@@ -1488,7 +1551,11 @@ impl Step for Dibao {
             h.take_up_u < share || (self.drives && a.would_apply(h.take_up_u, share, y.year));
         h.hidden_share = a.hidden_share(y.urban);
         if !self.spells {
-            h.hidden = h.hidden_u < h.hidden_share;
+            h.hidden = if self.unverified {
+                a.unseen(h.hidden_u, y.urban, y.year)
+            } else {
+                h.hidden_u < h.hidden_share
+            };
         }
         // Read only when matching is on (its `powf` cost more than the rest of the year).
         h.match_prob = if self.draw_match {
@@ -2206,6 +2273,51 @@ mod tests {
     }
 
     #[test]
+    fn the_unverified_share_is_urban_dated_and_verifies_a_household_for_good() {
+        let a = params(
+            "[programs.dibao.admin]\nhidden_share_urban = 0.1\n\
+             unverified_share_urban = { 2017 = 0.2, 2018 = 0.12, 2019 = 0.0 }",
+        )
+        .admin;
+        assert!(a.unverified_on());
+        assert_eq!(a.unverified_share(true, 2017), 0.2);
+        assert_eq!(a.unverified_share(true, 2018), 0.12);
+        assert_eq!(a.unverified_share(true, 2030), 0.0, "the last year carries on");
+        assert_eq!(a.unverified_share(false, 2017), 0.0, "rural households are not in it");
+        // Above the hidden share: the two add, at most 1.
+        assert!((a.unseen_share(true, 2017) - 0.3).abs() < 1e-15);
+        assert_eq!(a.unseen_share(false, 2017), 0.0);
+        // With a falling share, the set of unseen households only shrinks: a household
+        // verified in one year is verified in every later year.
+        for i in 0..1000 {
+            let u = (i as f64 + 0.5) / 1000.0;
+            let seen: Vec<bool> = (2017..=2020).map(|y| a.unseen(u, true, y)).collect();
+            assert!(seen.windows(2).all(|w| w[0] || !w[1]), "u {u}: {seen:?}");
+            assert_eq!(a.unseen(u, true, 2017), u < 0.3, "u {u}");
+            assert_eq!(a.unseen(u, true, 2019), u < 0.1, "u {u}: hidden income stays");
+            assert!(!a.unseen(u, false, 2017), "u {u}: rural");
+        }
+        // Off by default.
+        assert!(!params("").admin.unverified_on());
+    }
+
+    #[test]
+    fn unverified_households_with_hidden_income_spells_are_refused_naming_the_key() {
+        let e = crate::scenario::load_str(
+            "[programs.dibao.admin]\nhidden_spell_years = 3.0\nunverified_share_urban = 0.1\n",
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("programs.dibao.admin.unverified_share_urban"), "{e}");
+        for bad in ["1.5", "-0.1", "{ 2017 = 0.2, 2023 = 2.0 }"] {
+            let toml = format!("[programs.dibao.admin]\nunverified_share_urban = {bad}\n");
+            let e = crate::scenario::load_str(&toml, "t").unwrap_err().to_string();
+            assert!(e.contains("unverified_share_urban"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn household_that_would_never_apply_is_not_covered() {
         let p = params(IMMEDIATE);
         let mut h = hh(1.0, 0.0);
@@ -2255,6 +2367,7 @@ mod tests {
             ("[programs.dibao.units]\nelderly_apart_rural = 0.3", 8),
             ("[programs.dibao.units]\nsevere_apart = 0.3", 9),
             ("[programs.dibao.admin]\nhidden_share_urban = 0.1", 10),
+            ("[programs.dibao.admin]\nunverified_share_urban = 0.1", 10),
         ];
         for (extra, want) in cases {
             assert_eq!(slots(extra), want, "{extra}");
