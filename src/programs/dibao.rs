@@ -1247,7 +1247,6 @@ impl Dibao {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        let f = h.facts;
         // The administrative stream of the month: the assessment error first, then data
         // matching's draw (only when matching is on, so the error keeps its draw).
         let mut admin = if PLAIN {
@@ -1274,6 +1273,8 @@ impl Dibao {
                 h.found = false;
             }
         }
+        // The year's facts, read in place (spells and matching leave them as they are).
+        let f = &h.facts;
         let mut paid = 0.0;
         // Data matching finds a recipient's hidden income or assets: the award ends and the
         // household is barred for `match_bar_months` (for good at 0), or with spells while
@@ -1307,12 +1308,14 @@ impl Dibao {
             }
         } else {
             // An early warning helps the household apply (see `programs.monitoring`).
+            let warned_dh;
             let dh = if led.warned {
-                DibaoHousehold {
+                warned_dh = DibaoHousehold {
                     would_apply: f.would_apply || led.reached,
                     apply_prob: f.apply_prob.max(led.proactive_apply_prob),
-                    ..f
-                }
+                    ..*f
+                };
+                &warned_dh
             } else {
                 f
             };
@@ -1324,7 +1327,7 @@ impl Dibao {
             }
             if mo.enrol {
                 self.p
-                    .enrol(&mut h.state, &dh, mo.m, declared, y.standard, y.ln_standard, dr);
+                    .enrol(&mut h.state, dh, mo.m, declared, y.standard, y.ln_standard, dr);
                 // With spells of hidden income, this month's matching draw is free (nobody is
                 // on before the start): in a spell, data matching found the household during
                 // it with the stationary chance, and it is barred instead; out of one, its
@@ -1334,7 +1337,7 @@ impl Dibao {
                     if h.hidden && dr.match_u < found {
                         h.found = true;
                         h.state = DibaoState::default();
-                    } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, &dh) {
+                    } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, dh) {
                         h.state = DibaoState::default();
                     }
                 }
@@ -1342,7 +1345,7 @@ impl Dibao {
             if PLAIN || !h.found {
                 paid = self.p.month_known(
                     &mut h.state,
-                    &dh,
+                    dh,
                     mo.m,
                     declared,
                     y.standard,
@@ -1365,7 +1368,7 @@ impl Dibao {
         rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
         // Targeting: eligible by the rule (true counted income) against who receives.
         // Hidden income or assets make a household ineligible whether or not they are found.
-        let eligible = (PLAIN || !h.hidden) && self.p.passes(&f, lm, y.ln_standard, y.standard);
+        let eligible = (PLAIN || !h.hidden) && self.p.passes(f, lm, y.ln_standard, y.standard);
         rec[c::ELIG_HH_MONTHS] += eligible as i64;
         rec[c::ELIG_RECIP_HH_MONTHS] += (eligible && led.regular()) as i64;
         rec[c::INELIG_RECIP_HH_MONTHS] += (on && !eligible) as i64;
