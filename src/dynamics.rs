@@ -690,6 +690,8 @@ impl IncomeState {
         // Quiet months left before the next change (none when this month is one).
         let quiet = self.next_change.saturating_sub(self.month) as usize;
         let end = range.end.min(range.start.saturating_add(quiet));
+        // Cut to `end`, so the months below index them with no bounds check.
+        let (ln_disaster, grid_end) = (&ln_disaster[..end], &grid_end[..end]);
         let mut p = self.persistent;
         let mut win_end = self.win_end as usize;
         let mut mb = range.start;

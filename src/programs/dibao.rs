@@ -1184,17 +1184,26 @@ impl Dibao {
     /// where some households hide income (any of them may be in a spell this year).
     #[inline]
     fn line_of(&self, y: &YearCtx) -> f64 {
+        // A relaxed year's test passes up to its multiple of the standard.
+        let relax = if self.relaxes {
+            self.p.admin.ln_relaxed(y.urban, y.year)
+        } else {
+            0.0
+        };
+        self.line_with(y, relax)
+    }
+
+    /// [`Dibao::line_of`] with the year's log relaxation `relax` already looked up
+    /// (0 where `relaxes` is off), as the yearly facts have it.
+    #[inline]
+    fn line_with(&self, y: &YearCtx, relax: f64) -> f64 {
         let line = y.ln_standard - self.ln_counted;
         let line = if self.ln_declared != 0.0 && self.p.admin.hidden_share(y.urban) > 0.0 {
             line - self.ln_declared
         } else {
             line
         };
-        // A relaxed year's test passes up to its multiple of the standard.
-        if !self.relaxes {
-            return line;
-        }
-        match self.p.admin.ln_relaxed(y.urban, y.year) {
+        match relax {
             0.0 => line,
             r => line + r,
         }
@@ -1528,7 +1537,7 @@ impl Step for Dibao {
             h.severe_apart_u < u.severe_apart,
         ) as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
-        self.line_of(y)
+        self.line_with(y, relax)
     }
 
     fn line(&self, y: &YearCtx) -> Option<f64> {
