@@ -6,7 +6,9 @@
 use crate::check::Checker;
 use crate::population::demography::DemogYear;
 use crate::population::{Household, MemberParams, PopulationModel, StrataTable, MAX_MEMBERS};
-use crate::rng::{month_stream, purpose_key, stream, unit_key, unit_stream, Purpose, StreamRng};
+use crate::rng::{
+    month_stream, purpose_key, stream, unit_key, unit_stream, MonthRng, Purpose, StreamRng,
+};
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
@@ -635,25 +637,23 @@ impl IncomeState {
             return;
         }
         let mut rng = month_stream(self.win_key, n as i32);
-        let mut q = p;
-        for k in (1..len).rev() {
-            let z: f64 = StandardNormal.sample(&mut rng);
-            let [a, b, c] = w.bridge[k];
-            q = a * q + (b * y + c * z);
-            self.win_path[k] = q;
-            if tsd > 0.0 {
-                let e: f64 = StandardNormal.sample(&mut rng);
-                self.win_noise[k] = tsd * e;
-            }
-        }
+        // Slices of the window's length (at most `MAX_WINDOW`, as indexing checked before),
+        // so the loop indexes them with no bounds check; the noise test taken once, outside.
+        let bridge = &w.bridge[..len];
+        let path = &mut self.win_path[..len];
+        let noise = &mut self.win_noise[..len];
+        let q = if tsd > 0.0 {
+            chain::<true>(&mut rng, bridge, path, noise, tsd, p, y)
+        } else {
+            chain::<false>(&mut rng, bridge, path, noise, tsd, p, y)
+        };
         // As a month of the loop with z = 0.0 (the same operations, so the same bits).
         let z = 0.0;
-        let [a, b, c] = w.bridge[0];
-        q = a * q + (b * y + c * z);
-        self.win_path[0] = q;
+        let [a, b, c] = bridge[0];
+        path[0] = a * q + (b * y + c * z);
         if tsd > 0.0 {
             let e: f64 = StandardNormal.sample(&mut rng);
-            self.win_noise[0] = tsd * e;
+            noise[0] = tsd * e;
         }
     }
 
@@ -690,6 +690,8 @@ impl IncomeState {
         // Quiet months left before the next change (none when this month is one).
         let quiet = self.next_change.saturating_sub(self.month) as usize;
         let end = range.end.min(range.start.saturating_add(quiet));
+        // Cut to `end`, so the months below index them with no bounds check.
+        let (ln_disaster, grid_end) = (&ln_disaster[..end], &grid_end[..end]);
         let mut p = self.persistent;
         let mut win_end = self.win_end as usize;
         let mut mb = range.start;
@@ -876,6 +878,34 @@ pub enum Renewal {
 
 /// Longest window of the persistent term: a calendar year (windows never cross one).
 pub const MAX_WINDOW: usize = 12;
+
+/// The months `len - 1` down to 1 of a window (`len` the slices' length) for
+/// [`IncomeState::fill`]: the bridge's normal, the term chained from `p` to the window's end
+/// value `y`, then (`NOISE`) the transitory noise's normal; returns the term at month 1.
+#[inline(always)]
+fn chain<const NOISE: bool>(
+    rng: &mut MonthRng,
+    bridge: &[[f64; 3]],
+    path: &mut [f64],
+    noise: &mut [f64],
+    tsd: f64,
+    p: f64,
+    y: f64,
+) -> f64 {
+    let (path, noise) = (&mut path[..bridge.len()], &mut noise[..bridge.len()]);
+    let mut q = p;
+    for k in (1..bridge.len()).rev() {
+        let z: f64 = StandardNormal.sample(rng);
+        let [a, b, c] = bridge[k];
+        q = a * q + (b * y + c * z);
+        path[k] = q;
+        if NOISE {
+            let e: f64 = StandardNormal.sample(rng);
+            noise[k] = tsd * e;
+        }
+    }
+    q
+}
 
 /// The persistent income term drawn window by window, and the bound on which a quiet window
 /// is skipped (`simulation.skip_tolerance`).

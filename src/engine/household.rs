@@ -896,6 +896,8 @@ fn fast_run(
     ln_near: f64,
     illness_matters: bool,
 ) -> (usize, Option<(MonthIncome, u8)>, u32) {
+    // Cut to the range, which holds every month the quiet run reads (no bounds check).
+    let dstart = &dstart[..range.end];
     let (mb, out, skipped) = income.run_quiet(
         d,
         windows,

@@ -1245,17 +1245,26 @@ impl Dibao {
     /// where some households hide income (any of them may be in a spell this year).
     #[inline]
     fn line_of(&self, y: &YearCtx) -> f64 {
+        // A relaxed year's test passes up to its multiple of the standard.
+        let relax = if self.relaxes {
+            self.p.admin.ln_relaxed(y.urban, y.year)
+        } else {
+            0.0
+        };
+        self.line_with(y, relax)
+    }
+
+    /// [`Dibao::line_of`] with the year's log relaxation `relax` already looked up
+    /// (0 where `relaxes` is off), as the yearly facts have it.
+    #[inline]
+    fn line_with(&self, y: &YearCtx, relax: f64) -> f64 {
         let line = y.ln_standard - self.ln_counted;
         let line = if self.ln_declared != 0.0 && self.p.admin.unseen_share(y.urban, y.year) > 0.0 {
             line - self.ln_declared
         } else {
             line
         };
-        // A relaxed year's test passes up to its multiple of the standard.
-        if !self.relaxes {
-            return line;
-        }
-        match self.p.admin.ln_relaxed(y.urban, y.year) {
+        match relax {
             0.0 => line,
             r => line + r,
         }
@@ -1309,7 +1318,6 @@ impl Dibao {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        let f = h.facts;
         // The administrative stream of the month: the assessment error first, then data
         // matching's draw (only when matching is on, so the error keeps its draw).
         let mut admin = if PLAIN {
@@ -1336,6 +1344,8 @@ impl Dibao {
                 h.found = false;
             }
         }
+        // The year's facts, read in place (spells and matching leave them as they are).
+        let f = &h.facts;
         let mut paid = 0.0;
         // Data matching finds a recipient's hidden income or assets: the award ends and the
         // household is barred for `match_bar_months` (for good at 0), or with spells while
@@ -1369,12 +1379,14 @@ impl Dibao {
             }
         } else {
             // An early warning helps the household apply (see `programs.monitoring`).
+            let warned_dh;
             let dh = if led.warned {
-                DibaoHousehold {
+                warned_dh = DibaoHousehold {
                     would_apply: f.would_apply || led.reached,
                     apply_prob: f.apply_prob.max(led.proactive_apply_prob),
-                    ..f
-                }
+                    ..*f
+                };
+                &warned_dh
             } else {
                 f
             };
@@ -1386,7 +1398,7 @@ impl Dibao {
             }
             if mo.enrol {
                 self.p
-                    .enrol(&mut h.state, &dh, mo.m, declared, y.standard, y.ln_standard, dr);
+                    .enrol(&mut h.state, dh, mo.m, declared, y.standard, y.ln_standard, dr);
                 // With spells of hidden income, this month's matching draw is free (nobody is
                 // on before the start): in a spell, data matching found the household during
                 // it with the stationary chance, and it is barred instead; out of one, its
@@ -1396,7 +1408,7 @@ impl Dibao {
                     if h.hidden && dr.match_u < found {
                         h.found = true;
                         h.state = DibaoState::default();
-                    } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, &dh) {
+                    } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, dh) {
                         h.state = DibaoState::default();
                     }
                 }
@@ -1404,7 +1416,7 @@ impl Dibao {
             if PLAIN || !h.found {
                 paid = self.p.month_known(
                     &mut h.state,
-                    &dh,
+                    dh,
                     mo.m,
                     declared,
                     y.standard,
@@ -1427,7 +1439,7 @@ impl Dibao {
         rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
         // Targeting: eligible by the rule (true counted income) against who receives.
         // Hidden income or assets make a household ineligible whether or not they are found.
-        let eligible = (PLAIN || !h.hidden) && self.p.passes(&f, lm, y.ln_standard, y.standard);
+        let eligible = (PLAIN || !h.hidden) && self.p.passes(f, lm, y.ln_standard, y.standard);
         rec[c::ELIG_HH_MONTHS] += eligible as i64;
         rec[c::ELIG_RECIP_HH_MONTHS] += (eligible && led.regular()) as i64;
         rec[c::INELIG_RECIP_HH_MONTHS] += (on && !eligible) as i64;
@@ -1592,7 +1604,7 @@ impl Step for Dibao {
             h.severe_apart_u < u.severe_apart,
         ) as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
-        self.line_of(y)
+        self.line_with(y, relax)
     }
 
     fn line(&self, y: &YearCtx) -> Option<f64> {

@@ -206,6 +206,9 @@ impl Step for Marginal {
         h.recognised || h.applied
     }
 
+    // In line in the month's pipeline (`Rules::month_into`): a call per stepped month cost
+    // more than the step's own tests.
+    #[inline(always)]
     fn step(
         &self,
         h: &mut MarginalHouse,

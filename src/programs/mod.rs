@@ -590,11 +590,16 @@ macro_rules! programs {
                     }
                     return;
                 }
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    x.step(s, y, mo, led, rec);
+                // The household's slot is looked at only for an enabled program.
+                $(if let Some(x) = &self.$name {
+                    if let Some(s) = h.$name.as_mut() {
+                        x.step(s, y, mo, led, rec);
+                    }
                 })*
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
-                    x.after(s, led);
+                $(if let Some(x) = &self.$name {
+                    if let Some(s) = h.$name.as_mut() {
+                        x.after(s, led);
+                    }
                 })*
             }
         }

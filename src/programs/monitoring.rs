@@ -263,6 +263,9 @@ impl Step for Monitoring {
         h.was_regular = led.dibao_on || led.tekun;
     }
 
+    // In line in the month's pipeline (`Rules::month_into`): a call per stepped month cost
+    // more than the step's own tests.
+    #[inline(always)]
     fn step(
         &self,
         h: &mut MonitoringHouse,

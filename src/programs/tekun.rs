@@ -319,6 +319,9 @@ impl Step for Tekun {
         h.state.on
     }
 
+    // In line in the month's pipeline (`Rules::month_into`): a call per stepped month cost
+    // more than the step's own tests.
+    #[inline(always)]
     fn step(
         &self,
         h: &mut TekunHouse,

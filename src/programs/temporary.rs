@@ -215,6 +215,9 @@ impl Step for Temporary {
         y.ln_local_standard + self.ln_threshold
     }
 
+    // In line in the month's pipeline (`Rules::month_into`): a call per stepped month cost
+    // more than the step's own tests.
+    #[inline(always)]
     fn step(
         &self,
         h: &mut TemporaryHouse,
