@@ -226,9 +226,12 @@ pub struct DemogYear {
     rural_growth: f64,
     /// [`Demography::arrival_prob`] of the year, 0–1.
     arrival: f64,
-    /// Yearly death probability at each age 0..=TOP_AGE in the year, 0–1 (the 2020 table
-    /// times `mortality`, at most 1), so a member's costs one look-up.
-    q: [f64; TOP_AGE + 1],
+    /// Yearly death probability at each age in the year, 0–1 (the 2020 table times the
+    /// year's `mortality_factor`, at most 1; ages above TOP_AGE at TOP_AGE's), indexed by the
+    /// age itself, so a member's costs one look-up.
+    q: [f64; 256],
+    /// 1 − `q`, the yearly survival probability at each age, 0–1.
+    survive: [f64; 256],
 }
 
 /// Disability onset as the January step draws it with population change on
@@ -328,11 +331,13 @@ impl Demography {
     /// [`Self::arrives_in`] read.
     pub fn year_values(&self, year: i32) -> DemogYear {
         let f = self.mortality_factor(year);
+        let q: [f64; 256] = std::array::from_fn(|a| self.death_prob_by(a as u8, f));
         DemogYear {
             year,
             rural_growth: self.params.rural_growth_at(year),
             arrival: self.arrival_prob(year),
-            q: std::array::from_fn(|a| self.death_prob_by(a as u8, f)),
+            q,
+            survive: q.map(|x| 1.0 - x),
         }
     }
 
@@ -342,7 +347,7 @@ impl Demography {
         let size = hh.size as usize;
         let mut kept = 0;
         for (i, &ui) in u.iter().enumerate().take(size) {
-            if ui >= yv.q[(hh.members[i].age as usize).min(TOP_AGE)] {
+            if ui >= yv.q[hh.members[i].age as usize] {
                 hh.members[kept] = hh.members[i];
                 kept += 1;
             }
@@ -433,7 +438,7 @@ impl Demography {
             } else {
                 0.0
             },
-            death: yv.q[(p.age as usize).min(TOP_AGE)],
+            death: yv.q[p.age as usize],
             leave: if leave > 0.0 && p.age >= MIGRANT_MIN_AGE && can_work(p, m) {
                 leave
             } else {
@@ -474,27 +479,42 @@ impl Demography {
             0.0
         };
         let mut out = YearOutcome::default();
+        // The factors of `Risks::stay` when onset or departure applies (1.0 when not: the
+        // same product, bit for bit).
+        let (keep_onset, keep_leave) = (1.0 - on.prob, 1.0 - leave);
         // The first member whose year is not yet drawn.
         let mut i = 0;
         loop {
             let u: f64 = rng.random();
             // P(nothing to members i..k), above u so far.
             let mut t = 1.0;
-            let mut first = None;
+            let mut first = false;
             while i < hh.size as usize {
-                let r = self.risks(&hh.members[i], yv, m, on, leave);
-                let next = t * r.stay();
+                let p = &hh.members[i];
+                // `risks(p, ..).stay()`, from the year's survival table.
+                let f_onset = if p.age >= on.elderly_age && !p.severe_disability {
+                    keep_onset
+                } else {
+                    1.0
+                };
+                let f_leave = if leave > 0.0 && p.age >= MIGRANT_MIN_AGE && can_work(p, m) {
+                    keep_leave
+                } else {
+                    1.0
+                };
+                let next = t * (f_onset * yv.survive[p.age as usize] * f_leave);
                 if u >= next {
-                    first = Some(r);
+                    first = true;
                     break;
                 }
                 t = next;
                 i += 1;
             }
-            let Some(r) = first else {
+            if !first {
                 out.arrives = u >= t * (1.0 - arrival);
                 return out;
-            };
+            }
+            let r = self.risks(&hh.members[i], yv, m, on, leave);
             if self.member_event(hh, i, r, yv, m, on, leave, rng, &mut out) {
                 hh.members.copy_within(i + 1..hh.size as usize, i);
                 hh.size -= 1;
