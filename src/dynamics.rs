@@ -4,8 +4,8 @@
 //! stratum at once. Randomness comes only from the streams the engine hands in.
 
 use crate::check::Checker;
-use crate::population::demography::DemogYear;
-use crate::population::{Household, MemberParams, PopulationModel, StrataTable, MAX_MEMBERS};
+use crate::population::demography::{DemogYear, Onset};
+use crate::population::{Household, MemberParams, PopulationModel, StrataTable};
 use crate::rng::{
     month_stream, purpose_key, stream, unit_key, unit_stream, MonthRng, Purpose, StreamRng,
 };
@@ -770,14 +770,15 @@ impl IncomeState {
         }
     }
 
-    /// Yearly ageing and disability onset (one uniform per member when the risk is on), then,
-    /// with `population.demography` on, deaths in the calendar year of `yv` (its values taken
-    /// once, [`DemogYear`]; MAX_MEMBERS uniforms
-    /// from the demography stream, whatever the size) and, in rural strata with
-    /// `population.demography.rural_migration`, able adults leaving for the towns
-    /// (MAX_MEMBERS more), and in urban strata with `population.demography.urban_arrivals`
-    /// one uniform, from a stream of its own (`Purpose::Arrival`, per year), for whether an
-    /// arriving household replaces it. A household whose last
+    /// Yearly ageing, then, with `population.demography` off, disability onset (one uniform
+    /// per member from the shocks stream when the risk is on); with it on, the year's events
+    /// in the calendar year of `yv` (its values taken once, [`DemogYear`]) by
+    /// [`Demography::year_step`](crate::population::demography::Demography::year_step): onset,
+    /// deaths, in rural strata with `population.demography.rural_migration` able adults leaving
+    /// for the towns, and in urban strata with `population.demography.urban_arrivals` whether an
+    /// arriving household replaces it, all from the demography stream in one uniform when
+    /// nothing happens (the arriving household from a stream of its own, `Purpose::Arrival`,
+    /// per year). A household whose last
     /// member died is replaced by a new one drawn from its stratum (an arriving one by
     /// [`PopulationModel::draw_arrival`]), its persistent income drawn afresh: returns which
     /// ([`Renewal`]), so the caller starts its programs' standing anew. With
@@ -818,16 +819,18 @@ impl IncomeState {
     ) -> Renewal {
         let on = &d.shocks.disability_onset;
         let size = hh.size as usize;
+        let demog = pop.demography.enabled();
         for p in hh.members[..size].iter_mut() {
             p.age = p.age.saturating_add(1).min(m.max_age);
-            if on.yearly_prob_elderly > 0.0 {
+            // Without population change, onset alone: one uniform per member.
+            if !demog && on.yearly_prob_elderly > 0.0 {
                 let u: f64 = self.rng_shocks.random();
                 if p.age >= on.elderly_age && u < on.yearly_prob_elderly {
                     p.severe_disability = true;
                 }
             }
         }
-        if !pop.demography.enabled() {
+        if !demog {
             return Renewal::Kept;
         }
         // The streams of (seed, rep, hh.index): a replacing household keeps the index.
@@ -835,21 +838,16 @@ impl IncomeState {
         let rng = self
             .rng_demog
             .get_or_insert_with(|| unit_stream(unit, Purpose::Demography));
-        let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
-        pop.demography.deaths_in(hh, yv, &u);
         let st = &pop.strata.strata[hh.stratum as usize];
-        pop.demography.migrate_in(hh, yv, m, st, rng);
-        // Arrivals on a stream of their own (per year): turning them on leaves every other
-        // household's deaths and migrations, and this one's until it is replaced, as they were.
-        let mut arrival = (pop.demography.params.urban_arrivals
-            && st.region == crate::population::Region::Urban)
-            .then(|| crate::rng::unit_year_stream(unit, Purpose::Arrival, yv.year));
-        let arrives = match arrival.as_mut() {
-            Some(a) => pop.demography.arrives_in(yv, st, a),
-            None => false,
+        let onset = Onset {
+            elderly_age: on.elderly_age,
+            prob: on.yearly_prob_elderly.max(0.0),
         };
-        let renewal = if let Some(a) = arrival.as_mut().filter(|_| arrives) {
-            *hh = pop.draw_arrival(a, hh.index, hh.stratum as usize);
+        let year = pop.demography.year_step(hh, yv, m, st, onset, rng);
+        let renewal = if year.arrives {
+            // The arriving household from a stream of its own (per year).
+            let mut a = crate::rng::unit_year_stream(unit, Purpose::Arrival, yv.year);
+            *hh = pop.draw_arrival(&mut a, hh.index, hh.stratum as usize);
             Renewal::Arrived
         } else if hh.size > 0 {
             return Renewal::Kept;

@@ -17,7 +17,8 @@ pub enum Purpose {
     Population = 1,
     /// Persistent and transitory income innovations.
     Income = 2,
-    /// Household shocks: hardship, illness, job loss, disability onset.
+    /// Household shocks: hardship, illness, job loss, disability onset (without population
+    /// change; with it, onset is drawn on the demography stream).
     Shocks = 3,
     /// Behaviour: take-up propensity and monthly application decisions.
     Behaviour = 4,
@@ -34,7 +35,9 @@ pub enum Purpose {
     Tekun = 9,
     /// Temporary assistance applications, one per shock.
     Temporary = 10,
-    /// Population change: deaths each January, and the household replacing one whose last
+    /// Population change: each January's events (with it on, disability onset, deaths, rural
+    /// departures, whether an urban household is replaced by an arrival: one uniform when
+    /// nothing happens, `Demography::year_step`), and the household replacing one whose last
     /// member died.
     Demography = 11,
     /// Marginal-family applications, monthly.
@@ -52,10 +55,10 @@ pub enum Purpose {
     /// Whether a rural household is in the poor areas (`dynamics.income.poor_area`): one
     /// normal per household, drawn once, so the trait depends on no other draw.
     PoorArea = 16,
-    /// Urban arrivals (`population.demography.urban_arrivals`): whether an arriving household
-    /// replaces a sample household in a January, and the arriving household, one generator
-    /// per (household, year) (see [`year_stream`]), so turning arrivals on moves no death's
-    /// or migration's draw.
+    /// Urban arrivals (`population.demography.urban_arrivals`): the arriving household that
+    /// replaces a sample household in a January, one generator per (household, year) (see
+    /// [`year_stream`]); whether one arrives is the last event of the demography stream's
+    /// January draw, so turning arrivals on moves no death's or migration's draw.
     Arrival = 17,
 }
 

@@ -123,10 +123,9 @@ fn arrivals_carry_the_urban_growth_and_leave_the_first_year_and_the_villages_alo
 
 #[test]
 fn arrivals_that_never_come_move_no_other_draw() {
-    // Arrivals on with a zero share: the uniform is drawn every January for every urban
-    // household, but nobody arrives. On their own stream (`Purpose::Arrival`) those draws
-    // move no death or migration, so every figure of every year equals the run without
-    // arrivals, bit for bit (on the demography stream they re-drew every later death).
+    // Arrivals on with a zero share: nobody arrives. The arrival is the last event of the
+    // January draw (`Demography::year_step`), so it moves no death or migration, and every
+    // figure of every year equals the run without arrivals, bit for bit.
     let common = [
         "population.demography.enabled=true",
         "population.demography.urban_growth={2024=0.2,2025=0.2,2026=0.2}",

@@ -17,7 +17,7 @@
 
 use crate::check::Checker;
 use crate::population::{
-    can_work, Household, MemberParams, Region, StrataTable, Stratum, MAX_MEMBERS,
+    can_work, Household, Member, MemberParams, Region, StrataTable, Stratum, MAX_MEMBERS,
 };
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
@@ -222,12 +222,65 @@ pub fn migrant_share(st: &Stratum, m: &MemberParams) -> f64 {
 pub struct DemogYear {
     /// The calendar year.
     pub year: i32,
-    /// Factor on the 2020 death probabilities (`mortality_factor`).
-    mortality: f64,
     /// Growth of the rural population followed (`rural_basis`), a share; 0 before its first key.
     rural_growth: f64,
     /// [`Demography::arrival_prob`] of the year, 0–1.
     arrival: f64,
+    /// Yearly death probability at each age in the year, 0–1 (the 2020 table times the
+    /// year's `mortality_factor`, at most 1; ages above TOP_AGE at TOP_AGE's), indexed by the
+    /// age itself, so a member's costs one look-up.
+    q: [f64; 256],
+    /// 1 − `q`, the yearly survival probability at each age, 0–1.
+    survive: [f64; 256],
+}
+
+/// Disability onset as the January step draws it with population change on
+/// (`dynamics.shocks.disability_onset`, handed down by the dynamics layer): a member aged
+/// `elderly_age` or more who is not severely disabled becomes so with probability `prob`
+/// (0–1, per year).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Onset {
+    /// Age (years) from which the risk applies.
+    pub elderly_age: u8,
+    /// Chance per year, 0–1 (0: no onset).
+    pub prob: f64,
+}
+
+/// What one January did to a household ([`Demography::year_step`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct YearOutcome {
+    /// Members who became severely disabled (those who then died included).
+    pub onsets: u8,
+    /// Members who died.
+    pub died: u8,
+    /// Members who left for the towns (`rural_migration`).
+    pub left: u8,
+    /// An arriving household replaces this one (`urban_arrivals`; the caller draws it).
+    pub arrives: bool,
+}
+
+impl YearOutcome {
+    /// Nothing happened: no onset, death, departure or arrival.
+    pub fn is_quiet(&self) -> bool {
+        *self == YearOutcome::default()
+    }
+}
+
+/// One member's yearly risks along the path on which nothing has happened to them yet, each
+/// 0–1: onset, death, and leaving for the towns (given no onset and survival).
+#[derive(Debug, Clone, Copy)]
+struct Risks {
+    onset: f64,
+    death: f64,
+    leave: f64,
+}
+
+impl Risks {
+    /// Probability 0–1 that none of the three happens.
+    #[inline(always)]
+    fn stay(&self) -> f64 {
+        (1.0 - self.onset) * (1.0 - self.death) * (1.0 - self.leave)
+    }
 }
 
 /// What the population layer precomputes for population change.
@@ -265,7 +318,9 @@ impl Demography {
         (self.q[(age as usize).min(TOP_AGE)] * f).min(1.0)
     }
 
-    /// Deaths of one January: member `i` dies when `u[i]` is below its death probability.
+    /// Deaths of one January: member `i` dies when `u[i]` is below its death probability
+    /// (the per-member law, one uniform each; the engine draws the same law in one uniform
+    /// per household, [`Self::year_step`]).
     /// The survivors keep their order; returns how many died. A household whose members all
     /// died is left with size 0 (the caller replaces it).
     pub fn deaths(&self, hh: &mut Household, year: i32, u: &[f64; MAX_MEMBERS]) -> u8 {
@@ -275,11 +330,14 @@ impl Demography {
     /// The values of calendar year `year` that [`Self::deaths_in`], [`Self::migrate_in`] and
     /// [`Self::arrives_in`] read.
     pub fn year_values(&self, year: i32) -> DemogYear {
+        let f = self.mortality_factor(year);
+        let q: [f64; 256] = std::array::from_fn(|a| self.death_prob_by(a as u8, f));
         DemogYear {
             year,
-            mortality: self.mortality_factor(year),
             rural_growth: self.params.rural_growth_at(year),
             arrival: self.arrival_prob(year),
+            q,
+            survive: q.map(|x| 1.0 - x),
         }
     }
 
@@ -287,10 +345,9 @@ impl Demography {
     #[inline]
     pub fn deaths_in(&self, hh: &mut Household, yv: &DemogYear, u: &[f64; MAX_MEMBERS]) -> u8 {
         let size = hh.size as usize;
-        let f = yv.mortality;
         let mut kept = 0;
         for (i, &ui) in u.iter().enumerate().take(size) {
-            if ui >= self.death_prob_by(hh.members[i].age, f) {
+            if ui >= yv.q[hh.members[i].age as usize] {
                 hh.members[kept] = hh.members[i];
                 kept += 1;
             }
@@ -333,14 +390,7 @@ impl Demography {
             return 0;
         }
         let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| rng.random());
-        let share = migrant_share(st, m);
-        let g = yv.rural_growth;
-        // A stratum with no one eligible has no one to send (share 0: no migration).
-        let p = if share > 0.0 {
-            ((-g) / share).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let p = self.migration_prob(yv, m, st);
         let size = hh.size as usize;
         let mut kept = 0;
         for (i, &ui) in u.iter().enumerate().take(size) {
@@ -358,6 +408,171 @@ impl Demography {
         hh.size = kept as u8;
         hh.left = hh.left.saturating_add(left);
         left
+    }
+
+    /// Yearly probability 0–1 that a member of a household of stratum `st` who may migrate
+    /// (able, `MIGRANT_MIN_AGE` or older) leaves in the year of `yv`: −(the rural growth
+    /// followed) / [`migrant_share`] with `rural_migration` in a rural stratum, else 0.
+    #[inline]
+    fn migration_prob(&self, yv: &DemogYear, m: &MemberParams, st: &Stratum) -> f64 {
+        if !self.params.rural_migration || st.region != Region::Rural {
+            return 0.0;
+        }
+        let share = migrant_share(st, m);
+        // A stratum with no one eligible has no one to send (share 0: no migration).
+        if share > 0.0 {
+            ((-yv.rural_growth) / share).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// The risks of member `p` (aged already) on the path on which nothing has happened to
+    /// them this year: onset, death, and leaving with probability `leave` when able and an
+    /// adult.
+    #[inline(always)]
+    fn risks(&self, p: &Member, yv: &DemogYear, m: &MemberParams, on: Onset, leave: f64) -> Risks {
+        Risks {
+            onset: if p.age >= on.elderly_age && !p.severe_disability {
+                on.prob
+            } else {
+                0.0
+            },
+            death: yv.q[p.age as usize],
+            leave: if leave > 0.0 && p.age >= MIGRANT_MIN_AGE && can_work(p, m) {
+                leave
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// One January of a household whose members have aged, in one uniform from `rng` (the
+    /// household's demography stream) when nothing happens: each member's disability onset
+    /// (`on`), death and, in a rural stratum with `rural_migration`, departure for the towns
+    /// (an able adult), then, in an urban stratum with `urban_arrivals`, whether an arriving
+    /// household replaces it (the caller draws that one). The events have the law of
+    /// independent draws, member by member in that order (onset before death, departure only
+    /// for a survivor who can still work), then the arrival.
+    ///
+    /// Exact, by first events: with T_k the probability that nothing happens to members
+    /// before k nor to k, the first member something happens to is k when T_k <= u < T_(k−1)
+    /// (u uniform on [0, 1)), and nothing happens when u < T_n (1 − arrival): nothing costs
+    /// one uniform and a product over the members. That member's events are drawn from their
+    /// law given that something happens (fresh uniforms), and the members after it from a fresh
+    /// uniform the same way. The arrival is the last event, so whether arrivals are on moves
+    /// no member's draw of a household that does not arrive (common random numbers). The
+    /// survivors and stayers keep their order; a household emptied is left with size 0.
+    pub fn year_step(
+        &self,
+        hh: &mut Household,
+        yv: &DemogYear,
+        m: &MemberParams,
+        st: &Stratum,
+        on: Onset,
+        rng: &mut crate::rng::StreamRng,
+    ) -> YearOutcome {
+        let leave = self.migration_prob(yv, m, st);
+        let arrival = if self.params.urban_arrivals && st.region == Region::Urban {
+            yv.arrival
+        } else {
+            0.0
+        };
+        let mut out = YearOutcome::default();
+        // The factors of `Risks::stay` when onset or departure applies (1.0 when not: the
+        // same product, bit for bit).
+        let (keep_onset, keep_leave) = (1.0 - on.prob, 1.0 - leave);
+        // The first member whose year is not yet drawn.
+        let mut i = 0;
+        loop {
+            let u: f64 = rng.random();
+            // P(nothing to members i..k), above u so far.
+            let mut t = 1.0;
+            let mut first = false;
+            while i < hh.size as usize {
+                let p = &hh.members[i];
+                // `risks(p, ..).stay()`, from the year's survival table.
+                let f_onset = if p.age >= on.elderly_age && !p.severe_disability {
+                    keep_onset
+                } else {
+                    1.0
+                };
+                let f_leave = if leave > 0.0 && p.age >= MIGRANT_MIN_AGE && can_work(p, m) {
+                    keep_leave
+                } else {
+                    1.0
+                };
+                let next = t * (f_onset * yv.survive[p.age as usize] * f_leave);
+                if u >= next {
+                    first = true;
+                    break;
+                }
+                t = next;
+                i += 1;
+            }
+            if !first {
+                out.arrives = u >= t * (1.0 - arrival);
+                return out;
+            }
+            let r = self.risks(&hh.members[i], yv, m, on, leave);
+            if self.member_event(hh, i, r, yv, m, on, leave, rng, &mut out) {
+                hh.members.copy_within(i + 1..hh.size as usize, i);
+                hh.size -= 1;
+                hh.members[hh.size as usize] = Default::default();
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// The events of member `i` given that something happens to them (risks `r`): onset with
+    /// probability onset / (1 − stay), then death and departure as they fall; or, with no
+    /// onset, death with probability death / P(death or departure), else departure. Counts
+    /// them in `out`; true when the member is gone (died or left).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn member_event(
+        &self,
+        hh: &mut Household,
+        i: usize,
+        r: Risks,
+        yv: &DemogYear,
+        m: &MemberParams,
+        on: Onset,
+        leave: f64,
+        rng: &mut crate::rng::StreamRng,
+        out: &mut YearOutcome,
+    ) -> bool {
+        let some = 1.0 - r.stay();
+        if r.onset > 0.0 && rng.random::<f64>() * some < r.onset {
+            out.onsets += 1;
+            hh.members[i].severe_disability = true;
+            // Death and departure as they fall, given the onset.
+            if rng.random::<f64>() < r.death {
+                out.died += 1;
+                return true;
+            }
+            let after = self.risks(&hh.members[i], yv, m, on, leave);
+            if after.leave > 0.0 && rng.random::<f64>() < after.leave {
+                out.left += 1;
+                hh.left = hh.left.saturating_add(1);
+                return true;
+            }
+            return false;
+        }
+        // No onset: death or departure (at least one), death first.
+        let either = 1.0 - (1.0 - r.death) * (1.0 - r.leave);
+        if r.death > 0.0 && (r.leave <= 0.0 || rng.random::<f64>() * either < r.death) {
+            out.died += 1;
+            true
+        } else if r.leave > 0.0 {
+            out.left += 1;
+            hh.left = hh.left.saturating_add(1);
+            true
+        } else {
+            // Only by rounding (an onset risk whose 1 − stay exceeds it): nothing.
+            false
+        }
     }
 
     /// Yearly probability 0–1 that an urban sample household is replaced by an arriving one in
@@ -552,7 +767,6 @@ pub fn yearly_q(csv_text: &str) -> Result<Vec<f64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::population::Member;
 
     /// The default scenario and its strata table.
     fn defaults() -> (crate::scenario::Scenario, StrataTable) {
@@ -571,6 +785,95 @@ mod tests {
         let mut p = s.population.demography.clone();
         p.enabled = enabled;
         Demography::new(&p)
+    }
+
+    /// [`Demography::year_step`] draws the per-member law in one uniform per quiet
+    /// household-year. Over 200,000 households of the default population (urban and rural;
+    /// migration and arrivals on, deaths three times the table's and onset at 5 % a year so
+    /// that every event counts), the onsets, deaths, departures, arrivals and quiet
+    /// household-years are each within four standard errors of their closed-form expectation:
+    /// sums of independent Bernoulli probabilities, se = sqrt of the sum of p(1 − p) (the
+    /// quiet ones and arrivals per household, the others per member).
+    #[test]
+    fn one_draw_per_household_year_has_the_per_member_law() {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let pm = crate::population::PopulationModel::new(&s, "t").unwrap();
+        let m = &s.population.members;
+        let mut d = demog(true);
+        d.params.rural_migration = true;
+        d.params.urban_arrivals = true;
+        d.params.rural_growth = Schedule::constant(2020, -0.03);
+        d.params.urban_growth = Schedule::constant(2020, 0.05);
+        d.params.mortality_factor = Schedule::constant(2020, 3.0);
+        let yv = d.year_values(2024);
+        let on = Onset {
+            elderly_age: 60,
+            prob: 0.05,
+        };
+        assert!(yv.arrival > 0.02);
+        let mut rng = crate::rng::stream(11, 0, 0, crate::rng::Purpose::Demography);
+        // Onsets, deaths, departures, arrivals, quiet household-years.
+        let (mut want, mut var, mut got) = ([0.0f64; 5], [0.0f64; 5], [0u64; 5]);
+        let mut add = |k: usize, p: f64| {
+            want[k] += p;
+            var[k] += p * (1.0 - p);
+        };
+        for i in 0..200_000 {
+            let mut hh = pm.household(&s.simulation, 0, i);
+            let before = hh.clone();
+            let st = &pm.strata.strata[hh.stratum as usize];
+            let leave = d.migration_prob(&yv, m, st);
+            let arrival = if st.region == Region::Urban {
+                yv.arrival
+            } else {
+                0.0
+            };
+            let mut quiet = 1.0 - arrival;
+            for p in hh.members() {
+                let r = d.risks(p, &yv, m, on, leave);
+                // A departure after an onset: as the member who is then disabled.
+                let disabled = Member {
+                    severe_disability: true,
+                    ..*p
+                };
+                let after = d.risks(&disabled, &yv, m, on, leave).leave;
+                add(0, r.onset);
+                add(1, r.death);
+                add(
+                    2,
+                    (1.0 - r.death) * ((1.0 - r.onset) * r.leave + r.onset * after),
+                );
+                quiet *= r.stay();
+            }
+            add(3, arrival);
+            add(4, quiet);
+            let out = d.year_step(&mut hh, &yv, m, st, on, &mut rng);
+            got[0] += out.onsets as u64;
+            got[1] += out.died as u64;
+            got[2] += out.left as u64;
+            got[3] += out.arrives as u64;
+            got[4] += out.is_quiet() as u64;
+            // Those who died or left are gone; the others keep their order.
+            assert_eq!(hh.size + out.died + out.left, before.size);
+            assert_eq!(hh.left, before.left + out.left);
+            let mut rest = before.members().iter();
+            for p in hh.members() {
+                assert!(rest.any(|b| b.age == p.age && b.severe_illness == p.severe_illness));
+            }
+        }
+        for (k, name) in ["onsets", "deaths", "departures", "arrivals", "quiet"]
+            .iter()
+            .enumerate()
+        {
+            let se = var[k].sqrt();
+            assert!(want[k] > 100.0, "{name}: {} expected", want[k]);
+            assert!(
+                (got[k] as f64 - want[k]).abs() < 4.0 * se,
+                "{name}: {} against {:.1} (se {se:.1})",
+                got[k],
+                want[k]
+            );
+        }
     }
 
     #[test]
