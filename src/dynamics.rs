@@ -1033,7 +1033,8 @@ impl Windows {
         // NaN; a one-month window's margins are infinite.
         let h = w / 2;
         let [a, c] = self.mean[w][h];
-        if !(a * p + c * y + base >= self.need_j[w][h] && y + base >= self.need_j[w][w]) {
+        // One branch for both comparisons (`&`, not `&&`).
+        if !((a * p + c * y + base >= self.need_j[w][h]) & (y + base >= self.need_j[w][w])) {
             return false;
         }
         // Sufficient on its own where every A_j >= 0 (rho >= 0): every month's mean clears

@@ -879,10 +879,11 @@ fn steps<const DIBAO_ONLY: bool>(
 /// windows that stay above `ln_near` on the skip bound are skipped whole
 /// (`IncomeState::run_quiet`). Returns where it stopped: the end of the range, or a month
 /// that needs more, with its income if it was stepped (a month of shock change is left
-/// unstepped), and the months skipped. Kept small and out of line, with the income state in
-/// locals, so it stays in registers.
+/// unstepped), and the months skipped. The income state is in locals, so it stays in
+/// registers. In line: as a call (one per household-year, its arguments, saved registers and
+/// returned tuple) the reference model ran 2.9 % more instructions (branch `ref15`).
 #[allow(clippy::too_many_arguments)]
-#[inline(never)]
+#[inline(always)]
 fn fast_run(
     income: &mut IncomeState,
     d: &DynamicsParams,
