@@ -876,6 +876,73 @@ mod tests {
         }
     }
 
+    /// A check independent of the helpers (`risks`, `migration_prob`) that the closed forms
+    /// above share with [`Demography::year_step`]: the per-member draws the engine used before
+    /// it (`deaths_in`, one uniform a member, then `migrate_in` for the survivors) and
+    /// `year_step` (no onset, no arrivals) give the same deaths, departures and quiet
+    /// household-years over 200,000 default households (deaths three times the table's, rural
+    /// decline 3 % a year), each difference of the two independent samples' totals within four
+    /// standard errors (se = sqrt of the sum of the two samples' variances of the total, each
+    /// n times the sample variance per household).
+    #[test]
+    fn one_draw_step_matches_the_old_per_member_draws() {
+        let sc = crate::scenario::load_str("", "t").unwrap().scenario;
+        let pm = crate::population::PopulationModel::new(&sc, "t").unwrap();
+        let m = &sc.population.members;
+        let mut d = demog(true);
+        d.params.rural_migration = true;
+        d.params.urban_arrivals = false;
+        d.params.rural_growth = Schedule::constant(2020, -0.03);
+        d.params.mortality_factor = Schedule::constant(2020, 3.0);
+        let yv = d.year_values(2024);
+        let on = Onset {
+            elderly_age: 60,
+            prob: 0.0,
+        };
+        let mut r_old = crate::rng::stream(12, 0, 0, crate::rng::Purpose::Demography);
+        let mut r_new = crate::rng::stream(13, 0, 0, crate::rng::Purpose::Demography);
+        let n = 200_000;
+        // Per sample (old, new) and event (deaths, departures, quiet): sum and sum of squares.
+        let (mut sum, mut sq) = ([[0.0f64; 3]; 2], [[0.0f64; 3]; 2]);
+        for i in 0..n {
+            let start = pm.household(&sc.simulation, 0, i);
+            let st = &pm.strata.strata[start.stratum as usize];
+            let mut a = start.clone();
+            let u: [f64; MAX_MEMBERS] = std::array::from_fn(|_| r_old.random());
+            let died = d.deaths_in(&mut a, &yv, &u);
+            let left = d.migrate_in(&mut a, &yv, m, st, &mut r_old);
+            let mut b = start.clone();
+            let out = d.year_step(&mut b, &yv, m, st, on, &mut r_new);
+            assert_eq!(out.onsets, 0);
+            let counts = [
+                [died, left, (died + left == 0) as u8],
+                [out.died, out.left, out.is_quiet() as u8],
+            ];
+            for (k, c) in counts.iter().enumerate() {
+                for (e, &x) in c.iter().enumerate() {
+                    sum[k][e] += x as f64;
+                    sq[k][e] += (x as f64).powi(2);
+                }
+            }
+        }
+        let nf = n as f64;
+        for (e, name) in ["deaths", "departures", "quiet"].iter().enumerate() {
+            let var = |k: usize| sq[k][e] - sum[k][e].powi(2) / nf;
+            let se = (var(0) + var(1)).sqrt();
+            assert!(
+                sum[0][e] > 1000.0,
+                "{name}: only {} in the old draws",
+                sum[0][e]
+            );
+            assert!(
+                (sum[0][e] - sum[1][e]).abs() < 4.0 * se,
+                "{name}: old draws {} against one draw {} (se of the difference {se:.1})",
+                sum[0][e],
+                sum[1][e]
+            );
+        }
+    }
+
     #[test]
     fn yearly_probabilities_compound_to_the_tables_band_probabilities() {
         let d = demog(true);
