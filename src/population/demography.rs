@@ -787,6 +787,27 @@ mod tests {
         Demography::new(&p)
     }
 
+    /// The default scenario, its population and a demography in which every event counts:
+    /// rural migration on (rural decline 3 % a year), arrivals as `arrivals` says (urban growth
+    /// 5 % a year), deaths three times the table's.
+    fn busy_year(
+        arrivals: bool,
+    ) -> (
+        crate::scenario::Scenario,
+        crate::population::PopulationModel,
+        Demography,
+    ) {
+        let s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let pm = crate::population::PopulationModel::new(&s, "t").unwrap();
+        let mut d = demog(true);
+        d.params.rural_migration = true;
+        d.params.urban_arrivals = arrivals;
+        d.params.rural_growth = Schedule::constant(2020, -0.03);
+        d.params.urban_growth = Schedule::constant(2020, 0.05);
+        d.params.mortality_factor = Schedule::constant(2020, 3.0);
+        (s, pm, d)
+    }
+
     /// [`Demography::year_step`] draws the per-member law in one uniform per quiet
     /// household-year. Over 200,000 households of the default population (urban and rural;
     /// migration and arrivals on, deaths three times the table's and onset at 5 % a year so
@@ -796,15 +817,8 @@ mod tests {
     /// quiet ones and arrivals per household, the others per member).
     #[test]
     fn one_draw_per_household_year_has_the_per_member_law() {
-        let s = crate::scenario::load_str("", "t").unwrap().scenario;
-        let pm = crate::population::PopulationModel::new(&s, "t").unwrap();
+        let (s, pm, d) = busy_year(true);
         let m = &s.population.members;
-        let mut d = demog(true);
-        d.params.rural_migration = true;
-        d.params.urban_arrivals = true;
-        d.params.rural_growth = Schedule::constant(2020, -0.03);
-        d.params.urban_growth = Schedule::constant(2020, 0.05);
-        d.params.mortality_factor = Schedule::constant(2020, 3.0);
         let yv = d.year_values(2024);
         let on = Onset {
             elderly_age: 60,
@@ -886,14 +900,8 @@ mod tests {
     /// n times the sample variance per household).
     #[test]
     fn one_draw_step_matches_the_old_per_member_draws() {
-        let sc = crate::scenario::load_str("", "t").unwrap().scenario;
-        let pm = crate::population::PopulationModel::new(&sc, "t").unwrap();
+        let (sc, pm, d) = busy_year(false);
         let m = &sc.population.members;
-        let mut d = demog(true);
-        d.params.rural_migration = true;
-        d.params.urban_arrivals = false;
-        d.params.rural_growth = Schedule::constant(2020, -0.03);
-        d.params.mortality_factor = Schedule::constant(2020, 3.0);
         let yv = d.year_values(2024);
         let on = Onset {
             elderly_age: 60,
