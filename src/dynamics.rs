@@ -818,19 +818,18 @@ impl IncomeState {
         yv: &DemogYear,
     ) -> Renewal {
         let on = &d.shocks.disability_onset;
-        let size = hh.size as usize;
-        let demog = pop.demography.enabled();
-        for p in hh.members[..size].iter_mut() {
-            p.age = p.age.saturating_add(1).min(m.max_age);
-            // Without population change, onset alone: one uniform per member.
-            if !demog && on.yearly_prob_elderly > 0.0 {
-                let u: f64 = self.rng_shocks.random();
-                if p.age >= on.elderly_age && u < on.yearly_prob_elderly {
-                    p.severe_disability = true;
+        if !pop.demography.enabled() {
+            let size = hh.size as usize;
+            for p in hh.members[..size].iter_mut() {
+                p.age = p.age.saturating_add(1).min(m.max_age);
+                // Without population change, onset alone: one uniform per member.
+                if on.yearly_prob_elderly > 0.0 {
+                    let u: f64 = self.rng_shocks.random();
+                    if p.age >= on.elderly_age && u < on.yearly_prob_elderly {
+                        p.severe_disability = true;
+                    }
                 }
             }
-        }
-        if !demog {
             return Renewal::Kept;
         }
         // The streams of (seed, rep, hh.index): a replacing household keeps the index.
@@ -843,7 +842,8 @@ impl IncomeState {
             elderly_age: on.elderly_age,
             prob: on.yearly_prob_elderly.max(0.0),
         };
-        let year = pop.demography.year_step(hh, yv, m, st, onset, rng);
+        // The members age as the year's walk reaches them.
+        let year = pop.demography.age_and_step(hh, yv, m, st, onset, rng);
         let renewal = if year.arrives {
             // The arriving household from a stream of its own (per year).
             let mut a = crate::rng::unit_year_stream(unit, Purpose::Arrival, yv.year);

@@ -472,6 +472,39 @@ impl Demography {
         on: Onset,
         rng: &mut crate::rng::StreamRng,
     ) -> YearOutcome {
+        self.walk::<false>(hh, yv, m, st, on, rng)
+    }
+
+    /// The yearly ageing (each member one year older, at most `population.members.max_age`),
+    /// then [`year_step`](Demography::year_step), in one walk over the members: a member ages
+    /// when the walk reaches it, before its events are drawn, and every member is reached
+    /// exactly once before the year ends (the same ages, draws and events as ageing them all
+    /// first).
+    #[inline]
+    pub fn age_and_step(
+        &self,
+        hh: &mut Household,
+        yv: &DemogYear,
+        m: &MemberParams,
+        st: &Stratum,
+        on: Onset,
+        rng: &mut crate::rng::StreamRng,
+    ) -> YearOutcome {
+        self.walk::<true>(hh, yv, m, st, on, rng)
+    }
+
+    /// [`year_step`](Demography::year_step); with `AGE`, each member aged as the walk reaches
+    /// it ([`age_and_step`](Demography::age_and_step)).
+    #[inline(always)]
+    fn walk<const AGE: bool>(
+        &self,
+        hh: &mut Household,
+        yv: &DemogYear,
+        m: &MemberParams,
+        st: &Stratum,
+        on: Onset,
+        rng: &mut crate::rng::StreamRng,
+    ) -> YearOutcome {
         let leave = self.migration_prob(yv, m, st);
         let arrival = if self.params.urban_arrivals && st.region == Region::Urban {
             yv.arrival
@@ -490,6 +523,12 @@ impl Demography {
             let mut t = 1.0;
             let mut first = false;
             while i < hh.size as usize {
+                if AGE {
+                    // Reached once: a member the walk stops at is drawn below and then passed
+                    // or removed (the next one moving down is not yet aged).
+                    let a = &mut hh.members[i].age;
+                    *a = a.saturating_add(1).min(m.max_age);
+                }
                 let p = &hh.members[i];
                 // `risks(p, ..).stay()`, from the year's survival table.
                 let f_onset = if p.age >= on.elderly_age && !p.severe_disability {
