@@ -15,6 +15,8 @@ use safetynet::output;
 use safetynet::scenario::{self, parse_override};
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 fn model(file: &str, households: u64, extra: &[&str]) -> Model {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -196,7 +198,148 @@ fn reference(c: &mut Criterion) {
             })
         });
     }
+    paired(&mut g, cores, years);
     g.finish();
+}
+
+/// Households in one round of the paired measurements: short rounds (about 0.1 s a run on
+/// one core), so that many pairs fit in criterion's measurement time.
+const PAIRED_HOUSEHOLDS: u64 = 50_000;
+
+/// Paired measurements in the `reference` group: each round times the two runs of a pair in
+/// turn (ABBA: the first of the pair alternates between rounds), and the ratios of their
+/// times are recorded per round, so a change of the machine's speed between rounds cancels
+/// within a pair. Criterion reports the second member's wall time (`paired/engine-vs-loop`:
+/// the engine on one thread; `paired/2-vs-1-threads`: the engine on every core); the ratios'
+/// median, spread and geometric mean over every round (warm-up included) are printed after
+/// each, of wall time and of the process's CPU time (CPU time leaves out the time the process
+/// waited for a core while others ran, not the slowing by their use of caches and memory).
+fn paired(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    cores: usize,
+    years: usize,
+) {
+    let n = PAIRED_HOUSEHOLDS;
+    let m = model("reference-model.toml", n, &[]);
+    let run = |threads: usize| {
+        timed(|| {
+            black_box(
+                engine::run(
+                    std::slice::from_ref(&m),
+                    &RunOptions {
+                        threads,
+                        progress: None,
+                    },
+                )
+                .unwrap(),
+            );
+        })
+    };
+    let hand = || {
+        timed(|| {
+            black_box(hand_written_reference(black_box(n), years));
+        })
+    };
+    g.throughput(Throughput::Elements(n * 12 * years as u64));
+    // Engine (1 thread) over loop: a ratio of speeds, loop time / engine time.
+    let ratios = Mutex::new(Vec::new());
+    g.bench_function("paired/engine-vs-loop", |b| {
+        b.iter_custom(|iters| pair_rounds(iters, &ratios, hand, || run(1)))
+    });
+    report_ratios("engine / loop, 1 thread", &ratios.into_inner().unwrap());
+    // Every core over one: one-thread time / all-thread time (of CPU time: how much more
+    // work the threads do together than one alone).
+    let ratios = Mutex::new(Vec::new());
+    g.bench_function(format!("paired/{cores}-vs-1-threads"), |b| {
+        b.iter_custom(|iters| pair_rounds(iters, &ratios, || run(1), || run(cores)))
+    });
+    report_ratios(
+        &format!("engine {cores} threads / 1 thread"),
+        &ratios.into_inner().unwrap(),
+    );
+}
+
+/// Wall time and the process's CPU time (every thread's, `CLOCK_PROCESS_CPUTIME_ID`) of `f`.
+fn timed(f: impl FnOnce()) -> (Duration, Duration) {
+    let cpu = || {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        assert_eq!(rc, 0, "clock_gettime");
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    };
+    let (c0, t0) = (cpu(), Instant::now());
+    f();
+    (t0.elapsed(), cpu() - c0)
+}
+
+/// Per round: the speed ratios `a` time / `b` time, of wall time and of CPU time.
+type Ratios = Mutex<Vec<(f64, f64)>>;
+
+/// `iters` rounds of the pair (`a`, `b`), each timing both in turn (`a` first in even rounds,
+/// `b` first in odd ones); records the ratios of every round and returns `b`'s total wall
+/// time.
+fn pair_rounds(
+    iters: u64,
+    ratios: &Ratios,
+    a: impl Fn() -> (Duration, Duration),
+    b: impl Fn() -> (Duration, Duration),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut ratios = ratios.lock().unwrap();
+    for _ in 0..iters {
+        let (ta, tb) = if ratios.len() % 2 == 0 {
+            let ta = a();
+            (ta, b())
+        } else {
+            let tb = b();
+            (a(), tb)
+        };
+        total += tb.0;
+        ratios.push((
+            ta.0.as_secs_f64() / tb.0.as_secs_f64(),
+            ta.1.as_secs_f64() / tb.1.as_secs_f64(),
+        ));
+    }
+    total
+}
+
+/// Prints the rounds' speed ratios, of wall and of CPU time: median, quartiles, extremes, and
+/// the geometric mean with its standard error (of the mean log ratio, rounds taken as
+/// independent).
+fn report_ratios(what: &str, ratios: &[(f64, f64)]) {
+    for (clock, pick) in [
+        ("wall", (|r: &(f64, f64)| r.0) as fn(&(f64, f64)) -> f64),
+        ("cpu", |r| r.1),
+    ] {
+        let mut r: Vec<f64> = ratios.iter().map(pick).collect();
+        if r.len() < 2 {
+            return;
+        }
+        r.sort_by(f64::total_cmp);
+        let q = |p: f64| r[((r.len() - 1) as f64 * p).round() as usize];
+        let k = r.len() as f64;
+        let logs: Vec<f64> = r.iter().map(|x| x.ln()).collect();
+        let mean = logs.iter().sum::<f64>() / k;
+        let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (k - 1.0);
+        let se = (var / k).sqrt();
+        eprintln!(
+            "paired {what} ({clock}): median {:.3} x, quartiles {:.3}-{:.3}, range {:.3}-{:.3}; \
+             geometric mean {:.3} x (se {:.3} in log), {} rounds of {} households",
+            q(0.5),
+            q(0.25),
+            q(0.75),
+            r[0],
+            r[r.len() - 1],
+            mean.exp(),
+            se,
+            r.len(),
+            PAIRED_HOUSEHOLDS
+        );
+    }
 }
 
 /// The two implementations draw different numbers, so they agree statistically only: print
