@@ -46,8 +46,9 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
             ("programs.dibao.admin.enrolment_drive", "0.1"),
             ("programs.dibao.admin.match_yearly_prob", "0.5"),
             ("programs.dibao.admin.imputed_earnings_share", "1.0"),
+            ("programs.dibao.admin.unverified_share_urban", "0.0"),
         ],
-        "the admin rules are off in full-system-2023 (hidden income found at a yearly chance; imputed earnings of one standard, so that a small change binds)",
+        "the admin rules are off in full-system-2023 (hidden income found at a yearly chance; imputed earnings of one standard, so that a small change binds); the baseline's unverified urban households (0 from 2022, so none in the run) are off here, since they are refused with hidden-income spells",
     ),
     (
         "programs.one_off.",
@@ -105,6 +106,11 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "population.demography.",
         &[("population.demography.enabled", "true")],
         "population change (deaths, weights that follow the population) is switched on here",
+    ),
+    (
+        "population.demography.rural_growth",
+        &[("population.demography.rural_basis", "\"resident\"")],
+        "the resident rural series is read only with rural_basis = \"resident\" (set here; the baseline follows the registered one)",
     ),
     (
         "population.demography.rural_registered_growth",

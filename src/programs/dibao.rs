@@ -98,12 +98,14 @@ pub struct AdminParams {
     /// schedule (`{ 2017 = 0.2, 2018 = 0.155, 2019 = 0.12 }`: the share still unreached as the
     /// verification finds them year by year); 0 = every urban household verified (the
     /// default). Such a household keeps `undeclared_share` of its income from the means test
-    /// (as hidden income does, with the fixed trait: `hidden_spell_years` 0), so it may be on
-    /// dibao above the standard; the households are those with the lowest hidden-income
-    /// propensities above `hidden_share_urban`, so a falling share verifies a household for
-    /// good, and the state in a year depends only on the household and the year (a 2023
-    /// start sees only the 2023 share). A verified recipient above the standard leaves at its
-    /// next review and the gradual exit.
+    /// (`hidden_spell_years` must be 0), so it may be on dibao above the standard; it is not a
+    /// hidden-income household: the targeting counters count it eligible by its true income,
+    /// and data matching does not act on it (only the verification, the falling share, ends
+    /// it). The households are those with the lowest hidden-income propensities above
+    /// `hidden_share_urban`, so a falling share verifies a household for good, and the state
+    /// in a year depends only on the household and the year (a 2023 start sees only the 2023
+    /// share). A verified recipient above the standard leaves at its next review and the
+    /// gradual exit.
     #[serde(deserialize_with = "number_or_schedule")]
     pub unverified_share_urban: Schedule,
 }
@@ -189,6 +191,14 @@ impl AdminParams {
         u < self.hidden_share(urban) || u < self.unseen_share(urban, year)
     }
 
+    /// Whether a household with hidden-income propensity `u` (uniform 0–1) of a region is not
+    /// yet seen by the verification in `year` and has no hidden income: at or above the
+    /// hidden share and below it plus the unverified share. Such a household only declares
+    /// less (`undeclared_share`); hidden income and the unverified state never overlap.
+    pub fn unverified(&self, u: f64, urban: bool, year: i32) -> bool {
+        u >= self.hidden_share(urban) && u < self.unseen_share(urban, year)
+    }
+
     /// Some year has urban households the verification has not seen.
     pub fn unverified_on(&self) -> bool {
         self.unverified_share_urban.iter().any(|(_, v)| v > 0.0)
@@ -257,9 +267,10 @@ impl AdminParams {
         }
     }
 
-    /// Whether data matching can ever act: some hidden income and a chance to find it.
+    /// Whether data matching can ever act: some hidden income and a chance to find it (the
+    /// households the verification has not seen are not hidden income: matching leaves them).
     fn matching_on(&self) -> bool {
-        (self.hidden_share_urban > 0.0 || self.hidden_share_rural > 0.0 || self.unverified_on())
+        (self.hidden_share_urban > 0.0 || self.hidden_share_rural > 0.0)
             && self.match_yearly_prob.iter().any(|(_, v)| v > 0.0)
     }
 }
@@ -1143,6 +1154,11 @@ pub struct DibaoHouse {
     hidden: bool,
     /// With spells: this year's stationary share of the household's region.
     hidden_share: f64,
+    /// Not yet seen by the household economic-status verification this year
+    /// (`admin.unverified_share_urban`), with no hidden income: declares less
+    /// (`admin.undeclared_share`), and is otherwise as a household with no hidden income
+    /// (eligible by its true income, never found by data matching).
+    unverified: bool,
     /// With spells: the key of its switch times (`Purpose::Spells`), the switches drawn so
     /// far, and the month (fractional) of the next switch (None before its first step).
     spell: Option<u64>,
@@ -1363,9 +1379,10 @@ impl Dibao {
         } else {
             AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc)
         };
-        // Hidden income kept from the test (`admin.undeclared_share`); `lm` stays the true
-        // counted income, by which a household is eligible or not.
-        let declared = if !PLAIN && h.hidden && self.ln_declared != 0.0 {
+        // Hidden income, or income the verification has not yet seen, kept from the test
+        // (`admin.undeclared_share`); `lm` stays the true counted income, by which a
+        // household is eligible or not.
+        let declared = if !PLAIN && (h.hidden || h.unverified) && self.ln_declared != 0.0 {
             lm + self.ln_declared
         } else {
             lm
@@ -1438,7 +1455,8 @@ impl Dibao {
         rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };
         rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
         // Targeting: eligible by the rule (true counted income) against who receives.
-        // Hidden income or assets make a household ineligible whether or not they are found.
+        // Hidden income or assets make a household ineligible whether or not they are found;
+        // an unverified household is eligible by its true income (`h.unverified` not read).
         let eligible = (PLAIN || !h.hidden) && self.p.passes(f, lm, y.ln_standard, y.standard);
         rec[c::ELIG_HH_MONTHS] += eligible as i64;
         rec[c::ELIG_RECIP_HH_MONTHS] += (eligible && led.regular()) as i64;
@@ -1516,6 +1534,7 @@ impl Step for Dibao {
             hidden_u: u[9],
             hidden: false,
             hidden_share: 0.0,
+            unverified: false,
             spell: self.spells.then(|| key.stream_key(Purpose::Spells)),
             switches: 0,
             next_switch: None,
@@ -1563,12 +1582,10 @@ impl Step for Dibao {
             h.take_up_u < share || (self.drives && a.would_apply(h.take_up_u, share, y.year));
         h.hidden_share = a.hidden_share(y.urban);
         if !self.spells {
-            h.hidden = if self.unverified {
-                a.unseen(h.hidden_u, y.urban, y.year)
-            } else {
-                h.hidden_u < h.hidden_share
-            };
+            h.hidden = h.hidden_u < h.hidden_share;
         }
+        // Refused with spells (validation), so `hidden` is the fixed trait here.
+        h.unverified = self.unverified && a.unverified(h.hidden_u, y.urban, y.year);
         // Read only when matching is on (its `powf` cost more than the rest of the year).
         h.match_prob = if self.draw_match {
             a.monthly_match_prob(y.year)
@@ -2311,6 +2328,127 @@ mod tests {
         }
         // Off by default.
         assert!(!params("").admin.unverified_on());
+    }
+
+    /// One urban household of one person with hidden-income propensity `u9`, stepped for
+    /// `months` months from an enrolled start at a true per-capita income of `income` yuan a
+    /// month (the standard 600; no assessment error, immediate decisions) under the admin keys
+    /// `admin`: whether it is on dibao at the end, and the counters it wrote.
+    fn urban_months(admin: &str, u9: f64, income: f64, months: i32) -> (bool, Record) {
+        let toml = format!("{IMMEDIATE}[programs.dibao.admin]\n{admin}\n");
+        let s = crate::scenario::load_str(&toml, "t").unwrap().scenario;
+        let d = Dibao::new(&s.programs).unwrap();
+        let members = s.population.members;
+        let hh = Household {
+            index: 0,
+            stratum: 0,
+            size: 1,
+            members: [Member::default(); crate::population::MAX_MEMBERS],
+            migrant: false,
+            log_income_perm: 0.0,
+            persistent0: 0.0,
+            assets_per_capita: 0.0,
+            left: 0,
+        };
+        let y = YearCtx {
+            standard_index: 1.0,
+            hh: &hh,
+            members: &members,
+            t: 0,
+            year: 2023,
+            standard: 600.0,
+            ln_standard: 600f64.ln(),
+            local_standard: 600.0,
+            ln_local_standard: 600f64.ln(),
+            price_index: 1.0,
+            income_index: 1.0,
+            mean_income: 0.0,
+            education: 0.0,
+            medical_share: 0.0,
+            quota_cut: None,
+            size: 1.0,
+            k: 1,
+            urban: true,
+        };
+        let mut u = [0.0; MAX_PROPENSITIES];
+        u[9] = u9;
+        let mut h = d.household(&HouseholdKey::new(7, 0, 0), &u);
+        d.year(&mut h, &y);
+        let mut rec = [0; c::N];
+        let prev = Ledger::EMPTY;
+        for m in 0..months {
+            let mo = MonthCtx {
+                m,
+                ly: income.ln(),
+                y: income,
+                lm: income.ln(),
+                kinds: 0,
+                essential: 0.0,
+                poor: income < 600.0,
+                newly_poor: false,
+                prev: &prev,
+                enrol: m == 0,
+            };
+            let mut led = Ledger::EMPTY;
+            d.step(&mut h, &y, &mo, &mut led, &mut rec);
+        }
+        (h.state.on, rec)
+    }
+
+    /// A household the verification has not yet seen only declares less: the targeting
+    /// counters count it by its true income (eligible below the standard, an ineligible
+    /// recipient above it), and data matching, which finds hidden income, leaves it on the
+    /// roll. A household with hidden income is ineligible whatever its income and is found.
+    /// (With the unverified state read as hidden income, the first and third checks fail.)
+    #[test]
+    fn an_unverified_household_only_declares_less() {
+        // Urban: hidden income below 0.1, unverified from 0.1 to 0.4; matching finds hidden
+        // income at once (a yearly chance of 1); 40 % of income undeclared.
+        let admin = "hidden_share_urban = 0.1
+unverified_share_urban = 0.3
+                     undeclared_share = 0.4
+match_yearly_prob = 1.0";
+        let counts = |r: &Record| {
+            (
+                r[c::RECIP_HH_MONTHS],
+                r[c::ELIG_HH_MONTHS],
+                r[c::INELIG_RECIP_HH_MONTHS],
+            )
+        };
+        // Unverified, truly below the standard (500 of 600): on, and eligible every month.
+        let (on, r) = urban_months(admin, 0.2, 500.0, 12);
+        assert!(on);
+        assert_eq!(counts(&r), (12, 12, 0), "unverified, 500 yuan");
+        // Unverified, truly above it (700; declared 420): on, an ineligible recipient, and
+        // data matching does not end it.
+        let (on, r) = urban_months(admin, 0.2, 700.0, 12);
+        assert!(on, "matching leaves an unverified household");
+        assert_eq!(counts(&r), (12, 0, 12), "unverified, 700 yuan");
+        // Verified (above 0.4): 700 yuan is not admitted.
+        let (on, r) = urban_months(admin, 0.5, 700.0, 12);
+        assert!(!on);
+        assert_eq!(counts(&r), (0, 0, 0), "verified, 700 yuan");
+        // Hidden income at 500 yuan: ineligible, admitted, and found by matching.
+        let (on, r) = urban_months(admin, 0.05, 500.0, 12);
+        assert!(!on, "matching finds hidden income");
+        assert_eq!(r[c::ELIG_HH_MONTHS], 0, "hidden income is never eligible");
+        assert!(r[c::INELIG_RECIP_HH_MONTHS] <= 1, "found in its first month on");
+        // Without hidden income, matching has nothing to act on: no draw.
+        let d = |admin: &str| {
+            let toml = format!("[programs.dibao.admin]\n{admin}\n");
+            Dibao::new(&crate::scenario::load_str(&toml, "t").unwrap().scenario.programs).unwrap()
+        };
+        assert!(!d("unverified_share_urban = 0.3\nmatch_yearly_prob = 0.5").draw_match);
+        assert!(d("hidden_share_urban = 0.1\nmatch_yearly_prob = 0.5").draw_match);
+        // The two states never overlap, and together they are the unseen households.
+        let a = params(&format!("[programs.dibao.admin]\n{admin}")).admin;
+        for i in 0..1000 {
+            let u = (i as f64 + 0.5) / 1000.0;
+            let hidden = u < a.hidden_share(true);
+            assert!(!(hidden && a.unverified(u, true, 2023)), "u {u}");
+            assert_eq!(hidden || a.unverified(u, true, 2023), a.unseen(u, true, 2023));
+            assert!(!a.unverified(u, false, 2023), "rural");
+        }
     }
 
     #[test]
