@@ -493,8 +493,13 @@ fn out_of_sample_tekun_persons_september_2023() {
 #[test]
 // Met with rural migration: 39.5 bn against 40.82 bn (-3.2 %; -9.0 % without). Since then at
 // the edge: main 141d895 gave +3.7 % at this seed but +6.1 % and +5.3 % at seeds 1 and 2 (the
-// same 200,000 x 8), branch demog +5.1 %, +6.4 % and +5.0 %.
-#[ignore = "not met since branch demog's one-draw demography (new draws, the same law): 42.91 bn against 40.82 bn (+5.1 %, allowed 5 %; se 1.0 %); main +3.7 % at this seed, +6.1 % and +5.3 % at seeds 1 and 2"]
+// same 200,000 x 8), branch demog +5.1 %, +6.4 % and +5.0 %. Cause (branch tekun4, README
+// "Tekun spending along the path"): the cost per person is right in 2023 (+1 %); the persons
+// are +4.3 %, the net of two errors: population.demography.table_year scales every rural
+// household back to 2017 alike while rural_migration moves only able adults out (+0.57 m
+// in 2023, paired; -7.9 % with table_year = 0), and the stock decays without an inflow (-8 %
+// against the 2023 start at the same drivers).
+#[ignore = "not met since branch demog's one-draw demography (new draws, the same law): 42.91 bn against 40.82 bn (+5.1 %, allowed 5 %; se 1.0 %); main +3.7 % at this seed, +6.1 % and +5.3 % at seeds 1 and 2; persons +4.3 %, cost per person +1 % (README \"Tekun spending along the path\")"]
 fn out_of_sample_tekun_spending_january_september_2023() {
     level_within("tekun_spend_total", "2023-01/2023-09", 0.05);
 }
