@@ -502,6 +502,11 @@ fn out_of_sample_tekun_persons_september_2023() {
 // Not met after branch demog (+5.1 %, se 1.0 %); met again since branch verify (the urban
 // verification and the registered rural basis on in the baseline): +2.85 % (se 0.97 %) at this
 // seed, +4.40 % and +2.67 % at seeds 1 and 2 (the shipped baseline then: +5.11, +6.38, +5.00 %).
+// Cause of the excess measured before verify (branch tekun4, README "Tekun spending along the
+// path"): the cost per person is right in 2023 (+1 %); the persons were +4.3 %, the net of two
+// errors: population.demography.table_year scales every rural household back to 2017 alike
+// while rural_migration moves only able adults out (+0.57 m in 2023, paired; -7.9 % with
+// table_year = 0), and the stock decays without an inflow (-8 % against the 2023 start).
 fn out_of_sample_tekun_spending_january_september_2023() {
     level_within("tekun_spend_total", "2023-01/2023-09", 0.05);
 }
