@@ -26,11 +26,24 @@ fn run(extra: &[&str]) -> (output::ScenarioResults, i32) {
 
 #[test]
 fn weighted_urban_and_rural_persons_follow_the_input_totals() {
-    let (r, start) = run(&[
-        "population.demography.enabled=true",
-        "population.demography.urban_growth={2024=0.02,2025=0.02,2026=0.02}",
-        "population.demography.rural_growth={2024=-0.03,2025=-0.03,2026=-0.03}",
-    ]);
+    // The rural strata follow the series their basis names (the baseline's is "registered").
+    for (basis, key) in [
+        ("\"resident\"", "rural_growth"),
+        ("\"registered\"", "rural_registered_growth"),
+    ] {
+        let basis = format!("population.demography.rural_basis={basis}");
+        let rural = format!("population.demography.{key}={{2024=-0.03,2025=-0.03,2026=-0.03}}");
+        follows_the_totals(&[
+            "population.demography.enabled=true",
+            "population.demography.urban_growth={2024=0.02,2025=0.02,2026=0.02}",
+            &basis,
+            &rural,
+        ]);
+    }
+}
+
+fn follows_the_totals(sets: &[&str]) {
+    let (r, start) = run(sets);
     for (region, g) in [("urban", 1.02f64), ("rural", 0.97)] {
         let p0 = r.values(start, Period::FullYear, region, "population_persons");
         for t in 1..4 {
@@ -39,7 +52,7 @@ fn weighted_urban_and_rural_persons_follow_the_input_totals() {
                 let want = b * g.powi(t);
                 assert!(
                     (a / want - 1.0).abs() < 1e-9,
-                    "{region} year {t}: {a} against {want}"
+                    "{region} year {t}: {a} against {want} ({sets:?})"
                 );
             }
         }
