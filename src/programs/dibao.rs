@@ -1925,14 +1925,10 @@ mod tests {
         assert_eq!(u.count(&both, 16, true, false), 2);
     }
 
-    #[test]
-    fn asset_test_does_not_loosen_when_assets_grow_with_incomes_as_the_standard_does() {
-        let members = crate::scenario::load_str("", "t")
-            .unwrap()
-            .scenario
-            .population
-            .members;
-        let mut hh = Household {
+    /// A household of one default member, no income, no assets (the rules' tests fill in what
+    /// they need).
+    fn one_person() -> Household {
+        Household {
             index: 0,
             stratum: 0,
             size: 1,
@@ -1942,7 +1938,17 @@ mod tests {
             persistent0: 0.0,
             assets_per_capita: 0.0,
             left: 0,
-        };
+        }
+    }
+
+    #[test]
+    fn asset_test_does_not_loosen_when_assets_grow_with_incomes_as_the_standard_does() {
+        let members = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .population
+            .members;
+        let mut hh = one_person();
         let mut p = params("");
         // 10 % above the limit at the start (standard 600 yuan).
         hh.assets_per_capita = 1.1 * p.assets.limit_months * 600.0;
@@ -2339,17 +2345,7 @@ mod tests {
         let s = crate::scenario::load_str(&toml, "t").unwrap().scenario;
         let d = Dibao::new(&s.programs).unwrap();
         let members = s.population.members;
-        let hh = Household {
-            index: 0,
-            stratum: 0,
-            size: 1,
-            members: [Member::default(); crate::population::MAX_MEMBERS],
-            migrant: false,
-            log_income_perm: 0.0,
-            persistent0: 0.0,
-            assets_per_capita: 0.0,
-            left: 0,
-        };
+        let hh = one_person();
         let y = YearCtx {
             standard_index: 1.0,
             hh: &hh,
