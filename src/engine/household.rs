@@ -175,9 +175,19 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     let mut pa_ln = poor_area(&hh);
     let pa_ln0 = pa_ln.map_or(0.0, |v| v[0]);
     let mut income = IncomeState::of_unit(&hh, key.unit(), tables.shock_rates);
-    let mut progs = rules.household(&key);
-    // Its programs whose line counts for nothing in the bound of `year_facts` (`Rules::inert`).
-    let mut inert = rules.inert(&progs);
+    // Its standing with the programs. When every line follows from the year's context
+    // (`RepTables::static_near`: no year reads the household's facts before a month takes the
+    // steps) and a household the programs have not met is busy with none
+    // (`RepTables::fresh_idle`), it is made at the first month that takes the steps: most
+    // households of the reference model never take one. The same either way: the standing
+    // is a pure function of the household's key, and nothing reads it before.
+    let lazy = tables.fresh_idle && tables.static_near.is_some();
+    let fresh = || (!lazy).then(|| rules.household(&key));
+    let mut progs = fresh();
+    // Its programs whose line counts for nothing in the bound of `year_facts` (`Rules::inert`;
+    // read only where some line does not follow from the context, where `progs` is made).
+    let inert_of = |progs: &Option<Households>| progs.as_ref().map_or(0, |p| rules.inert(p));
+    let mut inert = inert_of(&progs);
     // Read only when a job loss starts (`ShockClock`): none can without its chance.
     let job_loss = d.shocks.job_loss.monthly_prob > 0.0;
     let mut has_worker = job_loss && hh.workers(members) > 0;
@@ -204,6 +214,15 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     let grid = &tables.window_end[st_idx * disaster.len()..(st_idx + 1) * disaster.len()];
     let windows = &tables.windows;
     let mut skipped = 0u32;
+    // The household's stratum's rows of the year table (`RepTables::year_rows`) and, when the
+    // fast path's line follows from the context, of the line table (per migrant or not: made
+    // again when a renewal draws a new household).
+    let rows = &tables.year_rows[st_idx * years..(st_idx + 1) * years];
+    let near_of = |hh: &Household| {
+        let r = (st_idx * 2 + hh.migrant as usize) * years;
+        tables.static_near.as_ref().map(|n| &n[r..r + years])
+    };
+    let mut near = near_of(&hh);
 
     // One month's income and the shocks that start in it.
     macro_rules! income_month {
@@ -242,7 +261,8 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             let mut is_fast = fast(year);
             if !is_fast && year.lines_due {
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
-                year.make_lines(rules, &mut progs, yc);
+                let p = progs.get_or_insert_with(|| rules.household(&key));
+                year.make_lines(rules, p, yc);
                 is_fast = fast(year);
             }
             if is_fast {
@@ -257,8 +277,9 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             } else {
                 // The year's context, when it was left for a month that needs it.
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
+                let p = progs.get_or_insert_with(|| rules.household(&key));
                 if year.facts_due {
-                    let _line = rules.facts(&mut progs, yc, year.made);
+                    let _line = rules.facts(p, yc, year.made);
                     // The line table's row is the household's own line; a line made with some
                     // facts left is at least the line of those left.
                     let _own = year.ln_line.max(yc.ln_local_standard).max(_line);
@@ -274,7 +295,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 }
                 let end = steps::<DIBAO_ONLY>(
                     rules,
-                    &mut progs,
+                    p,
                     yc,
                     year,
                     &mut standing,
@@ -286,7 +307,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                     $gaps,
                 );
                 // Only the steps change a program's standing.
-                standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
+                standing.busy = busy::<DIBAO_ONLY>(rules, p);
                 end
             }
         }};
@@ -302,14 +323,28 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     }
 
     // Burn-in at start-year incomes and standards, so the caseload starts in its steady state.
-    {
+    // Without one (the reference model) no year-0 facts are made here: the first year makes
+    // its own (a program's yearly facts are made afresh each time, `Step::year`).
+    if burn == 0 {
+        standing.busy = busy_of::<DIBAO_ONLY>(rules, &progs);
+    } else {
         let mut yc = None;
         let mut year0 = year_facts(
-            model, tables, rules, &mut progs, inert, &hh, 0, pa_ln0, &mut yc,
+            model,
+            tables,
+            rules,
+            &mut progs,
+            inert,
+            &hh,
+            &rows[0],
+            near.map(|n| n[0]),
+            0,
+            pa_ln0,
+            &mut yc,
         );
-        standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
-        // The burn-in's steps count into a scratch slot (not even zeroed without a burn-in).
-        if burn > 0 {
+        standing.busy = busy_of::<DIBAO_ONLY>(rules, &progs);
+        // The burn-in's steps count into a scratch slot.
+        {
             let mut scratch = [0i64; c::N];
             let mut scratch_gaps = GapSums::default();
             let mut mb = 0usize;
@@ -369,10 +404,11 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv);
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
-                progs = rules.household(&key);
-                inert = rules.inert(&progs);
-                standing.busy = busy::<DIBAO_ONLY>(rules, &progs);
+                progs = fresh();
+                inert = inert_of(&progs);
+                standing.busy = busy_of::<DIBAO_ONLY>(rules, &progs);
                 pa_ln = poor_area(&hh);
+                near = near_of(&hh);
             }
             if renewal == Renewal::Arrived {
                 // The household replaced by an arrival is still in town (the others' weights
@@ -382,13 +418,24 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             }
             has_worker = job_loss && hh.workers(members) > 0;
         }
-        let mut ln_index = tables.ln_stratum_income_index[hh.stratum as usize * years + t];
+        let row = &rows[t];
+        let mut ln_index = row.ln_index;
         if let Some(v) = pa_ln {
             ln_index += v[t];
         }
         let mut yc = None;
         let mut year = year_facts(
-            model, tables, rules, &mut progs, inert, &hh, t, ln_index, &mut yc,
+            model,
+            tables,
+            rules,
+            &mut progs,
+            inert,
+            &hh,
+            row,
+            near.map(|n| n[t]),
+            t,
+            ln_index,
+            &mut yc,
         );
         let mut fall_base = false;
         let mut fell = false;
@@ -479,15 +526,19 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         // As `YearCtx::k` and `local_standard` (the context may not have been needed).
         let k = hh.size as i64;
         // The average standard where people live (as published), not where they apply.
-        let standard_fen = 6 * k * tables.fen_standards[st_idx * years + t];
-        for (half, g) in gaps.iter_mut().enumerate() {
-            let slot = acc.slot(st_idx, t, half);
+        let standard_fen = 6 * k * row.fen_standard;
+        // The year's two half-year slots (`Counters::slot`), taken together.
+        let at = (st_idx * acc.years + t) * 2;
+        let [first, second] = &mut acc.data[at..at + 2] else {
+            unreachable!("a range of two slots")
+        };
+        for (slot, g) in [first, second].into_iter().zip(gaps.iter_mut()) {
             g.flush(k, slot);
             slot[c::HH_MONTHS] += 6;
             slot[c::PERSON_MONTHS] += 6 * k;
             slot[c::STANDARD_PERSON_FEN] += standard_fen;
         }
-        let slot = acc.slot(st_idx, t, 1);
+        let slot = &mut acc.data[at + 1];
         slot[c::FALL_BASE] += fall_base as i64;
         slot[c::FALL_IN] += fell as i64;
     }
@@ -496,6 +547,13 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         charity_ranks: claimed,
         skipped_months: skipped,
     }
+}
+
+/// [`busy`] of a household's standing, when it was made (one not made yet is busy with no
+/// program, `RepTables::fresh_idle`).
+#[inline(always)]
+fn busy_of<const DIBAO_ONLY: bool>(rules: &Rules, progs: &Option<Households>) -> bool {
+    progs.as_ref().is_some_and(|p| busy::<DIBAO_ONLY>(rules, p))
 }
 
 /// Some program is busy with the household (`Rules::busy`), compiled for dibao alone when it
@@ -540,6 +598,32 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
         k: hh.size as i64,
         urban: r.urban,
     }
+}
+
+/// What the engine reads of a household-year beside the programs' context, per (stratum,
+/// year), in one row (`RepTables::year_rows`): one look-up a household-year, not four.
+#[derive(Debug, Clone, Copy)]
+pub struct YearRow {
+    /// Poverty line, yuan per person per month, and its log (`RepTables::lines`).
+    line: f64,
+    ln_line: f64,
+    /// Log of the nominal income multiplier (`RepTables::ln_stratum_income_index`).
+    ln_index: f64,
+    /// The dibao standard where the household lives, fen per person per month
+    /// (`RepTables::fen_standards`).
+    fen_standard: i64,
+}
+
+/// The rows of [`YearRow`] per (stratum, year).
+pub(super) fn year_rows(tables: &RepTables) -> Vec<YearRow> {
+    (0..tables.lines.len())
+        .map(|i| YearRow {
+            line: tables.lines[i],
+            ln_line: tables.ln_lines[i],
+            ln_index: tables.ln_stratum_income_index[i],
+            fen_standard: tables.fen_standards[i],
+        })
+        .collect()
 }
 
 /// The part of a household-year's context that follows from its stratum, migrant or not, and
@@ -617,9 +701,11 @@ fn year_facts<'a>(
     model: &'a Model,
     tables: &RepTables,
     rules: &Rules,
-    progs: &mut Households,
+    progs: &mut Option<Households>,
     inert: u16,
     hh: &'a Household,
+    row: &YearRow,
+    static_near: Option<f64>,
     t: usize,
     ln_index: f64,
     yc: &mut Option<YearCtx<'a>>,
@@ -627,16 +713,12 @@ fn year_facts<'a>(
     let s = model.scenario();
     let years = s.simulation.years as usize;
     let st = hh.stratum as usize;
-    let i = st * years + t;
-    let ln_line = tables.ln_lines[i];
+    let ln_line = row.ln_line;
     let mut made = 0;
     let mut part = f64::NEG_INFINITY;
     let mut lines_due = false;
-    let (ln_near, illness_matters) = match &tables.static_near {
-        Some(near) => (
-            near[(st * 2 + hh.migrant as usize) * years + t],
-            rules.illness_matters,
-        ),
+    let (ln_near, illness_matters) = match static_near {
+        Some(near) => (near, rules.illness_matters),
         None => {
             // The facts of programs whose line follows from the context wait (`Rules::facts`);
             // the others' wait for a month below their bound, when each has one.
@@ -659,6 +741,9 @@ fn year_facts<'a>(
                 (part.max(bound), rules.illness_matters && ill)
             } else {
                 let yc = yc.get_or_insert_with(|| year_ctx(model, tables, hh, t));
+                let progs = progs
+                    .as_mut()
+                    .expect("made with the household where a line is not static");
                 (
                     part.max(rules.year_lines(progs, yc, row.mask)),
                     rules.illness_matters && rules.illness_matters_for(progs, row.mask),
@@ -667,7 +752,7 @@ fn year_facts<'a>(
         }
     };
     Year {
-        line: tables.lines[i],
+        line: row.line,
         ln_line,
         // No month's income is at or above an infinite line.
         ln_near: if tables.step_every_month {

@@ -18,10 +18,11 @@ use crate::population::regions::{regions, RegionSet};
 use crate::population::PopulationModel;
 use crate::programs::dibao::StandardTable;
 use crate::programs::temporary::shock;
-use crate::programs::Rules;
+use crate::programs::{HouseholdKey, Rules};
 use crate::scenario::{LoadedScenario, Scenario};
 use indicatif::ProgressBar;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A scenario ready to simulate.
 #[derive(Debug, Clone)]
@@ -190,9 +191,16 @@ pub struct RepTables {
     /// The part of a household-year's context that follows from its stratum, migrant or not,
     /// and year (`YearCtx`), per (stratum, migrant or not, year).
     pub ctx_rows: Vec<household::CtxRow>,
+    /// `lines`, `ln_lines`, `ln_stratum_income_index` and `fen_standards` per (stratum, year)
+    /// in one row, as the engine reads them (`household::YearRow`).
+    pub year_rows: Vec<household::YearRow>,
     /// Every month takes the steps (no fast path, no skipped window): for tests that check
     /// the programs' lines, which must leave the same counters. Off in runs.
     pub step_every_month: bool,
+    /// A household the programs have not met yet is busy with none (`Rules::busy` of a new
+    /// standing): with `static_near`, the engine then makes a household's standing with the
+    /// programs only at its first month that takes the steps.
+    pub fresh_idle: bool,
 }
 
 impl RepTables {
@@ -273,9 +281,14 @@ impl RepTables {
             static_near: None,
             near_parts: None,
             ctx_rows: Vec::new(),
+            year_rows: Vec::new(),
             step_every_month: false,
+            fresh_idle: !model
+                .rules
+                .busy(&model.rules.household(&HouseholdKey::new(sim.seed, rep, 0))),
         };
         tables.ctx_rows = household::ctx_rows(model, &tables);
+        tables.year_rows = household::year_rows(&tables);
         let parts = household::near_parts(model, &tables);
         tables.static_near = household::static_near(&parts);
         tables.near_parts = Some(parts);
@@ -445,6 +458,61 @@ fn chunk_range(j: u64, chunk: u64, n: u64) -> std::ops::Range<u64> {
     j * chunk..((j + 1) * chunk).min(n)
 }
 
+/// The work items of one replication: the chunks of `simulation.chunk_size` households in
+/// order, the last [`TAIL_CHUNKS`] per thread each cut in [`TAIL_SPLIT`] parts when more than
+/// one thread works, so that the threads finish within a fraction of a chunk of each other
+/// (a thread that claims the last whole chunk as another finishes would leave it idle for up
+/// to a chunk's time). The counters are integer sums, so the cut changes no output byte.
+#[derive(Debug, Clone, Copy)]
+struct Items {
+    /// Households, and households per chunk.
+    n: u64,
+    chunk: u64,
+    /// Chunks run whole (the first ones), and parts per chunk after them.
+    whole: u64,
+    split: u64,
+    /// Work items in all.
+    count: u64,
+}
+
+/// Chunks per thread at the end of a replication that are cut in parts ([`Items`]).
+const TAIL_CHUNKS: u64 = 2;
+/// Parts each of those chunks is cut in.
+const TAIL_SPLIT: u64 = 8;
+
+impl Items {
+    fn new(n: u64, chunk: u64, threads: usize) -> Items {
+        let chunks = n.div_ceil(chunk);
+        let (tail, split) = if threads > 1 {
+            ((TAIL_CHUNKS * threads as u64).min(chunks), TAIL_SPLIT)
+        } else {
+            (0, 1)
+        };
+        let whole = chunks - tail;
+        Items {
+            n,
+            chunk,
+            whole,
+            split,
+            count: whole + tail * split,
+        }
+    }
+
+    /// The households of item `j`, and whether it is the last part of its chunk (for the
+    /// progress bar, which counts chunks).
+    fn range(&self, j: u64) -> (std::ops::Range<u64>, bool) {
+        if j < self.whole {
+            return (chunk_range(j, self.chunk, self.n), true);
+        }
+        let q = j - self.whole;
+        let (c, part) = (self.whole + q / self.split, q % self.split);
+        let r = chunk_range(c, self.chunk, self.n);
+        let len = r.end - r.start;
+        let at = |p: u64| r.start + len * p / self.split;
+        (at(part)..at(part + 1), part + 1 == self.split)
+    }
+}
+
 /// Zeroed counters for `model` (with incidence counters when asked for).
 fn zero_counters(model: &Model, years: usize, incidence: bool) -> Counters {
     let c = Counters::new(model.pop.strata.strata.len(), years);
@@ -462,8 +530,28 @@ fn zero_counters(model: &Model, years: usize, incidence: bool) -> Counters {
 struct Workers {
     /// Threads in all, the calling one included.
     threads: usize,
-    /// The other `threads - 1` threads.
-    pool: Option<rayon::ThreadPool>,
+    /// The other `threads - 1` threads, kept for the process ([`shared_pool`]).
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+/// The pool of `others` worker threads, made at the first run that asks for it and kept for
+/// the process: a run does not start and stop its threads (a serial phase of every run, the
+/// short runs of a bench or a sweep included). Runs on the same pool at once stay correct:
+/// each run's calling thread claims its own items too, and a job finds none left when it
+/// comes late.
+fn shared_pool(others: usize) -> Result<Arc<rayon::ThreadPool>> {
+    static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == others) {
+        return Ok(pool.clone());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(others)
+        .build()
+        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    let pool = Arc::new(pool);
+    pools.push((others, pool.clone()));
+    Ok(pool)
 }
 
 impl Workers {
@@ -478,11 +566,7 @@ impl Workers {
             n => n,
         };
         let pool = if threads > 1 {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads - 1)
-                .build()
-                .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
-            Some(pool)
+            Some(shared_pool(threads - 1)?)
         } else {
             None
         };
@@ -532,9 +616,7 @@ fn simulate_rep(
     sim: &crate::scenario::SimulationParams,
     progress: Option<&ProgressBar>,
 ) -> Vec<Counters> {
-    let n = sim.households;
-    let chunk = sim.chunk_size as u64;
-    let chunks = n.div_ceil(chunk);
+    let items = Items::new(sim.households, sim.chunk_size as u64, pool.threads);
     let years = sim.years as usize;
     let incidence = tables.first().is_some_and(|t| t.decile_cuts.is_some());
     let zero = || -> Vec<Counters> {
@@ -544,9 +626,14 @@ fn simulate_rep(
             .collect()
     };
     let chunk_of = |acc: &mut Vec<Counters>, j: u64| {
-        let mut sums =
-            vec![vec![YearSummary::default(); years]; if incidence { picked.len() } else { 0 }];
-        for i in chunk_range(j, chunk, n) {
+        let (households, ends_chunk) = items.range(j);
+        // Only incidence reads the years' summaries (none made without it).
+        let mut sums = if incidence {
+            vec![vec![YearSummary::default(); years]; picked.len()]
+        } else {
+            Vec::new()
+        };
+        for i in households {
             for (pos, (a, &k)) in acc.iter_mut().zip(picked).enumerate() {
                 let summary = sums.get_mut(pos).map(|v| v.as_mut_slice());
                 simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
@@ -555,12 +642,12 @@ fn simulate_rep(
                 record_incidence(&sums, &tables[0], acc);
             }
         }
-        if let Some(pb) = progress {
+        if let (Some(pb), true) = (progress, ends_chunk) {
             pb.inc(1);
         }
     };
     // The integer sums are the same whichever thread added which chunk.
-    let mut accs = pool.each(chunks, zero, chunk_of).into_iter();
+    let mut accs = pool.each(items.count, zero, chunk_of).into_iter();
     let mut total = accs.next().expect("at least one thread");
     for other in accs {
         for (x, y) in total.iter_mut().zip(&other) {
@@ -692,6 +779,33 @@ pub fn work_items(models: &[Model]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The items cover every household once, in order, whatever the thread count, and the
+    /// parts of a cut chunk end it once.
+    #[test]
+    fn items_cover_every_household_once() {
+        for threads in [1, 2, 3] {
+            for (n, chunk) in [
+                (1u64, 256u64),
+                (10, 3),
+                (1000, 256),
+                (100_000, 256),
+                (5, 10),
+            ] {
+                let items = Items::new(n, chunk, threads);
+                let mut next = 0;
+                let mut ends = 0;
+                for j in 0..items.count {
+                    let (r, end) = items.range(j);
+                    assert_eq!(r.start, next, "{threads} threads, {n} households");
+                    next = r.end;
+                    ends += end as u64;
+                }
+                assert_eq!(next, n);
+                assert_eq!(ends, n.div_ceil(chunk));
+            }
+        }
+    }
 
     /// Every item runs exactly once, one accumulator per thread, whatever the thread count
     /// (more threads than items included).
