@@ -60,6 +60,10 @@ pub enum Purpose {
     /// [`year_stream`]); whether one arrives is the last event of the demography stream's
     /// January draw, so turning arrivals on moves no death's or migration's draw.
     Arrival = 17,
+    /// The able adults added back to a rural household at the start of a run before the
+    /// table's year (`population.demography.rural_back_step_migrants`), one generator per
+    /// household.
+    Returns = 18,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

@@ -103,6 +103,36 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          year), too rare among the small run's few tekun households",
     ),
     (
+        "programs.tekun.supporter_age_gap",
+        &[
+            ("programs.tekun.unable_supporter_share_60_urban", "{ 2000 = 0.5 }"),
+            ("programs.tekun.unable_supporter_share_60_rural", "{ 2000 = 0.5 }"),
+            ("programs.tekun.unable_supporter_share_70_urban", "{ 2000 = 0.5 }"),
+            ("programs.tekun.unable_supporter_share_70_rural", "{ 2000 = 0.5 }"),
+            ("simulation.households", "20000"),
+        ],
+        "the gap is read only with a share of supporters counted unable (0 in full-system-2023; \
+         set here), and only for the small run's few tekun candidates aged 84 or more",
+    ),
+    (
+        "programs.tekun.unable_supporter_share_60",
+        &[
+            ("programs.tekun.supporter_age_gap", "24.0"),
+            ("simulation.households", "20000"),
+        ],
+        "the shares are read only with a generation gap (0 in full-system-2023; the baseline's \
+         24 set here), for the small run's few tekun candidates aged 84 or more",
+    ),
+    (
+        "programs.tekun.unable_supporter_share_70",
+        &[
+            ("programs.tekun.supporter_age_gap", "15.0"),
+            ("simulation.households", "20000"),
+        ],
+        "with the baseline's gap (24) no supporter reaches 70 (ages stop at 90): a gap of 15 \
+         here, for the small run's few tekun candidates aged 85 or more",
+    ),
+    (
         "population.demography.",
         &[("population.demography.enabled", "true")],
         "population change (deaths, weights that follow the population) is switched on here",

@@ -59,6 +59,15 @@ pub struct DemographyParams {
     /// Read only with `enabled` (population change off: no migration either).
     #[serde(default)]
     pub rural_migration: bool,
+    /// The rural back-step of a run starting before `table_year` is the inverse of
+    /// `rural_migration` (required, with `table_year` after the start): the start population
+    /// is the table's with the able adults who left between the start year and `table_year`
+    /// added back ([`Demography::returned_per_able_adult`]), and the rural weights put the
+    /// region's moved-back persons on that sample, so the rural elderly are the table's, not
+    /// scaled up with the whole rural population. False: every rural household alike is
+    /// scaled by the moved-back index. Read only with `enabled`.
+    #[serde(default)]
+    pub rural_back_step_migrants: bool,
     /// The urban growth is carried by arrivals, not by every urban household alike: each
     /// January (with `population.members.ageing`, required) every urban sample household is
     /// replaced, with the yearly probability [`Demography::arrival_prob`], by an arriving
@@ -144,6 +153,14 @@ impl DemographyParams {
                  the yearly ageing step); set it to false or turn ageing on",
             );
         }
+        if self.rural_back_step_migrants && !self.rural_migration {
+            c.fail(
+                "population.demography.rural_back_step_migrants",
+                true,
+                "allowed: true only with rural_migration = true (the back-step is the inverse of \
+                 the migration); set it to false or turn rural_migration on",
+            );
+        }
         if self.urban_arrivals && !ageing {
             c.fail(
                 "population.demography.urban_arrivals",
@@ -214,6 +231,19 @@ pub fn migrant_share(st: &Stratum, m: &MemberParams) -> f64 {
     };
     let working = (1.0 - st.share_60plus - st.share_under16).max(0.0);
     working * adult * (1.0 - st.severe_disability) * (1.0 - m.severe_illness_prevalence)
+}
+
+/// Yearly probability 0–1 that an able adult of stratum `st` leaves for the towns when the
+/// rural population followed grows by `growth` (a share): −`growth` / [`migrant_share`], at
+/// most 1; 0 where no one may migrate (no floor).
+#[inline]
+fn migration_prob_at(growth: f64, st: &Stratum, m: &MemberParams) -> f64 {
+    let share = migrant_share(st, m);
+    if share > 0.0 {
+        ((-growth) / share).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 /// The values of one calendar year that population change reads, taken once
@@ -418,13 +448,99 @@ impl Demography {
         if !self.params.rural_migration || st.region != Region::Rural {
             return 0.0;
         }
-        let share = migrant_share(st, m);
-        // A stratum with no one eligible has no one to send (share 0: no migration).
-        if share > 0.0 {
-            ((-yv.rural_growth) / share).clamp(0.0, 1.0)
+        migration_prob_at(yv.rural_growth, st, m)
+    }
+
+    /// Able adults (can work, `MIGRANT_MIN_AGE` or older) added back to a rural household of
+    /// stratum `st` at the start, per such adult of the table's household, with
+    /// `rural_back_step_migrants`: 1 / Π (1 − p_y) − 1 over the years y after the start up to
+    /// `table_year`, p_y the stratum's yearly migration probability
+    /// (−rural growth / [`migrant_share`]): the table's able adults are the start's who did not
+    /// leave, so the start had 1 / Π (1 − p_y) of them. Deaths and ageing across the working-age
+    /// band in those years are not inverted. 0 for an urban stratum, with the key, migration or
+    /// population change off, or a run not starting before the table's year.
+    pub fn returned_per_able_adult(
+        &self,
+        sim: &SimulationParams,
+        st: &Stratum,
+        m: &MemberParams,
+    ) -> f64 {
+        let ty = self.params.table_year;
+        if !self.enabled()
+            || !self.params.rural_migration
+            || !self.params.rural_back_step_migrants
+            || st.region != Region::Rural
+            || ty <= sim.start_year
+        {
+            return 0.0;
+        }
+        let stay: f64 = (sim.start_year + 1..=ty)
+            .map(|y| 1.0 - migration_prob_at(self.params.rural_growth_at(y), st, m))
+            .product();
+        if stay > 0.0 {
+            1.0 / stay - 1.0
         } else {
             0.0
         }
+    }
+
+    /// The start's persons of stratum `st` over the table's in expectation: 1 +
+    /// [`Self::returned_per_able_adult`] × [`migrant_share`] (the added adults per person). The
+    /// rural weights divide the moved-back index by it, so the region's start persons stay on
+    /// the moved-back total while the households that were not given adults keep the table's
+    /// weight. 1 when nothing is added.
+    pub fn start_person_factor(
+        &self,
+        sim: &SimulationParams,
+        st: &Stratum,
+        m: &MemberParams,
+    ) -> f64 {
+        1.0 + self.returned_per_able_adult(sim, st, m) * migrant_share(st, m)
+    }
+
+    /// Add back to `hh` (drawn from the table) the able adults who left it between the start
+    /// and `table_year`: for each member who can work and is `MIGRANT_MIN_AGE` or older,
+    /// ⌊`q`⌋ adults plus one more with the chance of `q`'s fraction (one uniform per such
+    /// member from `rng`, the household's own stream), up to `MAX_MEMBERS`; each able, aged
+    /// uniformly over `MIGRANT_MIN_AGE` (or `working_age_min` if older) to `working_age_max`
+    /// (one more uniform). Returns how many were added.
+    pub fn add_returned(
+        &self,
+        hh: &mut Household,
+        q: f64,
+        m: &MemberParams,
+        rng: &mut crate::rng::StreamRng,
+    ) -> u8 {
+        if q <= 0.0 {
+            return 0;
+        }
+        let (whole, frac) = (q.floor(), q - q.floor());
+        let lo = m.working_age_min.max(MIGRANT_MIN_AGE);
+        let hi = m.working_age_max.max(lo);
+        let able = hh
+            .members()
+            .iter()
+            .filter(|p| p.age >= MIGRANT_MIN_AGE && can_work(p, m))
+            .count();
+        let mut added = 0u8;
+        for _ in 0..able {
+            let u: f64 = rng.random();
+            let n = whole as usize + (u < frac) as usize;
+            for _ in 0..n {
+                let u_age: f64 = rng.random();
+                if (hh.size as usize) < MAX_MEMBERS {
+                    let span = (hi - lo + 1) as f64;
+                    let age = lo + (span * u_age).min(span - 1.0) as u8;
+                    hh.members[hh.size as usize] = Member {
+                        age,
+                        ..Default::default()
+                    };
+                    hh.size += 1;
+                    added += 1;
+                }
+            }
+        }
+        added
     }
 
     /// The risks of member `p` (aged already) on the path on which nothing has happened to
@@ -714,12 +830,16 @@ impl Demography {
     /// Weights per (stratum, year), `s * years + t`: the start weight `w[s]` scaled so that the
     /// stratum's weighted persons in year t are its start-year weighted persons times its
     /// region's population index. `persons(s, t)` is the sample's persons (any fixed unit, such
-    /// as person-months) of stratum s in year t. Disabled, every year's weight is `w[s]`.
+    /// as person-months) of stratum s in year t. `start_factor[s]` (empty: 1 for every stratum)
+    /// is the sample's start persons over the table's ([`Self::start_person_factor`]): the
+    /// weighted persons are the index times the start persons over it. Disabled, every year's
+    /// weight is `w[s]`.
     pub fn year_weights(
         &self,
         strata: &StrataTable,
         w: &[f64],
         sim: &SimulationParams,
+        start_factor: &[f64],
         persons: impl Fn(usize, usize) -> f64,
     ) -> Vec<f64> {
         let n = sim.years as usize;
@@ -734,10 +854,14 @@ impl Demography {
                 Region::Urban => 0,
                 Region::Rural => 1,
             };
-            let p0 = persons(s, 0);
+            let p0 = persons(s, 0) / start_factor.get(s).copied().unwrap_or(1.0);
             for (t, ix) in index[r].iter().enumerate() {
                 let pt = persons(s, t);
-                let follow = if p0 > 0.0 && pt > 0.0 { p0 / pt } else { 1.0 };
+                let follow = if p0 > 0.0 && pt > 0.0 {
+                    p0 / pt
+                } else {
+                    1.0 / start_factor.get(s).copied().unwrap_or(1.0)
+                };
                 out.push(ws * ix * follow);
             }
         }
@@ -1326,7 +1450,7 @@ mod tests {
         let w = vec![2.0; t.strata.len()];
         // The sample loses a tenth of its persons each year.
         let persons = |_s: usize, y: usize| 100.0 * 0.9f64.powi(y as i32);
-        let yw = d.year_weights(&t, &w, &sim, persons);
+        let yw = d.year_weights(&t, &w, &sim, &[], persons);
         for (s, st) in t.strata.iter().enumerate() {
             let g = if st.region == Region::Urban {
                 1.02f64
@@ -1340,7 +1464,7 @@ mod tests {
             }
         }
         // Disabled: the start weights, bit for bit.
-        let off = demog(false).year_weights(&t, &w, &sim, persons);
+        let off = demog(false).year_weights(&t, &w, &sim, &[], persons);
         assert!(off.iter().all(|&x| x == 2.0));
     }
 
@@ -1379,6 +1503,91 @@ mod tests {
         // 0: the start year's population is the table's (no byte differs).
         d.params.table_year = 0;
         assert_eq!(d.region_index(&sim), plain);
+    }
+
+    #[test]
+    fn the_migrants_back_step_adds_back_the_able_adults_who_left_and_keeps_the_region_total() {
+        // A backtest from 2017 of a 2023 table, rural growth −3 % a year: the start's able
+        // adults are the table's over Π (1 − p), p = 0.03 / share, and the weights put the
+        // moved-back persons on the larger sample.
+        let (s, t) = defaults();
+        let m = &s.population.members;
+        let (sim, mut d) = backtest_2017();
+        d.params.table_year = 2023;
+        d.params.rural_migration = true;
+        let st = first(&t, Region::Rural);
+        assert_eq!(d.returned_per_able_adult(&sim, st, m), 0.0, "key off");
+        d.params.rural_back_step_migrants = true;
+        let share = migrant_share(st, m);
+        let q = d.returned_per_able_adult(&sim, st, m);
+        assert!(
+            (q - ((1.0 - 0.03 / share).powi(-6) - 1.0)).abs() < 1e-12,
+            "{q}"
+        );
+        assert_eq!(
+            d.returned_per_able_adult(&sim, first(&t, Region::Urban), m),
+            0.0
+        );
+        let f = d.start_person_factor(&sim, st, m);
+        assert!((f - (1.0 + q * share)).abs() < 1e-12);
+        // Weights: the start's weighted persons are the index times the table's persons.
+        let w = vec![2.0; t.strata.len()];
+        let factor: Vec<f64> = t
+            .strata
+            .iter()
+            .map(|st| d.start_person_factor(&sim, st, m))
+            .collect();
+        let persons = |s: usize, _y: usize| 100.0 * factor[s];
+        let yw = d.year_weights(&t, &w, &sim, &factor, persons);
+        let ix = d.region_index(&sim);
+        for (k, st) in t.strata.iter().enumerate() {
+            let r = (st.region == Region::Rural) as usize;
+            let weighted = yw[k * 8] * persons(k, 0);
+            assert!((weighted - 200.0 * ix[r][0]).abs() < 1e-9);
+        }
+        // The adults added: ⌊q⌋ or one more per able adult, able and 18 to 59.
+        let mut hh = Household {
+            index: 0,
+            stratum: 0,
+            size: 3,
+            members: Default::default(),
+            migrant: false,
+            log_income_perm: 0.0,
+            persistent0: 0.0,
+            assets_per_capita: 0.0,
+            left: 0,
+        };
+        for (i, a) in [70u8, 40, 10].iter().enumerate() {
+            hh.members[i].age = *a;
+        }
+        let mut rng = crate::rng::stream(4, 0, 0, crate::rng::Purpose::Returns);
+        let (mut n, mut added) = (0u32, 0u32);
+        for _ in 0..20_000 {
+            let mut h = hh.clone();
+            let a = d.add_returned(&mut h, 0.3, m, &mut rng);
+            assert!(a <= 1 && h.size == 3 + a);
+            for p in &h.members()[3..] {
+                assert!(p.age >= MIGRANT_MIN_AGE && p.age <= m.working_age_max && can_work(p, m));
+            }
+            n += 1;
+            added += a as u32;
+        }
+        let rate = added as f64 / n as f64;
+        assert!((rate - 0.3).abs() < 0.015, "{rate}");
+        // A run starting in the table's year adds nothing.
+        let mut sim23 = sim.clone();
+        sim23.start_year = 2023;
+        assert_eq!(d.returned_per_able_adult(&sim23, st, m), 0.0);
+    }
+
+    #[test]
+    fn a_migrants_back_step_without_migration_is_refused_naming_the_key() {
+        let on = "[population.demography]\nenabled = true\nrural_back_step_migrants = true\n";
+        let e = crate::scenario::load_str(on, "t").unwrap_err().to_string();
+        assert!(
+            e.contains("population.demography.rural_back_step_migrants"),
+            "{e}"
+        );
     }
 
     #[test]

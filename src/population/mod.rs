@@ -480,6 +480,11 @@ pub struct PopulationModel {
     /// arrived after the start year (`urban_arrivals`, a run starting before the table's year):
     /// the start population is the table's less them ([`Self::household`]). 0 otherwise.
     pub start_arrivals: f64,
+    /// Able adults added back per able adult of a drawn household at the start, per stratum
+    /// ([`Demography::returned_per_able_adult`], `rural_back_step_migrants`; 0 otherwise).
+    pub start_returns: Vec<f64>,
+    /// The start's persons over the table's per stratum ([`Demography::start_person_factor`]).
+    pub start_factor: Vec<f64>,
 }
 
 impl PopulationModel {
@@ -499,6 +504,8 @@ impl PopulationModel {
                 demography: Demography::new(&s.population.demography),
                 // A survey's records are the population itself: nothing is taken out.
                 start_arrivals: 0.0,
+                start_returns: Vec::new(),
+                start_factor: Vec::new(),
             });
         }
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
@@ -511,14 +518,27 @@ impl PopulationModel {
             }
             alloc.weight = vec![1.0; alloc.n.len()];
         }
+        let demography = Demography::new(&s.population.demography);
+        let m = &s.population.members;
+        let start_returns: Vec<f64> = strata
+            .strata
+            .iter()
+            .map(|st| demography.returned_per_able_adult(s.simulation, st, m))
+            .collect();
+        let start_factor = strata
+            .strata
+            .iter()
+            .map(|st| demography.start_person_factor(s.simulation, st, m))
+            .collect();
         Ok(PopulationModel {
             strata,
             alloc,
             params: s.population.clone(),
             microdata: None,
-            demography: Demography::new(&s.population.demography),
-            start_arrivals: Demography::new(&s.population.demography)
-                .arrived_since_start(s.simulation),
+            start_arrivals: demography.arrived_since_start(s.simulation),
+            demography,
+            start_returns,
+            start_factor,
         })
     }
 
@@ -529,10 +549,13 @@ impl PopulationModel {
     pub fn year_weights(&self, sim: &SimulationParams, k: &crate::counters::Counters) -> Vec<f64> {
         let v = k.view();
         let pm = crate::counters::c::PERSON_MONTHS;
-        self.demography
-            .year_weights(&self.strata, &self.alloc.weight, sim, |s, t| {
-                (v[[s, t, 0, pm]] + v[[s, t, 1, pm]]) as f64
-            })
+        self.demography.year_weights(
+            &self.strata,
+            &self.alloc.weight,
+            sim,
+            &self.start_factor,
+            |s, t| (v[[s, t, 0, pm]] + v[[s, t, 1, pm]]) as f64,
+        )
     }
 
     /// Generate household `index` of replication `rep`: a pure function of its arguments.
@@ -562,6 +585,15 @@ impl PopulationModel {
         let mut rng = crate::rng::unit_stream(unit, Purpose::Population);
         let st = &self.strata.strata[s_idx];
         let mut hh = self.draw_from(&mut rng, index, s_idx, st, &self.params.members, assets);
+        if let Some(&q) = self.start_returns.get(s_idx).filter(|&&q| q > 0.0) {
+            // The rural back-step as the inverse of the migration: the able adults who left
+            // between the start and the table's year added back, from a stream of their own
+            // (every other draw unchanged).
+            let mut r = crate::rng::unit_stream(unit, Purpose::Returns);
+            self.demography
+                .add_returned(&mut hh, q, &self.params.members, &mut r);
+            return hh;
+        }
         let a = self.start_arrivals;
         if a == 0.0 || self.strata.strata[s_idx].region != Region::Urban {
             return hh;

@@ -11,6 +11,7 @@ use crate::check::Checker;
 use crate::counters::c;
 use crate::population::{can_work, Household, MemberParams};
 use crate::rng::Purpose;
+use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,28 @@ pub struct TekunParams {
     /// able to work. 0: never (a member turning `working_age_min` ends the support).
     #[serde(default)]
     pub minors_kept_to_18_from: i32,
+    /// Years between an elderly household's oldest member and the supporter obliged to
+    /// support it (their child), for the supporter's age in `unable_supporter_share_60` and
+    /// `_70`. 0: the supporter's age is not read (no supporter counts as unable for age).
+    #[serde(default)]
+    pub supporter_age_gap: f64,
+    /// Share 0–1 of urban supporters aged 60–69 who count as unable to support (民发〔2021〕43号
+    /// art. 8 (二), and 民发〔2016〕178号 before it: a dibao recipient aged 60 or more), by
+    /// calendar year; before its first key, 0.
+    #[serde(default)]
+    pub unable_supporter_share_60_urban: Schedule,
+    /// The same for rural supporters.
+    #[serde(default)]
+    pub unable_supporter_share_60_rural: Schedule,
+    /// Share 0–1 of urban supporters aged 70 or more who count as unable to support
+    /// (民发〔2021〕43号 art. 8 (三): own income below the local per-capita disposable income of
+    /// the year before, assets within the local limit; the 60+ dibao recipients included), by
+    /// calendar year; before its first key, 0.
+    #[serde(default)]
+    pub unable_supporter_share_70_urban: Schedule,
+    /// The same for rural supporters.
+    #[serde(default)]
+    pub unable_supporter_share_70_rural: Schedule,
 }
 
 /// What an amount grows with after the start year.
@@ -120,6 +143,35 @@ impl TekunParams {
             );
         }
         c.range(
+            &format!("{k}.supporter_age_gap"),
+            self.supporter_age_gap,
+            0.0,
+            60.0,
+            "years between the oldest member and the supporter",
+        );
+        for (name, sch) in [
+            (
+                "unable_supporter_share_60_urban",
+                &self.unable_supporter_share_60_urban,
+            ),
+            (
+                "unable_supporter_share_60_rural",
+                &self.unable_supporter_share_60_rural,
+            ),
+            (
+                "unable_supporter_share_70_urban",
+                &self.unable_supporter_share_70_urban,
+            ),
+            (
+                "unable_supporter_share_70_rural",
+                &self.unable_supporter_share_70_rural,
+            ),
+        ] {
+            for (_, v) in sch.iter() {
+                c.share(&format!("{k}.{name}"), v);
+            }
+        }
+        c.range(
             &format!("{k}.institutional_cost"),
             self.institutional_cost,
             0.0,
@@ -185,6 +237,41 @@ pub fn no_one_can_work_minors_kept(hh: &Household, m: &MemberParams) -> bool {
 /// below the region's `share`, and no member who left for the towns (they remain supporters).
 pub fn no_supporter(u: f64, share: f64, hh: &Household) -> bool {
     u < share && hh.left == 0
+}
+
+impl TekunParams {
+    /// Share 0–1 of the supporters of `hh` (in an urban household when `urban`) who count as
+    /// unable to support in `year` for their age (民发〔2021〕43号 art. 8): the supporter's age is
+    /// the oldest member's less `supporter_age_gap`, read only for a household whose oldest
+    /// member is 60 or more; the region's `unable_supporter_share_70_*` from 70, `_60_*` from
+    /// 60, else 0.
+    pub fn unable_supporter_share(&self, hh: &Household, urban: bool, year: i32) -> f64 {
+        if self.supporter_age_gap <= 0.0 {
+            return 0.0;
+        }
+        let oldest = hh.members().iter().map(|p| p.age).max().unwrap_or(0) as f64;
+        if oldest < 60.0 {
+            return 0.0;
+        }
+        let age = oldest - self.supporter_age_gap;
+        let s = match (age >= 70.0, age >= 60.0, urban) {
+            (true, _, true) => &self.unable_supporter_share_70_urban,
+            (true, _, false) => &self.unable_supporter_share_70_rural,
+            (false, true, true) => &self.unable_supporter_share_60_urban,
+            (false, true, false) => &self.unable_supporter_share_60_rural,
+            _ => return 0.0,
+        };
+        s.at(year).unwrap_or(0.0)
+    }
+}
+
+/// The no-supporter share of the region `share` widened by the share `unable` of supporters
+/// counted unable (art. 8): a household has no able supporter when it has none (`share`) or
+/// when the one it has is unable, `share + (1 − share) × unable`, so the same propensity
+/// decides both and a household crosses as its supporter ages (no new draw).
+#[inline]
+pub fn widened_share(share: f64, unable: f64) -> f64 {
+    share + (1.0 - share) * unable
 }
 
 /// A household's standing with tekun.
@@ -292,6 +379,12 @@ impl Step for Tekun {
         } else {
             self.p.no_supporter_share_rural
         };
+        let unable = self.p.unable_supporter_share(y.hh, y.urban, y.year);
+        let share = if unable > 0.0 {
+            widened_share(share, unable)
+        } else {
+            share
+        };
         h.no_supporter = no_supporter(h.no_supporter_u, share, y.hh);
         h.assets_ok = self
             .dibao
@@ -382,6 +475,53 @@ mod tests {
             .scenario
             .programs
             .tekun
+    }
+
+    #[test]
+    fn a_supporter_counts_as_unable_by_age_from_the_rules_year() {
+        let mut p = params();
+        let mut hh = crate::population::Household {
+            index: 0,
+            stratum: 0,
+            size: 2,
+            members: Default::default(),
+            migrant: false,
+            log_income_perm: 0.0,
+            persistent0: 0.0,
+            assets_per_capita: 0.0,
+            left: 0,
+        };
+        hh.members[0].age = 86;
+        hh.members[1].age = 80;
+        assert_eq!(
+            p.unable_supporter_share(&hh, false, 2023),
+            0.0,
+            "gap 0: not read"
+        );
+        p.supporter_age_gap = 24.0;
+        p.unable_supporter_share_60_rural = Schedule::constant(2016, 0.07);
+        p.unable_supporter_share_60_urban = Schedule::constant(2016, 0.01);
+        p.unable_supporter_share_70_rural =
+            Schedule(std::collections::BTreeMap::from([(2016, 0.07), (2021, 0.9)]));
+        // Supporter 62: the region's 60+ share.
+        assert_eq!(p.unable_supporter_share(&hh, false, 2023), 0.07);
+        assert_eq!(p.unable_supporter_share(&hh, true, 2023), 0.01);
+        assert_eq!(
+            p.unable_supporter_share(&hh, false, 2015),
+            0.0,
+            "before the rule"
+        );
+        // Supporter 57: none.
+        hh.members[0].age = 81;
+        assert_eq!(p.unable_supporter_share(&hh, false, 2023), 0.0);
+        // Supporter 70: the 70+ share from 2021.
+        hh.members[0].age = 94;
+        assert_eq!(p.unable_supporter_share(&hh, false, 2020), 0.07);
+        assert_eq!(p.unable_supporter_share(&hh, false, 2021), 0.9);
+        // The widened share nests the region's: same propensity, more households.
+        let w = widened_share(0.3, 0.1);
+        assert!((w - 0.37).abs() < 1e-12);
+        assert_eq!(widened_share(0.3, 0.0), 0.3);
     }
 
     #[test]
