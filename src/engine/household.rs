@@ -261,7 +261,14 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             let mut is_fast = fast(year);
             if !is_fast && year.lines_due {
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
-                let p = progs.get_or_insert_with(|| rules.household(&key));
+                let p = progs.get_or_insert_with(|| {
+                    let p = rules.household(&key);
+                    debug_assert!(
+                        !rules.busy(&p),
+                        "a new standing must not be busy (Step::busy)"
+                    );
+                    p
+                });
                 year.make_lines(rules, p, yc);
                 is_fast = fast(year);
             }
@@ -277,7 +284,14 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             } else {
                 // The year's context, when it was left for a month that needs it.
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
-                let p = progs.get_or_insert_with(|| rules.household(&key));
+                let p = progs.get_or_insert_with(|| {
+                    let p = rules.household(&key);
+                    debug_assert!(
+                        !rules.busy(&p),
+                        "a new standing must not be busy (Step::busy)"
+                    );
+                    p
+                });
                 if year.facts_due {
                     let _line = rules.facts(p, yc, year.made);
                     // The line table's row is the household's own line; a line made with some
@@ -604,8 +618,9 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
 /// year), in one row (`RepTables::year_rows`): one look-up a household-year, not four.
 #[derive(Debug, Clone, Copy)]
 pub struct YearRow {
-    /// Poverty line, yuan per person per month, and its log (`RepTables::lines`).
+    /// Poverty line, yuan per person per month (`RepTables::lines`).
     line: f64,
+    /// Its natural log (`RepTables::ln_lines`).
     ln_line: f64,
     /// Log of the nominal income multiplier (`RepTables::ln_stratum_income_index`).
     ln_index: f64,

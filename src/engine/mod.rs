@@ -465,11 +465,13 @@ fn chunk_range(j: u64, chunk: u64, n: u64) -> std::ops::Range<u64> {
 /// to a chunk's time). The counters are integer sums, so the cut changes no output byte.
 #[derive(Debug, Clone, Copy)]
 struct Items {
-    /// Households, and households per chunk.
+    /// Households in the replication.
     n: u64,
+    /// Households per chunk.
     chunk: u64,
-    /// Chunks run whole (the first ones), and parts per chunk after them.
+    /// Chunks run whole (the first ones).
     whole: u64,
+    /// Parts each chunk after them is cut in.
     split: u64,
     /// Work items in all.
     count: u64,

@@ -271,6 +271,8 @@ pub trait Step: Sized {
     /// Refresh its yearly facts; returns the log of true per-capita income (yuan per person
     /// per month) at or above which the program cannot act on the household this year, unless
     /// it is [`busy`](Step::busy), a shock starts, or an illness month matters to it.
+    /// Contract: the facts are made afresh from the household and the year (draws only from
+    /// streams keyed by the year), so the engine may skip a year's call or make it late.
     fn year(&self, h: &mut Self::Household, y: &YearCtx) -> f64;
     /// The line [`year`](Step::year) would return, when it follows from the year's context
     /// alone (the standards and indices of the household's stratum and year, not its members
@@ -299,6 +301,8 @@ pub trait Step: Sized {
         false
     }
     /// The household is in the program (or in its procedure): every month needs its step.
+    /// Contract: a household just set up ([`household`](Step::household)) is never busy; the
+    /// engine makes a standing lazily on that ground (`RepTables::fresh_idle`).
     #[inline(always)]
     fn busy(&self, _h: &Self::Household) -> bool {
         false
