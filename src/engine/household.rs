@@ -819,17 +819,7 @@ pub(super) fn near_parts(model: &Model, tables: &RepTables) -> Vec<NearPart> {
     let mut parts = Vec::with_capacity(strata * 2 * years);
     for st in 0..strata {
         for migrant in [false, true] {
-            let hh = Household {
-                index: 0,
-                stratum: st as u16,
-                size: 0,
-                members: Default::default(),
-                migrant,
-                log_income_perm: 0.0,
-                persistent0: 0.0,
-                assets_per_capita: 0.0,
-                left: 0,
-            };
+            let hh = Household::blank(st as u16, 0, migrant);
             for t in 0..years {
                 let yc = year_ctx(model, tables, &hh, t);
                 parts.push(near_part(

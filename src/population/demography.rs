@@ -1546,17 +1546,7 @@ mod tests {
             assert!((weighted - 200.0 * ix[r][0]).abs() < 1e-9);
         }
         // The adults added: ⌊q⌋ or one more per able adult, able and 18 to 59.
-        let mut hh = Household {
-            index: 0,
-            stratum: 0,
-            size: 3,
-            members: Default::default(),
-            migrant: false,
-            log_income_perm: 0.0,
-            persistent0: 0.0,
-            assets_per_capita: 0.0,
-            left: 0,
-        };
+        let mut hh = Household::blank(0, 3, false);
         for (i, a) in [70u8, 40, 10].iter().enumerate() {
             hh.members[i].age = *a;
         }

@@ -356,6 +356,22 @@ pub struct Household {
 }
 
 impl Household {
+    /// A household of `size` default members in `stratum` with nothing drawn yet: index 0,
+    /// zero incomes (log points) and assets (yuan), nobody left. The start of a drawn household,
+    /// of the engine's per-stratum tables and of tests.
+    pub fn blank(stratum: u16, size: u8, migrant: bool) -> Household {
+        Household {
+            index: 0,
+            stratum,
+            size,
+            members: [Member::default(); MAX_MEMBERS],
+            migrant,
+            log_income_perm: 0.0,
+            persistent0: 0.0,
+            assets_per_capita: 0.0,
+            left: 0,
+        }
+    }
     /// Members in use.
     pub fn members(&self) -> &[Member] {
         &self.members[..self.size as usize]
@@ -719,14 +735,8 @@ impl PopulationModel {
         let u_low: f64 = rng.random();
         let mut hh = Household {
             index,
-            stratum: s_idx as u16,
-            size,
             members,
-            migrant,
-            log_income_perm: 0.0,
-            persistent0: 0.0,
-            assets_per_capita: 0.0,
-            left: 0,
+            ..Household::blank(s_idx as u16, size, migrant)
         };
         let shift = if hh.workers(m) == 0 {
             p.income.no_worker_log_shift

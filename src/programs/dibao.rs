@@ -1928,17 +1928,7 @@ mod tests {
     /// A household of one default member, no income, no assets (the rules' tests fill in what
     /// they need).
     fn one_person() -> Household {
-        Household {
-            index: 0,
-            stratum: 0,
-            size: 1,
-            members: [Member::default(); crate::population::MAX_MEMBERS],
-            migrant: false,
-            log_income_perm: 0.0,
-            persistent0: 0.0,
-            assets_per_capita: 0.0,
-            left: 0,
-        }
+        Household::blank(0, 1, false)
     }
 
     #[test]

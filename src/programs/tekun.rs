@@ -480,17 +480,7 @@ mod tests {
     #[test]
     fn a_supporter_counts_as_unable_by_age_from_the_rules_year() {
         let mut p = params();
-        let mut hh = crate::population::Household {
-            index: 0,
-            stratum: 0,
-            size: 2,
-            members: Default::default(),
-            migrant: false,
-            log_income_perm: 0.0,
-            persistent0: 0.0,
-            assets_per_capita: 0.0,
-            left: 0,
-        };
+        let mut hh = crate::population::Household::blank(0, 2, false);
         hh.members[0].age = 86;
         hh.members[1].age = 80;
         assert_eq!(
