@@ -292,6 +292,15 @@ impl Counters {
         &mut self.data[(s * self.years + t) * 2 + half]
     }
 
+    /// The two half-year slots of (stratum, year), together (`[first, second]`).
+    #[inline]
+    pub fn year_slots(&mut self, s: usize, t: usize) -> &mut [[i64; c::N]; 2] {
+        let at = (s * self.years + t) * 2;
+        (&mut self.data[at..at + 2])
+            .try_into()
+            .expect("a range of two slots")
+    }
+
     /// The counters as an array over the named [`axis`]es: stratum × year × half × counter.
     pub fn view(&self) -> ArrayView4<'_, i64> {
         ArrayView4::from_shape((self.strata, self.years, 2, c::N), self.data.as_flattened())

@@ -327,6 +327,27 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         }};
     }
 
+    // The engine's facts of year `t` (`year_facts`), the household's log income index
+    // `ln_index` that year.
+    macro_rules! year_of {
+        ($t:expr, $ln_index:expr, $yc:expr) => {{
+            let t: usize = $t;
+            year_facts(
+                model,
+                tables,
+                rules,
+                &mut progs,
+                inert,
+                &hh,
+                &rows[t],
+                near.map(|n| n[t]),
+                t,
+                $ln_index,
+                $yc,
+            )
+        }};
+    }
+
     // Months that would take the fast path and leave nothing to record (no program is busy
     // with the household, no spell is running, no summary) run ahead
     // in `fast_run`; it stops at the first month that needs more, already stepped.
@@ -343,19 +364,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         standing.busy = busy_of::<DIBAO_ONLY>(rules, &progs);
     } else {
         let mut yc = None;
-        let mut year0 = year_facts(
-            model,
-            tables,
-            rules,
-            &mut progs,
-            inert,
-            &hh,
-            &rows[0],
-            near.map(|n| n[0]),
-            0,
-            pa_ln0,
-            &mut yc,
-        );
+        let mut year0 = year_of!(0, pa_ln0, &mut yc);
         standing.busy = busy_of::<DIBAO_ONLY>(rules, &progs);
         // The burn-in's steps count into a scratch slot.
         {
@@ -438,19 +447,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             ln_index += v[t];
         }
         let mut yc = None;
-        let mut year = year_facts(
-            model,
-            tables,
-            rules,
-            &mut progs,
-            inert,
-            &hh,
-            row,
-            near.map(|n| n[t]),
-            t,
-            ln_index,
-            &mut yc,
-        );
+        let mut year = year_of!(t, ln_index, &mut yc);
         let mut fall_base = false;
         let mut fell = false;
         if WANT_INCOME {
@@ -542,17 +539,14 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         // The average standard where people live (as published), not where they apply.
         let standard_fen = 6 * k * row.fen_standard;
         // The year's two half-year slots (`Counters::slot`), taken together.
-        let at = (st_idx * acc.years + t) * 2;
-        let [first, second] = &mut acc.data[at..at + 2] else {
-            unreachable!("a range of two slots")
-        };
-        for (slot, g) in [first, second].into_iter().zip(gaps.iter_mut()) {
+        let slots = acc.year_slots(st_idx, t);
+        for (slot, g) in slots.iter_mut().zip(gaps.iter_mut()) {
             g.flush(k, slot);
             slot[c::HH_MONTHS] += 6;
             slot[c::PERSON_MONTHS] += 6 * k;
             slot[c::STANDARD_PERSON_FEN] += standard_fen;
         }
-        let slot = &mut acc.data[at + 1];
+        let slot = &mut slots[1];
         slot[c::FALL_BASE] += fall_base as i64;
         slot[c::FALL_IN] += fell as i64;
     }

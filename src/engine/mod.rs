@@ -761,7 +761,7 @@ fn quota_cut(model: &Model, first: &Counters) -> Vec<f64> {
         for t in 0..years {
             let mut by_need = [0.0; NEED_BINS];
             for half in 0..2 {
-                let slot = &first.data[(st * first.years + t) * 2 + half];
+                let slot = first.get(st, t, half);
                 for (b, x) in by_need.iter_mut().enumerate() {
                     *x += w * slot[c::QUOTA_NEED_0 + b] as f64 / 12.0;
                 }
