@@ -65,6 +65,15 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "quotas are off in full-system-2023",
     ),
     (
+        "programs.quota.growth",
+        &[
+            ("programs.quota.basis", "\"start_year\""),
+            ("programs.quota.share", "0.7"),
+        ],
+        "the cap's growth is read only with a cap held from the first year (basis = \"start_year\"), \
+         which binds below the uncapped caseload",
+    ),
+    (
         "programs.residence.",
         &[("programs.residence.based_application", "false")],
         "residence-based application is off, so the registered-place factor acts",

@@ -751,14 +751,21 @@ fn record_incidence(sums: &[Vec<YearSummary>], tables: &RepTables, acc: &mut [Co
 
 /// Need cut-offs per (stratum, year) from the first pass's recipients by need.
 fn quota_cut(model: &Model, first: &Counters) -> Vec<f64> {
-    use crate::programs::quota::{cut_off, NEED_BINS};
+    use crate::programs::quota::{cut_off, QuotaBasis, NEED_BINS};
     let s = model.scenario();
     let years = s.simulation.years as usize;
     let mut cuts = vec![0.0; model.pop.strata.strata.len() * years];
+    let q = &s.programs.quota;
+    // With a cap held by administration the counts are weighted as the outputs weight them
+    // (the year's population weights), so that the cap is a number of households.
+    let yw =
+        (q.basis == QuotaBasis::StartYear).then(|| model.pop.year_weights(&s.simulation, first));
     for (st, stratum) in model.pop.strata.strata.iter().enumerate() {
-        let w = model.pop.alloc.weight[st];
-        let cap = s.programs.quota.share * stratum.households;
-        for t in 0..years {
+        let by_need = |t: usize| {
+            let w = match &yw {
+                Some(yw) => yw[st * years + t],
+                None => model.pop.alloc.weight[st],
+            };
             let mut by_need = [0.0; NEED_BINS];
             for half in 0..2 {
                 let slot = first.get(st, t, half);
@@ -766,7 +773,17 @@ fn quota_cut(model: &Model, first: &Counters) -> Vec<f64> {
                     *x += w * slot[c::QUOTA_NEED_0 + b] as f64 / 12.0;
                 }
             }
-            cuts[st * years + t] = cut_off(&by_need, cap);
+            by_need
+        };
+        let first_year: f64 = by_need(0).iter().sum();
+        for t in 0..years {
+            let cap = match q.basis {
+                QuotaBasis::Households => q.share * stratum.households,
+                QuotaBasis::StartYear => {
+                    q.share * first_year * q.growth_factor(s.simulation.start_year, t)
+                }
+            };
+            cuts[st * years + t] = cut_off(&by_need(t), cap);
         }
     }
     cuts

@@ -6,11 +6,18 @@
 //! Need is the assessed shortfall as a share of the standard, 1 − assessed income / standard.
 //! The second run admits fewer households, whose own dynamics differ slightly, so the cap holds
 //! approximately (the cut-off is set on the first run's distribution); the tests bound it.
+//!
+//! The cap is a share of the stratum's households (`basis = "households"`), or a number of
+//! households held by administration (`basis = "start_year"`): a share of the stratum's own
+//! uncapped caseload in the first simulated year, moved each later year by `growth`, whatever
+//! the standard or incomes do (a county's quota, 指标, issue 10: history's caseload does not
+//! follow the standard-to-income ratio, README "The caseload's response to the standard").
 
 use super::MAX_PROPENSITIES;
 use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use crate::check::Checker;
 use crate::counters::c;
+use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
@@ -22,13 +29,49 @@ pub use crate::counters::NEED_BINS;
 pub struct QuotaParams {
     /// Switch the cap on or off.
     pub enabled: bool,
-    /// Cap on dibao households (monthly average) as a share 0–1 of the stratum's households.
+    /// Cap on dibao households (monthly average), share 0–1 of what `basis` names.
     pub share: f64,
+    /// What the cap is a share of.
+    pub basis: QuotaBasis,
+    /// With `basis = "start_year"`: the cap's growth from year y−1 to y, share (a year
+    /// schedule; the first simulated year's value is not used).
+    pub growth: Schedule,
+}
+
+/// `programs.quota.basis`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaBasis {
+    /// The stratum's households (sample weight), each year.
+    Households,
+    /// The stratum's uncapped dibao households (monthly average, weighted by the year's
+    /// population weights) in the first simulated year, moved by `growth` after it: a number of
+    /// households, not a share of the population.
+    StartYear,
 }
 
 impl QuotaParams {
-    pub(crate) fn validate(&self, c: &mut Checker, _sim: &SimulationParams) {
+    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
         c.share("programs.quota.share", self.share);
+        if self.basis == QuotaBasis::StartYear {
+            let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
+            c.schedule(
+                "programs.quota.growth",
+                &self.growth,
+                years,
+                -0.5,
+                1.0,
+                "a yearly growth rate",
+            );
+        }
+    }
+
+    /// The cap of year index `t` (0 = the first simulated year) as a multiple of the first
+    /// year's, with `basis = "start_year"`: the product of (1 + growth) over the years after it.
+    pub fn growth_factor(&self, start_year: i32, t: usize) -> f64 {
+        (1..=t as i32)
+            .map(|k| 1.0 + self.growth.at(start_year + k).unwrap_or(0.0))
+            .product()
     }
 }
 
@@ -97,5 +140,20 @@ mod tests {
         assert_eq!(cut_off(&r, 5.0), 1.0);
         assert_eq!(bin(1.0), NEED_BINS - 1);
         assert_eq!(bin(0.0), 0);
+    }
+
+    #[test]
+    fn the_start_year_cap_moves_by_its_growth_only_after_the_first_year() {
+        let q = QuotaParams {
+            enabled: true,
+            share: 0.8,
+            basis: QuotaBasis::StartYear,
+            growth: Schedule([(2023, 0.5), (2024, -0.1), (2026, 0.2)].into()),
+        };
+        assert_eq!(q.growth_factor(2023, 0), 1.0);
+        assert!((q.growth_factor(2023, 1) - 0.9).abs() < 1e-12);
+        // 2025 carries 2024's value forward (a schedule holds until its next key).
+        assert!((q.growth_factor(2023, 2) - 0.81).abs() < 1e-12);
+        assert!((q.growth_factor(2023, 3) - 0.81 * 1.2).abs() < 1e-12);
     }
 }
