@@ -640,3 +640,197 @@ fn poor_areas_growing_faster_lower_the_rural_caseload_and_leave_the_urban_alone(
         );
     }
 }
+
+/// History's response of the dibao caseload to its standard: year-on-year changes of the log
+/// of year-end dibao persons (rows `YYYY-12`) regressed on the changes of the log ratio of the
+/// year-end standard (the yearly row, x 12) to the year's per-capita disposable income, one
+/// trend per region, over changes ending in `from..=to`. The estimate, its standard error and
+/// the residual degrees of freedom. (`scripts/elasticity.py` prints the same table.)
+fn history_response(h: &History, from: i32, to: i32) -> (f64, f64, usize) {
+    let val = |key: &str, date: safetynet::backtest::HistDate| {
+        h.rows
+            .iter()
+            .find(|r| r.key == key && r.date == date)
+            .map(|r| r.value)
+    };
+    use safetynet::backtest::HistDate::{Month, Year};
+    let mut x: Vec<[f64; 3]> = vec![];
+    let mut y: Vec<f64> = vec![];
+    for (j, reg) in ["urban", "rural"].iter().enumerate() {
+        let obs = |yr: i32| {
+            let std = val(&format!("dibao_std_{reg}"), Year(yr))?;
+            let inc = val(&format!("income_pc_{reg}"), Year(yr))?;
+            let per = val(&format!("dibao_persons_{reg}"), Month(yr, 12))?;
+            Some((12.0 * std / inc, per))
+        };
+        for yr in from..=to {
+            if let (Some((r0, p0)), Some((r1, p1))) = (obs(yr - 1), obs(yr)) {
+                let mut row = [0.0; 3];
+                row[j] = 1.0;
+                row[2] = (r1 / r0).ln();
+                x.push(row);
+                y.push((p1 / p0).ln());
+            }
+        }
+    }
+    // Least squares by the normal equations (3 x 3, solved by Cramer's rule).
+    let mut a = [[0.0; 3]; 3];
+    let mut c = [0.0; 3];
+    for (xi, yi) in x.iter().zip(&y) {
+        for p in 0..3 {
+            c[p] += xi[p] * yi;
+            for q in 0..3 {
+                a[p][q] += xi[p] * xi[q];
+            }
+        }
+    }
+    let det = |m: &[[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det(&a);
+    let b: Vec<f64> = (0..3)
+        .map(|k| {
+            let mut m = a;
+            for p in 0..3 {
+                m[p][k] = c[p];
+            }
+            det(&m) / d
+        })
+        .collect();
+    let n = y.len();
+    let sse: f64 = x
+        .iter()
+        .zip(&y)
+        .map(|(xi, yi)| (yi - (0..3).map(|p| xi[p] * b[p]).sum::<f64>()).powi(2))
+        .sum();
+    // The slope's variance: s^2 times the (2, 2) element of (X'X)^-1, its cofactor over det.
+    let inv22 = (a[0][0] * a[1][1] - a[0][1] * a[1][0]) / d;
+    (b[2], (sse / (n - 3) as f64 * inv22).sqrt(), n - 3)
+}
+
+/// History's response and its 95 % interval: the pooled estimate over the year-on-year changes
+/// ending 2016-2022 (every year-end pair the history file holds before the baselines' 2023),
+/// the interval from Student's t at its degrees of freedom (9 today: 2.262).
+fn history_interval() -> (f64, f64, f64, f64, usize) {
+    let h = History::load(&repo_file("synthetic-data/history.csv")).unwrap();
+    let (b, se, df) = history_response(&h, 2016, 2022);
+    // Student's t, 97.5 % quantile, for the few degrees of freedom a yearly history gives.
+    const T975: [f64; 12] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+    ];
+    assert!((1..=12).contains(&df), "{df} degrees of freedom");
+    (b - T975[df - 1] * se, b + T975[df - 1] * se, b, se, df)
+}
+
+/// The response of `file`'s dibao persons to its standards raised 5 % from 2025 (the 2025
+/// growth g becomes (1 + g) x 1.05 - 1, 2026 on as before; the first simulated year, 2023, on
+/// which a held cap is set, is untouched), paired over 8 replications of 60,000 households
+/// (common random numbers): the change of log persons in H2 2026 (6 to 18 months after the
+/// standard is fully raised) over ln 1.05. Mean and se. (`scripts/elasticity.py` prints it by
+/// half-year and region.)
+fn model_response(file: &str) -> (f64, f64) {
+    let run = |sets: &[&str]| {
+        let mut all = vec![
+            "simulation.households=60000",
+            "simulation.replications=8",
+            "simulation.years=4",
+        ];
+        all.extend_from_slice(sets);
+        results_of(&model_of(file, &all, "history_fit test"))
+    };
+    let base = run(&[]);
+    let (su, sr) = (raised_growth(file, "urban"), raised_growth(file, "rural"));
+    let raised = run(&[&su, &sr]);
+    let h2 = |r: &ScenarioResults| -> Vec<f64> {
+        let h1 = r.values(2026, Period::FirstHalf, "national", "recipients_persons");
+        let fy = r.values(2026, Period::FullYear, "national", "recipients_persons");
+        fy.iter().zip(&h1).map(|(f, a)| 2.0 * f - a).collect()
+    };
+    let la: Vec<f64> = h2(&base).iter().map(|v| v.ln() / 1.05f64.ln()).collect();
+    let ls: Vec<f64> = h2(&raised).iter().map(|v| v.ln() / 1.05f64.ln()).collect();
+    paired(&la, &ls)
+}
+
+/// `file`'s caseload responds to its standard about as history's did (issue 10, README "The
+/// caseload's response to the standard"): the model's mean response lies inside history's 95 %
+/// interval, and its Monte Carlo se (about 0.05-0.07) is required below a tenth of the
+/// interval's width, so the verdict is the model's, not the sample's.
+fn responds_as_history_did(file: &str) {
+    let (lo, hi, b, se, df) = history_interval();
+    let (m, mse) = model_response(file);
+    assert!(
+        mse < (hi - lo) / 10.0,
+        "model se {mse:.3} too large against the interval {lo:.2}..{hi:.2}"
+    );
+    assert!(
+        (lo..=hi).contains(&m),
+        "{file}: model response {m:+.2} (se {mse:.2}) outside history's 95 % interval {lo:+.2} to \
+         {hi:+.2} (estimate {b:+.2}, se {se:.2}, {df} df)"
+    );
+}
+
+#[test]
+#[ignore = "issue 10: the baseline's response is +1.56 (se 0.07), above history's 95 % interval (-1.41 to +1.03)"]
+fn the_baseline_caseload_responds_to_the_standard_as_history_did() {
+    responds_as_history_did("baseline.toml");
+}
+
+/// The candidate with a caseload held by administration (a cap set in 2023 and held) meets it:
+/// +0.53 (se 0.05) at this sample.
+#[test]
+fn the_held_caseload_responds_to_the_standard_as_history_did() {
+    responds_as_history_did("held-caseload.toml");
+}
+
+/// `growth_{reg}` of `file`'s standard (resolved, `extends` followed) with its 2025 value g made
+/// (1 + g) x 1.05 - 1 and every other year as before: the standard 5 % higher from mid-2025 on.
+fn raised_growth(file: &str, reg: &str) -> String {
+    let loaded = safetynet::scenario::load(&repo_file(&format!("scenarios/{file}"))).unwrap();
+    let std = &loaded.scenario().programs.dibao.standard;
+    let sched = if reg == "urban" {
+        &std.growth_urban
+    } else {
+        &std.growth_rural
+    };
+    let at = |y: i32| sched.at(y).unwrap();
+    let mut g: std::collections::BTreeMap<i32, f64> = sched.iter().collect();
+    g.insert(2026, at(2026)); // a schedule carries its last key on: 2026 keeps its own value
+    g.insert(2025, (1.0 + at(2025)) * 1.05 - 1.0);
+    let body: Vec<String> = g.iter().map(|(y, v)| format!("{y} = {v}")).collect();
+    format!(
+        "programs.dibao.standard.growth_{reg}={{ {} }}",
+        body.join(", ")
+    )
+}
+
+#[test]
+fn the_history_response_is_estimated_from_the_history_file() {
+    // A check of the regression on a history with a known answer: persons move exactly 0.8 x the
+    // ratio's change plus a region trend, so the slope is 0.8 and the residual zero.
+    let mut text = String::from("key,date,unit,value,source,confirmed\n");
+    let mut per = [10.0f64, 40.0];
+    for (k, yr) in (2015..=2020).enumerate() {
+        for (j, reg) in ["urban", "rural"].iter().enumerate() {
+            let ratio = 0.2 + 0.01 * ((k * (j + 2)) % 5) as f64;
+            let inc = 30000.0 + 1000.0 * k as f64;
+            if k > 0 {
+                let prev_ratio = 0.2 + 0.01 * (((k - 1) * (j + 2)) % 5) as f64;
+                per[j] *= (0.8 * (ratio / prev_ratio).ln() - 0.05 * (j + 1) as f64).exp();
+            }
+            let std = ratio * inc / 12.0;
+            text += &format!("dibao_std_{reg},{yr},yuan/person/month,{std},test,yes\n");
+            text += &format!("income_pc_{reg},{yr},yuan/person/year,{inc},test,yes\n");
+            text += &format!(
+                "dibao_persons_{reg},{yr}-12,million persons,{},test,yes\n",
+                per[j]
+            );
+        }
+    }
+    let h = History::parse(&text, "test.csv").unwrap();
+    let (b, se, df) = history_response(&h, 2016, 2020);
+    assert!((b - 0.8).abs() < 1e-9, "slope {b}");
+    assert!(se < 1e-6, "se {se}");
+    assert_eq!(df, 10 - 3);
+}
