@@ -370,10 +370,11 @@ fn a_quota_held_from_the_first_year_follows_its_growth_not_the_standard() {
     // The cap: 0.6 of the first year's uncapped households, 0.8 of that from 2024 (a number of
     // households: the population's weights do not move it). Recipients enrolled above the year's
     // cut-off leave only at their review, so the count reaches a lower cap within about two
-    // years: in 2024 it lies between the cap and 2023's count. It settles 5 % or so above the
-    // cap: a household found below the cut-off (but not above the standard) at its review keeps
-    // the benefit through the gradual exit (6 months), and the first pass, which sets the
-    // cut-off, has no such months. So the mean over replications is held to 0-10 % above the cap.
+    // years: in 2024 it lies between the cap and 2023's count. Where it holds, the refined
+    // cut-off (a pass at the first cut-offs, then cut-offs aimed at cap x cap / count) keeps the
+    // mean over replications within 3 % of the cap (about 1 % at this sample; without the
+    // refinement it ran 5 % over: households below the cut-off keep the benefit to their review
+    // and through the gradual exit, which the first, uncapped pass has not).
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let free0 = mean(&hh(0, 2023));
     let held = |year| mean(&hh(2, year));
@@ -386,17 +387,9 @@ fn a_quota_held_from_the_first_year_follows_its_growth_not_the_standard() {
         0.48 * free0
     );
     let over = |year, cap: f64| held(year) / (cap * free0) - 1.0;
-    assert!(
-        (0.0..0.1).contains(&over(2023, 0.6)),
-        "2023: {}",
-        over(2023, 0.6)
-    );
+    assert!(over(2023, 0.6).abs() < 0.03, "2023: {}", over(2023, 0.6));
     assert!(held(2024) < held(2023) && held(2024) > 0.48 * free0);
-    assert!(
-        (0.0..0.1).contains(&over(2026, 0.48)),
-        "2026: {}",
-        over(2026, 0.48)
-    );
+    assert!(over(2026, 0.48).abs() < 0.03, "2026: {}", over(2026, 0.48));
     // The response of 2026's caseload to the 5 % higher standard, paired by replication.
     let resp = |a: usize, b: usize| -> (f64, f64) {
         let d: Vec<f64> = hh(a, 2026)

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::population::regions::{regions, RegionSet};
 use crate::population::PopulationModel;
 use crate::programs::dibao::StandardTable;
+use crate::programs::quota::QuotaBasis;
 use crate::programs::temporary::shock;
 use crate::programs::{HouseholdKey, Rules};
 use crate::scenario::{LoadedScenario, Scenario};
@@ -410,7 +411,22 @@ pub fn run_replications(
         if !quota.is_empty() {
             let counters = simulate_rep(&pool, models, &tables, &quota, rep, &sim, None);
             for (&k, demand) in quota.iter().zip(&counters) {
-                tables[k].quota_cut = Some(quota_cut(&models[k], demand));
+                tables[k].quota_cut = Some(quota_cut(&models[k], demand, None));
+            }
+            // A cap held from the first year is refined once: a pass at the first cut-offs
+            // shows where the capped count lands, and the cut-offs are set again on the first
+            // pass's need, aimed at cap × cap / count (households kept to their review and
+            // through the gradual exit make the capped count miss the cap by an amount that
+            // moves with the standard).
+            let held = pick(models, |s| {
+                s.programs.quota.enabled && s.programs.quota.basis == QuotaBasis::StartYear
+            });
+            if !held.is_empty() {
+                let second = simulate_rep(&pool, models, &tables, &held, rep, &sim, None);
+                for (&k, landed) in held.iter().zip(&second) {
+                    let first = &counters[quota.iter().position(|&q| q == k).unwrap()];
+                    tables[k].quota_cut = Some(quota_cut(&models[k], first, Some(landed)));
+                }
             }
         }
         if incidence {
@@ -749,9 +765,11 @@ fn record_incidence(sums: &[Vec<YearSummary>], tables: &RepTables, acc: &mut [Co
     }
 }
 
-/// Need cut-offs per (stratum, year) from the first pass's recipients by need.
-fn quota_cut(model: &Model, first: &Counters) -> Vec<f64> {
-    use crate::programs::quota::{cut_off, QuotaBasis, NEED_BINS};
+/// Need cut-offs per (stratum, year) from the first pass's recipients by need; with `landed`
+/// (the counters of a pass at the cut-offs set before), aimed at cap × cap / the count it
+/// landed at, so that a pass at the new cut-offs lands nearer the cap.
+fn quota_cut(model: &Model, first: &Counters, landed: Option<&Counters>) -> Vec<f64> {
+    use crate::programs::quota::{cut_off, NEED_BINS};
     let s = model.scenario();
     let years = s.simulation.years as usize;
     let mut cuts = vec![0.0; model.pop.strata.strata.len() * years];
@@ -761,29 +779,35 @@ fn quota_cut(model: &Model, first: &Counters) -> Vec<f64> {
     let yw =
         (q.basis == QuotaBasis::StartYear).then(|| model.pop.year_weights(&s.simulation, first));
     for (st, stratum) in model.pop.strata.strata.iter().enumerate() {
-        let by_need = |t: usize| {
+        let by_need = |k: &Counters, t: usize| {
             let w = match &yw {
                 Some(yw) => yw[st * years + t],
                 None => model.pop.alloc.weight[st],
             };
             let mut by_need = [0.0; NEED_BINS];
             for half in 0..2 {
-                let slot = first.get(st, t, half);
+                let slot = k.get(st, t, half);
                 for (b, x) in by_need.iter_mut().enumerate() {
                     *x += w * slot[c::QUOTA_NEED_0 + b] as f64 / 12.0;
                 }
             }
             by_need
         };
-        let first_year: f64 = by_need(0).iter().sum();
+        let first_year: f64 = by_need(first, 0).iter().sum();
         for t in 0..years {
-            let cap = match q.basis {
+            let mut cap = match q.basis {
                 QuotaBasis::Households => q.share * stratum.households,
                 QuotaBasis::StartYear => {
                     q.share * first_year * q.growth_factor(s.simulation.start_year, t)
                 }
             };
-            cuts[st * years + t] = cut_off(&by_need(t), cap);
+            if let Some(landed) = landed {
+                let n: f64 = by_need(landed, t).iter().sum();
+                if n > 0.0 {
+                    cap *= cap / n;
+                }
+            }
+            cuts[st * years + t] = cut_off(&by_need(first, t), cap);
         }
     }
     cuts

@@ -12,6 +12,9 @@
 //! uncapped caseload in the first simulated year, moved each later year by `growth`, whatever
 //! the standard or incomes do (a county's quota, 指标, issue 10: history's caseload does not
 //! follow the standard-to-income ratio, README "The caseload's response to the standard").
+//! Such a cap is refined once: a pass at the first cut-offs shows where the capped count lands,
+//! and the cut-offs are set again on the first pass's need aimed at cap × cap / count
+//! (`engine::quota_cut`).
 
 use super::MAX_PROPENSITIES;
 use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
@@ -95,8 +98,8 @@ pub fn cut_off(recipients: &[f64; NEED_BINS], cap: f64) -> f64 {
     0.0
 }
 
-/// The quota as a step after dibao: in its first pass it counts dibao's recipients by
-/// assessed need. (In the second, dibao admits by the cut-off, read in its yearly facts.)
+/// The quota as a step after dibao: it counts dibao's recipients by assessed need. (In a pass
+/// with cut-offs, dibao admits by the cut-off, read in its yearly facts.)
 #[derive(Debug, Clone)]
 pub struct Quota;
 
@@ -114,7 +117,9 @@ impl Step for Quota {
     }
 
     fn step(&self, _h: &mut (), y: &YearCtx, _mo: &MonthCtx, led: &mut Ledger, rec: &mut Record) {
-        if y.quota_cut.is_none() && led.on_dibao() {
+        // Recorded in every pass: a pass at given cut-offs shows where the capped count lands
+        // (the refinement of a held cap, `engine::quota_cut`).
+        if led.on_dibao() {
             let need = 1.0 - led.dibao_assessed_pc / y.standard;
             rec[c::QUOTA_NEED_0 + bin(need)] += 1;
         }
