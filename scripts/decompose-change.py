@@ -27,6 +27,9 @@ changes Sep 2023 -> Jun 2024 and Sep 2023 -> Sep 2025 are printed with their pai
 """
 import collections, csv, json, math, os, subprocess, sys, tempfile, tomllib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import replications  # noqa: E402  (scripts/replications.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 CANDIDATES = "--candidates" in sys.argv
@@ -178,11 +181,7 @@ def run(sets, out):
     for s in sets:
         cmd += ["--set", s]
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    rows = collections.defaultdict(list)
-    with open(os.path.join(out, "replications.csv")) as f:
-        for r in csv.DictReader(f):
-            rows[(int(r["year"]), r["period"], r["region"], r["metric"])].append(float(r["value"]))
-    return rows
+    return replications.read(out)
 
 
 def chg(rows, region="national", frm=(2021, 9), to=(2023, 9)):
@@ -191,10 +190,7 @@ def chg(rows, region="national", frm=(2021, 9), to=(2023, 9)):
     return [100 * (y / x - 1) for x, y in zip(a, b)]
 
 
-def ms(v):
-    n = len(v)
-    m = sum(v) / n
-    return m, math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1) / n)
+ms = replications.ms
 
 
 def span_table(tmp, spans, runs, against, width, more=None, extra=None, title=""):

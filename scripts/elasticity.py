@@ -24,6 +24,9 @@ file of its first run) in place of scenarios/baseline.toml.
 """
 import collections, csv, math, os, subprocess, sys, tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import replications  # noqa: E402  (scripts/replications.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 argv = sys.argv[1:]
 SETS = [argv[i + 1] for i, a in enumerate(argv) if a == "--set"]
@@ -109,11 +112,7 @@ def run(sets, out):
     for s in SETS + sets:
         cmd += ["--set", s]
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    rows = collections.defaultdict(list)
-    with open(os.path.join(out, "replications.csv")) as f:
-        for r in csv.DictReader(f):
-            rows[(int(r["year"]), r["period"], r["region"], r["metric"])].append(float(r["value"]))
-    return rows
+    return replications.read(out)
 
 
 def half(rows, year, h, region):
@@ -124,10 +123,7 @@ def half(rows, year, h, region):
     return [2 * f - a for f, a in zip(rows[(year, "FY", region, "recipients_persons")], h1)]
 
 
-def ms(v):
-    n = len(v)
-    m = sum(v) / n
-    return m, math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1) / n)
+ms = replications.ms
 
 
 def model_table():
