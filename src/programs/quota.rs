@@ -12,9 +12,9 @@
 //! uncapped caseload in the first simulated year, moved each later year by `growth`, whatever
 //! the standard or incomes do (a county's quota, 指标, issue 10: history's caseload does not
 //! follow the standard-to-income ratio, README "The caseload's response to the standard").
-//! Such a cap is refined once: a pass at the first cut-offs shows where the capped count lands,
-//! and the cut-offs are set again on the first pass's need aimed at cap × cap / count
-//! (`engine::quota_cut`).
+//! Such a cap is refined once: a second pass at the first cut-offs shows where the capped count
+//! lands, and the cut-offs are set again on the first pass's need aimed at cap × cap / count
+//! (`engine::quota_cut`); the run itself is the third pass.
 
 use super::MAX_PROPENSITIES;
 use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
