@@ -602,6 +602,7 @@ fn year_ctx<'a>(model: &'a Model, tables: &RepTables, hh: &'a Household, t: usiz
             * r.price_index,
         medical_share: s.population.spending.medical_share_of_income,
         quota_cut: tables.quota_cut.as_ref().map(|c| c[st * years + t]),
+        quota_record: tables.quota_record,
         size: hh.size as f64,
         k: hh.size as i64,
         urban: r.urban,

@@ -173,6 +173,9 @@ pub struct RepTables {
     /// Quota: `None` in the first pass (recipients are counted by need); then the need cut-off
     /// per (stratum, year).
     pub quota_cut: Option<Vec<f64>>,
+    /// Quota: this pass counts recipients by need (the first pass, and the pass that refines a
+    /// held cap); the run's own pass does not, as nothing reads them there.
+    pub quota_record: bool,
     /// Incidence: upper edges of deciles 1–9 of pre-transfer per-capita income per year.
     pub decile_cuts: Option<Vec<[f64; 9]>>,
     /// The fast path's line, log yuan per person per month, per (stratum, migrant or not,
@@ -278,6 +281,7 @@ impl RepTables {
             dibao_only: model.rules.dibao_only(),
             window_end,
             quota_cut: None,
+            quota_record: true,
             decile_cuts: None,
             static_near: None,
             near_parts: None,
@@ -427,6 +431,9 @@ pub fn run_replications(
                     let first = &counters[quota.iter().position(|&q| q == k).unwrap()];
                     tables[k].quota_cut = Some(quota_cut(&models[k], first, Some(landed)));
                 }
+            }
+            for &k in &quota {
+                tables[k].quota_record = false;
             }
         }
         if incidence {

@@ -104,6 +104,8 @@ pub struct YearCtx<'a> {
     pub medical_share: f64,
     /// With a quota, after its first pass: the stratum's need cut-off this year.
     pub quota_cut: Option<f64>,
+    /// With a quota: this pass counts dibao's recipients by need (`engine::RepTables`).
+    pub quota_record: bool,
     /// Members.
     pub size: f64,
     pub k: i64,

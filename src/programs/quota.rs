@@ -117,9 +117,9 @@ impl Step for Quota {
     }
 
     fn step(&self, _h: &mut (), y: &YearCtx, _mo: &MonthCtx, led: &mut Ledger, rec: &mut Record) {
-        // Recorded in every pass: a pass at given cut-offs shows where the capped count lands
-        // (the refinement of a held cap, `engine::quota_cut`).
-        if led.on_dibao() {
+        // Recorded in the passes whose counts set the cut-offs: the first, and the one at given
+        // cut-offs that shows where a held cap's count lands (`engine::quota_cut`).
+        if y.quota_record && led.on_dibao() {
             let need = 1.0 - led.dibao_assessed_pc / y.standard;
             rec[c::QUOTA_NEED_0 + bin(need)] += 1;
         }

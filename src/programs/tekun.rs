@@ -640,6 +640,7 @@ mod tests {
                 education: 0.0,
                 medical_share: 0.0,
                 quota_cut: None,
+                quota_record: false,
                 size: self.hh.size as f64,
                 k: self.hh.size as i64,
                 urban: false,
