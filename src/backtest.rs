@@ -187,6 +187,16 @@ pub enum Kind {
     Level,
     /// Dated `YYYY-MM/YYYY-MM` (those months) or `YYYY` (January–December).
     Flow,
+    /// A flow of whole calendar years (`YYYY` or `YYYY-01/YYYY-12`) that the model counts in
+    /// January (births and deaths): none in the start year, so that year is not compared.
+    Yearly,
+}
+
+impl Kind {
+    /// A total over months (`Flow` or `Yearly`).
+    pub fn is_flow(self) -> bool {
+        matches!(self, Kind::Flow | Kind::Yearly)
+    }
 }
 
 /// One official key and the model figure it is compared with.
@@ -241,11 +251,19 @@ pub const FIGURES: &[FigureMap] = &[
     fig!("temp_assist_spend",      "cost_temporary",        "national", Money,      Flow),
     fig!("assist_spend_dibao_tekun_temp", "cost_dibao_tekun_temporary", "national", Money, Flow),
     fig!("marginal_persons",       "marginal_persons",      "national", Persons,    Stock),
+    // Population change: the age structure and the January's events.
+    fig!("population_60plus",      "population_60plus",     "national", Persons,    Stock),
+    fig!("births",                 "births",                "national", Persons,    Yearly),
+    fig!("deaths",                 "deaths",                "national", Persons,    Yearly),
     // Churn: the model's entries and exits are of regular assistance (dibao or tekun, whose
     // own churn is small) by household, the official ones of dibao by unit.
     fig!("dibao_entries_households", "assist_entries",      "national", Households, Flow),
     fig!("dibao_exits_households",   "assist_exits",        "national", Households, Flow),
 ];
+
+/// Figures of population change, compared but never fitted by `calibrate --history`: the
+/// demography's schedules drive them, and no calibrated key moves them.
+pub const NOT_FITTED: &[&str] = &["population_60plus", "births", "deaths"];
 
 /// Driver keys: series that set the scenario's inputs rather than being compared.
 /// (key, dimension, what it drives).
@@ -406,7 +424,7 @@ impl History {
                             format!("`{key}` is a stock: YYYY (the year's average) or YYYY-MM (end of month)"),
                         ))
                     }
-                    (Some(Kind::Flow), HistDate::Month(..)) => {
+                    (Some(Kind::Flow | Kind::Yearly), HistDate::Month(..)) => {
                         return Err(bad(
                             1,
                             format!("`{key}` is a flow: YYYY (January–December) or YYYY-MM/YYYY-MM (those months)"),
@@ -949,8 +967,22 @@ impl Match {
         };
         let mut w = vec![0.0; halves];
         match (kind, date) {
-            (Kind::Flow, HistDate::Month(..)) => return None, // rejected when the file is read
+            (Kind::Flow | Kind::Yearly, HistDate::Month(..)) => return None, // rejected when the file is read
             (Kind::Stock, HistDate::Span(..)) => return None,
+            // Whole years after the start only (the start year has no January step).
+            (Kind::Yearly, _) => {
+                let y = match date {
+                    HistDate::Year(y) => y,
+                    HistDate::Span(y1, 1, y2, 12) if y1 == y2 => y1,
+                    _ => return None,
+                };
+                let t = y - from;
+                if t < 1 || t >= years as i32 {
+                    return None;
+                }
+                w[2 * t as usize] = 1.0;
+                w[2 * t as usize + 1] = 1.0;
+            }
             (Kind::Flow, HistDate::Year(y)) => {
                 let t = y - from;
                 if t < 0 || t >= years as i32 {
@@ -1047,7 +1079,7 @@ pub fn half_years(
             );
             let b = match kind {
                 Kind::Stock | Kind::Level => 2.0 * f - a,
-                Kind::Flow => f - a,
+                Kind::Flow | Kind::Yearly => f - a,
             };
             slot.push(a);
             slot.push(b);
@@ -1195,15 +1227,11 @@ pub fn changes(rows: &[BacktestRow]) -> Vec<ChangeRow> {
     let mut out = Vec::new();
     let mut groups: Vec<Vec<&BacktestRow>> = Vec::new();
     for r in rows {
-        let span = if r.kind == Kind::Flow {
-            r.date.months()
-        } else {
-            0
-        };
+        let span = if r.kind.is_flow() { r.date.months() } else { 0 };
         match groups.iter_mut().find(|g| {
             let g0 = g[0];
             g0.key == r.key
-                && (if g0.kind == Kind::Flow {
+                && (if g0.kind.is_flow() {
                     g0.date.months()
                 } else {
                     0
@@ -1430,7 +1458,7 @@ pub fn charts(rows: &[BacktestRow]) -> Vec<crate::report::backtest::Chart> {
     for r in rows {
         let span = match r.kind {
             Kind::Stock | Kind::Level => String::new(),
-            Kind::Flow => format!(", {} months", r.date.months()),
+            Kind::Flow | Kind::Yearly => format!(", {} months", r.date.months()),
         };
         let title = format!("{} ({}{span}; {} {})", r.key, r.region, r.metric, r.unit);
         let p = ChartPoint {
@@ -1546,6 +1574,24 @@ mod tests {
         let m = Match::of(Kind::Flow, HistDate::Year(2018), 2017, 7).unwrap();
         assert_eq!(m.weights, vec![(2, 1.0), (3, 1.0)]);
         assert!(Match::of(Kind::Flow, HistDate::Span(2016, 12, 2017, 6), 2017, 7).is_none());
+    }
+
+    #[test]
+    fn yearly_events_match_whole_years_after_the_start_only() {
+        // Births and deaths are counted in January: none in the start year.
+        assert!(Match::of(Kind::Yearly, HistDate::Year(2017), 2017, 7).is_none());
+        assert!(Match::of(Kind::Yearly, HistDate::Span(2017, 1, 2017, 12), 2017, 7).is_none());
+        let m = Match::of(Kind::Yearly, HistDate::Span(2018, 1, 2018, 12), 2017, 7).unwrap();
+        assert_eq!(m.weights, vec![(2, 1.0), (3, 1.0)]);
+        assert_eq!(
+            Match::of(Kind::Yearly, HistDate::Year(2023), 2017, 7)
+                .unwrap()
+                .weights,
+            vec![(12, 1.0), (13, 1.0)]
+        );
+        // Part of a year, or past the horizon: not compared.
+        assert!(Match::of(Kind::Yearly, HistDate::Span(2018, 1, 2018, 6), 2017, 7).is_none());
+        assert!(Match::of(Kind::Yearly, HistDate::Year(2024), 2017, 7).is_none());
     }
 
     const HEAD: &str = "key,date,unit,value,source,confirmed\n";

@@ -110,6 +110,11 @@ pub mod c {
         ELIG_UNASSISTED_PERSON_MONTHS,
         // Persons in households of the monitoring platform's database (programs::monitoring).
         MONITORED_PERSON_MONTHS,
+        // Person-months of members aged `population::STAT_ELDERLY_AGE` or more.
+        ELDERLY_PERSON_MONTHS,
+        // The January's births and deaths (population.demography), in the year's first half.
+        BIRTHS,
+        DEATHS,
         // Dibao household-months by assessed need (the quota's first pass), NEED_BINS bins.
         QUOTA_NEED_0,
     );

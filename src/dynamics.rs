@@ -4,7 +4,7 @@
 //! stratum at once. Randomness comes only from the streams the engine hands in.
 
 use crate::check::Checker;
-use crate::population::demography::{DemogYear, Onset};
+use crate::population::demography::{DemogYear, Onset, YearOutcome};
 use crate::population::{Household, MemberParams, PopulationModel, StrataTable};
 use crate::rng::{
     month_stream, purpose_key, stream, unit_key, unit_stream, MonthRng, Purpose, StreamRng,
@@ -781,7 +781,8 @@ impl IncomeState {
     /// per year). A household whose last
     /// member died is replaced by a new one drawn from its stratum (an arriving one by
     /// [`PopulationModel::draw_arrival`]), its persistent income drawn afresh: returns which
-    /// ([`Renewal`]), so the caller starts its programs' standing anew. With
+    /// ([`Renewal`]), so the caller starts its programs' standing anew, with what happened
+    /// ([`YearOutcome`]: deaths, births, ...; all zero without population change). With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
     #[inline]
@@ -792,9 +793,9 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         yv: &DemogYear,
-    ) -> Renewal {
+    ) -> (Renewal, YearOutcome) {
         if !m.ageing {
-            return Renewal::Kept;
+            return (Renewal::Kept, YearOutcome::default());
         }
         // Ageing alone (no onset risk, no population change), in line: most years of most
         // scenarios' households.
@@ -802,7 +803,7 @@ impl IncomeState {
             for p in hh.members[..hh.size as usize].iter_mut() {
                 p.age = p.age.saturating_add(1).min(m.max_age);
             }
-            return Renewal::Kept;
+            return (Renewal::Kept, YearOutcome::default());
         }
         self.age_with_changes(d, hh, m, pop, yv)
     }
@@ -816,7 +817,7 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         yv: &DemogYear,
-    ) -> Renewal {
+    ) -> (Renewal, YearOutcome) {
         let on = &d.shocks.disability_onset;
         if !pop.demography.enabled() {
             let size = hh.size as usize;
@@ -830,7 +831,7 @@ impl IncomeState {
                     }
                 }
             }
-            return Renewal::Kept;
+            return (Renewal::Kept, YearOutcome::default());
         }
         // The streams of (seed, rep, hh.index): a replacing household keeps the index.
         let unit = self.unit;
@@ -850,7 +851,7 @@ impl IncomeState {
             *hh = pop.draw_arrival(&mut a, hh.index, hh.stratum as usize);
             Renewal::Arrived
         } else if hh.size > 0 {
-            return Renewal::Kept;
+            return (Renewal::Kept, year);
         } else {
             *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
             Renewal::Replaced
@@ -858,7 +859,7 @@ impl IncomeState {
         // The shock clock runs on: its waiting times are memoryless, so the new household's
         // next shocks are as likely as anyone's (a spell under way ends as scheduled).
         self.persistent = hh.persistent0;
-        renewal
+        (renewal, year)
     }
 }
 
@@ -1463,13 +1464,16 @@ mod tests {
                 var += q * (1.0 - q);
             }
             let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
-            if inc.age_one_year(
-                &s.dynamics,
-                &mut hh,
-                m,
-                &pop,
-                &pop.demography.year_values(2024),
-            ) == Renewal::Replaced
+            if inc
+                .age_one_year(
+                    &s.dynamics,
+                    &mut hh,
+                    m,
+                    &pop,
+                    &pop.demography.year_values(2024),
+                )
+                .0
+                == Renewal::Replaced
             {
                 died += before;
                 replaced += 1;
@@ -1518,7 +1522,8 @@ mod tests {
                         &s.population.members,
                         pop,
                         &pop.demography.year_values(2024),
-                    ),
+                    )
+                    .0,
                     Renewal::Kept
                 );
                 assert_eq!(hh.size, before.size);

@@ -669,6 +669,17 @@ fn rows() -> Vec<Row> {
             ALL,
         ),
         row(
+            "population_60plus",
+            "million persons",
+            true,
+            average(one(c::ELDERLY_PERSON_MONTHS), M),
+            ALL,
+        ),
+        // The January's events of population change (`population.demography`): the year's,
+        // none in a run's first year (it starts from that year's population).
+        row("births", "million persons", true, total(one(c::BIRTHS), M), ALL),
+        row("deaths", "million persons", true, total(one(c::DEATHS), M), ALL),
+        row(
             "poor_persons_pre",
             "million persons",
             true,

@@ -157,6 +157,14 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "the registered rural series is read only with rural_basis = \"registered\" (set here)",
     ),
     (
+        "population.demography.birth_age_",
+        &[
+            ("population.members.ageing", "true"),
+            ("population.demography.birth_rate", "{ 2023 = 0.05 }"),
+        ],
+        "the parental ages are read only with births on (off in full-system-2023): here 5 % a year per member of those ages",
+    ),
+    (
         "population.demography.urban_arrival_share",
         &[("population.demography.urban_arrivals", "true")],
         "their share of the urban growth is read only with arrivals on (set here, whatever the baseline says)",

@@ -83,7 +83,11 @@ impl PathGoal {
         );
         let rows: Vec<_> = rows
             .into_iter()
-            .filter(|r| !r.out_of_sample && r.kind != Kind::Level)
+            .filter(|r| {
+                !r.out_of_sample
+                    && r.kind != Kind::Level
+                    && !backtest::NOT_FITTED.contains(&r.key.as_str())
+            })
             .collect();
         let weight = |confirmed: bool| {
             if confirmed {

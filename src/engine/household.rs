@@ -424,7 +424,14 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     for t in 0..years {
         if t > 0 {
             let yv = &tables.demog_years[t];
-            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv);
+            let (renewal, events) = income.age_one_year(d, &mut hh, members, &model.pop, yv);
+            if !events.is_quiet() {
+                // The January's births and deaths are the year's (the model's year starts
+                // with them), counted in its first half.
+                let slot = acc.slot(st_idx, t, 0);
+                slot[c::BIRTHS] += events.born as i64;
+                slot[c::DEATHS] += events.died as i64;
+            }
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = fresh();
@@ -538,12 +545,14 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         let k = hh.size as i64;
         // The average standard where people live (as published), not where they apply.
         let standard_fen = 6 * k * row.fen_standard;
+        let elderly = 6 * hh.elderly() as i64;
         // The year's two half-year slots (`Counters::slot`), taken together.
         let slots = acc.year_slots(st_idx, t);
         for (slot, g) in slots.iter_mut().zip(gaps.iter_mut()) {
             g.flush(k, slot);
             slot[c::HH_MONTHS] += 6;
             slot[c::PERSON_MONTHS] += 6 * k;
+            slot[c::ELDERLY_PERSON_MONTHS] += elderly;
             slot[c::STANDARD_PERSON_FEN] += standard_fen;
         }
         let slot = &mut slots[1];

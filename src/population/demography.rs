@@ -9,8 +9,9 @@
 //! adults leave rural households each January, so the villages keep their old, young and
 //! disabled. With `urban_arrivals`, the urban growth is carried by arriving households of able
 //! working adults that replace a random few urban sample households each January (the others'
-//! weights grow by as much), not by every urban household alike. Households do not move
-//! between strata and no one is born into the sample; the reweighting keeps each region's
+//! weights grow by as much), not by every urban household alike. With `birth_rate`, children
+//! are born into households with members of parental age. Households do not move between
+//! strata; the reweighting keeps each region's
 //! weighted persons on its series. Known limitation: a
 //! household's income does not change when an earner leaves (the no-worker income shift
 //! applies only when a household is drawn).
@@ -99,6 +100,63 @@ pub struct DemographyParams {
     /// year), read with `rural_basis = "registered"`.
     #[serde(default)]
     pub rural_registered_growth: Schedule,
+    /// Births (with `population.members.ageing`, required): yearly probability 0–1, per
+    /// member aged `birth_age_min` to `birth_age_max`, of a child born into their household,
+    /// by year. Each January a household with n such members gains one member aged 0 with
+    /// probability 1 − (1 − rate)^n (at most one a year, none in a household of
+    /// `MAX_MEMBERS`), decided by the same uniform as the rest of its January (no other draw
+    /// moves). Empty or 0 in every year (the default): no one is born into the sample. Read
+    /// only with `enabled`.
+    #[serde(default)]
+    pub birth_rate: Schedule,
+    /// A run starting before `table_year` starts from the table's households with every
+    /// member made younger by the years between the two, those not yet born then (younger
+    /// than that) left out ([`make_younger`]): the table's ages are its year's, and without
+    /// this a backtest from 2017 would start from 2023's ages and end six years older than
+    /// 2023. False: the table's ages as they are. Read only with `enabled`.
+    #[serde(default)]
+    pub age_back_step: bool,
+    /// Youngest age (years) counted as a possible parent by `birth_rate`.
+    #[serde(default = "default_birth_age_min")]
+    pub birth_age_min: u8,
+    /// Oldest age (years) counted as a possible parent by `birth_rate`.
+    #[serde(default = "default_birth_age_max")]
+    pub birth_age_max: u8,
+}
+
+/// The table's household `hh` `years` earlier: every member `years` younger, and those
+/// younger than `years` (born since) left out, the others keeping their order. A household of
+/// such members only is left as it is (it cannot have been without an adult: the generator
+/// gives every household one).
+pub fn make_younger(hh: &mut Household, years: u8) {
+    let size = hh.size as usize;
+    if hh.members().iter().all(|p| p.age < years) {
+        return;
+    }
+    let mut kept = 0;
+    for i in 0..size {
+        let p = hh.members[i];
+        if p.age >= years {
+            hh.members[kept] = Member {
+                age: p.age - years,
+                ..p
+            };
+            kept += 1;
+        }
+    }
+    for m in hh.members[kept..size].iter_mut() {
+        *m = Default::default();
+    }
+    hh.size = kept as u8;
+}
+
+/// The ages of parents at birth that `birth_rate` counts: 20–44 (NBS: nine births in ten in
+/// 2020 were to mothers of these ages; see `scenarios/README.md`).
+fn default_birth_age_min() -> u8 {
+    20
+}
+fn default_birth_age_max() -> u8 {
+    44
 }
 
 /// `population.demography.rural_basis`: the rural population the rural strata follow.
@@ -119,6 +177,11 @@ fn default_urban_arrival_share() -> f64 {
 }
 
 impl DemographyParams {
+    /// Whether anyone can be born: `birth_rate` above 0 in some year.
+    pub fn births(&self) -> bool {
+        self.birth_rate.iter().any(|(_, v)| v > 0.0)
+    }
+
     /// The key and schedule of the rural growth the rural strata follow (`rural_basis`).
     pub fn rural_series(&self) -> (&'static str, &Schedule) {
         match self.rural_basis {
@@ -161,6 +224,24 @@ impl DemographyParams {
                  the migration); set it to false or turn rural_migration on",
             );
         }
+        if self.births() && !ageing {
+            c.fail(
+                "population.demography.birth_rate",
+                "(a rate above 0)",
+                "allowed: a rate above 0 only with population.members.ageing = true (children \
+                 are born in the yearly ageing step); set it to 0 or turn ageing on",
+            );
+        }
+        if self.birth_age_min > self.birth_age_max || self.birth_age_max > 120 {
+            c.fail(
+                "population.demography.birth_age_max",
+                self.birth_age_max,
+                format!(
+                    "allowed: from birth_age_min ({}) to 120",
+                    self.birth_age_min
+                ),
+            );
+        }
         if self.urban_arrivals && !ageing {
             c.fail(
                 "population.demography.urban_arrivals",
@@ -174,6 +255,16 @@ impl DemographyParams {
             self.urban_arrival_share,
         );
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
+        if self.births() {
+            c.schedule(
+                "population.demography.birth_rate",
+                &self.birth_rate,
+                years.clone(),
+                0.0,
+                0.5,
+                "a yearly probability per member of parental age",
+            );
+        }
         c.schedule(
             "population.demography.mortality_factor",
             &self.mortality_factor,
@@ -256,6 +347,8 @@ pub struct DemogYear {
     rural_growth: f64,
     /// [`Demography::arrival_prob`] of the year, 0–1.
     arrival: f64,
+    /// `birth_rate` of the year, 0–1 (0 when the schedule is empty).
+    birth: f64,
     /// Yearly death probability at each age in the year, 0–1 (the 2020 table times the
     /// year's `mortality_factor`, at most 1; ages above TOP_AGE at TOP_AGE's), indexed by the
     /// age itself, so a member's costs one look-up.
@@ -287,10 +380,12 @@ pub struct YearOutcome {
     pub left: u8,
     /// An arriving household replaces this one (`urban_arrivals`; the caller draws it).
     pub arrives: bool,
+    /// Children born into the household (`birth_rate`; 0 or 1).
+    pub born: u8,
 }
 
 impl YearOutcome {
-    /// Nothing happened: no onset, death, departure or arrival.
+    /// Nothing happened: no onset, death, departure, arrival or birth.
     pub fn is_quiet(&self) -> bool {
         *self == YearOutcome::default()
     }
@@ -366,6 +461,7 @@ impl Demography {
             year,
             rural_growth: self.params.rural_growth_at(year),
             arrival: self.arrival_prob(year),
+            birth: self.params.birth_rate.at(year).unwrap_or(0.0),
             q,
             survive: q.map(|x| 1.0 - x),
         }
@@ -666,7 +762,14 @@ impl Demography {
                 i += 1;
             }
             if !first {
-                out.arrives = u >= t * (1.0 - arrival);
+                // Given nothing happened to the members, u / t is uniform: an arrival above
+                // 1 − arrival, and below it (u / (t (1 − arrival)) uniform again) a birth
+                // above the chance that none of the parents has a child.
+                let stays = t * (1.0 - arrival);
+                out.arrives = u >= stays;
+                if yv.birth > 0.0 && !out.arrives && (hh.size as usize) < MAX_MEMBERS {
+                    self.birth(hh, u, stays, yv.birth, &mut out);
+                }
                 return out;
             }
             let r = self.risks(&hh.members[i], yv, m, on, leave);
@@ -677,6 +780,23 @@ impl Demography {
             } else {
                 i += 1;
             }
+        }
+    }
+
+    /// A child born into `hh` when `u` (uniform on [0, `stays`)) is at or above `stays` × the
+    /// chance that none of its members of parental age has one.
+    #[inline(never)]
+    fn birth(&self, hh: &mut Household, u: f64, stays: f64, rate: f64, out: &mut YearOutcome) {
+        let (lo, hi) = (self.params.birth_age_min, self.params.birth_age_max);
+        let parents = hh
+            .members()
+            .iter()
+            .filter(|p| (lo..=hi).contains(&p.age))
+            .count();
+        if parents > 0 && u >= stays * (1.0 - rate).powi(parents as i32) {
+            hh.members[hh.size as usize] = Member::default();
+            hh.size += 1;
+            out.born = 1;
         }
     }
 
@@ -727,6 +847,18 @@ impl Demography {
         } else {
             // Only by rounding (an onset risk whose 1 − stay exceeds it): nothing.
             false
+        }
+    }
+
+    /// Years by which the start's households are younger than the table's
+    /// (`age_back_step`): `table_year` − the start year when population change is on and the
+    /// run starts before the table's year; 0 otherwise.
+    pub fn start_age_back(&self, sim: &SimulationParams) -> u8 {
+        let ty = self.params.table_year;
+        if self.enabled() && self.params.age_back_step && ty > sim.start_year {
+            (ty - sim.start_year).min(u8::MAX as i32) as u8
+        } else {
+            0
         }
     }
 
@@ -1112,6 +1244,91 @@ mod tests {
                 sum[1][e]
             );
         }
+    }
+
+    /// Births alone (no deaths, migration, arrivals or onset): over 200,000 default households
+    /// with a birth rate of 5 % per member of parental age, the births are within four standard
+    /// errors of their closed form, the sum over households of 1 − (1 − 0.05)^n (n the members
+    /// aged 20–44 after the year's ageing; none in a household of `MAX_MEMBERS`), se = sqrt of
+    /// the sum of p(1 − p); each child is one member aged 0 added at the end.
+    #[test]
+    fn births_follow_the_parents_of_the_household() {
+        let (s, pm, mut d) = busy_year(false);
+        d.params.rural_migration = false;
+        d.params.mortality_factor = Schedule::constant(2020, 0.0);
+        d.params.birth_rate = Schedule::constant(2020, 0.05);
+        let m = &s.population.members;
+        let yv = d.year_values(2024);
+        let on = Onset::default();
+        let mut rng = crate::rng::stream(14, 0, 0, crate::rng::Purpose::Demography);
+        let (mut want, mut var, mut got) = (0.0f64, 0.0f64, 0u64);
+        for i in 0..200_000 {
+            let mut hh = pm.household(&s.simulation, 0, i);
+            let before = hh.clone();
+            let st = &pm.strata.strata[hh.stratum as usize];
+            let n = hh
+                .members()
+                .iter()
+                .filter(|p| (19..=43).contains(&p.age))
+                .count();
+            let p = if (hh.size as usize) < MAX_MEMBERS {
+                1.0 - 0.95f64.powi(n as i32)
+            } else {
+                0.0
+            };
+            want += p;
+            var += p * (1.0 - p);
+            let out = d.age_and_step(&mut hh, &yv, m, st, on, &mut rng);
+            got += out.born as u64;
+            assert_eq!(hh.size, before.size + out.born);
+            if out.born == 1 {
+                assert_eq!(hh.members[hh.size as usize - 1], Member::default());
+            }
+            for (a, b) in hh.members().iter().zip(before.members()) {
+                assert_eq!(a.age, (b.age + 1).min(m.max_age));
+            }
+        }
+        let se = var.sqrt();
+        assert!(want > 1000.0);
+        assert!(
+            (got as f64 - want).abs() < 4.0 * se,
+            "births {got} against {want:.1} (se {se:.1})"
+        );
+    }
+
+    /// Turning births on moves no other event: with every event on, each household's deaths,
+    /// departures, onsets and arrival are the same with and without births (same stream),
+    /// and only households that had a child differ in their members.
+    #[test]
+    fn births_move_no_other_draw() {
+        let (s, pm, d0) = busy_year(true);
+        let mut d1 = d0.clone();
+        d1.params.birth_rate = Schedule::constant(2020, 0.05);
+        let m = &s.population.members;
+        let (y0, y1) = (d0.year_values(2024), d1.year_values(2024));
+        let on = Onset {
+            elderly_age: 60,
+            prob: 0.05,
+        };
+        let mut born = 0;
+        for i in 0..50_000 {
+            let start = pm.household(&s.simulation, 0, i);
+            let st = &pm.strata.strata[start.stratum as usize];
+            let (mut a, mut b) = (start.clone(), start.clone());
+            let mut ra = crate::rng::stream(15, 0, i, crate::rng::Purpose::Demography);
+            let mut rb = ra.clone();
+            let oa = d0.year_step(&mut a, &y0, m, st, on, &mut ra);
+            let ob = d1.year_step(&mut b, &y1, m, st, on, &mut rb);
+            assert_eq!(oa.born, 0);
+            assert_eq!(YearOutcome { born: 0, ..ob }, oa);
+            born += ob.born as u32;
+            if ob.born == 0 {
+                assert_eq!(a, b);
+            } else {
+                assert_eq!(&b.members()[..a.size as usize], a.members());
+            }
+        }
+        assert!(born > 500, "{born} births");
     }
 
     #[test]

@@ -23,6 +23,11 @@ use std::sync::Arc;
 /// Largest household simulated; larger sizes in a distribution are cut to this.
 pub const MAX_MEMBERS: usize = 8;
 
+/// Age (years) from which the statistics count a person as elderly: the NBS's "60 and over"
+/// (`population_60plus` in `synthetic-data/history.csv`). A definition of a published figure,
+/// read by no rule.
+pub const STAT_ELDERLY_AGE: u8 = 60;
+
 /// `population.*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -380,6 +385,13 @@ impl Household {
     pub fn workers(&self, m: &MemberParams) -> u8 {
         self.members().iter().filter(|p| can_work(p, m)).count() as u8
     }
+    /// Members aged [`STAT_ELDERLY_AGE`] or more.
+    pub fn elderly(&self) -> u8 {
+        self.members()
+            .iter()
+            .filter(|p| p.age >= STAT_ELDERLY_AGE)
+            .count() as u8
+    }
     /// Members of school age.
     pub fn pupils(&self, m: &MemberParams) -> u8 {
         self.members()
@@ -501,6 +513,9 @@ pub struct PopulationModel {
     pub start_returns: Vec<f64>,
     /// The start's persons over the table's per stratum ([`Demography::start_person_factor`]).
     pub start_factor: Vec<f64>,
+    /// Years by which a drawn household's members are made younger at the start
+    /// ([`Demography::start_age_back`], `age_back_step`; 0 otherwise).
+    pub start_age_back: u8,
 }
 
 impl PopulationModel {
@@ -522,6 +537,7 @@ impl PopulationModel {
                 start_arrivals: 0.0,
                 start_returns: Vec::new(),
                 start_factor: Vec::new(),
+                start_age_back: 0,
             });
         }
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
@@ -535,6 +551,7 @@ impl PopulationModel {
             alloc.weight = vec![1.0; alloc.n.len()];
         }
         let demography = Demography::new(&s.population.demography);
+        let start_age_back = demography.start_age_back(s.simulation);
         let m = &s.population.members;
         let start_returns: Vec<f64> = strata
             .strata
@@ -555,6 +572,7 @@ impl PopulationModel {
             demography,
             start_returns,
             start_factor,
+            start_age_back,
         })
     }
 
@@ -606,12 +624,16 @@ impl PopulationModel {
             // between the start and the table's year added back, from a stream of their own
             // (every other draw unchanged).
             let mut r = crate::rng::unit_stream(unit, Purpose::Returns);
+            // The table's members at the start's ages first: those added back are drawn at
+            // the start's.
+            self.at_start_ages(&mut hh);
             self.demography
                 .add_returned(&mut hh, q, &self.params.members, &mut r);
             return hh;
         }
         let a = self.start_arrivals;
         if a == 0.0 || self.strata.strata[s_idx].region != Region::Urban {
+            self.at_start_ages(&mut hh);
             return hh;
         }
         // The table's urban population holds the households that arrived after the start
@@ -628,7 +650,18 @@ impl PopulationModel {
             }
             hh = self.draw_from(&mut rng, index, s_idx, st, &self.params.members, assets);
         }
+        // After the rejection, whose densities are the table's at its ages.
+        self.at_start_ages(&mut hh);
         hh
+    }
+
+    /// A household drawn from the table at the start's ages (`age_back_step`,
+    /// [`demography::make_younger`]); as it is otherwise.
+    #[inline(always)]
+    fn at_start_ages(&self, hh: &mut Household) {
+        if self.start_age_back > 0 {
+            demography::make_younger(hh, self.start_age_back);
+        }
     }
 
     /// Density of `hh` under [`Self::draw_arrival`] over its density under
@@ -827,6 +860,45 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.size >= 1 && a.members()[0].age >= 16);
+    }
+
+    /// With `age_back_step`, a run starting in 2017 from the 2023 table draws each household as
+    /// the table's (same streams) with every member six years younger and those under six left
+    /// out, in order; without it, or starting in the table's year, the table's ages.
+    #[test]
+    fn the_age_back_step_starts_the_tables_households_younger() {
+        let text = "[population.demography]\nenabled = true\ntable_year = 2023\n\
+                    age_back_step = true\n";
+        let mut s = crate::scenario::load_str(text, "t").unwrap().scenario;
+        s.simulation.start_year = 2017;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        assert_eq!(pm.start_age_back, 6);
+        let mut off = s.clone();
+        off.population.demography.age_back_step = false;
+        let p_off = PopulationModel::new(&off, "t").unwrap();
+        assert_eq!(p_off.start_age_back, 0);
+        let mut s23 = s.clone();
+        s23.simulation.start_year = 2023;
+        assert_eq!(PopulationModel::new(&s23, "t").unwrap().start_age_back, 0);
+        let (mut dropped, mut kept) = (0, 0);
+        for i in 0..20_000 {
+            let a = pm.household(&s.simulation, 0, i);
+            let t = p_off.household(&off.simulation, 0, i);
+            let want: Vec<u8> = t
+                .members()
+                .iter()
+                .filter(|p| p.age >= 6)
+                .map(|p| p.age - 6)
+                .collect();
+            let got: Vec<u8> = a.members().iter().map(|p| p.age).collect();
+            assert_eq!(got, want, "household {i}");
+            assert_eq!(a.log_income_perm, t.log_income_perm);
+            dropped += (t.size - a.size) as u32;
+            kept += a.size as u32;
+        }
+        // Children under six are a few percent of the table's persons.
+        let share = dropped as f64 / (dropped + kept) as f64;
+        assert!(share > 0.01 && share < 0.15, "{share}");
     }
 
     #[test]
