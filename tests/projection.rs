@@ -80,7 +80,46 @@ fn projection_rows_after_the_start_year_are_out_of_sample() {
 #[test]
 fn the_default_projection_meets_the_later_official_caseloads() {
     let dir = TempDir::new().unwrap();
-    meets_the_later_caseloads(&projection(dir.path(), "3", "60000", "12"));
+    let rows = projection(dir.path(), "3", "60000", "12");
+    meets_the_later_caseloads(&rows);
+    follows_the_population_change(&rows);
+}
+
+/// The baseline's population change against the NBS's figures of 2024 and 2025 (in the
+/// history file; the start year has no January events): births and deaths within 6 %, persons
+/// aged 60 or more within 3 %, each with the se of the mean (as in `meets_the_later_caseloads`)
+/// below a third of its tolerance. Measured at this run's size: births −0.6 % and −1.6 %,
+/// deaths +1.5 % and +3.0 %, 60+ +0.7 % and −1.4 % (README "Population change compared with
+/// history").
+fn follows_the_population_change(rows: &[csv::StringRecord]) {
+    let reps = 12.0_f64;
+    let mut checked = 0;
+    for r in rows {
+        let (figure, date) = (col(r, 0), col(r, 1));
+        let tol = match figure {
+            "births" | "deaths" => 6.0,
+            "population_60plus" => 3.0,
+            _ => continue,
+        };
+        if date <= "2023-12" {
+            continue;
+        }
+        let num = |i: usize| col(r, i).parse::<f64>().unwrap();
+        let (official, mean, p05, p95) = (num(5), num(6), num(7), num(8));
+        let se_pct = (p95 - p05) / 3.29 / reps.sqrt() / official * 100.0;
+        let err = (mean / official - 1.0) * 100.0;
+        assert!(
+            se_pct < tol / 3.0,
+            "{figure} {date}: se {se_pct:.2} % too large for a {tol} % check"
+        );
+        assert!(
+            err.abs() <= tol,
+            "{figure} {date}: official {official}, projection {mean:.2} ({err:+.1} %), allowed ±{tol} %"
+        );
+        checked += 1;
+    }
+    // Births and deaths of 2024 and 2025 and 60+ at their ends are in the shipped history.
+    assert_eq!(checked, 6, "population figures checked");
 }
 
 /// The held caseload (`scenarios/held-caseload.toml`) with the standards of 2024-2025 set near
