@@ -297,6 +297,22 @@ impl Counters {
         &mut self.data[(s * self.years + t) * 2 + half]
     }
 
+    /// Counter `k` of every stratum and half-year replaced by its running sum over the years:
+    /// for a count recorded as what is new each year (persons reaching 60 without population
+    /// change, `engine::household`). Linear, so shards and threads may sum first.
+    pub fn cumulate_years(&mut self, k: usize) {
+        for s in 0..self.strata {
+            for h in 0..2 {
+                let mut run = 0;
+                for t in 0..self.years {
+                    let slot = &mut self.data[(s * self.years + t) * 2 + h];
+                    run += slot[k];
+                    slot[k] = run;
+                }
+            }
+        }
+    }
+
     /// The two half-year slots of (stratum, year), together (`[first, second]`).
     #[inline]
     pub fn year_slots(&mut self, s: usize, t: usize) -> &mut [[i64; c::N]; 2] {

@@ -503,6 +503,9 @@ pub struct IncomeState {
     /// population change on shifts no other draw. Seeded when first used: most scenarios
     /// never draw from it, and seeding costs as much as a few months.
     rng_demog: Option<StreamRng>,
+    /// What the last January step did with population change on (deaths, births, ...);
+    /// not reset without it.
+    pub january: YearOutcome,
     /// The household's `rng::unit_key`, for seeding the demography and arrival streams.
     unit: u64,
 }
@@ -562,6 +565,7 @@ impl IncomeState {
             rng_income: unit_stream(unit, Purpose::Income),
             rng_shocks: unit_stream(unit, Purpose::Shocks),
             rng_demog: None,
+            january: YearOutcome::default(),
             unit,
         }
     }
@@ -781,8 +785,8 @@ impl IncomeState {
     /// per year). A household whose last
     /// member died is replaced by a new one drawn from its stratum (an arriving one by
     /// [`PopulationModel::draw_arrival`]), its persistent income drawn afresh: returns which
-    /// ([`Renewal`]), so the caller starts its programs' standing anew, with what happened
-    /// ([`YearOutcome`]: deaths, births, ...; all zero without population change). With
+    /// ([`Renewal`]), so the caller starts its programs' standing anew; what happened is in
+    /// [`IncomeState::january`] (with population change on). With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
     #[inline]
@@ -793,9 +797,9 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         yv: &DemogYear,
-    ) -> (Renewal, YearOutcome) {
+    ) -> Renewal {
         if !m.ageing {
-            return (Renewal::Kept, YearOutcome::default());
+            return Renewal::Kept;
         }
         // Ageing alone (no onset risk, no population change), in line: most years of most
         // scenarios' households.
@@ -803,7 +807,7 @@ impl IncomeState {
             for p in hh.members[..hh.size as usize].iter_mut() {
                 p.age = p.age.saturating_add(1).min(m.max_age);
             }
-            return (Renewal::Kept, YearOutcome::default());
+            return Renewal::Kept;
         }
         self.age_with_changes(d, hh, m, pop, yv)
     }
@@ -817,7 +821,7 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         yv: &DemogYear,
-    ) -> (Renewal, YearOutcome) {
+    ) -> Renewal {
         let on = &d.shocks.disability_onset;
         if !pop.demography.enabled() {
             let size = hh.size as usize;
@@ -831,7 +835,7 @@ impl IncomeState {
                     }
                 }
             }
-            return (Renewal::Kept, YearOutcome::default());
+            return Renewal::Kept;
         }
         // The streams of (seed, rep, hh.index): a replacing household keeps the index.
         let unit = self.unit;
@@ -845,13 +849,14 @@ impl IncomeState {
         };
         // The members age as the year's walk reaches them.
         let year = pop.demography.age_and_step(hh, yv, m, st, onset, rng);
+        self.january = year;
         let renewal = if year.arrives {
             // The arriving household from a stream of its own (per year).
             let mut a = crate::rng::unit_year_stream(unit, Purpose::Arrival, yv.year);
             *hh = pop.draw_arrival(&mut a, hh.index, hh.stratum as usize);
             Renewal::Arrived
         } else if hh.size > 0 {
-            return (Renewal::Kept, year);
+            return Renewal::Kept;
         } else {
             *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
             Renewal::Replaced
@@ -859,7 +864,7 @@ impl IncomeState {
         // The shock clock runs on: its waiting times are memoryless, so the new household's
         // next shocks are as likely as anyone's (a spell under way ends as scheduled).
         self.persistent = hh.persistent0;
-        (renewal, year)
+        renewal
     }
 }
 
@@ -1464,16 +1469,13 @@ mod tests {
                 var += q * (1.0 - q);
             }
             let mut inc = IncomeState::new(&s.dynamics, &hh, &s.simulation, 0);
-            if inc
-                .age_one_year(
-                    &s.dynamics,
-                    &mut hh,
-                    m,
-                    &pop,
-                    &pop.demography.year_values(2024),
-                )
-                .0
-                == Renewal::Replaced
+            if inc.age_one_year(
+                &s.dynamics,
+                &mut hh,
+                m,
+                &pop,
+                &pop.demography.year_values(2024),
+            ) == Renewal::Replaced
             {
                 died += before;
                 replaced += 1;
@@ -1522,8 +1524,7 @@ mod tests {
                         &s.population.members,
                         pop,
                         &pop.demography.year_values(2024),
-                    )
-                    .0,
+                    ),
                     Renewal::Kept
                 );
                 assert_eq!(hh.size, before.size);

@@ -191,6 +191,10 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     // Read only when a job loss starts (`ShockClock`): none can without its chance.
     let job_loss = d.shocks.job_loss.monthly_prob > 0.0;
     let mut has_worker = job_loss && hh.workers(members) > 0;
+    // Births and deaths are recorded only where population change can make them; without
+    // it the members' ages are a function of their start ages (`elderly_from_start_ages`).
+    let demography_on = members.ageing && model.pop.demography.enabled();
+    let start_members = (hh.size, hh.members);
     let mut standing = Standing {
         was_poor: false,
         regular_last: false,
@@ -424,14 +428,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     for t in 0..years {
         if t > 0 {
             let yv = &tables.demog_years[t];
-            let (renewal, events) = income.age_one_year(d, &mut hh, members, &model.pop, yv);
-            if !events.is_quiet() {
-                // The January's births and deaths are the year's (the model's year starts
-                // with them), counted in its first half.
-                let slot = acc.slot(st_idx, t, 0);
-                slot[c::BIRTHS] += events.born as i64;
-                slot[c::DEATHS] += events.died as i64;
-            }
+            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv);
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = fresh();
@@ -447,6 +444,11 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 poverty = SpellTracker::new(false);
             }
             has_worker = job_loss && hh.workers(members) > 0;
+        }
+        if demography_on {
+            // Deaths, births and departures change who is there: the year's events and its
+            // persons aged 60+ are recorded as the year starts.
+            demography_counts(acc, st_idx, t, &hh, &income);
         }
         let row = &rows[t];
         let mut ln_index = row.ln_index;
@@ -545,24 +547,85 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         let k = hh.size as i64;
         // The average standard where people live (as published), not where they apply.
         let standard_fen = 6 * k * row.fen_standard;
-        let elderly = 6 * hh.elderly() as i64;
         // The year's two half-year slots (`Counters::slot`), taken together.
         let slots = acc.year_slots(st_idx, t);
         for (slot, g) in slots.iter_mut().zip(gaps.iter_mut()) {
             g.flush(k, slot);
             slot[c::HH_MONTHS] += 6;
             slot[c::PERSON_MONTHS] += 6 * k;
-            slot[c::ELDERLY_PERSON_MONTHS] += elderly;
             slot[c::STANDARD_PERSON_FEN] += standard_fen;
         }
         let slot = &mut slots[1];
         slot[c::FALL_BASE] += fall_base as i64;
         slot[c::FALL_IN] += fell as i64;
     }
+    if !demography_on {
+        elderly_from_start_ages(acc, st_idx, years, start_members, members);
+    }
     Trajectory {
         stratum: st_idx,
         charity_ranks: claimed,
         skipped_months: skipped,
+    }
+}
+
+/// Year `t`'s counts of population change as the year starts, after its January step: that
+/// step's births and deaths (`IncomeState::january`, in the first half: the year starts with
+/// them) and the person-months aged 60 or more (`population::STAT_ELDERLY_AGE`). Out of line,
+/// as [`elderly_from_start_ages`].
+#[inline(never)]
+fn demography_counts(
+    acc: &mut Counters,
+    st_idx: usize,
+    t: usize,
+    hh: &Household,
+    income: &IncomeState,
+) {
+    if t > 0 {
+        let ev = income.january;
+        let slot = acc.slot(st_idx, t, 0);
+        slot[c::BIRTHS] += ev.born as i64;
+        slot[c::DEATHS] += ev.died as i64;
+    }
+    let elderly = 6 * hh.elderly() as i64;
+    for slot in acc.year_slots(st_idx, t).iter_mut() {
+        slot[c::ELDERLY_PERSON_MONTHS] += elderly;
+    }
+}
+
+/// Without population change no one joins or leaves, so each member's ages follow from their
+/// start age (`start`: size and members), one year more each January with
+/// `population.members.ageing` (up to `max_age`). Records, per member, 6 person-months in
+/// each half of the first year in which they are 60 or more (`population::STAT_ELDERLY_AGE`):
+/// the replication's sum over years ([`Counters::cumulate_years`]) then gives each year's
+/// persons aged 60+. Per member, not per year: per year it cost the reference model about 2
+/// instructions a household-month (callgrind). Out of line, after the household's years.
+#[inline(never)]
+fn elderly_from_start_ages(
+    acc: &mut Counters,
+    st_idx: usize,
+    years: usize,
+    start: (
+        u8,
+        [crate::population::Member; crate::population::MAX_MEMBERS],
+    ),
+    m: &crate::population::MemberParams,
+) {
+    let (size, members) = start;
+    let line = crate::population::STAT_ELDERLY_AGE;
+    for p in &members[..size as usize] {
+        let first = if p.age >= line {
+            0
+        } else if m.ageing && m.max_age >= line {
+            (line - p.age) as usize
+        } else {
+            continue;
+        };
+        if first < years {
+            for slot in acc.year_slots(st_idx, first).iter_mut() {
+                slot[c::ELDERLY_PERSON_MONTHS] += 6;
+            }
+        }
     }
 }
 

@@ -679,6 +679,14 @@ fn simulate_rep(
             x.merge(y);
         }
     }
+    for (x, &k) in total.iter_mut().zip(picked) {
+        // Without population change the households recorded the persons who reach 60 in
+        // each year, not each year's total (`household::elderly_from_start_ages`).
+        let s = models[k].scenario();
+        if !(s.population.members.ageing && models[k].pop.demography.enabled()) {
+            x.cumulate_years(crate::counters::c::ELDERLY_PERSON_MONTHS);
+        }
+    }
     total
 }
 
