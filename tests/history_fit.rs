@@ -150,6 +150,7 @@ fn undeclared_income_admits_households_that_matching_removes() {
         "programs.dibao.admin.hidden_spell_years=3.0",
         // The baseline's unverified households are refused with spells.
         "programs.dibao.admin.unverified_share_urban=0.0",
+        "programs.dibao.admin.unverified_share_rural=0.0",
         "programs.dibao.admin.match_yearly_prob={ 2017 = 0.02, 2018 = 0.02, 2021 = 0.02 }",
     ];
     let with = |x: &str| {

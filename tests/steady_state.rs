@@ -220,6 +220,7 @@ const HIDDEN: &[&str] = &[
     // The baseline's unverified urban households (refused with spells) and the share of
     // income they keep from the test are off: hidden income here declares all, as measured.
     "programs.dibao.admin.unverified_share_urban=0.0",
+    "programs.dibao.admin.unverified_share_rural=0.0",
     "programs.dibao.admin.undeclared_share=0.0",
     "programs.dibao.admin.hidden_share_urban=0.4",
     "programs.dibao.admin.hidden_share_rural=0.4",

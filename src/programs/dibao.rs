@@ -108,6 +108,13 @@ pub struct AdminParams {
     /// gradual exit.
     #[serde(deserialize_with = "number_or_schedule")]
     pub unverified_share_urban: Schedule,
+    /// The same for rural households: the share of rural households whose income the checks
+    /// of the rural dibao clean-up campaign (农村低保专项治理, from 2018) had not yet seen in
+    /// that year, a number or a year schedule; 0 = every rural household verified (the
+    /// default). The same households' propensities as the urban share (above
+    /// `hidden_share_rural`), so a falling share verifies a household for good.
+    #[serde(deserialize_with = "number_or_schedule")]
+    pub unverified_share_rural: Schedule,
 }
 
 /// A number (in force every year) or a year schedule.
@@ -166,14 +173,16 @@ impl AdminParams {
         }
     }
 
-    /// Share, 0–1, of urban households the verification has not yet seen in `year`
-    /// (`unverified_share_urban`; 0 in rural areas and where unset).
+    /// Share, 0–1, of a region's households the verification has not yet seen in `year`
+    /// (`unverified_share_urban` / `_rural`; 0 where unset).
     pub fn unverified_share(&self, urban: bool, year: i32) -> f64 {
         if urban {
-            self.unverified_share_urban.at(year).unwrap_or(0.0)
+            &self.unverified_share_urban
         } else {
-            0.0
+            &self.unverified_share_rural
         }
+        .at(year)
+        .unwrap_or(0.0)
     }
 
     /// Share of households of a region whose income the means test does not fully see in
@@ -199,9 +208,11 @@ impl AdminParams {
         u >= self.hidden_share(urban) && u < self.unseen_share(urban, year)
     }
 
-    /// Some year has urban households the verification has not seen.
+    /// Some year has households the verification has not seen.
     pub fn unverified_on(&self) -> bool {
-        self.unverified_share_urban.iter().any(|(_, v)| v > 0.0)
+        [&self.unverified_share_urban, &self.unverified_share_rural]
+            .iter()
+            .any(|s| s.iter().any(|(_, v)| v > 0.0))
     }
 
     /// Log of the multiple of the standard below which counted income passes the means test
@@ -624,7 +635,14 @@ impl DibaoParams {
         // with spells the hidden state is the chain's, which would leave them out silently.
         if self.admin.spells_on() && self.admin.unverified_on() {
             c.fail(
-                &format!("{k}.admin.unverified_share_urban"),
+                &format!(
+                    "{k}.admin.unverified_share_{}",
+                    if self.admin.unverified_share_urban.iter().any(|(_, v)| v > 0.0) {
+                        "urban"
+                    } else {
+                        "rural"
+                    }
+                ),
                 "a share above 0",
                 "0 when admin.hidden_spell_years is above 0 (the unverified households are a \
                  fixed trait)",
@@ -647,6 +665,11 @@ impl DibaoParams {
                 "unverified_share_urban",
                 &self.admin.unverified_share_urban,
                 "a share of the urban households",
+            ),
+            (
+                "unverified_share_rural",
+                &self.admin.unverified_share_rural,
+                "a share of the rural households",
             ),
         ] {
             let key = format!("{k}.admin.{name}");
@@ -1125,8 +1148,9 @@ pub struct Dibao {
     /// Some year has an enrolment drive above 0 (`admin.enrolment_drive`): else only those
     /// below the take-up share apply, and the yearly facts do not look the year up.
     drives: bool,
-    /// Some year has urban households the verification has not seen
-    /// (`admin.unverified_share_urban`): else the yearly facts do not look the year up.
+    /// Some year has households the verification has not seen
+    /// (`admin.unverified_share_urban` / `_rural`): else the yearly facts do not look the
+    /// year up.
     unverified: bool,
     /// Relatives' support or imputed earnings can be counted (`admin.support_share` or
     /// `admin.imputed_earnings_share` not 0): else both are 0 yuan and the yearly facts
@@ -1155,7 +1179,7 @@ pub struct DibaoHouse {
     /// With spells: this year's stationary share of the household's region.
     hidden_share: f64,
     /// Not yet seen by the household economic-status verification this year
-    /// (`admin.unverified_share_urban`), with no hidden income: declares less
+    /// (`admin.unverified_share_urban` / `_rural`), with no hidden income: declares less
     /// (`admin.undeclared_share`), and is otherwise as a household with no hidden income
     /// (eligible by its true income, never found by data matching).
     unverified: bool,
@@ -2309,7 +2333,7 @@ mod tests {
         assert_eq!(a.unverified_share(true, 2017), 0.2);
         assert_eq!(a.unverified_share(true, 2018), 0.12);
         assert_eq!(a.unverified_share(true, 2030), 0.0, "the last year carries on");
-        assert_eq!(a.unverified_share(false, 2017), 0.0, "rural households are not in it");
+        assert_eq!(a.unverified_share(false, 2017), 0.0, "the rural share is its own key");
         // Above the hidden share: the two add, at most 1.
         assert!((a.unseen_share(true, 2017) - 0.3).abs() < 1e-15);
         assert_eq!(a.unseen_share(false, 2017), 0.0);
@@ -2325,6 +2349,27 @@ mod tests {
         }
         // Off by default.
         assert!(!params("").admin.unverified_on());
+    }
+
+    #[test]
+    fn the_rural_unverified_share_is_its_own_and_verifies_a_household_for_good() {
+        let a = params(
+            "[programs.dibao.admin]\nhidden_share_rural = 0.05\n\
+             unverified_share_rural = { 2017 = 0.08, 2018 = 0.0 }",
+        )
+        .admin;
+        assert!(a.unverified_on(), "a rural share alone switches the state on");
+        assert_eq!(a.unverified_share(false, 2017), 0.08);
+        assert_eq!(a.unverified_share(false, 2018), 0.0);
+        assert_eq!(a.unverified_share(true, 2017), 0.0, "urban households are not in it");
+        for i in 0..1000 {
+            let u = (i as f64 + 0.5) / 1000.0;
+            // Above the rural hidden share and below it plus the unverified share.
+            assert_eq!(a.unverified(u, false, 2017), (0.05..0.13).contains(&u), "u {u}");
+            assert!(!a.unverified(u, false, 2018), "u {u}: verified in the campaign year");
+            assert_eq!(a.unseen(u, false, 2018), u < 0.05, "u {u}: hidden income stays");
+            assert!(!a.unverified(u, true, 2017), "u {u}: urban");
+        }
     }
 
     /// One urban household of one person with hidden-income propensity `u9`, stepped for
@@ -2506,6 +2551,7 @@ match_yearly_prob = 1.0";
             ("[programs.dibao.units]\nsevere_apart = 0.3", 9),
             ("[programs.dibao.admin]\nhidden_share_urban = 0.1", 10),
             ("[programs.dibao.admin]\nunverified_share_urban = 0.1", 10),
+            ("[programs.dibao.admin]\nunverified_share_rural = 0.1", 10),
         ];
         for (extra, want) in cases {
             assert_eq!(slots(extra), want, "{extra}");
