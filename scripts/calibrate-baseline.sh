@@ -89,6 +89,7 @@ if [[ "$which" == spells ]]; then
   "$bin" calibrate scenarios/backtest-2017.toml --history synthetic-data/history.csv \
     --fit-until 2021 --households 10000 --reps 20 --max-iters "${MAX_ITERS:-400}" \
     --set $a.hidden_spell_years=3.0 --set $a.hidden_share_urban=0.4 --set $a.hidden_share_rural=0.5 \
+    --set $a.unverified_share_urban=0.0 --set $a.unverified_share_rural=0.0 \
     --set "$a.match_yearly_prob={ 2017 = 0.1, 2018 = 0.5, 2021 = 0.6 }" \
     --set programs.dibao.take_up.ever_apply=0.569497 --set programs.dibao.take_up.monthly_apply_prob=0.253523 \
     --free $a.hidden_share_urban=0..0.95 --free $a.hidden_share_rural=0..0.95 \

@@ -86,7 +86,7 @@ if CANDIDATES:
     runs["verification 2021: hidden 0.2, match 0.02 -> 0.5 from 2021, bar for good"] = ["programs.dibao.admin.hidden_share_urban=0.2", "programs.dibao.admin.hidden_share_rural=0.2", "programs.dibao.admin.match_yearly_prob={ 2017 = 0.02, 2018 = 0.02, 2021 = 0.5 }"]
     runs["verification 2021, 12-month bar"] = runs["verification 2021: hidden 0.2, match 0.02 -> 0.5 from 2021, bar for good"] + ["programs.dibao.admin.match_bar_months=12"]
     runs["verification off (hidden 0.2, match 0.02 throughout)"] = ["programs.dibao.admin.hidden_share_urban=0.2", "programs.dibao.admin.hidden_share_rural=0.2", "programs.dibao.admin.match_yearly_prob={ 2017 = 0.02, 2018 = 0.02, 2021 = 0.02 }"]
-    spells = ["programs.dibao.admin.hidden_share_urban=0.2", "programs.dibao.admin.hidden_share_rural=0.2", "programs.dibao.admin.hidden_spell_years=3"]
+    spells = ["programs.dibao.admin.hidden_share_urban=0.2", "programs.dibao.admin.hidden_share_rural=0.2", "programs.dibao.admin.hidden_spell_years=3", "programs.dibao.admin.unverified_share_urban=0.0", "programs.dibao.admin.unverified_share_rural=0.0"]
     runs["hidden-income spells (0.2, 3 years), matching 0.05 throughout"] = spells + ["programs.dibao.admin.match_yearly_prob=0.05"]
     runs["hidden-income spells (0.2, 3 years), matching 0.05 -> 0.6 from 2021"] = spells + ["programs.dibao.admin.match_yearly_prob={ 2017 = 0.05, 2021 = 0.6 }"]
     runs["no ageing"] = ["population.members.ageing=false"]
