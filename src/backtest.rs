@@ -19,7 +19,9 @@
 //! - a **level dated by a span** (a standard's average over a quarter) is the average of the
 //!   month-end matches over those months;
 //! - a **flow over months** is the sum over half-years of the share of the half's months it
-//!   covers × the half's total (months pro rata within a half-year);
+//!   covers × the half's total (months pro rata within a half-year; for temporary assistance,
+//!   whose October–December months weigh `programs.temporary.q4_multiple` times the others,
+//!   [`Season`], with those weights);
 //! - a **flow dated by a year** is January–December.
 //!
 //! Each match is a weighted sum of half-year values, computed per replication, so the interval
@@ -935,6 +937,39 @@ impl Overlay {
     }
 }
 
+/// The weight of each calendar month within its half-year, for the figures that have a season
+/// in the model: temporary assistance, whose October–December months weigh
+/// `programs.temporary.q4_multiple` times the others.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Season {
+    /// `programs.temporary.q4_multiple` of the scenario compared.
+    pub temporary_q4: f64,
+}
+
+/// Metrics the temporary-assistance step records, in the season of its applications.
+const TEMPORARY_METRICS: &[&str] = &["temporary_cases", "cost_temporary"];
+
+impl Season {
+    /// No season: every month of a half-year weighs alike.
+    pub const NONE: Season = Season { temporary_q4: 1.0 };
+
+    /// The season of a scenario's rules.
+    pub fn of(loaded: &LoadedScenario) -> Season {
+        Season {
+            temporary_q4: loaded.scenario.programs.temporary.q4_multiple,
+        }
+    }
+
+    /// October–December's weight, relative to the other months, for `metric`.
+    pub fn q4(&self, metric: &str) -> f64 {
+        if TEMPORARY_METRICS.contains(&metric) {
+            self.temporary_q4
+        } else {
+            1.0
+        }
+    }
+}
+
 /// A match of an official date to the model: weights on half-year values (index 2 t + h,
 /// t the year index from the start year, h = 0 for January–June).
 #[derive(Debug, Clone, PartialEq)]
@@ -946,6 +981,12 @@ impl Match {
     /// How the date meets the model's half-years, for `from`, over `years` simulated years;
     /// `None` when the date is outside the simulated months.
     pub fn of(kind: Kind, date: HistDate, from: i32, years: u32) -> Option<Match> {
+        Match::seasonal(kind, date, from, years, 1.0)
+    }
+
+    /// As [`Match::of`], with October–December weighing `q4` times the other months when a flow
+    /// covers part of a second half-year.
+    pub fn seasonal(kind: Kind, date: HistDate, from: i32, years: u32, q4: f64) -> Option<Match> {
         let halves = 2 * years as usize;
         let month = |y: i32, m: u32| (y - from) * 12 + m as i32; // 1 = end of January of `from`
         let last = 12 * years as i32;
@@ -1018,8 +1059,16 @@ impl Match {
                 if a < 1 || b > last {
                     return None;
                 }
+                // Month p's share of its half: its weight over the half's (1 for every month
+                // of a first half; 1 for July–September and q4 for October–December).
+                let weight = |p: i32| if (p - 1) % 12 >= 9 { q4 } else { 1.0 };
                 for p in a..=b {
-                    w[((p - 1) / 6) as usize] += 1.0 / 6.0;
+                    let half = if (p - 1) % 12 < 6 {
+                        6.0
+                    } else {
+                        3.0 + 3.0 * q4
+                    };
+                    w[((p - 1) / 6) as usize] += weight(p) / half;
                 }
             }
         }
@@ -1142,6 +1191,7 @@ pub fn compare(
     from: i32,
     years: u32,
     fit_until: Option<i32>,
+    season: Season,
 ) -> (Vec<BacktestRow>, Skipped) {
     let mut rows = Vec::new();
     let mut skipped = Skipped::default();
@@ -1153,7 +1203,7 @@ pub fn compare(
             }
             continue;
         };
-        let Some(m) = Match::of(map.kind, hr.date, from, years) else {
+        let Some(m) = Match::seasonal(map.kind, hr.date, from, years, season.q4(map.metric)) else {
             skipped.out_of_range += 1;
             continue;
         };
@@ -1548,6 +1598,43 @@ mod tests {
         // Outside the run.
         assert!(Match::of(Kind::Stock, HistDate::Month(2016, 12), 2017, 7).is_none());
         assert!(Match::of(Kind::Stock, HistDate::Month(2024, 1), 2017, 7).is_none());
+    }
+
+    #[test]
+    fn a_seasonal_flow_weighs_october_to_december_by_its_multiple() {
+        // 10 a month in January–September, 16 in October–December (q4 = 1.6): H1 60, H2 78.
+        let halves = vec![60.0, 78.0];
+        let jan_sep =
+            Match::seasonal(Kind::Flow, HistDate::Span(2023, 1, 2023, 9), 2023, 1, 1.6).unwrap();
+        assert!((jan_sep.value(&halves) - 90.0).abs() < 1e-9, "{jan_sep:?}");
+        let q4 =
+            Match::seasonal(Kind::Flow, HistDate::Span(2023, 10, 2023, 12), 2023, 1, 1.6).unwrap();
+        assert!((q4.value(&halves) - 48.0).abs() < 1e-9);
+        let year = Match::seasonal(Kind::Flow, HistDate::Year(2023), 2023, 1, 1.6).unwrap();
+        assert!((year.value(&halves) - 138.0).abs() < 1e-9);
+        // Pro rata, January–September would read 99; a first half is never weighted.
+        let plain = Match::of(Kind::Flow, HistDate::Span(2023, 1, 2023, 9), 2023, 1).unwrap();
+        assert!((plain.value(&halves) - 99.0).abs() < 1e-9);
+        let h1 = Match::seasonal(Kind::Flow, HistDate::Span(2023, 1, 2023, 6), 2023, 1, 1.6);
+        assert_eq!(
+            h1,
+            Match::of(Kind::Flow, HistDate::Span(2023, 1, 2023, 6), 2023, 1)
+        );
+        // Without a season the weights are the plain ones, bit for bit.
+        for date in [
+            HistDate::Span(2023, 1, 2023, 9),
+            HistDate::Span(2023, 8, 2023, 11),
+        ] {
+            assert_eq!(
+                Match::seasonal(Kind::Flow, date, 2023, 1, 1.0),
+                Match::of(Kind::Flow, date, 2023, 1)
+            );
+        }
+        // Only temporary assistance has the season.
+        let s = Season { temporary_q4: 1.6 };
+        assert_eq!(s.q4("temporary_cases"), 1.6);
+        assert_eq!(s.q4("cost_temporary"), 1.6);
+        assert_eq!(s.q4("cost_dibao"), 1.0);
     }
 
     #[test]

@@ -416,3 +416,41 @@ fn a_quota_held_from_the_first_year_follows_its_growth_not_the_standard() {
         "held response {held} (se {held_se}) against uncapped {free}"
     );
 }
+
+/// The season of temporary assistance (`programs.temporary.q4_multiple`): paired runs of the
+/// baseline with no season and with October–December at twice the chance to apply. The first
+/// half-year is the same bytes (the same draws, no decision moved); the second half's cases
+/// rise by (3 + 3 × 2) / 6 = 1.5 times when July–September and October–December have the same
+/// pace of shocks (disasters off), asserted within 4 standard errors of the mean ratio over
+/// replications.
+#[test]
+fn temporary_assistance_has_its_season() {
+    let run = |q4: &str| {
+        let mut sets = vec![
+            "simulation.households=40000".to_string(),
+            "simulation.replications=8".to_string(),
+            "simulation.years=1".to_string(),
+            // Disasters hit whole strata in a month, so their timing moves a replication's
+            // quarters together; without them the shocks' pace is the same in every month.
+            "dynamics.shocks.disaster.monthly_prob=0.0".to_string(),
+        ];
+        sets.push(format!("programs.temporary.q4_multiple={q4}"));
+        run_all(&[load("baseline.toml", &sets)]).remove(0)
+    };
+    let (a, b) = (run("1.0"), run("2.0"));
+    let cases = |r: &ScenarioResults, p| r.values(2023, p, "national", "temporary_cases");
+    assert_eq!(cases(&a, Period::FirstHalf), cases(&b, Period::FirstHalf));
+    let h2 = |r: &ScenarioResults| -> Vec<f64> {
+        let (fy, h1) = (cases(r, Period::FullYear), cases(r, Period::FirstHalf));
+        fy.iter().zip(&h1).map(|(f, h)| f - h).collect()
+    };
+    let ratios: Vec<f64> = h2(&b).iter().zip(h2(&a)).map(|(x, y)| x / y).collect();
+    let n = ratios.len() as f64;
+    let mean = ratios.iter().sum::<f64>() / n;
+    let se = (ratios.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
+    assert!(se < 0.05, "se {se:.3} too large for the check");
+    assert!(
+        (mean - 1.5).abs() < 4.0 * se,
+        "second-half cases with the season / without: {mean:.3} (se {se:.3}), expected 1.5"
+    );
+}

@@ -27,6 +27,9 @@ pub struct PathGoal {
     pub from: i32,
     /// Last year whose rows are fitted; later rows are out of sample and not simulated.
     pub fit_until: i32,
+    /// The months' weights of seasonal flows, from the scenario fitted (a free
+    /// `programs.temporary.q4_multiple` would not move it).
+    pub season: backtest::Season,
 }
 
 impl PathGoal {
@@ -55,6 +58,7 @@ impl PathGoal {
             history,
             from,
             fit_until,
+            season: backtest::Season::of(loaded),
         };
         Ok((goal, short))
     }
@@ -80,6 +84,7 @@ impl PathGoal {
             self.from,
             self.years(),
             Some(self.fit_until),
+            self.season,
         );
         let rows: Vec<_> = rows
             .into_iter()

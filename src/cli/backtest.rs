@@ -168,7 +168,14 @@ fn simulate_and_compare(
     staged.write("replications.csv", &output::replications_csv(&results)?)?;
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     staged.write("manifest.json", &json)?;
-    let (rows, skipped) = backtest::compare(history, &results[0], from, s.years, fit_until);
+    let (rows, skipped) = backtest::compare(
+        history,
+        &results[0],
+        from,
+        s.years,
+        fit_until,
+        backtest::Season::of(&driven),
+    );
     staged.write("backtest.csv", &backtest::backtest_csv(&rows)?)?;
     let changes = backtest::changes(&rows);
     staged.write("backtest-changes.csv", &backtest::changes_csv(&changes)?)?;
