@@ -222,11 +222,17 @@ def split_table(tmp):
     span_table(tmp, spans, runs, "as driven", 26)
 
 
+# The baseline's temporary-assistance season: October-December weigh Q4 times July-September
+# within the second half-year (as `backtest::Season` matches it).
+with open(os.path.join(ROOT, "scenarios/baseline.toml"), "rb") as f:
+    Q4 = tomllib.load(f).get("programs", {}).get("temporary", {}).get("q4_multiple", 1.0)
+
+
 def temp_pace(rows):
-    """Temporary-assistance cases a month in H1 2024 over Jan-Sep 2023 (H2 pro rata), % change."""
+    """Temporary-assistance cases a month in H1 2024 over Jan-Sep 2023 (H2 split by the season), % change."""
     h1, fy, h24 = (rows[k] for k in [(2023, "H1", "national", "temporary_cases"), (2023, "FY", "national", "temporary_cases"),
                                      (2024, "H1", "national", "temporary_cases")])
-    return [100 * ((c / 6) / ((a + (b - a) / 2) / 9) - 1) for a, b, c in zip(h1, fy, h24)]
+    return [100 * ((c / 6) / ((a + (b - a) / (1 + Q4)) / 9) - 1) for a, b, c in zip(h1, fy, h24)]
 
 
 def projection_table(tmp):

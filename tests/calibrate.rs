@@ -381,6 +381,28 @@ fn bad_free_parameters_exit_2() {
     }
 }
 
+/// The path fit matches temporary-assistance flows with the season of the scenario it starts
+/// from, so the season cannot be a free key there: exit 2 naming the key, before any run.
+#[test]
+fn the_season_is_not_free_in_a_path_fit() {
+    let dir = TempDir::new().unwrap();
+    safetynet(dir.path())
+        .arg("calibrate")
+        .arg(repo_file("scenarios/backtest-2017.toml"))
+        .arg("--history")
+        .arg(repo_file("synthetic-data/history.csv"))
+        .args(["--fit-until", "2021", "--households", "300", "--reps", "2"])
+        .args(["--max-iters", "2", "--quiet"])
+        .args(["--free", "programs.temporary.q4_multiple=1..2"])
+        .arg("--out")
+        .arg(dir.path().join("c.toml"))
+        .assert()
+        .code(2)
+        .stderr(contains("programs.temporary.q4_multiple"))
+        .stderr(contains("not allowed with --history"));
+    assert!(!dir.path().join("c.toml").exists());
+}
+
 /// The whole command at a tiny size: the calibrated file and fit.csv are written, the file
 /// validates, and the fit table is printed.
 #[test]

@@ -49,7 +49,7 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
             ("programs.dibao.admin.unverified_share_urban", "0.0"),
             ("programs.dibao.admin.unverified_share_rural", "0.0"),
         ],
-        "the admin rules are off in full-system-2023 (hidden income found at a yearly chance; imputed earnings of one standard, so that a small change binds); the baseline's unverified urban households (0 from 2022, so none in the run) are off here, since they are refused with hidden-income spells",
+        "the admin rules are off in full-system-2023 (hidden income found at a yearly chance; imputed earnings of one standard, so that a small change binds); the baseline's unverified urban and rural households (0 from 2022 and 2018, so none in the run) are off here, since they are refused with hidden-income spells",
     ),
     (
         "programs.one_off.",

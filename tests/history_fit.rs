@@ -281,6 +281,28 @@ fn in_sample_rural_dibao_persons_2017_to_2019() {
     }
 }
 
+/// The backtest matches temporary assistance with the baseline's season (`q4_multiple`
+/// 1.608): January–September takes H1 and 3 / (3 + 3 × 1.608) = 0.38 of H2, where a flow
+/// without a season (dibao spending) takes half of H2.
+#[test]
+fn the_backtest_matches_temporary_assistance_with_its_season() {
+    let (rows, _) = out_of_sample();
+    let matched = |key: &str, date: &str| {
+        rows.iter()
+            .find(|r| r[0] == key && r[1] == date)
+            .map(|r| r[13].clone())
+            .unwrap_or_else(|| panic!("{key} {date}: not in backtest.csv"))
+    };
+    assert_eq!(
+        matched("temp_assist_cases", "2023-01/2023-09"),
+        "1.00 H1 2023 + 0.38 H2 2023"
+    );
+    assert_eq!(
+        matched("dibao_spend_total", "2023-01/2023-09"),
+        "1.00 H1 2023 + 0.50 H2 2023"
+    );
+}
+
 /// Not fitted: rural dibao spending in 2017 (105.2 bn) and rural recipient households at end
 /// 2017 (22.49 m), which the campaign's stock also carries: spending within 5 %, households
 /// within 10 % (the unit split was fitted to 2020; issue 10's composition tolerance).

@@ -217,7 +217,7 @@ fn enrolled_start_without_burn_in_is_caught() {
 /// empty start with 48 months (-0.48 % before later merges), +0.09 % (se 0.15 %) from the
 /// enrolled start with 12; the fixed trait -2.48 % a year (se 0.15 %).
 const HIDDEN: &[&str] = &[
-    // The baseline's unverified urban households (refused with spells) and the share of
+    // The baseline's unverified urban and rural households (refused with spells) and the share of
     // income they keep from the test are off: hidden income here declares all, as measured.
     "programs.dibao.admin.unverified_share_urban=0.0",
     "programs.dibao.admin.unverified_share_rural=0.0",

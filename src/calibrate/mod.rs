@@ -644,6 +644,23 @@ pub fn calibrate_path(
             goal.from
         )));
     }
+    // The goal matches temporary-assistance flows with the season of the scenario it was made
+    // from, once: a season that moved during the fit would be matched with stale weights.
+    if let Some(f) = free
+        .iter()
+        .find(|f| f.key == "programs.temporary.q4_multiple")
+    {
+        return Err(Error::Usage(format!(
+            "--free {}: not allowed with --history (the backtest matches temporary-assistance \
+             flows with the season of the scenario fitted, read once); set it with --set",
+            f.key
+        )));
+    }
+    if crate::backtest::Season::of(base) != goal.season {
+        return Err(Error::Internal(
+            "calibrate_path: the goal's season is not the scenario's".into(),
+        ));
+    }
     fit(base, &|r| goal.rows(r), free, opts)
 }
 

@@ -80,10 +80,11 @@ pub struct AdminParams {
     /// stay on while they pass the reviews.
     #[serde(deserialize_with = "number_or_schedule")]
     pub enrolment_drive: Schedule,
-    /// Share 0–0.95 of its income that a household with hidden income keeps from the means
+    /// Share 0–0.95 of its income that a household with hidden income, or one the
+    /// verification has not yet seen (`unverified_share_{urban,rural}`), keeps from the means
     /// test (counted income × (1 − this)), so it may be awarded dibao above the standard
-    /// until data matching finds it; 0 (the default) = the hidden income is outside the
-    /// model's income and only marks who matching can remove.
+    /// until data matching finds it (or the verification reaches it); 0 (the default) = the
+    /// hidden income is outside the model's income and only marks who matching can remove.
     pub undeclared_share: f64,
     /// The 2020 rural expansion: multiple (1–3) of the standard below which a rural
     /// household's counted per-capita income passes the means test in that year, at
@@ -186,8 +187,8 @@ impl AdminParams {
     }
 
     /// Share of households of a region whose income the means test does not fully see in
-    /// `year`: those with hidden income and, above them, the urban households the
-    /// verification has not yet seen (at most 1).
+    /// `year`: those with hidden income and, above them, the households the verification has
+    /// not yet seen (at most 1).
     pub fn unseen_share(&self, urban: bool, year: i32) -> f64 {
         (self.hidden_share(urban) + self.unverified_share(urban, year)).min(1.0)
     }
@@ -633,20 +634,24 @@ impl DibaoParams {
         }
         // The verification's unseen households are a fixed trait that the year's share selects;
         // with spells the hidden state is the chain's, which would leave them out silently.
-        if self.admin.spells_on() && self.admin.unverified_on() {
-            c.fail(
-                &format!(
-                    "{k}.admin.unverified_share_{}",
-                    if self.admin.unverified_share_urban.iter().any(|(_, v)| v > 0.0) {
-                        "urban"
-                    } else {
-                        "rural"
-                    }
-                ),
-                "a share above 0",
-                "0 when admin.hidden_spell_years is above 0 (the unverified households are a \
-                 fixed trait)",
-            );
+        if self.admin.spells_on() {
+            let shares = [
+                ("urban", &self.admin.unverified_share_urban),
+                ("rural", &self.admin.unverified_share_rural),
+            ];
+            // The first region and year with a share above 0, named with its value.
+            let first = shares.iter().find_map(|(region, sch)| {
+                sch.iter().find(|&(_, v)| v > 0.0).map(|(y, v)| (region, y, v))
+            });
+            if let Some((region, y, v)) = first {
+                let key = format!("{k}.admin.unverified_share_{region}");
+                c.fail(
+                    &key,
+                    format!("{v} (year {y})"),
+                    "0 in every year when admin.hidden_spell_years is above 0 (the unverified \
+                     households are a fixed trait)",
+                );
+            }
         }
         // Burn-in months run at the start year's values, so the start year needs one.
         let all_years = sim.start_year..=sim.start_year + sim.years as i32 - 1;
@@ -2493,6 +2498,17 @@ match_yearly_prob = 1.0";
         .unwrap_err()
         .to_string();
         assert!(e.contains("programs.dibao.admin.unverified_share_urban"), "{e}");
+        let e = crate::scenario::load_str(
+            "[programs.dibao.admin]\nhidden_spell_years = 3.0\n\
+             unverified_share_rural = { 2017 = 0.15, 2018 = 0.0 }\n",
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("programs.dibao.admin.unverified_share_rural") && e.contains("0.15 (year 2017)"),
+            "{e}"
+        );
         for bad in ["1.5", "-0.1", "{ 2017 = 0.2, 2023 = 2.0 }"] {
             let toml = format!("[programs.dibao.admin]\nunverified_share_urban = {bad}\n");
             let e = crate::scenario::load_str(&toml, "t").unwrap_err().to_string();

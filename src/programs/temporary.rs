@@ -44,9 +44,11 @@ pub struct TemporaryParams {
     /// Months of the local standard paid per member for an epidemic hardship.
     pub months_epidemic: f64,
     /// The season: the chance that a shocked household applies in October–December, as a
-    /// multiple of its chance in January–September (`take_up`); 1 = no season. Official
-    /// counts have a heavier fourth quarter (2023: 4.818 m person-times in January–September,
-    /// 7.40 m in the year).
+    /// multiple of its chance in January–September (`take_up`), 0–10 with `take_up` × this at
+    /// most 1; 1 = no season. Official counts have a heavier fourth quarter (2023: 4.818 m
+    /// person-times in January–September, 7.40 m in the year). Epidemic-era help
+    /// (`epidemic_yearly_prob`) has no season: the backtest's matching of a flow within a
+    /// second half-year assumes a year without it (the epidemic rows are first halves).
     pub q4_multiple: f64,
 }
 
@@ -84,6 +86,20 @@ impl TemporaryParams {
             10.0,
             "a multiple of the January–September chance to apply",
         );
+        // A chance above 1 would be capped, and the backtest's weights of October–December
+        // (`backtest::Season`) would no longer be the model's.
+        if self.take_up * self.q4_multiple > 1.0 {
+            c.fail(
+                &format!("{k}.q4_multiple"),
+                self.q4_multiple,
+                format!(
+                    "at most 1 / {k}.take_up = {:.3} (take_up x q4_multiple = {:.3} is the \
+                     October–December chance to apply, a share 0–1)",
+                    1.0 / self.take_up,
+                    self.take_up * self.q4_multiple
+                ),
+            );
+        }
         for (name, v) in [
             ("months_epidemic", self.months_epidemic),
             ("months_hardship", self.months_hardship),
@@ -327,6 +343,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("programs.temporary.q4_multiple") && e.contains("-1"), "{e}");
+        // take_up 0.3 (the default) x 4 is a chance above 1.
+        let e = crate::scenario::load_str("[programs.temporary]\nq4_multiple = 4.0\n", "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("programs.temporary.q4_multiple") && e.contains("3.333"), "{e}");
     }
 
     #[test]
