@@ -950,9 +950,6 @@ pub struct Season {
 const TEMPORARY_METRICS: &[&str] = &["temporary_cases", "cost_temporary"];
 
 impl Season {
-    /// No season: every month of a half-year weighs alike.
-    pub const NONE: Season = Season { temporary_q4: 1.0 };
-
     /// The season of a scenario's rules.
     pub fn of(loaded: &LoadedScenario) -> Season {
         Season {
@@ -1061,7 +1058,13 @@ impl Match {
                 }
                 // Month p's share of its half: its weight over the half's (1 for every month
                 // of a first half; 1 for July–September and q4 for October–December).
-                let weight = |p: i32| if (p - 1) % 12 >= 9 { q4 } else { 1.0 };
+                let weight = |p: i32| {
+                    if crate::programs::temporary::in_q4((p - 1) % 12) {
+                        q4
+                    } else {
+                        1.0
+                    }
+                };
                 for p in a..=b {
                     let half = if (p - 1) % 12 < 6 {
                         6.0

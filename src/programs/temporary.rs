@@ -54,6 +54,13 @@ pub struct TemporaryParams {
 
 pub use crate::dynamics::shock;
 
+/// Whether calendar month `month` (0 = January) is in October–December, the months
+/// `q4_multiple` weighs (the backtest's matching reads the same months).
+#[inline]
+pub fn in_q4(month: i32) -> bool {
+    month >= 9
+}
+
 impl TemporaryParams {
     pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams) {
         let k = "programs.temporary";
@@ -144,7 +151,7 @@ impl TemporaryParams {
     /// October–December, 1 before.
     #[inline]
     pub fn season(&self, month: i32) -> f64 {
-        if month >= 9 {
+        if in_q4(month) {
             self.q4_multiple
         } else {
             1.0
