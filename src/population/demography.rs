@@ -310,16 +310,15 @@ pub const MIGRANT_MIN_AGE: u8 = 18;
 /// Share 0–1 of a stratum's persons who may migrate: able to work (`can_work`) and at least
 /// `MIGRANT_MIN_AGE`, as the population generator draws them: the working-age share
 /// (1 − `share_60plus` − `share_under16`), times the part of the working-age band aged 18+
-/// (ages are uniform within the band), times those neither severely disabled
-/// (`severe_disability`) nor severely ill (`severe_illness_prevalence`), drawn independently.
+/// (by `population.members.age_shape`, as ages are drawn), times those neither severely
+/// disabled (`severe_disability`) nor severely ill (`severe_illness_prevalence`), drawn
+/// independently.
 pub fn migrant_share(st: &Stratum, m: &MemberParams) -> f64 {
-    let (lo, hi) = (m.working_age_min as f64, m.working_age_max as f64);
-    let band = hi - lo + 1.0;
-    let adult = if band > 0.0 {
-        ((hi - lo.max(MIGRANT_MIN_AGE as f64) + 1.0) / band).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let adult = super::AgeTable::of(m.age_shape).share_from(
+        MIGRANT_MIN_AGE,
+        m.working_age_min,
+        m.working_age_max,
+    );
     let working = (1.0 - st.share_60plus - st.share_under16).max(0.0);
     working * adult * (1.0 - st.severe_disability) * (1.0 - m.severe_illness_prevalence)
 }
@@ -598,8 +597,8 @@ impl Demography {
     /// and `table_year`: for each member who can work and is `MIGRANT_MIN_AGE` or older,
     /// ⌊`q`⌋ adults plus one more with the chance of `q`'s fraction (one uniform per such
     /// member from `rng`, the household's own stream), up to `MAX_MEMBERS`; each able, aged
-    /// uniformly over `MIGRANT_MIN_AGE` (or `working_age_min` if older) to `working_age_max`
-    /// (one more uniform). Returns how many were added.
+    /// from `MIGRANT_MIN_AGE` (or `working_age_min` if older) to `working_age_max` by
+    /// `population.members.age_shape` (one more uniform). Returns how many were added.
     pub fn add_returned(
         &self,
         hh: &mut Household,
@@ -625,8 +624,7 @@ impl Demography {
             for _ in 0..n {
                 let u_age: f64 = rng.random();
                 if (hh.size as usize) < MAX_MEMBERS {
-                    let span = (hi - lo + 1) as f64;
-                    let age = lo + (span * u_age).min(span - 1.0) as u8;
+                    let age = super::AgeTable::of(m.age_shape).draw(lo, hi, u_age);
                     hh.members[hh.size as usize] = Member {
                         age,
                         ..Default::default()

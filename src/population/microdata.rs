@@ -557,7 +557,7 @@ impl Microdata {
         let z_assets: f64 = rng.sample(StandardNormal);
         let members = match &rec.members {
             Some(m) => *m,
-            None => super::draw_members(&mut rng, st, &p.members, rec.size),
+            None => super::draw_members(&mut rng, st, &p.members, pm.ages, rec.size),
         };
         let y = rec.income_pc_month.max(MIN_INCOME).ln();
         let persistent0 = rs.lambda * (y - rs.log_income_mean) + rs.cond_sd * z_persistent;

@@ -2,11 +2,13 @@
 //! household generator. A household is a pure function of (seed, replication, household
 //! index): it is regenerated identically on any thread, shard or machine, and never stored.
 
+pub mod ages;
 pub mod demography;
 pub mod microdata;
 pub mod regions;
 mod strata;
 
+pub use ages::{AgeShape, AgeTable};
 pub use demography::{Demography, DemographyParams};
 pub use microdata::{Microdata, MicrodataParams, Source};
 pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
@@ -132,6 +134,9 @@ pub struct MemberParams {
     /// Members age one year each January (and may become disabled); false freezes them, for
     /// steady-state checks with demography frozen.
     pub ageing: bool,
+    /// How an age is drawn within its band: "uniform", or "census" (single years from
+    /// `synthetic-data/ages-2023.csv` for the working-age and elderly bands; children uniform).
+    pub age_shape: AgeShape,
 }
 
 /// `population.assets.*`.
@@ -516,6 +521,8 @@ pub struct PopulationModel {
     /// Years by which a drawn household's members are made younger at the start
     /// ([`Demography::start_age_back`], `age_back_step`; 0 otherwise).
     pub start_age_back: u8,
+    /// Ages within a band (`population.members.age_shape`).
+    pub ages: &'static AgeTable,
 }
 
 impl PopulationModel {
@@ -538,6 +545,7 @@ impl PopulationModel {
                 start_returns: Vec::new(),
                 start_factor: Vec::new(),
                 start_age_back: 0,
+                ages: AgeTable::of(s.population.members.age_shape),
             });
         }
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
@@ -573,6 +581,7 @@ impl PopulationModel {
             start_returns,
             start_factor,
             start_age_back,
+            ages: AgeTable::of(m.age_shape),
         })
     }
 
@@ -675,7 +684,6 @@ impl PopulationModel {
         if !hh.migrant || st.migrant_share <= 0.0 {
             return 0.0;
         }
-        let (wmin, wmax) = (m.working_age_min as f64, m.working_age_max as f64);
         let amin = m.working_age_min.max(demography::MIGRANT_MIN_AGE);
         let mut r = 1.0 / st.migrant_share;
         for (i, p) in hh.members().iter().enumerate() {
@@ -683,15 +691,17 @@ impl PopulationModel {
                 return 0.0;
             }
             let p_child = if i == 0 { 0.0 } else { st.child_share_nonhead };
+            let ages = self.ages;
+            let (wlo, whi) = (m.working_age_min, m.working_age_max);
             let f_arr = if p.age < amin {
-                p_child / amin as f64
+                p_child / ages.inv_density(p.age, 0, amin - 1)
             } else {
-                (1.0 - p_child) / (wmax - amin as f64 + 1.0)
+                (1.0 - p_child) / ages.inv_density(p.age, amin, whi)
             };
-            let f_tab = if p.age < m.working_age_min {
-                p_child / wmin
+            let f_tab = if p.age < wlo {
+                p_child / ages.inv_density(p.age, 0, wlo - 1)
             } else {
-                (1.0 - p_child - st.share_60plus) / (wmax - wmin + 1.0)
+                (1.0 - p_child - st.share_60plus) / ages.inv_density(p.age, wlo, whi)
             } * (1.0 - st.severe_disability)
                 * (1.0 - m.severe_illness_prevalence);
             if f_arr == 0.0 || f_tab <= 0.0 {
@@ -763,7 +773,7 @@ impl PopulationModel {
         let migrant = rng.random::<f64>() < st.migrant_share;
         let z_assets: f64 = rng.sample(StandardNormal);
 
-        let members = draw_members(rng, st, m, size);
+        let members = draw_members(rng, st, m, self.ages, size);
         // Drawn last, so that every earlier draw stays what it was before this key existed.
         let u_low: f64 = rng.random();
         let mut hh = Household {
@@ -799,6 +809,7 @@ pub(crate) fn draw_members(
     rng: &mut crate::rng::StreamRng,
     st: &Stratum,
     m: &MemberParams,
+    ages: &AgeTable,
     size: u8,
 ) -> [Member; MAX_MEMBERS] {
     let mut members = [Member::default(); MAX_MEMBERS];
@@ -821,7 +832,7 @@ pub(crate) fn draw_members(
         } else {
             (m.working_age_min, m.working_age_max)
         };
-        mem.age = lo + ((hi - lo + 1) as f64 * u_age).min((hi - lo) as f64) as u8;
+        mem.age = ages.draw(lo, hi, u_age);
         mem.severe_disability = u_dis < st.severe_disability;
         mem.severe_illness = u_ill < m.severe_illness_prevalence;
     }
