@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Build ages-2023.csv: persons by single year of age at the end of 2023, the 2010 census aged.
+"""Build ages-2013-2023.csv: persons by single year of age at the end of 2023, the 2010 census aged.
 
 Usage: python3 build_ages.py
-Standard library only; running it again gives the same file. SOURCES.md ("ages-2023.csv") says
+Standard library only; running it again gives the same file. SOURCES.md ("ages-2013-2023.csv") says
 what is read and what is modelled.
 
 - READ: mean population by single year of age in the 12 months before the 2010 census (table
@@ -30,7 +30,7 @@ SRC = os.path.join(HERE, "sources", "census-2010-deaths-by-age.csv")
 MORT = os.path.join(HERE, "mortality-2020.csv")
 STRATA = os.path.join(HERE, "strata-2023.csv")
 HISTORY = os.path.join(HERE, "history.csv")
-OUT = os.path.join(HERE, "ages-2023.csv")
+OUT = os.path.join(HERE, "ages-2013-2023.csv")
 
 CENSUS_DATE = 2010 + 4 / 12      # 1 May 2010: the middle of the table's 12 months
 TOP = 100                        # the census's last single year (100 means 100+)
@@ -38,8 +38,8 @@ TOP = 100                        # the census's last single year (100 means 100+
 CHILD_MAX, WORK_MAX, MAX_AGE = 15, 59, 90
 # Crude death rates, per mille (history.csv crude_death_rate; first releases to 2019).
 SOURCE = ("2010 census table 6-4 mean population by single year of age (sources/"
-          "census-2010-deaths-by-age.csv), aged to 2023-12-31 with the death rates of "
-          "mortality-2020.csv; build_ages.py")
+          "census-2010-deaths-by-age.csv), aged to the end of each year with the death rates "
+          "of mortality-2020.csv; build_ages.py")
 
 
 def read_census():
@@ -96,16 +96,23 @@ def main():
         err = f"{100 * (over60 / ref - 1):+.1f} %" if ref else "-"
         print(f"end {y}: persons 60+ from the census aged {over60:.1f} m, NBS {ref} m ({err})")
 
-    p23 = aged(census, m, 2023)
-    first = min(p23)
+    # One column per year-end 2013-2023: the start-year ages of a run starting before 2023
+    # (population.demography.start_ages = "census"); 2023 is the table's.
+    years = list(range(2013, 2024))
+    cols = {y: aged(census, m, y) for y in years}
+    p23 = cols[2023]
+    ages = sorted(set().union(*cols.values()))
     with open(OUT, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["age", "persons_2023_model", "source"])
-        for a in sorted(p23):
-            if a > TOP + 14:
-                continue
-            w.writerow([a, f"{p23[a]:.0f}", SOURCE])
-    print(f"wrote {OUT} (ages {first}-{max(p23)})")
+        w.writerow(["age", "persons_2023_model"] + [f"persons_{y}_model" for y in years[:-1]]
+                   + ["source"])
+        for a in ages:
+            vals = [cols[y].get(a, 0.0) for y in [2023] + years[:-1]]
+            w.writerow([a] + [f"{v:.0f}" for v in vals] + [SOURCE])
+    print(f"wrote {OUT} (ages {min(ages)}-{max(ages)}, year-ends {years[0]}-{years[-1]})")
+    for y in years:
+        n60 = sum(v for a, v in cols[y].items() if a >= 60)
+        print(f"  end {y}: persons 60+ {n60 / 1e6:.1f} m")
 
     # The model's 2023 structure: the strata table's national 60+ and under-16 shares, single
     # years within 16-59 and 60-90 from this file, uniform within 0-15.

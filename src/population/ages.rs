@@ -1,5 +1,5 @@
 //! How a member's age is drawn within its band (child, working age, elderly): uniformly, or by
-//! single year from `synthetic-data/ages-2023.csv` (the 2010 census by single year of age,
+//! single year from `synthetic-data/ages-2013-2023.csv` (the 2010 census by single year of age,
 //! aged to the end of 2023 with the model's death rates; `build_ages.py`, SOURCES.md). A band
 //! the file covers entirely (the working-age and elderly bands) is drawn by single year; one it
 //! does not (children born after the census) stays uniform.
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 /// Persons by single year of age at the end of 2023 (the census aged), embedded.
-pub const AGES_CSV: &str = include_str!("../../synthetic-data/ages-2023.csv");
+pub const AGES_CSV: &str = include_str!("../../synthetic-data/ages-2013-2023.csv");
 
 /// Oldest age the table holds a weight for (years); `population.members.max_age` is at most it.
 pub const TOP: usize = 120;
@@ -19,7 +19,7 @@ pub const TOP: usize = 120;
 pub enum AgeShape {
     /// Every age of a band equally likely.
     Uniform,
-    /// Single years from `synthetic-data/ages-2023.csv` where the file covers the band.
+    /// Single years from `synthetic-data/ages-2013-2023.csv` where the file covers the band.
     Census,
 }
 
@@ -48,33 +48,45 @@ impl AgeTable {
         match shape {
             AgeShape::Uniform => UNIFORM.get_or_init(AgeTable::uniform),
             AgeShape::Census => CENSUS.get_or_init(|| {
-                AgeTable::from_csv(AGES_CSV)
-                    .unwrap_or_else(|e| panic!("embedded synthetic-data/ages-2023.csv: {e}"))
+                AgeTable::from_csv(AGES_CSV, None)
+                    .unwrap_or_else(|e| panic!("embedded synthetic-data/ages-2013-2023.csv: {e}"))
             }),
         }
     }
 
-    /// Parse `age,persons_2023_model,...` rows; the first age is the lowest whose cohort is
-    /// whole (the file's lowest age holds only part of a year's births).
-    pub fn from_csv(text: &str) -> Result<AgeTable, String> {
+    /// Parse the `age` column and the persons of `column` (the first column after `age` when
+    /// `None`); the first age covered is the one after the lowest with persons (that one holds
+    /// only part of a year's births).
+    pub fn from_csv(text: &str, column: Option<&str>) -> Result<AgeTable, String> {
         let mut w = vec![0.0; TOP + 1];
         let mut lowest = usize::MAX;
         let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let col = match column {
+            None => 1,
+            Some(name) => rdr
+                .headers()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .position(|h| h == name)
+                .ok_or(format!("no column `{name}`"))?,
+        };
         for (i, rec) in rdr.records().enumerate() {
             let rec = rec.map_err(|e| format!("row {}: {e}", i + 2))?;
             let age: usize = rec[0]
                 .parse()
                 .map_err(|_| format!("row {}: age `{}` is not a whole number", i + 2, &rec[0]))?;
-            let n: f64 = rec[1]
+            let n: f64 = rec[col]
                 .parse()
-                .map_err(|_| format!("row {}: persons `{}` is not a number", i + 2, &rec[1]))?;
+                .map_err(|_| format!("row {}: persons `{}` is not a number", i + 2, &rec[col]))?;
             if !(n.is_finite() && n >= 0.0) {
                 return Err(format!("row {}: persons {n}: allowed 0 or more", i + 2));
             }
             if age <= TOP {
                 w[age] = n;
             }
-            lowest = lowest.min(age);
+            if n > 0.0 {
+                lowest = lowest.min(age);
+            }
         }
         if lowest == usize::MAX {
             return Err("no rows".into());
@@ -169,8 +181,11 @@ mod tests {
     /// cohort) stay uniform.
     #[test]
     fn census_ages_follow_the_file_within_a_band() {
-        let t = AgeTable::from_csv("age,p\n13,5\n14,100\n15,100\n16,300\n17,100\n18,0\n19,600\n")
-            .unwrap();
+        let t = AgeTable::from_csv(
+            "age,p\n12,0\n13,5\n14,100\n15,100\n16,300\n17,100\n18,0\n19,600\n",
+            None,
+        )
+        .unwrap();
         let n = 100_000;
         let mut count = [0usize; 20];
         for i in 0..n {

@@ -135,7 +135,7 @@ pub struct MemberParams {
     /// steady-state checks with demography frozen.
     pub ageing: bool,
     /// How an age is drawn within its band: "uniform", or "census" (single years from
-    /// `synthetic-data/ages-2023.csv` for the working-age and elderly bands; children uniform).
+    /// `synthetic-data/ages-2013-2023.csv` for the working-age and elderly bands; children uniform).
     pub age_shape: AgeShape,
 }
 
