@@ -54,6 +54,45 @@ impl AgeTable {
         }
     }
 
+    /// The census aged to the end of `year` (the file's `persons_<year>_model`), parsed once;
+    /// an error naming the years the file holds when it has no such column.
+    pub fn census_at(year: i32) -> Result<&'static AgeTable, String> {
+        static YEARS: OnceLock<Vec<(i32, AgeTable)>> = OnceLock::new();
+        let all = YEARS.get_or_init(|| {
+            let mut rdr = csv::Reader::from_reader(AGES_CSV.as_bytes());
+            let headers = rdr.headers().expect("embedded ages file").clone();
+            headers
+                .iter()
+                .filter_map(|h| {
+                    let y: i32 = h
+                        .strip_prefix("persons_")?
+                        .strip_suffix("_model")?
+                        .parse()
+                        .ok()?;
+                    let t = AgeTable::from_csv(AGES_CSV, Some(h))
+                        .unwrap_or_else(|e| panic!("embedded ages file, column {h}: {e}"));
+                    Some((y, t))
+                })
+                .collect()
+        });
+        all.iter()
+            .find(|(y, _)| *y == year)
+            .map(|(_, t)| t)
+            .ok_or_else(|| {
+                let lo = all.iter().map(|(y, _)| *y).min().unwrap_or(0);
+                let hi = all.iter().map(|(y, _)| *y).max().unwrap_or(0);
+                format!("year-ends {lo}-{hi}")
+            })
+    }
+
+    /// Persons (the file's unit) aged `min` or more; 0 for the uniform shape.
+    pub fn persons_from(&self, min: u8) -> f64 {
+        if self.cum.is_empty() {
+            return 0.0;
+        }
+        self.cum[TOP + 1] - self.cum[(min as usize).min(TOP + 1)]
+    }
+
     /// Parse the `age` column and the persons of `column` (the first column after `age` when
     /// `None`); the first age covered is the one after the lowest with persons (that one holds
     /// only part of a year's births).
@@ -209,6 +248,22 @@ mod tests {
         assert_eq!(t.inv_density(14, 13, 16), 4.0);
         assert_eq!(t.draw(14, 16, 0.0), 14);
         assert!((t.inv_density(16, 14, 16) - 500.0 / 300.0).abs() < 1e-12);
+    }
+
+    /// The year-ends: the 2023 column is the default table, and each earlier year-end has
+    /// fewer persons aged 60+ (the cohorts of the 1950s and 1960s had not reached 60), read
+    /// from the same census cohorts six years younger.
+    #[test]
+    fn the_year_ends_are_the_same_cohorts_younger() {
+        let t23 = AgeTable::census_at(2023).unwrap();
+        let t17 = AgeTable::census_at(2017).unwrap();
+        let base = AgeTable::of(AgeShape::Census);
+        assert_eq!(t23.cum, base.cum);
+        assert!(t17.persons_from(60) < 0.9 * t23.persons_from(60));
+        // A cohort aged 70 at the end of 2023 was 64 at the end of 2017, and more of it lived.
+        let at = |t: &AgeTable, a: usize| t.cum[a + 1] - t.cum[a];
+        assert!(at(t17, 64) > at(t23, 70) && at(t17, 64) < 1.2 * at(t23, 70));
+        assert!(AgeTable::census_at(2030).unwrap_err().contains("2013-2023"));
     }
 
     /// The embedded file: the elderly band's ages fall with age past 75 and the cohort born

@@ -116,12 +116,31 @@ pub struct DemographyParams {
     /// 2023. False: the table's ages as they are. Read only with `enabled`.
     #[serde(default)]
     pub age_back_step: bool,
+    /// The ages of a run starting before `table_year`: "table" (the table's, or its
+    /// back-step with `age_back_step`) or "census": ages within the bands from the census aged
+    /// to the end of the start year (`synthetic-data/ages-2013-2023.csv`, needs
+    /// `population.members.age_shape = "census"`), and every stratum's 60+ share scaled by the
+    /// census's persons aged 60+ in the start year over the table's year, divided by the
+    /// model's persons in the start year over the table's year. Read only with `enabled`.
+    #[serde(default)]
+    pub start_ages: StartAges,
     /// Youngest age (years) counted as a possible parent by `birth_rate`.
     #[serde(default = "default_birth_age_min")]
     pub birth_age_min: u8,
     /// Oldest age (years) counted as a possible parent by `birth_rate`.
     #[serde(default = "default_birth_age_max")]
     pub birth_age_max: u8,
+}
+
+/// `population.demography.start_ages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartAges {
+    /// The table's ages (or their back-step, `age_back_step`).
+    #[default]
+    Table,
+    /// The census aged to the start year.
+    Census,
 }
 
 /// The table's household `hh` `years` earlier: every member `years` younger, and those
@@ -204,9 +223,39 @@ impl DemographyParams {
     /// starting before their first year runs without it).
     /// `ageing` is `population.members.ageing`: the January step that moves migrants runs only
     /// with it, so migration asked for without it would be silently inert.
-    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams, ageing: bool) {
+    pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams, members: &MemberParams) {
+        let ageing = members.ageing;
         if !self.enabled {
             return;
+        }
+        if self.start_ages == StartAges::Census && self.table_year > sim.start_year {
+            if members.age_shape != super::AgeShape::Census {
+                c.fail(
+                    "population.demography.start_ages",
+                    "census",
+                    "allowed: \"census\" only with population.members.age_shape = \"census\" \
+                     (the start year's ages are single years); set it to \"table\" or the shape to \
+                     \"census\"",
+                );
+            }
+            if self.age_back_step {
+                c.fail(
+                    "population.demography.start_ages",
+                    "census",
+                    "allowed: \"census\" or age_back_step = true, not both (two ways to give \
+                     the start year's ages)",
+                );
+            }
+            if let Err(have) = super::AgeTable::census_at(sim.start_year) {
+                c.fail(
+                    "simulation.start_year",
+                    sim.start_year,
+                    format!(
+                        "allowed with population.demography.start_ages = \"census\": a year \
+                         synthetic-data/ages-2013-2023.csv holds ({have})"
+                    ),
+                );
+            }
         }
         if self.rural_migration && !ageing {
             c.fail(
@@ -846,6 +895,15 @@ impl Demography {
             // Only by rounding (an onset risk whose 1 − stay exceeds it): nothing.
             false
         }
+    }
+
+    /// The start year when its ages are the census's (`start_ages = "census"`, population
+    /// change on, a start before `table_year`); `None` otherwise.
+    pub fn census_start_year(&self, sim: &SimulationParams) -> Option<i32> {
+        (self.enabled()
+            && self.params.start_ages == StartAges::Census
+            && self.params.table_year > sim.start_year)
+            .then_some(sim.start_year)
     }
 
     /// Years by which the start's households are younger than the table's
@@ -1795,6 +1853,79 @@ mod tests {
         );
     }
 
+    /// Census start ages need single-year ages, exclude the back-step, and need a start year the
+    /// ages file holds; each refusal names its key, value and what is allowed.
+    #[test]
+    fn census_start_ages_are_refused_without_their_conditions_naming_the_key() {
+        let (s, _) = defaults();
+        let mut sim = s.simulation.clone();
+        sim.start_year = 2017;
+        let mut p = s.population.demography.clone();
+        p.enabled = true;
+        p.table_year = 2023;
+        p.start_ages = StartAges::Census;
+        let mut m = s.population.members.clone();
+        let origin = std::collections::BTreeMap::new();
+        let check = |p: &DemographyParams, sim: &SimulationParams, m: &MemberParams| {
+            let mut c = Checker::new(&origin, "t");
+            p.validate(&mut c, sim, m);
+            c.error.map(|e| e.to_string())
+        };
+        let e = check(&p, &sim, &m).expect("uniform ages refused");
+        assert!(
+            e.contains("population.demography.start_ages") && e.contains("age_shape"),
+            "{e}"
+        );
+        m.age_shape = crate::population::AgeShape::Census;
+        assert_eq!(check(&p, &sim, &m), None);
+        p.age_back_step = true;
+        let e = check(&p, &sim, &m).expect("both refused");
+        assert!(e.contains("start_ages") && e.contains("not both"), "{e}");
+        p.age_back_step = false;
+        sim.start_year = 2011;
+        let e = check(&p, &sim, &m).expect("2011 refused");
+        assert!(
+            e.contains("simulation.start_year") && e.contains("2011") && e.contains("2013-2023"),
+            "{e}"
+        );
+        // A start in the table's year reads no start-year ages: nothing to refuse.
+        sim.start_year = 2023;
+        m.age_shape = crate::population::AgeShape::Uniform;
+        assert_eq!(check(&p, &sim, &m), None);
+    }
+
+    /// A 2017 start with census start ages: each stratum's 60+ share is the table's times one
+    /// national factor, below 1 (fewer elderly in 2017), the same for every stratum; a 2023
+    /// start is untouched.
+    #[test]
+    fn census_start_ages_scale_every_strata_60plus_share_by_one_factor() {
+        let (mut s, table) = defaults();
+        s.population.members.age_shape = crate::population::AgeShape::Census;
+        let d = &mut s.population.demography;
+        d.enabled = true;
+        d.table_year = 2023;
+        d.start_ages = StartAges::Census;
+        d.urban_growth = Schedule::constant(2013, 0.02);
+        d.rural_growth = Schedule::constant(2013, -0.02);
+        let s23 = s.clone();
+        s.simulation.start_year = 2017;
+        let pm = crate::population::PopulationModel::new(&s, "t").unwrap();
+        let f: Vec<f64> = pm
+            .strata
+            .strata
+            .iter()
+            .zip(&table.strata)
+            .map(|(a, b)| a.share_60plus / b.share_60plus)
+            .collect();
+        assert!(f[0] > 0.7 && f[0] < 0.95, "factor {}", f[0]);
+        assert!(f.iter().all(|x| (x - f[0]).abs() < 1e-12));
+        let pm23 = crate::population::PopulationModel::new(&s23, "t").unwrap();
+        assert_eq!(
+            pm23.strata.strata[0].share_60plus,
+            table.strata[0].share_60plus
+        );
+    }
+
     #[test]
     fn a_registered_basis_moves_the_rural_index_and_migration_by_the_registered_series() {
         // The same backtest as above, the rural strata following the registered series.
@@ -1831,7 +1962,7 @@ mod tests {
         let origin = std::collections::BTreeMap::new();
         let mut c = Checker::new(&origin, "t");
         d.params.rural_registered_growth = Schedule::default();
-        d.params.validate(&mut c, &sim, true);
+        d.params.validate(&mut c, &sim, &s.population.members);
         let e = c
             .error
             .expect("an empty registered schedule fails")
@@ -1843,7 +1974,7 @@ mod tests {
         d.params.rural_registered_growth = Schedule::constant(2013, -0.01);
         d.params.rural_growth = Schedule::default();
         let mut c = Checker::new(&origin, "t");
-        d.params.validate(&mut c, &sim, true);
+        d.params.validate(&mut c, &sim, &s.population.members);
         assert!(c.error.is_none(), "{:?}", c.error);
     }
 }

@@ -9,7 +9,7 @@ pub mod regions;
 mod strata;
 
 pub use ages::{AgeShape, AgeTable};
-pub use demography::{Demography, DemographyParams};
+pub use demography::{Demography, DemographyParams, StartAges};
 pub use microdata::{Microdata, MicrodataParams, Source};
 pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
 
@@ -561,6 +561,12 @@ impl PopulationModel {
         let demography = Demography::new(&s.population.demography);
         let start_age_back = demography.start_age_back(s.simulation);
         let m = &s.population.members;
+        let ages = match demography.census_start_year(s.simulation) {
+            None => AgeTable::of(m.age_shape),
+            Some(year) => {
+                Self::start_year_ages(&mut strata, &demography, s.simulation, year, file)?
+            }
+        };
         let start_returns: Vec<f64> = strata
             .strata
             .iter()
@@ -581,8 +587,51 @@ impl PopulationModel {
             start_returns,
             start_factor,
             start_age_back,
-            ages: AgeTable::of(m.age_shape),
+            ages,
         })
+    }
+
+    /// The census's ages at the end of `year` (`start_ages = "census"`), and every stratum's
+    /// 60+ share scaled to that year: by the census's persons aged 60+ in `year` over
+    /// `table_year`, divided by the model's persons in `year` over `table_year` (the regions'
+    /// population indices), one national factor for every stratum; the child share of
+    /// non-heads follows.
+    fn start_year_ages(
+        strata: &mut StrataTable,
+        demography: &Demography,
+        sim: &SimulationParams,
+        year: i32,
+        file: &str,
+    ) -> Result<&'static AgeTable> {
+        let at = |y: i32| {
+            AgeTable::census_at(y).map_err(|have| {
+                Error::bad_key(
+                    file,
+                    "population.demography.start_ages",
+                    "\"census\"",
+                    format!("the census's ages are needed for {y}; allowed: {have}"),
+                )
+            })
+        };
+        let (start, table) = (at(year)?, at(demography.params.table_year)?);
+        let index = demography.region_index(sim);
+        let (mut p_table, mut p_start) = (0.0, 0.0);
+        for st in &strata.strata {
+            let r = match st.region {
+                Region::Urban => 0,
+                Region::Rural => 1,
+            };
+            p_table += st.persons;
+            p_start += st.persons * index[r][0];
+        }
+        let ratio = (start.persons_from(STAT_ELDERLY_AGE) / table.persons_from(STAT_ELDERLY_AGE))
+            / (p_start / p_table);
+        for st in strata.strata.iter_mut() {
+            st.share_60plus = (st.share_60plus * ratio).min(1.0 - st.share_under16);
+            st.child_share_nonhead =
+                strata::child_share_nonhead(st.share_under16, st.share_60plus, st.mean_size);
+        }
+        Ok(start)
     }
 
     /// Weights of one replication per (stratum, year), `s * years + t`: with population change

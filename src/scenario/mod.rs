@@ -51,7 +51,7 @@ impl Scenario {
         self.population.validate(c);
         self.population
             .demography
-            .validate(c, &self.simulation, self.population.members.ageing);
+            .validate(c, &self.simulation, &self.population.members);
         self.dynamics.validate(c, &self.simulation);
         self.programs.validate(c, &self.simulation);
         self.metrics.validate(c, &self.simulation);
