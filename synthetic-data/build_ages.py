@@ -47,18 +47,20 @@ def read_census():
         return {int(r["age"]): float(r["avg_pop_total"]) for r in csv.DictReader(f)}
 
 
-def read_m():
-    """Central death rate per year of age (total, 2020 model), from the 5-year groups."""
-    m = {}
+def mortality_rows():
+    """(first age, last age, central rate per person-year, nqx) of the total rows of the
+    model's 2020 table; the open group to age 130."""
     with open(MORT, encoding="utf-8") as f:
         for r in csv.DictReader(f):
-            if r["sex"] != "total":
-                continue
-            lo = int(r["age_from"])
-            hi = int(r["age_to"]) if r["age_to"] else 130
-            for a in range(lo, hi + 1):
-                m[a] = float(r["m_2020_model_per_mille"]) / 1000.0
-    return m
+            if r["sex"] == "total":
+                hi = int(r["age_to"]) if r["age_to"] else 130
+                yield (int(r["age_from"]), hi, float(r["m_2020_model_per_mille"]) / 1000.0,
+                       float(r["q_2020_model"]))
+
+
+def read_m():
+    """Central death rate per year of age (total, 2020 model), from the 5-year groups."""
+    return {a: m for lo, hi, m, _ in mortality_rows() for a in range(lo, hi + 1)}
 
 
 def aged(census, m, end_year):
@@ -151,17 +153,10 @@ def yearly_q():
     """The model's yearly death probability by age (demography::yearly_q): within a band of n
     years 1 - (1 - nqx)^(1/n), the open band from its rate."""
     q = {}
-    with open(MORT, encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            if r["sex"] != "total":
-                continue
-            lo = int(r["age_from"])
-            hi = int(r["age_to"]) if r["age_to"] else 130
-            nq = float(r["q_2020_model"])
-            y = (1 - math.exp(-float(r["m_2020_model_per_mille"]) / 1000) if nq >= 1
-                 else 1 - (1 - nq) ** (1 / (hi - lo + 1)))
-            for a in range(lo, hi + 1):
-                q[a] = y
+    for lo, hi, m, nq in mortality_rows():
+        y = 1 - math.exp(-m) if nq >= 1 else 1 - (1 - nq) ** (1 / (hi - lo + 1))
+        for a in range(lo, hi + 1):
+            q[a] = y
     return q
 
 
