@@ -64,6 +64,10 @@ pub enum Purpose {
     /// table's year (`population.demography.rural_back_step_migrants`), one generator per
     /// household.
     Returns = 18,
+    /// The income a household takes when a January leaves no one in it able to work
+    /// (`population.demography.retirement_income`), one generator per (household, year),
+    /// drawn only then, so turning it on moves no other draw.
+    Retirement = 19,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

@@ -124,6 +124,18 @@ pub struct DemographyParams {
     /// model's persons in the start year over the table's year. Read only with `enabled`.
     #[serde(default)]
     pub start_ages: StartAges,
+    /// A household that a January's events (a member ageing past working age, dying, leaving
+    /// for the towns or severely disabled) leave with members but none able to work, where
+    /// one could work before, takes the permanent income the generator gives a household
+    /// drawn without one ([`crate::population::PopulationModel::retire`]): with chance
+    /// `population.income.low_income_share` the basic-pension level, else its own income
+    /// shifted by `population.income.no_worker_log_shift`; its assets follow its income, as
+    /// the generator ties them. Without it the household keeps its worker's income, so a
+    /// population evolved from an earlier start has richer no-worker households than one
+    /// drawn in the same year. False (the default): it keeps it. Read only with `enabled`
+    /// (and needs `population.members.ageing`).
+    #[serde(default)]
+    pub retirement_income: bool,
     /// Youngest age (years) counted as a possible parent by `birth_rate`.
     #[serde(default = "default_birth_age_min")]
     pub birth_age_min: u8,
@@ -263,6 +275,14 @@ impl DemographyParams {
                 true,
                 "allowed: true only with population.members.ageing = true (migrants leave in \
                  the yearly ageing step); set it to false or turn ageing on",
+            );
+        }
+        if self.retirement_income && !ageing {
+            c.fail(
+                "population.demography.retirement_income",
+                true,
+                "allowed: true only with population.members.ageing = true (households retire \
+                 in the yearly ageing step); set it to false or turn ageing on",
             );
         }
         if self.rural_back_step_migrants && !self.rural_migration {
@@ -1588,6 +1608,18 @@ mod tests {
                 .unwrap_err()
                 .to_string();
         assert!(e.contains("population.demography.rural_migration"), "{e}");
+        assert!(e.contains("population.members.ageing"), "{e}");
+        assert!(crate::scenario::load_str(on, "t").is_ok());
+    }
+
+    #[test]
+    fn retirement_income_without_ageing_is_refused_naming_the_key() {
+        let on = "[population.demography]\nenabled = true\nretirement_income = true\n";
+        let e =
+            crate::scenario::load_str(&format!("{on}[population.members]\nageing = false\n"), "t")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("population.demography.retirement_income"), "{e}");
         assert!(e.contains("population.members.ageing"), "{e}");
         assert!(crate::scenario::load_str(on, "t").is_ok());
     }
