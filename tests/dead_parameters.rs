@@ -132,6 +132,16 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          set here), and only for the small run's few tekun candidates aged 84 or more",
     ),
     (
+        "programs.tekun.no_supporter_cohort_reference",
+        &[
+            ("programs.tekun.no_supporter_cohort_trend", "0.05"),
+            ("simulation.households", "20000"),
+        ],
+        "the reference year of birth is read only with a cohort trend (0 in full-system-2023; \
+         0.05 here, the value measured in README \"Retirement income\"); a year moves the share \
+         5 %, which only a larger run's tekun candidates cross",
+    ),
+    (
         "programs.tekun.unable_supporter_share_60",
         &[
             ("programs.tekun.supporter_age_gap", "24.0"),

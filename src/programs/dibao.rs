@@ -43,7 +43,7 @@ pub struct DibaoParams {
 pub struct AdminParams {
     /// Support owed by relatives outside the household, counted as income of a household in
     /// which no member can work when it has a supporter able and obliged to pay (the
-    /// complement of tekun's `no_supporter_share_{urban,rural}`), share of the standard per
+    /// complement of tekun's no-supporter share, `TekunParams::no_supporter_share`), share of the standard per
     /// member per month.
     pub support_share: f64,
     /// Earnings imputed to each member able to work, share of the standard per month: counted
@@ -1132,8 +1132,9 @@ pub struct Dibao {
     draw_apply: bool,
     /// A monthly assessment-error draw.
     draw_error: bool,
-    /// Tekun's no-supporter shares (urban, rural): who has a supporter owing support.
-    no_supporter: (f64, f64),
+    /// Tekun's parameters: who has a supporter owing support
+    /// ([`super::tekun::TekunParams::no_supporter_share`]).
+    tekun: super::tekun::TekunParams,
     /// A monthly data-matching draw.
     draw_match: bool,
     /// Hidden income as renewing spells (`admin.hidden_spell_years`).
@@ -1512,10 +1513,7 @@ impl Step for Dibao {
             ln_counted: p.dibao.assessment.income_counted_share.ln(),
             draw_apply: p.dibao.take_up.monthly_apply_prob < 1.0 || p.monitoring.enabled,
             draw_error: p.dibao.assessment.error_sd > 0.0,
-            no_supporter: (
-                p.tekun.no_supporter_share_urban,
-                p.tekun.no_supporter_share_rural,
-            ),
+            tekun: p.tekun.clone(),
             draw_match: p.dibao.admin.matching_on(),
             spells: p.dibao.admin.spells_on()
                 && (p.dibao.admin.hidden_share_urban > 0.0
@@ -1626,12 +1624,9 @@ impl Step for Dibao {
             for m in y.hh.members() {
                 workers += can_work(m, y.members) as u8 as f64;
             }
-            let no_supporter = if y.urban {
-                self.no_supporter.0
-            } else {
-                self.no_supporter.1
-            };
-            // Members who left for the towns remain supporters (as for tekun).
+            // Tekun's share (the region's, its cohort factor and the supporters counted
+            // unable); members who left for the towns remain supporters (as for tekun).
+            let no_supporter = self.tekun.no_supporter_share(y.hh, y.urban, y.year);
             h.support_pc = if workers == 0.0 && !super::tekun::no_supporter(h.supporter_u, no_supporter, y.hh) {
                 a.support_share * y.standard
             } else {

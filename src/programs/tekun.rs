@@ -9,7 +9,7 @@ use super::{dibao::DibaoParams, MAX_PROPENSITIES};
 use super::{fen, month_draws, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use crate::check::Checker;
 use crate::counters::c;
-use crate::population::{can_work, Household, MemberParams};
+use crate::population::{can_work, Household, MemberParams, STAT_ELDERLY_AGE};
 use crate::rng::Purpose;
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
@@ -59,6 +59,16 @@ pub struct TekunParams {
     /// `_70`. 0: the supporter's age is not read (no supporter counts as unable for age).
     #[serde(default)]
     pub supporter_age_gap: f64,
+    /// The no-supporter share's fall per later year of birth, log points a year (0–0.2): for
+    /// a household whose oldest member is aged [`STAT_ELDERLY_AGE`] or more, the region's
+    /// `no_supporter_share_*` is multiplied by exp(−trend × (the oldest member's year of birth
+    /// − `no_supporter_cohort_reference`)), at most 1 in all. Older cohorts more often have
+    /// no child able to support them. 0 (the default): no cohort effect.
+    #[serde(default)]
+    pub no_supporter_cohort_trend: f64,
+    /// The year of birth at which the cohort factor is 1 (read with a trend above 0).
+    #[serde(default)]
+    pub no_supporter_cohort_reference: i32,
     /// Share 0–1 of urban supporters aged 60–69 who count as unable to support (民发〔2021〕43号
     /// art. 8 (二), and 民发〔2016〕178号 before it: a dibao recipient aged 60 or more), by
     /// calendar year; before its first key, 0.
@@ -172,6 +182,22 @@ impl TekunParams {
             }
         }
         c.range(
+            &format!("{k}.no_supporter_cohort_trend"),
+            self.no_supporter_cohort_trend,
+            0.0,
+            0.2,
+            "log points of the no-supporter share per year of birth",
+        );
+        let r = self.no_supporter_cohort_reference;
+        if self.no_supporter_cohort_trend > 0.0 && !(1900..=2100).contains(&r) {
+            c.fail(
+                &format!("{k}.no_supporter_cohort_reference"),
+                r,
+                "allowed: a year of birth from 1900 to 2100 when no_supporter_cohort_trend is \
+                 above 0",
+            );
+        }
+        c.range(
             &format!("{k}.institutional_cost"),
             self.institutional_cost,
             0.0,
@@ -262,6 +288,38 @@ impl TekunParams {
             _ => return 0.0,
         };
         s.at(year).unwrap_or(0.0)
+    }
+}
+
+impl TekunParams {
+    /// Share 0–1 of households like `hh` (in an urban household when `urban`) in `year` that
+    /// have no supporter able and obliged to support them: the region's
+    /// `no_supporter_share_*`, times the cohort factor of an elderly household
+    /// (`no_supporter_cohort_trend`), widened by the supporters counted unable for their age
+    /// ([`Self::unable_supporter_share`], [`widened_share`]). Compared with the household's
+    /// one propensity, so a household crosses only as its facts change (no new draw).
+    pub fn no_supporter_share(&self, hh: &Household, urban: bool, year: i32) -> f64 {
+        let mut share = if urban {
+            self.no_supporter_share_urban
+        } else {
+            self.no_supporter_share_rural
+        };
+        if self.no_supporter_cohort_trend > 0.0 {
+            let oldest = hh.members().iter().map(|p| p.age).max().unwrap_or(0);
+            if oldest >= STAT_ELDERLY_AGE {
+                let born = year - oldest as i32;
+                let f = (-self.no_supporter_cohort_trend
+                    * (born - self.no_supporter_cohort_reference) as f64)
+                    .exp();
+                share = (share * f).min(1.0);
+            }
+        }
+        let unable = self.unable_supporter_share(hh, urban, year);
+        if unable > 0.0 {
+            widened_share(share, unable)
+        } else {
+            share
+        }
     }
 }
 
@@ -374,17 +432,7 @@ impl Step for Tekun {
         } else {
             h.no_one_can_work
         };
-        let share = if y.urban {
-            self.p.no_supporter_share_urban
-        } else {
-            self.p.no_supporter_share_rural
-        };
-        let unable = self.p.unable_supporter_share(y.hh, y.urban, y.year);
-        let share = if unable > 0.0 {
-            widened_share(share, unable)
-        } else {
-            share
-        };
+        let share = self.p.no_supporter_share(y.hh, y.urban, y.year);
         h.no_supporter = no_supporter(h.no_supporter_u, share, y.hh);
         h.assets_ok = self
             .dibao
@@ -512,6 +560,51 @@ mod tests {
         let w = widened_share(0.3, 0.1);
         assert!((w - 0.37).abs() < 1e-12);
         assert_eq!(widened_share(0.3, 0.0), 0.3);
+    }
+
+    #[test]
+    fn the_no_supporter_share_falls_with_the_oldest_members_year_of_birth() {
+        let mut p = params();
+        p.no_supporter_share_rural = 0.3;
+        p.no_supporter_share_urban = 0.05;
+        let mut hh = crate::population::Household::blank(0, 2, false);
+        hh.members[0].age = 75;
+        hh.members[1].age = 40;
+        // Off: the region's share.
+        assert_eq!(p.no_supporter_share(&hh, false, 2023), 0.3);
+        p.no_supporter_cohort_trend = 0.05;
+        p.no_supporter_cohort_reference = 1948;
+        // Born 1948: factor 1; born 1958 (65 in 2023): e^{-0.5}; born 1938: e^{0.5}.
+        assert!((p.no_supporter_share(&hh, false, 2023) - 0.3).abs() < 1e-12);
+        assert!((p.no_supporter_share(&hh, true, 2023) - 0.05).abs() < 1e-12);
+        hh.members[0].age = 65;
+        assert!((p.no_supporter_share(&hh, false, 2023) - 0.3 * (-0.5f64).exp()).abs() < 1e-12);
+        hh.members[0].age = 85;
+        assert!((p.no_supporter_share(&hh, false, 2023) - 0.3 * 0.5f64.exp()).abs() < 1e-12);
+        // The same person ten years on: the same cohort, the same share.
+        hh.members[0].age = 75;
+        let a = p.no_supporter_share(&hh, false, 2013);
+        hh.members[0].age = 85;
+        assert!((p.no_supporter_share(&hh, false, 2023) - a).abs() < 1e-12);
+        // At most 1.
+        p.no_supporter_cohort_trend = 0.2;
+        hh.members[0].age = 90;
+        assert_eq!(p.no_supporter_share(&hh, false, 2023), 1.0);
+        // No member 60 or older: no cohort factor.
+        hh.members[0].age = 59;
+        assert_eq!(p.no_supporter_share(&hh, false, 2023), 0.3);
+    }
+
+    #[test]
+    fn a_cohort_trend_needs_a_reference_year_of_birth() {
+        let t = "[programs.tekun]\nno_supporter_cohort_trend = 0.03\nno_supporter_cohort_reference = 0\n";
+        let e = crate::scenario::load_str(t, "t").unwrap_err().to_string();
+        assert!(e.contains("programs.tekun.no_supporter_cohort_reference"), "{e}");
+        let t = "[programs.tekun]\nno_supporter_cohort_trend = 0.5\n";
+        let e = crate::scenario::load_str(t, "t").unwrap_err().to_string();
+        assert!(e.contains("programs.tekun.no_supporter_cohort_trend"), "{e}");
+        let t = "[programs.tekun]\nno_supporter_cohort_trend = 0.03\n";
+        assert!(crate::scenario::load_str(t, "t").is_ok());
     }
 
     #[test]
