@@ -358,8 +358,9 @@ fn census_start_ages_put_births_deaths_and_the_elderly_near_the_nbs() {
 /// if households that lose their last worker take the income of a household drawn without one
 /// (`population.demography.retirement_income`): with the census's start ages, tekun persons in
 /// December 2023 are 19.7 % short without it and +1.7 % with it (200,000 x 8, README
-/// "Retirement income"; drawn in 2023 at the same keys, -1.6 %). Both runs at 60,000 x 8, the
-/// se checked below a third of the band: within 10 % with it, more than 10 % short without.
+/// "Retirement income and a cohort no-supporter share"; drawn in 2023 at the same keys,
+/// -1.6 %). Both runs at 60,000 x 8, the se checked below a third of the band: within 10 %
+/// with it, more than 10 % short without.
 #[test]
 fn retirement_income_keeps_the_evolved_tekun_at_the_drawn_level() {
     let ages = "population.demography.start_ages=\"census\"";
@@ -391,10 +392,10 @@ fn retirement_income_keeps_the_evolved_tekun_at_the_drawn_level() {
 
 /// With the census's start ages and retirement income, tekun's 2017 level needs a
 /// no-supporter share that falls with the year of birth (`programs.tekun.
-/// no_supporter_cohort_trend` 0.05, reference 1949, README "Retirement income"): rural tekun
-/// Dec 2017 (the figure the trend was fitted to, in sample) and national tekun Dec 2023 (out of
-/// sample) within 10 %; measured -0.7 % and +1.7 % at 200,000 x 8. 60,000 x 8, the se checked
-/// below a third of the band.
+/// no_supporter_cohort_trend` 0.05, reference 1949, README "Retirement income and a cohort
+/// no-supporter share"): rural tekun Dec 2017 (the figure the trend was fitted to, in sample)
+/// and national tekun Dec 2023 (out of sample) within 10 %; measured -0.7 % and +1.7 % at
+/// 200,000 x 8. 60,000 x 8, the se checked below a third of the band.
 #[test]
 fn a_cohort_no_supporter_share_carries_tekun_from_2017_to_2023() {
     let run = backtest_2017_with(

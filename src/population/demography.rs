@@ -14,7 +14,7 @@
 //! strata; the reweighting keeps each region's
 //! weighted persons on its series. Known limitation: a
 //! household's income does not change when an earner leaves (the no-worker income shift
-//! applies only when a household is drawn).
+//! applies only when a household is drawn), unless `retirement_income` is on.
 
 use crate::check::Checker;
 use crate::population::{

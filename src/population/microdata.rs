@@ -574,6 +574,10 @@ impl Microdata {
             persistent0,
             assets_per_capita: assets,
             left: 0,
+            // The record's income is what it is: with no member able to work, a no-worker one.
+            no_worker_income: !members[..rec.size as usize]
+                .iter()
+                .any(|q| super::can_work(q, &p.members)),
         }
     }
 }

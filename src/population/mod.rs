@@ -363,6 +363,11 @@ pub struct Household {
     /// Members who left for the towns (`population.demography.rural_migration`): no longer
     /// simulated, they remain supporters able and obliged to support those who stayed.
     pub left: u8,
+    /// Its permanent income is already that of a household without a member able to work:
+    /// drawn (or read from microdata) with none, or cut by [`PopulationModel::retire`]. A
+    /// household that gains a worker later keeps its income (the model has no rise for it), so
+    /// `retire` leaves such a household alone rather than cut it twice.
+    pub no_worker_income: bool,
 }
 
 impl Household {
@@ -380,6 +385,7 @@ impl Household {
             persistent0: 0.0,
             assets_per_capita: 0.0,
             left: 0,
+            no_worker_income: false,
         }
     }
     /// Members in use.
@@ -781,7 +787,13 @@ impl PopulationModel {
     /// `low_income_log_sd`), unless its income is already lower; else its log per-capita
     /// income moves by `no_worker_log_shift`. Assets per person move in proportion, as the
     /// generator draws them in proportion to income.
+    /// A household whose income is already a no-worker one (`Household::no_worker_income`)
+    /// is left as it is (no draw).
     pub fn retire(&self, hh: &mut Household, rng: &mut crate::rng::StreamRng) {
+        if hh.no_worker_income {
+            return;
+        }
+        hh.no_worker_income = true;
         let inc = &self.params.income;
         let u: f64 = rng.random();
         let before = hh.log_income_perm;
@@ -863,6 +875,7 @@ impl PopulationModel {
         } else {
             st.income_mu + st.income_perm_sd * z_alpha + shift
         };
+        hh.no_worker_income = hh.workers(m) == 0;
         hh.persistent0 = st.persistent_initial_sd * z_persistent;
         hh.assets_per_capita = if assets {
             p.assets.median_months_of_income
@@ -966,12 +979,14 @@ mod tests {
 
         s.population.income.low_income_share = 1.0;
         let pm = PopulationModel::new(&s, "t").unwrap();
+        hh.no_worker_income = false;
         hh.log_income_perm = 1000f64.ln();
         hh.assets_per_capita = 5000.0;
         pm.retire(&mut hh, &mut rng);
         assert!((hh.log_income_perm - 200f64.ln()).abs() < 1e-12);
         assert!((hh.assets_per_capita - 1000.0).abs() < 1e-9);
         // Already poorer than the pension: it keeps its income.
+        hh.no_worker_income = false;
         hh.log_income_perm = 150f64.ln();
         pm.retire(&mut hh, &mut rng);
         assert!((hh.log_income_perm - 150f64.ln()).abs() < 1e-12);
@@ -982,6 +997,7 @@ mod tests {
         let on_pension = (0..n)
             .filter(|_| {
                 hh.log_income_perm = 1000f64.ln();
+                hh.no_worker_income = false;
                 pm.retire(&mut hh, &mut rng);
                 (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
             })
@@ -989,6 +1005,21 @@ mod tests {
         let share = on_pension as f64 / n as f64;
         let se = (0.25f64 * 0.75 / n as f64).sqrt();
         assert!((share - 0.25).abs() < 4.0 * se, "share {share}, se {se}");
+
+        // Once retired, or drawn without a worker, it is not cut again (no draw either).
+        hh.log_income_perm = 1000f64.ln();
+        hh.no_worker_income = false;
+        pm.retire(&mut hh, &mut rng);
+        let once = hh.log_income_perm;
+        let before = rng.clone();
+        pm.retire(&mut hh, &mut rng);
+        assert_eq!(hh.log_income_perm, once);
+        assert_eq!(rng, before);
+        let drawn = pm.household(&s.simulation, 0, 77);
+        assert_eq!(
+            drawn.no_worker_income,
+            drawn.workers(&s.population.members) == 0
+        );
     }
 
     /// With `age_back_step`, a run starting in 2017 from the 2023 table draws each household as

@@ -1625,9 +1625,14 @@ impl Step for Dibao {
                 workers += can_work(m, y.members) as u8 as f64;
             }
             // Tekun's share (the region's, its cohort factor and the supporters counted
-            // unable); members who left for the towns remain supporters (as for tekun).
-            let no_supporter = self.tekun.no_supporter_share(y.hh, y.urban, y.year);
-            h.support_pc = if workers == 0.0 && !super::tekun::no_supporter(h.supporter_u, no_supporter, y.hh) {
+            // unable), read only without a worker; members who left for the towns remain
+            // supporters (as for tekun).
+            h.support_pc = if workers == 0.0
+                && !super::tekun::no_supporter(
+                    h.supporter_u,
+                    self.tekun.no_supporter_share(y.hh, y.urban, y.year),
+                    y.hh,
+                ) {
                 a.support_share * y.standard
             } else {
                 0.0

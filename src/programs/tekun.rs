@@ -63,7 +63,10 @@ pub struct TekunParams {
     /// a household whose oldest member is aged [`STAT_ELDERLY_AGE`] or more, the region's
     /// `no_supporter_share_*` is multiplied by exp(−trend × (the oldest member's year of birth
     /// − `no_supporter_cohort_reference`)), at most 1 in all. Older cohorts more often have
-    /// no child able to support them. 0 (the default): no cohort effect.
+    /// no child able to support them. 0 (the default): no cohort effect. Known limits: the
+    /// factor starts when the oldest member turns 60 (a household whose oldest is younger keeps
+    /// the region's share, so a propensity between the two crosses on that birthday), and a
+    /// member held at `population.members.max_age` is taken as born a year later each year.
     #[serde(default)]
     pub no_supporter_cohort_trend: f64,
     /// The year of birth at which the cohort factor is 1 (read with a trend above 0).
