@@ -1600,28 +1600,28 @@ mod tests {
         assert_eq!(hh.size, 1);
     }
 
-    #[test]
-    fn migration_without_ageing_is_refused_naming_the_key() {
-        let on = "[population.demography]\nenabled = true\nrural_migration = true\n";
+    /// `population.demography.KEY = true` loads with ageing, and without it is refused naming
+    /// the key and ageing; returns the scenario text with the key on.
+    fn refused_without_ageing(key: &str) -> String {
+        let on = format!("[population.demography]\nenabled = true\n{key} = true\n");
         let e =
             crate::scenario::load_str(&format!("{on}[population.members]\nageing = false\n"), "t")
                 .unwrap_err()
                 .to_string();
-        assert!(e.contains("population.demography.rural_migration"), "{e}");
+        assert!(e.contains(&format!("population.demography.{key}")), "{e}");
         assert!(e.contains("population.members.ageing"), "{e}");
-        assert!(crate::scenario::load_str(on, "t").is_ok());
+        assert!(crate::scenario::load_str(&on, "t").is_ok());
+        on
+    }
+
+    #[test]
+    fn migration_without_ageing_is_refused_naming_the_key() {
+        refused_without_ageing("rural_migration");
     }
 
     #[test]
     fn retirement_income_without_ageing_is_refused_naming_the_key() {
-        let on = "[population.demography]\nenabled = true\nretirement_income = true\n";
-        let e =
-            crate::scenario::load_str(&format!("{on}[population.members]\nageing = false\n"), "t")
-                .unwrap_err()
-                .to_string();
-        assert!(e.contains("population.demography.retirement_income"), "{e}");
-        assert!(e.contains("population.members.ageing"), "{e}");
-        assert!(crate::scenario::load_str(on, "t").is_ok());
+        refused_without_ageing("retirement_income");
     }
 
     #[test]
@@ -1705,13 +1705,7 @@ mod tests {
 
     #[test]
     fn arrivals_without_ageing_or_a_share_outside_0_1_are_refused_naming_the_key() {
-        let on = "[population.demography]\nenabled = true\nurban_arrivals = true\n";
-        let e =
-            crate::scenario::load_str(&format!("{on}[population.members]\nageing = false\n"), "t")
-                .unwrap_err()
-                .to_string();
-        assert!(e.contains("population.demography.urban_arrivals"), "{e}");
-        assert!(e.contains("population.members.ageing"), "{e}");
+        let on = refused_without_ageing("urban_arrivals");
         let e = crate::scenario::load_str(&format!("{on}urban_arrival_share = 1.5\n"), "t")
             .unwrap_err()
             .to_string();
@@ -1720,7 +1714,6 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("1.5"), "{e}");
-        assert!(crate::scenario::load_str(on, "t").is_ok());
     }
 
     #[test]
