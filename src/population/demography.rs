@@ -269,21 +269,26 @@ impl DemographyParams {
                 );
             }
         }
-        if self.rural_migration && !ageing {
-            c.fail(
-                "population.demography.rural_migration",
-                true,
-                "allowed: true only with population.members.ageing = true (migrants leave in \
-                 the yearly ageing step); set it to false or turn ageing on",
-            );
-        }
-        if self.retirement_income && !ageing {
-            c.fail(
-                "population.demography.retirement_income",
-                true,
-                "allowed: true only with population.members.ageing = true (households retire \
-                 in the yearly ageing step); set it to false or turn ageing on",
-            );
+        // Switches that act in the yearly ageing step, and what they do there.
+        for (on, key, what) in [
+            (self.rural_migration, "rural_migration", "migrants leave"),
+            (
+                self.retirement_income,
+                "retirement_income",
+                "households retire",
+            ),
+            (self.urban_arrivals, "urban_arrivals", "households arrive"),
+        ] {
+            if on && !ageing {
+                c.fail(
+                    &format!("population.demography.{key}"),
+                    true,
+                    format!(
+                        "allowed: true only with population.members.ageing = true ({what} in \
+                         the yearly ageing step); set it to false or turn ageing on"
+                    ),
+                );
+            }
         }
         if self.rural_back_step_migrants && !self.rural_migration {
             c.fail(
@@ -309,14 +314,6 @@ impl DemographyParams {
                     "allowed: from birth_age_min ({}) to 120",
                     self.birth_age_min
                 ),
-            );
-        }
-        if self.urban_arrivals && !ageing {
-            c.fail(
-                "population.demography.urban_arrivals",
-                true,
-                "allowed: true only with population.members.ageing = true (households arrive \
-                 in the yearly ageing step); set it to false or turn ageing on",
             );
         }
         c.share(
