@@ -564,7 +564,7 @@ impl Microdata {
         let assets = rec.assets_pc.unwrap_or_else(|| {
             p.assets.median_months_of_income * y.exp() * (p.assets.log_sd * z_assets).exp()
         });
-        Household {
+        let mut hh = Household {
             index,
             stratum: s_idx as u16,
             size: rec.size,
@@ -574,11 +574,11 @@ impl Microdata {
             persistent0,
             assets_per_capita: assets,
             left: 0,
-            // The record's income is what it is: with no member able to work, a no-worker one.
-            no_worker_income: !members[..rec.size as usize]
-                .iter()
-                .any(|q| super::can_work(q, &p.members)),
-        }
+            no_worker_income: false,
+        };
+        // The record's income is what it is: with no member able to work, a no-worker one.
+        hh.no_worker_income = hh.workers(&p.members) == 0;
+        hh
     }
 }
 

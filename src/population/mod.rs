@@ -864,18 +864,18 @@ impl PopulationModel {
             members,
             ..Household::blank(s_idx as u16, size, migrant)
         };
-        let shift = if hh.workers(m) == 0 {
+        hh.no_worker_income = hh.workers(m) == 0;
+        let shift = if hh.no_worker_income {
             p.income.no_worker_log_shift
         } else {
             0.0
         };
         let inc = &p.income;
-        hh.log_income_perm = if hh.workers(m) == 0 && u_low < inc.low_income_share {
+        hh.log_income_perm = if hh.no_worker_income && u_low < inc.low_income_share {
             inc.low_income_level.ln() + inc.low_income_log_sd * z_alpha
         } else {
             st.income_mu + st.income_perm_sd * z_alpha + shift
         };
-        hh.no_worker_income = hh.workers(m) == 0;
         hh.persistent0 = st.persistent_initial_sd * z_persistent;
         hh.assets_per_capita = if assets {
             p.assets.median_months_of_income

@@ -43,8 +43,8 @@ pub struct DibaoParams {
 pub struct AdminParams {
     /// Support owed by relatives outside the household, counted as income of a household in
     /// which no member can work when it has a supporter able and obliged to pay (the
-    /// complement of tekun's no-supporter share, `TekunParams::no_supporter_share`), share of the standard per
-    /// member per month.
+    /// complement of tekun's no-supporter share, `TekunParams::no_supporter_share`), share of
+    /// the standard per member per month.
     pub support_share: f64,
     /// Earnings imputed to each member able to work, share of the standard per month: counted
     /// household income is at least this times the standard times the members able to work.

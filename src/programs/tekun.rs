@@ -262,6 +262,11 @@ pub fn no_one_can_work_minors_kept(hh: &Household, m: &MemberParams) -> bool {
     !hh.members().iter().any(|p| p.age >= 18 && can_work(p, m))
 }
 
+/// Age of the household's oldest member, years (0 for an empty household).
+fn oldest_age(hh: &Household) -> u8 {
+    hh.members().iter().map(|p| p.age).max().unwrap_or(0)
+}
+
 /// Whether a household has no supporter able and obliged to support it: its propensity `u`
 /// below the region's `share`, and no member who left for the towns (they remain supporters).
 pub fn no_supporter(u: f64, share: f64, hh: &Household) -> bool {
@@ -278,7 +283,7 @@ impl TekunParams {
         if self.supporter_age_gap <= 0.0 {
             return 0.0;
         }
-        let oldest = hh.members().iter().map(|p| p.age).max().unwrap_or(0) as f64;
+        let oldest = oldest_age(hh) as f64;
         if oldest < 60.0 {
             return 0.0;
         }
@@ -292,9 +297,7 @@ impl TekunParams {
         };
         s.at(year).unwrap_or(0.0)
     }
-}
 
-impl TekunParams {
     /// Share 0–1 of households like `hh` (in an urban household when `urban`) in `year` that
     /// have no supporter able and obliged to support them: the region's
     /// `no_supporter_share_*`, times the cohort factor of an elderly household
@@ -308,7 +311,7 @@ impl TekunParams {
             self.no_supporter_share_rural
         };
         if self.no_supporter_cohort_trend > 0.0 {
-            let oldest = hh.members().iter().map(|p| p.age).max().unwrap_or(0);
+            let oldest = oldest_age(hh);
             if oldest >= STAT_ELDERLY_AGE {
                 let born = year - oldest as i32;
                 let f = (-self.no_supporter_cohort_trend
