@@ -854,7 +854,7 @@ impl IncomeState {
         if retire && hh.size > 0 && !year.arrives && hh.workers(m) == 0 {
             // Its own stream per year, drawn only now: no other draw moves.
             let mut r = crate::rng::unit_year_stream(unit, Purpose::Retirement, yv.year);
-            pop.retire(hh, &mut r);
+            pop.retire(hh, &mut r, yv.year);
         }
         let renewal = if year.arrives {
             // The arriving household from a stream of its own (per year).
@@ -864,7 +864,7 @@ impl IncomeState {
         } else if hh.size > 0 {
             return Renewal::Kept;
         } else {
-            *hh = pop.draw_household(rng, hh.index, hh.stratum as usize);
+            *hh = pop.draw_household(rng, hh.index, hh.stratum as usize, yv.year);
             Renewal::Replaced
         };
         // The shock clock runs on: its waiting times are memoryless, so the new household's
@@ -1325,7 +1325,7 @@ mod tests {
         let (mut ek, mut vk, mut einc, mut vinc) = (0.0, 0.0, 0.0, 0.0);
         for i in 0..n {
             let mut rng = stream(7, 0, i, Purpose::Population);
-            let hh = pop.draw_household(&mut rng, i, s_idx);
+            let hh = pop.draw_household(&mut rng, i, s_idx, 2023);
             let y = hh.log_income_perm.exp();
             let z = (hh.log_income_perm - st.income_mu) / sd;
             let p = normal_cdf((pa.cut - rho * z) / (1.0 - rho * rho).sqrt());
@@ -1361,7 +1361,7 @@ mod tests {
             .find(|(_, st)| st.region == crate::population::Region::Urban)
             .unwrap();
         let mut rng = stream(7, 0, 1, Purpose::Population);
-        let hh = pop.draw_household(&mut rng, 1, u_idx);
+        let hh = pop.draw_household(&mut rng, 1, u_idx, 2023);
         assert!(pa.of(&hh, ust, 7, 0).is_none());
     }
 

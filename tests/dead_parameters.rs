@@ -132,6 +132,12 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          set here), and only for the small run's few tekun candidates aged 84 or more",
     ),
     (
+        "population.income.low_income_cohort_reference",
+        &[("population.income.low_income_cohort_trend", "0.05")],
+        "the reference year of birth is read only with a cohort trend (0 in full-system-2023; \
+         0.05 here)",
+    ),
+    (
         "programs.tekun.no_supporter_cohort_reference",
         &[
             ("programs.tekun.no_supporter_cohort_trend", "0.05"),

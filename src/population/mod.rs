@@ -99,6 +99,13 @@ pub struct IncomeParams {
     pub low_income_level: f64,
     /// Sd of their log permanent income around that level.
     pub low_income_log_sd: f64,
+    /// Fall of `low_income_share` per later year of birth of the oldest member of a household
+    /// whose oldest member is 60 or more, log points per year of birth (0 = none): later cohorts
+    /// reached old age with more pension rights, so fewer of them live on the basic pension
+    /// alone ([`PopulationModel::low_income_share`]).
+    pub low_income_cohort_trend: f64,
+    /// The year of birth at which the cohort factor is 1.
+    pub low_income_cohort_reference: i32,
     /// Multiplier on the strata's per-capita incomes in urban strata (the embedded table holds
     /// 2023 incomes): a run starting before 2023 sets the observed ratio of its start year's
     /// income to 2023's (`safetynet backtest` does). 1 = the table as it is.
@@ -193,6 +200,20 @@ impl PopulationParams {
             0.0,
             3.0,
             "log points",
+        );
+        c.range(
+            "population.income.low_income_cohort_trend",
+            self.income.low_income_cohort_trend,
+            0.0,
+            0.2,
+            "log points per year of birth",
+        );
+        c.range(
+            "population.income.low_income_cohort_reference",
+            self.income.low_income_cohort_reference as f64,
+            1900.0,
+            2100.0,
+            "a year of birth",
         );
         for (key, v) in [
             ("population.income.level_urban", self.income.level_urban),
@@ -392,6 +413,10 @@ impl Household {
     pub fn members(&self) -> &[Member] {
         &self.members[..self.size as usize]
     }
+    /// Age of the oldest member, years (0 for a household with no members).
+    pub fn oldest_age(&self) -> u8 {
+        self.members().iter().map(|p| p.age).max().unwrap_or(0)
+    }
     /// Members able to work: of working age, not severely disabled or ill.
     pub fn workers(&self, m: &MemberParams) -> u8 {
         self.members().iter().filter(|p| can_work(p, m)).count() as u8
@@ -529,6 +554,10 @@ pub struct PopulationModel {
     pub start_age_back: u8,
     /// Ages within a band (`population.members.age_shape`).
     pub ages: &'static AgeTable,
+    /// The calendar year whose ages the start population is drawn at: the start year, or the
+    /// table's year with `age_back_step` (the members are made younger after the draw). Read
+    /// by the low-income share's cohort factor.
+    pub draw_year: i32,
 }
 
 impl PopulationModel {
@@ -552,6 +581,7 @@ impl PopulationModel {
                 start_factor: Vec::new(),
                 start_age_back: 0,
                 ages: AgeTable::of(s.population.members.age_shape),
+                draw_year: s.simulation.start_year,
             });
         }
         let hh: Vec<f64> = strata.strata.iter().map(|s| s.households).collect();
@@ -594,6 +624,7 @@ impl PopulationModel {
             start_factor,
             start_age_back,
             ages,
+            draw_year: s.simulation.start_year + start_age_back as i32,
         })
     }
 
@@ -682,7 +713,8 @@ impl PopulationModel {
         let s_idx = self.alloc.stratum_of(index);
         let mut rng = crate::rng::unit_stream(unit, Purpose::Population);
         let st = &self.strata.strata[s_idx];
-        let mut hh = self.draw_from(&mut rng, index, s_idx, st, &self.params.members, assets);
+        let (m, y) = (&self.params.members, self.draw_year);
+        let mut hh = self.draw_from(&mut rng, index, s_idx, st, m, assets, y);
         if let Some(&q) = self.start_returns.get(s_idx).filter(|&&q| q > 0.0) {
             // The rural back-step as the inverse of the migration: the able adults who left
             // between the start and the table's year added back, from a stream of their own
@@ -712,7 +744,7 @@ impl PopulationModel {
             if r == 0.0 || rng.random::<f64>() >= a * r {
                 break;
             }
-            hh = self.draw_from(&mut rng, index, s_idx, st, &self.params.members, assets);
+            hh = self.draw_from(&mut rng, index, s_idx, st, m, assets, y);
         }
         // After the rejection, whose densities are the table's at its ages.
         self.at_start_ages(&mut hh);
@@ -768,15 +800,38 @@ impl PopulationModel {
     }
 
     /// A new household of stratum `s_idx` drawn from `rng` (the generator's draws in their
-    /// fixed order): household `index` itself, or one replacing it when its last member died.
+    /// fixed order): household `index` itself, or one replacing it when its last member died,
+    /// at the ages of calendar `year`.
     pub fn draw_household(
         &self,
         rng: &mut crate::rng::StreamRng,
         index: u64,
         s_idx: usize,
+        year: i32,
     ) -> Household {
         let st = &self.strata.strata[s_idx];
-        self.draw_from(rng, index, s_idx, st, &self.params.members, true)
+        self.draw_from(rng, index, s_idx, st, &self.params.members, true, year)
+    }
+
+    /// Share 0–1 of the households with no one able to work that live on the basic pension
+    /// alone, for `hh` at its ages in calendar `year`: `population.income.low_income_share`,
+    /// times exp(−`low_income_cohort_trend` × (year of birth − `low_income_cohort_reference`))
+    /// for a household whose oldest member is 60 or more (at most 1).
+    #[inline]
+    pub fn low_income_share(&self, hh: &Household, year: i32) -> f64 {
+        let inc = &self.params.income;
+        let share = inc.low_income_share;
+        if inc.low_income_cohort_trend == 0.0 {
+            return share;
+        }
+        let oldest = hh.oldest_age();
+        if oldest < STAT_ELDERLY_AGE {
+            return share;
+        }
+        let born = year - oldest as i32;
+        let f =
+            (-inc.low_income_cohort_trend * (born - inc.low_income_cohort_reference) as f64).exp();
+        (share * f).min(1.0)
     }
 
     /// The permanent income of a household that has just lost its last member able to work
@@ -789,7 +844,7 @@ impl PopulationModel {
     /// generator draws them in proportion to income.
     /// A household whose income is already a no-worker one (`Household::no_worker_income`)
     /// is left as it is (no draw).
-    pub fn retire(&self, hh: &mut Household, rng: &mut crate::rng::StreamRng) {
+    pub fn retire(&self, hh: &mut Household, rng: &mut crate::rng::StreamRng, year: i32) {
         if hh.no_worker_income {
             return;
         }
@@ -797,7 +852,7 @@ impl PopulationModel {
         let inc = &self.params.income;
         let u: f64 = rng.random();
         let before = hh.log_income_perm;
-        let after = if u < inc.low_income_share {
+        let after = if u < self.low_income_share(hh, year) {
             let z: f64 = rng.sample(StandardNormal);
             (inc.low_income_level.ln() + inc.low_income_log_sd * z).min(before)
         } else {
@@ -827,7 +882,8 @@ impl PopulationModel {
         let mut m = self.params.members.clone();
         m.severe_illness_prevalence = 0.0;
         m.working_age_min = m.working_age_min.max(demography::MIGRANT_MIN_AGE);
-        let mut hh = self.draw_from(rng, index, s_idx, &st, &m, true);
+        // Arrivals have no one aged 60 or more, so the year is not read.
+        let mut hh = self.draw_from(rng, index, s_idx, &st, &m, true, 0);
         hh.migrant = true;
         hh
     }
@@ -835,7 +891,9 @@ impl PopulationModel {
     /// The generator's draws in their fixed order, from stratum facts `st` and member rules
     /// `m` (the scenario's own for every household but an arriving one); without `assets`,
     /// `assets_per_capita` is NaN (the draw is made, its `exp` not taken).
+    /// `year` is the calendar year of the drawn ages (the low-income share's cohort factor).
     #[inline]
+    #[allow(clippy::too_many_arguments)] // private: the stratum's facts and rules differ for arrivals
     fn draw_from(
         &self,
         rng: &mut crate::rng::StreamRng,
@@ -844,6 +902,7 @@ impl PopulationModel {
         st: &Stratum,
         m: &MemberParams,
         assets: bool,
+        year: i32,
     ) -> Household {
         let p = &self.params;
         let u: f64 = rng.random();
@@ -871,7 +930,7 @@ impl PopulationModel {
             0.0
         };
         let inc = &p.income;
-        hh.log_income_perm = if hh.no_worker_income && u_low < inc.low_income_share {
+        hh.log_income_perm = if hh.no_worker_income && u_low < self.low_income_share(&hh, year) {
             inc.low_income_level.ln() + inc.low_income_log_sd * z_alpha
         } else {
             st.income_mu + st.income_perm_sd * z_alpha + shift
@@ -973,7 +1032,7 @@ mod tests {
         hh.log_income_perm = 1000f64.ln();
         hh.assets_per_capita = 5000.0;
         let mut rng = crate::rng::stream(1, 0, 7, Purpose::Retirement);
-        pm.retire(&mut hh, &mut rng);
+        pm.retire(&mut hh, &mut rng, 2023);
         assert!((hh.log_income_perm - (1000f64.ln() - 0.4)).abs() < 1e-12);
         assert!((hh.assets_per_capita - 5000.0 * (-0.4f64).exp()).abs() < 1e-9);
 
@@ -982,13 +1041,13 @@ mod tests {
         hh.no_worker_income = false;
         hh.log_income_perm = 1000f64.ln();
         hh.assets_per_capita = 5000.0;
-        pm.retire(&mut hh, &mut rng);
+        pm.retire(&mut hh, &mut rng, 2023);
         assert!((hh.log_income_perm - 200f64.ln()).abs() < 1e-12);
         assert!((hh.assets_per_capita - 1000.0).abs() < 1e-9);
         // Already poorer than the pension: it keeps its income.
         hh.no_worker_income = false;
         hh.log_income_perm = 150f64.ln();
-        pm.retire(&mut hh, &mut rng);
+        pm.retire(&mut hh, &mut rng, 2023);
         assert!((hh.log_income_perm - 150f64.ln()).abs() < 1e-12);
 
         s.population.income.low_income_share = 0.25;
@@ -998,7 +1057,7 @@ mod tests {
             .filter(|_| {
                 hh.log_income_perm = 1000f64.ln();
                 hh.no_worker_income = false;
-                pm.retire(&mut hh, &mut rng);
+                pm.retire(&mut hh, &mut rng, 2023);
                 (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
             })
             .count();
@@ -1009,10 +1068,10 @@ mod tests {
         // Once retired, or drawn without a worker, it is not cut again (no draw either).
         hh.log_income_perm = 1000f64.ln();
         hh.no_worker_income = false;
-        pm.retire(&mut hh, &mut rng);
+        pm.retire(&mut hh, &mut rng, 2023);
         let once = hh.log_income_perm;
         let before = rng.clone();
-        pm.retire(&mut hh, &mut rng);
+        pm.retire(&mut hh, &mut rng, 2023);
         assert_eq!(hh.log_income_perm, once);
         assert_eq!(rng, before);
         let drawn = pm.household(&s.simulation, 0, 77);
@@ -1154,5 +1213,55 @@ mod tests {
         let se = (0.4 * 0.6 / no_worker as f64).sqrt();
         assert!(no_worker > 1000, "{no_worker} no-worker households");
         assert!((share - 0.4).abs() < 4.0 * se, "share {share}, se {se}");
+    }
+
+    /// The low-income share's cohort factor: 1 at the reference year of birth, exp(−trend) a
+    /// later year, capped at 1, not read below 60 or at a trend of 0; the generator's drawn
+    /// households follow it (binomial se, band 4 se).
+    #[test]
+    fn the_low_income_share_falls_with_the_oldest_members_year_of_birth() {
+        let mut s = crate::scenario::load_str("", "t").unwrap().scenario;
+        s.population.income.low_income_share = 0.3;
+        s.population.income.low_income_cohort_reference = 1950;
+        let mut hh = Household::blank(0, 2, false);
+        hh.members[0].age = 70;
+        hh.members[1].age = 40;
+        let pm0 = PopulationModel::new(&s, "t").unwrap();
+        assert_eq!(pm0.low_income_share(&hh, 2030), 0.3);
+        s.population.income.low_income_cohort_trend = 0.05;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        assert!((pm.low_income_share(&hh, 2020) - 0.3).abs() < 1e-12);
+        let later = pm.low_income_share(&hh, 2030);
+        assert!((later - 0.3 * (-0.5f64).exp()).abs() < 1e-12);
+        assert_eq!(pm.low_income_share(&hh, 1900), 1.0);
+        hh.members[0].age = 59;
+        assert_eq!(pm.low_income_share(&hh, 2030), 0.3);
+
+        // Drawn: among households whose oldest member is 60 or more, the low-income share
+        // follows the factor of its draw year; the year moves nothing else.
+        s.population.income.low_income_log_sd = 0.0;
+        s.population.income.low_income_cohort_trend = 0.1;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        let level = s.population.income.low_income_level.ln();
+        let (mut n, mut low, mut expected) = (0u32, 0u32, 0.0);
+        for i in 0..40_000 {
+            let mut rng = crate::rng::stream(3, 0, i, Purpose::Population);
+            let st = &pm.strata.strata[0];
+            let h = pm.draw_from(&mut rng, i, 0, st, &s.population.members, true, 2023);
+            if !h.no_worker_income || h.oldest_age() < STAT_ELDERLY_AGE {
+                continue;
+            }
+            n += 1;
+            expected += pm.low_income_share(&h, 2023);
+            low += ((h.log_income_perm - level).abs() < 1e-12) as u32;
+        }
+        let (p, n) = (expected / n as f64, n as f64);
+        let se = (p * (1.0 - p) / n).sqrt();
+        assert!(n > 1000.0, "{n} elderly no-worker households");
+        assert!(
+            (low as f64 / n - p).abs() < 4.0 * se,
+            "low-income share {} against {p} (se {se})",
+            low as f64 / n
+        );
     }
 }

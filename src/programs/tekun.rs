@@ -262,11 +262,6 @@ pub fn no_one_can_work_minors_kept(hh: &Household, m: &MemberParams) -> bool {
     !hh.members().iter().any(|p| p.age >= 18 && can_work(p, m))
 }
 
-/// Age of the household's oldest member, years (0 for an empty household).
-fn oldest_age(hh: &Household) -> u8 {
-    hh.members().iter().map(|p| p.age).max().unwrap_or(0)
-}
-
 /// Whether a household has no supporter able and obliged to support it: its propensity `u`
 /// below the region's `share`, and no member who left for the towns (they remain supporters).
 pub fn no_supporter(u: f64, share: f64, hh: &Household) -> bool {
@@ -283,7 +278,7 @@ impl TekunParams {
         if self.supporter_age_gap <= 0.0 {
             return 0.0;
         }
-        let oldest = oldest_age(hh) as f64;
+        let oldest = hh.oldest_age() as f64;
         if oldest < 60.0 {
             return 0.0;
         }
@@ -311,7 +306,7 @@ impl TekunParams {
             self.no_supporter_share_rural
         };
         if self.no_supporter_cohort_trend > 0.0 {
-            let oldest = oldest_age(hh);
+            let oldest = hh.oldest_age();
             if oldest >= STAT_ELDERLY_AGE {
                 let born = year - oldest as i32;
                 let f = (-self.no_supporter_cohort_trend
