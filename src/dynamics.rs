@@ -848,10 +848,10 @@ impl IncomeState {
             prob: on.yearly_prob_elderly.max(0.0),
         };
         // The members age as the year's walk reaches them.
-        let retire = pop.demography.params.retirement_income && hh.workers(m) > 0;
+        let retire = pop.demography.params.retirement_income && pop.earners(hh) > 0;
         let year = pop.demography.age_and_step(hh, yv, m, st, onset, rng);
         self.january = year;
-        if retire && hh.size > 0 && !year.arrives && hh.workers(m) == 0 {
+        if retire && hh.size > 0 && !year.arrives && pop.earners(hh) == 0 {
             // Its own stream per year, drawn only now: no other draw moves.
             let mut r = crate::rng::unit_year_stream(unit, Purpose::Retirement, yv.year);
             pop.retire(hh, &mut r, yv.year);

@@ -576,8 +576,8 @@ impl Microdata {
             left: 0,
             no_worker_income: false,
         };
-        // The record's income is what it is: with no member able to work, a no-worker one.
-        hh.no_worker_income = hh.workers(&p.members) == 0;
+        // The record's income is what it is: with no member earning, a no-worker one.
+        hh.no_worker_income = pm.earners(&hh) == 0;
         hh
     }
 }

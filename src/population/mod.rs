@@ -106,6 +106,14 @@ pub struct IncomeParams {
     pub low_income_cohort_trend: f64,
     /// The year of birth at which the cohort factor is 1.
     pub low_income_cohort_reference: i32,
+    /// Years past `population.members.working_age_max` that a member otherwise able to work
+    /// still earns the household's income in urban strata: the household counts as one with
+    /// no one able to work, for its income (the generator's `no_worker_log_shift` and
+    /// low-income share, and `retirement_income`), only when no member is below that age. The
+    /// programs' rules (tekun's incapacity, job loss) keep `working_age_max`. 0 = the same age.
+    pub earning_past_working_age_urban: u8,
+    /// The same for rural strata (rural elderly farm on long after 60).
+    pub earning_past_working_age_rural: u8,
     /// Multiplier on the strata's per-capita incomes in urban strata (the embedded table holds
     /// 2023 incomes): a run starting before 2023 sets the observed ratio of its start year's
     /// income to 2023's (`safetynet backtest` does). 1 = the table as it is.
@@ -201,6 +209,18 @@ impl PopulationParams {
             3.0,
             "log points",
         );
+        for (key, v) in [
+            (
+                "population.income.earning_past_working_age_urban",
+                self.income.earning_past_working_age_urban,
+            ),
+            (
+                "population.income.earning_past_working_age_rural",
+                self.income.earning_past_working_age_rural,
+            ),
+        ] {
+            c.range(key, v as f64, 0.0, 40.0, "years past working_age_max");
+        }
         c.range(
             "population.income.low_income_cohort_trend",
             self.income.low_income_cohort_trend,
@@ -416,6 +436,21 @@ impl Household {
     /// Age of the oldest member, years (0 for a household with no members).
     pub fn oldest_age(&self) -> u8 {
         self.members().iter().map(|p| p.age).max().unwrap_or(0)
+    }
+    /// Members who earn the household's income: able to work (not severely disabled or ill, at
+    /// least `working_age_min`) and at most `extra` years older than `working_age_max`
+    /// (`population.income.earning_past_working_age_*`). With `extra` 0, [`Self::workers`].
+    pub fn earners(&self, m: &MemberParams, extra: u8) -> u8 {
+        let top = m.working_age_max.saturating_add(extra);
+        self.members()
+            .iter()
+            .filter(|p| {
+                p.age >= m.working_age_min
+                    && p.age <= top
+                    && !p.severe_disability
+                    && !p.severe_illness
+            })
+            .count() as u8
     }
     /// Members able to work: of working age, not severely disabled or ill.
     pub fn workers(&self, m: &MemberParams) -> u8 {
@@ -813,6 +848,18 @@ impl PopulationModel {
         self.draw_from(rng, index, s_idx, st, &self.params.members, true, year)
     }
 
+    /// Members of `hh` who earn its income ([`Household::earners`] at its region's
+    /// `population.income.earning_past_working_age_*`).
+    #[inline]
+    pub fn earners(&self, hh: &Household) -> u8 {
+        let inc = &self.params.income;
+        let extra = match self.strata.strata[hh.stratum as usize].region {
+            Region::Urban => inc.earning_past_working_age_urban,
+            Region::Rural => inc.earning_past_working_age_rural,
+        };
+        hh.earners(&self.params.members, extra)
+    }
+
     /// Share 0–1 of the households with no one able to work that live on the basic pension
     /// alone, for `hh` at its ages in calendar `year`: `population.income.low_income_share`,
     /// times exp(−`low_income_cohort_trend` × (year of birth − `low_income_cohort_reference`))
@@ -923,7 +970,8 @@ impl PopulationModel {
             members,
             ..Household::blank(s_idx as u16, size, migrant)
         };
-        hh.no_worker_income = hh.workers(m) == 0;
+        // Arrivals (other member rules `m`) have no one past working age: the same count.
+        hh.no_worker_income = self.earners(&hh) == 0;
         let shift = if hh.no_worker_income {
             p.income.no_worker_log_shift
         } else {
@@ -1262,6 +1310,56 @@ mod tests {
             (low as f64 / n - p).abs() < 4.0 * se,
             "low-income share {} against {p} (se {se})",
             low as f64 / n
+        );
+    }
+
+    /// Members past working age still earn where the region's `earning_past_working_age_*`
+    /// says so: the count, and the generator's no-worker income, follow the region's age; at 0
+    /// the count is `workers`.
+    #[test]
+    fn members_past_working_age_earn_to_their_regions_age() {
+        let mut s = crate::scenario::load_str("", "t").unwrap().scenario;
+        let m = s.population.members.clone();
+        let mut hh = Household::blank(0, 2, false);
+        hh.members[0].age = 62;
+        hh.members[1].age = 66;
+        assert_eq!(hh.earners(&m, 0), hh.workers(&m));
+        assert_eq!(hh.earners(&m, 0), 0);
+        assert_eq!(hh.earners(&m, 3), 1);
+        assert_eq!(hh.earners(&m, 8), 2);
+        hh.members[1].severe_illness = true;
+        assert_eq!(hh.earners(&m, 8), 1);
+
+        s.population.income.earning_past_working_age_rural = 8;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        let rural = (0..pm.strata.strata.len())
+            .find(|&i| pm.strata.strata[i].region == Region::Rural)
+            .unwrap();
+        let urban = (0..pm.strata.strata.len())
+            .find(|&i| pm.strata.strata[i].region == Region::Urban)
+            .unwrap();
+        let (mut seen_rural, mut seen_urban) = (0, 0);
+        for i in 0..20_000u64 {
+            for (s_idx, extra) in [(rural, 8), (urban, 0)] {
+                let mut rng = crate::rng::stream(5, 0, i, Purpose::Population);
+                let st = &pm.strata.strata[s_idx];
+                let h = pm.draw_from(&mut rng, i, s_idx, st, &m, true, 2023);
+                assert_eq!(h.no_worker_income, h.earners(&m, extra) == 0);
+                if h.workers(&m) == 0 && h.earners(&m, extra) > 0 {
+                    seen_rural += 1;
+                }
+                if extra == 0 && h.workers(&m) == 0 {
+                    seen_urban += 1;
+                }
+            }
+        }
+        assert!(
+            seen_rural > 100,
+            "{seen_rural} rural households earning past 59"
+        );
+        assert!(
+            seen_urban > 100,
+            "{seen_urban} urban households with no one working"
         );
     }
 }
