@@ -444,12 +444,7 @@ impl Household {
         let top = m.working_age_max.saturating_add(extra);
         self.members()
             .iter()
-            .filter(|p| {
-                p.age >= m.working_age_min
-                    && p.age <= top
-                    && !p.severe_disability
-                    && !p.severe_illness
-            })
+            .filter(|p| able_between(p, m.working_age_min, top))
             .count() as u8
     }
     /// Members able to work: of working age, not severely disabled or ill.
@@ -474,10 +469,14 @@ impl Household {
 
 /// Whether a person can work under the member rules.
 pub fn can_work(p: &Member, m: &MemberParams) -> bool {
-    p.age >= m.working_age_min
-        && p.age <= m.working_age_max
-        && !p.severe_disability
-        && !p.severe_illness
+    able_between(p, m.working_age_min, m.working_age_max)
+}
+
+/// Whether a person aged `min` to `max` (years) is neither severely disabled nor ill: the
+/// test of [`can_work`] with other ages ([`Household::earners`]).
+#[inline]
+fn able_between(p: &Member, min: u8, max: u8) -> bool {
+    p.age >= min && p.age <= max && !p.severe_disability && !p.severe_illness
 }
 
 /// Sample allocation: how many sample households each stratum gets and what each represents.
@@ -970,7 +969,8 @@ impl PopulationModel {
             members,
             ..Household::blank(s_idx as u16, size, migrant)
         };
-        // Arrivals (other member rules `m`) have no one past working age: the same count.
+        // Read at the scenario's member rules, not `m`: an arrival (other rules) always has
+        // an able adult, so it has an earner either way.
         hh.no_worker_income = self.earners(&hh) == 0;
         let shift = if hh.no_worker_income {
             p.income.no_worker_log_shift
@@ -1286,7 +1286,7 @@ mod tests {
         assert_eq!(pm.low_income_share(&hh, 2030), 0.3);
 
         // Drawn: among households whose oldest member is 60 or more, the low-income share
-        // follows the factor of its draw year; the year moves nothing else.
+        // follows the factor of its draw year.
         s.population.income.low_income_log_sd = 0.0;
         s.population.income.low_income_cohort_trend = 0.1;
         let pm = PopulationModel::new(&s, "t").unwrap();
