@@ -49,7 +49,7 @@ common_free=(
   --free programs.dibao.assessment.income_counted_share=0.4..0.999
   --free programs.tekun.no_supporter_share_rural=0.005..0.6
   --free programs.tekun.institutional_share=0.02..0.6
-  --free programs.temporary.take_up=0.02..0.9
+  --free programs.temporary.take_up=0.02..0.6
   --free programs.temporary.months_job_loss=0.5..4
   --free population.income.low_income_share=0.01..0.95
   --free programs.dibao.benefit.floor_share=0.05..0.8
@@ -77,8 +77,11 @@ elif [[ "$mode" != cold ]]; then
 fi
 
 if [[ "$which" == path ]]; then
+  # The admin schedules whose year entries are free are made first, at the baseline's 0.
   "$bin" calibrate scenarios/backtest-2017.toml --history synthetic-data/history.csv \
     --fit-until 2021 --households 10000 --reps 20 --max-iters "${MAX_ITERS:-600}" \
+    --set "programs.dibao.admin.match_yearly_prob={ 2013 = 0.0, 2017 = 0.0, 2018 = 0.0, 2021 = 0.0 }" \
+    --set "programs.dibao.admin.enrolment_drive={ 2013 = 0.0, 2020 = 0.0, 2021 = 0.0 }" \
     "${path_free[@]}" --out results/calibration-path/calibrated.toml
 fi
 # `spells`: hidden income as renewing spells (scenarios/hidden-income-spells.toml, README

@@ -460,3 +460,41 @@ fn shipped_targets_file_is_valid() {
         assert!(!t.source.is_empty(), "{}", t.name);
     }
 }
+
+/// Every `--free KEY=LO..HI` in `scripts/calibrate-baseline.sh` names a key whose bounds the
+/// scenario it fits accepts, alone at each end: `calibrate` refuses a bound the checker refuses
+/// before it simulates anything, so a bound that drifted out of a rule (as temporary
+/// `take_up`'s 0.9 did when `q4_multiple` = 1.608 came, which caps it at 1 / 1.608) would
+/// stop the script at its first step.
+#[test]
+fn every_free_bound_of_the_calibration_script_is_accepted_by_its_scenario() {
+    let script = std::fs::read_to_string(repo_file("scripts/calibrate-baseline.sh")).unwrap();
+    let baseline = scenario::load(&repo_file("scenarios/baseline.toml")).unwrap();
+    let mut n = 0;
+    for (line_no, line) in script.lines().enumerate() {
+        let mut words = line.split_whitespace();
+        while let Some(w) = words.next() {
+            if w != "--free" {
+                continue;
+            }
+            // The spells fit writes the admin keys as `$a.KEY`; an array may close on the line.
+            let spec = words.next().expect("--free has a KEY=LO..HI");
+            let spec = spec
+                .trim_end_matches(')')
+                .replace("$a.", "programs.dibao.admin.");
+            let free = FreeParam::parse(&spec).expect("KEY=LO..HI");
+            // The path and spells modes free year entries of admin schedules that they
+            // first make with --set; the 2023 and 2022 fits (whose values ship) free the rest.
+            if free.key.starts_with("programs.dibao.admin.") {
+                continue;
+            }
+            // The check `calibrate` makes before it simulates: the key exists and each bound
+            // alone passes the scenario's rules.
+            if let Err(e) = calibrate::check_free(&baseline, std::slice::from_ref(&free)) {
+                panic!("scripts/calibrate-baseline.sh line {}: {e}", line_no + 1);
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 15, "found only {n} free keys in the script");
+}
