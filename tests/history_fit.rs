@@ -325,11 +325,12 @@ fn in_sample_rural_spending_and_households_2017() {
 }
 
 /// With the census's ages of the start year (`start_ages = "census"`), the backtest's
-/// population follows the NBS: births 2020-2023 within 5 %, deaths 2021-2023 and persons 60+ at
-/// the ends of 2021-2023 within 10 % (measured at 200,000 x 8: births -2.0 to +0.1 %, deaths
-/// -2.5 to +7.9 %, 60+ +4.0 to +7.8 %; with the table's ages, the default, deaths are +17 to
-/// +29 % and 60+ +28 to +34 %, README "Ages by single year"). 60,000 households x 8; the se of
-/// each mean is checked below a third of its tolerance (`level_in`).
+/// population follows the NBS: births 2020-2023 within 5 %, deaths 2021-2023 within 10 % and
+/// persons 60+ at the ends of 2021-2023 within 8 % (measured at 200,000 x 8: births -1.3 to
+/// +0.9 %, deaths -4.8 to +5.3 %, 60+ +1.9 to +5.1 %; before the urban start left out the
+/// arrivals' share of its elderly, 60+ was +4.0 to +7.8 %; with the table's ages, the default,
+/// deaths are +17 to +29 % and 60+ +28 to +34 %, README "Ages by single year"). 60,000
+/// households x 8; the se of each mean is checked below a third of its tolerance (`level_in`).
 #[test]
 fn census_start_ages_put_births_deaths_and_the_elderly_near_the_nbs() {
     let run = backtest_2017_with(
@@ -348,7 +349,7 @@ fn census_start_ages_put_births_deaths_and_the_elderly_near_the_nbs() {
             &run,
             "population_60plus",
             &format!("{y}-12"),
-            0.10,
+            0.08,
             sample(y),
         );
     }

@@ -1941,6 +1941,46 @@ mod tests {
             .collect();
         assert!(f[0] > 0.7 && f[0] < 0.95, "factor {}", f[0]);
         assert!(f.iter().all(|x| (x - f[0]).abs() < 1e-12));
+        // The model's 60+ persons, each stratum's persons moved by its region's index, keep
+        // the census's ratio of 2017 to 2023 when the rural strata are older (and, as the
+        // rural index falls, larger in 2017).
+        let mut older_rural = table.clone();
+        for st in older_rural.strata.iter_mut() {
+            st.share_60plus = if st.region == Region::Rural {
+                0.3
+            } else {
+                0.15
+            };
+        }
+        let at_table: f64 = older_rural
+            .strata
+            .iter()
+            .map(|x| x.persons * x.share_60plus)
+            .sum();
+        let mut started = older_rural.clone();
+        crate::population::PopulationModel::start_year_ages(
+            &mut started,
+            &pm.demography,
+            &s.simulation,
+            2017,
+            "t",
+        )
+        .unwrap();
+        let index = pm.demography.region_index(&s.simulation);
+        assert!(index[1][0] > 1.05 && index[0][0] < 0.95, "{index:?}");
+        let start: f64 = started
+            .strata
+            .iter()
+            .map(|x| x.persons * x.share_60plus * index[usize::from(x.region == Region::Rural)][0])
+            .sum();
+        let model = start / at_table;
+        let census = crate::population::ages::AgeTable::census_at(2017)
+            .unwrap()
+            .persons_from(60)
+            / crate::population::ages::AgeTable::census_at(2023)
+                .unwrap()
+                .persons_from(60);
+        assert!((model - census).abs() < 1e-9, "{model} against {census}");
         let pm23 = crate::population::PopulationModel::new(&s23, "t").unwrap();
         assert_eq!(
             pm23.strata.strata[0].share_60plus,
