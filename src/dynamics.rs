@@ -860,6 +860,7 @@ impl IncomeState {
             // The arriving household from a stream of its own (per year).
             let mut a = crate::rng::unit_year_stream(unit, Purpose::Arrival, yv.year);
             *hh = pop.draw_arrival(&mut a, hh.index, hh.stratum as usize);
+            hh.formed = yv.year as i16;
             Renewal::Arrived
         } else if hh.size > 0 {
             return Renewal::Kept;

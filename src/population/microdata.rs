@@ -575,6 +575,8 @@ impl Microdata {
             assets_per_capita: assets,
             left: 0,
             no_worker_income: false,
+            // A survey's households formed at its start (`household_of_unit` sets it).
+            formed: 0,
         };
         // The record's income is what it is: with no member earning, a no-worker one.
         hh.no_worker_income = pm.earners(&hh) == 0;

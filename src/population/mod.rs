@@ -409,6 +409,10 @@ pub struct Household {
     /// household that gains a worker later keeps its income (the model has no rise for it), so
     /// `retire` leaves such a household alone rather than cut it twice.
     pub no_worker_income: bool,
+    /// Calendar year whose ages it was drawn at: the start year, or the year it replaced a
+    /// household whose members all died, or arrived (0 before it is drawn). Read by dibao's
+    /// dated unit split (`programs.dibao.units.dated`).
+    pub formed: i16,
 }
 
 impl Household {
@@ -427,6 +431,7 @@ impl Household {
             assets_per_capita: 0.0,
             left: 0,
             no_worker_income: false,
+            formed: 0,
         }
     }
     /// Members in use.
@@ -754,6 +759,20 @@ impl PopulationModel {
         unit: u64,
         assets: bool,
     ) -> Household {
+        let mut hh = self.household_at_start(sim, rep, index, unit, assets);
+        hh.formed = sim.start_year as i16;
+        hh
+    }
+
+    /// [`Self::household_of_unit`] before its year of formation is set.
+    fn household_at_start(
+        &self,
+        sim: &SimulationParams,
+        rep: u32,
+        index: u64,
+        unit: u64,
+        assets: bool,
+    ) -> Household {
         if let Some(md) = &self.microdata {
             return md.household(self, sim, rep, index);
         }
@@ -857,7 +876,9 @@ impl PopulationModel {
         year: i32,
     ) -> Household {
         let st = &self.strata.strata[s_idx];
-        self.draw_from(rng, index, s_idx, st, &self.params.members, true, year)
+        let mut hh = self.draw_from(rng, index, s_idx, st, &self.params.members, true, year);
+        hh.formed = year as i16;
+        hh
     }
 
     /// Members of `hh` who earn its income ([`Household::earners`] at its region's
@@ -1267,8 +1288,12 @@ mod tests {
             let s_idx = pm.alloc.stratum_of(i);
             let st = &pm.strata.strata[s_idx];
             if st.region != Region::Urban {
+                // The same draws; only the year each formed differs.
+                let mut h17 = pm.household(&s.simulation, 0, i);
+                assert_eq!(h17.formed, 2017);
+                h17.formed = 2023;
                 assert_eq!(
-                    pm.household(&s.simulation, 0, i),
+                    h17,
                     p23.household(&s23.simulation, 0, i),
                     "rural households are the table's"
                 );

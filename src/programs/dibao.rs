@@ -306,20 +306,32 @@ pub struct UnitParams {
     /// Share 0–1 of households in which each severely disabled or ill member (not already in
     /// the elderly unit) is a unit of one, when an adult stays in the rest of the household.
     pub severe_apart: f64,
+    /// The elderly unit is the one of the year the household formed (`Household::formed`):
+    /// only members who were `elderly_age` or more then are registered apart, so members
+    /// who age past it later stay in the household's unit. false: re-read every year.
+    pub dated: bool,
 }
 
 impl UnitParams {
     /// Number of assistance units of a household with `members`, given whether its elderly
     /// members and its severely disabled or ill members are registered apart. Adults are
     /// members of `adult_age` or more: a split needs an adult left in the rest.
+    /// `since` is the years since the household formed, read with `dated` only.
     pub fn count(
         &self,
         members: &[Member],
         adult_age: u8,
         elderly_apart: bool,
         severe_apart: bool,
+        since: i32,
     ) -> u8 {
-        let elderly = |m: &Member| m.age >= self.elderly_age;
+        // Dated: elderly when the household formed, `since` years ago.
+        let elderly_age = if self.dated {
+            i32::from(self.elderly_age) + since.max(0)
+        } else {
+            i32::from(self.elderly_age)
+        };
+        let elderly = |m: &Member| i32::from(m.age) >= elderly_age;
         let severe = |m: &Member| m.severe_disability || m.severe_illness;
         // Elderly apart: the elderly members form one unit, if a younger adult stays behind.
         let elderly_unit = elderly_apart
@@ -1648,6 +1660,7 @@ impl Step for Dibao {
             self.p.addons.child_age,
             h.elderly_apart_u < elderly_share,
             h.severe_apart_u < u.severe_apart,
+            y.year - i32::from(y.hh.formed),
         ) as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
         self.line_with(y, relax)
@@ -1924,6 +1937,7 @@ mod tests {
             elderly_apart_urban: 1.0,
             elderly_apart_rural: 1.0,
             severe_apart: 1.0,
+            dated: false,
         }
     }
 
@@ -1931,27 +1945,42 @@ mod tests {
     fn elderly_parents_registered_apart_from_an_adult_child_are_a_second_unit() {
         let u = units();
         let family = [member(72, false), member(68, false), member(40, false), member(9, false)];
-        assert_eq!(u.count(&family, 16, true, false), 2);
+        assert_eq!(u.count(&family, 16, true, false, 0), 2);
         // Not registered apart: one unit.
-        assert_eq!(u.count(&family, 16, false, false), 1);
+        assert_eq!(u.count(&family, 16, false, false, 0), 1);
         // A grandparent with a grandchild only: the child cannot be a unit of its own.
-        assert_eq!(u.count(&[member(70, false), member(10, false)], 16, true, true), 1);
+        assert_eq!(u.count(&[member(70, false), member(10, false)], 16, true, true, 0), 1);
         // Elderly only: one unit whatever the split.
-        assert_eq!(u.count(&[member(70, false), member(66, false)], 16, true, true), 1);
+        assert_eq!(u.count(&[member(70, false), member(66, false)], 16, true, true, 0), 1);
     }
 
     #[test]
     fn severely_disabled_members_covered_alone_are_units_of_one_beside_an_able_adult() {
         let u = units();
         let family = [member(45, false), member(20, true), member(17, true)];
-        assert_eq!(u.count(&family, 16, false, true), 3);
+        assert_eq!(u.count(&family, 16, false, true, 0), 3);
         // No able adult left to form the rest: one unit.
-        assert_eq!(u.count(&[member(45, true), member(12, false)], 16, false, true), 1);
+        assert_eq!(u.count(&[member(45, true), member(12, false)], 16, false, true, 0), 1);
         // Both splits: the elderly unit, the severe member, the rest.
         let both = [member(75, true), member(50, false), member(25, true)];
-        assert_eq!(u.count(&both, 16, true, true), 3);
-        assert_eq!(u.count(&both, 16, false, true), 3);
-        assert_eq!(u.count(&both, 16, true, false), 2);
+        assert_eq!(u.count(&both, 16, true, true, 0), 3);
+        assert_eq!(u.count(&both, 16, false, true, 0), 3);
+        assert_eq!(u.count(&both, 16, true, false, 0), 2);
+    }
+
+    #[test]
+    fn a_dated_split_keeps_members_who_age_past_the_elderly_age_in_the_households_unit() {
+        let mut u = units();
+        // A parent of 63 and one of 58 with an adult child, the household formed 5 years ago:
+        // re-read every year the 63-year-old is apart, but five years ago they were 58.
+        let family = [member(63, false), member(58, false), member(35, false)];
+        assert_eq!(u.count(&family, 16, true, false, 5), 2, "re-read: the 63-year-old");
+        u.dated = true;
+        assert_eq!(u.count(&family, 16, true, false, 5), 1, "dated: no one was 60 then");
+        assert_eq!(u.count(&family, 16, true, false, 3), 2, "60 three years ago");
+        assert_eq!(u.count(&family, 16, true, false, 0), 2, "formed this year: as re-read");
+        // A household formed in a later year than the one read (never, but not below 0).
+        assert_eq!(u.count(&family, 16, true, false, -2), 2);
     }
 
     /// A household of one default member, no income, no assets (the rules' tests fill in what
