@@ -759,61 +759,52 @@ impl PopulationModel {
         unit: u64,
         assets: bool,
     ) -> Household {
-        let mut hh = self.household_at_start(sim, rep, index, unit, assets);
-        hh.formed = sim.start_year as i16;
-        hh
-    }
-
-    /// [`Self::household_of_unit`] before its year of formation is set.
-    fn household_at_start(
-        &self,
-        sim: &SimulationParams,
-        rep: u32,
-        index: u64,
-        unit: u64,
-        assets: bool,
-    ) -> Household {
-        if let Some(md) = &self.microdata {
-            return md.household(self, sim, rep, index);
-        }
-        let s_idx = self.alloc.stratum_of(index);
-        let mut rng = crate::rng::unit_stream(unit, Purpose::Population);
-        let st = &self.strata.strata[s_idx];
-        let (m, y) = (&self.params.members, self.draw_year);
-        let mut hh = self.draw_from(&mut rng, index, s_idx, st, m, assets, y);
-        if let Some(&q) = self.start_returns.get(s_idx).filter(|&&q| q > 0.0) {
-            // The rural back-step as the inverse of the migration: the able adults who left
-            // between the start and the table's year added back, from a stream of their own
-            // (every other draw unchanged).
-            let mut r = crate::rng::unit_stream(unit, Purpose::Returns);
-            // The table's members at the start's ages first: those added back are drawn at
-            // the start's.
-            self.at_start_ages(&mut hh);
-            self.demography
-                .add_returned(&mut hh, q, &self.params.members, &mut r);
-            return hh;
-        }
-        let a = self.start_arrivals;
-        if a == 0.0 || self.strata.strata[s_idx].region != Region::Urban {
-            self.at_start_ages(&mut hh);
-            return hh;
-        }
-        // The table's urban population holds the households that arrived after the start
-        // year, a share `a`: the start population is the table's less them, drawn by
-        // rejection. A household is kept with the chance 1 − a r, r = f_arrival / f_table
-        // its density ratio ([`Self::arrival_ratio`]), so the kept ones have density
-        // (f_table − a f_arrival) / (1 − a); r = 0 (no arrival could look like it, most
-        // households) is kept with no draw. Where a r > 1 (large households of able adults
-        // only) every such draw is refused, taking out less than `a` of them.
-        for _ in 0..1000 {
-            let r = self.arrival_ratio(&hh);
-            if r == 0.0 || rng.random::<f64>() >= a * r {
-                break;
+        // Every way of drawing it ends here, where the year it formed is set.
+        let mut hh = 'drawn: {
+            if let Some(md) = &self.microdata {
+                break 'drawn md.household(self, sim, rep, index);
             }
-            hh = self.draw_from(&mut rng, index, s_idx, st, m, assets, y);
-        }
-        // After the rejection, whose densities are the table's at its ages.
-        self.at_start_ages(&mut hh);
+            let s_idx = self.alloc.stratum_of(index);
+            let mut rng = crate::rng::unit_stream(unit, Purpose::Population);
+            let st = &self.strata.strata[s_idx];
+            let (m, y) = (&self.params.members, self.draw_year);
+            let mut hh = self.draw_from(&mut rng, index, s_idx, st, m, assets, y);
+            if let Some(&q) = self.start_returns.get(s_idx).filter(|&&q| q > 0.0) {
+                // The rural back-step as the inverse of the migration: the able adults who left
+                // between the start and the table's year added back, from a stream of their own
+                // (every other draw unchanged).
+                let mut r = crate::rng::unit_stream(unit, Purpose::Returns);
+                // The table's members at the start's ages first: those added back are drawn at
+                // the start's.
+                self.at_start_ages(&mut hh);
+                self.demography
+                    .add_returned(&mut hh, q, &self.params.members, &mut r);
+                break 'drawn hh;
+            }
+            let a = self.start_arrivals;
+            if a == 0.0 || self.strata.strata[s_idx].region != Region::Urban {
+                self.at_start_ages(&mut hh);
+                break 'drawn hh;
+            }
+            // The table's urban population holds the households that arrived after the start
+            // year, a share `a`: the start population is the table's less them, drawn by
+            // rejection. A household is kept with the chance 1 − a r, r = f_arrival / f_table
+            // its density ratio ([`Self::arrival_ratio`]), so the kept ones have density
+            // (f_table − a f_arrival) / (1 − a); r = 0 (no arrival could look like it, most
+            // households) is kept with no draw. Where a r > 1 (large households of able adults
+            // only) every such draw is refused, taking out less than `a` of them.
+            for _ in 0..1000 {
+                let r = self.arrival_ratio(&hh);
+                if r == 0.0 || rng.random::<f64>() >= a * r {
+                    break;
+                }
+                hh = self.draw_from(&mut rng, index, s_idx, st, m, assets, y);
+            }
+            // After the rejection, whose densities are the table's at its ages.
+            self.at_start_ages(&mut hh);
+            hh
+        };
+        hh.formed = sim.start_year as i16;
         hh
     }
 
