@@ -152,6 +152,12 @@ pub struct MemberParams {
     /// How an age is drawn within its band: "uniform", or "census" (single years from
     /// `synthetic-data/ages-2013-2023.csv` for the working-age and elderly bands; children uniform).
     pub age_shape: AgeShape,
+    /// Multiplier of every urban stratum's 60+ share in the embedded strata table (whose
+    /// strata all carry the national share), so the towns can be younger than the villages; 1:
+    /// the table's share. Capped at 1 − the stratum's under-16 share.
+    pub share_60plus_factor_urban: f64,
+    /// The same for rural strata.
+    pub share_60plus_factor_rural: f64,
 }
 
 /// `population.assets.*`.
@@ -195,6 +201,18 @@ impl PopulationParams {
             "population.income.low_income_share",
             self.income.low_income_share,
         );
+        for (key, v) in [
+            (
+                "population.members.share_60plus_factor_urban",
+                self.members.share_60plus_factor_urban,
+            ),
+            (
+                "population.members.share_60plus_factor_rural",
+                self.members.share_60plus_factor_rural,
+            ),
+        ] {
+            c.range(key, v, 0.0, 4.0, "a multiplier of the table's 60+ share");
+        }
         c.range(
             "population.income.low_income_level",
             self.income.low_income_level,
@@ -1191,6 +1209,53 @@ mod tests {
         // Children under six are a few percent of the table's persons.
         let share = dropped as f64 / (dropped + kept) as f64;
         assert!(share > 0.01 && share < 0.15, "{share}");
+    }
+
+    /// The regions' 60+ factors multiply the embedded table's share stratum by stratum (capped
+    /// at 1 − the under-16 share), and the child share of non-heads follows.
+    #[test]
+    fn regional_60plus_factors_move_each_regions_strata_share() {
+        let base = crate::scenario::load_str("", "t").unwrap().scenario;
+        let text = "[population.members]\nshare_60plus_factor_urban = 0.846\n\
+                    share_60plus_factor_rural = 1.273\n";
+        let s = crate::scenario::load_str(text, "t").unwrap().scenario;
+        let (a, b) = (
+            PopulationModel::new(&base, "t").unwrap(),
+            PopulationModel::new(&s, "t").unwrap(),
+        );
+        for (x, y) in a.strata.strata.iter().zip(&b.strata.strata) {
+            let f = if x.region == Region::Urban {
+                0.846
+            } else {
+                1.273
+            };
+            assert!((y.share_60plus - x.share_60plus * f).abs() < 1e-12);
+            assert_eq!(
+                y.child_share_nonhead,
+                strata::child_share_nonhead(y.share_under16, y.share_60plus, y.mean_size)
+            );
+        }
+        let capped = crate::scenario::load_str(
+            "[population.members]\nshare_60plus_factor_rural = 4.0\n",
+            "t",
+        )
+        .unwrap()
+        .scenario;
+        let c = PopulationModel::new(&capped, "t").unwrap();
+        let st = c
+            .strata
+            .strata
+            .iter()
+            .find(|x| x.region == Region::Rural)
+            .unwrap();
+        assert_eq!(st.share_60plus, 1.0 - st.share_under16);
+        let e = crate::scenario::load_str(
+            "[population.members]\nshare_60plus_factor_urban = -1.0\n",
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("share_60plus_factor_urban"), "{e}");
     }
 
     /// With census start ages and arrivals, the urban households of a 2017 start (drawn by

@@ -251,6 +251,12 @@ impl StrataTable {
             }
             let mean_month = row.income_mean / 12.0 * p.income.level(region);
             let probs = size_probs_from_mean(row.household_size_mean);
+            // The table's strata carry the national 60+ share; a region's factor moves it.
+            let factor = match region {
+                Region::Urban => p.members.share_60plus_factor_urban,
+                Region::Rural => p.members.share_60plus_factor_rural,
+            };
+            let share_60plus = (row.share_age_60plus * factor).min(1.0 - row.share_age_under16);
             strata.push(Stratum {
                 name: format!("{}/{}", row.province, region.as_str()),
                 province: row.province.clone(),
@@ -265,11 +271,11 @@ impl StrataTable {
                 persistent_initial_sd: init_sd,
                 target_income_mean: mean_month,
                 standard_level: row.dibao_standard,
-                share_60plus: row.share_age_60plus,
+                share_60plus,
                 share_under16: row.share_age_under16,
                 child_share_nonhead: child_share_nonhead(
                     row.share_age_under16,
-                    row.share_age_60plus,
+                    share_60plus,
                     row.household_size_mean,
                 ),
                 severe_disability: row.severe_disability_prevalence,
