@@ -281,6 +281,43 @@ fn in_sample_rural_dibao_persons_2017_to_2019() {
     }
 }
 
+/// Every in-sample row (dated 2017-2021) of the figures the shipped path keys were fitted on
+/// or checked against: the dibao caseload (national, urban and rural persons) and national
+/// dibao spending. Issue 10's tolerances: a confirmed row within 5 %, a recalled one
+/// (`confirmed = no`) within 10 %; the se below a third of the band, as for the out-of-sample
+/// criteria. The rows are read from backtest.csv, so a row added to the history file is
+/// checked too. Not covered, because they miss (README "Where the backtest stands"): urban and
+/// rural dibao spending of the bulletin years (2017, 2020), temporary assistance before 2022,
+/// urban tekun, and recipient households at end 2017.
+#[test]
+fn every_in_sample_dibao_caseload_and_national_spending_row_within_its_tolerance() {
+    let (rows, _) = out_of_sample();
+    let keys = [
+        "dibao_persons_total",
+        "dibao_persons_urban",
+        "dibao_persons_rural",
+        "dibao_spend_total",
+    ];
+    let mut checked = std::collections::BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| keys.contains(&r[0].as_str()) && r[11] == "in")
+    {
+        let tol = if r[12] == "yes" { 0.05 } else { 0.10 };
+        level_in(out_of_sample(), &r[0], &r[1], tol, "in");
+        *checked.entry(r[0].clone()).or_insert(0) += 1;
+    }
+    // The history file's 2017-2021 rows (history.csv): 7 national, 8 urban, 9 rural caseloads
+    // and 2 national spending figures; fewer would mean the backtest stopped matching some.
+    for (key, at_least) in keys.iter().zip([7, 8, 9, 2]) {
+        let n = checked.get(*key).copied().unwrap_or(0);
+        assert!(
+            n >= at_least,
+            "{key}: {n} in-sample rows, expected {at_least} or more"
+        );
+    }
+}
+
 /// The backtest matches temporary assistance with the baseline's season (`q4_multiple`
 /// 1.608): January–September takes H1 and 3 / (3 + 3 × 1.608) = 0.38 of H2, where a flow
 /// without a season (dibao spending) takes half of H2.
