@@ -249,6 +249,17 @@ fn an_array_where_a_table_belongs_is_refused() {
         .stderr(contains("programs.dibao.take_up"))
         .stderr(contains("ever_apply"))
         .stderr(contains("not an array"));
+    // Of another length than the table's keys too (serde would report a length instead).
+    for arr in ["[0.5]", "[0.5, 0.2, 0.1, 0.3, 0.9]"] {
+        let f = write(
+            dir.path(),
+            "arr1.toml",
+            &format!("[programs.dibao]\ntake_up = {arr}\n"),
+        );
+        bad_input(safetynet(dir.path()).arg("validate").arg(&f))
+            .stderr(contains("programs.dibao.take_up"))
+            .stderr(contains("not an array"));
+    }
     let f = write(
         dir.path(),
         "arr2.toml",

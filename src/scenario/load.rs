@@ -209,6 +209,9 @@ fn resolve(chain: Vec<(String, Table)>, files: Vec<PathBuf>) -> Result<LoadedSce
     // Each file on its own over the defaults: unknown keys and wrong types are reported
     // against the file that has them, before anything is merged.
     for (file, table) in &chain {
+        // An array where a table belongs first: serde would read an array of the table's
+        // length as its fields in order, and one of another length as a length error.
+        check_shapes(table, &defaults, "", &|_| file.clone())?;
         let mut alone = defaults.clone();
         merge(&mut alone, table.clone());
         uncertain::extract(&mut alone, &defaults, &|_| file.clone())?;
