@@ -435,6 +435,26 @@ pub struct TakeUpParams {
     pub ever_apply: f64,
     /// Chance per month, 0–1, that such an eligible household applies.
     pub monthly_apply_prob: f64,
+    /// The largest cost of applying, as a share 0–1 of the standard: a household that would
+    /// apply draws its cost uniformly from 0 to this (from its once-drawn take-up propensity,
+    /// so no new draw) and applies only while its shortfall (1 − counted income / standard)
+    /// exceeds it. 0: every eligible household that would apply does (no cost).
+    pub gap_cost_max: f64,
+}
+
+impl TakeUpParams {
+    /// ln(1 − cost) of a household with take-up propensity `u` (uniform 0–1, drawn once)
+    /// among the `share` that would apply: its cost is `gap_cost_max` × u / share, uniform from
+    /// 0 to `gap_cost_max` among them (a household brought in by a drive, u ≥ share, has the
+    /// largest). 0 when there is no cost.
+    #[inline]
+    pub fn ln_apply(&self, u: f64, share: f64) -> f64 {
+        if self.gap_cost_max == 0.0 {
+            return 0.0;
+        }
+        let v = if share > 0.0 { (u / share).min(1.0) } else { 1.0 };
+        (1.0 - self.gap_cost_max * v).ln()
+    }
 }
 
 /// `programs.dibao.assessment.*`.
@@ -544,6 +564,13 @@ impl DibaoParams {
         c.share(
             &format!("{k}.take_up.monthly_apply_prob"),
             self.take_up.monthly_apply_prob,
+        );
+        c.range(
+            &format!("{k}.take_up.gap_cost_max"),
+            self.take_up.gap_cost_max,
+            0.0,
+            0.95,
+            "a share of the standard below 1",
         );
         c.range(
             &format!("{k}.assessment.income_counted_share"),
@@ -818,6 +845,10 @@ pub struct DibaoHousehold {
     /// households apply, and pass, below the standard times its exp (the quota's cut applies
     /// on top, in `ln_quota`).
     pub ln_relax: f64,
+    /// ln(1 − the household's cost of applying as a share of the standard)
+    /// (`take_up.gap_cost_max`), 0 without one: it applies only below the standard times its
+    /// exp (the relaxed line's, in `ln_relax`, times it).
+    pub ln_apply: f64,
     /// Assistance units the household forms (see [`UnitParams`]), 1 or more.
     pub units: i64,
 }
@@ -840,11 +871,13 @@ impl DibaoHousehold {
             addon_share = p.add_addons(addon_share, mem);
             workers += can_work(mem, m) as u32;
         }
+        let share = p.take_up.ever_apply * take_up_factor;
         DibaoHousehold {
             size: hh.size as f64,
             addon_share,
-            would_apply: take_up_u < p.take_up.ever_apply * take_up_factor,
+            would_apply: take_up_u < share,
             apply_prob: p.take_up.monthly_apply_prob,
+            ln_apply: p.take_up.ln_apply(take_up_u, share),
             review_interval: if workers > 0 {
                 p.review.interval_months_unstable
             } else {
@@ -980,7 +1013,10 @@ impl DibaoParams {
             return self.benefit(hh, st.assessed_pc, standard);
         }
         if st.decision_at == NEVER {
-            if hh.would_apply && log_y < ln_standard + hh.ln_relax && d.apply_u < hh.apply_prob {
+            if hh.would_apply
+                && log_y < ln_standard + hh.ln_relax + hh.ln_apply
+                && d.apply_u < hh.apply_prob
+            {
                 st.decision_at = m + self.assessment.processing_months as i32;
             } else {
                 return 0.0;
@@ -1020,7 +1056,14 @@ impl DibaoParams {
         ln_standard: f64,
         d: DibaoDraws,
     ) {
-        if st.busy() || !hh.would_apply || !self.passes(hh, log_y, ln_standard, standard) {
+        // With a cost of applying, a household whose shortfall is below it now is taken as one
+        // that has not applied (one that applied when poorer and has since come nearer the
+        // line would be on: the start leaves it to the burn-in).
+        if st.busy()
+            || !hh.would_apply
+            || log_y >= ln_standard + hh.ln_relax + hh.ln_apply
+            || !self.passes(hh, log_y, ln_standard, standard)
+        {
             return;
         }
         let log_assessed = log_y + self.assessment.error_sd * d.assess_z;
@@ -1071,6 +1114,7 @@ impl DibaoParams {
             assets_per_capita: 0.0,
             ln_quota: 0.0,
             ln_relax: 0.0,
+            ln_apply: 0.0,
             units: 1,
         };
         self.benefit(&unit, 0.0, standard)
@@ -1562,6 +1606,7 @@ impl Step for Dibao {
                 assets_per_capita: 0.0,
                 ln_quota: 0.0,
                 ln_relax: 0.0,
+                ln_apply: 0.0,
                 units: 1,
             },
             take_up_u: u[0],
@@ -1728,6 +1773,7 @@ mod tests {
             assets_per_capita: 0.0,
             ln_quota: 0.0,
             ln_relax: 0.0,
+            ln_apply: 0.0,
             units: 1,
         }
     }
@@ -2555,6 +2601,37 @@ match_yearly_prob = 1.0";
             month(&p, &mut st, &h, 0, 0.0, 769.0, DibaoDraws::default()),
             0.0
         );
+    }
+
+    /// `take_up.gap_cost_max`: the cost is uniform from 0 to the maximum among the households
+    /// that would apply (u / share), a household applies only while its shortfall exceeds it,
+    /// and once on, the award is reviewed against the standard alone.
+    #[test]
+    fn a_cost_of_applying_keeps_households_near_the_line_from_applying_only() {
+        let t = |max: f64| TakeUpParams {
+            ever_apply: 0.5,
+            monthly_apply_prob: 1.0,
+            gap_cost_max: max,
+        };
+        assert_eq!(t(0.0).ln_apply(0.3, 0.5), 0.0);
+        // u = 0.3 of share 0.5: cost 0.6 × 0.4 = 0.24.
+        assert!((t(0.4).ln_apply(0.3, 0.5) - (0.76f64).ln()).abs() < 1e-15);
+        // A household brought in by a drive (u above the share) has the largest cost.
+        assert!((t(0.4).ln_apply(0.9, 0.5) - (0.6f64).ln()).abs() < 1e-15);
+        let p = params(IMMEDIATE);
+        let std = 600.0;
+        let mut h = hh(1.0, 0.0);
+        h.ln_apply = (1.0f64 - 0.2).ln(); // cost 0.2: applies below 480
+        for (y, applies) in [(500.0, false), (470.0, true)] {
+            let mut st = DibaoState::default();
+            let paid = month(&p, &mut st, &h, 0, y, std, DibaoDraws::default());
+            assert_eq!(paid > 0.0, applies, "income {y}");
+        }
+        // On the roll, a rise to 500 (shortfall 0.17, below the cost) keeps the award.
+        let mut st = DibaoState::default();
+        month(&p, &mut st, &h, 0, 470.0, std, DibaoDraws::default());
+        let paid = month(&p, &mut st, &h, 6, 500.0, std, DibaoDraws::default());
+        assert!(st.on && paid > 0.0);
     }
 
     #[test]
