@@ -841,14 +841,12 @@ pub struct DibaoHousehold {
     /// With a quota, ln(1 − the stratum's need cut-off): assessed income must be below the
     /// standard times (1 − cut-off). 0 without a quota.
     pub ln_quota: f64,
-    /// Log of the year's relaxed means test (`admin.rural_expansion_multiple`), 0 without one:
-    /// households apply, and pass, below the standard times its exp (the quota's cut applies
-    /// on top, in `ln_quota`).
+    /// Log of the household's application line over the standard, 0 for the standard: the
+    /// year's relaxed means test (`admin.rural_expansion_multiple`, under which households
+    /// also pass, in `ln_quota`) plus ln(1 − its cost of applying as a share of the standard)
+    /// (`take_up.gap_cost_max`, [`TakeUpParams::ln_apply`]). Households apply below the
+    /// standard times its exp.
     pub ln_relax: f64,
-    /// ln(1 − the household's cost of applying as a share of the standard)
-    /// (`take_up.gap_cost_max`), 0 without one: it applies only below the standard times its
-    /// exp (the relaxed line's, in `ln_relax`, times it).
-    pub ln_apply: f64,
     /// Assistance units the household forms (see [`UnitParams`]), 1 or more.
     pub units: i64,
 }
@@ -877,7 +875,6 @@ impl DibaoHousehold {
             addon_share,
             would_apply: take_up_u < share,
             apply_prob: p.take_up.monthly_apply_prob,
-            ln_apply: p.take_up.ln_apply(take_up_u, share),
             review_interval: if workers > 0 {
                 p.review.interval_months_unstable
             } else {
@@ -885,7 +882,7 @@ impl DibaoHousehold {
             } as i32,
             assets_per_capita: hh.assets_per_capita * asset_index,
             ln_quota: 0.0,
-            ln_relax: 0.0,
+            ln_relax: p.take_up.ln_apply(take_up_u, share),
             units: 1,
         }
     }
@@ -1013,10 +1010,7 @@ impl DibaoParams {
             return self.benefit(hh, st.assessed_pc, standard);
         }
         if st.decision_at == NEVER {
-            if hh.would_apply
-                && log_y < ln_standard + hh.ln_relax + hh.ln_apply
-                && d.apply_u < hh.apply_prob
-            {
+            if hh.would_apply && log_y < ln_standard + hh.ln_relax && d.apply_u < hh.apply_prob {
                 st.decision_at = m + self.assessment.processing_months as i32;
             } else {
                 return 0.0;
@@ -1061,7 +1055,7 @@ impl DibaoParams {
         // line would be on: the start leaves it to the burn-in).
         if st.busy()
             || !hh.would_apply
-            || log_y >= ln_standard + hh.ln_relax + hh.ln_apply
+            || log_y >= ln_standard + hh.ln_relax
             || !self.passes(hh, log_y, ln_standard, standard)
         {
             return;
@@ -1114,7 +1108,6 @@ impl DibaoParams {
             assets_per_capita: 0.0,
             ln_quota: 0.0,
             ln_relax: 0.0,
-            ln_apply: 0.0,
             units: 1,
         };
         self.benefit(&unit, 0.0, standard)
@@ -1606,7 +1599,6 @@ impl Step for Dibao {
                 assets_per_capita: 0.0,
                 ln_quota: 0.0,
                 ln_relax: 0.0,
-                ln_apply: 0.0,
                 units: 1,
             },
             take_up_u: u[0],
@@ -1649,7 +1641,8 @@ impl Step for Dibao {
             0.0
         };
         if relax != 0.0 {
-            h.facts.ln_relax = relax;
+            // Over the cost of applying, 0 when there is none (`DibaoHousehold::new`).
+            h.facts.ln_relax += relax;
             h.facts.ln_quota += relax;
         }
         let u = &self.p.units;
@@ -1773,7 +1766,6 @@ mod tests {
             assets_per_capita: 0.0,
             ln_quota: 0.0,
             ln_relax: 0.0,
-            ln_apply: 0.0,
             units: 1,
         }
     }
@@ -2621,7 +2613,7 @@ match_yearly_prob = 1.0";
         let p = params(IMMEDIATE);
         let std = 600.0;
         let mut h = hh(1.0, 0.0);
-        h.ln_apply = (1.0f64 - 0.2).ln(); // cost 0.2: applies below 480
+        h.ln_relax = (1.0f64 - 0.2).ln(); // cost 0.2: applies below 480
         for (y, applies) in [(500.0, false), (470.0, true)] {
             let mut st = DibaoState::default();
             let paid = month(&p, &mut st, &h, 0, y, std, DibaoDraws::default());
