@@ -84,7 +84,7 @@ if [[ "$which" == path ]]; then
     --set "programs.dibao.admin.enrolment_drive={ 2013 = 0.0, 2020 = 0.0, 2021 = 0.0 }" \
     "${path_free[@]}" --out results/calibration-path/calibrated.toml
 fi
-# `spells`: hidden income as renewing spells (scenarios/hidden-income-spells.toml, README
+# `spells`: hidden income as renewing spells (scenarios/hidden-income-spells.toml, docs/history-notes.md
 # "Hidden income as renewing spells"): the mechanism's six keys and two take-up keys on the
 # 2017-2021 path, churn included, from round start values (fit C: 400 iterations, 30 min).
 if [[ "$which" == spells ]]; then

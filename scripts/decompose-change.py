@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Paired decomposition of the backtest's change of dibao persons from September 2021 to
-September 2023 (README "Why the model's caseload rose from 2021 to 2023").
+September 2023 (docs/history-notes.md "Why the model's caseload rose from 2021 to 2023").
 
 usage: scripts/decompose-change.py [HOUSEHOLDS [REPLICATIONS]] [--candidates | --split | --projection]
 
@@ -11,14 +11,14 @@ change (mean over replications and its se) and the paired difference against the
 driven (its se from the paired differences). The September stocks are matched as the backtest
 matches them: between the half-year averages, centred at months 3.5 and 9.5.
 
-With --split (README "The 2020 expansion cohort"), the run goes on to 2024 and each channel is
+With --split (docs/history-notes.md "The 2020 expansion cohort"), the run goes on to 2024 and each channel is
 frozen by region from 2022 (weights, migration, arrivals, deaths, standards, real incomes), and
 the urban and rural changes Sep 2021 -> Sep 2023 and Jun 2022 -> Jun 2024 and the national
 changes Sep 2023 -> Jun 2024 and Sep 2021 -> Sep 2023 are printed, each with its paired
 difference; the last run follows the registered (hukou) rural population instead of the
-resident one (README "The rural caseload follows the registered population").
+resident one (docs/history-notes.md "The rural caseload follows the registered (hukou) population").
 
-With --projection (README "Why the projection falls after 2023"), the default projection
+With --projection (docs/history-notes.md "Why the projection falls after 2023"), the default projection
 (`backtest --projection scenarios/baseline.toml --years 3`) is run as shipped and with one
 channel frozen from 2024 (its schedules' 2024 and later values set to 0, earlier values kept, read
 from the resolved scenario of the run as shipped) or switched off, and the national changes

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The dibao caseload's response to the standard-to-income ratio: history against the model
-(README "The caseload's response to the standard", issue 10).
+(docs/history-notes.md "The caseload's response to the standard", issue 10).
 
 usage: scripts/elasticity.py [HOUSEHOLDS [REPLICATIONS]] [--history-only] [--set KEY=VALUE ...]
                              [--scenario FILE]

@@ -366,7 +366,7 @@ fn in_sample_rural_spending_and_households_2017() {
 /// persons 60+ at the ends of 2021-2023 within 8 % (measured at 200,000 x 8: births -1.3 to
 /// +0.9 %, deaths -4.8 to +5.3 %, 60+ +1.9 to +5.1 %; before the urban start left out the
 /// arrivals' share of its elderly, 60+ was +4.0 to +7.8 %; with the table's ages, the default,
-/// deaths are +17 to +29 % and 60+ +28 to +34 %, README "Ages by single year"). 60,000
+/// deaths are +17 to +29 % and 60+ +28 to +34 %, docs/history-notes.md "Ages by single year"). 60,000
 /// households x 8; the se of each mean is checked below a third of its tolerance (`level_in`).
 #[test]
 fn census_start_ages_put_births_deaths_and_the_elderly_near_the_nbs() {
@@ -395,7 +395,7 @@ fn census_start_ages_put_births_deaths_and_the_elderly_near_the_nbs() {
 /// A population evolved from a 2017 start keeps the tekun of a population drawn in 2023 only
 /// if households that lose their last worker take the income of a household drawn without one
 /// (`population.demography.retirement_income`): with the census's start ages, tekun persons in
-/// December 2023 are 19.7 % short without it and +1.7 % with it (200,000 x 8, README
+/// December 2023 are 19.7 % short without it and +1.7 % with it (200,000 x 8, docs/history-notes.md
 /// "Retirement income and a cohort no-supporter share"; drawn in 2023 at the same keys,
 /// -1.6 %). Both runs at 60,000 x 8, the se checked below a third of the band: within 10 %
 /// with it, more than 10 % short without.
@@ -730,7 +730,7 @@ fn out_of_sample_tekun_spending_january_september_2023() {
 }
 
 #[test]
-// Met since the 2020 expansion cohort (README "The 2020 expansion cohort"): 120.2 bn against
+// Met since the 2020 expansion cohort (docs/history-notes.md "The 2020 expansion cohort"): 120.2 bn against
 // 126.1 bn (-4.6 %, se 0.5 %; -5.2 % without it), close to the edge. The 2022 one-off living
 // subsidy (programs.one_off) does not help here: it was paid after June (dibao Q2 2022 equals Q1).
 fn out_of_sample_dibao_tekun_temporary_total_h1_2022() {
@@ -743,7 +743,7 @@ fn out_of_sample_dibao_tekun_temporary_total_h1_2023() {
 }
 
 #[test]
-// Met since the 2020 expansion cohort (README "The 2020 expansion cohort"): -4.7 % against
+// Met since the 2020 expansion cohort (docs/history-notes.md "The 2020 expansion cohort"): -4.7 % against
 // -5.8 % (se 0.2 pp from the interval; -2.5 % without it, paired difference -2.2 pp, se 0.1).
 fn out_of_sample_change_of_dibao_persons_september_2021_to_september_2023() {
     change_within(2.0);

@@ -104,8 +104,8 @@ fn follows_the_population_change(rows: &[csv::StringRecord]) {
 /// The held caseload (`scenarios/held-caseload.toml`) with the standards of 2024-2025 set near
 /// the observed path instead of the baseline's rule (urban 779 in November 2023 to 828 in
 /// September 2025, rural 615.4 to 616: history.csv; growth 3.5 % and 3.0 % urban, 0.4 % a year
-/// rural, README "The standards of September 2025") meets the same held-back caseloads; the
-/// baseline does not (September 2025 -13.0 %, README "The caseload's response to the standard").
+/// rural, docs/history-notes.md "The standards of September 2025") meets the same held-back caseloads; the
+/// baseline does not (September 2025 -13.0 %, docs/history-notes.md "The caseload's response to the standard").
 #[test]
 fn the_held_caseload_with_the_observed_standards_meets_the_later_official_caseloads() {
     let dir = TempDir::new().unwrap();

@@ -11,7 +11,7 @@
 //! households held by administration (`basis = "start_year"`): a share of the stratum's own
 //! uncapped caseload in the first simulated year, moved each later year by `growth`, whatever
 //! the standard or incomes do (a county's quota, 指标, issue 10: history's caseload does not
-//! follow the standard-to-income ratio, README "The caseload's response to the standard").
+//! follow the standard-to-income ratio, docs/history-notes.md "The caseload's response to the standard").
 //! Such a cap is refined once: a second pass at the first cut-offs shows where the capped count
 //! lands, and the cut-offs are set again on the first pass's need aimed at cap × cap / count
 //! (`engine::quota_cut`); the run itself is the third pass.
