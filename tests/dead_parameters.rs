@@ -144,7 +144,7 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
             ("simulation.households", "20000"),
         ],
         "the reference year of birth is read only with a cohort trend (0 in full-system-2023; \
-         0.05 here, the value measured in README \"Retirement income\"); a year moves the share \
+         0.05 here, the value measured in docs/history-notes.md \"Retirement income\"); a year moves the share \
          5 %, which only a larger run's tekun candidates cross",
     ),
     (

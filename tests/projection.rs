@@ -89,7 +89,7 @@ fn the_default_projection_meets_the_later_official_caseloads() {
 /// history file; the start year has no January events): births and deaths within 6 %, persons
 /// aged 60 or more within 3 %, each with the se of the mean (as in `meets_the_later_caseloads`)
 /// below a third of its tolerance. Measured at this run's size with single-year ages: births
-/// −2.3 % and −3.6 %, deaths +1.5 % and +3.9 %, 60+ +2.3 % and +0.8 % (README "Ages by single
+/// −2.3 % and −3.6 %, deaths +1.5 % and +3.9 %, 60+ +2.3 % and +0.8 % (docs/history-notes.md "Ages by single
 /// year"; with uniform ages −0.6 / −1.6 %, +1.5 / +3.0 %, +0.7 / −1.4 %).
 fn follows_the_population_change(rows: &[csv::StringRecord]) {
     let checked = later_within(rows, |figure| match figure {
