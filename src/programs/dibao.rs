@@ -846,7 +846,7 @@ pub struct DibaoHousehold {
     /// also pass, in `ln_quota`) plus ln(1 − its cost of applying as a share of the standard)
     /// (`take_up.gap_cost_max`, [`TakeUpParams::ln_apply`]). Households apply below the
     /// standard times its exp.
-    pub ln_relax: f64,
+    pub ln_apply_line: f64,
     /// Assistance units the household forms (see [`UnitParams`]), 1 or more.
     pub units: i64,
 }
@@ -882,7 +882,7 @@ impl DibaoHousehold {
             } as i32,
             assets_per_capita: hh.assets_per_capita * asset_index,
             ln_quota: 0.0,
-            ln_relax: p.take_up.ln_apply(take_up_u, share),
+            ln_apply_line: p.take_up.ln_apply(take_up_u, share),
             units: 1,
         }
     }
@@ -1010,7 +1010,7 @@ impl DibaoParams {
             return self.benefit(hh, st.assessed_pc, standard);
         }
         if st.decision_at == NEVER {
-            if hh.would_apply && log_y < ln_standard + hh.ln_relax && d.apply_u < hh.apply_prob {
+            if hh.would_apply && log_y < ln_standard + hh.ln_apply_line && d.apply_u < hh.apply_prob {
                 st.decision_at = m + self.assessment.processing_months as i32;
             } else {
                 return 0.0;
@@ -1055,7 +1055,7 @@ impl DibaoParams {
         // line would be on: the start leaves it to the burn-in).
         if st.busy()
             || !hh.would_apply
-            || log_y >= ln_standard + hh.ln_relax
+            || log_y >= ln_standard + hh.ln_apply_line
             || !self.passes(hh, log_y, ln_standard, standard)
         {
             return;
@@ -1107,7 +1107,7 @@ impl DibaoParams {
             review_interval: 1,
             assets_per_capita: 0.0,
             ln_quota: 0.0,
-            ln_relax: 0.0,
+            ln_apply_line: 0.0,
             units: 1,
         };
         self.benefit(&unit, 0.0, standard)
@@ -1598,7 +1598,7 @@ impl Step for Dibao {
                 review_interval: 1,
                 assets_per_capita: 0.0,
                 ln_quota: 0.0,
-                ln_relax: 0.0,
+                ln_apply_line: 0.0,
                 units: 1,
             },
             take_up_u: u[0],
@@ -1642,7 +1642,7 @@ impl Step for Dibao {
         };
         if relax != 0.0 {
             // Over the cost of applying, 0 when there is none (`DibaoHousehold::new`).
-            h.facts.ln_relax += relax;
+            h.facts.ln_apply_line += relax;
             h.facts.ln_quota += relax;
         }
         let u = &self.p.units;
@@ -1765,7 +1765,7 @@ mod tests {
             review_interval: 6,
             assets_per_capita: 0.0,
             ln_quota: 0.0,
-            ln_relax: 0.0,
+            ln_apply_line: 0.0,
             units: 1,
         }
     }
@@ -2184,7 +2184,7 @@ mod tests {
         assert_eq!(a.ln_relaxed(false, 2021), 0.0);
         // Income 10 % above a 600 standard: refused in 2019, awarded (at the floor) in 2020.
         let relaxed = DibaoHousehold {
-            ln_relax: a.ln_relaxed(false, 2020),
+            ln_apply_line: a.ln_relaxed(false, 2020),
             ln_quota: a.ln_relaxed(false, 2020),
             ..hh(2.0, 0.0)
         };
@@ -2613,7 +2613,7 @@ match_yearly_prob = 1.0";
         let p = params(IMMEDIATE);
         let std = 600.0;
         let mut h = hh(1.0, 0.0);
-        h.ln_relax = (1.0f64 - 0.2).ln(); // cost 0.2: applies below 480
+        h.ln_apply_line = (1.0f64 - 0.2).ln(); // cost 0.2: applies below 480
         for (y, applies) in [(500.0, false), (470.0, true)] {
             let mut st = DibaoState::default();
             let paid = month(&p, &mut st, &h, 0, y, std, DibaoDraws::default());
