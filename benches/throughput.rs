@@ -257,6 +257,88 @@ fn paired(
         &format!("engine {cores} threads / 1 thread"),
         &ratios.into_inner().unwrap(),
     );
+    // The machine's own ceiling for this work, in the same bench run: `cores` one-thread
+    // runs of the engine at once, one per OS thread, sharing nothing but the model (each its
+    // own households' counters and results), against one alone. Their speed-up, `cores` x one
+    // run's time / the runs' time, is what the cores give the engine's work with no
+    // coordination at all; the engine's own speed-up is read against it. Then the same for
+    // the hand-written loop: a guest's cores may run slower together (shared caches, power
+    // limits, the host's other guests, or two vCPUs on one physical core), and by how much
+    // depends on the work.
+    let engine_alone = || run(1);
+    let solo = || {
+        black_box(
+            engine::run(
+                std::slice::from_ref(&m),
+                &RunOptions {
+                    threads: 1,
+                    progress: None,
+                },
+            )
+            .unwrap(),
+        );
+    };
+    let loop_solo = || {
+        black_box(hand_written_reference(black_box(n), years));
+    };
+    // `f` on every core at once: on `cores - 1` new OS threads and this one.
+    let at_once = |f: &(dyn Fn() + Sync)| {
+        timed(|| {
+            std::thread::scope(|s| {
+                let others: Vec<_> = (1..cores).map(|_| s.spawn(f)).collect();
+                f();
+                for o in others {
+                    o.join().unwrap();
+                }
+            })
+        })
+    };
+    let engines = || at_once(&solo);
+    let loops = || at_once(&loop_solo);
+    g.throughput(Throughput::Elements(cores as u64 * n * 12 * years as u64));
+    for (name, what, one, many) in [
+        (
+            format!("paired/{cores}-engines-vs-1"),
+            format!("machine: {cores} one-thread engines at once / 1 alone, throughput"),
+            &engine_alone as &dyn Fn() -> (Duration, Duration),
+            &engines as &dyn Fn() -> (Duration, Duration),
+        ),
+        (
+            format!("paired/{cores}-loops-vs-1"),
+            format!("machine: {cores} hand-written loops at once / 1 alone, throughput"),
+            &hand,
+            &loops,
+        ),
+    ] {
+        let ratios = Mutex::new(Vec::new());
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| pair_rounds(iters, &ratios, one, many))
+        });
+        report_ratios(&what, &scale(ratios, cores as f64));
+    }
+    // The engine on every core against the same cores running one-thread engines side by
+    // side, paired in the same rounds: the throughput of the first over the second (the
+    // copies do `cores` times the work), 1 when splitting one run costs nothing over running
+    // independent ones.
+    g.throughput(Throughput::Elements(n * 12 * years as u64));
+    let ratios = Mutex::new(Vec::new());
+    g.bench_function(format!("paired/{cores}-threads-vs-{cores}-engines"), |b| {
+        b.iter_custom(|iters| pair_rounds(iters, &ratios, engines, || run(cores)))
+    });
+    report_ratios(
+        &format!("engine on {cores} threads / {cores} one-thread engines at once, throughput"),
+        &scale(ratios, 1.0 / cores as f64),
+    );
+}
+
+/// The recorded ratios times `k`.
+fn scale(ratios: Ratios, k: f64) -> Vec<(f64, f64)> {
+    ratios
+        .into_inner()
+        .unwrap()
+        .iter()
+        .map(|&(w, c)| (w * k, c * k))
+        .collect()
 }
 
 /// Wall time and the process's CPU time (every thread's, `CLOCK_PROCESS_CPUTIME_ID`) of `f`.
@@ -309,15 +391,16 @@ fn pair_rounds(
 
 /// Prints the rounds' speed ratios, of wall and of CPU time: median, quartiles, extremes, and
 /// the geometric mean with its standard error (of the mean log ratio, rounds taken as
-/// independent).
-fn report_ratios(what: &str, ratios: &[(f64, f64)]) {
+/// independent). Returns the wall-time mean log ratio and its se (None under two rounds).
+fn report_ratios(what: &str, ratios: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let mut wall = None;
     for (clock, pick) in [
         ("wall", (|r: &(f64, f64)| r.0) as fn(&(f64, f64)) -> f64),
         ("cpu", |r| r.1),
     ] {
         let mut r: Vec<f64> = ratios.iter().map(pick).collect();
         if r.len() < 2 {
-            return;
+            return None;
         }
         r.sort_by(f64::total_cmp);
         let q = |p: f64| r[((r.len() - 1) as f64 * p).round() as usize];
@@ -339,7 +422,11 @@ fn report_ratios(what: &str, ratios: &[(f64, f64)]) {
             r.len(),
             PAIRED_HOUSEHOLDS
         );
+        if clock == "wall" {
+            wall = Some((mean, se));
+        }
     }
+    wall
 }
 
 /// The two implementations draw different numbers, so they agree statistically only: print
