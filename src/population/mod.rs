@@ -95,6 +95,10 @@ pub struct IncomeParams {
     /// transfers alone: the near-zero mass of income a log-normal lacks, where most dibao
     /// recipients are (elderly, severely disabled or ill people living alone or together).
     pub low_income_share: f64,
+    /// Multiplier of `low_income_share` in urban strata (the result capped at 1): the share
+    /// of urban no-worker households on the basic pension alone relative to the rural one.
+    /// 1 = one share for both regions.
+    pub low_income_urban_multiple: f64,
     /// Their permanent per-capita income, yuan per person per month at start-year prices.
     pub low_income_level: f64,
     /// Sd of their log permanent income around that level.
@@ -200,6 +204,13 @@ impl PopulationParams {
         c.share(
             "population.income.low_income_share",
             self.income.low_income_share,
+        );
+        c.range(
+            "population.income.low_income_urban_multiple",
+            self.income.low_income_urban_multiple,
+            0.0,
+            100.0,
+            "a multiplier of low_income_share",
         );
         for (key, v) in [
             (
@@ -903,13 +914,20 @@ impl PopulationModel {
     }
 
     /// Share 0–1 of the households with no one able to work that live on the basic pension
-    /// alone, for `hh` at its ages in calendar `year`: `population.income.low_income_share`,
-    /// times exp(−`low_income_cohort_trend` × (year of birth − `low_income_cohort_reference`))
-    /// for a household whose oldest member is 60 or more (at most 1).
+    /// alone, for `hh` at its ages in calendar `year`: `population.income.low_income_share`
+    /// (times `low_income_urban_multiple` in an urban stratum), times
+    /// exp(−`low_income_cohort_trend` × (year of birth − `low_income_cohort_reference`)) for a
+    /// household whose oldest member is 60 or more (at most 1).
     #[inline]
     pub fn low_income_share(&self, hh: &Household, year: i32) -> f64 {
         let inc = &self.params.income;
-        let share = inc.low_income_share;
+        let share = if inc.low_income_urban_multiple != 1.0
+            && self.strata.strata[hh.stratum as usize].region == Region::Urban
+        {
+            (inc.low_income_share * inc.low_income_urban_multiple).min(1.0)
+        } else {
+            inc.low_income_share
+        };
         if inc.low_income_cohort_trend == 0.0 {
             return share;
         }
@@ -1418,6 +1436,28 @@ mod tests {
     /// The low-income share's cohort factor: 1 at the reference year of birth, exp(−trend) a
     /// later year, capped at 1, not read below 60 or at a trend of 0; the generator's drawn
     /// households follow it (binomial se, band 4 se).
+    #[test]
+    fn the_urban_multiple_scales_the_low_income_share_in_urban_strata_only() {
+        let mut s = crate::scenario::load_str("", "t").unwrap().scenario;
+        s.population.income.low_income_share = 0.3;
+        s.population.income.low_income_urban_multiple = 2.0;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        let urban = (0..pm.strata.strata.len())
+            .find(|&i| pm.strata.strata[i].region == Region::Urban)
+            .unwrap();
+        let rural = (0..pm.strata.strata.len())
+            .find(|&i| pm.strata.strata[i].region == Region::Rural)
+            .unwrap();
+        let hh = |i: usize| Household::blank(i as u16, 1, false);
+        assert_eq!(pm.low_income_share(&hh(urban), 2023), 0.6);
+        assert_eq!(pm.low_income_share(&hh(rural), 2023), 0.3);
+        // Capped at 1.
+        s.population.income.low_income_urban_multiple = 5.0;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        assert_eq!(pm.low_income_share(&hh(urban), 2023), 1.0);
+        assert_eq!(pm.low_income_share(&hh(rural), 2023), 0.3);
+    }
+
     #[test]
     fn the_low_income_share_falls_with_the_oldest_members_year_of_birth() {
         let mut s = crate::scenario::load_str("", "t").unwrap().scenario;
