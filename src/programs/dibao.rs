@@ -440,16 +440,38 @@ pub struct TakeUpParams {
     /// so no new draw) and applies only while its shortfall (1 − counted income / standard)
     /// exceeds it. 0: every eligible household that would apply does (no cost).
     pub gap_cost_max: f64,
+    /// The households that bear that cost: urban dibao is paid as the exact gap to recipients
+    /// poorer relative to their standard than rural ones, so a cost in one region alone is a
+    /// reading to test (docs/history-notes.md, "The benefit per recipient traced").
+    pub gap_cost_region: CostRegion,
+}
+
+/// `programs.dibao.take_up.gap_cost_region`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostRegion {
+    /// Urban and rural households.
+    Both,
+    /// Urban households only.
+    Urban,
+    /// Rural households only.
+    Rural,
 }
 
 impl TakeUpParams {
     /// ln(1 − cost) of a household with take-up propensity `u` (uniform 0–1, drawn once)
-    /// among the `share` that would apply: its cost is `gap_cost_max` × u / share, uniform from
-    /// 0 to `gap_cost_max` among them (a household brought in by a drive, u ≥ share, has the
-    /// largest). 0 when there is no cost.
+    /// among the `share` that would apply, in an urban stratum or not (`urban`): its cost is
+    /// `gap_cost_max` × u / share, uniform from 0 to `gap_cost_max` among them (a household
+    /// brought in by a drive, u ≥ share, has the largest). 0 when there is no cost, or none in
+    /// its region (`gap_cost_region`).
     #[inline]
-    pub fn ln_apply(&self, u: f64, share: f64) -> f64 {
-        if self.gap_cost_max == 0.0 {
+    pub fn ln_apply(&self, u: f64, share: f64, urban: bool) -> f64 {
+        let in_region = match self.gap_cost_region {
+            CostRegion::Both => true,
+            CostRegion::Urban => urban,
+            CostRegion::Rural => !urban,
+        };
+        if self.gap_cost_max == 0.0 || !in_region {
             return 0.0;
         }
         let v = if share > 0.0 { (u / share).min(1.0) } else { 1.0 };
@@ -852,12 +874,13 @@ pub struct DibaoHousehold {
 }
 
 impl DibaoHousehold {
-    /// Facts of `hh` for the rule; `take_up_u` is the household's once-drawn propensity and
-    /// `take_up_factor` multiplies the share that would apply (applying from afar, see
-    /// `programs.residence`).
+    /// Facts of `hh` (in an urban stratum or not: `urban`) for the rule; `take_up_u` is the
+    /// household's once-drawn propensity and `take_up_factor` multiplies the share that would
+    /// apply (applying from afar, see `programs.residence`).
     pub fn new(
         p: &DibaoParams,
         hh: &Household,
+        urban: bool,
         m: &MemberParams,
         take_up_u: f64,
         take_up_factor: f64,
@@ -882,7 +905,7 @@ impl DibaoHousehold {
             } as i32,
             assets_per_capita: hh.assets_per_capita * asset_index,
             ln_quota: 0.0,
-            ln_apply_line: p.take_up.ln_apply(take_up_u, share),
+            ln_apply_line: p.take_up.ln_apply(take_up_u, share, urban),
             units: 1,
         }
     }
@@ -1627,6 +1650,7 @@ impl Step for Dibao {
         h.facts = DibaoHousehold::new(
             &self.p,
             y.hh,
+            y.urban,
             y.members,
             h.take_up_u,
             factor,
@@ -2604,12 +2628,26 @@ match_yearly_prob = 1.0";
             ever_apply: 0.5,
             monthly_apply_prob: 1.0,
             gap_cost_max: max,
+            gap_cost_region: CostRegion::Both,
         };
-        assert_eq!(t(0.0).ln_apply(0.3, 0.5), 0.0);
+        assert_eq!(t(0.0).ln_apply(0.3, 0.5, true), 0.0);
         // u = 0.3 of share 0.5: cost 0.6 × 0.4 = 0.24.
-        assert!((t(0.4).ln_apply(0.3, 0.5) - (0.76f64).ln()).abs() < 1e-15);
+        assert!((t(0.4).ln_apply(0.3, 0.5, true) - (0.76f64).ln()).abs() < 1e-15);
+        assert_eq!(t(0.4).ln_apply(0.3, 0.5, false), t(0.4).ln_apply(0.3, 0.5, true));
         // A household brought in by a drive (u above the share) has the largest cost.
-        assert!((t(0.4).ln_apply(0.9, 0.5) - (0.6f64).ln()).abs() < 1e-15);
+        assert!((t(0.4).ln_apply(0.9, 0.5, true) - (0.6f64).ln()).abs() < 1e-15);
+        // A cost in one region only: the other region's households bear none.
+        for (region, urban_cost, rural_cost) in [
+            (CostRegion::Urban, (0.76f64).ln(), 0.0),
+            (CostRegion::Rural, 0.0, (0.76f64).ln()),
+        ] {
+            let r = TakeUpParams {
+                gap_cost_region: region,
+                ..t(0.4)
+            };
+            assert!((r.ln_apply(0.3, 0.5, true) - urban_cost).abs() < 1e-15);
+            assert!((r.ln_apply(0.3, 0.5, false) - rural_cost).abs() < 1e-15);
+        }
         let p = params(IMMEDIATE);
         let std = 600.0;
         let mut h = hh(1.0, 0.0);
