@@ -210,9 +210,11 @@ const PAIRED_HOUSEHOLDS: u64 = 50_000;
 /// turn (ABBA: the first of the pair alternates between rounds), and the ratios of their
 /// times are recorded per round, so a change of the machine's speed between rounds cancels
 /// within a pair. Criterion reports the second member's wall time (`paired/engine-vs-loop`:
-/// the engine on one thread; `paired/2-vs-1-threads`: the engine on every core); the ratios'
-/// median, spread and geometric mean over every round (warm-up included) are printed after
-/// each, of wall time and of the process's CPU time (CPU time leaves out the time the process
+/// the engine on one thread; `paired/2-vs-1-threads`: the engine on every core; then the
+/// machine's capacity: `paired/2-engines-vs-1` and `paired/2-loops-vs-1`, one-thread engines
+/// or loops on every core at once; `paired/2-threads-vs-2-engines`, the engine on every core);
+/// the ratios' median, spread and geometric mean over every round (warm-up included) are
+/// printed after each, of wall time and of the process's CPU time (CPU time leaves out the time the process
 /// waited for a core while others ran, not the slowing by their use of caches and memory).
 fn paired(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
@@ -391,16 +393,15 @@ fn pair_rounds(
 
 /// Prints the rounds' speed ratios, of wall and of CPU time: median, quartiles, extremes, and
 /// the geometric mean with its standard error (of the mean log ratio, rounds taken as
-/// independent). Returns the wall-time mean log ratio and its se (None under two rounds).
-fn report_ratios(what: &str, ratios: &[(f64, f64)]) -> Option<(f64, f64)> {
-    let mut wall = None;
+/// independent).
+fn report_ratios(what: &str, ratios: &[(f64, f64)]) {
     for (clock, pick) in [
         ("wall", (|r: &(f64, f64)| r.0) as fn(&(f64, f64)) -> f64),
         ("cpu", |r| r.1),
     ] {
         let mut r: Vec<f64> = ratios.iter().map(pick).collect();
         if r.len() < 2 {
-            return None;
+            return;
         }
         r.sort_by(f64::total_cmp);
         let q = |p: f64| r[((r.len() - 1) as f64 * p).round() as usize];
@@ -422,11 +423,7 @@ fn report_ratios(what: &str, ratios: &[(f64, f64)]) -> Option<(f64, f64)> {
             r.len(),
             PAIRED_HOUSEHOLDS
         );
-        if clock == "wall" {
-            wall = Some((mean, se));
-        }
     }
-    wall
 }
 
 /// The two implementations draw different numbers, so they agree statistically only: print

@@ -1433,9 +1433,7 @@ mod tests {
         assert!((share - 0.4).abs() < 4.0 * se, "share {share}, se {se}");
     }
 
-    /// The low-income share's cohort factor: 1 at the reference year of birth, exp(−trend) a
-    /// later year, capped at 1, not read below 60 or at a trend of 0; the generator's drawn
-    /// households follow it (binomial se, band 4 se).
+    /// `low_income_urban_multiple` scales the share in urban strata only, capped at 1.
     #[test]
     fn the_urban_multiple_scales_the_low_income_share_in_urban_strata_only() {
         let mut s = crate::scenario::load_str("", "t").unwrap().scenario;
@@ -1458,6 +1456,9 @@ mod tests {
         assert_eq!(pm.low_income_share(&hh(rural), 2023), 0.3);
     }
 
+    /// The low-income share's cohort factor: 1 at the reference year of birth, exp(−trend) a
+    /// later year, capped at 1, not read below 60 or at a trend of 0; the generator's drawn
+    /// households follow it (binomial se, band 4 se).
     #[test]
     fn the_low_income_share_falls_with_the_oldest_members_year_of_birth() {
         let mut s = crate::scenario::load_str("", "t").unwrap().scenario;

@@ -440,9 +440,9 @@ pub struct TakeUpParams {
     /// so no new draw) and applies only while its shortfall (1 − counted income / standard)
     /// exceeds it. 0: every eligible household that would apply does (no cost).
     pub gap_cost_max: f64,
-    /// The households that bear that cost: urban dibao is paid as the exact gap to recipients
-    /// poorer relative to their standard than rural ones, so a cost in one region alone is a
-    /// reading to test (docs/history-notes.md, "The benefit per recipient traced").
+    /// The households that bear that cost: all, or those of one region only (a reading to
+    /// test: urban recipients are poorer relative to their standard than rural ones,
+    /// docs/history-notes.md, "The benefit per recipient traced").
     pub gap_cost_region: CostRegion,
 }
 
