@@ -214,8 +214,9 @@ const PAIRED_HOUSEHOLDS: u64 = 50_000;
 /// machine's capacity: `paired/2-engines-vs-1` and `paired/2-loops-vs-1`, one-thread engines
 /// or loops on every core at once; `paired/2-threads-vs-2-engines`, the engine on every core);
 /// the ratios' median, spread and geometric mean over every round (warm-up included) are
-/// printed after each, of wall time and of the process's CPU time (CPU time leaves out the time the process
-/// waited for a core while others ran, not the slowing by their use of caches and memory).
+/// printed after each, of wall time and of the process's CPU time (CPU time leaves out the
+/// time the process waited for a core while others ran, not the slowing by their use of caches
+/// and memory).
 fn paired(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     cores: usize,
@@ -223,25 +224,24 @@ fn paired(
 ) {
     let n = PAIRED_HOUSEHOLDS;
     let m = model("reference-model.toml", n, &[]);
-    let run = |threads: usize| {
-        timed(|| {
-            black_box(
-                engine::run(
-                    std::slice::from_ref(&m),
-                    &RunOptions {
-                        threads,
-                        progress: None,
-                    },
-                )
-                .unwrap(),
-            );
-        })
+    // One run of the engine, and one of the loop, untimed (timed below, alone or at once).
+    let engine_once = |threads: usize| {
+        black_box(
+            engine::run(
+                std::slice::from_ref(&m),
+                &RunOptions {
+                    threads,
+                    progress: None,
+                },
+            )
+            .unwrap(),
+        );
     };
-    let hand = || {
-        timed(|| {
-            black_box(hand_written_reference(black_box(n), years));
-        })
+    let loop_once = || {
+        black_box(hand_written_reference(black_box(n), years));
     };
+    let run = |threads: usize| timed(|| engine_once(threads));
+    let hand = || timed(loop_once);
     g.throughput(Throughput::Elements(n * 12 * years as u64));
     // Engine (1 thread) over loop: a ratio of speeds, loop time / engine time.
     let ratios = Mutex::new(Vec::new());
@@ -268,21 +268,7 @@ fn paired(
     // limits, the host's other guests, or two vCPUs on one physical core), and by how much
     // depends on the work.
     let engine_alone = || run(1);
-    let solo = || {
-        black_box(
-            engine::run(
-                std::slice::from_ref(&m),
-                &RunOptions {
-                    threads: 1,
-                    progress: None,
-                },
-            )
-            .unwrap(),
-        );
-    };
-    let loop_solo = || {
-        black_box(hand_written_reference(black_box(n), years));
-    };
+    let solo = || engine_once(1);
     // `f` on every core at once: on `cores - 1` new OS threads and this one.
     let at_once = |f: &(dyn Fn() + Sync)| {
         timed(|| {
@@ -296,7 +282,7 @@ fn paired(
         })
     };
     let engines = || at_once(&solo);
-    let loops = || at_once(&loop_solo);
+    let loops = || at_once(&loop_once);
     g.throughput(Throughput::Elements(cores as u64 * n * 12 * years as u64));
     for (name, what, one, many) in [
         (
