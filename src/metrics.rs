@@ -15,6 +15,7 @@ pub use crate::counters::{
 pub use crate::population::regions::{regions, RegionSet};
 use ndarray::{s, ArrayViewMut1, Zip};
 
+pub mod annual;
 pub mod disclosure;
 pub mod params;
 pub mod payers;
