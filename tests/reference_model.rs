@@ -14,6 +14,9 @@ use safetynet::reference::RefParams;
 use safetynet::scenario::{self, parse_override, LoadedScenario};
 use std::path::Path;
 
+mod common;
+use common::check_closed_form as check;
+
 fn load(sets: &[&str]) -> LoadedScenario {
     let base = scenario::load(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-model.toml"),
@@ -27,20 +30,6 @@ fn simulate(loaded: &LoadedScenario) -> ScenarioResults {
     let model = Model::new(loaded).unwrap();
     let counters = engine::run(std::slice::from_ref(&model), &RunOptions::default()).unwrap();
     output::collect(&[model], &counters).remove(0)
-}
-
-fn check(name: &str, year: i32, st: Stats, expected: f64) {
-    let se = st.sd / (st.n as f64).sqrt();
-    assert!(
-        se < 0.03 * expected.abs(),
-        "{name} {year}: standard error {se} too large next to {expected} for a meaningful check"
-    );
-    let z = (st.mean - expected) / se;
-    assert!(
-        z.abs() < 4.0,
-        "{name} {year}: simulated {} vs closed form {expected} ({z:.2} standard errors)",
-        st.mean
-    );
 }
 
 #[test]

@@ -86,3 +86,20 @@ pub fn results_of(model: &safetynet::engine::Model) -> safetynet::output::Scenar
     let counters = safetynet::engine::run(std::slice::from_ref(model), &opts).unwrap();
     safetynet::output::collect(std::slice::from_ref(model), &counters).remove(0)
 }
+
+/// A Monte Carlo mean against its closed form: the mean over replications has standard error
+/// sd/√n; it passes within 4 standard errors (a false alarm about once in 16,000 checks), and
+/// the standard error must be below 3 % of the value, so the check cannot pass vacuously.
+pub fn check_closed_form(name: &str, year: i32, st: safetynet::metrics::Stats, expected: f64) {
+    let se = st.sd / (st.n as f64).sqrt();
+    assert!(
+        se < 0.03 * expected.abs(),
+        "{name} {year}: standard error {se} too large next to {expected} for a meaningful check"
+    );
+    let z = (st.mean - expected) / se;
+    assert!(
+        z.abs() < 4.0,
+        "{name} {year}: simulated {} vs closed form {expected} ({z:.2} standard errors)",
+        st.mean
+    );
+}
