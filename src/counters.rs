@@ -115,6 +115,18 @@ pub mod c {
         // The January's births and deaths (population.demography), in the year's first half.
         BIRTHS,
         DEATHS,
+        // Poverty on the year's income (metrics.annual_poverty), in the year's second half:
+        // persons, persons poor before and after transfers; households poor after transfers
+        // the year before (the same household), those of them that left this year, those exits
+        // whose next year is in the horizon, and of these the ones poor again that next year
+        // (counted in the exit's year).
+        ANNUAL_PERSONS,
+        ANNUAL_PRE_POOR_PERSONS,
+        ANNUAL_POST_POOR_PERSONS,
+        ANNUAL_POOR_BEFORE_HH,
+        ANNUAL_EXITS_HH,
+        ANNUAL_EXITS_OBS_HH,
+        ANNUAL_BACK_HH,
         // Dibao household-months by assessed need (the quota's first pass), NEED_BINS bins.
         QUOTA_NEED_0,
     );

@@ -15,7 +15,6 @@ pub use crate::counters::{
 pub use crate::population::regions::{regions, RegionSet};
 use ndarray::{s, ArrayViewMut1, Zip};
 
-pub mod annual;
 pub mod disclosure;
 pub mod params;
 pub mod payers;
@@ -91,6 +90,8 @@ pub enum Base {
     Spell(usize),
     /// Households counted once per cell: the counter itself.
     Households(usize),
+    /// Persons counted once per cell: ÷ the largest household.
+    Persons(usize),
     /// Every household of the region (the population's own figures).
     All,
 }
@@ -302,6 +303,7 @@ impl MetricDef {
                 Base::HouseholdMonthsLess(i, j) => per(i) - per(j),
                 Base::Spell(i) => w[i] / (m / 2.0).ceil(),
                 Base::Households(i) => w[i],
+                Base::Persons(i) => w[i] / crate::population::MAX_MEMBERS as f64,
                 Base::All => per(c::HH_MONTHS),
             })
             .filter(|x| *x > 0.0)
@@ -852,6 +854,42 @@ fn rows() -> Vec<Row> {
                 POVERTY + spell::SPELLS_DONE,
             ),
             &[Base::Spell(POVERTY + spell::SPELLS_DONE)],
+        ),
+        // Poverty on the year's income (`metrics.annual_poverty`; absent when it is off: the
+        // counters are then 0 and the ratios undefined).
+        row(
+            "fgt0_pre_annual",
+            "share",
+            false,
+            per(c::ANNUAL_PRE_POOR_PERSONS, 1.0, c::ANNUAL_PERSONS),
+            &[Base::Persons(c::ANNUAL_PRE_POOR_PERSONS), Base::All],
+        ),
+        row(
+            "fgt0_post_annual",
+            "share",
+            false,
+            per(c::ANNUAL_POST_POOR_PERSONS, 1.0, c::ANNUAL_PERSONS),
+            &[Base::Persons(c::ANNUAL_POST_POOR_PERSONS), Base::All],
+        ),
+        row(
+            "poverty_exit_rate_annual",
+            "share",
+            false,
+            per(c::ANNUAL_EXITS_HH, 1.0, c::ANNUAL_POOR_BEFORE_HH),
+            &[
+                Base::Households(c::ANNUAL_EXITS_HH),
+                Base::Households(c::ANNUAL_POOR_BEFORE_HH),
+            ],
+        ),
+        row(
+            "fallback_poverty_annual",
+            "share",
+            false,
+            per(c::ANNUAL_BACK_HH, 1.0, c::ANNUAL_EXITS_OBS_HH),
+            &[
+                Base::Households(c::ANNUAL_BACK_HH),
+                Base::Households(c::ANNUAL_EXITS_OBS_HH),
+            ],
         ),
         row(
             "fall_into_poverty",

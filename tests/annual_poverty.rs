@@ -1,113 +1,156 @@
-//! Poverty read from the year's income (`metrics::annual`) against the closed form of the
-//! static log-normal model and against the engine's own monthly reading.
+//! Poverty read from the year's income (`metrics.annual_poverty`): its rows against the
+//! closed form of the static log-normal model, against the monthly reading, and turning it on
+//! changes no other figure.
 //!
-//! Tolerance from the Monte Carlo standard error: the mean over R replications has standard
-//! error sd/√R (sd the spread between replications); a figure passes within 4 standard errors
-//! of the closed form, and the standard error must be small next to the value, so the check
-//! cannot pass vacuously.
+//! Tolerance from the Monte Carlo standard error (`common::check_closed_form`): within 4
+//! standard errors of the closed form, the standard error below 3 % of the value.
 
-use safetynet::engine::{self, Model, RunOptions};
-use safetynet::metrics::annual::annual_poverty;
-use safetynet::metrics::{Period, Stats};
-use safetynet::output;
+use safetynet::metrics::Period;
+use safetynet::output::ScenarioResults;
 use safetynet::reference::RefParams;
-use safetynet::scenario::{self, parse_override, LoadedScenario};
-use std::path::Path;
 
 mod common;
-use common::check_closed_form;
+use common::{check_closed_form, model_of, results_of as results};
 
-fn load(sets: &[&str]) -> LoadedScenario {
-    let base = scenario::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-model.toml"),
-    )
-    .unwrap();
-    let sets: Vec<_> = sets.iter().map(|s| parse_override(s).unwrap()).collect();
-    base.with_overrides(&sets, "test").unwrap()
-}
+const REFERENCE: &str = "reference-model.toml";
 
 #[test]
 fn a_static_year_reads_the_same_monthly_and_annually_and_matches_the_normal_cdf() {
     // Income constant within each year (no persistent moves, no shocks): a household is poor
     // all twelve months or none, so both readings agree replication by replication, and the
     // share of persons below the standard is the closed form's share of households below it
-    // (size does not depend on income).
-    let households = 20_000u64;
-    let reps = 8u32;
-    let loaded = load(&[
-        &format!("simulation.households={households}"),
-        "simulation.years=3",
-        "dynamics.income.persistent_sd=0.0",
-        "dynamics.income.persistent_initial_sd=0.0",
-        "dynamics.shocks.hardship.monthly_prob=0.0",
-        // Full take-up: the closed form's recipients are then the households below the standard.
-        "programs.dibao.take_up.ever_apply=1.0",
-    ]);
-    let model = Model::new(&loaded).unwrap();
-    let expected = RefParams::from_scenario(loaded.scenario()).expectation();
-    let runs: Vec<_> = (0..reps)
-        .map(|r| annual_poverty(&model, r, households).unwrap())
-        .collect();
+    // (size does not depend on income; full take-up makes the closed form's recipients exactly
+    // the households below the standard).
+    let model = model_of(
+        REFERENCE,
+        &[
+            "simulation.households=20000",
+            "simulation.replications=8",
+            "simulation.years=3",
+            "dynamics.income.persistent_sd=0.0",
+            "dynamics.income.persistent_initial_sd=0.0",
+            "dynamics.shocks.hardship.monthly_prob=0.0",
+            "programs.dibao.take_up.ever_apply=1.0",
+            "metrics.annual_poverty=true",
+        ],
+        "test",
+    );
+    let r = results(&model);
+    let expected = RefParams::from_scenario(model.scenario()).expectation();
     for (t, e) in expected.iter().enumerate() {
-        for run in &runs {
-            let a = run[t];
+        let y = 2023 + t as i32;
+        let annual = r.values(y, Period::FullYear, "national", "fgt0_pre_annual");
+        let monthly = r.values(y, Period::FullYear, "national", "fgt0_pre");
+        assert_eq!(annual.len(), 8);
+        for (a, m) in annual.iter().zip(&monthly) {
+            assert!((a - m).abs() < 1e-12, "{y}: annual {a} against monthly {m}");
+        }
+        let post = r.values(y, Period::FullYear, "national", "fgt0_post_annual");
+        for (p, a) in post.iter().zip(&annual) {
             assert!(
-                (a.annual_pre - a.monthly_pre).abs() < 1e-12,
-                "year {}: annual {} against monthly {}",
-                a.year,
-                a.annual_pre,
-                a.monthly_pre
-            );
-            assert!(
-                a.annual_post <= a.annual_pre,
-                "transfers never make anyone poorer"
+                p <= a,
+                "{y}: transfers never make anyone poorer ({p} > {a})"
             );
         }
-        let v: Vec<f64> = runs.iter().map(|r| r[t].annual_pre).collect();
-        let st = Stats::of(&v).unwrap();
-        check_closed_form(
-            "annual poverty before transfers",
-            2023 + t as i32,
-            st,
-            e.recipients,
-        );
+        let st = r
+            .stats(y, Period::FullYear, "national", "fgt0_pre_annual")
+            .unwrap();
+        check_closed_form("annual poverty before transfers", y, st, e.recipients);
     }
 }
 
 #[test]
-fn the_monthly_reading_is_the_engines_own_and_the_annual_one_is_lower_with_monthly_noise() {
+fn with_monthly_noise_the_year_finds_fewer_poor_and_the_key_changes_no_other_figure() {
     // The reference model as specified (persistent moves and one-month hardship shocks): the
-    // monthly reading of the module is exactly the engine's fgt0_pre and fgt0_post of the same
-    // households (one replication, the sample is the population), and the year's income, which
-    // averages the month's shocks away, finds fewer persons poor.
-    let households = 20_000u64;
-    let loaded = load(&[
-        &format!("simulation.households={households}"),
+    // year's income averages a month's shock away, so fewer persons are poor on it; the yearly
+    // exit and fall-back rates are shares. Every other figure is the run's without the key,
+    // replication by replication, bit for bit (the summaries step every month; the fast path
+    // they skip changes nothing).
+    let sets = [
+        "simulation.households=20000",
+        "simulation.replications=2",
         "simulation.years=3",
-        "simulation.replications=1",
-    ]);
-    let model = Model::new(&loaded).unwrap();
-    let counters = engine::run(std::slice::from_ref(&model), &RunOptions::default()).unwrap();
-    let r = output::collect(std::slice::from_ref(&model), &counters).remove(0);
-    let a = annual_poverty(&model, 0, households).unwrap();
-    for y in &a {
-        for (metric, ours) in [("fgt0_pre", y.monthly_pre), ("fgt0_post", y.monthly_post)] {
-            let engine = r
-                .stats(y.year, Period::FullYear, "national", metric)
-                .unwrap()
-                .mean;
-            assert!(
-                (engine - ours).abs() < 1e-9,
-                "{} {metric}: engine {engine}, module {ours}",
-                y.year
-            );
+    ];
+    let off = results(&model_of(REFERENCE, &sets, "off"));
+    let mut with = sets.to_vec();
+    with.push("metrics.annual_poverty=true");
+    let on = results(&model_of(REFERENCE, &with, "on"));
+    let annual = [
+        "fgt0_pre_annual",
+        "fgt0_post_annual",
+        "poverty_exit_rate_annual",
+        "fallback_poverty_annual",
+    ];
+    let figures = |r: &ScenarioResults| {
+        let mut v: Vec<(i32, &'static str, usize, usize, u64)> = r
+            .reps
+            .iter()
+            .flatten()
+            .filter(|f| !f.value.is_nan())
+            .map(|f| {
+                (
+                    f.year,
+                    f.period.as_str(),
+                    f.region,
+                    f.metric,
+                    f.value.to_bits(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let metric_name = |i: usize| safetynet::metrics::METRICS[i].name;
+    let (a, b) = (figures(&off), figures(&on));
+    assert!(
+        a.iter().all(|f| !annual.contains(&metric_name(f.3))),
+        "annual rows without the key"
+    );
+    let b_rest: Vec<_> = b
+        .iter()
+        .filter(|f| !annual.contains(&metric_name(f.3)))
+        .cloned()
+        .collect();
+    assert_eq!(a, b_rest, "the key changed a figure other than its own");
+    for y in 2023..2026 {
+        let m = on
+            .stats(y, Period::FullYear, "national", "fgt0_pre")
+            .unwrap()
+            .mean;
+        let an = on
+            .stats(y, Period::FullYear, "national", "fgt0_pre_annual")
+            .unwrap()
+            .mean;
+        assert!(an < m, "{y}: annual {an} not below monthly {m}");
+        for k in ["poverty_exit_rate_annual", "fallback_poverty_annual"] {
+            if let Some(s) = on.stats(y, Period::FullYear, "national", k) {
+                assert!(s.mean > 0.0 && s.mean < 1.0, "{y} {k} {}", s.mean);
+            }
         }
-        assert!(
-            y.annual_pre < y.monthly_pre,
-            "{}: annual {} not below monthly {}",
-            y.year,
-            y.annual_pre,
-            y.monthly_pre
-        );
     }
+    // The first year has no year before, the last none after.
+    assert!(on
+        .stats(
+            2023,
+            Period::FullYear,
+            "national",
+            "poverty_exit_rate_annual"
+        )
+        .is_none());
+    assert!(on
+        .stats(
+            2025,
+            Period::FullYear,
+            "national",
+            "fallback_poverty_annual"
+        )
+        .is_none());
+    assert!(on
+        .stats(
+            2024,
+            Period::FullYear,
+            "national",
+            "fallback_poverty_annual"
+        )
+        .is_some());
 }

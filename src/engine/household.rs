@@ -98,7 +98,8 @@ pub struct Trajectory {
     pub skipped_months: u32,
 }
 
-/// One household-year, for benefit-incidence tables (filled only when asked for).
+/// One household-year, for benefit-incidence tables and poverty on the year's income (filled
+/// only when asked for).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct YearSummary {
     /// Stratum of the household.
@@ -111,6 +112,18 @@ pub struct YearSummary {
     pub cash_fen: i64,
     /// Months poor after transfers.
     pub poor_months: u8,
+    /// The household was replaced as the year began (everyone died, or an arriving household
+    /// took its place): the year before was another household's.
+    pub replaced: bool,
+}
+
+/// (poor after transfers, poor before) on the year's income: the year's per-capita income,
+/// plus the year's cash per person, against twelve months of `line` (yuan per person per
+/// month; the engine holds one line per stratum and year).
+pub fn annual_poor(s: &YearSummary, line: f64) -> (bool, bool) {
+    let k = s.size.max(1) as f64;
+    let post = s.income_pc + s.cash_fen as f64 / 100.0 / k;
+    (post < 12.0 * line, s.income_pc < 12.0 * line)
 }
 
 /// Simulate household `index` of replication `rep` under one scenario, adding to `acc`.
@@ -426,9 +439,11 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     // them at zero for the next year, as a half-year with nothing recorded already is).
     let mut gaps = [GapSums::default(); 2];
     for t in 0..years {
+        let mut replaced = false;
         if t > 0 {
             let yv = &tables.demog_years[t];
             let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv);
+            replaced = renewal != Renewal::Kept;
             if renewal != Renewal::Kept {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = fresh();
@@ -464,6 +479,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 sum[t] = YearSummary {
                     stratum: hh.stratum,
                     size: hh.size,
+                    replaced,
                     ..YearSummary::default()
                 };
             }

@@ -8,7 +8,7 @@
 mod household;
 
 pub use household::{
-    simulate_household, simulate_household_summary, NearPart, Trajectory, YearSummary,
+    annual_poor, simulate_household, simulate_household_summary, NearPart, Trajectory, YearSummary,
 };
 
 use crate::counters::{c, Counters};
@@ -650,18 +650,29 @@ fn simulate_rep(
             .map(|&k| zero_counters(&models[k], years, incidence))
             .collect()
     };
+    // Poverty on the year's income wants each household's years too.
+    let annual: Vec<bool> = picked
+        .iter()
+        .map(|&k| models[k].scenario().metrics.annual_poverty)
+        .collect();
     let chunk_of = |acc: &mut Vec<Counters>, j: u64| {
         let (households, ends_chunk) = items.range(j);
-        // Only incidence reads the years' summaries (none made without it).
-        let mut sums = if incidence {
+        // Only incidence and the annual reading read the years' summaries (none made without).
+        let mut sums = if incidence || annual.contains(&true) {
             vec![vec![YearSummary::default(); years]; picked.len()]
         } else {
             Vec::new()
         };
         for i in households {
             for (pos, (a, &k)) in acc.iter_mut().zip(picked).enumerate() {
-                let summary = sums.get_mut(pos).map(|v| v.as_mut_slice());
+                let summary = match incidence || annual[pos] {
+                    true => sums.get_mut(pos).map(|v| v.as_mut_slice()),
+                    false => None,
+                };
                 simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
+                if annual[pos] {
+                    record_annual(&sums[pos], &tables[k].lines, a);
+                }
             }
             if incidence {
                 record_incidence(&sums, &tables[0], acc);
@@ -756,6 +767,39 @@ fn decile_cuts(pool: &Workers, model: &Model, tables: &RepTables, rep: u32) -> V
         .collect()
 }
 
+/// Add one household's years, read on the year's income, to its counters (`c::ANNUAL_*`, in
+/// each year's second half): a household replaced as a year began starts afresh.
+/// `lines`: the poverty line per (stratum, year), `RepTables::lines`.
+fn record_annual(sums: &[YearSummary], lines: &[f64], acc: &mut Counters) {
+    use crate::counters::c;
+    let years = sums.len();
+    let post_poor = |t: usize| {
+        let s = &sums[t];
+        annual_poor(s, lines[s.stratum as usize * years + t])
+    };
+    let mut before = false;
+    for (t, s) in sums.iter().enumerate() {
+        let (post, pre) = post_poor(t);
+        let k = s.size as i64;
+        let slot = acc.slot(s.stratum as usize, t, 1);
+        slot[c::ANNUAL_PERSONS] += k;
+        slot[c::ANNUAL_PRE_POOR_PERSONS] += k * pre as i64;
+        slot[c::ANNUAL_POST_POOR_PERSONS] += k * post as i64;
+        if before && !s.replaced {
+            slot[c::ANNUAL_POOR_BEFORE_HH] += 1;
+            if !post {
+                slot[c::ANNUAL_EXITS_HH] += 1;
+                // Poor again the next year, if that year is simulated and the same household's.
+                if t + 1 < years && !sums[t + 1].replaced {
+                    slot[c::ANNUAL_EXITS_OBS_HH] += 1;
+                    slot[c::ANNUAL_BACK_HH] += post_poor(t + 1).0 as i64;
+                }
+            }
+        }
+        before = post;
+    }
+}
+
 /// Add one household's years to the incidence counters of every scenario; its decile is that
 /// of its pre-transfer income under the first scenario.
 fn record_incidence(sums: &[Vec<YearSummary>], tables: &RepTables, acc: &mut [Counters]) {
@@ -837,6 +881,71 @@ pub fn work_items(models: &[Model]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The year's income against twelve months of the line; exits, and returns the next year,
+    /// counted in the exit's year; a replaced household starts afresh.
+    #[test]
+    fn annual_poverty_counts_persons_exits_and_returns_by_year() {
+        use crate::counters::c;
+        // One stratum, four years, a line of 100 yuan a month; a household of 2 at 50 (poor)
+        // or 150 (not poor) yuan a month, no cash.
+        let year = |poor: bool, replaced: bool| YearSummary {
+            stratum: 0,
+            size: 2,
+            income_pc: 12.0 * if poor { 50.0 } else { 150.0 },
+            replaced,
+            ..YearSummary::default()
+        };
+        let lines = [100.0; 4];
+        let count = |sums: &[YearSummary]| {
+            let mut acc = Counters::new(1, 4);
+            record_annual(sums, &lines, &mut acc);
+            let f = |k: usize| (0..4).map(|t| acc.get(0, t, 1)[k]).collect::<Vec<_>>();
+            [
+                f(c::ANNUAL_PERSONS),
+                f(c::ANNUAL_POST_POOR_PERSONS),
+                f(c::ANNUAL_POOR_BEFORE_HH),
+                f(c::ANNUAL_EXITS_HH),
+                f(c::ANNUAL_EXITS_OBS_HH),
+                f(c::ANNUAL_BACK_HH),
+            ]
+        };
+        let kept = [
+            year(true, false),
+            year(false, false),
+            year(true, false),
+            year(false, false),
+        ];
+        assert_eq!(
+            count(&kept),
+            [
+                vec![2, 2, 2, 2],
+                vec![2, 0, 2, 0],
+                vec![0, 1, 0, 1],
+                vec![0, 1, 0, 1],
+                // The last year's exit has no next year to return in.
+                vec![0, 1, 0, 0],
+                vec![0, 1, 0, 0],
+            ]
+        );
+        // Replaced in the second year: the first year's poverty was another household's, so
+        // no exit; the exit of the fourth year is the new household's.
+        let renewed = [
+            year(true, false),
+            year(false, true),
+            year(true, false),
+            year(false, false),
+        ];
+        let got = count(&renewed);
+        assert_eq!(got[2], vec![0, 0, 0, 1]);
+        assert_eq!(got[3], vec![0, 0, 0, 1]);
+        // Cash counts per person: 60 yuan a month each lifts 50 above a line of 100.
+        let helped = YearSummary {
+            cash_fen: 2 * 12 * 60 * 100,
+            ..year(true, false)
+        };
+        assert_eq!(annual_poor(&helped, 100.0), (false, true));
+    }
 
     /// The items cover every household once, in order, whatever the thread count, and the
     /// parts of a cut chunk end it once.
