@@ -420,6 +420,14 @@ fn fallback_base(base: usize, i: usize) -> [Base; 2] {
     ]
 }
 
+/// The rows of poverty on the year's income, made only when `metrics.annual_poverty` recorded
+/// their counters.
+const ANNUAL_ROWS: [&str; 4] = [
+    "fgt0_pre_annual",
+    "fgt0_post_annual",
+    "poverty_exit_rate_annual",
+    "fallback_poverty_annual",
+];
 const ASSIST: usize = c::ASSIST;
 const POVERTY: usize = c::POVERTY;
 const DIBAO_REGULAR: Base = Base::HouseholdMonthsLess(c::RECIP_HH_MONTHS, c::SINGLE_PERSON_MONTHS);
@@ -855,8 +863,8 @@ fn rows() -> Vec<Row> {
             ),
             &[Base::Spell(POVERTY + spell::SPELLS_DONE)],
         ),
-        // Poverty on the year's income (`metrics.annual_poverty`; absent when it is off: the
-        // counters are then 0 and the ratios undefined).
+        // Poverty on the year's income (`metrics.annual_poverty`; absent when it is off,
+        // `ANNUAL_ROWS`).
         row(
             "fgt0_pre_annual",
             "share",
@@ -1130,6 +1138,12 @@ pub fn figures(
 ) -> Vec<Figure> {
     let mut out = Vec::new();
     let all = counters.view();
+    // Poverty on the year's income is recorded only with `metrics.annual_poverty`: without
+    // it its rows are absent, not undefined (so disclosure control has nothing to withhold).
+    let annual_on = all
+        .slice(s![.., .., .., c::ANNUAL_PERSONS])
+        .iter()
+        .any(|&x| x != 0);
     for t in 0..counters.years {
         for period in [Period::FirstHalf, Period::FullYear] {
             for (ri, r) in regions.iter().enumerate() {
@@ -1152,7 +1166,10 @@ pub fn figures(
                     }
                 }
                 for (mi, m) in METRICS.iter().enumerate() {
-                    if (period == Period::FirstHalf && !m.first_half) || m.is_payer() {
+                    if (period == Period::FirstHalf && !m.first_half)
+                        || m.is_payer()
+                        || (!annual_on && ANNUAL_ROWS.contains(&m.name))
+                    {
                         continue;
                     }
                     out.push(Figure {

@@ -108,7 +108,8 @@ pub struct YearSummary {
     pub size: u8,
     /// Pre-transfer per-capita income over the year, yuan per person.
     pub income_pc: f64,
-    /// Cash received over the year from every payer, fen.
+    /// Cash received over the year from the programs that pay in the month, fen, each month
+    /// rounded to the fen (charity, settled after the run, is not in it).
     pub cash_fen: i64,
     /// Months poor after transfers.
     pub poor_months: u8,
@@ -117,12 +118,17 @@ pub struct YearSummary {
     pub replaced: bool,
 }
 
+/// Half a fen, yuan: each month's cash is rounded to the fen (`programs::fen`) before it is
+/// summed, so a year's cash can fall short of what was paid by up to this much a month.
+const HALF_FEN: f64 = 0.005;
+
 /// (poor after transfers, poor before) on the year's income: the year's per-capita income,
 /// plus the year's cash per person, against twelve months of `line` (yuan per person per
-/// month; the engine holds one line per stratum and year).
+/// month; the engine holds one line per stratum and year). A household topped up to the line
+/// every month is not poor: the cash's roundings (half a fen a month at most) are allowed for.
 pub fn annual_poor(s: &YearSummary, line: f64) -> (bool, bool) {
     let k = s.size.max(1) as f64;
-    let post = s.income_pc + s.cash_fen as f64 / 100.0 / k;
+    let post = s.income_pc + (s.cash_fen as f64 / 100.0 + 12.0 * HALF_FEN) / k;
     (post < 12.0 * line, s.income_pc < 12.0 * line)
 }
 
@@ -138,7 +144,8 @@ pub fn simulate_household(
 }
 
 /// As [`simulate_household`], also filling one [`YearSummary`] per year when `summary` is given
-/// (this takes `exp` of income every month, so it is only done for incidence tables).
+/// (this takes `exp` of income every month, so it is only done for incidence tables and
+/// `metrics.annual_poverty`).
 pub fn simulate_household_summary(
     model: &Model,
     tables: &RepTables,

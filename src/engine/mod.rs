@@ -650,10 +650,14 @@ fn simulate_rep(
             .map(|&k| zero_counters(&models[k], years, incidence))
             .collect()
     };
-    // Poverty on the year's income wants each household's years too.
+    // Poverty on the year's income wants each household's years too; a quota's demand passes
+    // only count need, so nothing would read them there.
     let annual: Vec<bool> = picked
         .iter()
-        .map(|&k| models[k].scenario().metrics.annual_poverty)
+        .map(|&k| {
+            let s = models[k].scenario();
+            s.metrics.annual_poverty && !(s.programs.quota.enabled && tables[k].quota_record)
+        })
         .collect();
     let chunk_of = |acc: &mut Vec<Counters>, j: u64| {
         let (households, ends_chunk) = items.range(j);
@@ -771,7 +775,6 @@ fn decile_cuts(pool: &Workers, model: &Model, tables: &RepTables, rep: u32) -> V
 /// each year's second half): a household replaced as a year began starts afresh.
 /// `lines`: the poverty line per (stratum, year), `RepTables::lines`.
 fn record_annual(sums: &[YearSummary], lines: &[f64], acc: &mut Counters) {
-    use crate::counters::c;
     let years = sums.len();
     let post_poor = |t: usize| {
         let s = &sums[t];
@@ -886,7 +889,6 @@ mod tests {
     /// counted in the exit's year; a replaced household starts afresh.
     #[test]
     fn annual_poverty_counts_persons_exits_and_returns_by_year() {
-        use crate::counters::c;
         // One stratum, four years, a line of 100 yuan a month; a household of 2 at 50 (poor)
         // or 150 (not poor) yuan a month, no cash.
         let year = |poor: bool, replaced: bool| YearSummary {
@@ -945,6 +947,20 @@ mod tests {
             ..year(true, false)
         };
         assert_eq!(annual_poor(&helped, 100.0), (false, true));
+        // Topped up to a line of 100.002 yuan a month: the household's gap of 100.004 yuan is
+        // paid as 100.00 (whole fen) each month; the year's shortfall is the roundings, not
+        // poverty.
+        let topped = YearSummary {
+            cash_fen: 12 * 10_000,
+            ..year(true, false)
+        };
+        assert_eq!(annual_poor(&topped, 100.002), (false, true));
+        // A fen a month less for the household is poverty (0.7 fen a person-month short).
+        let short = YearSummary {
+            cash_fen: 12 * 9_999,
+            ..year(true, false)
+        };
+        assert!(annual_poor(&short, 100.002).0);
     }
 
     /// The items cover every household once, in order, whatever the thread count, and the
