@@ -448,5 +448,40 @@ fn check_against_engine(m: &Model, n: u64, years: usize) {
     }
 }
 
-criterion_group!(benches, reference, engine_benches);
+/// What `metrics.annual_poverty` costs: the baseline on one thread with the key on against
+/// off, timed in turn round by round (`paired/annual-vs-off`: off time / on time, a speed ratio
+/// below 1). On, every month of every household is stepped to sum the year's income.
+fn annual_poverty(c: &mut Criterion) {
+    let n = PAIRED_HOUSEHOLDS;
+    let off = model("baseline.toml", n, &[]);
+    let on = model("baseline.toml", n, &["metrics.annual_poverty=true"]);
+    let once = |m: &Model| {
+        timed(|| {
+            black_box(
+                engine::run(
+                    std::slice::from_ref(m),
+                    &RunOptions {
+                        threads: 1,
+                        progress: None,
+                    },
+                )
+                .unwrap(),
+            );
+        })
+    };
+    let mut g = c.benchmark_group("annual");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(household_months(&on)));
+    let ratios = Mutex::new(Vec::new());
+    g.bench_function("paired/annual-vs-off", |b| {
+        b.iter_custom(|iters| pair_rounds(iters, &ratios, || once(&off), || once(&on)))
+    });
+    report_ratios(
+        "baseline, annual poverty on / off, 1 thread (speed)",
+        &ratios.into_inner().unwrap(),
+    );
+    g.finish();
+}
+
+criterion_group!(benches, reference, engine_benches, annual_poverty);
 criterion_main!(benches);
