@@ -420,9 +420,9 @@ fn fallback_base(base: usize, i: usize) -> [Base; 2] {
     ]
 }
 
-/// The rows of poverty on the year's income, made only when `metrics.annual_poverty` recorded
-/// their counters.
-const ANNUAL_ROWS: [&str; 4] = [
+/// The rows of poverty on the year's income (full year only), made only when
+/// `metrics.annual_poverty` recorded their counters.
+pub const ANNUAL_ROWS: [&str; 4] = [
     "fgt0_pre_annual",
     "fgt0_post_annual",
     "poverty_exit_rate_annual",
