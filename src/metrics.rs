@@ -248,6 +248,9 @@ pub struct MetricDef {
     pub unit: &'static str,
     /// Whether it has a first-half (January–June) figure.
     pub first_half: bool,
+    /// Made only when `metrics.annual_poverty` recorded its counters (poverty on the year's
+    /// income); otherwise absent, not undefined.
+    pub annual: bool,
     pub value: Value,
     /// Who pays (costs only; `None` for a sum over payers and for every other figure).
     pub payer: Option<Payer>,
@@ -353,6 +356,8 @@ struct Row {
     name: &'static str,
     unit: &'static str,
     first_half: bool,
+    /// See [`MetricDef::annual`].
+    annual: bool,
     value: Value,
     rests_on: Vec<Base>,
     /// Chart title and short header when not derived from the name.
@@ -371,11 +376,18 @@ fn row(
         name,
         unit,
         first_half,
+        annual: false,
         value,
         rests_on: rests_on.to_vec(),
         title: None,
         short: None,
     }
+}
+
+/// A row of poverty on the year's income ([`MetricDef::annual`]).
+fn annual(mut r: Row) -> Row {
+    r.annual = true;
+    r
 }
 
 fn titled(mut r: Row, title: &'static str, short: &'static str) -> Row {
@@ -420,14 +432,6 @@ fn fallback_base(base: usize, i: usize) -> [Base; 2] {
     ]
 }
 
-/// The rows of poverty on the year's income (full year only), made only when
-/// `metrics.annual_poverty` recorded their counters.
-pub const ANNUAL_ROWS: [&str; 4] = [
-    "fgt0_pre_annual",
-    "fgt0_post_annual",
-    "poverty_exit_rate_annual",
-    "fallback_poverty_annual",
-];
 const ASSIST: usize = c::ASSIST;
 const POVERTY: usize = c::POVERTY;
 const DIBAO_REGULAR: Base = Base::HouseholdMonthsLess(c::RECIP_HH_MONTHS, c::SINGLE_PERSON_MONTHS);
@@ -863,23 +867,22 @@ fn rows() -> Vec<Row> {
             ),
             &[Base::Spell(POVERTY + spell::SPELLS_DONE)],
         ),
-        // Poverty on the year's income (`metrics.annual_poverty`; absent when it is off,
-        // `ANNUAL_ROWS`).
-        row(
+        // Poverty on the year's income (`metrics.annual_poverty`; absent when it is off).
+        annual(row(
             "fgt0_pre_annual",
             "share",
             false,
             per(c::ANNUAL_PRE_POOR_PERSONS, 1.0, c::ANNUAL_PERSONS),
             &[Base::Persons(c::ANNUAL_PRE_POOR_PERSONS), Base::All],
-        ),
-        row(
+        )),
+        annual(row(
             "fgt0_post_annual",
             "share",
             false,
             per(c::ANNUAL_POST_POOR_PERSONS, 1.0, c::ANNUAL_PERSONS),
             &[Base::Persons(c::ANNUAL_POST_POOR_PERSONS), Base::All],
-        ),
-        row(
+        )),
+        annual(row(
             "poverty_exit_rate_annual",
             "share",
             false,
@@ -888,8 +891,8 @@ fn rows() -> Vec<Row> {
                 Base::Households(c::ANNUAL_EXITS_HH),
                 Base::Households(c::ANNUAL_POOR_BEFORE_HH),
             ],
-        ),
-        row(
+        )),
+        annual(row(
             "fallback_poverty_annual",
             "share",
             false,
@@ -898,7 +901,7 @@ fn rows() -> Vec<Row> {
                 Base::Households(c::ANNUAL_BACK_HH),
                 Base::Households(c::ANNUAL_EXITS_OBS_HH),
             ],
-        ),
+        )),
         row(
             "fall_into_poverty",
             "share",
@@ -951,6 +954,7 @@ fn build() -> Vec<MetricDef> {
             name: k.metric,
             unit: "billion yuan",
             first_half: true,
+            annual: false,
             value: total(one(k.counter), BN),
             payer: Some(k.payer),
             rests_on: k.rests_on.to_vec(),
@@ -981,6 +985,7 @@ fn build() -> Vec<MetricDef> {
             name,
             unit: "billion yuan",
             first_half: true,
+            annual: false,
             value: Value::Total {
                 num: Terms::Costs(payer),
                 scale: BN,
@@ -1013,6 +1018,7 @@ fn build() -> Vec<MetricDef> {
             name: r.name,
             unit: r.unit,
             first_half: r.first_half,
+            annual: r.annual,
             value: r.value,
             payer: None,
             rests_on: r.rests_on,
@@ -1056,6 +1062,7 @@ fn payer_rows() -> Vec<MetricDef> {
                 name: leak(format!("cost_{f}_{program}")),
                 unit: "billion yuan",
                 first_half: false,
+                annual: false,
                 value: Value::Payer {
                     funder: Some(funder),
                     cost: Some(i),
@@ -1071,6 +1078,7 @@ fn payer_rows() -> Vec<MetricDef> {
             name: leak(format!("cost_{f}_total")),
             unit: "billion yuan",
             first_half: false,
+            annual: false,
             value: Value::Payer {
                 funder: Some(funder),
                 cost: None,
@@ -1086,6 +1094,7 @@ fn payer_rows() -> Vec<MetricDef> {
         name: "central_allocation",
         unit: "billion yuan",
         first_half: false,
+        annual: false,
         value: Value::Payer {
             funder: None,
             cost: None,
@@ -1168,7 +1177,7 @@ pub fn figures(
                 for (mi, m) in METRICS.iter().enumerate() {
                     if (period == Period::FirstHalf && !m.first_half)
                         || m.is_payer()
-                        || (!annual_on && ANNUAL_ROWS.contains(&m.name))
+                        || (m.annual && !annual_on)
                     {
                         continue;
                     }

@@ -451,7 +451,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             let yv = &tables.demog_years[t];
             let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv);
             replaced = renewal != Renewal::Kept;
-            if renewal != Renewal::Kept {
+            if replaced {
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = fresh();
                 inert = inert_of(&progs);

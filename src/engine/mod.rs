@@ -669,9 +669,10 @@ fn simulate_rep(
         };
         for i in households {
             for (pos, (a, &k)) in acc.iter_mut().zip(picked).enumerate() {
-                let summary = match incidence || annual[pos] {
-                    true => sums.get_mut(pos).map(|v| v.as_mut_slice()),
-                    false => None,
+                let summary = if incidence || annual[pos] {
+                    sums.get_mut(pos).map(|v| v.as_mut_slice())
+                } else {
+                    None
                 };
                 simulate_household_summary(&models[k], &tables[k], rep, i, a, summary);
                 if annual[pos] {
