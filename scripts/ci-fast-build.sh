@@ -18,27 +18,21 @@ fast=$(scripts/build-fast.sh)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 status=0
-for s in baseline reference-model full-system-2023 held-caseload; do
-  for b in target/release/safetynet "$fast"; do
-    tag=$([ "$b" = "$fast" ] && echo fast || echo default)
-    "$b" run "scenarios/$s.toml" --households 20000 --reps 2 --out "$out/$tag-$s" --quiet > /dev/null
-  done
-  if diff -rq -x manifest.json "$out/default-$s" "$out/fast-$s"; then
-    echo "fast build: $s: same bytes"
+# `check NAME ARGS...`: both binaries run `ARGS --out DIR --quiet`; their folders must match.
+check() {
+  local name=$1
+  shift
+  target/release/safetynet "$@" --out "$out/default-$name" --quiet > /dev/null
+  "$fast" "$@" --out "$out/fast-$name" --quiet > /dev/null
+  if diff -rq -x manifest.json "$out/default-$name" "$out/fast-$name"; then
+    echo "fast build: $name: same bytes"
   else
-    echo "fast build: $s: outputs differ from the default build" >&2
+    echo "fast build: $name: outputs differ from the default build" >&2
     status=1
   fi
+}
+for s in baseline reference-model full-system-2023 held-caseload; do
+  check "$s" run "scenarios/$s.toml" --households 20000 --reps 2
 done
-for b in target/release/safetynet "$fast"; do
-  tag=$([ "$b" = "$fast" ] && echo fast || echo default)
-  "$b" backtest scenarios/baseline.toml --from 2017 --fit-until 2021 --households 10000 --reps 2 \
-    --out "$out/$tag-backtest" --quiet > /dev/null
-done
-if diff -rq -x manifest.json "$out/default-backtest" "$out/fast-backtest"; then
-  echo "fast build: backtest: same bytes"
-else
-  echo "fast build: backtest: outputs differ from the default build" >&2
-  status=1
-fi
+check backtest backtest scenarios/baseline.toml --from 2017 --fit-until 2021 --households 10000 --reps 2
 exit $status
