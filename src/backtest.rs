@@ -234,6 +234,7 @@ pub const FIGURES: &[FigureMap] = &[
     fig!("dibao_persons_total",    "recipients_persons",    "national", Persons,    Stock),
     fig!("dibao_persons_urban",    "recipients_persons",    "urban",    Persons,    Stock),
     fig!("dibao_persons_rural",    "recipients_persons",    "rural",    Persons,    Stock),
+    fig!("dibao_persons_elderly",  "recipients_persons_60plus", "national", Persons, Stock),
     fig!("dibao_households_total", "recipients_households", "national", Households, Stock),
     fig!("dibao_households_urban", "recipients_households", "urban",    Households, Stock),
     fig!("dibao_households_rural", "recipients_households", "rural",    Households, Stock),

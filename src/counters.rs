@@ -106,6 +106,8 @@ pub mod c {
         SHOCK_ASSISTED,
         // Dibao recipient assistance units (a household may form several), unit-months.
         RECIP_UNIT_MONTHS,
+        // Dibao recipients aged `population::STAT_ELDERLY_AGE` or more, person-months.
+        RECIP_ELDERLY_PERSON_MONTHS,
         // Persons in households eligible for dibao by the rule on neither dibao nor tekun.
         ELIG_UNASSISTED_PERSON_MONTHS,
         // Persons in households of the monitoring platform's database (programs::monitoring).

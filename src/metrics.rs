@@ -513,6 +513,13 @@ fn rows() -> Vec<Row> {
             "recipients",
         ),
         row(
+            "recipients_persons_60plus",
+            "million persons",
+            true,
+            average(one(c::RECIP_ELDERLY_PERSON_MONTHS), M),
+            DIBAO_UNITS,
+        ),
+        row(
             "recipients_single_person",
             "million persons",
             true,

@@ -111,6 +111,55 @@ fn backtest_2020_matches_the_tekun_split() {
     );
 }
 
+/// `recipients_persons_60plus` counts part of the recipients: in every replication, year and
+/// region at most `recipients_persons`, more than none, and urban plus rural the national
+/// figure (each counter is summed over strata, so the sum holds to rounding).
+#[test]
+fn recipients_aged_60_or_more_are_part_of_the_recipients() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    common::safetynet(dir.path())
+        .args([
+            "run",
+            &s(&common::baseline()),
+            "--households",
+            "20000",
+            "--reps",
+            "2",
+            "--years",
+            "3",
+            "--quiet",
+            "--out",
+            &s(&out),
+        ])
+        .assert()
+        .success();
+    let rows = read(&out.join("replications.csv"));
+    let get = |rep: &str, year: &str, region: &str, metric: &str| -> f64 {
+        rows.iter()
+            .find(|r| {
+                r[1] == rep && r[2] == year && r[3] == "FY" && r[4] == region && r[5] == metric
+            })
+            .unwrap_or_else(|| panic!("{metric} {region} {year} rep {rep}"))[7]
+            .parse()
+            .unwrap()
+    };
+    let mut checked = 0;
+    for rep in ["0", "1"] {
+        for year in ["2023", "2024", "2025"] {
+            let old = |region| get(rep, year, region, "recipients_persons_60plus");
+            for region in ["national", "urban", "rural"] {
+                let all = get(rep, year, region, "recipients_persons");
+                assert!(old(region) > 0.0 && old(region) <= all, "{region} {year}");
+                checked += 1;
+            }
+            let sum = old("urban") + old("rural");
+            assert!((sum - old("national")).abs() <= 1e-9 * sum, "{year}: {sum}");
+        }
+    }
+    assert_eq!(checked, 18);
+}
+
 fn read(p: &Path) -> Vec<Vec<String>> {
     csv::Reader::from_path(p)
         .unwrap()

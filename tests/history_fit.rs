@@ -714,6 +714,15 @@ fn out_of_sample_dibao_spending_january_september_2023() {
     level_within("dibao_spend_total", "2023-01/2023-09", 0.05);
 }
 
+/// Composition of the caseload by age: dibao persons aged 60 or more, 14.2 m of 41.28 m in
+/// March 2022 (34 %; history.csv row `dibao_persons_elderly`, the MCA on 2022-09-08), within
+/// the composition criteria's 10 %. Not fitted: no key aims at it.
+#[test]
+#[ignore = "issue 10: 12.46 m against 14.2 m (-12.3 %, allowed 10 %; se 0.3 %): 26 % of the model's recipients are 60 or more where the MCA gives 34 %; rural recipients are 23 % elderly, about the rural population's share (docs/history-notes.md \"Recipients aged 60 or more\")"]
+fn out_of_sample_elderly_dibao_persons_march_2022() {
+    level_within("dibao_persons_elderly", "2022-03", 0.10);
+}
+
 #[test]
 // Met with population.demography.rural_migration: 4.50 m against 4.694 m (-4.1 %; -9.9 % without).
 fn out_of_sample_tekun_persons_september_2023() {

@@ -871,6 +871,8 @@ pub struct DibaoHousehold {
     pub ln_apply_line: f64,
     /// Assistance units the household forms (see [`UnitParams`]), 1 or more.
     pub units: i64,
+    /// Members aged `population::STAT_ELDERLY_AGE` or more this year (made with `units`).
+    pub elderly: i64,
 }
 
 impl DibaoHousehold {
@@ -907,6 +909,7 @@ impl DibaoHousehold {
             ln_quota: 0.0,
             ln_apply_line: p.take_up.ln_apply(take_up_u, share, urban),
             units: 1,
+            elderly: 0,
         }
     }
 }
@@ -1132,6 +1135,7 @@ impl DibaoParams {
             ln_quota: 0.0,
             ln_apply_line: 0.0,
             units: 1,
+            elderly: 0,
         };
         self.benefit(&unit, 0.0, standard)
     }
@@ -1556,6 +1560,7 @@ impl Dibao {
         rec[c::RECIP_HH_MONTHS] += on as i64;
         rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };
         rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };
+        rec[c::RECIP_ELDERLY_PERSON_MONTHS] += if on { f.elderly } else { 0 };
         // Targeting: eligible by the rule (true counted income) against who receives.
         // Hidden income or assets make a household ineligible whether or not they are found;
         // an unverified household is eligible by its true income (`h.unverified` not read).
@@ -1623,6 +1628,7 @@ impl Step for Dibao {
                 ln_quota: 0.0,
                 ln_apply_line: 0.0,
                 units: 1,
+            elderly: 0,
             },
             take_up_u: u[0],
             elderly_apart_u: u[7],
@@ -1724,6 +1730,12 @@ impl Step for Dibao {
             h.severe_apart_u < u.severe_apart,
             y.year - i32::from(y.hh.formed),
         ) as i64;
+        h.facts.elderly = y
+            .hh
+            .members()
+            .iter()
+            .filter(|m| m.age >= crate::population::STAT_ELDERLY_AGE)
+            .count() as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
         self.line_with(y, relax)
     }
@@ -1791,6 +1803,7 @@ mod tests {
             ln_quota: 0.0,
             ln_apply_line: 0.0,
             units: 1,
+            elderly: 0,
         }
     }
 

@@ -122,6 +122,8 @@ pub struct MarginalHouse {
     assets_ok: bool,
     /// Severely disabled or ill members, and their dibao as units of one this year, yuan.
     n_severe: f64,
+    /// Of them, those aged `population::STAT_ELDERLY_AGE` or more.
+    n_severe_elderly: i64,
     single: f64,
 }
 
@@ -150,6 +152,7 @@ impl Step for Marginal {
             applied: false,
             assets_ok: false,
             n_severe: 0.0,
+            n_severe_elderly: 0,
             single: 0.0,
         }
     }
@@ -165,10 +168,12 @@ impl Step for Marginal {
             .dibao
             .assets_pass(y.hh.assets_per_capita * self.dibao.asset_index(y), y.standard);
         h.n_severe = 0.0;
+        h.n_severe_elderly = 0;
         h.single = 0.0;
         for m in y.hh.members() {
             if m.severe_disability || m.severe_illness {
                 h.n_severe += 1.0;
+                h.n_severe_elderly += (m.age >= crate::population::STAT_ELDERLY_AGE) as i64;
                 h.single += self.dibao.single_person(m, y.standard);
             }
         }
@@ -273,6 +278,11 @@ impl Step for Marginal {
         rec[c::RECIP_HH_MONTHS] += n_single;
         rec[c::RECIP_UNIT_MONTHS] += n_single;
         rec[c::RECIP_PERSON_MONTHS] += n_single;
+        rec[c::RECIP_ELDERLY_PERSON_MONTHS] += if single > 0.0 {
+            h.n_severe_elderly
+        } else {
+            0
+        };
         rec[c::SINGLE_PERSON_MONTHS] += n_single;
         rec[c::MARGINAL_HH_MONTHS] += 1;
         rec[c::MARGINAL_PERSON_MONTHS] += y.k;
