@@ -1628,7 +1628,7 @@ impl Step for Dibao {
                 ln_quota: 0.0,
                 ln_apply_line: 0.0,
                 units: 1,
-            elderly: 0,
+                elderly: 0,
             },
             take_up_u: u[0],
             elderly_apart_u: u[7],
