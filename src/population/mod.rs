@@ -95,6 +95,10 @@ pub struct IncomeParams {
     /// transfers alone: the near-zero mass of income a log-normal lacks, where most dibao
     /// recipients are (elderly, severely disabled or ill people living alone or together).
     pub low_income_share: f64,
+    /// Share 0–1 of households with someone able to work and a severely disabled or ill member
+    /// that live at the same low income (`low_income_level`) when formed: care and a lost
+    /// earner keep such households far below the line whatever the standard (0 = none; off).
+    pub low_income_severe_share: f64,
     /// Multiplier of `low_income_share` in urban strata (the result capped at 1): the share
     /// of urban no-worker households on the basic pension alone relative to the rural one.
     /// 1 = one share for both regions.
@@ -204,6 +208,10 @@ impl PopulationParams {
         c.share(
             "population.income.low_income_share",
             self.income.low_income_share,
+        );
+        c.share(
+            "population.income.low_income_severe_share",
+            self.income.low_income_severe_share,
         );
         c.range(
             "population.income.low_income_urban_multiple",
@@ -1039,7 +1047,18 @@ impl PopulationModel {
             0.0
         };
         let inc = &p.income;
-        hh.log_income_perm = if hh.no_worker_income && u_low < self.low_income_share(&hh, year) {
+        // The same uniform decides a household with an earner and a severely disabled or ill
+        // member (`low_income_severe_share`): no draw is added, so at 0 nothing moves.
+        let low = if hh.no_worker_income {
+            u_low < self.low_income_share(&hh, year)
+        } else {
+            u_low < inc.low_income_severe_share
+                && hh
+                    .members()
+                    .iter()
+                    .any(|p| p.severe_disability || p.severe_illness)
+        };
+        hh.log_income_perm = if low {
             inc.low_income_level.ln() + inc.low_income_log_sd * z_alpha
         } else {
             st.income_mu + st.income_perm_sd * z_alpha + shift
@@ -1431,6 +1450,51 @@ mod tests {
         let se = (0.4 * 0.6 / no_worker as f64).sqrt();
         assert!(no_worker > 1000, "{no_worker} no-worker households");
         assert!((share - 0.4).abs() < 4.0 * se, "share {share}, se {se}");
+    }
+
+    /// `low_income_severe_share` moves households with an earner and a severely disabled or
+    /// ill member to the low-income level, in that share (binomial se, band 4 se), and no
+    /// other household: no-worker ones keep `low_income_share` (0 here), the rest their income.
+    #[test]
+    fn households_with_an_earner_and_a_severe_member_take_the_severe_low_income_share() {
+        let s0 = crate::scenario::load_str("", "t").unwrap().scenario;
+        let mut s1 = s0.clone();
+        s1.population.income.low_income_severe_share = 0.3;
+        s1.population.income.low_income_level = 150.0;
+        s1.population.income.low_income_log_sd = 0.0;
+        let (p0, p1) = (
+            PopulationModel::new(&s0, "t").unwrap(),
+            PopulationModel::new(&s1, "t").unwrap(),
+        );
+        let (mut severe, mut low) = (0, 0);
+        for i in 0..40_000 {
+            let a = p0.household(&s0.simulation, 1, i);
+            let b = p1.household(&s1.simulation, 1, i);
+            assert_eq!(
+                (a.size, a.members, a.migrant, a.persistent0),
+                (b.size, b.members, b.migrant, b.persistent0)
+            );
+            let has_severe = a
+                .members()
+                .iter()
+                .any(|p| p.severe_disability || p.severe_illness);
+            if a.workers(&s0.population.members) == 0 || !has_severe {
+                assert_eq!(a.log_income_perm, b.log_income_perm);
+                continue;
+            }
+            severe += 1;
+            if a.log_income_perm != b.log_income_perm {
+                low += 1;
+                assert!((b.log_income_perm - 150f64.ln()).abs() < 1e-12);
+            }
+        }
+        let share = low as f64 / severe as f64;
+        let se = (0.3 * 0.7 / severe as f64).sqrt();
+        assert!(
+            severe > 500,
+            "{severe} households with an earner and a severe member"
+        );
+        assert!((share - 0.3).abs() < 4.0 * se, "share {share}, se {se}");
     }
 
     /// `low_income_urban_multiple` scales the share in urban strata only, capped at 1.
