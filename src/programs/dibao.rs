@@ -49,6 +49,9 @@ pub struct AdminParams {
     /// Earnings imputed to each member able to work, share of the standard per month: counted
     /// household income is at least this times the standard times the members able to work.
     pub imputed_earnings_share: f64,
+    /// No earnings are imputed to one able member of a household with a severely disabled or
+    /// ill member: the carer (false: every able member is imputed earnings).
+    pub imputed_carer_exempt: bool,
     /// Share 0–1 of urban households with income or assets the means test does not see.
     pub hidden_share_urban: f64,
     /// The same for rural households.
@@ -138,6 +141,17 @@ fn number_or_schedule<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Schedule
 }
 
 impl AdminParams {
+    /// Members imputed earnings, of `workers` able to work: one fewer where
+    /// `imputed_carer_exempt` and a member is severely disabled or ill (the carer).
+    pub fn imputed_members(&self, members: &[crate::population::Member], workers: f64) -> f64 {
+        let carer = self.imputed_carer_exempt
+            && workers > 0.0
+            && members
+                .iter()
+                .any(|m| m.severe_disability || m.severe_illness);
+        workers - carer as u8 as f64
+    }
+
     /// Log of counted per-capita income after the administrative rules, for counted income of
     /// log `lm` (yuan per person per month): plus relatives' support `support_pc`, at least the
     /// imputed earnings `imputed_pc` (both yuan per person per month).
@@ -1717,7 +1731,9 @@ impl Step for Dibao {
             } else {
                 0.0
             };
-            h.imputed_pc = a.imputed_earnings_share * y.standard * workers / y.size;
+            h.imputed_pc =
+                a.imputed_earnings_share * y.standard * a.imputed_members(y.hh.members(), workers)
+                    / y.size;
         } else {
             // What the shares of 0 would give (a positive standard times 0).
             h.support_pc = 0.0;
@@ -2152,6 +2168,24 @@ mod tests {
         assert!((low.exp() - 300.0).abs() < 1e-9);
         let high = AdminParams::counted_log_income(450f64.ln(), 0.0, imputed);
         assert!((high.exp() - 450.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_carer_of_a_severely_disabled_or_ill_member_is_not_imputed_earnings() {
+        let mut a = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .programs
+            .dibao
+            .admin;
+        let (able, ill) = (member(40, false), member(70, true));
+        // Off: every able member is imputed.
+        assert_eq!(a.imputed_members(&[able, able, ill], 2.0), 2.0);
+        a.imputed_carer_exempt = true;
+        assert_eq!(a.imputed_members(&[able, able, ill], 2.0), 1.0);
+        // No one to care for, or no one able: nothing is taken off.
+        assert_eq!(a.imputed_members(&[able, able], 2.0), 2.0);
+        assert_eq!(a.imputed_members(&[ill], 0.0), 0.0);
     }
 
     #[test]
