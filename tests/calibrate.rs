@@ -461,6 +461,31 @@ fn shipped_targets_file_is_valid() {
     }
 }
 
+/// The elderly-share target of the deep-recipients fit parses alone, and appended to
+/// targets-2023.toml (as the scenario's header says, its `description` line dropped) gives that
+/// file's targets and one more.
+#[test]
+fn the_elderly_target_file_parses_alone_and_appended_to_the_2023_targets() {
+    let one = calibrate::load_targets(&repo_file("synthetic-data/target-elderly-2023.toml"), false)
+        .expect("target-elderly-2023.toml is valid");
+    assert_eq!(one.targets.len(), 1);
+    assert_eq!(one.targets[0].metric, "recipients_persons_60plus");
+    let base = std::fs::read_to_string(repo_file("synthetic-data/targets-2023.toml")).unwrap();
+    let extra: String =
+        std::fs::read_to_string(repo_file("synthetic-data/target-elderly-2023.toml"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("description"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+    let both = calibrate::parse_targets(&(base + &extra), "t.toml", false).expect("valid");
+    let n2023 = calibrate::load_targets(&repo_file("synthetic-data/targets-2023.toml"), false)
+        .unwrap()
+        .targets
+        .len();
+    assert_eq!(both.targets.len(), n2023 + 1);
+}
+
 /// Every `--free KEY=LO..HI` in `scripts/calibrate-baseline.sh` names a key whose bounds the
 /// scenario it fits accepts, alone at each end: `calibrate` refuses a bound the checker refuses
 /// before it simulates anything, so a bound that drifted out of a rule (as temporary
