@@ -419,6 +419,13 @@ pub struct Member {
     pub severe_illness: bool,
 }
 
+impl Member {
+    /// Severely disabled or severely ill: unable to work, and in need of care.
+    pub fn severe(&self) -> bool {
+        self.severe_disability || self.severe_illness
+    }
+}
+
 /// One household at the start of the horizon.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Household {
@@ -1052,11 +1059,7 @@ impl PopulationModel {
         let low = if hh.no_worker_income {
             u_low < self.low_income_share(&hh, year)
         } else {
-            u_low < inc.low_income_severe_share
-                && hh
-                    .members()
-                    .iter()
-                    .any(|p| p.severe_disability || p.severe_illness)
+            u_low < inc.low_income_severe_share && hh.members().iter().any(Member::severe)
         };
         hh.log_income_perm = if low {
             inc.low_income_level.ln() + inc.low_income_log_sd * z_alpha
@@ -1474,10 +1477,7 @@ mod tests {
                 (a.size, a.members, a.migrant, a.persistent0),
                 (b.size, b.members, b.migrant, b.persistent0)
             );
-            let has_severe = a
-                .members()
-                .iter()
-                .any(|p| p.severe_disability || p.severe_illness);
+            let has_severe = a.members().iter().any(Member::severe);
             if a.workers(&s0.population.members) == 0 || !has_severe {
                 assert_eq!(a.log_income_perm, b.log_income_perm);
                 continue;

@@ -146,9 +146,7 @@ impl AdminParams {
     pub fn imputed_members(&self, members: &[crate::population::Member], workers: f64) -> f64 {
         let carer = self.imputed_carer_exempt
             && workers > 0.0
-            && members
-                .iter()
-                .any(|m| m.severe_disability || m.severe_illness);
+            && members.iter().any(crate::population::Member::severe);
         workers - carer as u8 as f64
     }
 
