@@ -1417,84 +1417,75 @@ mod tests {
         assert!((share23 - m).abs() < 4.0 * se23, "{share23} against {m}");
     }
 
-    #[test]
-    fn low_income_households_sit_at_their_level_and_leave_the_others_alone() {
+    /// Draw `n` households at the default scenario and with `set` applied (the low-income level
+    /// at 150 yuan, sd 0): every draw but the income is the same, households outside `group`
+    /// keep their income, and the share of the group moved to the level is `share` within 4
+    /// binomial standard errors, over more than `min_group` households of the group.
+    fn assert_low_income_moves(
+        set: impl Fn(&mut crate::scenario::Scenario),
+        group: impl Fn(&Household, &MemberParams) -> bool,
+        share: f64,
+        n: u64,
+        min_group: usize,
+    ) {
         let s0 = crate::scenario::load_str("", "t").unwrap().scenario;
         let mut s1 = s0.clone();
-        s1.population.income.low_income_share = 0.4;
+        set(&mut s1);
         s1.population.income.low_income_level = 150.0;
         s1.population.income.low_income_log_sd = 0.0;
         let (p0, p1) = (
             PopulationModel::new(&s0, "t").unwrap(),
             PopulationModel::new(&s1, "t").unwrap(),
         );
-        let (mut no_worker, mut low) = (0, 0);
-        for i in 0..20_000 {
+        let (mut in_group, mut low) = (0, 0);
+        for i in 0..n {
             let a = p0.household(&s0.simulation, 1, i);
             let b = p1.household(&s1.simulation, 1, i);
             // Members, size, migrant status and the noise are drawn as before.
             assert_eq!(
-                (a.size, a.members, a.migrant),
-                (b.size, b.members, b.migrant)
-            );
-            assert_eq!(a.persistent0, b.persistent0);
-            if a.workers(&s0.population.members) > 0 {
-                assert_eq!(a.log_income_perm, b.log_income_perm);
-                continue;
-            }
-            no_worker += 1;
-            if a.log_income_perm != b.log_income_perm {
-                low += 1;
-                assert!((b.log_income_perm - 150f64.ln()).abs() < 1e-12);
-            }
-        }
-        // The share of no-worker households moved is 0.4 within 4 binomial standard errors.
-        let share = low as f64 / no_worker as f64;
-        let se = (0.4 * 0.6 / no_worker as f64).sqrt();
-        assert!(no_worker > 1000, "{no_worker} no-worker households");
-        assert!((share - 0.4).abs() < 4.0 * se, "share {share}, se {se}");
-    }
-
-    /// `low_income_severe_share` moves households with an earner and a severely disabled or
-    /// ill member to the low-income level, in that share (binomial se, band 4 se), and no
-    /// other household: no-worker ones keep `low_income_share` (0 here), the rest their income.
-    #[test]
-    fn households_with_an_earner_and_a_severe_member_take_the_severe_low_income_share() {
-        let s0 = crate::scenario::load_str("", "t").unwrap().scenario;
-        let mut s1 = s0.clone();
-        s1.population.income.low_income_severe_share = 0.3;
-        s1.population.income.low_income_level = 150.0;
-        s1.population.income.low_income_log_sd = 0.0;
-        let (p0, p1) = (
-            PopulationModel::new(&s0, "t").unwrap(),
-            PopulationModel::new(&s1, "t").unwrap(),
-        );
-        let (mut severe, mut low) = (0, 0);
-        for i in 0..40_000 {
-            let a = p0.household(&s0.simulation, 1, i);
-            let b = p1.household(&s1.simulation, 1, i);
-            assert_eq!(
                 (a.size, a.members, a.migrant, a.persistent0),
                 (b.size, b.members, b.migrant, b.persistent0)
             );
-            let has_severe = a.members().iter().any(Member::severe);
-            if a.workers(&s0.population.members) == 0 || !has_severe {
+            if !group(&a, &s0.population.members) {
                 assert_eq!(a.log_income_perm, b.log_income_perm);
                 continue;
             }
-            severe += 1;
+            in_group += 1;
             if a.log_income_perm != b.log_income_perm {
                 low += 1;
                 assert!((b.log_income_perm - 150f64.ln()).abs() < 1e-12);
             }
         }
-        let share = low as f64 / severe as f64;
-        let se = (0.3 * 0.7 / severe as f64).sqrt();
-        assert!(
-            severe > 500,
-            "{severe} households with an earner and a severe member"
+        let moved = low as f64 / in_group as f64;
+        let se = (share * (1.0 - share) / in_group as f64).sqrt();
+        assert!(in_group > min_group, "{in_group} households in the group");
+        assert!((moved - share).abs() < 4.0 * se, "share {moved}, se {se}");
+    }
+
+    /// `low_income_share` moves no-worker households to the low-income level, in that share.
+    #[test]
+    fn low_income_households_sit_at_their_level_and_leave_the_others_alone() {
+        assert_low_income_moves(
+            |s| s.population.income.low_income_share = 0.4,
+            |h, m| h.workers(m) == 0,
+            0.4,
+            20_000,
+            1000,
         );
-        assert!((share - 0.3).abs() < 4.0 * se, "share {share}, se {se}");
+    }
+
+    /// `low_income_severe_share` moves households with an earner and a severely disabled or
+    /// ill member to the low-income level, in that share, and no other household: no-worker
+    /// ones keep `low_income_share` (0 here), the rest their income.
+    #[test]
+    fn households_with_an_earner_and_a_severe_member_take_the_severe_low_income_share() {
+        assert_low_income_moves(
+            |s| s.population.income.low_income_severe_share = 0.3,
+            |h, m| h.workers(m) > 0 && h.members().iter().any(Member::severe),
+            0.3,
+            40_000,
+            500,
+        );
     }
 
     /// `low_income_urban_multiple` scales the share in urban strata only, capped at 1.
