@@ -171,6 +171,15 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "population change (deaths, weights that follow the population) is switched on here",
     ),
     (
+        "population.demography.retirement_low_income_multiple",
+        &[
+            ("population.demography.retirement_income", "true"),
+            ("simulation.households", "20000"),
+        ],
+        "the multiplier is read only when a household retires, with retirement_income (off in \
+         full-system-2023; on here)",
+    ),
+    (
         "population.demography.rural_growth",
         &[("population.demography.rural_basis", "\"resident\"")],
         "the resident rural series is read only with rural_basis = \"resident\" (set here; the baseline follows the registered one)",

@@ -136,6 +136,13 @@ pub struct DemographyParams {
     /// (and needs `population.members.ageing`).
     #[serde(default)]
     pub retirement_income: bool,
+    /// Multiplier 0–1 of the basic-pension chance of a household that retires
+    /// (`retirement_income`): the cohorts losing their last worker during the run reach old
+    /// age with more pension rights and family support than the stock of no-worker households
+    /// the generator draws, so fewer of them fall to the basic pension alone. 1 (the default):
+    /// the generator's chance (`population.income.low_income_share` and its factors).
+    #[serde(default = "default_retirement_low_income_multiple")]
+    pub retirement_low_income_multiple: f64,
     /// Youngest age (years) counted as a possible parent by `birth_rate`.
     #[serde(default = "default_birth_age_min")]
     pub birth_age_min: u8,
@@ -179,6 +186,10 @@ pub fn make_younger(hh: &mut Household, years: u8) {
         *m = Default::default();
     }
     hh.size = kept as u8;
+}
+
+fn default_retirement_low_income_multiple() -> f64 {
+    1.0
 }
 
 /// The ages of parents at birth that `birth_rate` counts: 20–44 (NBS: nine births in ten in
@@ -319,6 +330,10 @@ impl DemographyParams {
         c.share(
             "population.demography.urban_arrival_share",
             self.urban_arrival_share,
+        );
+        c.share(
+            "population.demography.retirement_low_income_multiple",
+            self.retirement_low_income_multiple,
         );
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         if self.births() {
@@ -1618,7 +1633,16 @@ mod tests {
 
     #[test]
     fn retirement_income_without_ageing_is_refused_naming_the_key() {
-        refused_without_ageing("retirement_income");
+        let on = refused_without_ageing("retirement_income");
+        let e =
+            crate::scenario::load_str(&format!("{on}retirement_low_income_multiple = 1.5\n"), "t")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            e.contains("population.demography.retirement_low_income_multiple"),
+            "{e}"
+        );
+        assert!(e.contains("1.5"), "{e}");
     }
 
     #[test]

@@ -959,7 +959,8 @@ impl PopulationModel {
     /// The permanent income of a household that has just lost its last member able to work
     /// (`population.demography.retirement_income`), from `rng` (a uniform, then a normal
     /// when it is needed): the generator's rule for a household drawn without one. With
-    /// chance `population.income.low_income_share` it lives on the basic pension
+    /// chance `population.income.low_income_share` (times
+    /// `population.demography.retirement_low_income_multiple`) it lives on the basic pension
     /// (`low_income_level`, yuan per person per month at start-year prices, log sd
     /// `low_income_log_sd`), unless its income is already lower; else its log per-capita
     /// income moves by `no_worker_log_shift`. Assets per person move in proportion, as the
@@ -974,7 +975,9 @@ impl PopulationModel {
         let inc = &self.params.income;
         let u: f64 = rng.random();
         let before = hh.log_income_perm;
-        let after = if u < self.low_income_share(hh, year) {
+        let chance =
+            self.low_income_share(hh, year) * self.params.demography.retirement_low_income_multiple;
+        let after = if u < chance {
             let z: f64 = rng.sample(StandardNormal);
             (inc.low_income_level.ln() + inc.low_income_log_sd * z).min(before)
         } else {
@@ -1195,6 +1198,29 @@ mod tests {
         let share = on_pension as f64 / n as f64;
         let se = (0.25f64 * 0.75 / n as f64).sqrt();
         assert!((share - 0.25).abs() < 4.0 * se, "share {share}, se {se}");
+
+        // The retirees' multiplier scales that chance: 0.4 × 0.25 = 0.1 (se 0.0067 at 2,000),
+        // and 0 leaves the shift alone.
+        for (mult, want) in [(0.4, 0.1), (0.0, 0.0)] {
+            s.population.demography.retirement_low_income_multiple = mult;
+            let pm = PopulationModel::new(&s, "t").unwrap();
+            let on_pension = (0..n)
+                .filter(|_| {
+                    hh.log_income_perm = 1000f64.ln();
+                    hh.no_worker_income = false;
+                    pm.retire(&mut hh, &mut rng, 2023);
+                    (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
+                })
+                .count();
+            let share = on_pension as f64 / n as f64;
+            let se = (want * (1.0 - want) / n as f64).sqrt();
+            assert!(
+                (share - want).abs() <= 4.0 * se,
+                "{mult}: share {share}, se {se}"
+            );
+        }
+        s.population.demography.retirement_low_income_multiple = 1.0;
+        let pm = PopulationModel::new(&s, "t").unwrap();
 
         // Once retired, or drawn without a worker, it is not cut again (no draw either).
         hh.log_income_perm = 1000f64.ln();
