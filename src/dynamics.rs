@@ -789,6 +789,8 @@ impl IncomeState {
     /// [`IncomeState::january`] (with population change on). With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
+    /// `supported` says whether a household that retires has a supporter
+    /// (`population.demography.retirement_supported_low_income_multiple`); asked of no other.
     #[inline]
     pub fn age_one_year(
         &mut self,
@@ -797,6 +799,7 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         yv: &DemogYear,
+        supported: &dyn Fn(&Household) -> bool,
     ) -> Renewal {
         if !m.ageing {
             return Renewal::Kept;
@@ -809,7 +812,7 @@ impl IncomeState {
             }
             return Renewal::Kept;
         }
-        self.age_with_changes(d, hh, m, pop, yv)
+        self.age_with_changes(d, hh, m, pop, yv, supported)
     }
 
     /// [`age_one_year`](IncomeState::age_one_year) with onset risk or population change.
@@ -821,6 +824,7 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         yv: &DemogYear,
+        supported: &dyn Fn(&Household) -> bool,
     ) -> Renewal {
         let on = &d.shocks.disability_onset;
         if !pop.demography.enabled() {
@@ -854,7 +858,16 @@ impl IncomeState {
         if retire && hh.size > 0 && !year.arrives && pop.earners(hh) == 0 {
             // Its own stream per year, drawn only now: no other draw moves.
             let mut r = crate::rng::unit_year_stream(unit, Purpose::Retirement, yv.year);
-            pop.retire(hh, &mut r, yv.year);
+            // Asked only of a household that retires: whether a supporter's transfers keep it
+            // off the basic pension alone is the programs' fact (tekun's rule), not the
+            // population's.
+            let with_supporter = pop
+                .demography
+                .params
+                .retirement_supported_low_income_multiple
+                != 1.0
+                && supported(hh);
+            pop.retire(hh, &mut r, yv.year, with_supporter);
         }
         let renewal = if year.arrives {
             // The arriving household from a stream of its own (per year).
@@ -1482,6 +1495,7 @@ mod tests {
                 m,
                 &pop,
                 &pop.demography.year_values(2024),
+                &|_| false,
             ) == Renewal::Replaced
             {
                 died += before;
@@ -1531,6 +1545,7 @@ mod tests {
                         &s.population.members,
                         pop,
                         &pop.demography.year_values(2024),
+                        &|_| false,
                     ),
                     Renewal::Kept
                 );

@@ -180,6 +180,15 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          full-system-2023; on here)",
     ),
     (
+        "population.demography.retirement_supported_low_income_multiple",
+        &[
+            ("population.demography.retirement_income", "true"),
+            ("simulation.households", "20000"),
+        ],
+        "the multiplier is read only when a household with a supporter retires, with \
+         retirement_income (off in full-system-2023; on here)",
+    ),
+    (
         "population.demography.rural_growth",
         &[("population.demography.rural_basis", "\"resident\"")],
         "the resident rural series is read only with rural_basis = \"resident\" (set here; the baseline follows the registered one)",

@@ -433,6 +433,38 @@ fn retirement_income_keeps_the_evolved_tekun_at_the_drawn_level() {
     );
 }
 
+/// A retiree with a supporter kept off the basic pension
+/// (`population.demography.retirement_supported_low_income_multiple` 0, retirement income on)
+/// lowers dibao persons after two Januaries beyond 3 paired se, and leaves tekun, whose
+/// households have no supporter, exactly as it was in every year (docs/history-notes.md
+/// "Retirees' basic-pension chance").
+#[test]
+fn supported_retirees_kept_off_the_pension_lower_dibao_and_leave_tekun_alone() {
+    let on = "population.demography.retirement_income=true";
+    let all = backtest_run(&[on]);
+    let supported_off = backtest_run(&[
+        on,
+        "population.demography.retirement_supported_low_income_multiple=0",
+    ]);
+    for year in 2017..=2019 {
+        for region in ["urban", "rural"] {
+            assert_eq!(
+                all.values(year, Period::FullYear, region, "tekun_persons"),
+                supported_off.values(year, Period::FullYear, region, "tekun_persons"),
+                "tekun {region} {year}"
+            );
+        }
+    }
+    let (d, se) = paired(
+        &all.values(2019, Period::FullYear, "national", "recipients_persons"),
+        &supported_off.values(2019, Period::FullYear, "national", "recipients_persons"),
+    );
+    assert!(
+        d < -3.0 * se,
+        "dibao persons moved by {d:.4} m (se {se:.4})"
+    );
+}
+
 /// With the census's start ages and retirement income, tekun's 2017 level needs a
 /// no-supporter share that falls with the year of birth (`programs.tekun.
 /// no_supporter_cohort_trend` 0.05, reference 1949, docs/history-notes.md "Retirement income and a cohort

@@ -449,7 +449,10 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         let mut replaced = false;
         if t > 0 {
             let yv = &tables.demog_years[t];
-            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv);
+            let urban = model.pop.strata.strata[st_idx].region == crate::population::Region::Urban;
+            let supported =
+                |h: &crate::population::Household| rules.has_supporter(&key, h, urban, yv.year);
+            let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv, &supported);
             replaced = renewal != Renewal::Kept;
             if replaced {
                 // Everyone died: a new household from the stratum, unknown to the programs.

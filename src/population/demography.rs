@@ -143,6 +143,15 @@ pub struct DemographyParams {
     /// the generator's chance (`population.income.low_income_share` and its factors).
     #[serde(default = "default_retirement_low_income_multiple")]
     pub retirement_low_income_multiple: f64,
+    /// A further multiplier 0–1 of that chance for a retiring household that has a supporter
+    /// (a child able and obliged to support it, by tekun's rule: its no-supporter propensity
+    /// against `programs.tekun.no_supporter_share_*` with their cohort factor and widening, and
+    /// members who left for the towns count as supporters): family transfers keep such a
+    /// household off the basic pension alone, while one without a supporter has nothing else.
+    /// Read only with tekun on (without it no household counts as supported). 1 (the
+    /// default): supported or not, the same chance.
+    #[serde(default = "default_retirement_low_income_multiple")]
+    pub retirement_supported_low_income_multiple: f64,
     /// Youngest age (years) counted as a possible parent by `birth_rate`.
     #[serde(default = "default_birth_age_min")]
     pub birth_age_min: u8,
@@ -334,6 +343,10 @@ impl DemographyParams {
         c.share(
             "population.demography.retirement_low_income_multiple",
             self.retirement_low_income_multiple,
+        );
+        c.share(
+            "population.demography.retirement_supported_low_income_multiple",
+            self.retirement_supported_low_income_multiple,
         );
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         if self.births() {
@@ -1643,6 +1656,17 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("1.5"), "{e}");
+        let e = crate::scenario::load_str(
+            &format!("{on}retirement_supported_low_income_multiple = -0.1\n"),
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("population.demography.retirement_supported_low_income_multiple"),
+            "{e}"
+        );
+        assert!(e.contains("-0.1"), "{e}");
     }
 
     #[test]

@@ -960,14 +960,21 @@ impl PopulationModel {
     /// (`population.demography.retirement_income`), from `rng` (a uniform, then a normal
     /// when it is needed): the generator's rule for a household drawn without one. With
     /// chance `population.income.low_income_share` (times
-    /// `population.demography.retirement_low_income_multiple`) it lives on the basic pension
+    /// `population.demography.retirement_low_income_multiple`, and
+    /// `retirement_supported_low_income_multiple` when `supported`) it lives on the basic pension
     /// (`low_income_level`, yuan per person per month at start-year prices, log sd
     /// `low_income_log_sd`), unless its income is already lower; else its log per-capita
     /// income moves by `no_worker_log_shift`. Assets per person move in proportion, as the
     /// generator draws them in proportion to income.
     /// A household whose income is already a no-worker one (`Household::no_worker_income`)
     /// is left as it is (no draw).
-    pub fn retire(&self, hh: &mut Household, rng: &mut crate::rng::StreamRng, year: i32) {
+    pub fn retire(
+        &self,
+        hh: &mut Household,
+        rng: &mut crate::rng::StreamRng,
+        year: i32,
+        supported: bool,
+    ) {
         if hh.no_worker_income {
             return;
         }
@@ -975,8 +982,11 @@ impl PopulationModel {
         let inc = &self.params.income;
         let u: f64 = rng.random();
         let before = hh.log_income_perm;
-        let chance =
-            self.low_income_share(hh, year) * self.params.demography.retirement_low_income_multiple;
+        let dem = &self.params.demography;
+        let mut chance = self.low_income_share(hh, year) * dem.retirement_low_income_multiple;
+        if supported {
+            chance *= dem.retirement_supported_low_income_multiple;
+        }
         let after = if u < chance {
             let z: f64 = rng.sample(StandardNormal);
             (inc.low_income_level.ln() + inc.low_income_log_sd * z).min(before)
@@ -1166,7 +1176,7 @@ mod tests {
         hh.log_income_perm = 1000f64.ln();
         hh.assets_per_capita = 5000.0;
         let mut rng = crate::rng::stream(1, 0, 7, Purpose::Retirement);
-        pm.retire(&mut hh, &mut rng, 2023);
+        pm.retire(&mut hh, &mut rng, 2023, false);
         assert!((hh.log_income_perm - (1000f64.ln() - 0.4)).abs() < 1e-12);
         assert!((hh.assets_per_capita - 5000.0 * (-0.4f64).exp()).abs() < 1e-9);
 
@@ -1175,13 +1185,13 @@ mod tests {
         hh.no_worker_income = false;
         hh.log_income_perm = 1000f64.ln();
         hh.assets_per_capita = 5000.0;
-        pm.retire(&mut hh, &mut rng, 2023);
+        pm.retire(&mut hh, &mut rng, 2023, false);
         assert!((hh.log_income_perm - 200f64.ln()).abs() < 1e-12);
         assert!((hh.assets_per_capita - 1000.0).abs() < 1e-9);
         // Already poorer than the pension: it keeps its income.
         hh.no_worker_income = false;
         hh.log_income_perm = 150f64.ln();
-        pm.retire(&mut hh, &mut rng, 2023);
+        pm.retire(&mut hh, &mut rng, 2023, false);
         assert!((hh.log_income_perm - 150f64.ln()).abs() < 1e-12);
 
         s.population.income.low_income_share = 0.25;
@@ -1191,7 +1201,7 @@ mod tests {
             .filter(|_| {
                 hh.log_income_perm = 1000f64.ln();
                 hh.no_worker_income = false;
-                pm.retire(&mut hh, &mut rng, 2023);
+                pm.retire(&mut hh, &mut rng, 2023, false);
                 (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
             })
             .count();
@@ -1208,7 +1218,7 @@ mod tests {
                 .filter(|_| {
                     hh.log_income_perm = 1000f64.ln();
                     hh.no_worker_income = false;
-                    pm.retire(&mut hh, &mut rng, 2023);
+                    pm.retire(&mut hh, &mut rng, 2023, false);
                     (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
                 })
                 .count();
@@ -1220,15 +1230,40 @@ mod tests {
             );
         }
         s.population.demography.retirement_low_income_multiple = 1.0;
+        // The supported retirees' multiplier acts only on a household with a supporter: at 0
+        // none of them takes the pension, while those without keep the share (4 se).
+        s.population
+            .demography
+            .retirement_supported_low_income_multiple = 0.0;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        for (supported, want) in [(true, 0.0), (false, 0.25)] {
+            let on_pension = (0..n)
+                .filter(|_| {
+                    hh.log_income_perm = 1000f64.ln();
+                    hh.no_worker_income = false;
+                    pm.retire(&mut hh, &mut rng, 2023, supported);
+                    (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
+                })
+                .count();
+            let share = on_pension as f64 / n as f64;
+            let se = (want * (1.0 - want) / n as f64).sqrt();
+            assert!(
+                (share - want).abs() <= 4.0 * se,
+                "{supported}: share {share}, se {se}"
+            );
+        }
+        s.population
+            .demography
+            .retirement_supported_low_income_multiple = 1.0;
         let pm = PopulationModel::new(&s, "t").unwrap();
 
         // Once retired, or drawn without a worker, it is not cut again (no draw either).
         hh.log_income_perm = 1000f64.ln();
         hh.no_worker_income = false;
-        pm.retire(&mut hh, &mut rng, 2023);
+        pm.retire(&mut hh, &mut rng, 2023, false);
         let once = hh.log_income_perm;
         let before = rng.clone();
-        pm.retire(&mut hh, &mut rng, 2023);
+        pm.retire(&mut hh, &mut rng, 2023, false);
         assert_eq!(hh.log_income_perm, once);
         assert_eq!(rng, before);
         let drawn = pm.household(&s.simulation, 0, 77);

@@ -406,6 +406,20 @@ macro_rules! programs {
                 r
             }
 
+            /// Whether `hh` has a supporter by tekun's rule ([`tekun::Tekun::has_supporter`]);
+            /// false with tekun off.
+            pub fn has_supporter(
+                &self,
+                key: &HouseholdKey,
+                hh: &Household,
+                urban: bool,
+                year: i32,
+            ) -> bool {
+                self.tekun
+                    .as_ref()
+                    .is_some_and(|t| t.has_supporter(key, hh, urban, year))
+            }
+
             /// Set up one household.
             pub fn household(&self, key: &HouseholdKey) -> Households {
                 let mut u = [0.0; MAX_PROPENSITIES];
