@@ -39,6 +39,11 @@ const FROZEN: &[&str] = &[
     "programs.dibao.standard.growth_rural={2023=0.0,2024=0.0,2025=0.0,2026=0.0,2027=0.0,2028=0.0}",
     "population.members.ageing=false",
     "population.demography.enabled=false",
+    // Cohort factors read the year of birth as the year less the age: with ages frozen that
+    // would move every member one cohort later each year (tekun -4 % a year in the
+    // deep-recipients candidate), so the cohorts are frozen with the ages (0 in the baseline).
+    "programs.tekun.no_supporter_cohort_trend=0",
+    "population.income.low_income_cohort_trend=0",
     // Rules dated by their year are frozen too. Monitoring acts from its year, the start, and
     // never in the burn-in, so it is off here: the burn-in must reach the steady state of the
     // rules it runs under, and without monitoring's warnings the pool of eligible households
