@@ -1647,26 +1647,17 @@ mod tests {
     #[test]
     fn retirement_income_without_ageing_is_refused_naming_the_key() {
         let on = refused_without_ageing("retirement_income");
-        let e =
-            crate::scenario::load_str(&format!("{on}retirement_low_income_multiple = 1.5\n"), "t")
+        // Its multipliers outside 0-1 are refused, naming the key and the value.
+        for (key, v) in [
+            ("retirement_low_income_multiple", "1.5"),
+            ("retirement_supported_low_income_multiple", "-0.1"),
+        ] {
+            let e = crate::scenario::load_str(&format!("{on}{key} = {v}\n"), "t")
                 .unwrap_err()
                 .to_string();
-        assert!(
-            e.contains("population.demography.retirement_low_income_multiple"),
-            "{e}"
-        );
-        assert!(e.contains("1.5"), "{e}");
-        let e = crate::scenario::load_str(
-            &format!("{on}retirement_supported_low_income_multiple = -0.1\n"),
-            "t",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("population.demography.retirement_supported_low_income_multiple"),
-            "{e}"
-        );
-        assert!(e.contains("-0.1"), "{e}");
+            assert!(e.contains(&format!("population.demography.{key}")), "{e}");
+            assert!(e.contains(v), "{e}");
+        }
     }
 
     #[test]

@@ -1194,49 +1194,9 @@ mod tests {
         pm.retire(&mut hh, &mut rng, 2023, false);
         assert!((hh.log_income_perm - 150f64.ln()).abs() < 1e-12);
 
-        s.population.income.low_income_share = 0.25;
-        let pm = PopulationModel::new(&s, "t").unwrap();
+        // The share of n retirements that end on the pension, within 4 binomial se of `want`.
         let n = 2000;
-        let on_pension = (0..n)
-            .filter(|_| {
-                hh.log_income_perm = 1000f64.ln();
-                hh.no_worker_income = false;
-                pm.retire(&mut hh, &mut rng, 2023, false);
-                (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
-            })
-            .count();
-        let share = on_pension as f64 / n as f64;
-        let se = (0.25f64 * 0.75 / n as f64).sqrt();
-        assert!((share - 0.25).abs() < 4.0 * se, "share {share}, se {se}");
-
-        // The retirees' multiplier scales that chance: 0.4 × 0.25 = 0.1 (se 0.0067 at 2,000),
-        // and 0 leaves the shift alone.
-        for (mult, want) in [(0.4, 0.1), (0.0, 0.0)] {
-            s.population.demography.retirement_low_income_multiple = mult;
-            let pm = PopulationModel::new(&s, "t").unwrap();
-            let on_pension = (0..n)
-                .filter(|_| {
-                    hh.log_income_perm = 1000f64.ln();
-                    hh.no_worker_income = false;
-                    pm.retire(&mut hh, &mut rng, 2023, false);
-                    (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
-                })
-                .count();
-            let share = on_pension as f64 / n as f64;
-            let se = (want * (1.0 - want) / n as f64).sqrt();
-            assert!(
-                (share - want).abs() <= 4.0 * se,
-                "{mult}: share {share}, se {se}"
-            );
-        }
-        s.population.demography.retirement_low_income_multiple = 1.0;
-        // The supported retirees' multiplier acts only on a household with a supporter: at 0
-        // none of them takes the pension, while those without keep the share (4 se).
-        s.population
-            .demography
-            .retirement_supported_low_income_multiple = 0.0;
-        let pm = PopulationModel::new(&s, "t").unwrap();
-        for (supported, want) in [(true, 0.0), (false, 0.25)] {
+        let mut pension_share = |pm: &PopulationModel, supported: bool, want: f64, what: &str| {
             let on_pension = (0..n)
                 .filter(|_| {
                     hh.log_income_perm = 1000f64.ln();
@@ -1249,9 +1209,35 @@ mod tests {
             let se = (want * (1.0 - want) / n as f64).sqrt();
             assert!(
                 (share - want).abs() <= 4.0 * se,
-                "{supported}: share {share}, se {se}"
+                "{what}: share {share}, want {want}, se {se}"
+            );
+        };
+        s.population.income.low_income_share = 0.25;
+        pension_share(
+            &PopulationModel::new(&s, "t").unwrap(),
+            false,
+            0.25,
+            "the share",
+        );
+        // The retirees' multiplier scales that chance: 0.4 × 0.25 = 0.1 (se 0.0067 at 2,000),
+        // and 0 leaves the shift alone.
+        for (mult, want) in [(0.4, 0.1), (0.0, 0.0)] {
+            s.population.demography.retirement_low_income_multiple = mult;
+            pension_share(
+                &PopulationModel::new(&s, "t").unwrap(),
+                false,
+                want,
+                "multiplier",
             );
         }
+        s.population.demography.retirement_low_income_multiple = 1.0;
+        // The supported retirees' multiplier acts only on a household with a supporter: at 0
+        // none of them takes the pension, while those without keep the share.
+        let dem = &mut s.population.demography;
+        dem.retirement_supported_low_income_multiple = 0.0;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        pension_share(&pm, true, 0.0, "supported");
+        pension_share(&pm, false, 0.25, "not supported");
         s.population
             .demography
             .retirement_supported_low_income_multiple = 1.0;
