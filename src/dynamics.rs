@@ -789,7 +789,7 @@ impl IncomeState {
     /// [`IncomeState::january`] (with population change on). With
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
-    /// `supported` says whether a household that retires has a supporter
+    /// `supported` says whether a household that retires has a supporter in a calendar year
     /// (`population.demography.retirement_supported_low_income_multiple`); asked of no other.
     #[inline]
     pub fn age_one_year(
@@ -799,7 +799,7 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         yv: &DemogYear,
-        supported: &dyn Fn(&Household) -> bool,
+        supported: &dyn Fn(&Household, i32) -> bool,
     ) -> Renewal {
         if !m.ageing {
             return Renewal::Kept;
@@ -824,7 +824,7 @@ impl IncomeState {
         m: &MemberParams,
         pop: &PopulationModel,
         yv: &DemogYear,
-        supported: &dyn Fn(&Household) -> bool,
+        supported: &dyn Fn(&Household, i32) -> bool,
     ) -> Renewal {
         let on = &d.shocks.disability_onset;
         if !pop.demography.enabled() {
@@ -866,7 +866,7 @@ impl IncomeState {
                 .params
                 .retirement_supported_low_income_multiple
                 != 1.0
-                && supported(hh);
+                && supported(hh, yv.year);
             pop.retire(hh, &mut r, yv.year, with_supporter);
         }
         let renewal = if year.arrives {
@@ -1495,7 +1495,7 @@ mod tests {
                 m,
                 &pop,
                 &pop.demography.year_values(2024),
-                &|_| false,
+                &|_, _| false,
             ) == Renewal::Replaced
             {
                 died += before;
@@ -1545,7 +1545,7 @@ mod tests {
                         &s.population.members,
                         pop,
                         &pop.demography.year_values(2024),
-                        &|_| false,
+                        &|_, _| false,
                     ),
                     Renewal::Kept
                 );

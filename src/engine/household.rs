@@ -445,13 +445,15 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     // The half-years' gap sums, rounded once when the year closes (`GapSums::flush` leaves
     // them at zero for the next year, as a half-year with nothing recorded already is).
     let mut gaps = [GapSums::default(); 2];
+    // Asked by the January step only of a household that retires (households keep their
+    // stratum, so its region is the household's for good).
+    let urban = model.pop.strata.strata[st_idx].region == crate::population::Region::Urban;
+    let supported =
+        |h: &crate::population::Household, year: i32| rules.has_supporter(&key, h, urban, year);
     for t in 0..years {
         let mut replaced = false;
         if t > 0 {
             let yv = &tables.demog_years[t];
-            let urban = model.pop.strata.strata[st_idx].region == crate::population::Region::Urban;
-            let supported =
-                |h: &crate::population::Household| rules.has_supporter(&key, h, urban, yv.year);
             let renewal = income.age_one_year(d, &mut hh, members, &model.pop, yv, &supported);
             replaced = renewal != Renewal::Kept;
             if replaced {
