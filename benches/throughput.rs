@@ -206,11 +206,16 @@ fn reference(c: &mut Criterion) {
 /// one core), so that many pairs fit in criterion's measurement time.
 const PAIRED_HOUSEHOLDS: u64 = 50_000;
 
+/// Households of the baseline's paired runs: it does about a third of the loop's
+/// household-months a second, and has 132 months to the loop's 120.
+const PAIRED_BASELINE_HOUSEHOLDS: u64 = 15_000;
+
 /// Paired measurements in the `reference` group: each round times the two runs of a pair in
 /// turn (ABBA: the first of the pair alternates between rounds), and the ratios of their
 /// times are recorded per round, so a change of the machine's speed between rounds cancels
 /// within a pair. Criterion reports the second member's wall time (`paired/engine-vs-loop`:
-/// the engine on one thread; `paired/2-vs-1-threads`: the engine on every core; then the
+/// the engine on one thread; `paired/baseline-vs-loop`: the baseline on one thread, its ratio
+/// printed as throughputs; `paired/2-vs-1-threads`: the engine on every core; then the
 /// machine's capacity: `paired/2-engines-vs-1` and `paired/2-loops-vs-1`, one-thread engines
 /// or loops on every core at once; `paired/2-threads-vs-2-engines`, the engine on every core);
 /// the ratios' median, spread and geometric mean over every round (warm-up included) are
@@ -249,6 +254,35 @@ fn paired(
         b.iter_custom(|iters| pair_rounds(iters, &ratios, hand, || run(1)))
     });
     report_ratios("engine / loop, 1 thread", &ratios.into_inner().unwrap());
+    // Issue 12's ratio, paired: the baseline (the whole 2023 system, burn-in months included)
+    // on one thread over the loop, as throughputs (household-months a second), round by round.
+    // Its households are fewer, so that a run takes about as long as the loop's.
+    let mb = model("baseline.toml", PAIRED_BASELINE_HOUSEHOLDS, &[]);
+    let baseline = || {
+        timed(|| {
+            black_box(
+                engine::run(
+                    std::slice::from_ref(&mb),
+                    &RunOptions {
+                        threads: 1,
+                        progress: None,
+                    },
+                )
+                .unwrap(),
+            );
+        })
+    };
+    g.throughput(Throughput::Elements(household_months(&mb)));
+    let ratios = Mutex::new(Vec::new());
+    g.bench_function("paired/baseline-vs-loop", |b| {
+        b.iter_custom(|iters| pair_rounds(iters, &ratios, hand, baseline))
+    });
+    let k = household_months(&mb) as f64 / (n * 12 * years as u64) as f64;
+    report_ratios(
+        "baseline / loop, 1 thread, household-months a second",
+        &scale(ratios, k),
+    );
+    g.throughput(Throughput::Elements(n * 12 * years as u64));
     // Every core over one: one-thread time / all-thread time (of CPU time: how much more
     // work the threads do together than one alone).
     let ratios = Mutex::new(Vec::new());
