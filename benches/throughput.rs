@@ -253,7 +253,10 @@ fn paired(
     g.bench_function("paired/engine-vs-loop", |b| {
         b.iter_custom(|iters| pair_rounds(iters, &ratios, hand, || run(1)))
     });
-    report_ratios("engine / loop, 1 thread", &ratios.into_inner().unwrap());
+    report_ratios(
+        &format!("engine / loop, 1 thread, {n} households each"),
+        &ratios.into_inner().unwrap(),
+    );
     // Issue 12's ratio, paired: the baseline (the whole 2023 system, burn-in months included)
     // on one thread over the loop, as throughputs (household-months a second), round by round.
     // Its households are fewer, so that a run takes about as long as the loop's.
@@ -279,7 +282,10 @@ fn paired(
     });
     let k = household_months(&mb) as f64 / (n * 12 * years as u64) as f64;
     report_ratios(
-        "baseline / loop, 1 thread, household-months a second",
+        &format!(
+            "baseline ({PAIRED_BASELINE_HOUSEHOLDS} households) / loop ({n}), 1 thread, \
+             household-months a second"
+        ),
         &scale(ratios, k),
     );
     g.throughput(Throughput::Elements(n * 12 * years as u64));
@@ -432,7 +438,7 @@ fn report_ratios(what: &str, ratios: &[(f64, f64)]) {
         let se = (var / k).sqrt();
         eprintln!(
             "paired {what} ({clock}): median {:.3} x, quartiles {:.3}-{:.3}, range {:.3}-{:.3}; \
-             geometric mean {:.3} x (se {:.3} in log), {} rounds of {} households",
+             geometric mean {:.3} x (se {:.3} in log), {} rounds",
             q(0.5),
             q(0.25),
             q(0.75),
@@ -440,8 +446,7 @@ fn report_ratios(what: &str, ratios: &[(f64, f64)]) {
             r[r.len() - 1],
             mean.exp(),
             se,
-            r.len(),
-            PAIRED_HOUSEHOLDS
+            r.len()
         );
     }
 }

@@ -866,6 +866,7 @@ impl IncomeState {
                 .params
                 .retirement_supported_low_income_multiple
                 != 1.0
+                && !hh.no_worker_income
                 && supported(hh, yv.year);
             pop.retire(hh, &mut r, yv.year, with_supporter);
         }

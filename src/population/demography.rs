@@ -148,8 +148,8 @@ pub struct DemographyParams {
     /// against `programs.tekun.no_supporter_share_*` with their cohort factor and widening, and
     /// members who left for the towns count as supporters): family transfers keep such a
     /// household off the basic pension alone, while one without a supporter has nothing else.
-    /// Read only with tekun on (without it no household counts as supported). 1 (the
-    /// default): supported or not, the same chance.
+    /// Anything but 1 needs tekun on (the scenario refuses it otherwise). 1 (the default):
+    /// supported or not, the same chance.
     #[serde(default = "default_retirement_low_income_multiple")]
     pub retirement_supported_low_income_multiple: f64,
     /// Youngest age (years) counted as a possible parent by `birth_rate`.
@@ -1658,6 +1658,20 @@ mod tests {
             assert!(e.contains(&format!("population.demography.{key}")), "{e}");
             assert!(e.contains(v), "{e}");
         }
+        // The supported retirees' multiplier reads tekun's rule: refused with tekun off.
+        let supported = format!("{on}retirement_supported_low_income_multiple = 0.5\n");
+        assert!(crate::scenario::load_str(&supported, "t").is_ok());
+        let e = crate::scenario::load_str(
+            &format!("{supported}[programs.tekun]\nenabled = false\n"),
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("population.demography.retirement_supported_low_income_multiple"),
+            "{e}"
+        );
+        assert!(e.contains("programs.tekun.enabled"), "{e}");
     }
 
     #[test]

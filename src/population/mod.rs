@@ -1220,7 +1220,7 @@ mod tests {
             "the share",
         );
         // The retirees' multiplier scales that chance: 0.4 × 0.25 = 0.1 (se 0.0067 at 2,000),
-        // and 0 leaves the shift alone.
+        // and at 0 no one takes the pension.
         for (mult, want) in [(0.4, 0.1), (0.0, 0.0)] {
             s.population.demography.retirement_low_income_multiple = mult;
             pension_share(
