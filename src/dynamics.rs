@@ -790,7 +790,7 @@ impl IncomeState {
     /// `population.members.ageing` off, members stay as they are (no draw): the frozen
     /// demography of the steady-state check, where onset without deaths would only accumulate.
     /// `supported` says whether a household that retires has a supporter in a calendar year
-    /// (`population.demography.retirement_supported_low_income_multiple`); asked of no other.
+    /// (`population.demography.retirement_supported_low_income_multiple_*`); asked of no other.
     #[inline]
     pub fn age_one_year(
         &mut self,
@@ -861,11 +861,7 @@ impl IncomeState {
             // Asked only of a household that retires: whether a supporter's transfers keep it
             // off the basic pension alone is the programs' fact (tekun's rule), not the
             // population's.
-            let with_supporter = pop
-                .demography
-                .params
-                .retirement_supported_low_income_multiple
-                != 1.0
+            let with_supporter = pop.demography.params.supported_retirees_differ()
                 && !hh.no_worker_income
                 && supported(hh, yv.year);
             pop.retire(hh, &mut r, yv.year, with_supporter);

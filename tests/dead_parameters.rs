@@ -180,7 +180,7 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          full-system-2023; on here)",
     ),
     (
-        "population.demography.retirement_supported_low_income_multiple",
+        "population.demography.retirement_supported_low_income_multiple_",
         &[
             ("population.demography.retirement_income", "true"),
             ("simulation.households", "20000"),

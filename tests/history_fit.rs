@@ -434,7 +434,7 @@ fn retirement_income_keeps_the_evolved_tekun_at_the_drawn_level() {
 }
 
 /// A retiree with a supporter kept off the basic pension
-/// (`population.demography.retirement_supported_low_income_multiple` 0, retirement income on)
+/// (`population.demography.retirement_supported_low_income_multiple_*` 0, retirement income on)
 /// lowers dibao persons after two Januaries beyond 3 paired se, and leaves tekun, whose
 /// households have no supporter, exactly as it was in every year (docs/history-notes.md
 /// "Retirees' basic-pension chance").
@@ -444,7 +444,8 @@ fn supported_retirees_kept_off_the_pension_lower_dibao_and_leave_tekun_alone() {
     let all = backtest_run(&[on]);
     let supported_off = backtest_run(&[
         on,
-        "population.demography.retirement_supported_low_income_multiple=0",
+        "population.demography.retirement_supported_low_income_multiple_urban=0",
+        "population.demography.retirement_supported_low_income_multiple_rural=0",
     ]);
     for year in 2017..=2019 {
         for region in ["urban", "rural"] {

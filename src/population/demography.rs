@@ -143,15 +143,19 @@ pub struct DemographyParams {
     /// the generator's chance (`population.income.low_income_share` and its factors).
     #[serde(default = "default_retirement_low_income_multiple")]
     pub retirement_low_income_multiple: f64,
-    /// A further multiplier 0–1 of that chance for a retiring household that has a supporter
-    /// (a child able and obliged to support it, by tekun's rule: its no-supporter propensity
-    /// against `programs.tekun.no_supporter_share_*` with their cohort factor and widening, and
-    /// members who left for the towns count as supporters): family transfers keep such a
-    /// household off the basic pension alone, while one without a supporter has nothing else.
-    /// Anything but 1 needs tekun on (the scenario refuses it otherwise). 1 (the default):
-    /// supported or not, the same chance.
+    /// A further multiplier 0–1 of that chance for a retiring household in an urban stratum
+    /// that has a supporter (a child able and obliged to support it, by tekun's rule: its
+    /// no-supporter propensity against `programs.tekun.no_supporter_share_*` with their cohort
+    /// factor and widening, and members who left for the towns count as supporters): family
+    /// transfers keep such a household off the basic pension alone, while one without a
+    /// supporter has nothing else. Anything but 1 needs tekun on (the scenario refuses it
+    /// otherwise). 1 (the default): supported or not, the same chance.
     #[serde(default = "default_retirement_low_income_multiple")]
-    pub retirement_supported_low_income_multiple: f64,
+    pub retirement_supported_low_income_multiple_urban: f64,
+    /// The same for a rural stratum (urban retirees mostly draw an employee pension, rural
+    /// ones the basic pension and their children's transfers, so the two differ).
+    #[serde(default = "default_retirement_low_income_multiple")]
+    pub retirement_supported_low_income_multiple_rural: f64,
     /// Youngest age (years) counted as a possible parent by `birth_rate`.
     #[serde(default = "default_birth_age_min")]
     pub birth_age_min: u8,
@@ -255,6 +259,13 @@ impl DemographyParams {
     /// starting before their first year runs without it).
     /// `ageing` is `population.members.ageing`: the January step that moves migrants runs only
     /// with it, so migration asked for without it would be silently inert.
+    /// A supported retiree's multiplier is set in some region (not 1): only then does the
+    /// January step ask whether a retiring household has a supporter.
+    pub fn supported_retirees_differ(&self) -> bool {
+        self.retirement_supported_low_income_multiple_urban != 1.0
+            || self.retirement_supported_low_income_multiple_rural != 1.0
+    }
+
     pub(crate) fn validate(&self, c: &mut Checker, sim: &SimulationParams, members: &MemberParams) {
         let ageing = members.ageing;
         if !self.enabled {
@@ -345,8 +356,12 @@ impl DemographyParams {
             self.retirement_low_income_multiple,
         );
         c.share(
-            "population.demography.retirement_supported_low_income_multiple",
-            self.retirement_supported_low_income_multiple,
+            "population.demography.retirement_supported_low_income_multiple_urban",
+            self.retirement_supported_low_income_multiple_urban,
+        );
+        c.share(
+            "population.demography.retirement_supported_low_income_multiple_rural",
+            self.retirement_supported_low_income_multiple_rural,
         );
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         if self.births() {
@@ -1650,7 +1665,8 @@ mod tests {
         // Its multipliers outside 0-1 are refused, naming the key and the value.
         for (key, v) in [
             ("retirement_low_income_multiple", "1.5"),
-            ("retirement_supported_low_income_multiple", "-0.1"),
+            ("retirement_supported_low_income_multiple_urban", "-0.1"),
+            ("retirement_supported_low_income_multiple_rural", "1.2"),
         ] {
             let e = crate::scenario::load_str(&format!("{on}{key} = {v}\n"), "t")
                 .unwrap_err()
@@ -1659,7 +1675,7 @@ mod tests {
             assert!(e.contains(v), "{e}");
         }
         // The supported retirees' multiplier reads tekun's rule: refused with tekun off.
-        let supported = format!("{on}retirement_supported_low_income_multiple = 0.5\n");
+        let supported = format!("{on}retirement_supported_low_income_multiple_rural = 0.5\n");
         assert!(crate::scenario::load_str(&supported, "t").is_ok());
         let e = crate::scenario::load_str(
             &format!("{supported}[programs.tekun]\nenabled = false\n"),
@@ -1668,7 +1684,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            e.contains("population.demography.retirement_supported_low_income_multiple"),
+            e.contains("population.demography.retirement_supported_low_income_multiple_rural"),
             "{e}"
         );
         assert!(e.contains("programs.tekun.enabled"), "{e}");

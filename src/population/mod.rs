@@ -961,7 +961,8 @@ impl PopulationModel {
     /// when it is needed): the generator's rule for a household drawn without one. With
     /// chance `population.income.low_income_share` (times
     /// `population.demography.retirement_low_income_multiple`, and
-    /// `retirement_supported_low_income_multiple` when `supported`) it lives on the basic pension
+    /// `retirement_supported_low_income_multiple_*` of its region when `supported`) it lives on
+    /// the basic pension
     /// (`low_income_level`, yuan per person per month at start-year prices, log sd
     /// `low_income_log_sd`), unless its income is already lower; else its log per-capita
     /// income moves by `no_worker_log_shift`. Assets per person move in proportion, as the
@@ -985,7 +986,10 @@ impl PopulationModel {
         let dem = &self.params.demography;
         let mut chance = self.low_income_share(hh, year) * dem.retirement_low_income_multiple;
         if supported {
-            chance *= dem.retirement_supported_low_income_multiple;
+            chance *= match self.strata.strata[hh.stratum as usize].region {
+                Region::Urban => dem.retirement_supported_low_income_multiple_urban,
+                Region::Rural => dem.retirement_supported_low_income_multiple_rural,
+            };
         }
         let after = if u < chance {
             let z: f64 = rng.sample(StandardNormal);
@@ -1196,21 +1200,27 @@ mod tests {
 
         // The share of n retirements that end on the pension, within 4 binomial se of `want`.
         let n = 2000;
+        let was = hh.stratum;
+        let mut in_stratum =
+            |stratum: u16, pm: &PopulationModel, supported: bool, want: f64, what: &str| {
+                hh.stratum = stratum;
+                let on_pension = (0..n)
+                    .filter(|_| {
+                        hh.log_income_perm = 1000f64.ln();
+                        hh.no_worker_income = false;
+                        pm.retire(&mut hh, &mut rng, 2023, supported);
+                        (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
+                    })
+                    .count();
+                let share = on_pension as f64 / n as f64;
+                let se = (want * (1.0 - want) / n as f64).sqrt();
+                assert!(
+                    (share - want).abs() <= 4.0 * se,
+                    "{what}: share {share}, want {want}, se {se}"
+                );
+            };
         let mut pension_share = |pm: &PopulationModel, supported: bool, want: f64, what: &str| {
-            let on_pension = (0..n)
-                .filter(|_| {
-                    hh.log_income_perm = 1000f64.ln();
-                    hh.no_worker_income = false;
-                    pm.retire(&mut hh, &mut rng, 2023, supported);
-                    (hh.log_income_perm - 200f64.ln()).abs() < 1e-12
-                })
-                .count();
-            let share = on_pension as f64 / n as f64;
-            let se = (want * (1.0 - want) / n as f64).sqrt();
-            assert!(
-                (share - want).abs() <= 4.0 * se,
-                "{what}: share {share}, want {want}, se {se}"
-            );
+            in_stratum(was, pm, supported, want, what)
         };
         s.population.income.low_income_share = 0.25;
         pension_share(
@@ -1231,16 +1241,27 @@ mod tests {
             );
         }
         s.population.demography.retirement_low_income_multiple = 1.0;
-        // The supported retirees' multiplier acts only on a household with a supporter: at 0
-        // none of them takes the pension, while those without keep the share.
-        let dem = &mut s.population.demography;
-        dem.retirement_supported_low_income_multiple = 0.0;
-        let pm = PopulationModel::new(&s, "t").unwrap();
-        pension_share(&pm, true, 0.0, "supported");
-        pension_share(&pm, false, 0.25, "not supported");
+        // The supported retirees' multiplier of the household's region acts only on a
+        // household with a supporter: at 0 (rural) none of them takes the pension, while those
+        // without keep the share, and so do supported urban ones (urban multiple 1).
         s.population
             .demography
-            .retirement_supported_low_income_multiple = 1.0;
+            .retirement_supported_low_income_multiple_rural = 0.0;
+        let pm = PopulationModel::new(&s, "t").unwrap();
+        let stratum_of = |r: Region| {
+            pm.strata
+                .strata
+                .iter()
+                .position(|st| st.region == r)
+                .unwrap() as u16
+        };
+        let (urban, rural) = (stratum_of(Region::Urban), stratum_of(Region::Rural));
+        in_stratum(rural, &pm, true, 0.0, "rural, supported");
+        in_stratum(rural, &pm, false, 0.25, "rural, not supported");
+        in_stratum(urban, &pm, true, 0.25, "urban, supported");
+        s.population
+            .demography
+            .retirement_supported_low_income_multiple_rural = 1.0;
         let pm = PopulationModel::new(&s, "t").unwrap();
 
         // Once retired, or drawn without a worker, it is not cut again (no draw either).

@@ -396,7 +396,7 @@ impl Tekun {
     /// propensity stream, the draw [`Step::household`] reads) against
     /// [`TekunParams::no_supporter_share`], members who left for the towns counting as
     /// supporters. For the population's rule of a household that retires
-    /// (`population.demography.retirement_supported_low_income_multiple`): the stream is
+    /// (`population.demography.retirement_supported_low_income_multiple_*`): the stream is
     /// drawn again here, so the household's standing with the programs is not needed.
     pub fn has_supporter(&self, key: &HouseholdKey, hh: &Household, urban: bool, year: i32) -> bool {
         let mut rng = key.stream(Purpose::Propensity);

@@ -57,13 +57,20 @@ impl Scenario {
         // A retiree's supporter is tekun's rule: without tekun no household counts as
         // supported, and the multiplier would be silently inert.
         let dem = &self.population.demography;
-        if dem.retirement_supported_low_income_multiple != 1.0 && !self.programs.tekun.enabled {
-            c.fail(
-                "population.demography.retirement_supported_low_income_multiple",
-                dem.retirement_supported_low_income_multiple,
-                "allowed: 1 while programs.tekun.enabled = false (who has a supporter is \
-                 tekun's rule); turn tekun on or set it to 1",
-            );
+        for (region, m) in [
+            ("urban", dem.retirement_supported_low_income_multiple_urban),
+            ("rural", dem.retirement_supported_low_income_multiple_rural),
+        ] {
+            if m != 1.0 && !self.programs.tekun.enabled {
+                c.fail(
+                    &format!(
+                        "population.demography.retirement_supported_low_income_multiple_{region}"
+                    ),
+                    m,
+                    "allowed: 1 while programs.tekun.enabled = false (who has a supporter is \
+                     tekun's rule); turn tekun on or set it to 1",
+                );
+            }
         }
         self.metrics.validate(c, &self.simulation);
         self.payers.validate(c);
