@@ -1640,16 +1640,27 @@ mod tests {
         assert_eq!(hh.size, 1);
     }
 
+    /// Scenario text `text` is refused, and the message names every one of `names`.
+    fn refused(text: &str, names: &[&str]) {
+        let e = crate::scenario::load_str(text, "t")
+            .unwrap_err()
+            .to_string();
+        for name in names {
+            assert!(e.contains(name), "{name} not in: {e}");
+        }
+    }
+
     /// `population.demography.KEY = true` loads with ageing, and without it is refused naming
     /// the key and ageing; returns the scenario text with the key on.
     fn refused_without_ageing(key: &str) -> String {
         let on = format!("[population.demography]\nenabled = true\n{key} = true\n");
-        let e =
-            crate::scenario::load_str(&format!("{on}[population.members]\nageing = false\n"), "t")
-                .unwrap_err()
-                .to_string();
-        assert!(e.contains(&format!("population.demography.{key}")), "{e}");
-        assert!(e.contains("population.members.ageing"), "{e}");
+        refused(
+            &format!("{on}[population.members]\nageing = false\n"),
+            &[
+                &format!("population.demography.{key}"),
+                "population.members.ageing",
+            ],
+        );
         assert!(crate::scenario::load_str(&on, "t").is_ok());
         on
     }
@@ -1668,26 +1679,21 @@ mod tests {
             ("retirement_supported_low_income_multiple_urban", "-0.1"),
             ("retirement_supported_low_income_multiple_rural", "1.2"),
         ] {
-            let e = crate::scenario::load_str(&format!("{on}{key} = {v}\n"), "t")
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains(&format!("population.demography.{key}")), "{e}");
-            assert!(e.contains(v), "{e}");
+            refused(
+                &format!("{on}{key} = {v}\n"),
+                &[&format!("population.demography.{key}"), v],
+            );
         }
         // The supported retirees' multiplier reads tekun's rule: refused with tekun off.
         let supported = format!("{on}retirement_supported_low_income_multiple_rural = 0.5\n");
         assert!(crate::scenario::load_str(&supported, "t").is_ok());
-        let e = crate::scenario::load_str(
+        refused(
             &format!("{supported}[programs.tekun]\nenabled = false\n"),
-            "t",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("population.demography.retirement_supported_low_income_multiple_rural"),
-            "{e}"
+            &[
+                "population.demography.retirement_supported_low_income_multiple_rural",
+                "programs.tekun.enabled",
+            ],
         );
-        assert!(e.contains("programs.tekun.enabled"), "{e}");
     }
 
     #[test]
@@ -1772,14 +1778,10 @@ mod tests {
     #[test]
     fn arrivals_without_ageing_or_a_share_outside_0_1_are_refused_naming_the_key() {
         let on = refused_without_ageing("urban_arrivals");
-        let e = crate::scenario::load_str(&format!("{on}urban_arrival_share = 1.5\n"), "t")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("population.demography.urban_arrival_share"),
-            "{e}"
+        refused(
+            &format!("{on}urban_arrival_share = 1.5\n"),
+            &["population.demography.urban_arrival_share", "1.5"],
         );
-        assert!(e.contains("1.5"), "{e}");
     }
 
     #[test]

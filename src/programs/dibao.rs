@@ -1647,7 +1647,7 @@ impl Step for Dibao {
             severe_apart_u: u[8],
             behaviour: self.draw_apply.then(|| key.stream_key(Purpose::Behaviour)),
             admin: (self.draw_error || self.draw_match).then(|| key.stream_key(Purpose::Admin)),
-            supporter_u: u[1],
+            supporter_u: u[super::SUPPORTER_SLOT],
             hidden_u: u[9],
             hidden: false,
             hidden_share: 0.0,

@@ -250,6 +250,24 @@ impl Ledger {
     }
 }
 
+/// The propensity slot that decides whether a household has a supporter able and obliged to
+/// support it: read by tekun (its no-supporter condition), dibao (relatives' support) and the
+/// population's retirees (`Tekun::has_supporter`).
+pub const SUPPORTER_SLOT: usize = 1;
+
+/// A household's first `n` propensity draws: one stream, drawn in slot order (the slots past
+/// `n` hold 0).
+pub(crate) fn propensity_draws(key: &HouseholdKey, n: usize) -> [f64; MAX_PROPENSITIES] {
+    let mut u = [0.0; MAX_PROPENSITIES];
+    if n > 0 {
+        let mut rng = key.stream(Purpose::Propensity);
+        for x in u.iter_mut().take(n) {
+            *x = rng.random();
+        }
+    }
+    u
+}
+
 /// A program as a step of the monthly pipeline. Implemented once per program file; the
 /// engine calls it through [`Rules`] (static dispatch, no trait objects).
 pub trait Step: Sized {
@@ -422,14 +440,7 @@ macro_rules! programs {
 
             /// Set up one household.
             pub fn household(&self, key: &HouseholdKey) -> Households {
-                let mut u = [0.0; MAX_PROPENSITIES];
-                if self.propensities > 0 {
-                    // One stream, drawn in slot order up to the last slot in use.
-                    let mut rng = key.stream(Purpose::Propensity);
-                    for x in u.iter_mut().take(self.propensities) {
-                        *x = rng.random();
-                    }
-                }
+                let u = propensity_draws(key, self.propensities);
                 Households {
                     $($name: self.$name.as_ref().map(|x| x.household(key, &u)),)*
                 }

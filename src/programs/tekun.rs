@@ -392,16 +392,14 @@ pub struct TekunHouse {
 
 impl Tekun {
     /// Whether household `hh` of key `key` (in an urban stratum when `urban`) has a supporter
-    /// able and obliged to support it in `year`: its no-supporter propensity (slot 1 of its
-    /// propensity stream, the draw [`Step::household`] reads) against
+    /// able and obliged to support it in `year`: its no-supporter propensity
+    /// ([`super::SUPPORTER_SLOT`] of its propensity stream, the draw [`Step::household`] reads) against
     /// [`TekunParams::no_supporter_share`], members who left for the towns counting as
     /// supporters. For the population's rule of a household that retires
     /// (`population.demography.retirement_supported_low_income_multiple_*`): the stream is
     /// drawn again here, so the household's standing with the programs is not needed.
     pub fn has_supporter(&self, key: &HouseholdKey, hh: &Household, urban: bool, year: i32) -> bool {
-        let mut rng = key.stream(Purpose::Propensity);
-        let _slot0: f64 = rng.random();
-        let u: f64 = rng.random();
+        let u = super::propensity_draws(key, super::SUPPORTER_SLOT + 1)[super::SUPPORTER_SLOT];
         !no_supporter(u, self.p.no_supporter_share(hh, urban, year), hh)
     }
 }
@@ -424,7 +422,7 @@ impl Step for Tekun {
         TekunHouse {
             state: TekunState::default(),
             rng: self.draw.then(|| key.stream_key(Purpose::Tekun)),
-            no_supporter_u: u[1],
+            no_supporter_u: u[super::SUPPORTER_SLOT],
             no_supporter: false,
             institutional: u[2] < self.p.institutional_share,
             no_one_can_work: false,
