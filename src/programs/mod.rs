@@ -397,6 +397,9 @@ macro_rules! programs {
             pub illness_mask: u16,
             /// How the means test counts income.
             pub means: dibao::MeansTest,
+            /// Tekun's parameters, kept with tekun off too: they decide who has a supporter
+            /// ([`Rules::has_supporter`]).
+            pub supporters: tekun::TekunParams,
         }
 
         /// One household's standing with every enabled program.
@@ -413,6 +416,7 @@ macro_rules! programs {
                     illness_matters: false,
                     illness_mask: 0,
                     means: dibao::MeansTest::new(p),
+                    supporters: p.tekun.clone(),
                 };
                 $(if let Some(x) = &r.$name {
                     r.propensities = r.propensities.max(x.propensities());
@@ -424,8 +428,8 @@ macro_rules! programs {
                 r
             }
 
-            /// Whether `hh` has a supporter by tekun's rule ([`tekun::Tekun::has_supporter`]);
-            /// false with tekun off.
+            /// Whether `hh` has a supporter by tekun's rule ([`tekun::TekunParams::has_supporter`]),
+            /// read with tekun on or off.
             pub fn has_supporter(
                 &self,
                 key: &HouseholdKey,
@@ -433,9 +437,7 @@ macro_rules! programs {
                 urban: bool,
                 year: i32,
             ) -> bool {
-                self.tekun
-                    .as_ref()
-                    .is_some_and(|t| t.has_supporter(key, hh, urban, year))
+                self.supporters.has_supporter(key, hh, urban, year)
             }
 
             /// Set up one household.

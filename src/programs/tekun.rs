@@ -390,17 +390,19 @@ pub struct TekunHouse {
     care_needing: f64,
 }
 
-impl Tekun {
+impl TekunParams {
     /// Whether household `hh` of key `key` (in an urban stratum when `urban`) has a supporter
     /// able and obliged to support it in `year`: its no-supporter propensity
     /// ([`super::SUPPORTER_SLOT`] of its propensity stream, the draw [`Step::household`] reads) against
     /// [`TekunParams::no_supporter_share`], members who left for the towns counting as
     /// supporters. For the population's rule of a household that retires
     /// (`population.demography.retirement_supported_low_income_multiple_*`): the stream is
-    /// drawn again here, so the household's standing with the programs is not needed.
+    /// drawn again here, so the household's standing with the programs is not needed. It reads
+    /// these parameters whether or not tekun pays: who has a supporter is a fact of the
+    /// household, and switching the program off does not change the population.
     pub fn has_supporter(&self, key: &HouseholdKey, hh: &Household, urban: bool, year: i32) -> bool {
         let u = super::propensity_draws(key, super::SUPPORTER_SLOT + 1)[super::SUPPORTER_SLOT];
-        !no_supporter(u, self.p.no_supporter_share(hh, urban, year), hh)
+        !no_supporter(u, self.no_supporter_share(hh, urban, year), hh)
     }
 }
 
@@ -581,13 +583,15 @@ mod tests {
     /// propensity tekun's own standing reads: for every key the answer is the one tekun's
     /// propensity gives at the region's share; over 4,000 keys the share without one is
     /// within 4 binomial se of the rural share (se 0.0072 at 0.3); a member who left for the
-    /// towns is a supporter whatever the draw; with tekun off no household counts as supported.
+    /// towns is a supporter whatever the draw; with tekun off the answers are the same (who has a
+    /// supporter is the household's, not the program's).
     #[test]
     fn a_retiring_households_supporter_is_the_one_tekun_reads() {
         let mut sc = crate::scenario::load_str("", "t").unwrap().scenario;
         sc.programs.tekun.no_supporter_share_rural = 0.3;
         let rules = crate::programs::Rules::new(&sc.programs);
-        let t = rules.tekun.as_ref().unwrap();
+        sc.programs.tekun.enabled = false;
+        let off = crate::programs::Rules::new(&sc.programs);
         let mut hh = crate::population::Household::blank(0, 1, false);
         hh.members[0].age = 70;
         let n = 4_000;
@@ -599,15 +603,13 @@ mod tests {
             assert_eq!(has, own >= 0.3, "key {i}");
             without += !has as u32;
             hh.left = 1;
-            assert!(t.has_supporter(&key, &hh, false, 2023));
+            assert!(rules.has_supporter(&key, &hh, false, 2023));
             hh.left = 0;
+            assert_eq!(off.has_supporter(&key, &hh, false, 2023), has, "off, key {i}");
         }
         let share = without as f64 / n as f64;
         let se = (0.3f64 * 0.7 / n as f64).sqrt();
         assert!((share - 0.3).abs() < 4.0 * se, "share {share}, se {se}");
-        sc.programs.tekun.enabled = false;
-        let off = crate::programs::Rules::new(&sc.programs);
-        assert!(!off.has_supporter(&HouseholdKey::new(9, 0, 1), &hh, false, 2023));
     }
 
     #[test]

@@ -54,24 +54,6 @@ impl Scenario {
             .validate(c, &self.simulation, &self.population.members);
         self.dynamics.validate(c, &self.simulation);
         self.programs.validate(c, &self.simulation);
-        // A retiree's supporter is tekun's rule: without tekun no household counts as
-        // supported, and the multiplier would be silently inert.
-        let dem = &self.population.demography;
-        for (region, m) in [
-            ("urban", dem.retirement_supported_low_income_multiple_urban),
-            ("rural", dem.retirement_supported_low_income_multiple_rural),
-        ] {
-            if m != 1.0 && !self.programs.tekun.enabled {
-                c.fail(
-                    &format!(
-                        "population.demography.retirement_supported_low_income_multiple_{region}"
-                    ),
-                    m,
-                    "allowed: 1 while programs.tekun.enabled = false (who has a supporter is \
-                     tekun's rule); turn tekun on or set it to 1",
-                );
-            }
-        }
         self.metrics.validate(c, &self.simulation);
         self.payers.validate(c);
     }
