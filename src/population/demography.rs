@@ -299,6 +299,18 @@ impl DemographyParams {
                     ),
                 );
             }
+            // The start's 60+ shares are scaled from the table's year, so the census must hold
+            // it too.
+            if let Err(have) = super::AgeTable::census_at(self.table_year) {
+                c.fail(
+                    "population.demography.table_year",
+                    self.table_year,
+                    format!(
+                        "allowed with population.demography.start_ages = \"census\": a year \
+                         synthetic-data/ages-2013-2023.csv holds ({have})"
+                    ),
+                );
+            }
         }
         // Switches that act in the yearly ageing step, and what they do there.
         for (on, key, what) in [
@@ -1944,8 +1956,8 @@ mod tests {
         );
     }
 
-    /// Census start ages need single-year ages, exclude the back-step, and need a start year the
-    /// ages file holds; each refusal names its key, value and what is allowed.
+    /// Census start ages need single-year ages, exclude the back-step, and need a start year and
+    /// a table year the ages file holds; each refusal names its key, value and what is allowed.
     #[test]
     fn census_start_ages_are_refused_without_their_conditions_naming_the_key() {
         let (s, _) = defaults();
@@ -1979,6 +1991,15 @@ mod tests {
             e.contains("simulation.start_year") && e.contains("2011") && e.contains("2013-2023"),
             "{e}"
         );
+        // The table's year is read too: one the file does not hold is refused by its key.
+        sim.start_year = 2017;
+        p.table_year = 2024;
+        let e = check(&p, &sim, &m).expect("table year 2024 refused");
+        assert!(
+            e.contains("population.demography.table_year") && e.contains("2024"),
+            "{e}"
+        );
+        p.table_year = 2023;
         // A start in the table's year reads no start-year ages: nothing to refuse.
         sim.start_year = 2023;
         m.age_shape = crate::population::AgeShape::Uniform;
