@@ -2,10 +2,11 @@
 //! out-of-sample check: the model calibrated on 2022 figures alone, projected into 2023 with
 //! 2023's actual standard increases, against the 2023 figures.
 //!
-//! Both run at the calibration's own sample (10,000 households x 20 replications, the
-//! scenario's seed), so they reproduce the calibration's fit table exactly; the tolerances are
-//! the ones README.md states ("Calibration to 2023"), and a change to the model that worsens
-//! the fit beyond them fails here.
+//! The checks of the 2023 figures run at the calibration's own sample (10,000 households x 20
+//! replications, the scenario's seed); the fit of every target and the out-of-sample check at
+//! 40,000, where tekun's Monte Carlo error is well inside its tolerance. The tolerances are the
+//! ones README.md states ("Calibration to 2023"), and a change to the model that worsens the
+//! fit beyond them fails here.
 
 use safetynet::calibrate::{evaluate, load_targets};
 use safetynet::scenario::{self, parse_override};
@@ -67,9 +68,13 @@ const TOLERANCE_2023: &[(&str, f64)] = &[
     ("dibao_households", 0.10),
 ];
 
+/// At 40,000 households (as the out-of-sample check below): at the calibration's 10,000 x 20
+/// tekun persons' Monte Carlo se is about 4 % of the figure (sd 0.77 m over replications), as
+/// wide as the 5 % tolerance; at 40,000 about 2 %. Tekun's rural no-supporter share was set
+/// between the 2023 fit and the backtest's (`baseline.toml`), so its 2023 error is about -2 %.
 #[test]
 fn shipped_baseline_reproduces_each_2023_target_within_the_stated_tolerance() {
-    let rows: Vec<_> = fit("baseline.toml", "targets-2023.toml", 1)
+    let rows: Vec<_> = fit_at(40_000, "baseline.toml", "targets-2023.toml", 1)
         .into_iter()
         .filter(|(n, _)| !CHECKS_2023.contains(&n.as_str()))
         .collect();

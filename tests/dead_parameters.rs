@@ -143,9 +143,9 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
             ("programs.tekun.no_supporter_cohort_trend", "0.05"),
             ("simulation.households", "20000"),
         ],
-        "the reference year of birth is read only with a cohort trend (0 in full-system-2023; \
-         0.05 here, the value measured in docs/history-notes.md \"Retirement income\"); a year moves the share \
-         5 %, which only a larger run's tekun candidates cross",
+        "the reference year of birth is read only with a cohort trend (0.05, the baseline's, \
+         measured in docs/history-notes.md \"Retirement income\", set here too); a year moves the \
+         share 5 %, which only a larger run's tekun candidates cross",
     ),
     (
         "programs.tekun.unable_supporter_share_60",
@@ -160,10 +160,11 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
         "programs.tekun.unable_supporter_share_70",
         &[
             ("programs.tekun.supporter_age_gap", "15.0"),
-            ("simulation.households", "20000"),
+            ("simulation.households", "40000"),
         ],
         "with the baseline's gap (24) no supporter reaches 70 (ages stop at 90): a gap of 15 \
-         here, for the small run's few tekun candidates aged 85 or more",
+         here, for the run's few tekun candidates aged 85 or more (urban ones are rare: 20,000 \
+         households held none that crossed once tekun's cohort trend was on)",
     ),
     (
         "population.demography.",
