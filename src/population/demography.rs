@@ -289,27 +289,22 @@ impl DemographyParams {
                      the start year's ages)",
                 );
             }
-            if let Err(have) = super::AgeTable::census_at(sim.start_year) {
-                c.fail(
-                    "simulation.start_year",
-                    sim.start_year,
-                    format!(
-                        "allowed with population.demography.start_ages = \"census\": a year \
-                         synthetic-data/ages-2013-2023.csv holds ({have})"
-                    ),
-                );
-            }
-            // The start's 60+ shares are scaled from the table's year, so the census must hold
-            // it too.
-            if let Err(have) = super::AgeTable::census_at(self.table_year) {
-                c.fail(
-                    "population.demography.table_year",
-                    self.table_year,
-                    format!(
-                        "allowed with population.demography.start_ages = \"census\": a year \
-                         synthetic-data/ages-2013-2023.csv holds ({have})"
-                    ),
-                );
+            // The start's ages are the census's of its year, and its 60+ shares are scaled from
+            // the table's year: the ages file must hold both.
+            for (key, year) in [
+                ("simulation.start_year", sim.start_year),
+                ("population.demography.table_year", self.table_year),
+            ] {
+                if let Err(have) = super::AgeTable::census_at(year) {
+                    c.fail(
+                        key,
+                        year,
+                        format!(
+                            "allowed with population.demography.start_ages = \"census\": a year \
+                             synthetic-data/ages-2013-2023.csv holds ({have})"
+                        ),
+                    );
+                }
             }
         }
         // Switches that act in the yearly ageing step, and what they do there.
