@@ -382,7 +382,7 @@ fn ratio_of(run: &(Rows, Rows), key: &str, date: &str, band: f64) -> f64 {
         .find(|r| r[0] == key && r[1] == date)
         .unwrap_or_else(|| panic!("{key} {date}: not in backtest.csv"));
     let num = |i: usize| r[i].parse::<f64>().unwrap();
-    let se = (num(8) - num(7)) / P05_P95_SDS / REPS.sqrt();
+    let se = common::mean_se(num(7), num(8), REPS);
     assert!(
         se < band * num(5) / 3.0,
         "{key} {date}: se {se:.4} too large for the check"
@@ -708,8 +708,6 @@ fn read_csv(p: &std::path::Path) -> Vec<Vec<String>> {
 }
 
 const REPS: f64 = 8.0;
-/// Width of a normal 90 % interval in standard deviations (p05 to p95).
-const P05_P95_SDS: f64 = 2.0 * 1.6449;
 
 /// The figure `key` at `date` within `tol` (relative) of the official value. The standard
 /// error of the model mean is estimated from the 90 % interval over replications ((p95 − p05)
@@ -739,7 +737,7 @@ fn row_within(r: &[String], tol: f64, sample: &str) {
     assert_eq!(r[11], sample, "{key} {date}: sample");
     let num = |i: usize| r[i].parse::<f64>().unwrap();
     let (official, mean, p05, p95) = (num(5), num(6), num(7), num(8));
-    let se = (p95 - p05) / P05_P95_SDS / REPS.sqrt();
+    let se = common::mean_se(p05, p95, REPS);
     assert!(
         se < tol * official / 3.0,
         "{key} {date}: se {se:.4} too large for the check"
@@ -768,7 +766,7 @@ fn change_of(run: &(Rows, Rows), pp: f64) {
         .expect("the change 2021-09 to 2023-09 in backtest-changes.csv");
     let num = |i: usize| r[i].parse::<f64>().unwrap();
     let (official, mean, p05, p95) = (num(3), num(4), num(5), num(6));
-    let se = (p95 - p05) / P05_P95_SDS / REPS.sqrt();
+    let se = common::mean_se(p05, p95, REPS);
     assert!(se < pp / 3.0, "se {se:.3} pp too large for the check");
     assert!(
         (mean - official).abs() <= pp,

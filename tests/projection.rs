@@ -3,6 +3,8 @@
 //! figure dated in its horizon. Figures later than the start year are the held-back check of
 //! issue 10: dibao persons within 5 % (urban within 10 %).
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -45,6 +47,9 @@ fn projection_of(
     let mut r = csv::Reader::from_path(dir.join("out/backtest.csv")).unwrap();
     r.records().map(|x| x.unwrap()).collect()
 }
+
+/// Replications of every projection here.
+const REPS: f64 = 12.0;
 
 fn col(rec: &csv::StringRecord, i: usize) -> &str {
     rec.get(i).unwrap()
@@ -105,7 +110,7 @@ fn two_years_change_within(changes: &Path) {
     // model_p95_pct, error_pp, ...
     let num = |i: usize| col(&rec, i).parse::<f64>().unwrap();
     let (official, mean, p05, p95) = (num(3), num(4), num(5), num(6));
-    let se = (p95 - p05) / 3.29 / 12.0_f64.sqrt();
+    let se = common::mean_se(p05, p95, REPS);
     assert!(
         se < 2.0 / 3.0,
         "se {se:.2} points too large for a 2-point check"
@@ -170,7 +175,6 @@ fn meets_the_later_caseloads(rows: &[csv::StringRecord]) {
 /// to which `tol` gives a tolerance (percent) within it, the se of the mean (the 90 %
 /// interval's width / 3.29 / √12) below a third of it; returns how many were checked.
 fn later_within(rows: &[csv::StringRecord], tol: impl Fn(&str) -> Option<f64>) -> usize {
-    let reps = 12.0_f64;
     let mut checked = 0;
     for r in rows {
         let (figure, date) = (col(r, 0), col(r, 1));
@@ -182,7 +186,7 @@ fn later_within(rows: &[csv::StringRecord], tol: impl Fn(&str) -> Option<f64>) -
         }
         let num = |i: usize| col(r, i).parse::<f64>().unwrap();
         let (official, mean, p05, p95) = (num(5), num(6), num(7), num(8));
-        let se_pct = (p95 - p05) / 3.29 / reps.sqrt() / official * 100.0;
+        let se_pct = common::mean_se(p05, p95, REPS) / official * 100.0;
         let err = (mean / official - 1.0) * 100.0;
         assert!(
             se_pct < tol / 3.0,

@@ -10,6 +10,13 @@ use std::time::Duration;
 /// Tiny simulation sizes: a run finishes in well under a second.
 pub const TINY: [&str; 6] = ["--households", "300", "--reps", "2", "--years", "2"];
 
+/// Standard error of a mean over `reps` replications from their 90 % interval (p05 to p95):
+/// its width over 2 × 1.6449 normal sds, over √reps. The backtest's and projection's tests
+/// require it below a third of a check's tolerance, so a pass or a failure is not noise.
+pub fn mean_se(p05: f64, p95: f64, reps: f64) -> f64 {
+    (p95 - p05) / (2.0 * 1.6449) / reps.sqrt()
+}
+
 /// A file of the repository by its relative path.
 pub fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
