@@ -248,7 +248,7 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
             "programs.temporary.epidemic_yearly_prob",
             "{ 2000 = 0.0, 2022 = 0.0234, 2023 = 0.05 }",
         )],
-        "the epidemic rule is dated 2022 in the baseline, before the run's start",
+        "the epidemic rule is dated 2020 and 2022 in the baseline, before the run's start",
     ),
     (
         "dynamics.income.poor_area.",
