@@ -90,3 +90,62 @@ fn every_shipped_scenario_is_mentioned_in_scenarios_readme() {
         "scenarios/README.md does not mention these scenario files: {missing:?}"
     );
 }
+
+/// `synthetic-data/history.csv` passes its own checker (`synthetic-data/check_history.py`:
+/// every key in the vocabulary and in SOURCES.md, units, date forms, a source that names no
+/// machine path, no unmarked conflicts), and the checker refuses a copy with one bad row (a
+/// source that is a path on this machine), with exit code 2 naming the row.
+#[test]
+fn history_csv_passes_its_checker_and_the_checker_refuses_a_machine_path() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("synthetic-data");
+    let script = dir.join("check_history.py");
+    let run = |csv: &Path| {
+        std::process::Command::new("python3")
+            .arg(&script)
+            .arg(csv)
+            .output()
+            .expect("python3 is needed for this test (.ci/run's machine has it)")
+    };
+    let ok = run(&dir.join("history.csv"));
+    assert!(
+        ok.status.success(),
+        "check_history.py refused history.csv:\n{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // The first data row's source (the fifth column) replaced by a path on this machine.
+    let mut cells: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(lines[1].as_bytes())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    cells[4] = "/work/shared/data/history-2013-2023.csv".to_string();
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(&cells).unwrap();
+    lines[1] = String::from_utf8(w.into_inner().unwrap())
+        .unwrap()
+        .trim_end()
+        .to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("history.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let refused = run(&bad);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "a machine path must be refused"
+    );
+    let said = String::from_utf8_lossy(&refused.stdout).to_string()
+        + &String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("/work/shared"),
+        "the error names the value: {said}"
+    );
+}
