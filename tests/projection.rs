@@ -89,6 +89,44 @@ fn the_default_projection_meets_the_later_official_caseloads() {
     meets_the_later_caseloads(&rows);
     follows_the_population_change(&rows);
     two_years_change_within(&dir.path().join("out/backtest-changes.csv"));
+    meets_the_2023_figures_as_published(&rows);
+}
+
+/// Issue 10's 2023 criteria as the figures were published, not annualised: the calibration
+/// (`tests/calibrated_baseline.rs`) fits full-year targets, January–September flows × 12 / 9;
+/// here the same run reads the confirmed rows of 2023 as dated, a stock at its month and a flow
+/// over its months (the season weighs October–December), each within 5 % with the se of its
+/// mean below a third of that. Dibao persons September 2023, dibao and tekun spending
+/// January–September, tekun persons September, the press brief's H1 total. Temporary
+/// assistance's rows are left out: at this sample their se (3–4 %) is above a third of 5 %.
+/// Measured (5 December 2026): +1.4, −0.9, −3.5, −1.8, −1.1 %.
+fn meets_the_2023_figures_as_published(rows: &[csv::StringRecord]) {
+    let wanted = [
+        ("dibao_persons_total", "2023-09"),
+        ("dibao_spend_total", "2023-01/2023-09"),
+        ("tekun_persons_total", "2023-09"),
+        ("tekun_spend_total", "2023-01/2023-09"),
+        ("assist_spend_dibao_tekun_temp", "2023-01/2023-06"),
+    ];
+    for (figure, date) in wanted {
+        let r = rows
+            .iter()
+            .find(|r| col(r, 0) == figure && col(r, 1) == date)
+            .unwrap_or_else(|| panic!("{figure} {date}: not in backtest.csv"));
+        assert_eq!(col(r, 12), "yes", "{figure} {date}: a confirmed row");
+        let num = |i: usize| col(r, i).parse::<f64>().unwrap();
+        let (official, mean, p05, p95) = (num(5), num(6), num(7), num(8));
+        let se_pct = common::mean_se(p05, p95, REPS) / official * 100.0;
+        let err = (mean / official - 1.0) * 100.0;
+        assert!(
+            se_pct < 5.0 / 3.0,
+            "{figure} {date}: se {se_pct:.2} % too large for a 5 % check"
+        );
+        assert!(
+            err.abs() <= 5.0,
+            "{figure} {date}: official {official}, model {mean:.2} ({err:+.1} %), allowed ±5 %"
+        );
+    }
 }
 
 /// The held-back change of dibao persons over two years, September 2023 → September 2025
