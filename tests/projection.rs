@@ -160,14 +160,15 @@ fn two_years_change_within(changes: &Path) {
 }
 
 /// The baseline's population change against the NBS's figures of 2024 and 2025 (in the
-/// history file; the start year has no January events): births and deaths within 6 %, persons
+/// history file; the start year has no January events): births and deaths within 5 % (the
+/// held-back figures' tolerance of issue 10; 6 % until 5 December 2026), persons
 /// aged 60 or more within 3 %, each with the se of the mean (as in `meets_the_later_caseloads`)
 /// below a third of its tolerance. Measured at this run's size with single-year ages: births
 /// −2.3 % and −3.6 %, deaths +1.5 % and +3.9 %, 60+ +2.3 % and +0.8 % (docs/history-notes.md "Ages by single
 /// year"; with uniform ages −0.6 / −1.6 %, +1.5 / +3.0 %, +0.7 / −1.4 %).
 fn follows_the_population_change(rows: &[csv::StringRecord]) {
     let checked = later_within(rows, |figure| match figure {
-        "births" | "deaths" => Some(6.0),
+        "births" | "deaths" => Some(5.0),
         "population_60plus" => Some(3.0),
         _ => None,
     });
