@@ -578,7 +578,8 @@ impl IncomeState {
     /// window's own generator: one normal for the persistent term (none in a window's last
     /// month) and one if transitory noise is on. Household shocks carry their own waiting
     /// times (see [`ShockClock`]): one geometric draw per shock, none in the months between.
-    /// The count of draws never depends on the household's income.
+    /// The count of draws never depends on the household's income. `has_worker` (the
+    /// household has someone able to work) is asked only in a month a job loss may start.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn step(
@@ -586,7 +587,7 @@ impl IncomeState {
         d: &DynamicsParams,
         w: &Windows,
         hh: &Household,
-        has_worker: bool,
+        has_worker: impl Fn() -> bool,
         ln_index: f64,
         ln_disaster: f64,
         grid_end: u32,
@@ -594,6 +595,10 @@ impl IncomeState {
         let n = self.month;
         let change = n == self.next_change;
         let started = if change {
+            // `advance` reads it only when a job loss starts now (the first waiting times
+            // not yet drawn, one may), so it is asked only then.
+            let job_loss_now = !self.clock.drawn || self.clock.start[2] == n;
+            let has_worker = job_loss_now && has_worker();
             let (started, next) =
                 self.clock
                     .advance(n, &d.shocks, has_worker, &mut self.rng_shocks);
@@ -852,10 +857,18 @@ impl IncomeState {
             prob: on.yearly_prob_elderly.max(0.0),
         };
         // The members age as the year's walk reaches them.
-        let retire = pop.demography.params.retirement_income && pop.earners(hh) > 0;
+        // With earners before the year, it retires when it has none after; one that stays an
+        // earner through a year of ageing alone keeps them when no one has an onset, dies or
+        // leaves (a birth adds no earner's loss), so only other years count them again.
+        let (retire, stays) = if pop.demography.params.retirement_income {
+            pop.earners_through_year(hh, m.max_age)
+        } else {
+            (false, false)
+        };
         let year = pop.demography.age_and_step(hh, yv, m, st, onset, rng);
         self.january = year;
-        if retire && hh.size > 0 && !year.arrives && pop.earners(hh) == 0 {
+        let kept = stays && year.onsets == 0 && year.died == 0 && year.left == 0;
+        if retire && hh.size > 0 && !year.arrives && !kept && pop.earners(hh) == 0 {
             // Its own stream per year, drawn only now: no other draw moves.
             let mut r = crate::rng::unit_year_stream(unit, Purpose::Retirement, yv.year);
             // Asked only of a household that retires: whether a supporter's transfers keep it

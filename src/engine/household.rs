@@ -208,9 +208,10 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     // read only where some line does not follow from the context, where `progs` is made).
     let inert_of = |progs: &Option<Households>| progs.as_ref().map_or(0, |p| rules.inert(p));
     let mut inert = inert_of(&progs);
-    // Read only when a job loss starts (`ShockClock`): none can without its chance.
+    // Whether the household has a worker is asked only when a job loss starts (`ShockClock`),
+    // of the household as it is that month (it changes only in January): none can start
+    // without its chance.
     let job_loss = d.shocks.job_loss.monthly_prob > 0.0;
-    let mut has_worker = job_loss && hh.workers(members) > 0;
     // Births and deaths are recorded only where population change can make them; without
     // it the members' ages are a function of their start ages (`elderly_from_start_ages`).
     let demography_on = members.ageing && model.pop.demography.enabled();
@@ -256,7 +257,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 d,
                 windows,
                 &hh,
-                has_worker,
+                || job_loss && hh.workers(members) > 0,
                 $ln_index,
                 disaster[mb],
                 grid[mb],
@@ -470,12 +471,6 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 assist = SpellTracker::new(false);
                 poverty = SpellTracker::new(false);
             }
-            has_worker = job_loss && hh.workers(members) > 0;
-        }
-        if demography_on {
-            // Deaths, births and departures change who is there: the year's events and its
-            // persons aged 60+ are recorded as the year starts.
-            demography_counts(acc, st_idx, t, &hh, &income);
         }
         let row = &rows[t];
         let mut ln_index = row.ln_index;
@@ -577,6 +572,12 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         let standard_fen = 6 * k * row.fen_standard;
         // The year's two half-year slots (`Counters::slot`), taken together.
         let slots = acc.year_slots(st_idx, t);
+        if demography_on {
+            // Deaths, births and departures change who is there: the year's events and its
+            // persons aged 60+, as the year started (the household and its January step's
+            // events change only in January), recorded with the year's other counts.
+            demography_counts(slots, t, &hh, &income);
+        }
         for (slot, g) in slots.iter_mut().zip(gaps.iter_mut()) {
             g.flush(k, slot);
             slot[c::HH_MONTHS] += 6;
@@ -597,26 +598,21 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     }
 }
 
-/// Year `t`'s counts of population change as the year starts, after its January step: that
-/// step's births and deaths (`IncomeState::january`, in the first half: the year starts with
-/// them) and the person-months aged 60 or more (`population::STAT_ELDERLY_AGE`). Out of line,
-/// as [`elderly_from_start_ages`].
+/// Year `t`'s counts of population change as the year starts, after its January step, into
+/// the year's two half-year `slots` (`Counters::year_slots`): that step's births and deaths
+/// (`IncomeState::january`, in the first half: the year starts with them) and the
+/// person-months aged 60 or more (`population::STAT_ELDERLY_AGE`). Out of line, as
+/// [`elderly_from_start_ages`].
 #[inline(never)]
-fn demography_counts(
-    acc: &mut Counters,
-    st_idx: usize,
-    t: usize,
-    hh: &Household,
-    income: &IncomeState,
-) {
+fn demography_counts(slots: &mut [[i64; c::N]; 2], t: usize, hh: &Household, income: &IncomeState) {
     if t > 0 {
         let ev = income.january;
-        let slot = acc.slot(st_idx, t, 0);
+        let slot = &mut slots[0];
         slot[c::BIRTHS] += ev.born as i64;
         slot[c::DEATHS] += ev.died as i64;
     }
     let elderly = 6 * hh.elderly() as i64;
-    for slot in acc.year_slots(st_idx, t).iter_mut() {
+    for slot in slots.iter_mut() {
         slot[c::ELDERLY_PERSON_MONTHS] += elderly;
     }
 }

@@ -157,11 +157,9 @@ impl AgeTable {
         }
         let (l, h) = (lo as usize, hi as usize);
         let t = self.cum[l] + u * (self.cum[h + 1] - self.cum[l]);
-        let mut a = l;
-        while a < h && self.cum[a + 1] <= t {
-            a += 1;
-        }
-        a as u8
+        // The first age `a` in `l..h` with `cum[a + 1] > t`, else `h`: `cum` never falls, so
+        // a binary search finds the age a walk up from `l` would stop at.
+        (l + self.cum[l + 1..=h].partition_point(|&c| c <= t)) as u8
     }
 
     /// Share 0–1 of the band `lo..=hi` aged `min` or more ([`Self::draw`]'s law).

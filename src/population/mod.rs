@@ -928,6 +928,28 @@ impl PopulationModel {
         hh.earners(&self.params.members, extra)
     }
 
+    /// Whether `hh` has earners ([`Self::earners`] > 0), and whether one of them stays an
+    /// earner through a January in which members only age a year (up to `max_age`): then
+    /// a year with no onset, death or departure leaves it with earners.
+    #[inline]
+    pub fn earners_through_year(&self, hh: &Household, max_age: u8) -> (bool, bool) {
+        let inc = &self.params.income;
+        let extra = match self.strata.strata[hh.stratum as usize].region {
+            Region::Urban => inc.earning_past_working_age_urban,
+            Region::Rural => inc.earning_past_working_age_rural,
+        };
+        let m = &self.params.members;
+        let top = m.working_age_max.saturating_add(extra);
+        let (mut any, mut stays) = (false, false);
+        for p in hh.members() {
+            if able_between(p, m.working_age_min, top) {
+                any = true;
+                stays |= p.age.saturating_add(1).min(max_age) <= top;
+            }
+        }
+        (any, stays)
+    }
+
     /// Share 0–1 of the households with no one able to work that live on the basic pension
     /// alone, for `hh` at its ages in calendar `year`: `population.income.low_income_share`
     /// (times `low_income_urban_multiple` in an urban stratum), times

@@ -244,10 +244,15 @@ impl AdminParams {
     /// `share` of households would apply on their own: those below `share` do; of the rest,
     /// the enrolment drive's share of that year (the lowest propensities above `share`).
     pub fn would_apply(&self, u: f64, share: f64, year: i32) -> bool {
+        u < share || self.would_apply_in(u, share, self.enrolment_drive.at(year).unwrap_or(0.0))
+    }
+
+    /// [`AdminParams::would_apply`] with the year's enrolment drive `drive` looked up.
+    #[inline]
+    pub fn would_apply_in(&self, u: f64, share: f64, drive: f64) -> bool {
         if u < share {
             return true;
         }
-        let drive = self.enrolment_drive.at(year).unwrap_or(0.0);
         drive > 0.0 && share < 1.0 && (u - share) / (1.0 - share) < drive
     }
 
@@ -1250,6 +1255,41 @@ pub struct Dibao {
     /// `admin.imputed_earnings_share` not 0): else both are 0 yuan and the yearly facts
     /// count no workers for them.
     supports: bool,
+    /// What the yearly facts look up per calendar year from [`YEARS_FROM`] and region (rural,
+    /// urban): [`Dibao::year_looks`], made once (years outside it are looked up); empty when
+    /// the facts read none of it (`YearLooks::NONE` then reads as the schedules would).
+    year_looks: Vec<[YearLooks; 2]>,
+}
+
+/// The first calendar year of [`Dibao::year_looks`]' table (the lowest `from_year` allowed).
+const YEARS_FROM: i32 = 1949;
+/// Years in that table (to 2100, the highest `from_year` allowed).
+const YEARS_IN: usize = 152;
+
+/// The values of a calendar year and region that dibao's yearly facts read from its
+/// schedules.
+#[derive(Debug, Clone, Copy)]
+struct YearLooks {
+    /// `admin.ln_relaxed` where `relaxes`, else 0.
+    relax: f64,
+    /// `admin.unseen_share`.
+    unseen: f64,
+    /// `admin.monthly_match_prob` where `draw_match`, else 0.
+    match_prob: f64,
+    /// The year's `admin.enrolment_drive` (0 where unset).
+    drive: f64,
+}
+
+impl YearLooks {
+    /// What the yearly facts take where they read nothing of the schedules: no relaxation, no
+    /// matching, and the unseen share and drive unread (`unverified`, `drives` and
+    /// `ln_declared` off).
+    const NONE: YearLooks = YearLooks {
+        relax: 0.0,
+        unseen: 0.0,
+        match_prob: 0.0,
+        drive: 0.0,
+    };
 }
 
 /// A household's standing with dibao, its streams and its yearly facts.
@@ -1392,8 +1432,14 @@ impl Dibao {
     /// (0 where `relaxes` is off), as the yearly facts have it.
     #[inline]
     fn line_with(&self, y: &YearCtx, relax: f64) -> f64 {
+        self.line_seen(y, relax, self.p.admin.unseen_share(y.urban, y.year))
+    }
+
+    /// [`Dibao::line_with`] with the year's unseen share `unseen` already looked up.
+    #[inline]
+    fn line_seen(&self, y: &YearCtx, relax: f64, unseen: f64) -> f64 {
         let line = y.ln_standard - self.ln_counted;
-        let line = if self.ln_declared != 0.0 && self.p.admin.unseen_share(y.urban, y.year) > 0.0 {
+        let line = if self.ln_declared != 0.0 && unseen > 0.0 {
             line - self.ln_declared
         } else {
             line
@@ -1401,6 +1447,41 @@ impl Dibao {
         match relax {
             0.0 => line,
             r => line + r,
+        }
+    }
+
+    /// What the yearly facts read of the schedules in calendar `year` in a region
+    /// ([`YearLooks`]).
+    fn looks_of(&self, urban: bool, year: i32) -> YearLooks {
+        YearLooks {
+            relax: if self.relaxes {
+                self.p.admin.ln_relaxed(urban, year)
+            } else {
+                0.0
+            },
+            unseen: self.p.admin.unseen_share(urban, year),
+            match_prob: if self.draw_match {
+                self.p.admin.monthly_match_prob(year)
+            } else {
+                0.0
+            },
+            drive: self.p.admin.enrolment_drive.at(year).unwrap_or(0.0),
+        }
+    }
+
+    /// The yearly facts read some of [`YearLooks`].
+    fn reads_looks(&self) -> bool {
+        self.relaxes || self.unverified || self.draw_match || self.drives || self.ln_declared != 0.0
+    }
+
+    /// [`Dibao::looks_of`], from the table made with the rule where it holds the year
+    /// ([`YearLooks::NONE`] where the facts read none of it).
+    #[inline]
+    fn year_looks(&self, urban: bool, year: i32) -> YearLooks {
+        match self.year_looks.get(year.wrapping_sub(YEARS_FROM) as u32 as usize) {
+            Some(r) => r[urban as usize],
+            None if self.year_looks.is_empty() => YearLooks::NONE,
+            None => self.looks_of(urban, year),
         }
     }
 
@@ -1620,6 +1701,15 @@ impl Step for Dibao {
             unverified: p.dibao.admin.unverified_on(),
             supports: p.dibao.admin.support_share != 0.0
                 || p.dibao.admin.imputed_earnings_share != 0.0,
+            year_looks: Vec::new(),
+        })
+        .map(|mut d| {
+            if d.reads_looks() {
+                d.year_looks = (0..YEARS_IN as i32)
+                    .map(|i| [false, true].map(|urban| d.looks_of(urban, YEARS_FROM + i)))
+                    .collect();
+            }
+            d
         })
     }
 
@@ -1664,6 +1754,7 @@ impl Step for Dibao {
     }
 
     fn year(&self, h: &mut DibaoHouse, y: &YearCtx) -> f64 {
+        let looks = self.year_looks(y.urban, y.year);
         let factor = self.residence.take_up_factor(y.hh.migrant);
         h.facts = DibaoHousehold::new(
             &self.p,
@@ -1677,11 +1768,7 @@ impl Step for Dibao {
         if let Some(cut) = y.quota_cut {
             h.facts.ln_quota = (1.0 - cut).ln();
         }
-        let relax = if self.relaxes {
-            self.p.admin.ln_relaxed(y.urban, y.year)
-        } else {
-            0.0
-        };
+        let relax = looks.relax;
         if relax != 0.0 {
             // Over the cost of applying, 0 when there is none (`DibaoHousehold::new`).
             h.facts.ln_apply_line += relax;
@@ -1695,22 +1782,21 @@ impl Step for Dibao {
         };
         let a = &self.p.admin;
         // The enrolment drive of the year brings in households that would not apply alone.
-        // `AdminParams::would_apply`, its drive looked up only where some year has one.
+        // `AdminParams::would_apply`, its drive read only where some year has one.
         let share = self.p.take_up.ever_apply * factor;
         h.facts.would_apply =
-            h.take_up_u < share || (self.drives && a.would_apply(h.take_up_u, share, y.year));
+            h.take_up_u < share || (self.drives && a.would_apply_in(h.take_up_u, share, looks.drive));
         h.hidden_share = a.hidden_share(y.urban);
         if !self.spells {
             h.hidden = h.hidden_u < h.hidden_share;
         }
         // Refused with spells (validation), so `hidden` is the fixed trait here.
-        h.unverified = self.unverified && a.unverified(h.hidden_u, y.urban, y.year);
-        // Read only when matching is on (its `powf` cost more than the rest of the year).
-        h.match_prob = if self.draw_match {
-            a.monthly_match_prob(y.year)
-        } else {
-            0.0
-        };
+        // `AdminParams::unverified`, with the year's unseen share.
+        h.unverified = self.unverified
+            && h.hidden_u >= a.hidden_share(y.urban)
+            && h.hidden_u < looks.unseen;
+        // Made once per year and region (its `powf` cost more than the rest of the year).
+        h.match_prob = looks.match_prob;
         if self.supports {
             let mut workers = 0.0;
             for m in y.hh.members() {
@@ -1751,7 +1837,7 @@ impl Step for Dibao {
             .filter(|m| m.age >= crate::population::STAT_ELDERLY_AGE)
             .count() as i64;
         // Nobody applies, and no review passes, with counted income at or above the standard.
-        self.line_with(y, relax)
+        self.line_seen(y, relax, looks.unseen)
     }
 
     fn line(&self, y: &YearCtx) -> Option<f64> {
