@@ -920,12 +920,18 @@ impl PopulationModel {
     /// `population.income.earning_past_working_age_*`).
     #[inline]
     pub fn earners(&self, hh: &Household) -> u8 {
+        hh.earners(&self.params.members, self.earning_extra(hh))
+    }
+
+    /// Years past the working age that `hh`'s region still earns
+    /// (`population.income.earning_past_working_age_{urban,rural}`).
+    #[inline]
+    fn earning_extra(&self, hh: &Household) -> u8 {
         let inc = &self.params.income;
-        let extra = match self.strata.strata[hh.stratum as usize].region {
+        match self.strata.strata[hh.stratum as usize].region {
             Region::Urban => inc.earning_past_working_age_urban,
             Region::Rural => inc.earning_past_working_age_rural,
-        };
-        hh.earners(&self.params.members, extra)
+        }
     }
 
     /// Whether `hh` has earners ([`Self::earners`] > 0), and whether one of them stays an
@@ -933,13 +939,8 @@ impl PopulationModel {
     /// a year with no onset, death or departure leaves it with earners.
     #[inline]
     pub fn earners_through_year(&self, hh: &Household, max_age: u8) -> (bool, bool) {
-        let inc = &self.params.income;
-        let extra = match self.strata.strata[hh.stratum as usize].region {
-            Region::Urban => inc.earning_past_working_age_urban,
-            Region::Rural => inc.earning_past_working_age_rural,
-        };
         let m = &self.params.members;
-        let top = m.working_age_max.saturating_add(extra);
+        let top = m.working_age_max.saturating_add(self.earning_extra(hh));
         let (mut any, mut stays) = (false, false);
         for p in hh.members() {
             if able_between(p, m.working_age_min, top) {

@@ -218,7 +218,13 @@ impl AdminParams {
     /// hidden share and below it plus the unverified share. Such a household only declares
     /// less (`undeclared_share`); hidden income and the unverified state never overlap.
     pub fn unverified(&self, u: f64, urban: bool, year: i32) -> bool {
-        u >= self.hidden_share(urban) && u < self.unseen_share(urban, year)
+        self.unverified_in(u, urban, self.unseen_share(urban, year))
+    }
+
+    /// [`AdminParams::unverified`] with the year's unseen share `unseen` looked up.
+    #[inline]
+    pub fn unverified_in(&self, u: f64, urban: bool, unseen: f64) -> bool {
+        u >= self.hidden_share(urban) && u < unseen
     }
 
     /// Some year has households the verification has not seen.
@@ -1791,10 +1797,7 @@ impl Step for Dibao {
             h.hidden = h.hidden_u < h.hidden_share;
         }
         // Refused with spells (validation), so `hidden` is the fixed trait here.
-        // `AdminParams::unverified`, with the year's unseen share.
-        h.unverified = self.unverified
-            && h.hidden_u >= a.hidden_share(y.urban)
-            && h.hidden_u < looks.unseen;
+        h.unverified = self.unverified && a.unverified_in(h.hidden_u, y.urban, looks.unseen);
         // Made once per year and region (its `powf` cost more than the rest of the year).
         h.match_prob = looks.match_prob;
         if self.supports {
