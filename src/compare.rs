@@ -297,7 +297,7 @@ pub fn delta_table(rows: &[DeltaRow], reform: &str, start_year: i32, years: u32)
 // ---------------------------------------------------------------------------------------------
 
 /// Simulation settings every grid point must share (they define the households and shocks).
-const SHARED_KEYS: [&str; 7] = [
+const SHARED_KEYS: [&str; 9] = [
     "simulation.households",
     "simulation.replications",
     "simulation.seed",
@@ -305,6 +305,8 @@ const SHARED_KEYS: [&str; 7] = [
     "simulation.start_year",
     "simulation.burn_in_months",
     "simulation.start",
+    "simulation.replay_months",
+    "simulation.replay_band",
 ];
 
 /// A grid over scenario keys: every combination of the listed values is one point.

@@ -755,6 +755,34 @@ impl IncomeState {
         (mb, out, skipped)
     }
 
+    /// The household's past as a replayed start (`simulation.start = "replayed"`) draws it
+    /// ([`PastIncome`]), from the month last stepped: `has_worker` (job losses can start) and
+    /// `ln_disaster_now` (this month's disaster factor, log) as they are now, and
+    /// `simulation.replay_months` and `replay_band`.
+    pub fn past_income<'a>(
+        &self,
+        d: &'a DynamicsParams,
+        has_worker: bool,
+        ln_disaster_now: f64,
+        sim: &SimulationParams,
+    ) -> PastIncome<'a> {
+        let k = ((self.win_end - self.month) as usize).min(MAX_WINDOW - 1);
+        let (p0, e0) = (self.persistent, self.win_noise[k]);
+        PastIncome {
+            d,
+            unit: self.unit,
+            rates: ShockRates {
+                rate: self.clock.rate,
+                ln_factor: self.clock.ln_factor,
+            },
+            persistent: p0,
+            now: p0 + e0 + self.clock.shift + ln_disaster_now,
+            has_worker,
+            months: sim.replay_months,
+            band: sim.replay_band,
+        }
+    }
+
     /// The month's income once the shocks are settled and its window is open: the
     /// persistent term steps on the bridge to the window's end value (its path chained when
     /// the window opened).
@@ -1115,6 +1143,93 @@ pub struct ShockRates {
     ln_factor: [f64; 3],
 }
 
+/// A household's past before a replayed start's first month (`simulation.start = "replayed"`),
+/// drawn only when a program asks for it ([`PastIncome::changes`]): a stationary past with
+/// the household as it is now.
+#[derive(Debug, Clone, Copy)]
+pub struct PastIncome<'a> {
+    d: &'a DynamicsParams,
+    unit: u64,
+    rates: ShockRates,
+    /// The first month's persistent term, and its log income less the permanent part.
+    persistent: f64,
+    now: f64,
+    has_worker: bool,
+    months: u32,
+    band: f64,
+}
+
+impl PastIncome<'_> {
+    /// `simulation.replay_band`: log points above the standard beyond which a household's
+    /// past is not replayed (it is taken as off the roll).
+    pub fn band(&self) -> f64 {
+        self.band
+    }
+
+    /// The log income of each past month less the first month's, the month before it first
+    /// (`[j]` is the first month's index − 1 − j), `simulation.replay_months` of them. The
+    /// persistent term is drawn backward from the first month's (a stationary AR(1) reversed
+    /// in time has the same law), with fresh transitory noise; the household's shocks and its
+    /// stratum's disasters are drawn forward over those months at their chances, from none in
+    /// force and independently of the first month's, which are taken out. Draws from the
+    /// household's replay stream only (`Purpose::Replay`), so no other draw moves.
+    pub fn changes(&self) -> Box<[f64]> {
+        let d = self.d;
+        let n = self.months as usize;
+        let mut rng = unit_stream(self.unit, Purpose::Replay);
+        // Shocks and disasters forward from the oldest month (index 0), as the run's clock.
+        let mut shift = vec![0.0; n];
+        let mut clock = ShockClock {
+            rate: self.rates.rate,
+            ln_factor: self.rates.ln_factor,
+            ..ShockClock::default()
+        };
+        let dis = &d.shocks.disaster;
+        let dis_rate = if dis.monthly_prob > 0.0 {
+            -(-dis.monthly_prob).ln_1p()
+        } else {
+            0.0
+        };
+        let ln_dis = dis.income_factor.ln();
+        // Months to the next start at rate `r` a month: geometric, as a monthly coin.
+        let wait = |rng: &mut StreamRng, r: f64| -> u64 {
+            if r <= 0.0 {
+                return u64::MAX;
+            }
+            let e: f64 = Exp1.sample(rng);
+            (e / r).min(u32::MAX as f64) as u64
+        };
+        let (mut next, mut dis_start, mut dis_end) = (0u32, wait(&mut rng, dis_rate), 0u64);
+        for (i, s) in shift.iter_mut().enumerate() {
+            if i as u32 == next {
+                next = clock
+                    .advance(i as u32, &d.shocks, self.has_worker, &mut rng)
+                    .1;
+            }
+            let i = i as u64;
+            if i == dis_start {
+                dis_end = i + dis.duration_months as u64;
+                dis_start = (i + 1).saturating_add(wait(&mut rng, dis_rate));
+            }
+            *s = clock.shift + if i < dis_end { ln_dis } else { 0.0 };
+        }
+        let (rho, sd, tsd) = (
+            d.income.persistent_rho,
+            d.income.persistent_sd,
+            d.income.transitory_sd,
+        );
+        let mut p = self.persistent;
+        let mut out = vec![0.0; n].into_boxed_slice();
+        for (j, o) in out.iter_mut().enumerate() {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            let e: f64 = StandardNormal.sample(&mut rng);
+            p = rho * p + sd * z;
+            *o = p + tsd * e + shift[n - 1 - j] - self.now;
+        }
+        out
+    }
+}
+
 /// The [`ShockRates`] of `sh`.
 pub fn shock_rates(sh: &Shocks) -> ShockRates {
     ShockClock::rates(sh)
@@ -1243,6 +1358,89 @@ pub mod shock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A replayed start's past (`PastIncome::changes`) against closed forms, over 20,000
+    /// households from a first month with persistent term 0 and no noise, shock or disaster:
+    /// without shocks, the change to month −1 − j has mean 0 and variance
+    /// s² (1 − ρ^(2(j+1))) + σ_t² (s² = σ² / (1 − ρ²), the stationary variance: the AR(1)
+    /// run backward); with shocks and disasters, months long after the oldest have mean
+    /// Σ_k (1 − (1 − p_k)^(D_k)) ln f_k (a shock of chance p_k a month, lasting D_k months, in
+    /// force). Tolerances: 4 Monte Carlo standard errors (of a mean, sd / √n; of a
+    /// variance, var × √(2 / n)).
+    #[test]
+    fn a_replayed_past_has_the_laws_of_the_income_process_and_its_shocks() {
+        let base = crate::scenario::load_str("", "t")
+            .unwrap()
+            .scenario
+            .dynamics;
+        let n = 20_000;
+        let draw = |d: &DynamicsParams, j: usize| -> Vec<f64> {
+            (0..n)
+                .map(|u| {
+                    let past = PastIncome {
+                        d,
+                        unit: unit_key(7, 0, u),
+                        rates: shock_rates(&d.shocks),
+                        persistent: 0.0,
+                        now: 0.0,
+                        has_worker: true,
+                        months: 240,
+                        band: 0.5,
+                    };
+                    past.changes()[j]
+                })
+                .collect()
+        };
+        let mean_var = |x: &[f64]| {
+            let m = x.iter().sum::<f64>() / x.len() as f64;
+            let v = x.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64;
+            (m, v)
+        };
+        let mut quiet = base.clone();
+        for p in [
+            &mut quiet.shocks.hardship.monthly_prob,
+            &mut quiet.shocks.illness.monthly_prob,
+            &mut quiet.shocks.job_loss.monthly_prob,
+            &mut quiet.shocks.disaster.monthly_prob,
+        ] {
+            *p = 0.0;
+        }
+        let inc = &quiet.income;
+        let (rho, tsd) = (inc.persistent_rho, inc.transitory_sd);
+        let s2 = inc.persistent_sd.powi(2) / (1.0 - rho * rho);
+        for j in [0usize, 11, 59, 239] {
+            let (m, v) = mean_var(&draw(&quiet, j));
+            let want = s2 * (1.0 - rho.powi(2 * (j as i32 + 1))) + tsd * tsd;
+            assert!(
+                m.abs() < 4.0 * (v / n as f64).sqrt(),
+                "month -{}: mean {m}",
+                j + 1
+            );
+            assert!(
+                (v - want).abs() < 4.0 * want * (2.0 / n as f64).sqrt(),
+                "month -{}: variance {v}, closed form {want}",
+                j + 1
+            );
+        }
+        // With shocks: the most recent month, 239 months after the oldest (no shock lasts
+        // that long, so the start's "none in force" is forgotten).
+        let sh = &base.shocks;
+        let in_force = |p: f64, d: u8| 1.0 - (1.0 - p).powi(d as i32);
+        let want = in_force(sh.hardship.monthly_prob, sh.hardship.duration_months)
+            * sh.hardship.income_factor.ln()
+            + in_force(sh.illness.monthly_prob, sh.illness.duration_months)
+                * sh.illness.income_factor.ln()
+            + in_force(sh.job_loss.monthly_prob, sh.job_loss.duration_months)
+                * sh.job_loss.income_factor.ln()
+            + in_force(sh.disaster.monthly_prob, sh.disaster.duration_months)
+                * sh.disaster.income_factor.ln();
+        let (m, v) = mean_var(&draw(&base, 0));
+        assert!(want < -0.005, "the shocks move the mean: {want}");
+        assert!(
+            (m - want).abs() < 4.0 * (v / n as f64).sqrt(),
+            "mean {m}, closed form {want}"
+        );
+    }
 
     #[test]
     fn year_paths_compound_growth_and_prices() {

@@ -68,6 +68,10 @@ pub enum Purpose {
     /// (`population.demography.retirement_income`), one generator per (household, year),
     /// drawn only then, so turning it on moves no other draw.
     Retirement = 19,
+    /// The past a household's programs replay at `simulation.start = "replayed"`
+    /// (`programs::Replay`): one generator per household, drawn only in its first month, so
+    /// the other starts draw nothing from it.
+    Replay = 20,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mix.

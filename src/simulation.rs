@@ -25,6 +25,13 @@ pub struct SimulationParams {
     /// How the programs' take-up states start, at the first burn-in month (README "Steady
     /// state").
     pub start: Start,
+    /// Months of each household's past income through which dibao's roll is replayed at a
+    /// `start = "replayed"` (1–240); read by no other start.
+    pub replay_months: u32,
+    /// `start = "replayed"`: a household whose counted income in the first month is more than
+    /// this above the standard is taken as off dibao's roll without a replay, log points
+    /// (0–5): to be on it would have had to rise that far since its last review.
+    pub replay_band: f64,
     /// Probability per skipped window (up to a year of a household's quiet months) that some
     /// month of it would have reached a line that matters: a window whose bound is at most
     /// this is skipped whole. 0 = never skip (every month stepped). 0 ≤ x < 1e-3.
@@ -47,6 +54,17 @@ pub enum Start {
     /// states (processing, reviews, gradual exits, shocks) and the few recently eligible
     /// households taken up early.
     Enrolled,
+    /// As `Enrolled`, except that dibao's roll in the first month is the end of a replay: the
+    /// household's persistent income term is drawn backward `replay_months` months from its
+    /// first month's value (a stationary AR(1) runs the same law backward), with transitory
+    /// noise, and dibao's monthly rule (applications at their chance, decisions, reviews,
+    /// gradual exits) runs over those months. So who is on reflects how the household's
+    /// income moved: one that applied when poorer and is still below the standard is on (a
+    /// cost of applying keeps it off at `Enrolled`), and one eligible for only a few months
+    /// may not have applied yet. The past keeps the first month's standard, composition and
+    /// shocks (a stationary start); the burn-in settles the rest. `docs/history-notes.md`,
+    /// "A stationary start by replay".
+    Replayed,
 }
 
 impl SimulationParams {
@@ -86,6 +104,27 @@ impl SimulationParams {
             0,
             240,
         );
+        c.int_range(
+            "simulation.replay_months",
+            self.replay_months as i64,
+            1,
+            240,
+        );
+        if self.start == Start::Replayed && self.burn_in_months == 0 {
+            c.fail(
+                "simulation.burn_in_months",
+                "0",
+                "allowed with start = \"replayed\": at least 1 (the replay ends in the first burn-in month)",
+            );
+        }
+        let b = self.replay_band;
+        if !(b.is_finite() && (0.0..=5.0).contains(&b)) {
+            c.fail(
+                "simulation.replay_band",
+                format!("{b}"),
+                "allowed: log points above the standard, from 0 to 5",
+            );
+        }
         let t = self.skip_tolerance;
         if !(t.is_finite() && (0.0..1e-3).contains(&t)) {
             c.fail(

@@ -61,6 +61,15 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          2024, so that a month later moves it out of the first half",
     ),
     (
+        "simulation.replay_",
+        &[
+            ("simulation.start", "\"replayed\""),
+            ("simulation.replay_band", "0.1"),
+        ],
+        "read only with the replayed start (full-system-2023 starts enrolled); the band at 0.1, \
+         where it binds (at 0.5 no household beyond it is on after its past)",
+    ),
+    (
         "programs.quota.",
         &[("programs.quota.enabled", "true")],
         "quotas are off in full-system-2023",

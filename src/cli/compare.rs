@@ -144,6 +144,8 @@ fn check_same_settings(models: &[Model], a: &CompareArgs) -> Result<()> {
             ("simulation.years", s.years.to_string()),
             ("simulation.burn_in_months", s.burn_in_months.to_string()),
             ("simulation.start", format!("{:?}", s.start).to_lowercase()),
+            ("simulation.replay_months", s.replay_months.to_string()),
+            ("simulation.replay_band", s.replay_band.to_string()),
             ("strata", m.pop.strata.strata.len().to_string()),
         ]
     };

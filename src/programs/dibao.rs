@@ -1081,6 +1081,31 @@ impl DibaoParams {
 }
 
 impl DibaoParams {
+    /// The stationary start by replay (`simulation.start = "replayed"`): this rule runs over
+    /// the household's past (`past`, [`crate::dynamics::PastIncome::changes`]: `[j]` is month
+    /// `m` − 1 − j) from `st` (an empty roll), month by month as in a run (applications at the
+    /// household's chance below its application line, decisions, reviews, gradual exits), at
+    /// this month's standard, and leaves `st` as the last past month left it, for month `m`'s
+    /// step. `read(delta)` is the log income the means test reads in a month whose raw log
+    /// income differs by `delta` from this month's; `draws(month)` the month's draws.
+    #[allow(clippy::too_many_arguments)]
+    pub fn replay(
+        &self,
+        st: &mut DibaoState,
+        hh: &DibaoHousehold,
+        m: i32,
+        past: &[f64],
+        read: impl Fn(f64) -> f64,
+        standard: f64,
+        ln_standard: f64,
+        draws: impl Fn(i32) -> DibaoDraws,
+    ) {
+        for (j, &delta) in past.iter().enumerate().rev() {
+            let ms = m - 1 - j as i32;
+            self.month(st, hh, ms, read(delta), standard, ln_standard, draws(ms));
+        }
+    }
+
     /// The stationary start (`simulation.start = "enrolled"`): a household eligible now (log
     /// counted per-capita income `log_y` below the standard, assets within the limit) that
     /// would apply is on the roll already, as one whose eligibility has lasted would be (it
@@ -1346,6 +1371,47 @@ pub struct DibaoHouse {
 const SPELL_ORIGIN_MONTH: i32 = -1200;
 
 impl Dibao {
+    /// The stationary start by replay (`simulation.start = "replayed"`, [`DibaoParams::replay`])
+    /// of a household that would apply and is not far above the standard now
+    /// (`simulation.replay_band`; only its past is drawn), from an empty roll. `keys`: the
+    /// household's behaviour and (with an assessment error) admin streams, from which a past
+    /// month draws as a month of the run would, keyed by that month (months no run reaches);
+    /// `counted`: its relatives' support and imputed earnings; `ln_declared`: the log of the
+    /// share of its counted income it declares.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn replay_start(
+        &self,
+        st: &mut DibaoState,
+        dh: &DibaoHousehold,
+        keys: (Option<u64>, Option<u64>),
+        counted: (f64, f64),
+        mo: &MonthCtx,
+        ln_declared: f64,
+        y: &YearCtx,
+        past: &crate::dynamics::PastIncome,
+    ) {
+        *st = DibaoState::default();
+        let declared = AdminParams::counted_log_income(mo.lm, counted.0, counted.1) + ln_declared;
+        if !dh.would_apply || declared >= y.ln_standard + past.band() {
+            return;
+        }
+        // A past month's income as the test reads this month's, from its raw change.
+        let read = |delta: f64| {
+            AdminParams::counted_log_income(mo.lm + delta, counted.0, counted.1) + ln_declared
+        };
+        let draws = |ms: i32| DibaoDraws {
+            apply_u: keys.0.map_or(0.0, |k| month_draws(k, ms).random()),
+            assess_z: keys
+                .1
+                .map_or(0.0, |k| StandardNormal.sample(&mut month_draws(k, ms))),
+            match_u: 1.0,
+        };
+        let changes = past.changes();
+        self.p.replay(st, dh, mo.m, &changes, read, y.standard, y.ln_standard, draws);
+    }
+
     /// Moves a household's hidden-income chain to month `m` (with its key `key` of
     /// `Purpose::Spells`): the waiting time to the next switch is the `switches`-th unit
     /// exponential, from a generator of its own, over the rate of leaving the state at its
@@ -1619,19 +1685,26 @@ impl Dibao {
                 dr.apply_u = h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random());
             }
             if mo.enrol {
-                self.p
-                    .enrol(&mut h.state, dh, mo.m, declared, y.standard, y.ln_standard, dr);
-                // With spells of hidden income, this month's matching draw is free (nobody is
-                // on before the start): in a spell, data matching found the household during
-                // it with the stationary chance, and it is barred instead; out of one, its
-                // last spell may have ended its award, and it has not applied again since.
-                if !PLAIN && self.spells && h.state.on {
-                    let found = self.found_share(h);
-                    if h.hidden && dr.match_u < found {
-                        h.found = true;
-                        h.state = DibaoState::default();
-                    } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, dh) {
-                        h.state = DibaoState::default();
+                if let Some(past) = mo.replay {
+                    let keys = (h.behaviour, h.admin.filter(|_| self.draw_error));
+                    let counted = (h.support_pc, h.imputed_pc);
+                    self.replay_start(&mut h.state, dh, keys, counted, mo, declared - lm, y, past);
+                } else {
+                    self.p
+                        .enrol(&mut h.state, dh, mo.m, declared, y.standard, y.ln_standard, dr);
+                    // With spells of hidden income, this month's matching draw is free (nobody
+                    // is on before the start): in a spell, data matching found the household
+                    // during it with the stationary chance, and it is barred instead; out of
+                    // one, its last spell may have ended its award, and it has not applied
+                    // again since.
+                    if !PLAIN && self.spells && h.state.on {
+                        let found = self.found_share(h);
+                        if h.hidden && dr.match_u < found {
+                            h.found = true;
+                            h.state = DibaoState::default();
+                        } else if !h.hidden && dr.match_u < found * self.not_reapplied(h, dh) {
+                            h.state = DibaoState::default();
+                        }
                     }
                 }
             }
@@ -2026,6 +2099,50 @@ mod tests {
             0.0
         );
         assert!(!st.on);
+    }
+
+    /// The replayed start runs the monthly rule over the past: with a cost of applying
+    /// (application line 0.8 of the standard), a household now at 0.9 of it is on after a
+    /// past that fell below 0.8 and stayed under the standard (the enrolled start leaves it
+    /// off), off after a past that never fell below 0.8, and off when it rose above the
+    /// standard long enough before the first month for its review and gradual exit to end;
+    /// one that applied last month awaits its decision.
+    #[test]
+    fn a_replay_puts_on_a_household_that_applied_when_poorer_and_is_still_below_the_standard() {
+        let p = params("[programs.dibao.assessment]\nerror_sd = 0.0\nprocessing_months = 1\n");
+        let (std, ln_std) = (600.0f64, 600f64.ln());
+        let mut h = hh(1.0, 0.0);
+        h.ln_apply_line = 0.8f64.ln();
+        let now = 540f64.ln(); // 0.9 of the standard
+        let replay = |past: &[f64]| {
+            let mut st = DibaoState::default();
+            p.replay(&mut st, &h, 0, past, |d| now + d, std, ln_std, |_| {
+                DibaoDraws::default()
+            });
+            st
+        };
+        // `past[j]` is month −1 − j: 36 months, a dip to 0.5 of the standard 30 months ago.
+        let mut dipped = vec![0.0; 36];
+        dipped[29] = (0.5f64 / 0.9).ln();
+        assert!(replay(&dipped).on);
+        let mut st = DibaoState::default();
+        p.enrol(&mut st, &h, 0, now, std, ln_std, DibaoDraws::default());
+        assert!(!st.on, "the enrolled start leaves it off");
+        assert!(!replay(&[0.0; 36]).on, "never below the application line");
+        // After the dip, 20 months at 1.2 of the standard ending 2 months ago: a review
+        // (every 6 months) finds it and the gradual exit ends the award.
+        let mut rose = dipped.clone();
+        for d in rose.iter_mut().take(22).skip(2) {
+            *d = (1.2f64 / 0.9).ln();
+        }
+        assert!(!replay(&rose).on, "reviewed out");
+        // Applied in the last month of the past (one month's processing): decided in month 0.
+        let mut last = vec![0.0; 36];
+        last[0] = (0.5f64 / 0.9).ln();
+        let st = replay(&last);
+        assert!(!st.on && st.busy(), "pending");
+        let mut st2 = st;
+        assert!(p.month(&mut st2, &h, 0, now, std, ln_std, DibaoDraws::default()) > 0.0);
     }
 
     #[test]
@@ -2651,6 +2768,7 @@ mod tests {
                 newly_poor: false,
                 prev: &prev,
                 enrol: m == 0,
+                replay: &None,
             };
             let mut led = Ledger::EMPTY;
             d.step(&mut h, &y, &mo, &mut led, &mut rec);

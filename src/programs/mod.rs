@@ -135,6 +135,10 @@ pub struct MonthCtx<'a> {
     /// The run's first month under `simulation.start = "enrolled"`: a program whose take-up
     /// has memory takes up whoever is eligible and willing now (its chance is 1 this month).
     pub enrol: bool,
+    /// At `simulation.start = "replayed"`, read only in the month of `enrol`: the household's
+    /// past, which dibao replays instead of enrolling (a reference to it is all a month
+    /// builds: the steps' hot path).
+    pub replay: &'a Option<crate::dynamics::PastIncome<'a>>,
 }
 
 /// One household-month's awards and standings, written by the steps in order.

@@ -801,6 +801,7 @@ mod tests {
                 newly_poor: false,
                 prev: &prev,
                 enrol: false,
+                replay: &None,
             };
             let mut led = Ledger::default();
             let mut rec = [0i64; c::N];

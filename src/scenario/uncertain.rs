@@ -146,6 +146,8 @@ pub const STRUCTURAL: &[&str] = &[
     "simulation.chunk_size",
     "simulation.burn_in_months",
     "simulation.skip_tolerance",
+    "simulation.replay_months",
+    "simulation.replay_band",
 ];
 
 /// Find every distribution in `table`, replace it by its centre, and return the list in key
