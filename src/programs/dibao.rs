@@ -1083,7 +1083,8 @@ impl DibaoParams {
 impl DibaoParams {
     /// The stationary start by replay (`simulation.start = "replayed"`): this rule runs over
     /// the household's past (`past`, [`crate::dynamics::PastIncome::changes`]: `[j]` is month
-    /// `m` − 1 − j) from `st` (an empty roll), month by month as in a run (applications at the
+    /// `m` − 1 − j) from `st` (an empty roll) and the enrolled start in the oldest month
+    /// ([`DibaoParams::enrol`]), month by month as in a run (applications at the
     /// household's chance below its application line, decisions, reviews, gradual exits), at
     /// this month's standard, and leaves `st` as the last past month left it, for month `m`'s
     /// step. `read(delta)` is the log income the means test reads in a month whose raw log
@@ -1100,6 +1101,14 @@ impl DibaoParams {
         ln_standard: f64,
         draws: impl Fn(i32) -> DibaoDraws,
     ) {
+        // The oldest month starts as the enrolled start would (`enrol`): a household eligible
+        // and willing then is on. Its memory reaches further back than the replay: one that
+        // stays between its application line and the standard (the cost of applying) keeps
+        // the state it had for decades.
+        if let Some(&oldest) = past.last() {
+            let mo = m - past.len() as i32;
+            self.enrol(st, hh, mo, read(oldest), standard, ln_standard, draws(mo));
+        }
         for (j, &delta) in past.iter().enumerate().rev() {
             let ms = m - 1 - j as i32;
             self.month(st, hh, ms, read(delta), standard, ln_standard, draws(ms));
