@@ -464,6 +464,9 @@ pub struct DemogYear {
     arrival: f64,
     /// `birth_rate` of the year, 0–1 (0 when the schedule is empty).
     birth: f64,
+    /// (1 − `birth`)^k for k parents, k = 0..=MAX_MEMBERS: the chance that none has a child,
+    /// taken once a year (the same `powi`, so the same bits, as per household).
+    no_birth: [f64; MAX_MEMBERS + 1],
     /// Yearly death probability at each age in the year, 0–1 (the 2020 table times the
     /// year's `mortality_factor`, at most 1; ages above TOP_AGE at TOP_AGE's), indexed by the
     /// age itself, so a member's costs one look-up.
@@ -572,11 +575,15 @@ impl Demography {
     pub fn year_values(&self, year: i32) -> DemogYear {
         let f = self.mortality_factor(year);
         let q: [f64; 256] = std::array::from_fn(|a| self.death_prob_by(a as u8, f));
+        let birth = self.params.birth_rate.at(year).unwrap_or(0.0);
         DemogYear {
             year,
             rural_growth: self.params.rural_growth_at(year),
             arrival: self.arrival_prob(year),
-            birth: self.params.birth_rate.at(year).unwrap_or(0.0),
+            birth,
+            // An exponent the optimiser cannot fold: the same `__powidf2` call a household's
+            // count of parents made.
+            no_birth: std::array::from_fn(|k| (1.0 - birth).powi(std::hint::black_box(k as i32))),
             q,
             survive: q.map(|x| 1.0 - x),
         }
@@ -882,7 +889,7 @@ impl Demography {
                 let stays = t * (1.0 - arrival);
                 out.arrives = u >= stays;
                 if yv.birth > 0.0 && !out.arrives && (hh.size as usize) < MAX_MEMBERS {
-                    self.birth(hh, u, stays, yv.birth, &mut out);
+                    self.birth(hh, u, stays, &yv.no_birth, &mut out);
                 }
                 return out;
             }
@@ -898,16 +905,24 @@ impl Demography {
     }
 
     /// A child born into `hh` when `u` (uniform on [0, `stays`)) is at or above `stays` × the
-    /// chance that none of its members of parental age has one.
+    /// chance that none of its members of parental age has one (`no_birth`, by their number:
+    /// [`DemogYear`]'s).
     #[inline(never)]
-    fn birth(&self, hh: &mut Household, u: f64, stays: f64, rate: f64, out: &mut YearOutcome) {
+    fn birth(
+        &self,
+        hh: &mut Household,
+        u: f64,
+        stays: f64,
+        no_birth: &[f64; MAX_MEMBERS + 1],
+        out: &mut YearOutcome,
+    ) {
         let (lo, hi) = (self.params.birth_age_min, self.params.birth_age_max);
         let parents = hh
             .members()
             .iter()
             .filter(|p| (lo..=hi).contains(&p.age))
             .count();
-        if parents > 0 && u >= stays * (1.0 - rate).powi(parents as i32) {
+        if parents > 0 && u >= stays * no_birth[parents] {
             hh.members[hh.size as usize] = Member::default();
             hh.size += 1;
             out.born = 1;
