@@ -275,7 +275,15 @@ impl RepTables {
             windows: Windows::new(&s.dynamics.income, sim.skip_tolerance),
             shock_rates: crate::dynamics::shock_rates(&s.dynamics.shocks),
             demog_years: (0..sim.years as i32)
-                .map(|t| model.pop.demography.year_values(sim.start_year + t))
+                .map(|t| {
+                    let d = &model.pop.demography;
+                    // The strata and member rules the household loop hands the January step.
+                    d.year_values(sim.start_year + t).with_leave(
+                        d,
+                        &model.pop.strata.strata,
+                        &s.population.members,
+                    )
+                })
                 .collect(),
             assets_read: s.programs.dibao.assets_read(),
             dibao_only: model.rules.dibao_only(),

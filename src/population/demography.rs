@@ -454,7 +454,7 @@ fn migration_prob_at(growth: f64, st: &Stratum, m: &MemberParams) -> f64 {
 
 /// The values of one calendar year that population change reads, taken once
 /// ([`Demography::year_values`]; the engine makes them once per run, not per household).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DemogYear {
     /// The calendar year.
     pub year: i32,
@@ -473,6 +473,22 @@ pub struct DemogYear {
     q: [f64; 256],
     /// 1 − `q`, the yearly survival probability at each age, 0–1.
     survive: [f64; 256],
+    /// [`Demography::migration_prob`] of the year by stratum index, when the engine made it
+    /// ([`DemogYear::with_leave`]; empty: [`Demography::age_and_step`] works it out).
+    leave: Vec<f64>,
+}
+
+impl DemogYear {
+    /// With the year's departure chance of each stratum of `strata` taken once, for the
+    /// member rules `m` that every January of the run is then given: a rural January works
+    /// out [`migrant_share`] no more.
+    pub fn with_leave(mut self, d: &Demography, strata: &[Stratum], m: &MemberParams) -> Self {
+        self.leave = strata
+            .iter()
+            .map(|st| d.migration_prob(&self, m, st))
+            .collect();
+        self
+    }
 }
 
 /// Disability onset as the January step draws it with population change on
@@ -586,6 +602,7 @@ impl Demography {
             no_birth: std::array::from_fn(|k| (1.0 - birth).powi(std::hint::black_box(k as i32))),
             q,
             survive: q.map(|x| 1.0 - x),
+            leave: Vec::new(),
         }
     }
 
@@ -805,7 +822,7 @@ impl Demography {
         on: Onset,
         rng: &mut crate::rng::StreamRng,
     ) -> YearOutcome {
-        self.walk::<false>(hh, yv, m, st, on, rng)
+        self.walk::<false>(hh, yv, m, st, on, self.migration_prob(yv, m, st), rng)
     }
 
     /// The yearly ageing (each member one year older, at most `population.members.max_age`),
@@ -813,7 +830,7 @@ impl Demography {
     /// when the walk reaches it, before its events are drawn, and every member is reached
     /// exactly once before the year ends (the same ages, draws and events as ageing them all
     /// first).
-    #[inline]
+    #[inline(always)]
     pub fn age_and_step(
         &self,
         hh: &mut Household,
@@ -823,12 +840,20 @@ impl Demography {
         on: Onset,
         rng: &mut crate::rng::StreamRng,
     ) -> YearOutcome {
-        self.walk::<true>(hh, yv, m, st, on, rng)
+        // The engine's table (`DemogYear::with_leave`, its stratum and member rules the ones
+        // given here), else worked out.
+        let leave = match yv.leave.get(hh.stratum as usize) {
+            Some(&p) => p,
+            None => self.migration_prob(yv, m, st),
+        };
+        self.walk::<true>(hh, yv, m, st, on, leave, rng)
     }
 
     /// [`year_step`](Demography::year_step); with `AGE`, each member aged as the walk reaches
-    /// it ([`age_and_step`](Demography::age_and_step)).
+    /// it ([`age_and_step`](Demography::age_and_step)). `leave` is the stratum's
+    /// [`migration_prob`](Demography::migration_prob) in the year.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn walk<const AGE: bool>(
         &self,
         hh: &mut Household,
@@ -836,9 +861,9 @@ impl Demography {
         m: &MemberParams,
         st: &Stratum,
         on: Onset,
+        leave: f64,
         rng: &mut crate::rng::StreamRng,
     ) -> YearOutcome {
-        let leave = self.migration_prob(yv, m, st);
         let arrival = if self.params.urban_arrivals && st.region == Region::Urban {
             yv.arrival
         } else {
