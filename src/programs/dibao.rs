@@ -901,7 +901,9 @@ pub struct DibaoHousehold {
 impl DibaoHousehold {
     /// Facts of `hh` (in an urban stratum or not: `urban`) for the rule; `take_up_u` is the
     /// household's once-drawn propensity and `take_up_factor` multiplies the share that would
-    /// apply (applying from afar, see `programs.residence`).
+    /// apply (applying from afar, see `programs.residence`). In line in dibao's yearly facts,
+    /// which overwrite some of it: as a call it cost a copy of the whole and its arguments.
+    #[inline(always)]
     pub fn new(
         p: &DibaoParams,
         hh: &Household,
