@@ -884,19 +884,24 @@ impl IncomeState {
             elderly_age: on.elderly_age,
             prob: on.yearly_prob_elderly.max(0.0),
         };
+        // The members as the year started (with retirement income): whether the household had
+        // earners is asked only of one left without any after the year, not of most.
+        let before = pop
+            .demography
+            .params
+            .retirement_income
+            .then_some((hh.size, hh.members));
         // The members age as the year's walk reaches them.
-        // With earners before the year, it retires when it has none after; one that stays an
-        // earner through a year of ageing alone keeps them when no one has an onset, dies or
-        // leaves (a birth adds no earner's loss), so only other years count them again.
-        let (retire, stays) = if pop.demography.params.retirement_income {
-            pop.earners_through_year(hh, m.max_age)
-        } else {
-            (false, false)
-        };
         let year = pop.demography.age_and_step(hh, yv, m, st, onset, rng);
         self.january = year;
-        let kept = stays && year.onsets == 0 && year.died == 0 && year.left == 0;
-        if retire && hh.size > 0 && !year.arrives && !kept && pop.earners(hh) == 0 {
+        // It retires when it had earners and has none after the year.
+        let retires = before.is_some_and(|(size, members)| {
+            hh.size > 0
+                && !year.arrives
+                && !pop.any_earner(hh, hh.members())
+                && pop.any_earner(hh, &members[..size as usize])
+        });
+        if retires {
             // Its own stream per year, drawn only now: no other draw moves.
             let mut r = crate::rng::unit_year_stream(unit, Purpose::Retirement, yv.year);
             // Asked only of a household that retires: whether a supporter's transfers keep it

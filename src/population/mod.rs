@@ -934,21 +934,15 @@ impl PopulationModel {
         }
     }
 
-    /// Whether `hh` has earners ([`Self::earners`] > 0), and whether one of them stays an
-    /// earner through a January in which members only age a year (up to `max_age`): then
-    /// a year with no onset, death or departure leaves it with earners.
+    /// Whether some of `members` (of `hh`, or its members at another time) would earn in
+    /// `hh`'s region: [`Self::earners`] > 0, stopping at the first.
     #[inline]
-    pub fn earners_through_year(&self, hh: &Household, max_age: u8) -> (bool, bool) {
+    pub fn any_earner(&self, hh: &Household, members: &[Member]) -> bool {
         let m = &self.params.members;
         let top = m.working_age_max.saturating_add(self.earning_extra(hh));
-        let (mut any, mut stays) = (false, false);
-        for p in hh.members() {
-            if able_between(p, m.working_age_min, top) {
-                any = true;
-                stays |= p.age.saturating_add(1).min(max_age) <= top;
-            }
-        }
-        (any, stays)
+        members
+            .iter()
+            .any(|p| able_between(p, m.working_age_min, top))
     }
 
     /// Share 0–1 of the households with no one able to work that live on the basic pension
