@@ -172,7 +172,13 @@ impl Step for Rigid {
             if r.spending_share_threshold > ms {
                 bound = bound.min(y.education / (y.size * (r.spending_share_threshold - ms)));
             }
-            line = bound.ln();
+            // A household with no school spending has a bound of 0, whose log is −∞: no
+            // call.
+            line = if bound == 0.0 {
+                f64::NEG_INFINITY
+            } else {
+                bound.ln()
+            };
         }
         if r.deduct_in_means_test {
             // Counted income net of essential spending below the standard.
