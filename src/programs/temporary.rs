@@ -233,7 +233,8 @@ impl Step for Temporary {
     fn year(&self, h: &mut TemporaryHouse, y: &YearCtx) -> f64 {
         h.ln_line = y.ln_local_standard + self.ln_threshold;
         h.epidemic_month = None;
-        if let Some(k) = h.epidemic_key {
+        // Outside `epidemic_years` every key in force is 0 or below: no schedule look-up.
+        if let Some(k) = h.epidemic_key.filter(|_| self.epidemic_years.contains(&y.year)) {
             let p = self.p.epidemic_yearly_prob.at(y.year).unwrap_or(0.0);
             if p > 0.0 {
                 let mut r = month_draws(k, y.year);
