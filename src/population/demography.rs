@@ -467,6 +467,9 @@ pub struct DemogYear {
     /// (1 − `birth`)^k for k parents, k = 0..=MAX_MEMBERS: the chance that none has a child,
     /// taken once a year (the same `powi`, so the same bits, as per household).
     no_birth: [f64; MAX_MEMBERS + 1],
+    /// For a household of n members, the lowest of `no_birth[1..=n]` (+∞ for none): below
+    /// `stays` × it no count of parents it may have gives a child.
+    no_birth_floor: [f64; MAX_MEMBERS + 1],
     /// Yearly death probability at each age in the year, 0–1 (the 2020 table times the
     /// year's `mortality_factor`, at most 1; ages above TOP_AGE at TOP_AGE's), indexed by the
     /// age itself, so a member's costs one look-up.
@@ -592,14 +595,24 @@ impl Demography {
         let f = self.mortality_factor(year);
         let q: [f64; 256] = std::array::from_fn(|a| self.death_prob_by(a as u8, f));
         let birth = self.params.birth_rate.at(year).unwrap_or(0.0);
+        // An exponent the optimiser cannot fold: the same `__powidf2` call a household's
+        // count of parents made.
+        let no_birth: [f64; MAX_MEMBERS + 1] =
+            std::array::from_fn(|k| (1.0 - birth).powi(std::hint::black_box(k as i32)));
+        let mut floor = f64::INFINITY;
+        let no_birth_floor = std::array::from_fn(|n| {
+            if n > 0 {
+                floor = floor.min(no_birth[n]);
+            }
+            floor
+        });
         DemogYear {
             year,
             rural_growth: self.params.rural_growth_at(year),
             arrival: self.arrival_prob(year),
             birth,
-            // An exponent the optimiser cannot fold: the same `__powidf2` call a household's
-            // count of parents made.
-            no_birth: std::array::from_fn(|k| (1.0 - birth).powi(std::hint::black_box(k as i32))),
+            no_birth,
+            no_birth_floor,
             q,
             survive: q.map(|x| 1.0 - x),
             leave: Vec::new(),
@@ -913,7 +926,14 @@ impl Demography {
                 // above the chance that none of the parents has a child.
                 let stays = t * (1.0 - arrival);
                 out.arrives = u >= stays;
-                if yv.birth > 0.0 && !out.arrives && (hh.size as usize) < MAX_MEMBERS {
+                // Below `stays` × the household's floor no count of its parents gives a child
+                // (u < stays × (1 − rate)^parents whatever their number): most households are
+                // not counted.
+                if yv.birth > 0.0
+                    && !out.arrives
+                    && (hh.size as usize) < MAX_MEMBERS
+                    && u >= stays * yv.no_birth_floor[hh.size as usize]
+                {
                     self.birth(hh, u, stays, &yv.no_birth, &mut out);
                 }
                 return out;
