@@ -506,8 +506,10 @@ pub struct Onset {
     pub prob: f64,
 }
 
-/// What one January did to a household ([`Demography::year_step`]).
+/// What one January did to a household ([`Demography::year_step`]). Aligned to 8 bytes, so
+/// that it is made, copied and returned as one word, not field by field.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(align(8))]
 pub struct YearOutcome {
     /// Members who became severely disabled (those who then died included).
     pub onsets: u8,
