@@ -273,6 +273,19 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         }};
     }
 
+    // A month's steps: the replayed start's first month (`$first`) has a copy of its own, so
+    // that the other months' steps carry no replay (`steps`' `REPLAY`; a function pointer
+    // chosen per month instead cost 3 instructions a household-month).
+    macro_rules! steps_of {
+        ($first:expr; $($arg:expr),*) => {
+            if $first {
+                steps::<DIBAO_ONLY, true>($($arg),*)
+            } else {
+                steps::<DIBAO_ONLY, false>($($arg),*)
+            }
+        };
+    }
+
     // The rest of a month: the fast path or the steps.
     macro_rules! month_rest {
         ($mi:expr, $kinds:expr, $yc:expr, $t:expr, $year:expr, $m:expr, $local:expr, $gaps:expr) => {{
@@ -339,37 +352,20 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                     );
                     year.facts_due = false;
                 }
-                // The replayed start's first month has a copy of its own, so that the other
-                // months' steps carry no replay (`steps`' `REPLAY`).
-                let end = if replaying && $m == standing.enrol_at {
-                    steps::<DIBAO_ONLY, true>(
-                        rules,
-                        p,
-                        yc,
-                        year,
-                        &mut standing,
-                        $m,
-                        ly,
-                        kinds,
-                        mi.ill,
-                        $local,
-                        $gaps,
-                    )
-                } else {
-                    steps::<DIBAO_ONLY, false>(
-                        rules,
-                        p,
-                        yc,
-                        year,
-                        &mut standing,
-                        $m,
-                        ly,
-                        kinds,
-                        mi.ill,
-                        $local,
-                        $gaps,
-                    )
-                };
+                let end = steps_of!(
+                    replaying && $m == standing.enrol_at;
+                    rules,
+                    p,
+                    yc,
+                    year,
+                    &mut standing,
+                    $m,
+                    ly,
+                    kinds,
+                    mi.ill,
+                    $local,
+                    $gaps
+                );
                 // Only the steps change a program's standing.
                 standing.busy = busy::<DIBAO_ONLY>(rules, p);
                 end
