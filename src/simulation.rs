@@ -57,13 +57,14 @@ pub enum Start {
     /// As `Enrolled`, except that dibao's roll in the first month is the end of a replay: the
     /// household's persistent income term is drawn backward `replay_months` months from its
     /// first month's value (a stationary AR(1) runs the same law backward), with transitory
-    /// noise, and dibao's monthly rule (applications at their chance, decisions, reviews,
-    /// gradual exits) runs over those months. So who is on reflects how the household's
+    /// noise, shocks and disasters drawn at their chances, and dibao's monthly rule
+    /// (applications at their chance, decisions, reviews, gradual exits) runs over those
+    /// months from an enrolled start in the oldest. So who is on reflects how the household's
     /// income moved: one that applied when poorer and is still below the standard is on (a
     /// cost of applying keeps it off at `Enrolled`), and one eligible for only a few months
-    /// may not have applied yet. The past keeps the first month's standard, composition and
-    /// shocks (a stationary start); the burn-in settles the rest. `docs/history-notes.md`,
-    /// "A stationary start by replay".
+    /// may not have applied yet. The past keeps the first month's standard and composition
+    /// (a stationary start); the burn-in (at least a month) settles the rest.
+    /// `docs/history-notes.md`, "A stationary start by replay".
     Replayed,
 }
 
