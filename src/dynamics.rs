@@ -1182,54 +1182,42 @@ impl PastIncome<'_> {
         let d = self.d;
         let n = self.months as usize;
         let mut rng = unit_stream(self.unit, Purpose::Replay);
-        // Shocks and disasters forward from the oldest month (index 0), as the run's clock.
-        let mut shift = vec![0.0; n];
+        // This household's shocks, and disasters as its stratum's would come (at their
+        // monthly chance, lasting their months), forward from the oldest month, with the run's
+        // clock and waiting times: into `out` oldest last (`[j]` is month −1 − j).
+        let mut out = vec![0.0; n].into_boxed_slice();
         let mut clock = ShockClock {
             rate: self.rates.rate,
             ln_factor: self.rates.ln_factor,
             ..ShockClock::default()
         };
         let dis = &d.shocks.disaster;
-        let dis_rate = if dis.monthly_prob > 0.0 {
-            -(-dis.monthly_prob).ln_1p()
-        } else {
-            0.0
-        };
+        let dis_rate = ShockClock::start_rate(dis.monthly_prob);
         let ln_dis = dis.income_factor.ln();
-        // Months to the next start at rate `r` a month: geometric, as a monthly coin.
-        let wait = |rng: &mut StreamRng, r: f64| -> u64 {
-            if r <= 0.0 {
-                return u64::MAX;
+        let (mut next, mut dis_start, mut dis_end) =
+            (0u32, ShockClock::next_start(&mut rng, dis_rate, 0), 0u32);
+        for i in 0..n as u32 {
+            if i == next {
+                next = clock.advance(i, &d.shocks, self.has_worker, &mut rng).1;
             }
-            let e: f64 = Exp1.sample(rng);
-            (e / r).min(u32::MAX as f64) as u64
-        };
-        let (mut next, mut dis_start, mut dis_end) = (0u32, wait(&mut rng, dis_rate), 0u64);
-        for (i, s) in shift.iter_mut().enumerate() {
-            if i as u32 == next {
-                next = clock
-                    .advance(i as u32, &d.shocks, self.has_worker, &mut rng)
-                    .1;
-            }
-            let i = i as u64;
             if i == dis_start {
-                dis_end = i + dis.duration_months as u64;
-                dis_start = (i + 1).saturating_add(wait(&mut rng, dis_rate));
+                dis_end = i + dis.duration_months as u32;
+                dis_start = ShockClock::next_start(&mut rng, dis_rate, i + 1);
             }
-            *s = clock.shift + if i < dis_end { ln_dis } else { 0.0 };
+            out[n - 1 - i as usize] = clock.shift + if i < dis_end { ln_dis } else { 0.0 };
         }
+        // The persistent term backward from this month's, with fresh noise.
         let (rho, sd, tsd) = (
             d.income.persistent_rho,
             d.income.persistent_sd,
             d.income.transitory_sd,
         );
         let mut p = self.persistent;
-        let mut out = vec![0.0; n].into_boxed_slice();
-        for (j, o) in out.iter_mut().enumerate() {
+        for o in out.iter_mut() {
             let z: f64 = StandardNormal.sample(&mut rng);
             let e: f64 = StandardNormal.sample(&mut rng);
             p = rho * p + sd * z;
-            *o = p + tsd * e + shift[n - 1 - j] - self.now;
+            *o = p + tsd * e + *o - self.now;
         }
         out
     }
@@ -1276,7 +1264,7 @@ impl ShockClock {
                 sh.illness.monthly_prob,
                 sh.job_loss.monthly_prob,
             ]
-            .map(|p| if p == 0.0 { 0.0 } else { -(-p).ln_1p() }),
+            .map(Self::start_rate),
             ln_factor: [
                 sh.hardship.income_factor,
                 sh.illness.income_factor,
@@ -1284,6 +1272,32 @@ impl ShockClock {
             ]
             .map(f64::ln),
         }
+    }
+
+    /// The rate of starts of a monthly chance `p`: -ln(1 - p) per month (p = 1: infinite;
+    /// p = 0: 0, with no `ln_1p` to take).
+    #[inline(always)]
+    fn start_rate(p: f64) -> f64 {
+        if p == 0.0 {
+            0.0
+        } else {
+            -(-p).ln_1p()
+        }
+    }
+
+    /// The month of the next start at or after `from`, at `rate` starts a month: an
+    /// exponential waiting time at rate -ln(1 - p), floored, is geometric with
+    /// P(wait >= k) = (1 - p)^k, as a coin of chance p per month; NEVER for a rate of 0.
+    #[inline(always)]
+    fn next_start(rng: &mut StreamRng, rate: f64, from: u32) -> u32 {
+        if rate <= 0.0 {
+            return Self::NEVER;
+        }
+        let e: f64 = Exp1.sample(rng);
+        // e / rate >= 0 (or +inf), so the cast's truncation is the floor (and `floor` is
+        // a library call on the baseline target); NEVER is whole, so capping first is alike.
+        let g = (e / rate).min(Self::NEVER as f64) as u64;
+        (from as u64).saturating_add(g).min(Self::NEVER as u64) as u32
     }
 
     /// Month `n` is a month of change: start what starts (a job loss only with a worker in
@@ -1309,19 +1323,7 @@ impl ShockClock {
                 shock::JOB_LOSS,
             ),
         ];
-        // Months from `from` to the next start: an exponential waiting time at rate
-        // -ln(1 - p) per month, floored, is geometric with P(wait >= k) = (1 - p)^k, as a
-        // coin of chance p per month; NEVER for a chance of 0.
-        let wait = |rng: &mut StreamRng, rate: f64, from: u32| -> u32 {
-            if rate <= 0.0 {
-                return Self::NEVER;
-            }
-            let e: f64 = Exp1.sample(rng);
-            // e / rate >= 0 (or +inf), so the cast's truncation is the floor (and `floor` is
-            // a library call on the baseline target); NEVER is whole, so capping first is alike.
-            let g = (e / rate).min(Self::NEVER as f64) as u64;
-            (from as u64).saturating_add(g).min(Self::NEVER as u64) as u32
-        };
+        let wait = Self::next_start;
         if !self.drawn {
             self.drawn = true;
             for k in 0..kinds.len() {

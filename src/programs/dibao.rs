@@ -1389,8 +1389,8 @@ impl Dibao {
     /// (`simulation.replay_band`; only its past is drawn), from an empty roll. `keys`: the
     /// household's behaviour and (with an assessment error) admin streams, from which a past
     /// month draws as a month of the run would, keyed by that month (months no run reaches);
-    /// `counted`: its relatives' support and imputed earnings; `ln_declared`: the log of the
-    /// share of its counted income it declares.
+    /// `counted`: its relatives' support and imputed earnings; `(lm, declared)`: this month's
+    /// counted log income and the part of it declared.
     #[cold]
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
@@ -1401,16 +1401,16 @@ impl Dibao {
         keys: (Option<u64>, Option<u64>),
         counted: (f64, f64),
         mo: &MonthCtx,
-        ln_declared: f64,
+        (lm, declared): (f64, f64),
         y: &YearCtx,
         past: &crate::dynamics::PastIncome,
     ) {
         *st = DibaoState::default();
-        let declared = AdminParams::counted_log_income(mo.lm, counted.0, counted.1) + ln_declared;
         if !dh.would_apply || declared >= y.ln_standard + past.band() {
             return;
         }
         // A past month's income as the test reads this month's, from its raw change.
+        let ln_declared = declared - lm;
         let read = |delta: f64| {
             AdminParams::counted_log_income(mo.lm + delta, counted.0, counted.1) + ln_declared
         };
@@ -1701,7 +1701,7 @@ impl Dibao {
                 if let Some(past) = mo.replay {
                     let keys = (h.behaviour, h.admin.filter(|_| self.draw_error));
                     let counted = (h.support_pc, h.imputed_pc);
-                    self.replay_start(&mut h.state, dh, keys, counted, mo, declared - lm, y, past);
+                    self.replay_start(&mut h.state, dh, keys, counted, mo, (lm, declared), y, past);
                 } else {
                     self.p
                         .enrol(&mut h.state, dh, mo.m, declared, y.standard, y.ln_standard, dr);
