@@ -185,6 +185,27 @@ impl DynamicsParams {
             5.0,
             "log points",
         );
+        // The replay draws each household's past backward from its first month on the
+        // stationary law (an AR(1) reversed in time has the same law only when stationary),
+        // so the start's spread must be the stationary one.
+        if sim.start == crate::simulation::Start::Replayed {
+            let rho = i.persistent_rho;
+            let stationary = i.persistent_sd / (1.0 - rho * rho).sqrt();
+            let tol = STATIONARY_SD_TOLERANCE * stationary;
+            if !(rho.abs() < 1.0 && (i.persistent_initial_sd - stationary).abs() <= tol) {
+                c.fail(
+                    "dynamics.income.persistent_initial_sd",
+                    i.persistent_initial_sd,
+                    format!(
+                        "allowed with simulation.start = \"replayed\": the stationary sd \
+                         persistent_sd / sqrt(1 - persistent_rho^2) = {stationary:.4} (within \
+                         {:.0} %), with |persistent_rho| below 1: the replay draws the past on \
+                         the stationary law",
+                        100.0 * STATIONARY_SD_TOLERANCE
+                    ),
+                );
+            }
+        }
         let years = sim.start_year + 1..=sim.start_year + sim.years as i32 - 1;
         c.schedule(
             "dynamics.income.growth",
@@ -946,6 +967,10 @@ pub enum Renewal {
 /// Longest window of the persistent term: a calendar year (windows never cross one).
 pub const MAX_WINDOW: usize = 12;
 
+/// Relative tolerance 0–1 of `persistent_initial_sd` about the stationary sd at a replayed
+/// start (the shipped defaults give it to four digits: 0.3291 against 0.32908).
+const STATIONARY_SD_TOLERANCE: f64 = 0.01;
+
 /// The months `len - 1` down to 1 of a window (`len` the slices' length) for
 /// [`IncomeState::fill`]: the bridge's normal, the term chained from `p` to the window's end
 /// value `y`, then (`NOISE`) the transitory noise's normal; returns the term at month 1.
@@ -1367,8 +1392,9 @@ mod tests {
     use super::*;
 
     /// A replayed start's past (`PastIncome::changes`) against closed forms, over 20,000
-    /// households from a first month with persistent term 0 and no noise, shock or disaster:
-    /// without shocks, the change to month −1 − j has mean 0 and variance
+    /// households from a first month with persistent term p0 = 0 (and 0.5) and no noise, shock
+    /// or disaster: without shocks, the change to month −1 − j has mean (ρ^(j+1) − 1) p0 and
+    /// variance
     /// s² (1 − ρ^(2(j+1))) + σ_t² (s² = σ² / (1 − ρ²), the stationary variance: the AR(1)
     /// run backward); with shocks and disasters, months long after the oldest have mean
     /// Σ_k (1 − (1 − p_k)^(D_k)) ln f_k (a shock of chance p_k a month, lasting D_k months, in
@@ -1381,15 +1407,17 @@ mod tests {
             .scenario
             .dynamics;
         let n = 20_000;
-        let draw = |d: &DynamicsParams, j: usize| -> Vec<f64> {
+        // `p0`: this month's persistent term, also its log income (no noise, shock or
+        // disaster now), so the change to month −1 − j has mean (ρ^(j+1) − 1) p0.
+        let draw_from = |d: &DynamicsParams, j: usize, p0: f64| -> Vec<f64> {
             (0..n)
                 .map(|u| {
                     let past = PastIncome {
                         d,
                         unit: unit_key(7, 0, u),
                         rates: shock_rates(&d.shocks),
-                        persistent: 0.0,
-                        now: 0.0,
+                        persistent: p0,
+                        now: p0,
                         has_worker: true,
                         months: 240,
                         band: 0.5,
@@ -1398,6 +1426,7 @@ mod tests {
                 })
                 .collect()
         };
+        let draw = |d: &DynamicsParams, j: usize| draw_from(d, j, 0.0);
         let mean_var = |x: &[f64]| {
             let m = x.iter().sum::<f64>() / x.len() as f64;
             let v = x.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64;
@@ -1426,6 +1455,25 @@ mod tests {
             assert!(
                 (v - want).abs() < 4.0 * want * (2.0 / n as f64).sqrt(),
                 "month -{}: variance {v}, closed form {want}",
+                j + 1
+            );
+        }
+        // From a first month away from the mean: the past is drawn from this month's term
+        // (a replay that started every household at 0, or did not take this month's income
+        // off, would fail here).
+        let p0 = 0.5;
+        for j in [0usize, 11, 59] {
+            let (m, v) = mean_var(&draw_from(&quiet, j, p0));
+            let want_m = (rho.powi(j as i32 + 1) - 1.0) * p0;
+            let want_v = s2 * (1.0 - rho.powi(2 * (j as i32 + 1))) + tsd * tsd;
+            assert!(
+                (m - want_m).abs() < 4.0 * (v / n as f64).sqrt(),
+                "from {p0}, month -{}: mean {m}, closed form {want_m}",
+                j + 1
+            );
+            assert!(
+                (v - want_v).abs() < 4.0 * want_v * (2.0 / n as f64).sqrt(),
+                "from {p0}, month -{}: variance {v}, closed form {want_v}",
                 j + 1
             );
         }

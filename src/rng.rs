@@ -69,8 +69,9 @@ pub enum Purpose {
     /// drawn only then, so turning it on moves no other draw.
     Retirement = 19,
     /// The past a household's programs replay at `simulation.start = "replayed"`
-    /// (`programs::Replay`): one generator per household, drawn only in its first month, so
-    /// the other starts draw nothing from it.
+    /// (`dynamics::PastIncome`, which dibao's rule replays, `DibaoParams::replay`): one
+    /// generator per household, drawn only in its first month, so the other starts draw
+    /// nothing from it.
     Replay = 20,
 }
 

@@ -28,9 +28,10 @@ pub struct SimulationParams {
     /// Months of each household's past income through which dibao's roll is replayed at a
     /// `start = "replayed"` (1–240); read by no other start.
     pub replay_months: u32,
-    /// `start = "replayed"`: a household whose counted income in the first month is more than
-    /// this above the standard is taken as off dibao's roll without a replay, log points
-    /// (0–5): to be on it would have had to rise that far since its last review.
+    /// `start = "replayed"`: a household whose declared income in the first month (the part
+    /// of its counted income the means test sees) is this far or more above the standard is
+    /// taken as off dibao's roll without a replay, log points (0–5): to be on it would have
+    /// had to rise that far since its last review.
     pub replay_band: f64,
     /// Probability per skipped window (up to a year of a household's quiet months) that some
     /// month of it would have reached a line that matters: a window whose bound is at most

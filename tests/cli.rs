@@ -73,6 +73,39 @@ fn probability_above_one_names_key_value_and_allowed_range() {
         .stderr(contains("from 0 to 1"));
 }
 
+/// The replayed start draws the past on the income process's stationary law and has no form for
+/// hidden-income spells: a scenario that would need either is refused, naming the key.
+#[test]
+fn a_replayed_start_refuses_a_non_stationary_spread_and_hidden_income_spells() {
+    let dir = TempDir::new().unwrap();
+    let f = write(
+        dir.path(),
+        "spread.toml",
+        "[simulation]\nstart = \"replayed\"\n[dynamics.income]\npersistent_initial_sd = 0.5\n",
+    );
+    bad_input(&mut run_tiny(dir.path(), &f))
+        .stderr(contains(s(&f)))
+        .stderr(contains("dynamics.income.persistent_initial_sd"))
+        .stderr(contains("0.5"))
+        .stderr(contains("the stationary sd"));
+    let g = write(
+        dir.path(),
+        "spells.toml",
+        "[simulation]\nstart = \"replayed\"\n[programs.dibao.admin]\nhidden_spell_years = 2.0\n",
+    );
+    bad_input(&mut run_tiny(dir.path(), &g))
+        .stderr(contains(s(&g)))
+        .stderr(contains("simulation.start"))
+        .stderr(contains("\"enrolled\" or \"empty\""));
+    // The stationary spread and no spells run.
+    let h = write(
+        dir.path(),
+        "ok.toml",
+        "[simulation]\nstart = \"replayed\"\n",
+    );
+    run_tiny(dir.path(), &h).assert().success();
+}
+
 #[test]
 fn missing_scenario_file_names_the_path() {
     let dir = TempDir::new().unwrap();

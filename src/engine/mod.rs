@@ -348,11 +348,14 @@ fn check_compatible(models: &[Model]) -> Result<()> {
             && a.start_year == b.start_year
             && a.burn_in_months == b.burn_in_months
             && a.start == b.start
+            && a.replay_months == b.replay_months
+            && a.replay_band == b.replay_band
             && m.pop.strata.strata.len() == models[0].pop.strata.strata.len();
         if !same {
             return Err(Error::Usage(format!(
                 "scenarios `{}` and `{}` differ in their simulation settings (households, replications, seed, \
-                 years, start_year, burn_in_months, start or strata); compared scenarios must share them",
+                 years, start_year, burn_in_months, start, replay_months, replay_band or strata); compared scenarios \
+                 must share them",
                 models[0].scenario().name,
                 m.scenario().name
             )));

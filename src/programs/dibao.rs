@@ -708,6 +708,16 @@ impl DibaoParams {
             0,
             600,
         );
+        // The replayed start has no form for hidden-income spells (it would hold this
+        // month's hidden state through the whole past, and nobody would be found in it).
+        if self.admin.spells_on() && sim.start == crate::simulation::Start::Replayed {
+            c.fail(
+                "simulation.start",
+                "\"replayed\"",
+                "\"enrolled\" or \"empty\" when programs.dibao.admin.hidden_spell_years is \
+                 above 0 (the replay has no form for spells of hidden income)",
+            );
+        }
         // With spells a found household is barred while its spell lasts: a bar in months
         // would be silently ignored.
         if self.admin.spells_on() && self.admin.match_bar_months != 0 {
