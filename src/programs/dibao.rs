@@ -997,6 +997,92 @@ pub struct DibaoDraws {
     pub match_u: f64,
 }
 
+/// Where a month of the rule reads its draws ([`DibaoParams::month_known`]): values drawn
+/// already ([`DibaoDraws`]), or drawn only when read (the step's, [`LazyDraws`]).
+pub trait Draws {
+    /// Uniform for the monthly application decision.
+    fn apply_u(&self) -> f64;
+    /// Standard normal for the assessment error.
+    fn assess_z(&self) -> f64;
+}
+
+impl Draws for DibaoDraws {
+    #[inline(always)]
+    fn apply_u(&self) -> f64 {
+        self.apply_u
+    }
+    #[inline(always)]
+    fn assess_z(&self) -> f64 {
+        self.assess_z
+    }
+}
+
+/// The step's draws of a month, each made only when read: the application draw from the
+/// behaviour stream of key `behaviour`, the assessment error (and, after it, data
+/// matching's uniform) from the administrative stream of key `admin`. Each stream is keyed by
+/// month ([`super::month_draws`]), so a draw made later, or not at all, is the one made
+/// first would have been and shifts no other; a month reads few of them (the assessment only
+/// at a decision or a review, the application draw only below the application line).
+#[derive(Debug, Clone, Copy)]
+pub struct LazyDraws {
+    /// The month.
+    pub m: i32,
+    /// Key of the behaviour stream (no stream: the draw is 0).
+    pub behaviour: Option<u64>,
+    /// Key of the administrative stream, where the assessment error (when `error`) and data
+    /// matching's uniform (when `matching`) are drawn, in that order.
+    pub admin: Option<u64>,
+    pub error: bool,
+    pub matching: bool,
+}
+
+impl LazyDraws {
+    /// The administrative stream's key where it holds the assessment error.
+    #[inline(always)]
+    pub fn error_key(&self) -> Option<u64> {
+        self.admin.filter(|_| self.error)
+    }
+
+    /// Data matching's uniform (1 without matching: nothing is found).
+    #[inline]
+    pub fn match_u(&self) -> f64 {
+        match self.admin {
+            Some(k) if self.matching => {
+                let mut r = month_draws(k, self.m);
+                if self.error {
+                    // The error comes first in the stream.
+                    let _: f64 = StandardNormal.sample(&mut r);
+                }
+                r.random()
+            }
+            _ => 1.0,
+        }
+    }
+
+    /// Every draw, made now.
+    #[inline]
+    pub fn all(&self) -> DibaoDraws {
+        DibaoDraws {
+            apply_u: self.apply_u(),
+            assess_z: self.assess_z(),
+            match_u: self.match_u(),
+        }
+    }
+}
+
+impl Draws for LazyDraws {
+    #[inline(always)]
+    fn apply_u(&self) -> f64 {
+        self.behaviour
+            .map_or(0.0, |k| month_draws(k, self.m).random())
+    }
+    #[inline(always)]
+    fn assess_z(&self) -> f64 {
+        self.error_key()
+            .map_or(0.0, |k| super::Assessment::error_draw(k, self.m))
+    }
+}
+
 impl DibaoParams {
     /// Whether log per-capita income `log_y` and the household's assets pass the means test
     /// at `standard` (yuan per person per month; `ln_standard` is its log).
@@ -1045,19 +1131,23 @@ impl DibaoParams {
         log_y: f64,
         standard: f64,
         ln_standard: f64,
-        d: DibaoDraws,
+        d: impl Draws,
         known: (f64, f64),
     ) -> f64 {
         // exp is a function: an equal argument (+0 and -0 alike) gives the same value.
         let exp = |l: f64| if l == known.0 { known.1 } else { l.exp() };
-        let log_assessed = if self.assessment.error_sd > 0.0 {
-            log_y + self.assessment.error_sd * d.assess_z
-        } else {
-            log_y
+        // Read only at a review or a decision (the error is drawn then, `LazyDraws`).
+        let log_assessed = || {
+            if self.assessment.error_sd > 0.0 {
+                log_y + self.assessment.error_sd * d.assess_z()
+            } else {
+                log_y
+            }
         };
         if st.on {
             if m >= st.next_review {
                 st.next_review = m + hh.review_interval;
+                let log_assessed = log_assessed();
                 if self.passes(hh, log_assessed, ln_standard, standard) {
                     st.assessed_pc = exp(log_assessed);
                     st.exit_at = NEVER;
@@ -1073,7 +1163,7 @@ impl DibaoParams {
             return self.benefit(hh, st.assessed_pc, standard);
         }
         if st.decision_at == NEVER {
-            if hh.would_apply && log_y < ln_standard + hh.ln_apply_line && d.apply_u < hh.apply_prob {
+            if hh.would_apply && log_y < ln_standard + hh.ln_apply_line && d.apply_u() < hh.apply_prob {
                 st.decision_at = m + self.assessment.processing_months as i32;
             } else {
                 return 0.0;
@@ -1083,6 +1173,7 @@ impl DibaoParams {
             return 0.0;
         }
         st.decision_at = NEVER;
+        let log_assessed = log_assessed();
         if self.passes(hh, log_assessed, ln_standard, standard) {
             let assessed = exp(log_assessed);
             st.on = true;
@@ -1628,24 +1719,15 @@ impl Dibao {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        // The administrative stream of the month: the assessment error first, then data
-        // matching's draw (only when matching is on, so the error keeps its draw).
-        let mut admin = if PLAIN {
-            None
-        } else {
-            h.admin.map(|k| month_draws(k, mo.m))
-        };
-        let mut dr = DibaoDraws {
-            // Drawn below, where it may be read.
-            apply_u: 0.0,
-            assess_z: match admin.as_mut() {
-                Some(r) if self.draw_error => StandardNormal.sample(r),
-                _ => 0.0,
-            },
-            match_u: match admin.as_mut() {
-                Some(r) if self.draw_match => r.random(),
-                _ => 1.0,
-            },
+        // The month's draws, each made where it is read (a plain step has no stream): the
+        // administrative stream holds the assessment error first, then data matching's draw
+        // (only when matching is on, so the error keeps its draw).
+        let dr = LazyDraws {
+            m: mo.m,
+            behaviour: if PLAIN { None } else { h.behaviour },
+            admin: if PLAIN { None } else { h.admin },
+            error: self.draw_error,
+            matching: self.draw_match,
         };
         // Hidden income as spells: play the switches due by this month.
         if let Some(key) = h.spell.filter(|_| !PLAIN) {
@@ -1660,7 +1742,7 @@ impl Dibao {
         // Data matching finds a recipient's hidden income or assets: the award ends and the
         // household is barred for `match_bar_months` (for good at 0), or with spells while
         // its spell lasts.
-        if !PLAIN && self.draw_match && h.hidden && h.state.on && dr.match_u < h.match_prob {
+        if !PLAIN && self.draw_match && h.hidden && h.state.on && dr.match_u() < h.match_prob {
             if self.spells {
                 h.found = true;
             } else {
@@ -1701,18 +1783,13 @@ impl Dibao {
             } else {
                 f
             };
-            // The application draw is read only by a household with no award and no
-            // application in process, and at the stationary start; keyed by month, so leaving
-            // it undrawn in other months shifts no draw (a plain step has no such stream).
-            if !PLAIN && (mo.enrol || !h.state.busy()) {
-                dr.apply_u = h.behaviour.map_or(0.0, |k| month_draws(k, mo.m).random());
-            }
             if mo.enrol {
                 if let Some(past) = mo.replay {
                     let keys = (h.behaviour, h.admin.filter(|_| self.draw_error));
                     let counted = (h.support_pc, h.imputed_pc);
                     self.replay_start(&mut h.state, dh, keys, counted, mo, (lm, declared), y, past);
                 } else {
+                    let dr = dr.all();
                     self.p
                         .enrol(&mut h.state, dh, mo.m, declared, y.standard, y.ln_standard, dr);
                     // With spells of hidden income, this month's matching draw is free (nobody
@@ -1748,7 +1825,12 @@ impl Dibao {
         led.dibao = paid;
         led.dibao_on = h.state.on;
         led.dibao_assessed_pc = h.state.assessed_pc;
-        led.log_assessed = declared + self.p.assessment.error_sd * dr.assess_z;
+        led.assessment = super::Assessment {
+            declared,
+            sd: self.p.assessment.error_sd,
+            error: dr.error_key(),
+            m: mo.m,
+        };
         led.would_apply_dibao = f.would_apply;
         led.dibao_applied = pending || (h.state.busy() && !h.state.on);
         rec[c::COST_DIBAO_FEN] += fen(paid);
@@ -1969,6 +2051,59 @@ impl Step for Dibao {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The step's draws made when read are the draws made at the start of the month, as the
+    /// step made them before: the application uniform of the behaviour stream; the first
+    /// normal of the administrative stream (where the error is drawn) and, after it, data
+    /// matching's uniform; 0, 0 and 1 where a stream or draw is off. The ledger's
+    /// assessment is the declared log income plus the error times its sd.
+    #[test]
+    fn draws_made_when_read_are_the_months_draws() {
+        let mut rng = crate::rng::month_stream(7, 1);
+        for i in 0..400 {
+            let (key_b, key_a): (u64, u64) = (rng.random(), rng.random());
+            let m = rng.random_range(-24..240);
+            let (error, matching) = (i % 2 == 0, i % 4 < 2);
+            let admin = (error || matching).then_some(key_a);
+            let behaviour = (i % 3 != 0).then_some(key_b);
+            let lazy = LazyDraws {
+                m,
+                behaviour,
+                admin,
+                error,
+                matching,
+            };
+            let mut a = admin.map(|k| month_draws(k, m));
+            let eager = DibaoDraws {
+                apply_u: behaviour.map_or(0.0, |k| month_draws(k, m).random()),
+                assess_z: match a.as_mut() {
+                    Some(r) if error => StandardNormal.sample(r),
+                    _ => 0.0,
+                },
+                match_u: match a.as_mut() {
+                    Some(r) if matching => r.random(),
+                    _ => 1.0,
+                },
+            };
+            let all = lazy.all();
+            let bits = |d: DibaoDraws| [d.apply_u, d.assess_z, d.match_u].map(f64::to_bits);
+            assert_eq!(bits(all), bits(eager), "{lazy:?}");
+            assert_eq!(lazy.apply_u().to_bits(), eager.apply_u.to_bits());
+            assert_eq!(lazy.assess_z().to_bits(), eager.assess_z.to_bits());
+            assert_eq!(lazy.match_u().to_bits(), eager.match_u.to_bits());
+            let (declared, sd) = (rng.random_range(3.0..9.0), 0.15);
+            let assessment = crate::programs::Assessment {
+                declared,
+                sd,
+                error: lazy.error_key(),
+                m,
+            };
+            assert_eq!(
+                assessment.log().to_bits(),
+                (declared + sd * eager.assess_z).to_bits()
+            );
+        }
+    }
 
     fn params(extra: &str) -> DibaoParams {
         crate::scenario::load_str(extra, "t")

@@ -226,13 +226,16 @@ impl Step for Marginal {
         h.applied = false;
         // Dibao and tekun are the higher tier: a family on either is not marginal.
         let regular = led.on_dibao() || led.tekun;
+        // Dibao's assessment is read only at a review or an application (its error is drawn
+        // when read, `Assessment::log`).
+        let (assets_ok, assessment) = (h.assets_ok, led.assessment);
         let passes =
-            !regular && h.assets_ok && self.p.in_band(led.log_assessed, y.ln_standard);
+            || !regular && assets_ok && self.p.in_band(assessment.log(), y.ln_standard);
         if h.recognised {
             if regular {
                 h.recognised = false;
             } else if m >= h.next_review {
-                h.recognised = passes;
+                h.recognised = passes();
                 h.next_review = m + self.p.review_months as i32;
             }
         } else if h.applies
@@ -243,7 +246,7 @@ impl Step for Marginal {
             // The household applies on its own counted income; the office assesses it.
             h.applied = true;
             led.marginal_applied = true;
-            if passes {
+            if passes() {
                 h.recognised = true;
                 h.next_review = m + self.p.review_months as i32;
                 if mo.enrol {

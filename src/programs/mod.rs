@@ -160,9 +160,10 @@ pub struct Ledger {
     pub dibao: f64,
     pub dibao_on: bool,
     pub dibao_assessed_pc: f64,
-    /// Dibao's assessment of the month (log assessed per-capita income), and whether the
-    /// household would apply when it believes itself eligible.
-    pub log_assessed: f64,
+    /// Dibao's assessment of the month (log assessed per-capita income, drawn when read:
+    /// [`Assessment::log`]), and whether the household would apply when it believes itself
+    /// eligible.
+    pub assessment: Assessment,
     pub would_apply_dibao: bool,
     /// A dibao application is being processed, or was decided this month (the monitoring
     /// database registers applicants).
@@ -189,6 +190,51 @@ pub struct Ledger {
     pub claimed: u8,
 }
 
+/// Dibao's assessment of a household-month as a later step reads it: the log of the
+/// per-capita income declared, plus `sd` times the month's assessment error, the first
+/// standard normal of the household's administrative stream of key `error` in month `m` (0
+/// without a stream). The error is drawn only when read ([`Assessment::log`]): most months no
+/// step reads it, and the stream is keyed by month, so leaving it undrawn shifts no other draw.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Assessment {
+    /// Log declared per-capita income, yuan per person per month.
+    pub declared: f64,
+    /// The assessment error's standard deviation (log points).
+    pub sd: f64,
+    /// Key of the household's administrative stream, where the error is drawn.
+    pub error: Option<u64>,
+    /// The month (its stream's draws are keyed by it).
+    pub m: i32,
+}
+
+impl Assessment {
+    /// An assessment of `log` with no error: [`Assessment::log`] is `log` + 0.0, which is
+    /// `log` in every comparison (only a −0 would turn +0).
+    #[inline(always)]
+    pub const fn known(log: f64) -> Assessment {
+        Assessment {
+            declared: log,
+            sd: 0.0,
+            error: None,
+            m: 0,
+        }
+    }
+
+    /// The assessment error of month `m` of the administrative stream of key `key`: its
+    /// month's first standard normal (dibao's step reads the same).
+    #[inline]
+    pub fn error_draw(key: u64, m: i32) -> f64 {
+        use rand_distr::Distribution;
+        rand_distr::StandardNormal.sample(&mut month_draws(key, m))
+    }
+
+    /// Log assessed per-capita income, yuan per person per month.
+    #[inline]
+    pub fn log(&self) -> f64 {
+        self.declared + self.sd * self.error.map_or(0.0, |k| Self::error_draw(k, self.m))
+    }
+}
+
 impl Ledger {
     /// The ledger of a month no program needed: nothing awarded.
     pub const EMPTY: Ledger = Ledger {
@@ -203,7 +249,7 @@ impl Ledger {
         dibao: 0.0,
         dibao_on: false,
         dibao_assessed_pc: 0.0,
-        log_assessed: 0.0,
+        assessment: Assessment::known(0.0),
         would_apply_dibao: false,
         dibao_applied: false,
         marginal: false,
@@ -224,7 +270,7 @@ impl Ledger {
     #[inline(always)]
     pub const fn open(log_assessed: f64) -> Ledger {
         Ledger {
-            log_assessed,
+            assessment: Assessment::known(log_assessed),
             ..Ledger::EMPTY
         }
     }
