@@ -63,11 +63,6 @@ struct Standing<'a> {
     regular_last: bool,
     /// Month of the last shock not yet followed by regular assistance (i32::MIN: none).
     last_shock: i32,
-    /// The ledgers of this month and the last (`ledgers[cur]` is this month's, written in
-    /// place: no copy of a ledger per month), and whether last month took the steps.
-    ledgers: [Ledger; 2],
-    cur: usize,
-    prev_slow: bool,
     /// Some program is busy with the household (see `Step::busy`): set after the steps, the
     /// only place a program's standing changes.
     busy: bool,
@@ -223,9 +218,6 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
         was_poor: false,
         regular_last: false,
         last_shock: i32::MIN,
-        ledgers: [Ledger::EMPTY; 2],
-        cur: 0,
-        prev_slow: false,
         busy: false,
         enrol_at: match sim.start {
             crate::simulation::Start::Empty => i32::MIN,
@@ -319,7 +311,6 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
             }
             if is_fast {
                 standing.was_poor = false;
-                standing.prev_slow = false;
                 MonthEnd {
                     regular: false,
                     poor_post: false,
@@ -436,7 +427,6 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                     );
                     if next > mb {
                         standing.was_poor = false;
-                        standing.prev_slow = false;
                     }
                     mb = next;
                     skipped += skip;
@@ -549,7 +539,6 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 );
                 if next > from {
                     standing.was_poor = false;
-                    standing.prev_slow = false;
                     if mm == 0 {
                         fall_base = true;
                     }
@@ -1018,12 +1007,6 @@ fn steps<const DIBAO_ONLY: bool, const REPLAY: bool>(
     if kinds != 0 {
         st.last_shock = m;
     }
-    let (first, second) = st.ledgers.split_at_mut(1);
-    let (led, last) = if st.cur == 0 {
-        (&mut first[0], &second[0])
-    } else {
-        (&mut second[0], &first[0])
-    };
     let mo = MonthCtx {
         m,
         ly,
@@ -1033,12 +1016,14 @@ fn steps<const DIBAO_ONLY: bool, const REPLAY: bool>(
         essential,
         poor,
         newly_poor,
-        prev: if st.prev_slow { last } else { &Ledger::EMPTY },
         enrol: m == st.enrol_at,
         replay: if REPLAY { &st.replay } else { &None },
     };
-    rules.month_into::<DIBAO_ONLY>(progs, yc, &mo, local, led);
-    let led: &Ledger = led;
+    // The month's ledger is the steps' alone: no step reads another month's (what a program
+    // keeps of it, it keeps in its own standing, `Step::after`), so it lives in this call.
+    let mut ledger = Ledger::EMPTY;
+    rules.month_into::<DIBAO_ONLY>(progs, yc, &mo, local, &mut ledger);
+    let led = &ledger;
 
     let regular = led.regular();
     // With dibao alone every other award is +0.0, which `government` adds.
@@ -1081,9 +1066,6 @@ fn steps<const DIBAO_ONLY: bool, const REPLAY: bool>(
         st.last_shock = i32::MIN;
     }
     st.regular_last = regular;
-    // This month's ledger is the next one's last.
-    st.cur ^= 1;
-    st.prev_slow = true;
     MonthEnd {
         regular,
         poor_post,

@@ -2913,7 +2913,6 @@ mod tests {
         let mut h = d.household(&HouseholdKey::new(7, 0, 0), &u);
         d.year(&mut h, &y);
         let mut rec = [0; c::N];
-        let prev = Ledger::EMPTY;
         for m in 0..months {
             let mo = MonthCtx {
                 m,
@@ -2924,7 +2923,6 @@ mod tests {
                 essential: 0.0,
                 poor: income < 600.0,
                 newly_poor: false,
-                prev: &prev,
                 enrol: m == 0,
                 replay: &None,
             };

@@ -130,8 +130,6 @@ pub struct MonthCtx<'a> {
     /// True income below the local standard this month, and it was not last month.
     pub poor: bool,
     pub newly_poor: bool,
-    /// The ledger of last month (empty after a month no program needed).
-    pub prev: &'a Ledger,
     /// The run's first month under `simulation.start = "enrolled"`: a program whose take-up
     /// has memory takes up whoever is eligible and willing now (its chance is 1 this month).
     pub enrol: bool,

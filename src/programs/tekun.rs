@@ -789,7 +789,6 @@ mod tests {
                 urban: false,
             };
             self.step.year(&mut self.house, &y);
-            let prev = Ledger::default();
             let mo = MonthCtx {
                 m,
                 ly: 100f64.ln(),
@@ -799,7 +798,6 @@ mod tests {
                 essential: 0.0,
                 poor: true,
                 newly_poor: false,
-                prev: &prev,
                 enrol: false,
                 replay: &None,
             };
