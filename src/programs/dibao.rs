@@ -1073,13 +1073,17 @@ impl LazyDraws {
 impl Draws for LazyDraws {
     #[inline(always)]
     fn apply_u(&self) -> f64 {
-        self.behaviour
-            .map_or(0.0, |k| month_draws(k, self.m).random())
+        match self.behaviour {
+            Some(k) => month_draws(k, self.m).random(),
+            None => 0.0,
+        }
     }
     #[inline(always)]
     fn assess_z(&self) -> f64 {
-        self.error_key()
-            .map_or(0.0, |k| super::Assessment::error_draw(k, self.m))
+        match self.error_key() {
+            Some(k) => super::Assessment::error_draw(k, self.m),
+            None => 0.0,
+        }
     }
 }
 
@@ -1833,7 +1837,10 @@ impl Dibao {
         };
         led.would_apply_dibao = f.would_apply;
         led.dibao_applied = pending || (h.state.busy() && !h.state.on);
-        rec[c::COST_DIBAO_FEN] += fen(paid);
+        // Most months pay nothing, whose fen are 0 (`fen` of 0 or NaN): no rounding then.
+        if paid != 0.0 {
+            rec[c::COST_DIBAO_FEN] += fen(paid);
+        }
         rec[c::RECIP_HH_MONTHS] += on as i64;
         rec[c::RECIP_UNIT_MONTHS] += if on { f.units } else { 0 };
         rec[c::RECIP_PERSON_MONTHS] += if on { y.k } else { 0 };

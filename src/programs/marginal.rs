@@ -127,6 +127,14 @@ pub struct MarginalHouse {
     single: f64,
 }
 
+impl Marginal {
+    /// [`MarginalParams::in_band`] with the multiple's log taken once.
+    #[inline(always)]
+    fn in_band(&self, log_y: f64, ln_standard: f64) -> bool {
+        log_y >= ln_standard && log_y < ln_standard + self.ln_multiple
+    }
+}
+
 impl Step for Marginal {
     type Household = MarginalHouse;
     /// Slot 3: would apply when in the band.
@@ -226,27 +234,27 @@ impl Step for Marginal {
         h.applied = false;
         // Dibao and tekun are the higher tier: a family on either is not marginal.
         let regular = led.on_dibao() || led.tekun;
-        // Dibao's assessment is read only at a review or an application (its error is drawn
-        // when read, `Assessment::log`).
-        let (assets_ok, assessment) = (h.assets_ok, led.assessment);
-        let passes =
-            || !regular && assets_ok && self.p.in_band(assessment.log(), y.ln_standard);
+        // Whether the family passes the assessment, read only at a review or an application
+        // (dibao's assessment error is drawn when read, `Assessment::log`).
+        let passes = |assets_ok: bool, assessment: &super::Assessment| {
+            !regular && assets_ok && self.in_band(assessment.log(), y.ln_standard)
+        };
         if h.recognised {
             if regular {
                 h.recognised = false;
             } else if m >= h.next_review {
-                h.recognised = passes();
+                h.recognised = passes(h.assets_ok, &led.assessment);
                 h.next_review = m + self.p.review_months as i32;
             }
         } else if h.applies
             && !regular
-            && self.p.in_band(mo.lm, y.ln_standard)
+            && self.in_band(mo.lm, y.ln_standard)
             && (mo.enrol || month_draws(h.behaviour, m).random::<f64>() < self.p.monthly_apply_prob)
         {
             // The household applies on its own counted income; the office assesses it.
             h.applied = true;
             led.marginal_applied = true;
-            if passes() {
+            if passes(h.assets_ok, &led.assessment) {
                 h.recognised = true;
                 h.next_review = m + self.p.review_months as i32;
                 if mo.enrol {
