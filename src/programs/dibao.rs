@@ -1370,6 +1370,9 @@ pub struct Dibao {
     p: DibaoParams,
     residence: ResidenceParams,
     ln_counted: f64,
+    /// Essential spending is deducted in the means test (`programs.rigid.deduct_in_means_test`;
+    /// the replayed start reads past months with it).
+    deduct: bool,
     /// A monthly application draw (the chance is below 1, or monitoring may raise it).
     draw_apply: bool,
     /// A monthly assessment-error draw.
@@ -1511,13 +1514,26 @@ impl Dibao {
         past: &crate::dynamics::PastIncome,
     ) {
         *st = DibaoState::default();
-        if !dh.would_apply || declared >= y.ln_standard + past.band() {
+        // The band is measured from the line the household passes below (the standard, or the
+        // year's relaxed test above it), so a relaxation wider than the band leaves no one off
+        // whom the enrolled start would put on.
+        if !dh.would_apply || declared >= y.ln_standard + dh.ln_quota.max(0.0) + past.band() {
             return;
         }
-        // A past month's income as the test reads this month's, from its raw change.
-        let ln_declared = declared - lm;
+        // A past month's income as the test reads this month's, from its raw change: the
+        // counted share shifts with it; with essential spending deducted, the past month's
+        // routine medical spending (a share of its income) and the year's school spending are
+        // taken off its own income, not this month's (whose illness cost it need not share).
+        let ln_declared = if declared == lm { 0.0 } else { declared - lm };
         let read = |delta: f64| {
-            AdminParams::counted_log_income(mo.lm + delta, counted.0, counted.1) + ln_declared
+            let lm_past = if self.deduct {
+                let yp = (mo.ly + delta).exp();
+                let essential = y.medical_share * yp * y.size + y.education;
+                self.ln_counted + super::rigid::RigidParams::net_income(yp, essential, y.size).ln()
+            } else {
+                mo.lm + delta
+            };
+            AdminParams::counted_log_income(lm_past, counted.0, counted.1) + ln_declared
         };
         let draws = |ms: i32| DibaoDraws {
             apply_u: keys.0.map_or(0.0, |k| month_draws(k, ms).random()),
@@ -1872,6 +1888,7 @@ impl Step for Dibao {
             p: p.dibao.clone(),
             residence: p.residence.clone(),
             ln_counted: p.dibao.assessment.income_counted_share.ln(),
+            deduct: p.rigid.deduct_in_means_test,
             draw_apply: p.dibao.take_up.monthly_apply_prob < 1.0 || p.monitoring.enabled,
             draw_error: p.dibao.assessment.error_sd > 0.0,
             tekun: p.tekun.clone(),
