@@ -1189,6 +1189,31 @@ pub struct PastIncome<'a> {
     band: f64,
 }
 
+#[cfg(test)]
+impl<'a> PastIncome<'a> {
+    /// A past for the programs' unit tests: unit `unit`, the first month's persistent term
+    /// `persistent` and log income less the permanent part `now`, a worker in the household.
+    pub(crate) fn for_test(
+        d: &'a DynamicsParams,
+        unit: u64,
+        persistent: f64,
+        now: f64,
+        months: u32,
+        band: f64,
+    ) -> PastIncome<'a> {
+        PastIncome {
+            d,
+            unit,
+            rates: shock_rates(&d.shocks),
+            persistent,
+            now,
+            has_worker: true,
+            months,
+            band,
+        }
+    }
+}
+
 impl PastIncome<'_> {
     /// `simulation.replay_band`: log points above the standard beyond which a household's
     /// past is not replayed (it is taken as off the roll).

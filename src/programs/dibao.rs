@@ -2956,6 +2956,86 @@ mod tests {
         (h.state.on, rec)
     }
 
+    /// The replayed start reads a past month's counted income from that month's own raw
+    /// income. With essential spending deducted, a household whose first month's illness costs
+    /// more than its income (counted income 0, log −∞), but whose income was always far above
+    /// the standard (2,000 yuan against 600, no shocks, the persistent term's sd 0.33), was not
+    /// on the roll in the replay's oldest month and never applied (application chance 0): it
+    /// starts off. (Shifting the first month's counted income back instead put it on in the
+    /// oldest month and kept it on through every review: the test fails that way.) Without the
+    /// illness (essential spending the routine 6 % of income) it starts off too, and one whose
+    /// income was always far below the standard (100 yuan: 5 sd of the persistent term) starts
+    /// on.
+    #[test]
+    fn a_replayed_start_reads_each_past_month_from_its_own_income() {
+        let toml = "[programs.dibao.take_up]\nmonthly_apply_prob = 0.0\never_apply = 1.0
+[programs.dibao.assessment]\nerror_sd = 0.0\nprocessing_months = 0
+[programs.rigid]\ndeduct_in_means_test = true
+[dynamics.shocks.hardship]\nmonthly_prob = 0.0\n[dynamics.shocks.illness]\nmonthly_prob = 0.0
+[dynamics.shocks.job_loss]\nmonthly_prob = 0.0\n[dynamics.shocks.disaster]\nmonthly_prob = 0.0\n";
+        let s = crate::scenario::load_str(toml, "t").unwrap().scenario;
+        let d = Dibao::new(&s.programs).unwrap();
+        assert!(d.deduct);
+        let members = s.population.members.clone();
+        let hh = one_person();
+        let medical_share = 0.06;
+        let y = YearCtx {
+            standard_index: 1.0,
+            hh: &hh,
+            members: &members,
+            t: 0,
+            year: 2023,
+            standard: 600.0,
+            ln_standard: 600f64.ln(),
+            local_standard: 600.0,
+            ln_local_standard: 600f64.ln(),
+            price_index: 1.0,
+            income_index: 1.0,
+            mean_income: 0.0,
+            education: 0.0,
+            medical_share,
+            quota_cut: None,
+            quota_record: false,
+            size: 1.0,
+            k: 1,
+            urban: true,
+        };
+        let means = MeansTest::new(&s.programs);
+        let start = |income: f64, essential: f64, unit: u64| -> bool {
+            let past = Some(crate::dynamics::PastIncome::for_test(
+                &s.dynamics,
+                unit,
+                0.0,
+                0.0,
+                240,
+                0.5,
+            ));
+            let mut h = d.household(&HouseholdKey::new(7, 0, unit), &[0.0; MAX_PROPENSITIES]);
+            d.year(&mut h, &y);
+            let mo = MonthCtx {
+                m: 0,
+                ly: income.ln(),
+                y: income,
+                lm: means.log_income(income.ln(), income, essential, 1.0),
+                kinds: 0,
+                essential,
+                poor: income < 600.0,
+                newly_poor: false,
+                enrol: true,
+                replay: &past,
+            };
+            let mut led = Ledger::EMPTY;
+            let mut rec = [0; c::N];
+            d.step(&mut h, &y, &mo, &mut led, &mut rec);
+            h.state.on
+        };
+        for unit in 0..20 {
+            assert!(!start(2000.0, 3000.0, unit), "unit {unit}: ill now, never poor before");
+            assert!(!start(2000.0, medical_share * 2000.0, unit), "unit {unit}: not ill");
+            assert!(start(100.0, medical_share * 100.0, unit), "unit {unit}: always poor");
+        }
+    }
+
     /// A household the verification has not yet seen only declares less: the targeting
     /// counters count it by its true income (eligible below the standard, an ineligible
     /// recipient above it), and data matching, which finds hidden income, leaves it on the
