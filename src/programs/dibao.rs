@@ -2901,20 +2901,14 @@ mod tests {
         }
     }
 
-    /// One urban household of one person with hidden-income propensity `u9`, stepped for
-    /// `months` months from an enrolled start at a true per-capita income of `income` yuan a
-    /// month (the standard 600; no assessment error, immediate decisions) under the admin keys
-    /// `admin`: whether it is on dibao at the end, and the counters it wrote.
-    fn urban_months(admin: &str, u9: f64, income: f64, months: i32) -> (bool, Record) {
-        let toml = format!("{IMMEDIATE}[programs.dibao.admin]\n{admin}\n");
-        let s = crate::scenario::load_str(&toml, "t").unwrap().scenario;
-        let d = Dibao::new(&s.programs).unwrap();
-        let members = s.population.members;
-        let hh = one_person();
-        let y = YearCtx {
+    /// The year 2023 of the one-person urban household `hh`: a standard of 600 yuan a month
+    /// (local the same), indexes 1, no school spending, routine medical spending
+    /// `medical_share` of income.
+    fn urban_600<'a>(hh: &'a Household, members: &'a MemberParams, medical_share: f64) -> YearCtx<'a> {
+        YearCtx {
             standard_index: 1.0,
-            hh: &hh,
-            members: &members,
+            hh,
+            members,
             t: 0,
             year: 2023,
             standard: 600.0,
@@ -2925,13 +2919,26 @@ mod tests {
             income_index: 1.0,
             mean_income: 0.0,
             education: 0.0,
-            medical_share: 0.0,
+            medical_share,
             quota_cut: None,
             quota_record: false,
             size: 1.0,
             k: 1,
             urban: true,
-        };
+        }
+    }
+
+    /// One urban household of one person with hidden-income propensity `u9`, stepped for
+    /// `months` months from an enrolled start at a true per-capita income of `income` yuan a
+    /// month (the standard 600; no assessment error, immediate decisions) under the admin keys
+    /// `admin`: whether it is on dibao at the end, and the counters it wrote.
+    fn urban_months(admin: &str, u9: f64, income: f64, months: i32) -> (bool, Record) {
+        let toml = format!("{IMMEDIATE}[programs.dibao.admin]\n{admin}\n");
+        let s = crate::scenario::load_str(&toml, "t").unwrap().scenario;
+        let d = Dibao::new(&s.programs).unwrap();
+        let members = s.population.members;
+        let hh = one_person();
+        let y = urban_600(&hh, &members, 0.0);
         let mut u = [0.0; MAX_PROPENSITIES];
         u[9] = u9;
         let mut h = d.household(&HouseholdKey::new(7, 0, 0), &u);
@@ -2979,27 +2986,7 @@ mod tests {
         let members = s.population.members.clone();
         let hh = one_person();
         let medical_share = 0.06;
-        let y = YearCtx {
-            standard_index: 1.0,
-            hh: &hh,
-            members: &members,
-            t: 0,
-            year: 2023,
-            standard: 600.0,
-            ln_standard: 600f64.ln(),
-            local_standard: 600.0,
-            ln_local_standard: 600f64.ln(),
-            price_index: 1.0,
-            income_index: 1.0,
-            mean_income: 0.0,
-            education: 0.0,
-            medical_share,
-            quota_cut: None,
-            quota_record: false,
-            size: 1.0,
-            k: 1,
-            urban: true,
-        };
+        let y = urban_600(&hh, &members, medical_share);
         let means = MeansTest::new(&s.programs);
         let start = |income: f64, essential: f64, unit: u64| -> bool {
             let past = Some(crate::dynamics::PastIncome::for_test(
