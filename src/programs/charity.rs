@@ -224,6 +224,9 @@ impl Step for Charity {
         y.ln_standard + self.ln_target
     }
 
+    // In line in the month's pipeline (`Rules::month_into`), as every step: a call takes the
+    // ledger's address, which keeps the ledger in memory (zeroed and stored) in every month.
+    #[inline(always)]
     fn step(&self, _h: &mut (), y: &YearCtx, mo: &MonthCtx, led: &mut Ledger, rec: &mut Record) {
         let claim = self
             .p

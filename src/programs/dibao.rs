@@ -1044,19 +1044,25 @@ impl LazyDraws {
     }
 
     /// Data matching's uniform (1 without matching: nothing is found).
-    #[inline]
+    #[inline(always)]
     pub fn match_u(&self) -> f64 {
         match self.admin {
-            Some(k) if self.matching => {
-                let mut r = month_draws(k, self.m);
-                if self.error {
-                    // The error comes first in the stream.
-                    let _: f64 = StandardNormal.sample(&mut r);
-                }
-                r.random()
-            }
+            Some(k) if self.matching => Self::match_draw(k, self.error, self.m),
             _ => 1.0,
         }
+    }
+
+    /// Data matching's uniform of month `m` of the administrative stream of key `key`, after
+    /// the assessment error where it is drawn (`error`). Of scalars: a call with the draws'
+    /// address would keep them in memory in every month.
+    #[inline(never)]
+    fn match_draw(key: u64, error: bool, m: i32) -> f64 {
+        let mut r = month_draws(key, m);
+        if error {
+            // The error comes first in the stream.
+            let _: f64 = StandardNormal.sample(&mut r);
+        }
+        r.random()
     }
 
     /// Every draw, made now.

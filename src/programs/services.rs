@@ -91,6 +91,9 @@ impl Step for Services {
         f64::NEG_INFINITY
     }
 
+    // In line in the month's pipeline (`Rules::month_into`), as every step: a call takes the
+    // ledger's address, which keeps the ledger in memory (zeroed and stored) in every month.
+    #[inline(always)]
     fn step(
         &self,
         h: &mut ServicesHouse,
