@@ -1776,19 +1776,7 @@ impl Dibao {
             }
             h.state = DibaoState::default();
         }
-        let lm = if PLAIN {
-            mo.lm
-        } else {
-            AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc)
-        };
-        // Hidden income, or income the verification has not yet seen, kept from the test
-        // (`admin.undeclared_share`); `lm` stays the true counted income, by which a
-        // household is eligible or not.
-        let declared = if !PLAIN && (h.hidden || h.unverified) && self.ln_declared != 0.0 {
-            lm + self.ln_declared
-        } else {
-            lm
-        };
+        let (lm, declared) = self.counted::<PLAIN>(h, mo);
         // An application in process at the start of the month is decided in it or later.
         let pending = h.state.busy() && !h.state.on;
         if led.tekun || (!PLAIN && (mo.m < h.barred_until || h.found)) {
@@ -1847,18 +1835,72 @@ impl Dibao {
                 );
             }
         }
-        let on = paid > 0.0;
+        self.write(h, mo, led, paid, pending, declared, dr.error_key());
+        self.count::<PLAIN>(h, y, led, rec, paid, lm);
+    }
+
+    /// Counted log per-capita income (relatives' support and imputed earnings counted,
+    /// `AdminParams::counted_log_income`), and the part of it declared: hidden income, or
+    /// income the verification has not yet seen, is kept from the test
+    /// (`admin.undeclared_share`); counted income stays the true one, by which a household is
+    /// eligible or not.
+    #[inline(always)]
+    fn counted<const PLAIN: bool>(&self, h: &DibaoHouse, mo: &MonthCtx) -> (f64, f64) {
+        let lm = if PLAIN {
+            mo.lm
+        } else {
+            AdminParams::counted_log_income(mo.lm, h.support_pc, h.imputed_pc)
+        };
+        let declared = if !PLAIN && (h.hidden || h.unverified) && self.ln_declared != 0.0 {
+            lm + self.ln_declared
+        } else {
+            lm
+        };
+        (lm, declared)
+    }
+
+    /// The month's ledger: dibao `paid`, the standing after the month, the assessment of the
+    /// income `declared` (its error drawn from the stream of key `error` when read),
+    /// and whether an application was in process (`pending`, at the start of the month) or is.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn write(
+        &self,
+        h: &DibaoHouse,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+        paid: f64,
+        pending: bool,
+        declared: f64,
+        error: Option<u64>,
+    ) {
         led.dibao = paid;
         led.dibao_on = h.state.on;
         led.dibao_assessed_pc = h.state.assessed_pc;
         led.assessment = super::Assessment {
             declared,
             sd: self.p.assessment.error_sd,
-            error: dr.error_key(),
+            error,
             m: mo.m,
         };
-        led.would_apply_dibao = f.would_apply;
+        led.would_apply_dibao = h.facts.would_apply;
         led.dibao_applied = pending || (h.state.busy() && !h.state.on);
+    }
+
+    /// The month's counters over its final ledger: dibao `paid`, and eligibility by counted
+    /// income `lm`.
+    #[inline(always)]
+    fn count<const PLAIN: bool>(
+        &self,
+        h: &DibaoHouse,
+        y: &YearCtx,
+        led: &Ledger,
+        rec: &mut Record,
+        paid: f64,
+        lm: f64,
+    ) {
+        let f = &h.facts;
+        let on = paid > 0.0;
         // Most months pay nothing, whose fen are 0 (`fen` of 0 or NaN): no rounding then.
         if paid != 0.0 {
             rec[c::COST_DIBAO_FEN] += fen(paid);
@@ -1882,8 +1924,48 @@ impl Dibao {
     }
 }
 
+impl Dibao {
+    /// [`Step::quiet`] compiled as [`Dibao::step_of`] (`PLAIN`): a household with no award and
+    /// no application in process whose step does not look at an application (it is not
+    /// below its application line, would not apply, is barred, or on tekun) and has no
+    /// spells of hidden income to play; the ledger as the step writes it.
+    #[inline(always)]
+    fn quiet_of<const PLAIN: bool>(
+        &self,
+        h: &DibaoHouse,
+        y: &YearCtx,
+        mo: &MonthCtx,
+        led: &mut Ledger,
+    ) -> bool {
+        debug_assert!(!h.state.busy() && !mo.enrol);
+        // Spells switch in the months that take the step (`advance_spells`); data matching
+        // looks only at a household on the roll.
+        if !PLAIN && h.spell.is_some() {
+            return false;
+        }
+        let (_, declared) = self.counted::<PLAIN>(h, mo);
+        let f = &h.facts;
+        if !(led.tekun || (!PLAIN && (mo.m < h.barred_until || h.found))) {
+            // As `DibaoParams::month_known` for such a household (a warning's help as the
+            // step's).
+            let would_apply = f.would_apply || (led.warned && led.reached);
+            if would_apply && declared < y.ln_standard + f.ln_apply_line {
+                return false;
+            }
+        }
+        let error = if PLAIN {
+            None
+        } else {
+            h.admin.filter(|_| self.draw_error)
+        };
+        self.write(h, mo, led, 0.0, false, declared, error);
+        true
+    }
+}
+
 impl Step for Dibao {
     type Household = DibaoHouse;
+    const QUIET: bool = true;
     /// Slot 0: the take-up propensity; slots 7 and 8: elderly and severe members registered
     /// apart (`units`); slot 9: hidden income (`admin`). Slot 1 (tekun's no-supporter
     /// propensity) says who has a supporter.
@@ -2074,6 +2156,27 @@ impl Step for Dibao {
             self.step_of::<true>(h, y, mo, led, rec)
         } else {
             self.step_of::<false>(h, y, mo, led, rec)
+        }
+    }
+
+    #[inline(always)]
+    fn quiet(&self, h: &DibaoHouse, y: &YearCtx, mo: &MonthCtx, led: &mut Ledger) -> bool {
+        if self.plain {
+            self.quiet_of::<true>(h, y, mo, led)
+        } else {
+            self.quiet_of::<false>(h, y, mo, led)
+        }
+    }
+
+    /// A quiet month pays nothing; its counters are the step's.
+    #[inline(always)]
+    fn idle(&self, h: &mut DibaoHouse, y: &YearCtx, mo: &MonthCtx, led: &Ledger, rec: &mut Record) {
+        if self.plain {
+            let (lm, _) = self.counted::<true>(h, mo);
+            self.count::<true>(h, y, led, rec, 0.0, lm);
+        } else {
+            let (lm, _) = self.counted::<false>(h, mo);
+            self.count::<false>(h, y, led, rec, 0.0, lm);
         }
     }
 }

@@ -137,6 +137,7 @@ impl Marginal {
 
 impl Step for Marginal {
     type Household = MarginalHouse;
+    const QUIET: bool = true;
     /// Slot 3: would apply when in the band.
     const PROPENSITIES: usize = 4;
 
@@ -297,6 +298,14 @@ impl Step for Marginal {
         rec[c::SINGLE_PERSON_MONTHS] += n_single;
         rec[c::MARGINAL_HH_MONTHS] += 1;
         rec[c::MARGINAL_PERSON_MONTHS] += y.k;
+    }
+
+    /// Neither recognised nor applying (not busy), and not on dibao or tekun: the step does
+    /// nothing unless a family that would apply has income in the band.
+    #[inline(always)]
+    fn quiet(&self, h: &MarginalHouse, y: &YearCtx, mo: &MonthCtx, led: &mut Ledger) -> bool {
+        debug_assert!(!self.busy(h) && !led.on_dibao() && !led.tekun);
+        !(h.applies && self.in_band(mo.lm, y.ln_standard))
     }
 }
 

@@ -216,6 +216,7 @@ pub struct MonitoringHouse {
 
 impl Step for Monitoring {
     type Household = MonitoringHouse;
+    const QUIET: bool = true;
     /// Slot 6: reached by the platform when warned.
     const PROPENSITIES: usize = 7;
 
@@ -319,7 +320,41 @@ impl Step for Monitoring {
             st.warned_until = m + self.p.response_months as i32 - 1;
             warned = true;
         }
-        // A newly poor household is caught if warned within the window.
+        self.catch(st, mo, warned, rec);
+        led.warned = warned;
+        led.reached = h.reached;
+        led.proactive_apply_prob = self.p.proactive_apply_prob;
+    }
+
+    /// Off the database and without a shock (not busy), the platform only tells dibao of a
+    /// warning still running.
+    #[inline(always)]
+    fn quiet(&self, h: &MonitoringHouse, y: &YearCtx, mo: &MonthCtx, led: &mut Ledger) -> bool {
+        debug_assert!(mo.kinds == 0 && !self.busy(h));
+        if in_force(self.p.from_year, y.year, mo.m) {
+            led.warned = h.state.warned(mo.m);
+            led.reached = h.reached;
+            led.proactive_apply_prob = self.p.proactive_apply_prob;
+        }
+        true
+    }
+
+    /// The step of such a month: registration stays off (no program, no shock), and a newly
+    /// poor household may be caught by a warning still running.
+    #[inline(always)]
+    fn idle(&self, h: &mut MonitoringHouse, y: &YearCtx, mo: &MonthCtx, _: &Ledger, rec: &mut Record) {
+        if in_force(self.p.from_year, y.year, mo.m) {
+            let warned = h.state.warned(mo.m);
+            self.catch(&mut h.state, mo, warned, rec);
+        }
+    }
+}
+
+impl Monitoring {
+    /// A newly poor household is caught if warned within the window.
+    #[inline(always)]
+    fn catch(&self, st: &mut MonitoringState, mo: &MonthCtx, warned: bool, rec: &mut Record) {
+        let m = mo.m;
         let window = self.p.catch_window_months as i32;
         if mo.newly_poor {
             if warned {
@@ -336,9 +371,6 @@ impl Step for Monitoring {
                 st.new_poor_since = i32::MIN;
             }
         }
-        led.warned = warned;
-        led.reached = h.reached;
-        led.proactive_apply_prob = self.p.proactive_apply_prob;
     }
 }
 

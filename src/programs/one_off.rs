@@ -75,6 +75,7 @@ pub struct OneOff {
 
 impl Step for OneOff {
     type Household = ();
+    const QUIET: bool = true;
 
     fn new(p: &ProgramsParams) -> Option<OneOff> {
         let o = &p.one_off;
@@ -95,8 +96,7 @@ impl Step for OneOff {
     }
 
     fn step(&self, _h: &mut (), y: &YearCtx, mo: &MonthCtx, led: &mut Ledger, rec: &mut Record) {
-        // Burn-in months (m < 0) stand for the years before the start.
-        if y.year != self.p.year || mo.m < 0 || mo.m.rem_euclid(12) != self.month0 {
+        if !self.pays_in(y, mo) {
             return;
         }
         let dibao_persons = if led.dibao > 0.0 {
@@ -108,6 +108,20 @@ impl Step for OneOff {
         led.cash_other += to_dibao + to_tekun;
         rec[c::COST_DIBAO_FEN] += fen(to_dibao);
         rec[c::COST_TEKUN_FEN] += fen(to_tekun);
+    }
+
+    /// Outside its month the step does nothing.
+    #[inline(always)]
+    fn quiet(&self, _h: &(), y: &YearCtx, mo: &MonthCtx, _: &mut Ledger) -> bool {
+        !self.pays_in(y, mo)
+    }
+}
+
+impl OneOff {
+    /// Month `mo` is the payment's. Burn-in months (m < 0) stand for the years before the start.
+    #[inline(always)]
+    fn pays_in(&self, y: &YearCtx, mo: &MonthCtx) -> bool {
+        y.year == self.p.year && mo.m >= 0 && mo.m.rem_euclid(12) == self.month0
     }
 }
 

@@ -105,6 +105,7 @@ pub struct Quota;
 
 impl Step for Quota {
     type Household = ();
+    const QUIET: bool = true;
 
     fn new(p: &ProgramsParams) -> Option<Quota> {
         p.quota.enabled.then_some(Quota)
@@ -123,6 +124,12 @@ impl Step for Quota {
             let need = 1.0 - led.dibao_assessed_pc / y.standard;
             rec[c::QUOTA_NEED_0 + bin(need)] += 1;
         }
+    }
+
+    /// It counts dibao's recipients only.
+    #[inline(always)]
+    fn quiet(&self, _h: &(), _y: &YearCtx, _mo: &MonthCtx, led: &mut Ledger) -> bool {
+        !led.on_dibao()
     }
 }
 

@@ -105,6 +105,7 @@ pub struct RigidHouse {
 
 impl Step for Rigid {
     type Household = RigidHouse;
+    const QUIET: bool = true;
     /// Slot 4: applies when eligible.
     const PROPENSITIES: usize = 5;
 
@@ -196,16 +197,29 @@ impl Step for Rigid {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        if !h.in_force || !in_force(self.p.from_year, y.year, mo.m) {
-            return;
-        }
-        let rigid = h.applies && self.p.qualifies(mo.y, y.size, mo.essential, h.mean_income);
-        if rigid {
+        if self.pays(h, y, mo) {
             led.rigid = true;
             led.special_rigid = self.p.reimbursement(mo.essential, h.cap);
             rec[c::COST_RIGID_FEN] += fen(led.special_rigid);
             rec[c::RIGID_HH_MONTHS] += 1;
         }
+    }
+
+    /// The step does nothing unless it pays.
+    #[inline(always)]
+    fn quiet(&self, h: &RigidHouse, y: &YearCtx, mo: &MonthCtx, _: &mut Ledger) -> bool {
+        !self.pays(h, y, mo)
+    }
+}
+
+impl Rigid {
+    /// Special assistance in force this month, and a household that applies qualifies.
+    #[inline(always)]
+    fn pays(&self, h: &RigidHouse, y: &YearCtx, mo: &MonthCtx) -> bool {
+        h.in_force
+            && in_force(self.p.from_year, y.year, mo.m)
+            && h.applies
+            && self.p.qualifies(mo.y, y.size, mo.essential, h.mean_income)
     }
 }
 

@@ -64,6 +64,7 @@ pub struct ServicesHouse {
 
 impl Step for Services {
     type Household = ServicesHouse;
+    const QUIET: bool = true;
     /// Slot 5: uses services.
     const PROPENSITIES: usize = 6;
 
@@ -126,6 +127,21 @@ impl Step for Services {
         }
         rec[c::COST_SERVICES_FEN] += fen(self.p.cost(served, y.price_index));
         rec[c::SERVICE_PERSON_MONTHS] += served as i64;
+    }
+
+    /// It serves households on tekun or dibao only.
+    #[inline(always)]
+    fn quiet(&self, h: &ServicesHouse, _y: &YearCtx, _mo: &MonthCtx, led: &mut Ledger) -> bool {
+        !h.uses || (!led.tekun && !led.on_dibao())
+    }
+
+    /// A household that uses services and is on neither program is served by no one: its
+    /// step adds a cost of 0 persons (0 fen at a finite cost and price index) and 0 persons.
+    #[inline(always)]
+    fn idle(&self, h: &mut ServicesHouse, y: &YearCtx, _: &MonthCtx, _: &Ledger, rec: &mut Record) {
+        if h.uses {
+            rec[c::COST_SERVICES_FEN] += fen(self.p.cost(0.0, y.price_index));
+        }
     }
 }
 

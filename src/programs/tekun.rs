@@ -408,6 +408,7 @@ impl TekunParams {
 
 impl Step for Tekun {
     type Household = TekunHouse;
+    const QUIET: bool = true;
     /// Slot 1: no supporter; slot 2: institutional care.
     const PROPENSITIES: usize = 3;
 
@@ -488,12 +489,7 @@ impl Step for Tekun {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        let unable = if h.state.on {
-            h.no_one_can_work_kept
-        } else {
-            h.no_one_can_work
-        };
-        let eligible = unable && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok;
+        let eligible = self.eligible(h, y, mo);
         // The identification draw is read only for an eligible household not supported yet;
         // keyed by month, so leaving it undrawn in other months shifts no draw.
         let u = if eligible && !h.state.on {
@@ -527,6 +523,27 @@ impl Step for Tekun {
         rec[c::COST_TEKUN_FEN] += fen(led.tekun_cash);
         rec[c::TEKUN_HH_MONTHS] += 1;
         rec[c::TEKUN_PERSON_MONTHS] += y.k;
+    }
+
+    /// Not supported: the step does nothing unless the household is eligible.
+    #[inline(always)]
+    fn quiet(&self, h: &TekunHouse, y: &YearCtx, mo: &MonthCtx, _: &mut Ledger) -> bool {
+        debug_assert!(!self.busy(h));
+        !self.eligible(h, y, mo)
+    }
+}
+
+impl Tekun {
+    /// Eligible this month: no one able to work (minors kept at a supported household's
+    /// review), no supporter, counted income below the standard and assets within the limit.
+    #[inline(always)]
+    fn eligible(&self, h: &TekunHouse, y: &YearCtx, mo: &MonthCtx) -> bool {
+        let unable = if h.state.on {
+            h.no_one_can_work_kept
+        } else {
+            h.no_one_can_work
+        };
+        unable && h.no_supporter && mo.lm < y.ln_standard && h.assets_ok
     }
 }
 

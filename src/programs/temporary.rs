@@ -193,6 +193,7 @@ pub struct TemporaryHouse {
 
 impl Step for Temporary {
     type Household = TemporaryHouse;
+    const QUIET: bool = true;
 
     fn new(p: &ProgramsParams) -> Option<Temporary> {
         let t = &p.temporary;
@@ -276,9 +277,7 @@ impl Step for Temporary {
         led: &mut Ledger,
         rec: &mut Record,
     ) {
-        // Burn-in months (m < 0) stand for the years before the start, which the dated rule
-        // does not reach (as `in_force`): a run starting in an epidemic year pays from its start.
-        if mo.m >= 0 && h.epidemic_month == Some(mo.m.rem_euclid(12)) && mo.ly < h.ln_line {
+        if self.epidemic_pays(h, mo) {
             // Epidemic hardship: paid where the household lives, without the application draw
             // (the yearly chance is that of being helped).
             let paid = self.p.months_epidemic * y.local_standard * y.size;
@@ -309,6 +308,22 @@ impl Step for Temporary {
             rec[c::TEMP_CASES_PERSONS] += y.k;
             rec[c::TEMP_CASES_HH] += 1;
         }
+    }
+
+    /// Without a shock the step does nothing unless it pays an epidemic hardship.
+    #[inline(always)]
+    fn quiet(&self, h: &TemporaryHouse, _: &YearCtx, mo: &MonthCtx, _: &mut Ledger) -> bool {
+        mo.kinds == 0 && !self.epidemic_pays(h, mo)
+    }
+}
+
+impl Temporary {
+    /// The month of the household's epidemic hardship this year, with income below its line.
+    /// Burn-in months (m < 0) stand for the years before the start, which the dated rule does
+    /// not reach (as `in_force`): a run starting in an epidemic year pays from its start.
+    #[inline(always)]
+    fn epidemic_pays(&self, h: &TemporaryHouse, mo: &MonthCtx) -> bool {
+        mo.m >= 0 && h.epidemic_month == Some(mo.m.rem_euclid(12)) && mo.ly < h.ln_line
     }
 }
 
