@@ -268,7 +268,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     // A month's steps: the replayed start's first month (`$first`) has a copy of its own, so
     // that the other months' steps carry no replay (`steps`' `REPLAY`; a function pointer
     // chosen per month instead cost 3 instructions a household-month).
-    // A month that may take the programs' idle forms (`$idle`: `Rules::month_into`'s `idle`)
+    // A month that may take the programs' idle forms (`$idle`: `Rules::quiet_month`)
     // has a copy too, so that the others' code carries none of them (with the idle forms in
     // the one copy, the full system, which has none, ran 2.4 % more instructions; dispatched
     // at the top of `steps` instead, the baseline ran 0.6 % more than here).
@@ -971,7 +971,7 @@ pub(super) fn static_near(parts: &[NearPart]) -> Option<Vec<f64>> {
 /// with it there, 0.9 % more instructions per household-month in the baseline). `IDLE`: a
 /// month with no shock of a household no program is busy with: if it is not the run's first
 /// and every program has idle forms (`Rules::idle`), the programs take them when every one is
-/// quiet (`Rules::month_into`'s `idle`).
+/// quiet (`Rules::quiet_month`).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn steps<const DIBAO_ONLY: bool, const REPLAY: bool, const IDLE: bool>(
@@ -1034,11 +1034,37 @@ fn steps<const DIBAO_ONLY: bool, const REPLAY: bool, const IDLE: bool>(
     // keeps of it, it keeps in its own standing, `Step::after`), so it lives in this call.
     let mut ledger = Ledger::EMPTY;
     debug_assert!(!IDLE || (!st.busy && kinds == 0));
-    // Not in the run's first month, nor under rules with a program without idle forms.
-    let idle = IDLE && rules.idle && !mo.enrol;
-    rules.month_into::<DIBAO_ONLY>(progs, yc, &mo, local, &mut ledger, idle);
-    let led = &ledger;
+    // Not in the run's first month, nor under rules with a program without idle forms. The
+    // rest of a quiet month has a copy of its own, where the ledger's awards are known to be
+    // none.
+    if IDLE
+        && rules.idle
+        && !mo.enrol
+        && rules.quiet_month::<DIBAO_ONLY>(progs, yc, &mo, local, &mut ledger)
+    {
+        return month_end::<DIBAO_ONLY>(&ledger, y, st, m, yv, k, size, poor, local, gaps);
+    }
+    rules.month_into::<DIBAO_ONLY>(progs, yc, &mo, local, &mut ledger);
+    month_end::<DIBAO_ONLY>(&ledger, y, st, m, yv, k, size, poor, local, gaps)
+}
 
+/// What the engine records of a month after the programs' steps (`led`): poverty and coverage
+/// after transfers, and the months from a shock to assistance (`yv`: the month's per-capita
+/// income, yuan; `k` and `size`: members; `poor`: true income below the local standard).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn month_end<const DIBAO_ONLY: bool>(
+    led: &Ledger,
+    y: &Year,
+    st: &mut Standing,
+    m: i32,
+    yv: f64,
+    k: i64,
+    size: f64,
+    poor: bool,
+    local: &mut [i64; c::N],
+    gaps: &mut GapSums,
+) -> MonthEnd {
     let regular = led.regular();
     // With dibao alone every other award is +0.0, which `government` adds.
     let government = if DIBAO_ONLY {

@@ -405,7 +405,7 @@ pub trait Step: Sized {
     /// nothing but the ledger. False (the default): the step may act, and the engine runs
     /// every program's step from a fresh ledger. Most such months (a household below some
     /// line that does not apply) are quiet for every program, and the month costs the idle
-    /// forms only (`Rules::month_into`).
+    /// forms only (`Rules::quiet_month`).
     #[inline(always)]
     fn quiet(&self, _h: &Self::Household, _y: &YearCtx, _mo: &MonthCtx, _led: &mut Ledger) -> bool {
         false
@@ -470,7 +470,7 @@ macro_rules! programs {
             pub illness_matters: bool,
             /// Every enabled program has a quiet form ([`Step::QUIET`]): a month of a
             /// household no program is busy with may take the idle forms
-            /// ([`Rules::month_into`]). Without one, trying would cost the others' quiet
+            /// ([`Rules::quiet_month`]). Without one, trying would cost the others' quiet
             /// forms in every such month for nothing. (Charity has none: with a quiet form
             /// it claims in so many of these months that the full system ran 1.8 % more
             /// instructions.)
@@ -683,17 +683,21 @@ macro_rules! programs {
                 rec: &mut Record,
             ) -> Ledger {
                 let mut led = Ledger::EMPTY;
-                self.month_into::<false>(h, y, mo, rec, &mut led, false);
+                self.month_into::<false>(h, y, mo, rec, &mut led);
                 led
             }
 
             /// Every enabled program's [`Step::quiet`], in order, writing the ledger: false at
-            /// the first that may act.
+            /// the first that may act. Under [`Rules::idle`] (every enabled program has a
+            /// quiet form), a program without one is off and not looked at.
             #[inline(always)]
             fn quiet(&self, h: &Households, y: &YearCtx, mo: &MonthCtx, led: &mut Ledger) -> bool {
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
-                    if !x.quiet(s, y, mo, led) {
-                        return false;
+                debug_assert!(self.idle);
+                $(if <$name::$rule as Step>::QUIET {
+                    if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+                        if !x.quiet(s, y, mo, led) {
+                            return false;
+                        }
                     }
                 })*
                 true
@@ -702,11 +706,7 @@ macro_rules! programs {
             /// As [`Rules::month`], into `led` (the engine keeps its ledgers in place).
             /// `DIBAO_ONLY` when [`Rules::dibao_only`] (the reference model): the month
             /// compiled for dibao alone, its step then its `after`, with no other program's
-            /// checks. `idle`: [`Rules::idle`], the month has no shock, is not the run's first,
-            /// and no program is busy with the household; if every program is
-            /// [quiet](Step::quiet) in it,
-            /// each takes its [idle](Step::idle) form instead of its step (the same ledger,
-            /// counters and standings).
+            /// checks.
             #[inline(always)]
             pub fn month_into<const DIBAO_ONLY: bool>(
                 &self,
@@ -715,49 +715,74 @@ macro_rules! programs {
                 mo: &MonthCtx,
                 rec: &mut Record,
                 led: &mut Ledger,
-                idle: bool,
             ) {
+                *led = Ledger::open(mo.lm);
+                if DIBAO_ONLY {
+                    debug_assert!(self.dibao_only());
+                    if let (Some(x), Some(s)) = (&self.dibao, h.dibao.as_mut()) {
+                        x.step(s, y, mo, led, rec);
+                        x.after(s, led);
+                    }
+                    return;
+                }
+                // The household's slot is looked at only for an enabled program.
+                $(if let Some(x) = &self.$name {
+                    if let Some(s) = h.$name.as_mut() {
+                        x.step(s, y, mo, led, rec);
+                    }
+                })*
+                $(if let Some(x) = &self.$name {
+                    if let Some(s) = h.$name.as_mut() {
+                        x.after(s, led);
+                    }
+                })*
+            }
+
+            /// A month with no shock, not the run's first, of a household no program is busy
+            /// with, under [`Rules::idle`]: if every program is [quiet](Step::quiet) in it,
+            /// each takes its [idle](Step::idle) form and its `after`, into `led`, and true:
+            /// the same ledger, counters and standings as [`Rules::month_into`]. False (and
+            /// nothing changed but `led`) when some program may act: then the month is
+            /// [`Rules::month_into`]'s.
+            #[inline(always)]
+            pub fn quiet_month<const DIBAO_ONLY: bool>(
+                &self,
+                h: &mut Households,
+                y: &YearCtx,
+                mo: &MonthCtx,
+                rec: &mut Record,
+                led: &mut Ledger,
+            ) -> bool {
                 debug_assert!(
-                    !idle || (self.idle && mo.kinds == 0 && !mo.enrol && !self.busy(h)),
+                    self.idle && mo.kinds == 0 && !mo.enrol && !self.busy(h),
                     "an idle month must have no shock, not enrol, and find no program busy"
                 );
                 *led = Ledger::open(mo.lm);
                 if DIBAO_ONLY {
                     debug_assert!(self.dibao_only());
                     if let (Some(x), Some(s)) = (&self.dibao, h.dibao.as_mut()) {
-                        if idle && x.quiet(s, y, mo, led) {
-                            x.idle(s, y, mo, led, rec);
-                        } else {
-                            if idle {
-                                *led = Ledger::open(mo.lm);
-                            }
-                            x.step(s, y, mo, led, rec);
+                        if !x.quiet(s, y, mo, led) {
+                            return false;
                         }
+                        x.idle(s, y, mo, led, rec);
                         x.after(s, led);
                     }
-                    return;
+                    return true;
                 }
-                if idle && self.quiet(h, y, mo, led) {
-                    $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
+                if !self.quiet(h, y, mo, led) {
+                    return false;
+                }
+                $(if <$name::$rule as Step>::QUIET {
+                    if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                         x.idle(s, y, mo, led, rec);
-                    })*
-                } else {
-                    if idle {
-                        // What the quiet forms wrote before one said no.
-                        *led = Ledger::open(mo.lm);
                     }
-                    // The household's slot is looked at only for an enabled program.
-                    $(if let Some(x) = &self.$name {
-                        if let Some(s) = h.$name.as_mut() {
-                            x.step(s, y, mo, led, rec);
-                        }
-                    })*
-                }
+                })*
                 $(if let Some(x) = &self.$name {
                     if let Some(s) = h.$name.as_mut() {
                         x.after(s, led);
                     }
                 })*
+                true
             }
         }
     };
@@ -880,7 +905,7 @@ mod idle_tests {
 
     /// A month of a household no program is busy with, without a shock and not the run's
     /// first, gives the same ledger, counters and standings whether it may take the idle forms
-    /// (`Rules::month_into` with `idle`) or runs every step: for the baseline, and the full
+    /// (`Rules::quiet_month`) or runs every step (`Rules::month_into`): for the baseline, and the full
     /// system with the quota counting and without charity (which has no quiet form, so a
     /// scenario with it takes none), over random households, years (monitoring and rigid
     /// expenditure in force or not), incomes around the standard, illness spending and
@@ -966,8 +991,11 @@ mod idle_tests {
                         } else {
                             loud += 1;
                         }
-                        rules.month_into::<false>(&mut h2, &y, &mo, &mut rec2, &mut led2, false);
-                        rules.month_into::<false>(&mut h, &y, &mo, &mut rec, &mut led, true);
+                        rules.month_into::<false>(&mut h2, &y, &mo, &mut rec2, &mut led2);
+                        // As the engine: the idle forms, else every step.
+                        if !rules.quiet_month::<false>(&mut h, &y, &mo, &mut rec, &mut led) {
+                            rules.month_into::<false>(&mut h, &y, &mo, &mut rec, &mut led);
+                        }
                         assert_eq!(
                             format!("{led:?}"),
                             format!("{led2:?}"),
@@ -976,7 +1004,7 @@ mod idle_tests {
                         assert_eq!(rec, rec2, "{name} {index} {m}");
                         assert_eq!(format!("{h:?}"), format!("{h2:?}"), "{name} {index} {m}");
                     } else {
-                        rules.month_into::<false>(&mut h, &y, &mo, &mut rec, &mut led, false);
+                        rules.month_into::<false>(&mut h, &y, &mo, &mut rec, &mut led);
                     }
                 }
             }
