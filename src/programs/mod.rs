@@ -731,6 +731,13 @@ macro_rules! programs {
                         x.step(s, y, mo, led, rec);
                     }
                 })*
+                self.after_all(h, led);
+            }
+
+            /// Every enabled program's [`Step::after`], in order, over the month's whole
+            /// ledger (the end of both [`Rules::month_into`] and [`Rules::quiet_month`]).
+            #[inline(always)]
+            fn after_all(&self, h: &mut Households, led: &Ledger) {
                 $(if let Some(x) = &self.$name {
                     if let Some(s) = h.$name.as_mut() {
                         x.after(s, led);
@@ -777,11 +784,7 @@ macro_rules! programs {
                         x.idle(s, y, mo, led, rec);
                     }
                 })*
-                $(if let Some(x) = &self.$name {
-                    if let Some(s) = h.$name.as_mut() {
-                        x.after(s, led);
-                    }
-                })*
+                self.after_all(h, led);
                 true
             }
         }
