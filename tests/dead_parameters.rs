@@ -61,6 +61,16 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          2024, so that a month later moves it out of the first half",
     ),
     (
+        "programs.price_link.",
+        &[
+            ("programs.price_link.enabled", "true"),
+            ("programs.price_link.projected_cpi_yoy_pct", "3.4"),
+            ("programs.price_link.projected_food_yoy_pct", "5.0"),
+        ],
+        "the linkage is off in every shipped scenario; on here, with the indices after the \
+         table (2024 on) just below the thresholds, so that a rise starts it",
+    ),
+    (
         "simulation.replay_",
         &[
             ("simulation.start", "\"replayed\""),

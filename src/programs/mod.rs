@@ -234,6 +234,17 @@ impl Assessment {
 }
 
 impl Ledger {
+    /// Persons dibao pays this month in a household of `size` members: every member when the
+    /// household is paid, else the members covered alone by single-person inclusion.
+    #[inline]
+    pub fn dibao_persons(&self, size: f64) -> f64 {
+        if self.dibao > 0.0 {
+            size
+        } else {
+            self.n_single as f64
+        }
+    }
+
     /// The ledger of a month no program needed: nothing awarded.
     pub const EMPTY: Ledger = Ledger {
         warned: false,
@@ -805,6 +816,7 @@ programs! {
     rigid: RigidParams => Rigid,
     temporary: TemporaryParams => Temporary,
     one_off: OneOffParams => OneOff,
+    price_link: PriceLinkParams => PriceLink,
     services: ServicesParams => Services,
     charity: CharityParams => Charity,
     residence: ResidenceParams => Residence,

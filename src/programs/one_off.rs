@@ -99,12 +99,7 @@ impl Step for OneOff {
         if !self.pays_in(y, mo) {
             return;
         }
-        let dibao_persons = if led.dibao > 0.0 {
-            y.size
-        } else {
-            led.n_single as f64
-        };
-        let (to_dibao, to_tekun) = self.p.payment(dibao_persons, led.tekun, y.size);
+        let (to_dibao, to_tekun) = self.p.payment(led.dibao_persons(y.size), led.tekun, y.size);
         led.cash_other += to_dibao + to_tekun;
         rec[c::COST_DIBAO_FEN] += fen(to_dibao);
         rec[c::COST_TEKUN_FEN] += fen(to_tekun);
