@@ -94,7 +94,7 @@ pub fn month_number(year: i32, month0: i32) -> i32 {
 /// A `YYYY-MM` month (1900-01 to 2200-12) as its [`month_number`], or `None`.
 pub fn parse_month(s: &str) -> Option<i32> {
     let (y, m) = s.trim().split_once('-')?;
-    if y.len() != 4 || m.len() != 2 {
+    if y.len() != 4 || m.len() != 2 || !(y.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
         return None;
     }
     let (y, m): (i32, i32) = (y.parse().ok()?, m.parse().ok()?);
@@ -214,7 +214,9 @@ mod tests {
         assert_eq!(month_name(parse_month("2020-03").unwrap()), "2020-03");
         let back: W = toml::from_str(&toml::to_string(&w).unwrap()).unwrap();
         assert_eq!(back.g, w.g);
-        for bad in ["2022-13", "2022-9", "22-09", "2022", "soon", "2201-01"] {
+        for bad in [
+            "2022-13", "2022-9", "22-09", "2022", "soon", "2201-01", "2022-+9",
+        ] {
             let e = toml::from_str::<W>(&format!("g = {{ \"{bad}\" = 1.0 }}"))
                 .err()
                 .unwrap_or_else(|| panic!("{bad} accepted"))

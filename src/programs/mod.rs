@@ -937,6 +937,9 @@ mod idle_tests {
             if name != "baseline" {
                 s.programs.charity.enabled = false;
                 s.programs.quota.enabled = true;
+                // The price linkage, paying in every month of 2025 (indices after its table).
+                s.programs.price_link.enabled = true;
+                s.programs.price_link.projected_food_yoy_pct = 8.0;
             }
             let rules = Rules::new(&s.programs);
             assert!(rules.idle);

@@ -1,5 +1,5 @@
 //! Price-linked temporary subsidies (价格临时补贴): the linkage of assistance standards to price
-//! rises (社会救助和保障标准与物价上涨挂钩联动机制). In a month whose price index, one month
+//! rises (社会救助和保障标准与物价上涨挂钩联动机制). In a month whose price index, `lag_months`
 //! before, rose year on year by at least a threshold (the national CPI, or its food prices),
 //! every person on dibao and every tekun person is paid the local dibao standard times the
 //! rate of rise (CPI's, or from a dated month on the rate of the index that started it, the
@@ -162,8 +162,9 @@ pub fn index_table() -> (i32, Vec<Indices>) {
     (first.expect("synthetic-data/cpi-monthly.csv has no month"), rows)
 }
 
-/// First and last payment month of the precomputed shares (the run's months are checked
-/// against `simulation.start_year` and `years`; a month outside pays the projected share).
+/// First and last payment month of the precomputed shares (the run's months lie within them:
+/// `simulation.start_year` is 1990–2100). Index months before the table pay nothing, after it
+/// the projected rates.
 const FIRST_MONTH: i32 = 1990 * 12;
 const LAST_MONTH: i32 = 2201 * 12 - 1;
 
@@ -281,10 +282,12 @@ mod tests {
         p.trigger_rate_from = "2021-11".into();
         p.multiple = MonthSchedule([(m("2000-01"), 1.0)].into());
         let share = |s: &str| p.share(m(s), indices);
-        // Food started it in January 2020; paid in February at the CPI's rate (the old rule).
+        // Food started it in January 2020; paid in February at the CPI's rate (before
+        // trigger_rate_from).
         assert_eq!(share("2020-01"), 0.0);
         assert!((share("2020-02") - 0.05).abs() < 1e-12);
-        // Food alone started it in July 2022: paid in August at food's rate (the new rule).
+        // Food alone started it in July 2022: paid in August at food's rate (from
+        // trigger_rate_from on).
         assert!((share("2022-08") - 0.063).abs() < 1e-12);
         assert_eq!(share("2022-09"), 0.0);
         // The doubling multiplies; a threshold above the rate stops it.
