@@ -245,6 +245,23 @@ impl Ledger {
         }
     }
 
+    /// Pay `yuan_per_person` to every person dibao pays this month ([`Ledger::dibao_persons`])
+    /// and every member of a household tekun supports, from their budgets (`cost_dibao`,
+    /// `cost_tekun`): the per-person subsidies to dibao and tekun persons (one-off, price-linked).
+    #[inline]
+    pub fn pay_dibao_and_tekun_persons(
+        &mut self,
+        yuan_per_person: f64,
+        size: f64,
+        rec: &mut Record,
+    ) {
+        let to_dibao = yuan_per_person * self.dibao_persons(size);
+        let to_tekun = yuan_per_person * if self.tekun { size } else { 0.0 };
+        self.cash_other += to_dibao + to_tekun;
+        rec[c::COST_DIBAO_FEN] += fen(to_dibao);
+        rec[c::COST_TEKUN_FEN] += fen(to_tekun);
+    }
+
     /// The ledger of a month no program needed: nothing awarded.
     pub const EMPTY: Ledger = Ledger {
         warned: false,

@@ -14,9 +14,8 @@
 //! when the national rate is near it (a limit the notes measure).
 
 use super::MAX_PROPENSITIES;
-use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use crate::check::Checker;
-use crate::counters::c;
 use crate::schedule::{month_name, month_number, parse_month, MonthSchedule};
 use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
@@ -217,12 +216,7 @@ impl Step for PriceLink {
         if share == 0.0 {
             return;
         }
-        let per_person = share * y.standard;
-        let to_dibao = per_person * led.dibao_persons(y.size);
-        let to_tekun = if led.tekun { per_person * y.size } else { 0.0 };
-        led.cash_other += to_dibao + to_tekun;
-        rec[c::COST_DIBAO_FEN] += fen(to_dibao);
-        rec[c::COST_TEKUN_FEN] += fen(to_tekun);
+        led.pay_dibao_and_tekun_persons(share * y.standard, y.size, rec);
     }
 
     /// In a month that pays nothing the step does nothing.
