@@ -7,7 +7,8 @@ use crate::check::Checker;
 use crate::population::demography::{DemogYear, Onset, YearOutcome};
 use crate::population::{Household, MemberParams, PopulationModel, StrataTable};
 use crate::rng::{
-    month_stream, purpose_key, stream, unit_key, unit_stream, MonthRng, Purpose, StreamRng,
+    month_stream, purpose_key, standard_normal, stream, unit_key, unit_stream, MonthRng, Purpose,
+    StreamRng,
 };
 use crate::schedule::Schedule;
 use crate::simulation::SimulationParams;
@@ -682,7 +683,7 @@ impl IncomeState {
         let [a, b, c] = bridge[0];
         path[0] = a * q + (b * y + c * z);
         if tsd > 0.0 {
-            let e: f64 = StandardNormal.sample(&mut rng);
+            let e = standard_normal(&mut rng);
             noise[0] = tsd * e;
         }
     }
@@ -987,12 +988,12 @@ fn chain<const NOISE: bool>(
     let (path, noise) = (&mut path[..bridge.len()], &mut noise[..bridge.len()]);
     let mut q = p;
     for k in (1..bridge.len()).rev() {
-        let z: f64 = StandardNormal.sample(rng);
+        let z = standard_normal(rng);
         let [a, b, c] = bridge[k];
         q = a * q + (b * y + c * z);
         path[k] = q;
         if NOISE {
-            let e: f64 = StandardNormal.sample(rng);
+            let e = standard_normal(rng);
             noise[k] = tsd * e;
         }
     }

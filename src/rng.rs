@@ -6,6 +6,9 @@
 //! monthly come from a generator per (stream, month) instead ([`month_stream`]).
 
 use rand::SeedableRng;
+
+mod normal;
+pub use normal::standard_normal;
 pub use rand_xoshiro::SplitMix64 as MonthRng;
 pub use rand_xoshiro::Xoshiro256PlusPlus as StreamRng;
 
