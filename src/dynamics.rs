@@ -649,7 +649,7 @@ impl IncomeState {
     #[inline(always)]
     fn window_end_value(&mut self, w: &Windows, p: f64, n: u32, end: u32) -> f64 {
         let len = (end - n) as usize;
-        let z: f64 = StandardNormal.sample(&mut self.rng_income);
+        let z = standard_normal(&mut self.rng_income);
         w.rho_pow[len] * p + w.s[len] * z
     }
 

@@ -5,15 +5,14 @@
 //! else rewinds the generator and lets rand_distr draw the number from the start, so the
 //! values and the draws consumed are rand_distr's by construction.
 
-use super::MonthRng;
 use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
 /// A standard normal from `rng`: the same number, and the same generator state after it, as
-/// `StandardNormal.sample(rng)`.
+/// `StandardNormal.sample(rng)`. For small generators (SplitMix64's state is one word,
+/// Xoshiro256++'s four): a copy of the state is the rewind.
 #[inline(always)]
-pub fn standard_normal(rng: &mut MonthRng) -> f64 {
-    // SplitMix64's state is one word: a copy is the rewind.
+pub fn standard_normal<R: RngCore + Clone>(rng: &mut R) -> f64 {
     let start = rng.clone();
     // As rand_distr's ziggurat (`utils::ziggurat`, symmetric): the low 8 bits pick the
     // layer, the high 52 a uniform in [-1, 1) (the exponent of [2, 4), less 3).
@@ -33,7 +32,7 @@ const TWO_TO_FOUR: u64 = 0x4000_0000_0000_0000;
 /// The draws the first try did not accept: rand_distr's, from the generator as it was.
 #[cold]
 #[inline(never)]
-fn slow(rng: &mut MonthRng, start: MonthRng) -> f64 {
+fn slow<R: RngCore>(rng: &mut R, start: R) -> f64 {
     *rng = start;
     StandardNormal.sample(rng)
 }
@@ -113,6 +112,7 @@ static ZIG_NORM_X: [f64; 257] =
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::MonthRng;
     use rand::SeedableRng;
 
     /// A generator that replays given words: rand_distr's sampler and ours see the same bits.
@@ -160,11 +160,11 @@ mod tests {
         }
     }
 
-    /// Long runs of draws, slow cases included: the same numbers and the same generator state.
+    /// Long runs of draws, slow cases included: the same numbers and the same generator state,
+    /// from both kinds of generator.
     #[test]
     fn same_draws_as_rand_distr() {
-        for seed in 0..64u64 {
-            let mut a = MonthRng::seed_from_u64(seed);
+        fn check<R: RngCore + Clone + PartialEq + std::fmt::Debug>(mut a: R) {
             let mut b = a.clone();
             for _ in 0..20_000 {
                 let ours = standard_normal(&mut a);
@@ -172,6 +172,10 @@ mod tests {
                 assert_eq!(ours.to_bits(), theirs.to_bits());
                 assert_eq!(a, b);
             }
+        }
+        for seed in 0..64u64 {
+            check(MonthRng::seed_from_u64(seed));
+            check(crate::rng::StreamRng::seed_from_u64(seed));
         }
     }
 }
