@@ -15,10 +15,9 @@ pub use strata::{Region, StrataTable, Stratum, STRATA_CSV};
 
 use crate::check::Checker;
 use crate::error::{Error, Result};
-use crate::rng::Purpose;
+use crate::rng::{standard_normal, Purpose};
 use crate::simulation::SimulationParams;
 use rand::Rng;
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -1009,7 +1008,7 @@ impl PopulationModel {
             };
         }
         let after = if u < chance {
-            let z: f64 = rng.sample(StandardNormal);
+            let z = standard_normal(rng);
             (inc.low_income_level.ln() + inc.low_income_log_sd * z).min(before)
         } else {
             before + inc.no_worker_log_shift
@@ -1066,10 +1065,10 @@ impl PopulationModel {
         // below u (they rise, and the last is 1 > u): no branch on the drawn size.
         let below: usize = st.size_cdf.iter().map(|&c| (u >= c) as usize).sum();
         let size = below.min(st.size_cdf.len() - 1) as u8 + 1;
-        let z_alpha: f64 = rng.sample(StandardNormal);
-        let z_persistent: f64 = rng.sample(StandardNormal);
+        let z_alpha = standard_normal(rng);
+        let z_persistent = standard_normal(rng);
         let migrant = rng.random::<f64>() < st.migrant_share;
-        let z_assets: f64 = rng.sample(StandardNormal);
+        let z_assets = standard_normal(rng);
 
         let members = draw_members(rng, st, m, self.ages, size);
         // Drawn last, so that every earlier draw stays what it was before this key existed.

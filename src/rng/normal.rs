@@ -23,18 +23,22 @@ pub fn standard_normal<R: RngCore + Clone>(rng: &mut R) -> f64 {
     if x.abs() < ZIG_NORM_X[i + 1] {
         return x;
     }
-    slow(rng, start)
+    let (x, after) = slow(start);
+    *rng = after;
+    x
 }
 
 /// Exponent bits of a float in [2, 4).
 const TWO_TO_FOUR: u64 = 0x4000_0000_0000_0000;
 
-/// The draws the first try did not accept: rand_distr's, from the generator as it was.
+/// The draws the first try did not accept: rand_distr's, from the generator as it was, and
+/// the generator after them (by value, so the caller's stays in a register, not taken by
+/// reference in its loop).
 #[cold]
 #[inline(never)]
-fn slow<R: RngCore>(rng: &mut R, start: R) -> f64 {
-    *rng = start;
-    StandardNormal.sample(rng)
+fn slow<R: RngCore>(mut rng: R) -> (f64, R) {
+    let x = StandardNormal.sample(&mut rng);
+    (x, rng)
 }
 
 /// rand_distr 0.5.1's `ziggurat_tables::ZIG_NORM_X` (private there), copied: the layers'
