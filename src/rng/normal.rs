@@ -8,11 +8,24 @@
 use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
+/// Generators whose `Clone` copies their whole state, so that a copy taken before a draw is a
+/// rewind: the project's two (SplitMix64's state is one word, Xoshiro256++'s four). Sealed: a
+/// generator sharing its state through its clone (rand's `ThreadRng`) or buffering words would
+/// make the rewind wrong, so no other can be passed.
+pub trait Rewind: RngCore + Clone + sealed::Sealed {}
+impl Rewind for super::MonthRng {}
+impl Rewind for super::StreamRng {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::super::MonthRng {}
+    impl Sealed for super::super::StreamRng {}
+}
+
 /// A standard normal from `rng`: the same number, and the same generator state after it, as
-/// `StandardNormal.sample(rng)`. For small generators (SplitMix64's state is one word,
-/// Xoshiro256++'s four): a copy of the state is the rewind.
+/// `StandardNormal.sample(rng)`.
 #[inline(always)]
-pub fn standard_normal<R: RngCore + Clone>(rng: &mut R) -> f64 {
+pub fn standard_normal<R: Rewind>(rng: &mut R) -> f64 {
     let start = rng.clone();
     // As rand_distr's ziggurat (`utils::ziggurat`, symmetric): the low 8 bits pick the
     // layer, the high 52 a uniform in [-1, 1) (the exponent of [2, 4), less 3).
@@ -42,7 +55,8 @@ fn slow<R: RngCore>(mut rng: R) -> (f64, R) {
 }
 
 /// rand_distr 0.5.1's `ziggurat_tables::ZIG_NORM_X` (private there), copied: the layers'
-/// right edges. The test below holds every entry to rand_distr's own draws. The digits are
+/// right edges. Copyright 2018 Developers of the Rand project, MIT or Apache-2.0 (rand_distr's
+/// licence). The test below holds every entry to rand_distr's own draws. The digits are
 /// rand_distr's, as it prints them, so the two read side by side.
 #[rustfmt::skip]
 #[allow(clippy::excessive_precision)]
@@ -120,7 +134,10 @@ mod tests {
     use rand::SeedableRng;
 
     /// A generator that replays given words: rand_distr's sampler and ours see the same bits.
+    #[derive(Clone)]
     struct Replay(Vec<u64>, usize);
+    impl super::sealed::Sealed for Replay {}
+    impl Rewind for Replay {}
     impl RngCore for Replay {
         fn next_u32(&mut self) -> u32 {
             self.next_u64() as u32
@@ -164,11 +181,50 @@ mod tests {
         }
     }
 
+    /// `standard_normal` itself against rand_distr on replayed words, in every layer and sign,
+    /// at the mantissas on both sides of the first try's accept edge (|u| = X[i+1] / X[i])
+    /// and across the layer: the same value and the same words used, accepted or not (a wrong
+    /// layer bit, a missing `abs`, `<=` for `<`, a wrong shift or a missing rewind fails here).
+    #[test]
+    fn standard_normal_is_rand_distr_at_every_layer_edge() {
+        let (mut accepted, mut redrawn) = (0, 0);
+        for i in 0..256usize {
+            let edge = ZIG_NORM_X[i + 1] / ZIG_NORM_X[i];
+            let mut mants = vec![0u64, 1 << 50, 1 << 51, (1 << 52) - 1];
+            for sign in [-1.0, 1.0] {
+                // u = -1 + M / 2^51, so the edge's mantissa is (u + 1) * 2^51.
+                let m = ((sign * edge + 1.0) * (1u64 << 51) as f64) as i64;
+                for d in -3..=3 {
+                    mants.push((m + d).clamp(0, (1 << 52) - 1) as u64);
+                }
+            }
+            for m in mants {
+                let bits = (m << 12) | i as u64 | 0xF00;
+                let words = vec![bits, 0x1234_5678_9ABC_DEF0, 0x0FED_CBA9_8765_4321, 7];
+                let (mut ours, mut theirs) = (Replay(words.clone(), 0), Replay(words, 0));
+                let a = standard_normal(&mut ours);
+                let b: f64 = StandardNormal.sample(&mut theirs);
+                assert_eq!(a.to_bits(), b.to_bits(), "layer {i}, mantissa {m:#x}");
+                assert_eq!(ours.1, theirs.1, "layer {i}, mantissa {m:#x}: words used");
+                if ours.1 == 1 {
+                    accepted += 1;
+                } else {
+                    redrawn += 1;
+                }
+            }
+        }
+        // Both sides of the edges are reached: first tries accepted and redrawn by rand_distr.
+        assert!(
+            accepted > 1000 && redrawn > 1000,
+            "{accepted} accepted, {redrawn} redrawn"
+        );
+    }
+
     /// Long runs of draws, slow cases included: the same numbers and the same generator state,
     /// from both kinds of generator.
     #[test]
     fn same_draws_as_rand_distr() {
-        fn check<R: RngCore + Clone + PartialEq + std::fmt::Debug>(mut a: R) {
+        fn check<R: Rewind + PartialEq + std::fmt::Debug>(mut a: R) {
             let mut b = a.clone();
             for _ in 0..20_000 {
                 let ours = standard_normal(&mut a);
