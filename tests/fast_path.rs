@@ -345,3 +345,44 @@ fn stepping_every_month_leaves_the_counters_of_the_fast_path_without_dibao() {
         ],
     );
 }
+
+/// The month compiled for the smallest set of programs that holds the enabled ones
+/// (`Rules::compiled`) leaves the counters of the copy that checks every program at run time
+/// (`programs::compiled::ALL`), household by household: for the reference model (dibao
+/// alone), the baseline (the 2023 system) and the full system (charity and services too, which
+/// runs the copy for every program itself).
+#[test]
+fn each_compiled_set_of_programs_leaves_the_counters_of_the_copy_for_every_program() {
+    use safetynet::counters::Counters;
+    use safetynet::engine::{simulate_household, RepTables};
+    use safetynet::programs::compiled;
+    for (file, set) in [
+        ("reference-model.toml", compiled::DIBAO),
+        ("baseline.toml", compiled::SYSTEM_2023),
+        ("full-system-2023.toml", compiled::ALL),
+    ] {
+        let m = common::model_of(
+            file,
+            &["simulation.households=3000", "simulation.years=3"],
+            "test",
+        );
+        assert_eq!(m.rules.compiled(), set, "{file}");
+        let s = &m.scenario().simulation;
+        let strata = m.pop.strata.strata.len();
+        for rep in 0..2 {
+            let table = RepTables::new(&m, rep);
+            assert_eq!(table.compiled, set, "{file}");
+            let mut every = table.clone();
+            every.compiled = compiled::ALL;
+            let mut a = Counters::new(strata, s.years as usize);
+            let mut b = Counters::new(strata, s.years as usize);
+            for i in 0..s.households {
+                simulate_household(&m, &table, rep, i, &mut a);
+                simulate_household(&m, &every, rep, i, &mut b);
+            }
+            let differ = a.data.iter().zip(&b.data).filter(|(x, y)| x != y).count();
+            assert_eq!(differ, 0, "{file}: {differ} counter slots differ");
+            assert!(a.data.iter().flatten().filter(|&&x| x != 0).count() > 100);
+        }
+    }
+}

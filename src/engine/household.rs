@@ -15,7 +15,7 @@ use crate::counters::{c, Counters, GapSums, SpellTracker};
 use crate::dynamics::{DynamicsParams, IncomeState, MonthIncome, PastIncome, Renewal, Windows};
 use crate::population::Household;
 use crate::programs::{
-    charity, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx, PROGRAMS,
+    charity, compiled, fen, HouseholdKey, Households, Ledger, MonthCtx, Rules, YearCtx, PROGRAMS,
 };
 
 /// What the engine keeps per household-year beside the programs' own facts.
@@ -152,20 +152,27 @@ pub fn simulate_household_summary(
     acc: &mut Counters,
     summary: Option<&mut [YearSummary]>,
 ) -> Trajectory {
-    // Three copies: without a summary, the monthly `exp` is not even there to be speculated
-    // (the optimiser hoists a pure call out of its branch); with dibao the only program (the
-    // reference model), the month carries nothing of the others.
+    // Four copies: without a summary, the monthly `exp` is not even there to be speculated
+    // (the optimiser hoists a pure call out of its branch); without one, the month is compiled
+    // for the smallest set of programs that holds the enabled ones (`Rules::compiled`), so it
+    // carries nothing of the others.
     if summary.is_some() {
-        simulate::<true, false>(model, tables, rep, index, acc, summary)
-    } else if tables.dibao_only {
-        simulate::<false, true>(model, tables, rep, index, acc, None)
+        simulate::<true, { compiled::ALL }>(model, tables, rep, index, acc, summary)
     } else {
-        simulate::<false, false>(model, tables, rep, index, acc, None)
+        match tables.compiled {
+            compiled::DIBAO => {
+                simulate::<false, { compiled::DIBAO }>(model, tables, rep, index, acc, None)
+            }
+            compiled::SYSTEM_2023 => {
+                simulate::<false, { compiled::SYSTEM_2023 }>(model, tables, rep, index, acc, None)
+            }
+            _ => simulate::<false, { compiled::ALL }>(model, tables, rep, index, acc, None),
+        }
     }
 }
 
 #[inline(always)]
-fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
+fn simulate<const WANT_INCOME: bool, const SET: u16>(
     model: &Model,
     tables: &RepTables,
     rep: u32,
@@ -275,11 +282,11 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     macro_rules! steps_of {
         ($first:expr, $idle:expr; $($arg:expr),*) => {
             if $first {
-                steps::<DIBAO_ONLY, true, false>($($arg),*)
+                steps::<SET, true, false>($($arg),*)
             } else if $idle {
-                steps::<DIBAO_ONLY, false, true>($($arg),*)
+                steps::<SET, false, true>($($arg),*)
             } else {
-                steps::<DIBAO_ONLY, false, false>($($arg),*)
+                steps::<SET, false, false>($($arg),*)
             }
         };
     }
@@ -366,7 +373,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                     $gaps
                 );
                 // Only the steps change a program's standing.
-                standing.busy = busy::<DIBAO_ONLY>(rules, p);
+                standing.busy = rules.busy_in::<SET>(p);
                 end
             }
         }};
@@ -406,13 +413,13 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
     // Without one (the reference model) no year-0 facts are made here: the first year makes
     // its own (a program's yearly facts are made afresh each time, `Step::year`).
     if burn == 0 {
-        standing.busy = busy_of::<DIBAO_ONLY>(rules, &progs);
+        standing.busy = busy_of::<SET>(rules, &progs);
     } else {
         let mut yc = None;
         let mut year0 = year_of!(0, pa_ln0, &mut yc);
         // A replayed start looks at every household in its first month: one far above every
         // line now may be on the roll after its past (awaiting a review or a gradual exit).
-        standing.busy = replaying || busy_of::<DIBAO_ONLY>(rules, &progs);
+        standing.busy = replaying || busy_of::<SET>(rules, &progs);
         // The burn-in's steps count into a scratch slot.
         {
             let mut scratch = [0i64; c::N];
@@ -492,7 +499,7 @@ fn simulate<const WANT_INCOME: bool, const DIBAO_ONLY: bool>(
                 // Everyone died: a new household from the stratum, unknown to the programs.
                 progs = fresh();
                 inert = inert_of(&progs);
-                standing.busy = busy_of::<DIBAO_ONLY>(rules, &progs);
+                standing.busy = busy_of::<SET>(rules, &progs);
                 pa_ln = poor_area(&hh);
                 near = near_of(&hh);
             }
@@ -683,22 +690,11 @@ fn elderly_from_start_ages(
     }
 }
 
-/// [`busy`] of a household's standing, when it was made (one not made yet is busy with no
-/// program, `RepTables::fresh_idle`).
+/// [`Rules::busy_in`] of a household's standing, when it was made (one not made yet is busy
+/// with no program, `RepTables::fresh_idle`).
 #[inline(always)]
-fn busy_of<const DIBAO_ONLY: bool>(rules: &Rules, progs: &Option<Households>) -> bool {
-    progs.as_ref().is_some_and(|p| busy::<DIBAO_ONLY>(rules, p))
-}
-
-/// Some program is busy with the household (`Rules::busy`), compiled for dibao alone when it
-/// is the only program.
-#[inline(always)]
-fn busy<const DIBAO_ONLY: bool>(rules: &Rules, progs: &Households) -> bool {
-    if DIBAO_ONLY {
-        rules.busy_dibao(progs)
-    } else {
-        rules.busy(progs)
-    }
+fn busy_of<const SET: u16>(rules: &Rules, progs: &Option<Households>) -> bool {
+    progs.as_ref().is_some_and(|p| rules.busy_in::<SET>(p))
 }
 
 /// The facts of year `t` every program may read: the row of the household's stratum,
@@ -974,7 +970,7 @@ pub(super) fn static_near(parts: &[NearPart]) -> Option<Vec<f64>> {
 /// quiet (`Rules::quiet_month`).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn steps<const DIBAO_ONLY: bool, const REPLAY: bool, const IDLE: bool>(
+fn steps<const SET: u16, const REPLAY: bool, const IDLE: bool>(
     rules: &Rules,
     progs: &mut Households,
     yc: &YearCtx,
@@ -1040,12 +1036,12 @@ fn steps<const DIBAO_ONLY: bool, const REPLAY: bool, const IDLE: bool>(
     if IDLE
         && rules.idle
         && !mo.enrol
-        && rules.quiet_month::<DIBAO_ONLY>(progs, yc, &mo, local, &mut ledger)
+        && rules.quiet_month::<SET>(progs, yc, &mo, local, &mut ledger)
     {
-        return month_end::<DIBAO_ONLY>(&ledger, y, st, m, yv, k, size, poor, local, gaps);
+        return month_end::<SET>(&ledger, y, st, m, yv, k, size, poor, local, gaps);
     }
-    rules.month_into::<DIBAO_ONLY>(progs, yc, &mo, local, &mut ledger);
-    month_end::<DIBAO_ONLY>(&ledger, y, st, m, yv, k, size, poor, local, gaps)
+    rules.month_into::<SET>(progs, yc, &mo, local, &mut ledger);
+    month_end::<SET>(&ledger, y, st, m, yv, k, size, poor, local, gaps)
 }
 
 /// What the engine records of a month after the programs' steps (`led`): poverty and coverage
@@ -1053,7 +1049,7 @@ fn steps<const DIBAO_ONLY: bool, const REPLAY: bool, const IDLE: bool>(
 /// income, yuan; `k` and `size`: members; `poor`: true income below the local standard).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn month_end<const DIBAO_ONLY: bool>(
+fn month_end<const SET: u16>(
     led: &Ledger,
     y: &Year,
     st: &mut Standing,
@@ -1067,7 +1063,7 @@ fn month_end<const DIBAO_ONLY: bool>(
 ) -> MonthEnd {
     let regular = led.regular();
     // With dibao alone every other award is +0.0, which `government` adds.
-    let government = if DIBAO_ONLY {
+    let government = if SET == compiled::DIBAO {
         led.dibao + 0.0
     } else {
         led.government()

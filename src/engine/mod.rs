@@ -159,9 +159,8 @@ pub struct RepTables {
     /// Population change's values of each year of the horizon
     /// (`Demography::year_values`), taken once.
     pub demog_years: Vec<crate::population::demography::DemogYear>,
-    /// Dibao is the only enabled program (`Rules::dibao_only`): households run the engine's
-    /// month compiled for it alone.
-    pub dibao_only: bool,
+    /// The set of programs the households' months are compiled for (`Rules::compiled`).
+    pub compiled: u16,
     /// Some enabled rule reads a household's financial assets (`DibaoParams::assets_read`):
     /// without, the population draw takes no `exp` for them.
     pub assets_read: bool,
@@ -286,7 +285,7 @@ impl RepTables {
                 })
                 .collect(),
             assets_read: s.programs.dibao.assets_read(),
-            dibao_only: model.rules.dibao_only(),
+            compiled: model.rules.compiled(),
             window_end,
             quota_cut: None,
             quota_record: true,

@@ -666,11 +666,23 @@ macro_rules! programs {
             /// Some program needs this household's month whatever its income.
             #[inline(always)]
             pub fn busy(&self, h: &Households) -> bool {
-                $((if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
-                    x.busy(s)
-                } else {
-                    false
-                }) ||)* false
+                self.busy_in::<{ compiled::ALL }>(h)
+            }
+
+            /// [`Rules::busy`] compiled for the programs of `SET` ([`Rules::compiled`]).
+            #[inline(always)]
+            pub fn busy_in<const SET: u16>(&self, h: &Households) -> bool {
+                $((SET & (1 << Bit::$name as u16) != 0
+                    && if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+                        x.busy(s)
+                    } else {
+                        false
+                    }) ||)* false
+            }
+
+            /// The enabled programs, one bit each in the list's order.
+            pub fn mask(&self) -> u16 {
+                0 $(| if self.$name.is_some() { 1 << Bit::$name as u16 } else { 0 })*
             }
 
             /// Every enabled program's step, in order, over a fresh ledger.
@@ -683,17 +695,23 @@ macro_rules! programs {
                 rec: &mut Record,
             ) -> Ledger {
                 let mut led = Ledger::EMPTY;
-                self.month_into::<false>(h, y, mo, rec, &mut led);
+                self.month_into::<{ compiled::ALL }>(h, y, mo, rec, &mut led);
                 led
             }
 
-            /// Every enabled program's [`Step::quiet`], in order, writing the ledger: false at
-            /// the first that may act. Under [`Rules::idle`] (every enabled program has a
-            /// quiet form), a program without one is off and not looked at.
+            /// Every enabled program's [`Step::quiet`] in `SET`, in order, writing the ledger:
+            /// false at the first that may act. Under [`Rules::idle`] (every enabled program
+            /// has a quiet form), a program without one is off and not looked at.
             #[inline(always)]
-            fn quiet(&self, h: &Households, y: &YearCtx, mo: &MonthCtx, led: &mut Ledger) -> bool {
+            fn quiet<const SET: u16>(
+                &self,
+                h: &Households,
+                y: &YearCtx,
+                mo: &MonthCtx,
+                led: &mut Ledger,
+            ) -> bool {
                 debug_assert!(self.idle);
-                $(if <$name::$rule as Step>::QUIET {
+                $(if SET & (1 << Bit::$name as u16) != 0 && <$name::$rule as Step>::QUIET {
                     if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
                         if !x.quiet(s, y, mo, led) {
                             return false;
@@ -703,12 +721,11 @@ macro_rules! programs {
                 true
             }
 
-            /// As [`Rules::month`], into `led` (the engine keeps its ledgers in place).
-            /// `DIBAO_ONLY` when [`Rules::dibao_only`] (the reference model): the month
-            /// compiled for dibao alone, its step then its `after`, with no other program's
-            /// checks.
+            /// As [`Rules::month`], into `led` (the engine keeps its ledgers in place),
+            /// compiled for the programs of `SET` ([`Rules::compiled`]): a program outside it
+            /// has no code here, and must be off.
             #[inline(always)]
-            pub fn month_into<const DIBAO_ONLY: bool>(
+            pub fn month_into<const SET: u16>(
                 &self,
                 h: &mut Households,
                 y: &YearCtx,
@@ -716,31 +733,28 @@ macro_rules! programs {
                 rec: &mut Record,
                 led: &mut Ledger,
             ) {
+                debug_assert!(self.mask() & !SET == 0, "a program outside the compiled set is on");
                 *led = Ledger::open(mo.lm);
-                if DIBAO_ONLY {
-                    debug_assert!(self.dibao_only());
-                    if let (Some(x), Some(s)) = (&self.dibao, h.dibao.as_mut()) {
-                        x.step(s, y, mo, led, rec);
-                        x.after(s, led);
-                    }
-                    return;
-                }
                 // The household's slot is looked at only for an enabled program.
-                $(if let Some(x) = &self.$name {
-                    if let Some(s) = h.$name.as_mut() {
-                        x.step(s, y, mo, led, rec);
+                $(if SET & (1 << Bit::$name as u16) != 0 {
+                    if let Some(x) = &self.$name {
+                        if let Some(s) = h.$name.as_mut() {
+                            x.step(s, y, mo, led, rec);
+                        }
                     }
                 })*
-                self.after_all(h, led);
+                self.after_all::<SET>(h, led);
             }
 
-            /// Every enabled program's [`Step::after`], in order, over the month's whole
-            /// ledger (the end of both [`Rules::month_into`] and [`Rules::quiet_month`]).
+            /// Every enabled program's [`Step::after`] in `SET`, in order, over the month's
+            /// whole ledger (the end of both [`Rules::month_into`] and [`Rules::quiet_month`]).
             #[inline(always)]
-            fn after_all(&self, h: &mut Households, led: &Ledger) {
-                $(if let Some(x) = &self.$name {
-                    if let Some(s) = h.$name.as_mut() {
-                        x.after(s, led);
+            fn after_all<const SET: u16>(&self, h: &mut Households, led: &Ledger) {
+                $(if SET & (1 << Bit::$name as u16) != 0 {
+                    if let Some(x) = &self.$name {
+                        if let Some(s) = h.$name.as_mut() {
+                            x.after(s, led);
+                        }
                     }
                 })*
             }
@@ -752,7 +766,7 @@ macro_rules! programs {
             /// nothing changed but `led`) when some program may act: then the month is
             /// [`Rules::month_into`]'s.
             #[inline(always)]
-            pub fn quiet_month<const DIBAO_ONLY: bool>(
+            pub fn quiet_month<const SET: u16>(
                 &self,
                 h: &mut Households,
                 y: &YearCtx,
@@ -764,27 +778,17 @@ macro_rules! programs {
                     self.idle && mo.kinds == 0 && !mo.enrol && !self.busy(h),
                     "an idle month must have no shock, not enrol, and find no program busy"
                 );
+                debug_assert!(self.mask() & !SET == 0, "a program outside the compiled set is on");
                 *led = Ledger::open(mo.lm);
-                if DIBAO_ONLY {
-                    debug_assert!(self.dibao_only());
-                    if let (Some(x), Some(s)) = (&self.dibao, h.dibao.as_mut()) {
-                        if !x.quiet(s, y, mo, led) {
-                            return false;
-                        }
-                        x.idle(s, y, mo, led, rec);
-                        x.after(s, led);
-                    }
-                    return true;
-                }
-                if !self.quiet(h, y, mo, led) {
+                if !self.quiet::<SET>(h, y, mo, led) {
                     return false;
                 }
-                $(if <$name::$rule as Step>::QUIET {
+                $(if SET & (1 << Bit::$name as u16) != 0 && <$name::$rule as Step>::QUIET {
                     if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                         x.idle(s, y, mo, led, rec);
                     }
                 })*
-                self.after_all(h, led);
+                self.after_all::<SET>(h, led);
                 true
             }
         }
@@ -810,20 +814,40 @@ programs! {
     residence: ResidenceParams => Residence,
 }
 
-impl Rules {
-    /// Dibao is the only enabled program (the reference model): the engine then runs
-    /// `Rules::month_into::<true>` and [`Rules::busy_dibao`], compiled for dibao alone.
-    pub fn dibao_only(&self) -> bool {
-        self.dibao.is_some() && self.enabled() == 1
-    }
+/// The sets of programs the monthly pipeline is compiled for (`SET` of [`Rules::month_into`],
+/// [`Rules::quiet_month`], [`Rules::busy_in`]), one bit per program in the list's order. A
+/// program outside the set has no code in that copy, not even its on/off check: an off step
+/// in the pipeline cost the baseline 2.4 % of its instructions and 3 % of its time
+/// (docs/performance-log.md, "An empty step"). The engine runs the smallest set that holds
+/// every enabled program ([`Rules::compiled`]).
+pub mod compiled {
+    use super::Bit;
 
-    /// [`Rules::busy`] when [`Rules::dibao_only`].
-    #[inline(always)]
-    pub fn busy_dibao(&self, h: &Households) -> bool {
-        match (&self.dibao, h.dibao.as_ref()) {
-            (Some(x), Some(s)) => x.busy(s),
-            _ => false,
-        }
+    /// Every program (each checked at run time): the copy any scenario can run.
+    pub const ALL: u16 = u16::MAX;
+    /// Dibao alone: the reference model.
+    pub const DIBAO: u16 = 1 << Bit::dibao as u16;
+    /// The programs of the 2023 system as the shipped baseline runs it: monitoring, tekun,
+    /// dibao, marginal families, rigid expenditure, temporary assistance and the one-off
+    /// subsidy (not the quota, services or charity).
+    pub const SYSTEM_2023: u16 = 1 << Bit::monitoring as u16
+        | 1 << Bit::tekun as u16
+        | DIBAO
+        | 1 << Bit::marginal as u16
+        | 1 << Bit::rigid as u16
+        | 1 << Bit::temporary as u16
+        | 1 << Bit::one_off as u16;
+}
+
+impl Rules {
+    /// The smallest of the [`compiled`] sets that holds every enabled program: the copy of
+    /// the monthly pipeline the engine runs.
+    pub fn compiled(&self) -> u16 {
+        let on = self.mask();
+        [compiled::DIBAO, compiled::SYSTEM_2023]
+            .into_iter()
+            .find(|set| on & !set == 0)
+            .unwrap_or(compiled::ALL)
     }
 }
 
@@ -989,15 +1013,21 @@ mod idle_tests {
                     if idle {
                         let mut h2 = h.clone();
                         let (mut rec2, mut led2) = ([0i64; c::N], Ledger::EMPTY);
-                        if rules.quiet(&h, &y, &mo, &mut Ledger::open(mo.lm)) {
+                        if rules.quiet::<{ compiled::ALL }>(&h, &y, &mo, &mut Ledger::open(mo.lm)) {
                             quiet += 1;
                         } else {
                             loud += 1;
                         }
-                        rules.month_into::<false>(&mut h2, &y, &mo, &mut rec2, &mut led2);
+                        rules.month_into::<{ compiled::ALL }>(
+                            &mut h2, &y, &mo, &mut rec2, &mut led2,
+                        );
                         // As the engine: the idle forms, else every step.
-                        if !rules.quiet_month::<false>(&mut h, &y, &mo, &mut rec, &mut led) {
-                            rules.month_into::<false>(&mut h, &y, &mo, &mut rec, &mut led);
+                        if !rules
+                            .quiet_month::<{ compiled::ALL }>(&mut h, &y, &mo, &mut rec, &mut led)
+                        {
+                            rules.month_into::<{ compiled::ALL }>(
+                                &mut h, &y, &mo, &mut rec, &mut led,
+                            );
                         }
                         assert_eq!(
                             format!("{led:?}"),
@@ -1007,7 +1037,7 @@ mod idle_tests {
                         assert_eq!(rec, rec2, "{name} {index} {m}");
                         assert_eq!(format!("{h:?}"), format!("{h2:?}"), "{name} {index} {m}");
                     } else {
-                        rules.month_into::<false>(&mut h, &y, &mo, &mut rec, &mut led);
+                        rules.month_into::<{ compiled::ALL }>(&mut h, &y, &mo, &mut rec, &mut led);
                     }
                 }
             }
