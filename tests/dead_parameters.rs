@@ -61,6 +61,18 @@ const CONTEXT: &[(&str, Settings, &str)] = &[
          2024, so that a month later moves it out of the first half",
     ),
     (
+        "programs.price_link.",
+        &[
+            ("programs.price_link.enabled", "true"),
+            ("programs.price_link.projected_cpi_yoy_pct", "5.0"),
+            ("programs.price_link.projected_food_yoy_pct", "5.0"),
+        ],
+        "the linkage is off in every shipped scenario; on here, with the indices after the \
+         table (2024 on) at 5 %: the CPI's starts it (a threshold 1.5 times higher stops it), \
+         food's does not until it rises by half; food's threshold binds on the table's January \
+         2023 (6.2 %), which pays in February",
+    ),
+    (
         "simulation.replay_",
         &[
             ("simulation.start", "\"replayed\""),
@@ -358,7 +370,10 @@ fn is_numeric(v: &Value) -> bool {
         Value::Table(t) => {
             !t.is_empty()
                 && t.iter().all(|(k, x)| {
-                    k.chars().all(|c| c.is_ascii_digit()) && (x.is_float() || x.is_integer())
+                    // Year keys (2023) and month keys ("2000-01").
+                    !k.starts_with('-')
+                        && k.chars().all(|c| c.is_ascii_digit() || c == '-')
+                        && (x.is_float() || x.is_integer())
                 })
         }
         _ => false,

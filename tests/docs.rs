@@ -13,11 +13,15 @@ fn readme() -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
 
-/// A table whose keys are all years (`{ 2023 = 0.05 }`) is a schedule: one leaf.
+/// A table whose keys are all years (`{ 2023 = 0.05 }`) or months (`{ "2000-01" = 3.5 }`) is
+/// a schedule: one leaf.
 fn is_schedule(t: &Table) -> bool {
     !t.is_empty()
-        && t.keys()
-            .all(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()))
+        && t.keys().all(|k| {
+            !k.is_empty()
+                && k.chars().all(|c| c.is_ascii_digit() || c == '-')
+                && !k.starts_with('-')
+        })
 }
 
 /// Every leaf key path of `t`, recursing into tables that are not schedules.

@@ -314,6 +314,19 @@ fn stepping_every_month_leaves_the_counters_of_the_fast_path_full_system() {
 }
 
 #[test]
+fn stepping_every_month_leaves_the_counters_of_the_fast_path_price_link() {
+    // The price linkage pays dibao and tekun persons in February 2023 (January's food prices)
+    // and, with the projected food rise above its threshold, in every month from 2024.
+    every_month_stepped(
+        "full-system-2023.toml",
+        &[
+            "programs.price_link.enabled=true",
+            "programs.price_link.projected_food_yoy_pct=8.0",
+        ],
+    );
+}
+
+#[test]
 fn stepping_every_month_leaves_the_counters_of_the_fast_path_reference_model() {
     every_month_stepped("reference-model.toml", &[]);
 }

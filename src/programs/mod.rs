@@ -234,6 +234,34 @@ impl Assessment {
 }
 
 impl Ledger {
+    /// Persons dibao pays this month in a household of `size` members: every member when the
+    /// household is paid, else the members covered alone by single-person inclusion.
+    #[inline]
+    pub fn dibao_persons(&self, size: f64) -> f64 {
+        if self.dibao > 0.0 {
+            size
+        } else {
+            self.n_single as f64
+        }
+    }
+
+    /// Pay `yuan_per_person` to every person dibao pays this month ([`Ledger::dibao_persons`])
+    /// and every member of a household tekun supports, from their budgets (`cost_dibao`,
+    /// `cost_tekun`): the per-person subsidies to dibao and tekun persons (one-off, price-linked).
+    #[inline]
+    pub fn pay_dibao_and_tekun_persons(
+        &mut self,
+        yuan_per_person: f64,
+        size: f64,
+        rec: &mut Record,
+    ) {
+        let to_dibao = yuan_per_person * self.dibao_persons(size);
+        let to_tekun = yuan_per_person * if self.tekun { size } else { 0.0 };
+        self.cash_other += to_dibao + to_tekun;
+        rec[c::COST_DIBAO_FEN] += fen(to_dibao);
+        rec[c::COST_TEKUN_FEN] += fen(to_tekun);
+    }
+
     /// The ledger of a month no program needed: nothing awarded.
     pub const EMPTY: Ledger = Ledger {
         warned: false,
@@ -809,6 +837,7 @@ programs! {
     rigid: RigidParams => Rigid,
     temporary: TemporaryParams => Temporary,
     one_off: OneOffParams => OneOff,
+    price_link: PriceLinkParams => PriceLink,
     services: ServicesParams => Services,
     charity: CharityParams => Charity,
     residence: ResidenceParams => Residence,
@@ -949,6 +978,9 @@ mod idle_tests {
             if name != "baseline" {
                 s.programs.charity.enabled = false;
                 s.programs.quota.enabled = true;
+                // The price linkage, paying in every month of 2025 (indices after its table).
+                s.programs.price_link.enabled = true;
+                s.programs.price_link.projected_food_yoy_pct = 8.0;
             }
             let rules = Rules::new(&s.programs);
             assert!(rules.idle);

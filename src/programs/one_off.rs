@@ -5,9 +5,8 @@
 //! counted in `cost_dibao` and `cost_tekun`.
 
 use super::MAX_PROPENSITIES;
-use super::{fen, HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
+use super::{HouseholdKey, Ledger, MonthCtx, ProgramsParams, Record, Step, YearCtx};
 use crate::check::Checker;
-use crate::counters::c;
 use crate::simulation::SimulationParams;
 use serde::{Deserialize, Serialize};
 
@@ -51,17 +50,6 @@ impl OneOffParams {
             "yuan per person",
         );
     }
-
-    /// The payment, yuan, to a household of `size` members in a month: `dibao_persons` covered
-    /// by dibao (all members when the household is paid, else those covered alone), all
-    /// members when tekun supports it.
-    pub fn payment(&self, dibao_persons: f64, tekun: bool, size: f64) -> (f64, f64) {
-        let to_tekun = if tekun { size } else { 0.0 };
-        (
-            self.yuan_per_person * dibao_persons,
-            self.yuan_per_person * to_tekun,
-        )
-    }
 }
 
 /// The one-off payment as a step. It never acts on a household of its own accord (no line):
@@ -99,15 +87,7 @@ impl Step for OneOff {
         if !self.pays_in(y, mo) {
             return;
         }
-        let dibao_persons = if led.dibao > 0.0 {
-            y.size
-        } else {
-            led.n_single as f64
-        };
-        let (to_dibao, to_tekun) = self.p.payment(dibao_persons, led.tekun, y.size);
-        led.cash_other += to_dibao + to_tekun;
-        rec[c::COST_DIBAO_FEN] += fen(to_dibao);
-        rec[c::COST_TEKUN_FEN] += fen(to_tekun);
+        led.pay_dibao_and_tekun_persons(self.p.yuan_per_person, y.size, rec);
     }
 
     /// Outside its month the step does nothing.
@@ -128,6 +108,7 @@ impl OneOff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters::c;
 
     fn params() -> OneOffParams {
         crate::scenario::load_str("", "t")
@@ -142,9 +123,24 @@ mod tests {
         let mut p = params();
         assert!(!p.enabled);
         p.yuan_per_person = 188.0;
-        assert_eq!(p.payment(3.0, false, 3.0), (564.0, 0.0));
-        assert_eq!(p.payment(0.0, true, 2.0), (0.0, 376.0));
-        assert_eq!(p.payment(0.0, false, 4.0), (0.0, 0.0));
+        // (dibao paid, members covered alone, tekun, size) -> (cost_dibao, cost_tekun), fen.
+        for (dibao, single, tekun, size, want) in [
+            (500.0, 0, false, 3.0, (56_400, 0)),
+            (0.0, 1, false, 3.0, (18_800, 0)),
+            (0.0, 0, true, 2.0, (0, 37_600)),
+            (0.0, 0, false, 4.0, (0, 0)),
+        ] {
+            let mut led = Ledger {
+                dibao,
+                n_single: single,
+                tekun,
+                ..Ledger::EMPTY
+            };
+            let mut rec = [0i64; c::N];
+            led.pay_dibao_and_tekun_persons(p.yuan_per_person, size, &mut rec);
+            assert_eq!((rec[c::COST_DIBAO_FEN], rec[c::COST_TEKUN_FEN]), want);
+            assert_eq!(led.cash_other, (want.0 + want.1) as f64 / 100.0);
+        }
     }
 
     #[test]
