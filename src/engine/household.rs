@@ -50,9 +50,10 @@ impl Year {
     /// The lines `lines_due` left: the yearly facts of the programs in `made` and the fast
     /// path's line and illness test they give (at or below the bounds used until now).
     #[inline(never)]
-    fn make_lines(&mut self, rules: &Rules, progs: &mut Households, yc: &YearCtx) {
-        self.ln_near = self.part.max(rules.year_lines(progs, yc, self.made));
-        self.illness_matters = rules.illness_matters && rules.illness_matters_for(progs, self.made);
+    fn make_lines<const SET: u16>(&mut self, rules: &Rules, progs: &mut Households, yc: &YearCtx) {
+        self.ln_near = self.part.max(rules.year_lines::<SET>(progs, yc, self.made));
+        self.illness_matters =
+            rules.illness_matters && rules.illness_matters_for::<SET>(progs, self.made);
         self.lines_due = false;
     }
 }
@@ -207,11 +208,11 @@ fn simulate<const WANT_INCOME: bool, const SET: u16>(
     // households of the reference model never take one. The same either way: the standing
     // is a pure function of the household's key, and nothing reads it before.
     let lazy = tables.fresh_idle && tables.static_near.is_some();
-    let fresh = || (!lazy).then(|| rules.household(&key));
+    let fresh = || (!lazy).then(|| rules.household_in::<SET>(&key));
     let mut progs = fresh();
     // Its programs whose line counts for nothing in the bound of `year_facts` (`Rules::inert`;
     // read only where some line does not follow from the context, where `progs` is made).
-    let inert_of = |progs: &Option<Households>| progs.as_ref().map_or(0, |p| rules.inert(p));
+    let inert_of = |progs: &Option<Households>| progs.as_ref().map_or(0, |p| rules.inert::<SET>(p));
     let mut inert = inert_of(&progs);
     // Whether the household has a worker is asked only when a job loss starts (`ShockClock`),
     // of the household as it is that month (it changes only in January): none can start
@@ -312,14 +313,14 @@ fn simulate<const WANT_INCOME: bool, const SET: u16>(
             if !is_fast && year.lines_due {
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
                 let p = progs.get_or_insert_with(|| {
-                    let p = rules.household(&key);
+                    let p = rules.household_in::<SET>(&key);
                     debug_assert!(
                         !rules.busy(&p),
                         "a new standing must not be busy (Step::busy)"
                     );
                     p
                 });
-                year.make_lines(rules, p, yc);
+                year.make_lines::<SET>(rules, p, yc);
                 is_fast = fast(year);
             }
             if is_fast {
@@ -334,7 +335,7 @@ fn simulate<const WANT_INCOME: bool, const SET: u16>(
                 // The year's context, when it was left for a month that needs it.
                 let yc: &YearCtx = $yc.get_or_insert_with(|| year_ctx(model, tables, &hh, $t));
                 let p = progs.get_or_insert_with(|| {
-                    let p = rules.household(&key);
+                    let p = rules.household_in::<SET>(&key);
                     debug_assert!(
                         !rules.busy(&p),
                         "a new standing must not be busy (Step::busy)"
@@ -342,7 +343,7 @@ fn simulate<const WANT_INCOME: bool, const SET: u16>(
                     p
                 });
                 if year.facts_due {
-                    let _line = rules.facts(p, yc, year.made);
+                    let _line = rules.facts::<SET>(p, yc, year.made);
                     // The line table's row is the household's own line; a line made with some
                     // facts left is at least the line of those left.
                     let _own = year.ln_line.max(yc.ln_local_standard).max(_line);
@@ -384,7 +385,7 @@ fn simulate<const WANT_INCOME: bool, const SET: u16>(
     macro_rules! year_of {
         ($t:expr, $ln_index:expr, $yc:expr) => {{
             let t: usize = $t;
-            year_facts(
+            year_facts::<SET>(
                 model,
                 tables,
                 rules,
@@ -829,7 +830,7 @@ pub(super) fn ctx_rows(model: &Model, tables: &RepTables) -> Vec<CtxRow> {
 /// `facts_due`); else both are made now (the context into `yc`).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn year_facts<'a>(
+fn year_facts<'a, const SET: u16>(
     model: &'a Model,
     tables: &RepTables,
     rules: &Rules,
@@ -877,8 +878,8 @@ fn year_facts<'a>(
                     .as_mut()
                     .expect("made with the household where a line is not static");
                 (
-                    part.max(rules.year_lines(progs, yc, row.mask)),
-                    rules.illness_matters && rules.illness_matters_for(progs, row.mask),
+                    part.max(rules.year_lines::<SET>(progs, yc, row.mask)),
+                    rules.illness_matters && rules.illness_matters_for::<SET>(progs, row.mask),
                 )
             }
         }

@@ -556,9 +556,19 @@ macro_rules! programs {
 
             /// Set up one household.
             pub fn household(&self, key: &HouseholdKey) -> Households {
+                self.household_in::<{ compiled::ALL }>(key)
+            }
+
+            /// [`Rules::household`] compiled for the programs of `SET` ([`Rules::compiled`]).
+            #[inline]
+            pub fn household_in<const SET: u16>(&self, key: &HouseholdKey) -> Households {
                 let u = propensity_draws(key, self.propensities);
                 Households {
-                    $($name: self.$name.as_ref().map(|x| x.household(key, &u)),)*
+                    $($name: if SET & (1 << Bit::$name as u16) != 0 {
+                        self.$name.as_ref().map(|x| x.household(key, &u))
+                    } else {
+                        None
+                    },)*
                 }
             }
 
@@ -605,9 +615,9 @@ macro_rules! programs {
             /// The household's [`Step::inert`] programs (one bit each), for
             /// [`Rules::line_bound`]: made once per household.
             #[inline]
-            pub fn inert(&self, h: &Households) -> u16 {
+            pub fn inert<const SET: u16>(&self, h: &Households) -> u16 {
                 let mut mask = 0u16;
-                $(if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+                $(if let (true, Some(x), Some(s)) = (SET & (1 << Bit::$name as u16) != 0, &self.$name, h.$name.as_ref()) {
                     if x.inert(s) {
                         mask |= 1 << Bit::$name as u16;
                     }
@@ -637,9 +647,9 @@ macro_rules! programs {
             /// others' facts wait for [`Rules::facts`], at the first month of the year that
             /// takes the steps.
             #[inline]
-            pub fn year_lines(&self, h: &mut Households, y: &YearCtx, mask: u16) -> f64 {
+            pub fn year_lines<const SET: u16>(&self, h: &mut Households, y: &YearCtx, mask: u16) -> f64 {
                 let mut line = f64::NEG_INFINITY;
-                $(if mask & (1 << Bit::$name as u16) != 0 {
+                $(if SET & mask & (1 << Bit::$name as u16) != 0 {
                     if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                         line = line.max(x.year(s, y));
                     }
@@ -652,8 +662,8 @@ macro_rules! programs {
             /// whose facts wait, not in `mask`, is taken to need them when it needs illness
             /// months at all).
             #[inline]
-            pub fn illness_matters_for(&self, h: &Households, mask: u16) -> bool {
-                $((if let (Some(x), Some(s)) = (&self.$name, h.$name.as_ref()) {
+            pub fn illness_matters_for<const SET: u16>(&self, h: &Households, mask: u16) -> bool {
+                $((if let (true, Some(x), Some(s)) = (SET & (1 << Bit::$name as u16) != 0, &self.$name, h.$name.as_ref()) {
                     x.illness_matters()
                         && (mask & (1 << Bit::$name as u16) == 0 || x.illness_matters_for(s))
                 } else {
@@ -665,9 +675,9 @@ macro_rules! programs {
             /// not in `mask`, whose line follows from the year's context; the highest of their
             /// lines.
             #[inline]
-            pub fn facts(&self, h: &mut Households, y: &YearCtx, mask: u16) -> f64 {
+            pub fn facts<const SET: u16>(&self, h: &mut Households, y: &YearCtx, mask: u16) -> f64 {
                 let mut line = f64::NEG_INFINITY;
-                $(if mask & (1 << Bit::$name as u16) == 0 {
+                $(if SET & (1 << Bit::$name as u16) != 0 && mask & (1 << Bit::$name as u16) == 0 {
                     if let (Some(x), Some(s)) = (&self.$name, h.$name.as_mut()) {
                         let l = x.year(s, y);
                         debug_assert_eq!(x.line(y), Some(l), "Step::line differs from year");
@@ -844,7 +854,9 @@ programs! {
 }
 
 /// The sets of programs the monthly pipeline is compiled for (`SET` of [`Rules::month_into`],
-/// [`Rules::quiet_month`], [`Rules::busy_in`]), one bit per program in the list's order. A
+/// [`Rules::quiet_month`], [`Rules::busy_in`], and of the household's set-up and yearly facts:
+/// [`Rules::household_in`], [`Rules::year_lines`], [`Rules::facts`], [`Rules::inert`],
+/// [`Rules::illness_matters_for`]), one bit per program in the list's order. A
 /// program outside the set has no code in that copy, not even its on/off check: an off step
 /// in the pipeline cost the baseline 2.4 % of its instructions and 3 % of its time
 /// (docs/performance-log.md, "An empty step"). The engine runs the smallest set that holds
