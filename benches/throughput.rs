@@ -35,7 +35,9 @@ fn model(file: &str, households: u64, extra: &[&str]) -> Model {
 }
 
 /// The baseline with every program but dibao switched off.
-const DIBAO_ONLY: [&str; 4] = [
+const DIBAO_ONLY: [&str; 6] = [
+    "programs.monitoring.enabled=false",
+    "programs.one_off.enabled=false",
     "programs.tekun.enabled=false",
     "programs.marginal.enabled=false",
     "programs.rigid.enabled=false",

@@ -362,31 +362,58 @@ fn stepping_every_month_leaves_the_counters_of_the_fast_path_without_dibao() {
 /// The month compiled for the smallest set of programs that holds the enabled ones
 /// (`Rules::compiled`) leaves the counters of the copy that checks every program at run time
 /// (`programs::compiled::ALL`), household by household: for the reference model (dibao
-/// alone), the baseline (the 2023 system) and the full system (charity and services too, which
-/// runs the copy for every program itself).
+/// alone), the baseline (the 2023 system), the 2022 baseline (whose horizon pays the one-off
+/// subsidy and finds temporary assistance's quiet form acting), the early warning (monitoring's
+/// quiet form acts in its horizon), the baseline without monitoring (whose `busy` otherwise
+/// covers tekun's and marginal families'), and the full system (charity and services too, which
+/// runs the copy for every program itself). Each case was checked to catch the copy's loss of
+/// the program part it names (a review's mutants, 5 December 2026).
 #[test]
 fn each_compiled_set_of_programs_leaves_the_counters_of_the_copy_for_every_program() {
     use safetynet::counters::Counters;
     use safetynet::engine::{simulate_household, RepTables};
     use safetynet::programs::compiled;
-    for (file, set) in [
-        ("reference-model.toml", compiled::DIBAO),
-        ("baseline.toml", compiled::SYSTEM_2023),
-        ("full-system-2023.toml", compiled::ALL),
-    ] {
-        let m = common::model_of(
-            file,
-            &["simulation.households=3000", "simulation.years=3"],
-            "test",
-        );
-        assert_eq!(m.rules.compiled(), set, "{file}");
+    let cases: [(&str, &[&str], u16); 6] = [
+        (
+            "reference-model.toml",
+            &["simulation.years=3"],
+            compiled::DIBAO,
+        ),
+        (
+            "baseline.toml",
+            &["simulation.years=3"],
+            compiled::SYSTEM_2023,
+        ),
+        (
+            "baseline-2022.toml",
+            &["simulation.years=2"],
+            compiled::SYSTEM_2023,
+        ),
+        ("early-warning.toml", &[], compiled::SYSTEM_2023),
+        (
+            "baseline.toml",
+            &["simulation.years=3", "programs.monitoring.enabled=false"],
+            compiled::SYSTEM_2023,
+        ),
+        (
+            "full-system-2023.toml",
+            &["simulation.years=3"],
+            compiled::ALL,
+        ),
+    ];
+    for (file, sets, set) in cases {
+        let mut all = vec!["simulation.households=3000"];
+        all.extend_from_slice(sets);
+        let m = common::model_of(file, &all, "test");
+        assert_eq!(m.rules.compiled(), set, "{file} {sets:?}");
         let s = &m.scenario().simulation;
         let strata = m.pop.strata.strata.len();
         for rep in 0..2 {
             let table = RepTables::new(&m, rep);
-            assert_eq!(table.compiled, set, "{file}");
+            assert_eq!(table.compiled(), set, "{file} {sets:?}");
             let mut every = table.clone();
-            every.compiled = compiled::ALL;
+            every.compile_for_every_program();
+            assert_eq!(every.compiled(), compiled::ALL);
             let mut a = Counters::new(strata, s.years as usize);
             let mut b = Counters::new(strata, s.years as usize);
             for i in 0..s.households {
@@ -394,7 +421,7 @@ fn each_compiled_set_of_programs_leaves_the_counters_of_the_copy_for_every_progr
                 simulate_household(&m, &every, rep, i, &mut b);
             }
             let differ = a.data.iter().zip(&b.data).filter(|(x, y)| x != y).count();
-            assert_eq!(differ, 0, "{file}: {differ} counter slots differ");
+            assert_eq!(differ, 0, "{file} {sets:?}: {differ} counter slots differ");
             assert!(a.data.iter().flatten().filter(|&&x| x != 0).count() > 100);
         }
     }

@@ -153,22 +153,27 @@ pub fn simulate_household_summary(
     acc: &mut Counters,
     summary: Option<&mut [YearSummary]>,
 ) -> Trajectory {
-    // Four copies: without a summary, the monthly `exp` is not even there to be speculated
-    // (the optimiser hoists a pure call out of its branch); without one, the month is compiled
-    // for the smallest set of programs that holds the enabled ones (`Rules::compiled`), so it
+    // Copies: without a summary, the monthly `exp` is not even there to be speculated (the
+    // optimiser hoists a pure call out of its branch); either way, the month is compiled for
+    // the smallest set of programs that holds the enabled ones (`Rules::compiled`), so it
     // carries nothing of the others.
+    macro_rules! by_set {
+        ($want:literal, $summary:expr) => {
+            match tables.compiled() {
+                compiled::DIBAO => {
+                    simulate::<$want, { compiled::DIBAO }>(model, tables, rep, index, acc, $summary)
+                }
+                compiled::SYSTEM_2023 => simulate::<$want, { compiled::SYSTEM_2023 }>(
+                    model, tables, rep, index, acc, $summary,
+                ),
+                _ => simulate::<$want, { compiled::ALL }>(model, tables, rep, index, acc, $summary),
+            }
+        };
+    }
     if summary.is_some() {
-        simulate::<true, { compiled::ALL }>(model, tables, rep, index, acc, summary)
+        by_set!(true, summary)
     } else {
-        match tables.compiled {
-            compiled::DIBAO => {
-                simulate::<false, { compiled::DIBAO }>(model, tables, rep, index, acc, None)
-            }
-            compiled::SYSTEM_2023 => {
-                simulate::<false, { compiled::SYSTEM_2023 }>(model, tables, rep, index, acc, None)
-            }
-            _ => simulate::<false, { compiled::ALL }>(model, tables, rep, index, acc, None),
-        }
+        by_set!(false, None)
     }
 }
 
@@ -1063,7 +1068,7 @@ fn month_end<const SET: u16>(
     gaps: &mut GapSums,
 ) -> MonthEnd {
     let regular = led.regular();
-    // With dibao alone every other award is +0.0, which `government` adds.
+    // With dibao alone (or no program) every other award is +0.0, which `government` adds.
     let government = if SET == compiled::DIBAO {
         led.dibao + 0.0
     } else {

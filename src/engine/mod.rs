@@ -159,8 +159,10 @@ pub struct RepTables {
     /// Population change's values of each year of the horizon
     /// (`Demography::year_values`), taken once.
     pub demog_years: Vec<crate::population::demography::DemogYear>,
-    /// The set of programs the households' months are compiled for (`Rules::compiled`).
-    pub compiled: u16,
+    /// The set of programs the households' months are compiled for (`Rules::compiled`); only
+    /// ever widened ([`RepTables::compile_for_every_program`]), so it holds every enabled
+    /// program.
+    compiled: u16,
     /// Some enabled rule reads a household's financial assets (`DibaoParams::assets_read`):
     /// without, the population draw takes no `exp` for them.
     pub assets_read: bool,
@@ -207,6 +209,19 @@ pub struct RepTables {
 }
 
 impl RepTables {
+    /// The set of programs the households' months are compiled for
+    /// (`programs::compiled`, `Rules::compiled`).
+    pub fn compiled(&self) -> u16 {
+        self.compiled
+    }
+
+    /// Run the households' months in the copy compiled for every program
+    /// (`programs::compiled::ALL`), whatever is enabled: the same outputs, byte for byte, at
+    /// the cost of every program's checks (for tests that compare the copies).
+    pub fn compile_for_every_program(&mut self) {
+        self.compiled = crate::programs::compiled::ALL;
+    }
+
     /// Draw and compute the tables of replication `rep`.
     pub fn new(model: &Model, rep: u32) -> RepTables {
         let s = model.scenario();
