@@ -365,15 +365,16 @@ fn stepping_every_month_leaves_the_counters_of_the_fast_path_without_dibao() {
 /// alone), the baseline (the 2023 system), the 2022 baseline (whose horizon pays the one-off
 /// subsidy and finds temporary assistance's quiet form acting), the early warning (monitoring's
 /// quiet form acts in its horizon), the baseline without monitoring (whose `busy` otherwise
-/// covers tekun's and marginal families'), and the full system (charity and services too, which
-/// runs the copy for every program itself). Each case was checked to catch the copy's loss of
+/// covers tekun's and marginal families'), the full system (charity, services and the quota
+/// too) and the full system with the price linkage (which runs the copy for every program
+/// itself). Each case was checked to catch the copy's loss of
 /// the program part it names (a review's mutants, 5 December 2026).
 #[test]
 fn each_compiled_set_of_programs_leaves_the_counters_of_the_copy_for_every_program() {
     use safetynet::counters::Counters;
     use safetynet::engine::{simulate_household, RepTables};
     use safetynet::programs::compiled;
-    let cases: [(&str, &[&str], u16); 6] = [
+    let cases: [(&str, &[&str], u16); 7] = [
         (
             "reference-model.toml",
             &["simulation.years=3"],
@@ -398,6 +399,15 @@ fn each_compiled_set_of_programs_leaves_the_counters_of_the_copy_for_every_progr
         (
             "full-system-2023.toml",
             &["simulation.years=3"],
+            compiled::FULL_SYSTEM_2023,
+        ),
+        (
+            "full-system-2023.toml",
+            &[
+                "simulation.years=3",
+                "programs.price_link.enabled=true",
+                "programs.price_link.projected_food_yoy_pct=8.0",
+            ],
             compiled::ALL,
         ),
     ];

@@ -166,6 +166,9 @@ pub fn simulate_household_summary(
                 compiled::SYSTEM_2023 => simulate::<$want, { compiled::SYSTEM_2023 }>(
                     model, tables, rep, index, acc, $summary,
                 ),
+                compiled::FULL_SYSTEM_2023 => simulate::<$want, { compiled::FULL_SYSTEM_2023 }>(
+                    model, tables, rep, index, acc, $summary,
+                ),
                 _ => simulate::<$want, { compiled::ALL }>(model, tables, rep, index, acc, $summary),
             }
         };

@@ -879,10 +879,19 @@ pub mod compiled {
         | 1 << Bit::rigid as u16
         | 1 << Bit::temporary as u16
         | 1 << Bit::one_off as u16;
+    /// Every program that existed in 2023 (`scenarios/full-system-2023.toml`, and the held
+    /// caseload): the 2023 system with the quota, services and charity (not the price
+    /// linkage).
+    pub const FULL_SYSTEM_2023: u16 =
+        SYSTEM_2023 | 1 << Bit::quota as u16 | 1 << Bit::services as u16 | 1 << Bit::charity as u16;
 
     // `Rules::compiled` takes the first set that holds the enabled programs: the smallest,
     // while each set holds the one before.
-    const _: () = assert!(DIBAO | SYSTEM_2023 == SYSTEM_2023 && SYSTEM_2023 | ALL == ALL);
+    const _: () = assert!(
+        DIBAO | SYSTEM_2023 == SYSTEM_2023
+            && SYSTEM_2023 | FULL_SYSTEM_2023 == FULL_SYSTEM_2023
+            && FULL_SYSTEM_2023 | ALL == ALL
+    );
 }
 
 impl Rules {
@@ -890,10 +899,14 @@ impl Rules {
     /// the monthly pipeline the engine runs.
     pub fn compiled(&self) -> u16 {
         let on = self.mask();
-        [compiled::DIBAO, compiled::SYSTEM_2023]
-            .into_iter()
-            .find(|set| on & !set == 0)
-            .unwrap_or(compiled::ALL)
+        [
+            compiled::DIBAO,
+            compiled::SYSTEM_2023,
+            compiled::FULL_SYSTEM_2023,
+        ]
+        .into_iter()
+        .find(|set| on & !set == 0)
+        .unwrap_or(compiled::ALL)
     }
 }
 
