@@ -133,15 +133,12 @@ fn yearly_facts_made_only_when_a_month_needs_them_leave_the_counters_of_every_ye
 /// stepped month also checks each line read against the household's own).
 #[test]
 fn line_parts_from_the_table_leave_the_counters_of_every_household_year() {
-    use safetynet::counters::Counters;
-    use safetynet::engine::{simulate_household, RepTables};
+    use safetynet::engine::RepTables;
     let m = common::model_of(
         "baseline.toml",
         &["simulation.households=3000", "simulation.years=4"],
         "test",
     );
-    let s = &m.scenario().simulation;
-    let strata = m.pop.strata.strata.len();
     for rep in 0..2 {
         let table = RepTables::new(&m, rep);
         assert!(
@@ -155,16 +152,34 @@ fn line_parts_from_the_table_leave_the_counters_of_every_household_year() {
         );
         let mut derived = table.clone();
         derived.near_parts = None;
-        let mut a = Counters::new(strata, s.years as usize);
-        let mut b = Counters::new(strata, s.years as usize);
-        for i in 0..s.households {
-            simulate_household(&m, &table, rep, i, &mut a);
-            simulate_household(&m, &derived, rep, i, &mut b);
-        }
-        let differ = a.data.iter().zip(&b.data).filter(|(x, y)| x != y).count();
+        let (differ, nonzero) = counters_of_two_tables(&m, &table, &derived, rep);
         assert_eq!(differ, 0, "{differ} counter slots differ");
-        assert!(a.data.iter().flatten().filter(|&&x| x != 0).count() > 100);
+        assert!(nonzero > 100);
     }
+}
+
+/// Every household of replication `rep` run with `table` and with `other`: the counter slots
+/// whose values differ, and the non-zero slots of the first run (not vacuous).
+fn counters_of_two_tables(
+    m: &Model,
+    table: &safetynet::engine::RepTables,
+    other: &safetynet::engine::RepTables,
+    rep: u32,
+) -> (usize, usize) {
+    use safetynet::counters::Counters;
+    use safetynet::engine::simulate_household;
+    let s = &m.scenario().simulation;
+    let strata = m.pop.strata.strata.len();
+    let mut a = Counters::new(strata, s.years as usize);
+    let mut b = Counters::new(strata, s.years as usize);
+    for i in 0..s.households {
+        simulate_household(m, table, rep, i, &mut a);
+        simulate_household(m, other, rep, i, &mut b);
+    }
+    (
+        a.data.iter().zip(&b.data).filter(|(x, y)| x != y).count(),
+        a.data.iter().flatten().filter(|&&x| x != 0).count(),
+    )
 }
 
 /// The line table's migrant rows: with migrants (who apply at their registered stratum, at
@@ -371,8 +386,7 @@ fn stepping_every_month_leaves_the_counters_of_the_fast_path_without_dibao() {
 /// the program part it names (a review's mutants, 5 December 2026).
 #[test]
 fn each_compiled_set_of_programs_leaves_the_counters_of_the_copy_for_every_program() {
-    use safetynet::counters::Counters;
-    use safetynet::engine::{simulate_household, RepTables};
+    use safetynet::engine::RepTables;
     use safetynet::programs::compiled;
     let cases: [(&str, &[&str], u16); 7] = [
         (
@@ -416,23 +430,15 @@ fn each_compiled_set_of_programs_leaves_the_counters_of_the_copy_for_every_progr
         all.extend_from_slice(sets);
         let m = common::model_of(file, &all, "test");
         assert_eq!(m.rules.compiled(), set, "{file} {sets:?}");
-        let s = &m.scenario().simulation;
-        let strata = m.pop.strata.strata.len();
         for rep in 0..2 {
             let table = RepTables::new(&m, rep);
             assert_eq!(table.compiled(), set, "{file} {sets:?}");
             let mut every = table.clone();
             every.compile_for_every_program();
             assert_eq!(every.compiled(), compiled::ALL);
-            let mut a = Counters::new(strata, s.years as usize);
-            let mut b = Counters::new(strata, s.years as usize);
-            for i in 0..s.households {
-                simulate_household(&m, &table, rep, i, &mut a);
-                simulate_household(&m, &every, rep, i, &mut b);
-            }
-            let differ = a.data.iter().zip(&b.data).filter(|(x, y)| x != y).count();
+            let (differ, nonzero) = counters_of_two_tables(&m, &table, &every, rep);
             assert_eq!(differ, 0, "{file} {sets:?}: {differ} counter slots differ");
-            assert!(a.data.iter().flatten().filter(|&&x| x != 0).count() > 100);
+            assert!(nonzero > 100);
         }
     }
 }
