@@ -879,9 +879,9 @@ pub mod compiled {
         | 1 << Bit::rigid as u16
         | 1 << Bit::temporary as u16
         | 1 << Bit::one_off as u16;
-    /// Every program that existed in 2023 (`scenarios/full-system-2023.toml`, and the held
-    /// caseload): the 2023 system with the quota, services and charity (not the price
-    /// linkage).
+    /// Every program that existed in 2023 (`scenarios/full-system-2023.toml`, the held
+    /// caseload, the charity linkage): the 2023 system with the quota, services and charity
+    /// (not the price linkage).
     pub const FULL_SYSTEM_2023: u16 =
         SYSTEM_2023 | 1 << Bit::quota as u16 | 1 << Bit::services as u16 | 1 << Bit::charity as u16;
 
